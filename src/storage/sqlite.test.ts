@@ -1,0 +1,132 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteBackend, prefixEnd } from './sqlite.js';
+import { backendContract } from './contract.js';
+import { CompactedError } from './errors.js';
+
+const tempDir = () => mkdtemp(join(tmpdir(), 'skiff-sqlite-'));
+
+backendContract('sqlite', async () => {
+  const dir = await tempDir();
+  const backend = SqliteBackend.open(join(dir, 'state.db'));
+  return {
+    backend,
+    async cleanup() {
+      await backend.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+backendContract('sqlite :memory:', async () => {
+  const backend = SqliteBackend.open(':memory:');
+  return { backend, cleanup: () => backend.close() };
+});
+
+describe('sqlite backend', () => {
+  it('computes prefix upper bounds in code point order', () => {
+    assert.equal(prefixEnd('/a/'), '/a0');
+    assert.equal(prefixEnd('a\u{10FFFF}'), 'b');
+    assert.equal(prefixEnd('\uD7FF'), '\uE000');
+    assert.ok(Buffer.isBuffer(prefixEnd('')));
+  });
+
+  it('keeps data, revision and compaction across a reopen', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'state.db');
+    try {
+      let b = SqliteBackend.open(path);
+      const a = await b.create('/k/a', 'one');
+      assert.ok(a.ok);
+      const c = await b.create('/k/b', 'two');
+      assert.ok(c.ok);
+      const d = await b.delete('/k/b');
+      assert.ok(d.ok);
+      // Compacting over a trailing delete removes the newest log row; the revision must survive anyway.
+      await b.compact(d.revision);
+      await b.close();
+
+      b = SqliteBackend.open(path);
+      assert.equal(await b.currentRevision(), d.revision);
+      assert.deepEqual((await b.get('/k/a')).kv, a.kv);
+      assert.equal((await b.get('/k/b')).kv, undefined);
+      await assert.rejects(b.get('/k/a', { revision: d.revision - 1 }), CompactedError);
+      const e = await b.create('/k/c', 'three');
+      assert.ok(e.ok);
+      assert.equal(e.revision, d.revision + 1);
+      await b.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps every acknowledged write when the process is SIGKILLed', async () => {
+    const dir = await tempDir();
+    try {
+      const moduleUrl = new URL('./sqlite.js', import.meta.url).href;
+      const script = join(dir, 'writer.mjs');
+      // Acknowledge each committed write on stdout (writeSync: nothing buffered in-process).
+      await writeFile(
+        script,
+        `import { writeSync } from 'node:fs';
+import { SqliteBackend } from ${JSON.stringify(moduleUrl)};
+const b = SqliteBackend.open(process.argv[2]);
+for (let i = 0; ; i++) {
+  const r = await b.create('/kill/' + i, 'value-' + i);
+  if (!r.ok) throw new Error('unexpected conflict');
+  writeSync(1, i + ' ' + r.revision + '\\n');
+}
+`,
+      );
+      const dbPath = join(dir, 'state.db');
+      const child = spawn(process.execPath, [script, dbPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const acked: Array<[number, number]> = [];
+      let buf = '';
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+      await new Promise<void>((resolve, reject) => {
+        child.on('exit', () => reject(new Error(`writer exited before being killed: ${stderr}`)));
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const lines = buf.split('\n');
+          buf = lines.pop()!;
+          for (const line of lines) {
+            const [i, rev] = line.split(' ').map(Number) as [number, number];
+            acked.push([i, rev]);
+          }
+          // Kill while it is busy writing, well into the run.
+          if (acked.length >= 2000) {
+            child.kill('SIGKILL');
+            resolve();
+          }
+        });
+      });
+      assert.equal(await exited, 'SIGKILL');
+
+      const b = SqliteBackend.open(dbPath);
+      try {
+        const last = acked[acked.length - 1]!;
+        assert.ok((await b.currentRevision()) >= last[1]);
+        for (const [i, rev] of acked) {
+          const kv = (await b.get(`/kill/${i}`)).kv;
+          assert.ok(kv, `acknowledged write /kill/${i} (revision ${rev}) is missing after SIGKILL`);
+          assert.equal(kv.value, `value-${i}`);
+          assert.equal(kv.modRevision, rev);
+        }
+        // The store is usable and continues the revision sequence.
+        const next = await b.create('/kill/after', 'x');
+        assert.ok(next.ok);
+        assert.equal(next.revision, (await b.currentRevision()));
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

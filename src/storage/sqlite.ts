@@ -1,0 +1,466 @@
+/**
+ * SQLite backend (kine-like): an append-only `log` of every write plus a `current` table holding the
+ * latest state of each live key. Reads at the latest revision hit `current`; reads at older revisions
+ * and watch replays read the log. Watches are in-process and fed after each commit.
+ *
+ * One process owns the database file: revisions are assigned from an in-memory counter.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  Backend,
+  DeleteResult,
+  GetResult,
+  KeyValue,
+  ListOptions,
+  ListResult,
+  Watch,
+  WatchEvent,
+  WatchOptions,
+  WriteResult,
+} from './backend.js';
+import { BackendUnavailableError, CompactedError, FutureRevisionError } from './errors.js';
+import { SkiffError } from '../util/errors.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log (
+  rev INTEGER PRIMARY KEY,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,          -- for a delete: the value that was deleted
+  create_rev INTEGER NOT NULL,  -- for a delete: the deleted version's create revision
+  prev_rev INTEGER NOT NULL,    -- mod revision of the version this write replaced (0: none)
+  deleted INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_key_rev ON log (key, rev);
+CREATE TABLE IF NOT EXISTS current (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  create_rev INTEGER NOT NULL,
+  mod_rev INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+/** Rows per watch-replay read and per compaction transaction, so neither blocks the event loop for long. */
+const REPLAY_CHUNK = 1000;
+const COMPACT_CHUNK = 10_000;
+
+/**
+ * Exclusive upper bound of the keys starting with `prefix`, in UTF-8 byte order (= code point order).
+ * An empty BLOB sorts after every TEXT value in SQLite, so it stands for "no upper bound".
+ */
+export function prefixEnd(prefix: string): string | Buffer {
+  const cps = Array.from(prefix);
+  while (cps.length > 0) {
+    let cp = cps.pop()!.codePointAt(0)! + 1;
+    if (cp === 0xd800) cp = 0xe000; // skip the surrogate range: not encodable in UTF-8
+    if (cp <= 0x10ffff) return cps.join('') + String.fromCodePoint(cp);
+  }
+  return Buffer.alloc(0);
+}
+
+/** A write transaction's outcome, and the event to publish once it has committed. */
+interface Written<R> {
+  result: R;
+  event?: WatchEvent;
+}
+
+interface CurrentRow {
+  key: string;
+  value: string;
+  create_rev: number;
+  mod_rev: number;
+}
+interface LogRow {
+  rev: number;
+  key: string;
+  value: string;
+  create_rev: number;
+  prev_rev: number;
+  deleted: number;
+  prev_value: string | null;
+}
+
+const toKv = (r: CurrentRow): KeyValue => ({
+  key: r.key,
+  value: r.value,
+  createRevision: r.create_rev,
+  modRevision: r.mod_rev,
+});
+
+function logRowToEvent(r: LogRow): WatchEvent {
+  if (r.deleted) {
+    // The deleted version is fully described by the tombstone row itself.
+    return {
+      type: 'delete',
+      kv: { key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.rev },
+      prevKv: { key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.prev_rev },
+    };
+  }
+  const ev: WatchEvent = {
+    type: 'put',
+    kv: { key: r.key, value: r.value, createRevision: r.create_rev, modRevision: r.rev },
+  };
+  if (r.prev_rev !== 0 && r.prev_value !== null) {
+    ev.prevKv = { key: r.key, value: r.prev_value, createRevision: r.create_rev, modRevision: r.prev_rev };
+  }
+  return ev;
+}
+
+function validateKey(key: string): void {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new SkiffError('STORAGE_INVALID_KEY', 'storage keys must be non-empty strings');
+  }
+}
+
+/** Rethrow a consumer's exception outside our call stack so it neither breaks delivery nor vanishes. */
+function reportAsync(err: unknown): void {
+  setImmediate(() => {
+    throw err;
+  });
+}
+
+class SqliteWatch implements Watch {
+  /** Highest revision already delivered (or known to have nothing for this watch). */
+  delivered: number;
+  /** While true, events come from the log rather than the live feed. */
+  catchingUp: boolean;
+  closed = false;
+
+  constructor(
+    private readonly owner: SqliteBackend,
+    readonly prefix: string,
+    private readonly opts: WatchOptions,
+  ) {
+    this.delivered = opts.afterRevision;
+    this.catchingUp = true;
+  }
+
+  deliver(events: WatchEvent[]): void {
+    if (this.closed || events.length === 0) return;
+    this.delivered = events[events.length - 1]!.kv.modRevision;
+    try {
+      this.opts.onEvents(events);
+    } catch (err) {
+      reportAsync(err);
+    }
+  }
+
+  fail(err: Error): void {
+    if (this.closed) return;
+    this.close();
+    try {
+      this.opts.onError(err);
+    } catch (e) {
+      reportAsync(e);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.owner.detach(this);
+  }
+}
+
+export class SqliteBackend implements Backend {
+  readonly name = 'sqlite';
+  private readonly db: Database.Database;
+  private rev: number;
+  private compactRev: number;
+  private closed = false;
+  private readonly watches = new Set<SqliteWatch>();
+  /** Committed events not yet handed to live watches; flushed in a microtask, in revision order. */
+  private pending: WatchEvent[] = [];
+  private flushScheduled = false;
+
+  private readonly st: ReturnType<SqliteBackend['prepare']>;
+  private readonly txCreate: (key: string, value: string) => Written<WriteResult>;
+  private readonly txUpdate: (key: string, value: string, expected: number) => Written<WriteResult>;
+  private readonly txDelete: (key: string, expected: number | undefined) => Written<DeleteResult>;
+  private readonly txCompactChunk: (upTo: number) => void;
+
+  /** Open (creating if needed) the database at `path`; ':memory:' gives a throwaway store. */
+  static open(path: string): SqliteBackend {
+    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (err) {
+      throw new BackendUnavailableError(`cannot open sqlite database ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    return new SqliteBackend(db);
+  }
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    // WAL + NORMAL: a commit is in the OS page cache once it returns, so it survives the process being
+    // killed (only a power loss can drop the latest commits); much faster than FULL.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = OFF');
+    db.exec(SCHEMA);
+    this.st = this.prepare();
+    const meta = (name: string): number =>
+      (this.st.getMeta.get(name) as { value: number } | undefined)?.value ?? 0;
+    this.compactRev = meta('compact_rev');
+    // A compaction may delete the newest rows (tombstones), so the compact revision bounds it too.
+    const maxRev = (db.prepare('SELECT max(rev) AS r FROM log').get() as { r: number | null }).r ?? 0;
+    this.rev = Math.max(maxRev, this.compactRev);
+
+    // Each write is one transaction computing revision this.rev + 1; the counter moves and watchers hear
+    // about it only after the commit succeeded.
+    this.txCreate = db.transaction((key: string, value: string): Written<WriteResult> => {
+      const rev = this.rev + 1;
+      if (this.st.insertCurrent.run(key, value, rev, rev).changes === 0) {
+        return { result: { ok: false, current: this.currentKv(key) } };
+      }
+      this.st.insertLog.run(rev, key, value, rev, 0, 0);
+      const kv: KeyValue = { key, value, createRevision: rev, modRevision: rev };
+      return { result: { ok: true, kv, revision: rev }, event: { type: 'put', kv } };
+    });
+
+    this.txUpdate = db.transaction((key: string, value: string, expected: number): Written<WriteResult> => {
+      const rev = this.rev + 1;
+      const prev = this.st.getCurrentIf.get(key, expected) as CurrentRow | undefined;
+      if (!prev) return { result: { ok: false, current: this.currentKv(key) } };
+      this.st.setCurrent.run(value, rev, key);
+      this.st.insertLog.run(rev, key, value, prev.create_rev, prev.mod_rev, 0);
+      const kv: KeyValue = { key, value, createRevision: prev.create_rev, modRevision: rev };
+      return { result: { ok: true, kv, revision: rev }, event: { type: 'put', kv, prevKv: toKv(prev) } };
+    });
+
+    this.txDelete = db.transaction((key: string, expected: number | undefined): Written<DeleteResult> => {
+      const rev = this.rev + 1;
+      const prev = (
+        expected === undefined ? this.st.deleteCurrent.get(key) : this.st.deleteCurrentIf.get(key, expected)
+      ) as CurrentRow | undefined;
+      if (!prev) return { result: { ok: false, current: this.currentKv(key) } };
+      this.st.insertLog.run(rev, key, prev.value, prev.create_rev, prev.mod_rev, 1);
+      const prevKv = toKv(prev);
+      const kv: KeyValue = { key, value: prev.value, createRevision: prev.create_rev, modRevision: rev };
+      return { result: { ok: true, prev: prevKv, revision: rev }, event: { type: 'delete', kv, prevKv } };
+    });
+
+    this.txCompactChunk = db.transaction((upTo: number) => {
+      this.st.compactRange.run({ upTo, from: this.compactRev });
+      this.st.setMeta.run('compact_rev', upTo);
+      this.compactRev = upTo;
+    });
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
+      setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
+      getCurrent: db.prepare('SELECT key, value, create_rev, mod_rev FROM current WHERE key = ?'),
+      insertCurrent: db.prepare(
+        'INSERT INTO current (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
+      ),
+      // Read the guarded row (its old value becomes prevKv); overwritten in the same transaction.
+      getCurrentIf: db.prepare('SELECT key, value, create_rev, mod_rev FROM current WHERE key = ? AND mod_rev = ?'),
+      setCurrent: db.prepare('UPDATE current SET value = ?, mod_rev = ? WHERE key = ?'),
+      deleteCurrent: db.prepare('DELETE FROM current WHERE key = ? RETURNING key, value, create_rev, mod_rev'),
+      deleteCurrentIf: db.prepare(
+        'DELETE FROM current WHERE key = ? AND mod_rev = ? RETURNING key, value, create_rev, mod_rev',
+      ),
+      insertLog: db.prepare(
+        'INSERT INTO log (rev, key, value, create_rev, prev_rev, deleted) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      listCurrent: db.prepare(
+        'SELECT key, value, create_rev, mod_rev FROM current WHERE key >= ? AND key < ? ORDER BY key LIMIT ?',
+      ),
+      countCurrent: db.prepare('SELECT count(*) AS n FROM current WHERE key >= ? AND key < ?').pluck(),
+      getAt: db.prepare(
+        'SELECT key, value, create_rev, rev AS mod_rev, deleted FROM log WHERE key = ? AND rev <= ? ORDER BY rev DESC LIMIT 1',
+      ),
+      // The newest version of each key at or below the revision, skipping keys deleted by then.
+      listAt: db.prepare(`
+        SELECT key, value, create_rev, rev AS mod_rev FROM log AS l
+        WHERE key >= @start AND key < @end AND rev <= @rev AND deleted = 0
+          AND rev = (SELECT max(rev) FROM log WHERE key = l.key AND rev <= @rev)
+        ORDER BY key LIMIT @limit`),
+      replay: db.prepare(`
+        SELECT l.rev, l.key, l.value, l.create_rev, l.prev_rev, l.deleted, p.value AS prev_value
+        FROM log AS l LEFT JOIN log AS p ON p.rev = l.prev_rev AND l.deleted = 0
+        WHERE l.rev > @after AND l.rev <= @upTo AND l.key >= @start AND l.key < @end
+        ORDER BY l.rev LIMIT @limit`),
+      // For keys written in (old compact, upTo]: drop every version at or below upTo that a newer one at or
+      // below upTo supersedes, and the tombstones themselves. Live latest versions stay.
+      compactRange: db.prepare(`
+        DELETE FROM log WHERE rev <= @upTo
+          AND key IN (SELECT key FROM log WHERE rev > @from AND rev <= @upTo)
+          AND (deleted = 1 OR rev < (SELECT max(rev) FROM log AS n WHERE n.key = log.key AND n.rev <= @upTo))`),
+    };
+  }
+
+  private currentKv(key: string): KeyValue | undefined {
+    const row = this.st.getCurrent.get(key) as CurrentRow | undefined;
+    return row && toKv(row);
+  }
+
+  private check(): void {
+    if (this.closed) throw new BackendUnavailableError('the sqlite backend is closed');
+  }
+
+  /** Validate a read revision: 0/undefined is latest; compacted and future revisions fail. */
+  private readRevision(revision: number | undefined): number {
+    if (!revision || revision <= 0) return this.rev;
+    if (revision < this.compactRev) throw new CompactedError(revision, this.compactRev);
+    if (revision > this.rev) throw new FutureRevisionError(revision, this.rev);
+    return revision;
+  }
+
+  async currentRevision(): Promise<number> {
+    this.check();
+    return this.rev;
+  }
+
+  async get(key: string, opts?: { revision?: number }): Promise<GetResult> {
+    this.check();
+    const rev = this.readRevision(opts?.revision);
+    if (rev === this.rev) return { kv: this.currentKv(key), revision: rev };
+    const row = this.st.getAt.get(key, rev) as (CurrentRow & { deleted: number }) | undefined;
+    return { kv: row && !row.deleted ? toKv(row) : undefined, revision: rev };
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    this.check();
+    const rev = this.readRevision(opts.revision);
+    let start = prefix;
+    if (opts.startKey !== undefined && opts.startKey !== '') {
+      if (!opts.startKey.startsWith(prefix)) {
+        throw new SkiffError('STORAGE_INVALID_ARGUMENT', `list startKey "${opts.startKey}" must start with the prefix "${prefix}"`);
+      }
+      start = opts.startKey;
+    }
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const end = prefixEnd(prefix);
+    // One extra row tells whether more remain.
+    const rows = (
+      rev === this.rev
+        ? this.st.listCurrent.all(start, end, limit ? limit + 1 : -1)
+        : this.st.listAt.all({ start, end, rev, limit: limit ? limit + 1 : -1 })
+    ) as CurrentRow[];
+    const more = limit > 0 && rows.length > limit;
+    if (more) rows.length = limit;
+    return { kvs: rows.map(toKv), revision: rev, more };
+  }
+
+  async count(prefix: string): Promise<number> {
+    this.check();
+    return this.st.countCurrent.get(prefix, prefixEnd(prefix)) as number;
+  }
+
+  async create(key: string, value: string): Promise<WriteResult> {
+    this.check();
+    validateKey(key);
+    return this.committed(this.txCreate(key, value));
+  }
+
+  async update(key: string, value: string, expectedModRevision: number): Promise<WriteResult> {
+    this.check();
+    validateKey(key);
+    return this.committed(this.txUpdate(key, value, expectedModRevision));
+  }
+
+  async delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
+    this.check();
+    validateKey(key);
+    return this.committed(this.txDelete(key, expectedModRevision));
+  }
+
+  private committed<R>(w: Written<R>): R {
+    if (w.event) {
+      this.rev = w.event.kv.modRevision;
+      this.publish(w.event);
+    }
+    return w.result;
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.check();
+    if (revision > this.rev) throw new FutureRevisionError(revision, this.rev);
+    // In chunks, each its own transaction and itself a valid compaction, yielding in between.
+    while (this.compactRev < revision && !this.closed) {
+      this.txCompactChunk(Math.min(revision, this.compactRev + COMPACT_CHUNK));
+      if (this.compactRev < revision) await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  watch(prefix: string, opts: WatchOptions): Watch {
+    this.check();
+    const w = new SqliteWatch(this, prefix, opts);
+    this.watches.add(w);
+    // Catch up from the log asynchronously: the caller gets its handle before any callback runs.
+    setImmediate(() => this.catchUp(w));
+    return w;
+  }
+
+  /** Feed a watch from the log in chunks until it reaches the latest revision, then switch it to live. */
+  private catchUp(w: SqliteWatch): void {
+    if (w.closed || this.closed) return;
+    if (w.delivered < this.compactRev) {
+      w.fail(new CompactedError(w.delivered, this.compactRev));
+      return;
+    }
+    const upTo = this.rev;
+    if (w.delivered >= upTo) {
+      w.catchingUp = false; // live events with revision <= delivered are filtered out by deliver()
+      return;
+    }
+    const rows = this.st.replay.all({
+      after: w.delivered,
+      upTo,
+      start: w.prefix,
+      end: prefixEnd(w.prefix),
+      limit: REPLAY_CHUNK,
+    }) as LogRow[];
+    if (rows.length < REPLAY_CHUNK) {
+      w.deliver(rows.map(logRowToEvent));
+      // Everything up to `upTo` is now covered, matching or not; later revisions arrive live.
+      if (!w.closed) {
+        w.delivered = Math.max(w.delivered, upTo);
+        w.catchingUp = false;
+      }
+      return;
+    }
+    w.deliver(rows.map(logRowToEvent));
+    setImmediate(() => this.catchUp(w));
+  }
+
+  /** @internal */
+  detach(w: SqliteWatch): void {
+    this.watches.delete(w);
+  }
+
+  private publish(ev: WatchEvent): void {
+    if (this.watches.size === 0) return;
+    this.pending.push(ev);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const events = this.pending;
+    this.pending = [];
+    for (const w of [...this.watches]) {
+      if (w.catchingUp || w.closed) continue;
+      const mine = events.filter((e) => e.kv.modRevision > w.delivered && e.kv.key.startsWith(w.prefix));
+      w.deliver(mine);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of [...this.watches]) w.close();
+    this.pending = [];
+    this.db.close();
+  }
+}
