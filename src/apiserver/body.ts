@@ -1,0 +1,68 @@
+import type { IncomingMessage } from 'node:http';
+import YAML from 'yaml';
+import { StatusError, badRequest } from './status.js';
+
+/** Upstream's request body limit (3 MiB). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** Upstream's JSON nesting limit. */
+export const MAX_DEPTH = 10_000;
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    req.resume();
+    throw tooLarge(limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(limit: number): StatusError {
+  return new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`);
+}
+
+/** Parse a JSON or YAML body into a value; malformed input is a 400 with the parser's reason. */
+export function decodeBody(buf: Buffer, contentType: string | undefined, what = 'the request body'): unknown {
+  const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  const text = buf.toString('utf8');
+  if (!text.trim()) throw badRequest(`${what} is empty`);
+  let value: unknown;
+  if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml') {
+    try {
+      const docs = YAML.parseAllDocuments(text);
+      if (!Array.isArray(docs)) throw new Error('not a YAML document');
+      if (docs.length !== 1) throw new Error('expected a single YAML document');
+      if (docs[0].errors.length) throw docs[0].errors[0];
+      value = docs[0].toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      throw badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
+    }
+  } else if (type.endsWith('json') || type === '*/*' || type === '') {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw badRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
+    }
+  } else {
+    throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
+  checkDepth(value);
+  return value;
+}
+
+/** Iterative depth check: deeply nested input must be refused without recursing on it. */
+function checkDepth(root: unknown): void {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > MAX_DEPTH) throw badRequest(`the request body exceeds the maximum nesting depth of ${MAX_DEPTH}`);
+    for (const c of Object.values(v as object)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+}

@@ -1,0 +1,115 @@
+import { RESOURCES, groupVersions, type ResourceInfo } from './resources.js';
+
+/**
+ * Discovery documents: aggregated (apidiscovery.k8s.io v2 and v2beta1, what kubectl 1.32 asks for
+ * first) and the legacy /api, /apis, /api/v1, /apis/G/V documents.
+ */
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-skiff',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-24T00:00:00Z',
+  goVersion: `node${process.versions.node}`,
+  compiler: 'tsc',
+  platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+function subresourceKind(info: ResourceInfo, sub: string): { group: string; version: string; kind: string } {
+  if (sub === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+  if (sub === 'binding') return { group: '', version: 'v1', kind: 'Binding' };
+  return { group: info.group, version: info.version, kind: info.kind };
+}
+
+function subresourceVerbs(sub: string): string[] {
+  return sub === 'binding' ? ['create'] : ['get', 'patch', 'update'];
+}
+
+function aggregatedResource(info: ResourceInfo) {
+  const r: Record<string, unknown> = {
+    resource: info.resource,
+    responseKind: { group: info.group, version: info.version, kind: info.kind },
+    scope: info.namespaced ? 'Namespaced' : 'Cluster',
+    singularResource: info.singular,
+    verbs: info.verbs,
+  };
+  if (info.shortNames.length) r.shortNames = info.shortNames;
+  if (info.categories.length) r.categories = info.categories;
+  if (info.subresources.length) {
+    r.subresources = info.subresources.map((s) => ({ subresource: s, responseKind: subresourceKind(info, s), verbs: subresourceVerbs(s) }));
+  }
+  return r;
+}
+
+function groupsInOrder(): { group: string; versions: string[] }[] {
+  const out: { group: string; versions: string[] }[] = [];
+  for (const gv of groupVersions()) {
+    const g = out.find((x) => x.group === gv.group);
+    if (g) g.versions.push(gv.version);
+    else out.push({ group: gv.group, versions: [gv.version] });
+  }
+  return out;
+}
+
+/** The aggregated document for /api (core only) or /apis (every named group). */
+export function aggregatedDiscovery(which: 'api' | 'apis', version: 'v2' | 'v2beta1') {
+  const groups = groupsInOrder().filter((g) => (which === 'api' ? g.group === '' : g.group !== ''));
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: `apidiscovery.k8s.io/${version}`,
+    metadata: {},
+    items: groups.map((g) => ({
+      metadata: { name: g.group, creationTimestamp: null },
+      versions: g.versions.map((v) => ({
+        version: v,
+        resources: RESOURCES.filter((r) => r.group === g.group && r.version === v).map(aggregatedResource),
+        freshness: 'Current',
+      })),
+    })),
+  };
+}
+
+export function apiVersions(serverAddress: string) {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+function apiGroup(g: { group: string; versions: string[] }) {
+  const versions = g.versions.map((v) => ({ groupVersion: `${g.group}/${v}`, version: v }));
+  return { name: g.group, versions, preferredVersion: versions[0] };
+}
+
+export function apiGroupList() {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupsInOrder().filter((g) => g.group !== '').map(apiGroup) };
+}
+
+export function apiGroupDoc(group: string) {
+  const g = groupsInOrder().find((x) => x.group === group);
+  return g ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g) } : undefined;
+}
+
+export function apiResourceList(group: string, version: string) {
+  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  if (!rs.length) return undefined;
+  const resources: Record<string, unknown>[] = [];
+  for (const r of rs) {
+    const base: Record<string, unknown> = {
+      name: r.resource,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
+    };
+    if (r.shortNames.length) base.shortNames = r.shortNames;
+    if (r.categories.length) base.categories = r.categories;
+    resources.push(base);
+    for (const s of r.subresources) {
+      const k = subresourceKind(r, s);
+      const sub: Record<string, unknown> = { name: `${r.resource}/${s}`, singularName: '', namespaced: r.namespaced, kind: k.kind, verbs: subresourceVerbs(s) };
+      if (k.group !== r.group) sub.group = k.group;
+      if (k.version !== r.version) sub.version = k.version;
+      resources.push(sub);
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+}

@@ -1,0 +1,540 @@
+import { randomUUID, randomInt } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { Backend } from '../storage/backend.js';
+import { CompactedError } from '../storage/errors.js';
+import type { ResourceInfo } from './resources.js';
+import { findByKey } from './resources.js';
+import { strategyFor, type Strategy } from './strategy.js';
+import { REGISTRY_PREFIX, type CachedObject, type WatchCache } from './watchcache.js';
+import {
+  StatusError,
+  alreadyExists,
+  badRequest,
+  conflict,
+  expired,
+  invalid,
+  notFound,
+  OPTIMISTIC_LOCK_MESSAGE,
+} from './status.js';
+import { validateObject, validateObjectUpdate, formatInvalidMessage } from './validation/index.js';
+import { applyDefaults } from './defaults/index.js';
+import { parseLabelSelector, type LabelSelector } from './selectors/labels.js';
+import { parseFieldSelector, fieldsFor, supportedFieldSelectors } from './selectors/fields.js';
+import { applyStrategicMergePatch } from './patch/strategic.js';
+import { applyMergePatch } from './patch/merge.js';
+import { applyJsonPatch } from './patch/json.js';
+import { patchMetaFor } from './openapi/schemas.js';
+import { allocateServiceAddresses } from './serviceips.js';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** Warnings to send back (Warning headers). */
+  warnings?: string[];
+  /** Field validation of the object a patch produced (Strict/Warn/Ignore); returns the object to store. */
+  check?: (obj: any) => any;
+}
+
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  items: CachedObject[];
+  resourceVersion: string;
+  continue?: string;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: boolean;
+}
+
+export type PatchType = 'json' | 'merge' | 'strategic';
+
+/** A compiled filter for lists and watches. */
+export interface Filter {
+  namespace?: string;
+  label?: LabelSelector;
+  field?: { matches(f: Record<string, string>): boolean };
+  resourceKey: string;
+}
+
+const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+export function nowRFC3339(d = new Date()): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The generic REST store over the backend and the watch cache, with upstream semantics for every
+ * verb. One instance serves every resource; per-resource behaviour comes from strategy.ts.
+ */
+export class Registry {
+  constructor(
+    readonly backend: Backend,
+    readonly cache: WatchCache,
+  ) {}
+
+  keyFor(info: ResourceInfo, namespace: string | undefined, name: string): string {
+    return info.namespaced ? `${REGISTRY_PREFIX}${info.storageKey}/${namespace}/${name}` : `${REGISTRY_PREFIX}${info.storageKey}/${name}`;
+  }
+
+  prefixFor(info: ResourceInfo, namespace: string | undefined): string {
+    return info.namespaced && namespace ? `${REGISTRY_PREFIX}${info.storageKey}/${namespace}/` : `${REGISTRY_PREFIX}${info.storageKey}/`;
+  }
+
+  /** Stored object → the shape this resource serves (a fresh copy the caller may change). */
+  output(info: ResourceInfo, c: CachedObject): any {
+    const obj = JSON.parse(c.raw);
+    const s = strategyFor(info);
+    return s.fromStorage ? s.fromStorage(obj) : withTypeMeta(info, obj);
+  }
+
+  /** Serialized form for responses: the cached JSON when no conversion is needed. */
+  outputRaw(info: ResourceInfo, c: CachedObject): string {
+    const s = strategyFor(info);
+    if (s.fromStorage) return JSON.stringify(s.fromStorage(JSON.parse(c.raw)));
+    return c.raw;
+  }
+
+  async get(info: ResourceInfo, namespace: string | undefined, name: string, resourceVersion?: string): Promise<CachedObject> {
+    if (resourceVersion !== '0') await this.cache.sync();
+    const c = this.cache.get(this.keyFor(info, namespace, name));
+    if (!c) throw notFound(info.group, info.resource, name);
+    return c;
+  }
+
+  compileFilter(info: ResourceInfo, namespace: string | undefined, opts: { labelSelector?: string; fieldSelector?: string }): Filter {
+    const f: Filter = { namespace: info.namespaced ? namespace : undefined, resourceKey: info.key };
+    try {
+      if (opts.labelSelector) f.label = parseLabelSelector(opts.labelSelector);
+    } catch (e) {
+      throw badRequest(`unable to parse requirement: ${(e as Error).message}`);
+    }
+    if (opts.fieldSelector) {
+      let fs;
+      try {
+        fs = parseFieldSelector(opts.fieldSelector);
+      } catch (e) {
+        throw badRequest(`invalid field selector: ${(e as Error).message}`);
+      }
+      const supported = new Set(supportedFieldSelectors(info.key));
+      for (const r of fs.requirements) {
+        if (!supported.has(r.field)) throw badRequest(`field label not supported: ${r.field}`);
+      }
+      f.field = fs;
+    }
+    return f;
+  }
+
+  matches(info: ResourceInfo, f: Filter, obj: any): boolean {
+    if (f.namespace && obj.metadata?.namespace !== f.namespace) return false;
+    if (f.label && !f.label.matches(obj.metadata?.labels ?? {})) return false;
+    if (f.field) {
+      const view = strategyFor(info).fromStorage ? strategyFor(info).fromStorage!(obj) : obj;
+      if (!f.field.matches(fieldsFor(info.key, view))) return false;
+    }
+    return true;
+  }
+
+  async list(info: ResourceInfo, namespace: string | undefined, opts: ListOptions): Promise<ListResult> {
+    const filter = this.compileFilter(info, namespace, opts);
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const prefix = this.prefixFor(info, namespace);
+    if (opts.continue) return this.listContinue(info, filter, prefix, limit, opts.continue);
+    const rv = opts.resourceVersion;
+    if (rv && rv !== '0' && opts.resourceVersionMatch === 'Exact') {
+      return this.listFromBackend(info, filter, prefix, limit, parseRV(rv), prefix);
+    }
+    if (rv && rv !== '0') await this.cache.waitFor(parseRV(rv)).catch((e) => { throw new StatusError(504, 'Timeout', e.message); });
+    else if (rv !== '0') await this.cache.sync();
+    const revision = this.cache.revision;
+    const all = this.cache.list(info.storageKey, prefix);
+    const items: CachedObject[] = [];
+    let next: string | undefined;
+    for (const c of all) {
+      if (!this.matches(info, filter, c.obj)) continue;
+      if (limit && items.length === limit) {
+        next = c.key;
+        break;
+      }
+      items.push(c);
+    }
+    return { items, resourceVersion: String(revision), continue: next ? encodeContinue(revision, next) : undefined };
+  }
+
+  private async listContinue(info: ResourceInfo, filter: Filter, prefix: string, limit: number, token: string): Promise<ListResult> {
+    const { rv, start } = decodeContinue(token);
+    return this.listFromBackend(info, filter, prefix, limit, rv, start);
+  }
+
+  /** Pages at a fixed revision come from the backend, which keeps history until compaction. */
+  private async listFromBackend(info: ResourceInfo, filter: Filter, prefix: string, limit: number, revision: number, startKey: string): Promise<ListResult> {
+    const items: CachedObject[] = [];
+    let start = startKey;
+    let next: string | undefined;
+    try {
+      for (;;) {
+        const page = await this.backend.list(prefix, { revision, startKey: start, limit: limit ? limit + 1 : 0 });
+        for (const kv of page.kvs) {
+          const obj = JSON.parse(kv.value);
+          obj.metadata.resourceVersion = String(kv.modRevision);
+          if (!this.matches(info, filter, obj)) continue;
+          if (limit && items.length === limit) {
+            next = kv.key;
+            break;
+          }
+          items.push({ key: kv.key, obj, raw: JSON.stringify(obj), rv: kv.modRevision });
+        }
+        if (next || !page.more || page.kvs.length === 0) break;
+        start = page.kvs[page.kvs.length - 1].key + '\0';
+      }
+    } catch (e) {
+      if (e instanceof CompactedError) {
+        throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.');
+      }
+      throw e;
+    }
+    return { items, resourceVersion: String(revision), continue: next ? encodeContinue(revision, next) : undefined };
+  }
+
+  async create(info: ResourceInfo, namespace: string | undefined, input: any, opts: WriteOptions): Promise<any> {
+    const s = strategyFor(info);
+    let obj = input;
+    obj.metadata ??= {};
+    const meta = obj.metadata;
+    if (info.namespaced) {
+      if (meta.namespace && meta.namespace !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = namespace;
+      await this.requireNamespace(namespace!);
+    } else {
+      delete meta.namespace;
+    }
+    if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    if (!meta.name) {
+      throw invalid(info.group, info.kind, '', [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }], `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
+    }
+    meta.uid = randomUUID();
+    meta.creationTimestamp = nowRFC3339();
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.selfLink;
+    if (info.generation) meta.generation = 1;
+    else delete meta.generation;
+    if (s.toStorage) obj = s.toStorage(obj);
+    const storageInfo = storageInfoOf(info);
+    strategyFor(storageInfo).prepareForCreate?.(obj);
+    s.prepareForCreate?.(obj);
+    applyDefaults(storageInfo.key, obj);
+    this.validateCreate(storageInfo, obj, info);
+    if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, undefined, !!opts.dryRun);
+    obj = withTypeMeta(storageInfo, obj);
+    if (opts.dryRun) return this.present(info, obj, 0);
+    const key = this.keyFor(info, namespace, meta.name);
+    const res = await this.backend.create(key, JSON.stringify(obj));
+    if (!res.ok) throw alreadyExists(info.group, info.resource, meta.name);
+    return this.present(info, obj, res.revision);
+  }
+
+  private validateCreate(storageInfo: ResourceInfo, obj: any, info: ResourceInfo): void {
+    const errs = validateObject(storageInfo.key, obj, { namespaced: storageInfo.namespaced });
+    if (errs.length) throw invalid(info.group, info.kind, obj.metadata?.name ?? '', errs, formatInvalidMessage(info.kind, obj.metadata?.name ?? '', errs));
+  }
+
+  private present(info: ResourceInfo, obj: any, rv: number): any {
+    const out = structuredClone(obj);
+    if (rv) out.metadata.resourceVersion = String(rv);
+    const s = strategyFor(info);
+    return s.fromStorage ? s.fromStorage(out) : out;
+  }
+
+  async requireNamespace(namespace: string): Promise<void> {
+    const ns = this.cache.get(`${REGISTRY_PREFIX}namespaces/${namespace}`) ?? (await this.cache.sync(), this.cache.get(`${REGISTRY_PREFIX}namespaces/${namespace}`));
+    if (!ns) throw notFound('', 'namespaces', namespace);
+    if (ns.obj.metadata?.deletionTimestamp || ns.obj.status?.phase === 'Terminating') {
+      throw new StatusError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, { name: namespace, kind: 'namespaces' });
+    }
+  }
+
+  /**
+   * Update (PUT) or a patch result. `subresource` 'status' changes only status; the main resource
+   * cannot change status when a status subresource exists, as upstream.
+   */
+  async update(info: ResourceInfo, namespace: string | undefined, name: string, input: any, opts: WriteOptions & { subresource?: string }): Promise<any> {
+    if (input?.metadata?.name && input.metadata.name !== name) {
+      throw badRequest(`the name of the object (${input.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (info.namespaced && input?.metadata?.namespace && input.metadata.namespace !== namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const wanted = input?.metadata?.resourceVersion as string | undefined;
+    return this.guaranteedUpdate(info, namespace, name, !!wanted, (cur) => {
+      if (wanted && wanted !== String(cur.rv)) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
+      return structuredClone(input);
+    }, opts);
+  }
+
+  async patch(info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: any, opts: WriteOptions & { subresource?: string }): Promise<any> {
+    let pinned = false;
+    return this.guaranteedUpdate(info, namespace, name, () => pinned, (cur) => {
+      const original = this.output(info, cur);
+      let patched: any;
+      try {
+        if (type === 'json') patched = applyJsonPatch(original, patch);
+        else if (type === 'merge') patched = applyMergePatch(original, patch);
+        else patched = applyStrategicMergePatch(original, patch, patchMetaFor(info.group, info.version, info.kind));
+      } catch (e) {
+        if (e instanceof StatusError) throw e;
+        throw new StatusError(422, 'Invalid', (e as Error).message);
+      }
+      if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw badRequest('the patch must produce an object');
+      const rv = patched.metadata?.resourceVersion;
+      if (rv && rv !== String(cur.rv)) {
+        pinned = true;
+        throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
+      }
+      if (rv) pinned = true;
+      patched.metadata ??= {};
+      patched.metadata.resourceVersion = String(cur.rv);
+      if (patched.metadata.name !== name) throw badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+      return patched;
+    }, opts);
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency: retried on a conflicting write unless the client
+   * pinned a resourceVersion (then the conflict is theirs to resolve).
+   */
+  private async guaranteedUpdate(
+    info: ResourceInfo,
+    namespace: string | undefined,
+    name: string,
+    pinned: boolean | (() => boolean),
+    mutate: (cur: CachedObject) => any,
+    opts: WriteOptions & { subresource?: string },
+  ): Promise<any> {
+    const key = this.keyFor(info, namespace, name);
+    const storageInfo = storageInfoOf(info);
+    const s = strategyFor(info);
+    for (let attempt = 0; ; attempt++) {
+      await this.cache.sync();
+      let cur = this.cache.get(key);
+      if (attempt > 0) {
+        const fresh = await this.backend.get(key);
+        cur = fresh.kv ? { key, obj: JSON.parse(fresh.kv.value), raw: '', rv: fresh.kv.modRevision } : undefined;
+        if (cur) {
+          cur.obj.metadata.resourceVersion = String(cur.rv);
+          (cur as { raw: string }).raw = JSON.stringify(cur.obj);
+        }
+      }
+      if (!cur) throw notFound(info.group, info.resource, name);
+      let obj = mutate(cur);
+      if (opts.check) obj = opts.check(obj);
+      if (s.toStorage) obj = s.toStorage(obj);
+      const old = cur.obj;
+      obj = this.prepareUpdate(storageInfo, info, obj, old, opts.subresource);
+      if (isDeepStrictEqual(obj, old)) return this.present(info, old, cur.rv);
+      if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old, !!opts.dryRun);
+      const errs = validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
+      if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs));
+      if (opts.dryRun) return this.present(info, obj, cur.rv);
+      const stored = { ...obj, metadata: { ...obj.metadata } };
+      delete stored.metadata.resourceVersion;
+      // Removing the last finalizer of an object being deleted completes the deletion.
+      if (stored.metadata.deletionTimestamp && !(stored.metadata.finalizers?.length)) {
+        const del = await this.backend.delete(key, cur.rv);
+        if (del.ok) return this.present(info, obj, del.revision);
+      } else {
+        const res = await this.backend.update(key, JSON.stringify(stored), cur.rv);
+        if (res.ok) return this.present(info, obj, res.revision);
+      }
+      const isPinned = typeof pinned === 'function' ? pinned() : pinned;
+      if (isPinned || attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
+    }
+  }
+
+  /** Carry over what clients may not change, bump generation, apply status rules and defaults. */
+  private prepareUpdate(storageInfo: ResourceInfo, info: ResourceInfo, obj: any, old: any, subresource?: string): any {
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the body must be an object');
+    obj = withTypeMeta(storageInfo, obj);
+    obj.metadata ??= {};
+    const m = obj.metadata;
+    const om = old.metadata;
+    if (subresource === 'status') {
+      // A status write changes status only.
+      const next = structuredClone(old);
+      next.status = obj.status;
+      return next;
+    }
+    m.name = om.name;
+    if (storageInfo.namespaced) m.namespace = om.namespace;
+    m.uid = om.uid;
+    m.creationTimestamp = om.creationTimestamp;
+    m.resourceVersion = om.resourceVersion;
+    if (om.deletionTimestamp) {
+      m.deletionTimestamp = om.deletionTimestamp;
+      m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+    } else {
+      delete m.deletionTimestamp;
+      delete m.deletionGracePeriodSeconds;
+    }
+    delete m.selfLink;
+    if (storageInfo.subresources.includes('status')) {
+      if (old.status === undefined) delete obj.status;
+      else obj.status = structuredClone(old.status);
+    }
+    strategyFor(storageInfo).prepareForUpdate?.(obj, old);
+    applyDefaults(storageInfo.key, obj);
+    if (storageInfo.generation) {
+      const specChanged = !isDeepStrictEqual(stripMetaStatus(obj), stripMetaStatus(old));
+      m.generation = (om.generation ?? 1) + (specChanged ? 1 : 0);
+    } else if (om.generation !== undefined) m.generation = om.generation;
+    else delete m.generation;
+    void info;
+    return obj;
+  }
+
+  async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions): Promise<{ obj: any; deleted: boolean }> {
+    const key = this.keyFor(info, namespace, name);
+    const storageInfo = storageInfoOf(info);
+    for (let attempt = 0; ; attempt++) {
+      await this.cache.sync();
+      let cur = this.cache.get(key);
+      if (attempt > 0) {
+        const fresh = await this.backend.get(key);
+        cur = fresh.kv ? toCachedLoose(key, fresh.kv.value, fresh.kv.modRevision) : undefined;
+      }
+      if (!cur) throw notFound(info.group, info.resource, name);
+      const p = opts.preconditions;
+      if (p?.uid && p.uid !== cur.obj.metadata.uid) {
+        throw conflict(info.group, info.resource, name, `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${cur.obj.metadata.uid}`);
+      }
+      if (p?.resourceVersion && p.resourceVersion !== String(cur.rv)) {
+        throw conflict(info.group, info.resource, name, `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${cur.rv}`);
+      }
+      const obj = structuredClone(cur.obj);
+      const m = obj.metadata;
+      const finalizers: string[] = [...(m.finalizers ?? [])];
+      const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+      const want = (f: string, on: boolean) => {
+        const i = finalizers.indexOf(f);
+        if (on && i < 0) finalizers.push(f);
+        if (!on && i >= 0) finalizers.splice(i, 1);
+      };
+      if (policy) {
+        want('orphan', policy === 'Orphan');
+        want('foregroundDeletion', policy === 'Foreground');
+      }
+      let grace = opts.gracePeriodSeconds;
+      const dflt = strategyFor(storageInfo).defaultGracePeriod?.(obj);
+      if (dflt === undefined) grace = 0;
+      else if (grace === undefined) grace = dflt;
+      else if (dflt === 0) grace = 0;
+      if (finalizers.length === 0 && grace === 0 && !(m.deletionTimestamp && m.finalizers?.length)) {
+        if (opts.dryRun) return { obj: this.present(info, obj, cur.rv), deleted: true };
+        const res = await this.backend.delete(key, cur.rv);
+        if (res.ok) return { obj: this.present(info, obj, res.revision), deleted: true };
+        continue;
+      }
+      // Graceful or finalized deletion: mark the object and let its owner (kubelet, GC) finish.
+      const now = Date.now();
+      if (m.deletionTimestamp) {
+        const cur2 = m.deletionGracePeriodSeconds ?? 0;
+        if (grace >= cur2 && isDeepStrictEqual(finalizers, m.finalizers ?? [])) return { obj: this.present(info, obj, cur.rv), deleted: false };
+        if (grace < cur2) {
+          m.deletionTimestamp = nowRFC3339(new Date(now + grace * 1000));
+          m.deletionGracePeriodSeconds = grace;
+        }
+      } else {
+        m.deletionTimestamp = nowRFC3339(new Date(now + grace * 1000));
+        m.deletionGracePeriodSeconds = grace;
+      }
+      if (finalizers.length) m.finalizers = finalizers;
+      else delete m.finalizers;
+      if (opts.dryRun) return { obj: this.present(info, obj, cur.rv), deleted: false };
+      const stored = { ...obj, metadata: { ...m } };
+      delete stored.metadata.resourceVersion;
+      const res = await this.backend.update(key, JSON.stringify(stored), cur.rv);
+      if (res.ok) return { obj: this.present(info, obj, res.revision), deleted: false };
+      if (attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
+    }
+  }
+
+  /** Deletes every object the list options select; each delete follows the same rules as a single one. */
+  async deleteCollection(info: ResourceInfo, namespace: string | undefined, listOpts: ListOptions, opts: DeleteOptions): Promise<any[]> {
+    const { items } = await this.list(info, namespace, { ...listOpts, limit: 0, continue: undefined });
+    const out: any[] = [];
+    for (const c of items) {
+      try {
+        const r = await this.delete(info, c.obj.metadata.namespace, c.obj.metadata.name, opts);
+        out.push(r.obj);
+      } catch (e) {
+        if (e instanceof StatusError && e.code === 404) continue;
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  /** Writes made by the server itself (bootstrap, subresources such as binding and scale). */
+  async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any, subresource?: string): Promise<any> {
+    return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource });
+  }
+}
+
+function stripMetaStatus(o: any): any {
+  const { metadata: _m, status: _s, ...rest } = o;
+  return rest;
+}
+
+function storageInfoOf(info: ResourceInfo): ResourceInfo {
+  return info.storageKey === info.key ? info : findByKey(info.storageKey)!;
+}
+
+export function withTypeMeta(info: ResourceInfo, obj: any): any {
+  if (obj.apiVersion === info.apiVersion && obj.kind === info.kind) return obj;
+  const { apiVersion: _a, kind: _k, ...rest } = obj;
+  return { apiVersion: info.apiVersion, kind: info.kind, ...rest };
+}
+
+function toCachedLoose(key: string, value: string, rv: number): CachedObject {
+  const obj = JSON.parse(value);
+  obj.metadata.resourceVersion = String(rv);
+  return { key, obj, raw: JSON.stringify(obj), rv };
+}
+
+function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += GENERATE_CHARS[randomInt(GENERATE_CHARS.length)];
+  return s;
+}
+
+export function parseRV(rv: string): number {
+  if (!/^\d+$/.test(rv)) throw badRequest(`Invalid value: "${rv}": resourceVersion must be an integer`);
+  return Number(rv);
+}
+
+function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64');
+}
+
+function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    if (t.v !== 'meta.k8s.io/v1' || typeof t.rv !== 'number' || typeof t.start !== 'string' || !t.start.startsWith(REGISTRY_PREFIX)) throw new Error('bad');
+    return t;
+  } catch {
+    throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+}

@@ -1,0 +1,61 @@
+import { findResource, type ResourceInfo } from './resources.js';
+
+/** What a resource request addresses, parsed from its path as upstream's RequestInfoFactory. */
+export interface ResourceRequest {
+  info: ResourceInfo;
+  group: string;
+  version: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  /** The path used the legacy /watch/ prefix. */
+  legacyWatch: boolean;
+}
+
+export type ParsedPath =
+  | { type: 'resource'; req: ResourceRequest }
+  | { type: 'unknown-resource'; group: string; version: string; resource: string }
+  | { type: 'other' };
+
+export function parseResourcePath(path: string): ParsedPath {
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 3) {
+    group = '';
+    version = parts[1];
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 4) {
+    group = parts[1];
+    version = parts[2];
+    rest = parts.slice(3);
+  } else {
+    return { type: 'other' };
+  }
+  let legacyWatch = false;
+  if (rest[0] === 'watch') {
+    legacyWatch = true;
+    rest = rest.slice(1);
+  }
+  let namespace: string | undefined;
+  let resource: string;
+  let name: string | undefined;
+  let subresource: string | undefined;
+  // namespaces/{ns}/{resource}/… is a namespaced resource, except the namespace's own subresources.
+  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+    namespace = rest[1];
+    resource = rest[2];
+    name = rest[3];
+    subresource = rest[4];
+    if (rest.length > 5) return { type: 'other' };
+  } else {
+    resource = rest[0];
+    name = rest[1];
+    subresource = rest[2];
+    if (rest.length > 3) return { type: 'other' };
+  }
+  const info = findResource(group, version, resource);
+  if (!info) return { type: 'unknown-resource', group, version, resource };
+  return { type: 'resource', req: { info, group, version, namespace, name, subresource, legacyWatch } };
+}

@@ -1,0 +1,127 @@
+/**
+ * The API surface Skiff serves: one entry per resource, with what discovery, OpenAPI, storage and
+ * the generic REST store need to know. Behaviour that differs per resource lives in strategy.ts.
+ */
+export interface ResourceInfo {
+  group: string;
+  version: string;
+  /** Plural, lower case: "pods". */
+  resource: string;
+  kind: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: string[];
+  /** Subresources served: status, scale, binding. */
+  subresources: string[];
+  /** metadata.generation tracks spec changes. */
+  generation: boolean;
+  /** "resource" for the core group, "group/resource" otherwise. Also the storage prefix. */
+  key: string;
+  /** "v1" or "group/version". */
+  apiVersion: string;
+  /** Resource key of the storage this resource shares (events.k8s.io events live with core events). */
+  storageKey: string;
+}
+
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+interface Def {
+  resource: string;
+  kind: string;
+  namespaced?: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  subresources?: string[];
+  generation?: boolean;
+  storageKey?: string;
+}
+
+function group(group: string, version: string, defs: Def[]): ResourceInfo[] {
+  return defs.map((d) => {
+    const key = group ? `${group}/${d.resource}` : d.resource;
+    return {
+      group,
+      version,
+      resource: d.resource,
+      kind: d.kind,
+      singular: d.kind.toLowerCase(),
+      namespaced: d.namespaced ?? true,
+      shortNames: d.shortNames ?? [],
+      categories: d.categories ?? [],
+      verbs: ALL_VERBS,
+      subresources: d.subresources ?? [],
+      generation: d.generation ?? false,
+      key,
+      apiVersion: group ? `${group}/${version}` : version,
+      storageKey: d.storageKey ?? key,
+    };
+  });
+}
+
+export const RESOURCES: ResourceInfo[] = [
+  ...group('', 'v1', [
+    { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status'] },
+    { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding'] },
+    { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] },
+    { resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] },
+    { resource: 'endpoints', kind: 'Endpoints', shortNames: ['ep'] },
+    { resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] },
+    { resource: 'secrets', kind: 'Secret' },
+    { resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'] },
+    { resource: 'events', kind: 'Event', shortNames: ['ev'] },
+    { resource: 'limitranges', kind: 'LimitRange', shortNames: ['limits'] },
+    { resource: 'resourcequotas', kind: 'ResourceQuota', shortNames: ['quota'], subresources: ['status'] },
+  ]),
+  ...group('apps', 'v1', [
+    { resource: 'deployments', kind: 'Deployment', shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], generation: true },
+    { resource: 'replicasets', kind: 'ReplicaSet', shortNames: ['rs'], categories: ['all'], subresources: ['status', 'scale'], generation: true },
+    { resource: 'daemonsets', kind: 'DaemonSet', shortNames: ['ds'], categories: ['all'], subresources: ['status'], generation: true },
+    { resource: 'statefulsets', kind: 'StatefulSet', shortNames: ['sts'], categories: ['all'], subresources: ['status', 'scale'], generation: true },
+    { resource: 'controllerrevisions', kind: 'ControllerRevision' },
+  ]),
+  ...group('batch', 'v1', [
+    { resource: 'jobs', kind: 'Job', categories: ['all'], subresources: ['status'], generation: true },
+    { resource: 'cronjobs', kind: 'CronJob', shortNames: ['cj'], categories: ['all'], subresources: ['status'], generation: true },
+  ]),
+  ...group('coordination.k8s.io', 'v1', [{ resource: 'leases', kind: 'Lease' }]),
+  ...group('discovery.k8s.io', 'v1', [{ resource: 'endpointslices', kind: 'EndpointSlice' }]),
+  ...group('events.k8s.io', 'v1', [{ resource: 'events', kind: 'Event', shortNames: ['ev'], storageKey: 'events' }]),
+  ...group('networking.k8s.io', 'v1', [
+    { resource: 'ingresses', kind: 'Ingress', shortNames: ['ing'], subresources: ['status'], generation: true },
+    { resource: 'ingressclasses', kind: 'IngressClass', namespaced: false, generation: true },
+    { resource: 'networkpolicies', kind: 'NetworkPolicy', shortNames: ['netpol'], generation: true },
+  ]),
+  ...group('rbac.authorization.k8s.io', 'v1', [
+    { resource: 'roles', kind: 'Role' },
+    { resource: 'rolebindings', kind: 'RoleBinding' },
+    { resource: 'clusterroles', kind: 'ClusterRole', namespaced: false },
+    { resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
+  ]),
+];
+
+const byGroupResource = new Map<string, ResourceInfo>();
+for (const r of RESOURCES) byGroupResource.set(`${r.group}/${r.version}/${r.resource}`, r);
+
+export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
+  return byGroupResource.get(`${group}/${version}/${resource}`);
+}
+
+export function findByKey(key: string): ResourceInfo | undefined {
+  return RESOURCES.find((r) => r.key === key);
+}
+
+/** Group versions in discovery order: core first, then groups in the order above. */
+export function groupVersions(): { group: string; version: string }[] {
+  const seen = new Set<string>();
+  const out: { group: string; version: string }[] = [];
+  for (const r of RESOURCES) {
+    const gv = `${r.group}/${r.version}`;
+    if (!seen.has(gv)) {
+      seen.add(gv);
+      out.push({ group: r.group, version: r.version });
+    }
+  }
+  return out;
+}

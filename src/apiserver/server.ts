@@ -1,0 +1,103 @@
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import type { Backend } from '../storage/backend.js';
+import { RESOURCES } from './resources.js';
+import { WatchCache } from './watchcache.js';
+import { Registry } from './registry.js';
+import { createHandler, type Identity } from './handler.js';
+import { bootstrap } from './bootstrap.js';
+import { parseClientIdentity } from '../pki/ca.js';
+
+export interface ApiServerOptions {
+  backend: Backend;
+  port: number;
+  host?: string;
+  tls: { cert: string; key: string; ca: string };
+  /** Address clients use (for /api serverAddressByClientCIDRs). */
+  advertiseAddress?: string;
+  /** Compact history older than this interval (upstream: 5 minutes). */
+  compactionIntervalMs?: number;
+}
+
+/**
+ * The API server: HTTPS front end, generic registry over the watch cache, bootstrap objects, and
+ * periodic compaction of the backend's history.
+ */
+export class ApiServer {
+  readonly cache: WatchCache;
+  readonly registry: Registry;
+  private server?: https.Server;
+  private ready = false;
+  private compactTimer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.cache = new WatchCache(opts.backend, new Set(RESOURCES.map((r) => r.storageKey)));
+    this.registry = new Registry(opts.backend, this.cache);
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? this.opts.port;
+  }
+
+  async start(): Promise<void> {
+    const handler = createHandler({
+      registry: this.registry,
+      ready: () => this.ready,
+      serverAddress: this.opts.advertiseAddress ?? `127.0.0.1:${this.opts.port}`,
+    });
+    this.server = https.createServer(
+      {
+        cert: this.opts.tls.cert,
+        key: this.opts.tls.key,
+        ca: this.opts.tls.ca,
+        requestCert: true,
+        rejectUnauthorized: false,
+        // Watches are long-lived: no server-side request timeout.
+        requestTimeout: 0,
+      },
+      (req, res) => {
+        const sock = req.socket as TLSSocket;
+        let identity: Identity | undefined;
+        if (sock.authorized) identity = parseClientIdentity(sock.getPeerCertificate());
+        void handler(req, res, identity);
+      },
+    );
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
+    const listening = new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.port, this.opts.host ?? '0.0.0.0', () => resolve());
+    });
+    // Storage and the cache come up while the socket binds; /readyz says when both are done.
+    await Promise.all([listening, this.cache.start()]);
+    await bootstrap(this.registry);
+    this.ready = true;
+    this.scheduleCompaction();
+  }
+
+  private scheduleCompaction(): void {
+    const interval = this.opts.compactionIntervalMs ?? 5 * 60_000;
+    let last = 0;
+    this.compactTimer = setInterval(() => {
+      // Compact to the revision seen one interval ago, so anything younger stays watchable.
+      const target = last;
+      last = this.cache.revision;
+      if (target > 0) this.opts.backend.compact(target).catch(() => undefined);
+    }, interval);
+    this.compactTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    if (this.compactTimer) clearInterval(this.compactTimer);
+    this.cache.stop();
+    if (this.server) {
+      const s = this.server;
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeAllConnections();
+      });
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import type { ResourceInfo } from './resources.js';
+
+/**
+ * Per-resource behaviour of the generic store, as upstream's registry strategies: what the server
+ * sets on create, what an update may change, and how deletion proceeds.
+ */
+export interface Strategy {
+  /** Called on create after metadata is set and before defaulting/validation. */
+  prepareForCreate?(obj: any): void;
+  /** Main-resource update: the caller may not change status here (reset from old when the resource has a status subresource). */
+  prepareForUpdate?(obj: any, old: any): void;
+  /** Grace period for a delete without an explicit one (undefined: delete at once). */
+  defaultGracePeriod?(obj: any): number | undefined;
+  /** Convert from the shared storage shape to this resource's version, and back. */
+  fromStorage?(obj: any): any;
+  toStorage?(obj: any): any;
+}
+
+function podQOSClass(pod: any): string {
+  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  let anyReq = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    for (const r of ['cpu', 'memory']) {
+      if (req[r] !== undefined || lim[r] !== undefined) anyReq = true;
+      const l = lim[r];
+      const q = req[r] ?? l;
+      if (l === undefined || String(q) !== String(l)) guaranteed = false;
+    }
+  }
+  if (!anyReq) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+const podStrategy: Strategy = {
+  prepareForCreate(pod) {
+    pod.status = { phase: 'Pending', qosClass: podQOSClass(pod) };
+  },
+  defaultGracePeriod(pod) {
+    // An unscheduled or finished pod has no kubelet to wait for: it goes at once, as upstream.
+    if (!pod.spec?.nodeName) return 0;
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
+    return pod.spec?.terminationGracePeriodSeconds ?? 30;
+  },
+};
+
+/** Every namespace carries its own name as a label, so selectors can pick namespaces by name. */
+function labelNamespaceName(ns: any): void {
+  ns.metadata.labels = { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name };
+}
+
+const namespaceStrategy: Strategy = {
+  prepareForCreate(ns) {
+    ns.status = { phase: 'Active' };
+    ns.spec ??= {};
+    ns.spec.finalizers ??= ['kubernetes'];
+    labelNamespaceName(ns);
+  },
+  prepareForUpdate(ns, old) {
+    ns.metadata.name = old.metadata.name;
+    labelNamespaceName(ns);
+  },
+};
+
+const serviceStrategy: Strategy = {
+  prepareForCreate(svc) {
+    svc.status = { loadBalancer: {} };
+  },
+};
+
+/** Resets status on create, as upstream does for resources whose status only controllers write. */
+const resetStatus: Strategy = {
+  prepareForCreate(obj) {
+    obj.status = {};
+  },
+};
+
+const eventsV1Strategy: Strategy = {
+  fromStorage: coreEventToEventsV1,
+  toStorage: eventsV1ToCoreEvent,
+};
+
+export function strategyFor(info: ResourceInfo): Strategy {
+  switch (info.key) {
+    case 'pods':
+      return podStrategy;
+    case 'namespaces':
+      return namespaceStrategy;
+    case 'services':
+      return serviceStrategy;
+    case 'events.k8s.io/events':
+      return eventsV1Strategy;
+    case 'apps/deployments':
+    case 'apps/replicasets':
+    case 'apps/daemonsets':
+    case 'apps/statefulsets':
+    case 'batch/jobs':
+    case 'batch/cronjobs':
+    case 'networking.k8s.io/ingresses':
+    case 'resourcequotas':
+      return resetStatus;
+    default:
+      return {};
+  }
+}
+
+/** core/v1 Event (the storage shape) → events.k8s.io/v1 Event, field for field as upstream's conversion. */
+export function coreEventToEventsV1(e: any): any {
+  const out: any = {
+    kind: 'Event',
+    apiVersion: 'events.k8s.io/v1',
+    metadata: e.metadata,
+    eventTime: e.eventTime ?? null,
+    reportingController: e.reportingComponent || e.source?.component || undefined,
+    reportingInstance: e.reportingInstance || e.source?.host || undefined,
+    action: e.action,
+    reason: e.reason,
+    regarding: e.involvedObject,
+    related: e.related,
+    note: e.message,
+    type: e.type,
+    deprecatedSource: e.source,
+    deprecatedFirstTimestamp: e.firstTimestamp,
+    deprecatedLastTimestamp: e.lastTimestamp,
+    deprecatedCount: e.count,
+  };
+  if (e.series) out.series = { count: e.series.count, lastObservedTime: e.series.lastObservedTime };
+  return dropUndefined(out);
+}
+
+export function eventsV1ToCoreEvent(e: any): any {
+  const out: any = {
+    kind: 'Event',
+    apiVersion: 'v1',
+    metadata: e.metadata,
+    involvedObject: e.regarding ?? {},
+    reason: e.reason,
+    message: e.note,
+    source: e.deprecatedSource,
+    firstTimestamp: e.deprecatedFirstTimestamp,
+    lastTimestamp: e.deprecatedLastTimestamp,
+    count: e.deprecatedCount,
+    type: e.type,
+    eventTime: e.eventTime,
+    series: e.series,
+    action: e.action,
+    related: e.related,
+    reportingComponent: e.reportingController ?? '',
+    reportingInstance: e.reportingInstance ?? '',
+  };
+  return dropUndefined(out);
+}
+
+function dropUndefined(o: any): any {
+  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+  return o;
+}

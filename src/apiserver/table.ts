@@ -1,0 +1,52 @@
+import { printerFor } from './printers/index.js';
+import type { ResourceInfo } from './resources.js';
+import type { TableColumn } from './printers/types.js';
+
+/** What the client asked the response to be, from its Accept header. */
+export type ResponseForm = 'object' | 'table' | 'metadata';
+
+/**
+ * Picks the first form of the Accept list the server can produce, as upstream's negotiation:
+ * `application/json;as=Table;v=v1;g=meta.k8s.io` → table, PartialObjectMetadata(List) → metadata.
+ */
+export function negotiateForm(accept: string | undefined): ResponseForm | 'unacceptable' {
+  if (!accept) return 'object';
+  for (const clause of accept.split(',')) {
+    const [type, ...params] = clause.split(';').map((s) => s.trim());
+    const p = Object.fromEntries(params.map((x) => x.split('=').map((s) => s.trim())));
+    const t = type.toLowerCase();
+    if (t !== 'application/json' && t !== '*/*' && t !== 'application/*' && t !== 'application/yaml') continue;
+    if (!p.as) return 'object';
+    if (p.g !== 'meta.k8s.io' || (p.v !== 'v1' && p.v !== 'v1beta1')) continue;
+    if (p.as === 'Table') return 'table';
+    if (p.as === 'PartialObjectMetadata' || p.as === 'PartialObjectMetadataList') return 'metadata';
+  }
+  return 'unacceptable';
+}
+
+export function partialObjectMetadata(obj: any): any {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+}
+
+export function tableColumns(info: ResourceInfo): TableColumn[] {
+  return printerFor(info.key).columns;
+}
+
+/** A Table of rows; `includeObject` is None, Metadata (default) or Object. */
+export function toTable(info: ResourceInfo, objs: any[], opts: { includeObject?: string; resourceVersion?: string; continue?: string; columns?: boolean }, now = new Date()): any {
+  const printer = printerFor(info.key);
+  const rows = objs.map((o) => {
+    const row: any = { cells: printer.cells(o, now) };
+    const inc = opts.includeObject ?? 'Metadata';
+    if (inc === 'Object') row.object = o;
+    else if (inc !== 'None') row.object = partialObjectMetadata(o);
+    return row;
+  });
+  const meta: any = {};
+  if (opts.resourceVersion) meta.resourceVersion = opts.resourceVersion;
+  if (opts.continue) meta.continue = opts.continue;
+  const t: any = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: meta };
+  t.columnDefinitions = opts.columns === false ? null : printer.columns;
+  t.rows = rows;
+  return t;
+}
