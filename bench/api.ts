@@ -87,7 +87,7 @@ async function watchFanout(c: Client, watchers: number, events: number) {
   const sent = new Map<string, number>();
   const lat: number[] = [];
   let ready = 0;
-  const reqs: https.ClientRequest[] = [];
+  const reqs: import('node:http').ClientRequest[] = [];
   const agent = new https.Agent({ ...(c.agent as any).options, keepAlive: false, maxSockets: Infinity });
   const rv = JSON.parse((await c.request('GET', '/api/v1/namespaces/default/configmaps?limit=1')).body).metadata.resourceVersion;
   await new Promise<void>((resolve) => {

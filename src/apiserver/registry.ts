@@ -19,7 +19,8 @@ import {
 import { validateObject, validateObjectUpdate, formatInvalidMessage } from './validation/index.js';
 import { applyDefaults } from './defaults/index.js';
 import { parseLabelSelector, type LabelSelector } from './selectors/labels.js';
-import { parseFieldSelector, fieldsFor, supportedFieldSelectors } from './selectors/fields.js';
+import { parseFieldSelector, fieldsFor, convertFieldSelector } from './selectors/fields.js';
+import { SelectorError } from './selectors/labels.js';
 import { applyStrategicMergePatch } from './patch/strategic.js';
 import { applyMergePatch } from './patch/merge.js';
 import { applyJsonPatch } from './patch/json.js';
@@ -117,20 +118,16 @@ export class Registry {
     try {
       if (opts.labelSelector) f.label = parseLabelSelector(opts.labelSelector);
     } catch (e) {
-      throw badRequest(`unable to parse requirement: ${(e as Error).message}`);
+      if (e instanceof SelectorError) throw badRequest(e.message);
+      throw e;
     }
     if (opts.fieldSelector) {
-      let fs;
       try {
-        fs = parseFieldSelector(opts.fieldSelector);
+        f.field = convertFieldSelector(info.key, parseFieldSelector(opts.fieldSelector));
       } catch (e) {
-        throw badRequest(`invalid field selector: ${(e as Error).message}`);
+        if (e instanceof SelectorError) throw badRequest(e.message);
+        throw e;
       }
-      const supported = new Set(supportedFieldSelectors(info.key));
-      for (const r of fs.requirements) {
-        if (!supported.has(r.field)) throw badRequest(`field label not supported: ${r.field}`);
-      }
-      f.field = fs;
     }
     return f;
   }
@@ -138,10 +135,7 @@ export class Registry {
   matches(info: ResourceInfo, f: Filter, obj: any): boolean {
     if (f.namespace && obj.metadata?.namespace !== f.namespace) return false;
     if (f.label && !f.label.matches(obj.metadata?.labels ?? {})) return false;
-    if (f.field) {
-      const view = strategyFor(info).fromStorage ? strategyFor(info).fromStorage!(obj) : obj;
-      if (!f.field.matches(fieldsFor(info.key, view))) return false;
-    }
+    if (f.field && !f.field.matches(fieldsFor(info.key, obj))) return false;
     return true;
   }
 

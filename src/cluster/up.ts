@@ -35,7 +35,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
     backend,
     port: opts.apiPort,
     host: opts.host,
-    tls: { cert: pki.serverCertPem, key: pki.serverKeyPem, ca: pki.caCertPem },
+    tls: { cert: pki.apiserver.certPem, key: pki.apiserver.keyPem, ca: pki.ca.certPem },
   });
   const exec = new Executor(log);
   const storage: Component = { name: `storage (${backend.name})`, start: async () => undefined, stop: () => backend.close() };
@@ -48,7 +48,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
   }
   const server = `https://127.0.0.1:${apiServer.port}`;
   const kubeconfigPath = path.join(dataDir, 'kubeconfig');
-  await writeKubeconfig(kubeconfigPath, { server, caPem: pki.caCertPem, certPem: pki.adminCertPem, keyPem: pki.adminKeyPem });
+  await writeKubeconfig(kubeconfigPath, { server, caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem });
   return { apiServer, kubeconfigPath, server, stop: () => exec.stop() };
 }
 
