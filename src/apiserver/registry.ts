@@ -68,6 +68,9 @@ export interface Filter {
   resourceKey: string;
 }
 
+/** Marks a server-internal write (not a client's main-resource update, which may not touch status). */
+const INTERNAL_WRITE = '*internal*';
+
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
 export function nowRFC3339(d = new Date()): string {
@@ -384,7 +387,7 @@ export class Registry {
       delete m.deletionGracePeriodSeconds;
     }
     delete m.selfLink;
-    if (storageInfo.subresources.includes('status')) {
+    if (storageInfo.subresources.includes('status') && subresource !== INTERNAL_WRITE) {
       if (old.status === undefined) delete obj.status;
       else obj.status = structuredClone(old.status);
     }
@@ -481,9 +484,9 @@ export class Registry {
     return out;
   }
 
-  /** Writes made by the server itself (bootstrap, subresources such as binding and scale). */
-  async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any, subresource?: string): Promise<any> {
-    return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource });
+  /** Writes made by the server itself (binding, scale): the whole object, status included, may change. */
+  async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any): Promise<any> {
+    return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource: INTERNAL_WRITE });
   }
 }
 
