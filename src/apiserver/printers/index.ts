@@ -1,0 +1,64 @@
+/**
+ * Server-side printing: the Table columns and cells `kubectl get` shows for each resource,
+ * matching upstream's pkg/printers/internalversion. Resources without a printer of their
+ * own get the apiserver's default Name / Created At table.
+ */
+import type { Printer } from './types.js';
+import { cronJobPrinter, jobPrinter } from './batch.js';
+import { configMapPrinter, secretPrinter, serviceAccountPrinter } from './config.js';
+import { defaultPrinter } from './default.js';
+import { eventPrinter, eventsV1Printer } from './events.js';
+import { leasePrinter } from './leases.js';
+import { namespacePrinter } from './namespaces.js';
+import { ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
+import { nodePrinter } from './nodes.js';
+import { podPrinter } from './pods.js';
+import { resourceQuotaPrinter } from './quota.js';
+import { clusterRoleBindingPrinter, roleBindingPrinter } from './rbac.js';
+import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './services.js';
+import {
+  controllerRevisionPrinter,
+  daemonSetPrinter,
+  deploymentPrinter,
+  replicaSetPrinter,
+  statefulSetPrinter,
+} from './workloads.js';
+
+export type { Printer, TableColumn } from './types.js';
+export { formatAge } from './duration.js';
+export { defaultPrinter } from './default.js';
+
+/** Keyed by "resource" for the core group and "group/resource" otherwise. */
+const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
+  ['namespaces', namespacePrinter],
+  ['pods', podPrinter],
+  ['nodes', nodePrinter],
+  ['services', servicePrinter],
+  ['endpoints', endpointsPrinter],
+  ['configmaps', configMapPrinter],
+  ['secrets', secretPrinter],
+  ['serviceaccounts', serviceAccountPrinter],
+  ['events', eventPrinter],
+  ['resourcequotas', resourceQuotaPrinter],
+  ['events.k8s.io/events', eventsV1Printer],
+  ['coordination.k8s.io/leases', leasePrinter],
+  ['apps/deployments', deploymentPrinter],
+  ['apps/replicasets', replicaSetPrinter],
+  ['apps/daemonsets', daemonSetPrinter],
+  ['apps/statefulsets', statefulSetPrinter],
+  ['apps/controllerrevisions', controllerRevisionPrinter],
+  ['batch/jobs', jobPrinter],
+  ['batch/cronjobs', cronJobPrinter],
+  ['networking.k8s.io/ingresses', ingressPrinter],
+  ['networking.k8s.io/ingressclasses', ingressClassPrinter],
+  ['networking.k8s.io/networkpolicies', networkPolicyPrinter],
+  ['discovery.k8s.io/endpointslices', endpointSlicePrinter],
+  ['rbac.authorization.k8s.io/rolebindings', roleBindingPrinter],
+  ['rbac.authorization.k8s.io/clusterrolebindings', clusterRoleBindingPrinter],
+  // limitranges, roles and clusterroles use the default table upstream too.
+]);
+
+/** The printer for a resource key ("pods", "apps/deployments", ...), else the default printer. */
+export function printerFor(resourceKey: string): Printer {
+  return PRINTERS.get(resourceKey) ?? defaultPrinter;
+}
