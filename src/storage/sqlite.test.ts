@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { SqliteBackend, prefixEnd } from './sqlite.js';
 import { backendContract } from './contract.js';
 import { CompactedError } from './errors.js';
+import { openBackend } from './open.js';
+import { SkiffError } from '../util/errors.js';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'skiff-sqlite-'));
 
@@ -33,6 +35,27 @@ describe('sqlite backend', () => {
     assert.equal(prefixEnd('a\u{10FFFF}'), 'b');
     assert.equal(prefixEnd('\uD7FF'), '\uE000');
     assert.ok(Buffer.isBuffer(prefixEnd('')));
+  });
+
+  it('is what openBackend gives for "sqlite" and for an empty datastore', async () => {
+    const dir = await tempDir();
+    try {
+      for (const ds of ['sqlite', '']) {
+        const b = await openBackend(ds, join(dir, 'data'));
+        assert.equal(b.name, 'sqlite');
+        assert.ok((await b.create(`/open/${ds || 'empty'}`, 'x')).ok);
+        await b.close();
+      }
+      // Both opened the same ${dataDir}/state.db.
+      const b = SqliteBackend.open(join(dir, 'data', 'state.db'));
+      assert.equal(await b.count('/open/'), 2);
+      await b.close();
+      for (const bad of ['mysql://x', 'etcd:/host:1', 'etcd://nohost']) {
+        await assert.rejects(openBackend(bad, dir), SkiffError, bad);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps data, revision and compaction across a reopen', async () => {

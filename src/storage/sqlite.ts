@@ -66,6 +66,12 @@ interface Written<R> {
   event?: WatchEvent;
 }
 
+interface PendingWrite {
+  run(): Written<unknown>;
+  resolve(result: unknown): void;
+  reject(err: unknown): void;
+}
+
 interface CurrentRow {
   key: string;
   value: string;
@@ -176,9 +182,12 @@ export class SqliteBackend implements Backend {
   private flushScheduled = false;
 
   private readonly st: ReturnType<SqliteBackend['prepare']>;
-  private readonly txCreate: (key: string, value: string) => Written<WriteResult>;
-  private readonly txUpdate: (key: string, value: string, expected: number) => Written<WriteResult>;
-  private readonly txDelete: (key: string, expected: number | undefined) => Written<DeleteResult>;
+  /** Revision of the last write applied inside the open batch transaction (= rev outside a batch). */
+  private nextRev: number;
+  /** Writes waiting for the next group commit. */
+  private queue: PendingWrite[] = [];
+  private readonly txBatch: (ops: PendingWrite[]) => Written<unknown>[];
+  private readonly txSingle: (op: PendingWrite) => Written<unknown>;
   private readonly txCompactChunk: (upTo: number) => void;
 
   /** Open (creating if needed) the database at `path`; ':memory:' gives a throwaway store. */
@@ -209,39 +218,9 @@ export class SqliteBackend implements Backend {
     const maxRev = (db.prepare('SELECT max(rev) AS r FROM log').get() as { r: number | null }).r ?? 0;
     this.rev = Math.max(maxRev, this.compactRev);
 
-    // Each write is one transaction computing revision this.rev + 1; the counter moves and watchers hear
-    // about it only after the commit succeeded.
-    this.txCreate = db.transaction((key: string, value: string): Written<WriteResult> => {
-      const rev = this.rev + 1;
-      if (this.st.insertCurrent.run(key, value, rev, rev).changes === 0) {
-        return { result: { ok: false, current: this.currentKv(key) } };
-      }
-      this.st.insertLog.run(rev, key, value, rev, 0, 0);
-      const kv: KeyValue = { key, value, createRevision: rev, modRevision: rev };
-      return { result: { ok: true, kv, revision: rev }, event: { type: 'put', kv } };
-    });
-
-    this.txUpdate = db.transaction((key: string, value: string, expected: number): Written<WriteResult> => {
-      const rev = this.rev + 1;
-      const prev = this.st.getCurrentIf.get(key, expected) as CurrentRow | undefined;
-      if (!prev) return { result: { ok: false, current: this.currentKv(key) } };
-      this.st.setCurrent.run(value, rev, key);
-      this.st.insertLog.run(rev, key, value, prev.create_rev, prev.mod_rev, 0);
-      const kv: KeyValue = { key, value, createRevision: prev.create_rev, modRevision: rev };
-      return { result: { ok: true, kv, revision: rev }, event: { type: 'put', kv, prevKv: toKv(prev) } };
-    });
-
-    this.txDelete = db.transaction((key: string, expected: number | undefined): Written<DeleteResult> => {
-      const rev = this.rev + 1;
-      const prev = (
-        expected === undefined ? this.st.deleteCurrent.get(key) : this.st.deleteCurrentIf.get(key, expected)
-      ) as CurrentRow | undefined;
-      if (!prev) return { result: { ok: false, current: this.currentKv(key) } };
-      this.st.insertLog.run(rev, key, prev.value, prev.create_rev, prev.mod_rev, 1);
-      const prevKv = toKv(prev);
-      const kv: KeyValue = { key, value: prev.value, createRevision: prev.create_rev, modRevision: rev };
-      return { result: { ok: true, prev: prevKv, revision: rev }, event: { type: 'delete', kv, prevKv } };
-    });
+    this.nextRev = this.rev;
+    this.txBatch = db.transaction((ops: PendingWrite[]) => ops.map((op) => op.run()));
+    this.txSingle = db.transaction((op: PendingWrite) => op.run());
 
     this.txCompactChunk = db.transaction((upTo: number) => {
       this.st.compactRange.run({ upTo, from: this.compactRev });
@@ -357,27 +336,101 @@ export class SqliteBackend implements Backend {
   async create(key: string, value: string): Promise<WriteResult> {
     this.check();
     validateKey(key);
-    return this.committed(this.txCreate(key, value));
+    return this.enqueue((): Written<WriteResult> => {
+      const rev = this.nextRev + 1;
+      if (this.st.insertCurrent.run(key, value, rev, rev).changes === 0) {
+        return { result: { ok: false, current: this.currentKv(key) } };
+      }
+      this.st.insertLog.run(rev, key, value, rev, 0, 0);
+      this.nextRev = rev;
+      const kv: KeyValue = { key, value, createRevision: rev, modRevision: rev };
+      return { result: { ok: true, kv, revision: rev }, event: { type: 'put', kv } };
+    });
   }
 
   async update(key: string, value: string, expectedModRevision: number): Promise<WriteResult> {
     this.check();
     validateKey(key);
-    return this.committed(this.txUpdate(key, value, expectedModRevision));
+    return this.enqueue((): Written<WriteResult> => {
+      const rev = this.nextRev + 1;
+      const prev = this.st.getCurrentIf.get(key, expectedModRevision) as CurrentRow | undefined;
+      if (!prev) return { result: { ok: false, current: this.currentKv(key) } };
+      this.st.setCurrent.run(value, rev, key);
+      this.st.insertLog.run(rev, key, value, prev.create_rev, prev.mod_rev, 0);
+      this.nextRev = rev;
+      const kv: KeyValue = { key, value, createRevision: prev.create_rev, modRevision: rev };
+      return { result: { ok: true, kv, revision: rev }, event: { type: 'put', kv, prevKv: toKv(prev) } };
+    });
   }
 
   async delete(key: string, expectedModRevision?: number): Promise<DeleteResult> {
     this.check();
     validateKey(key);
-    return this.committed(this.txDelete(key, expectedModRevision));
+    return this.enqueue((): Written<DeleteResult> => {
+      const rev = this.nextRev + 1;
+      const prev = (
+        expectedModRevision === undefined
+          ? this.st.deleteCurrent.get(key)
+          : this.st.deleteCurrentIf.get(key, expectedModRevision)
+      ) as CurrentRow | undefined;
+      if (!prev) return { result: { ok: false, current: this.currentKv(key) } };
+      this.st.insertLog.run(rev, key, prev.value, prev.create_rev, prev.mod_rev, 1);
+      this.nextRev = rev;
+      const prevKv = toKv(prev);
+      const kv: KeyValue = { key, value: prev.value, createRevision: prev.create_rev, modRevision: rev };
+      return { result: { ok: true, prev: prevKv, revision: rev }, event: { type: 'delete', kv, prevKv } };
+    });
   }
 
-  private committed<R>(w: Written<R>): R {
+  /**
+   * Group commit: writes issued in the same tick (e.g. many concurrent requests) share one transaction,
+   * applied in call order. A write is acknowledged only after its transaction committed.
+   */
+  private enqueue<R>(run: () => Written<R>): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (r: unknown) => void, reject });
+      if (this.queue.length === 1) queueMicrotask(() => this.commitQueue());
+    });
+  }
+
+  private commitQueue(): void {
+    const ops = this.queue;
+    this.queue = [];
+    if (ops.length === 0) return;
+    if (this.closed) {
+      for (const op of ops) op.reject(new BackendUnavailableError('the sqlite backend is closed'));
+      return;
+    }
+    let written: Written<unknown>[];
+    try {
+      written = this.txBatch(ops);
+    } catch (err) {
+      this.nextRev = this.rev; // rolled back
+      if (ops.length === 1) {
+        ops[0]!.reject(err);
+        return;
+      }
+      // One failing write must not fail the others: redo them one transaction each.
+      for (const op of ops) {
+        try {
+          this.settle(op, this.txSingle(op));
+        } catch (e) {
+          this.nextRev = this.rev;
+          op.reject(e);
+        }
+      }
+      return;
+    }
+    for (let i = 0; i < ops.length; i++) this.settle(ops[i]!, written[i]!);
+  }
+
+  /** After a commit: advance the revision, tell watchers, acknowledge. */
+  private settle(op: PendingWrite, w: Written<unknown>): void {
     if (w.event) {
       this.rev = w.event.kv.modRevision;
       this.publish(w.event);
     }
-    return w.result;
+    op.resolve(w.result);
   }
 
   async compact(revision: number): Promise<void> {
@@ -458,6 +511,7 @@ export class SqliteBackend implements Backend {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.commitQueue(); // writes already issued still land
     this.closed = true;
     for (const w of [...this.watches]) w.close();
     this.pending = [];

@@ -13,17 +13,24 @@ export interface EtcdInstance {
   /** Client URLs, e.g. ["http://127.0.0.1:43123"]. */
   endpoints: string[];
   stop(): Promise<void>;
+  /** Stop and start again on the same ports and data (clients see a dropped connection). */
+  restart(): Promise<void>;
 }
 
 const ETCD_DEFAULT = '/usr/bin/etcd';
 
+/** SKIFF_ETCD_BIN overrides where etcd is looked for. */
 function etcdBinary(): string | undefined {
-  return process.env.SKIFF_ETCD_BIN || which('etcd') || (existsSync(ETCD_DEFAULT) ? ETCD_DEFAULT : undefined);
+  const override = process.env.SKIFF_ETCD_BIN;
+  if (override) return existsSync(override) ? override : undefined;
+  return which('etcd') || (existsSync(ETCD_DEFAULT) ? ETCD_DEFAULT : undefined);
 }
 
 /** Why etcd cannot be started here, or undefined when it can. */
 export function etcdMissing(): string | undefined {
-  return etcdBinary() ? undefined : 'etcd is not installed (apt-get install etcd-server)';
+  if (etcdBinary()) return undefined;
+  const override = process.env.SKIFF_ETCD_BIN;
+  return override ? `SKIFF_ETCD_BIN=${override} does not exist` : 'etcd is not installed (apt-get install etcd-server)';
 }
 
 /** A port that was free a moment ago (the OS may hand it out again; startEtcd retries on a clash). */
@@ -55,9 +62,14 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-async function startOnce(bin: string): Promise<EtcdInstance> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-etcd-'));
-  const [clientPort, peerPort] = [await freePort(), await freePort()];
+interface Running {
+  exited: Promise<void>;
+  hasExited(): boolean;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Launch etcd on the given ports and data dir, and wait until it is healthy. */
+async function launch(bin: string, dataDir: string, clientPort: number, peerPort: number): Promise<Running> {
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const child = spawn(
@@ -92,26 +104,47 @@ async function startOnce(bin: string): Promise<EtcdInstance> {
       resolve();
     }),
   );
-
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exitedP;
-      clearTimeout(t);
-    }
-    await rm(dataDir, { recursive: true, force: true });
-  };
-
+  const proc: Running = { exited: exitedP, hasExited: () => exited, kill: (sig) => child.kill(sig) };
   const deadline = Date.now() + 20_000;
   while (!(await healthy(client))) {
     if (exited || Date.now() > deadline) {
-      await stop();
+      await terminate(proc);
       throw new Error(`etcd did not become ready on ${client}: ${stderr.trim() || 'no output'}`);
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { endpoints: [client], stop };
+  return proc;
+}
+
+async function terminate(p: Running): Promise<void> {
+  if (p.hasExited()) return;
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+  await p.exited;
+  clearTimeout(t);
+}
+
+async function startOnce(bin: string): Promise<EtcdInstance> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'skiff-etcd-'));
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  let proc: Running;
+  try {
+    proc = await launch(bin, dataDir, clientPort, peerPort);
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    endpoints: [`http://127.0.0.1:${clientPort}`],
+    async stop() {
+      await terminate(proc);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await terminate(proc);
+      proc = await launch(bin, dataDir, clientPort, peerPort);
+    },
+  };
 }
 
 /** Start etcd and wait until it serves requests. */
