@@ -9,7 +9,7 @@ import { readBody, decodeBody } from './body.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import { negotiateForm, partialObjectMetadata, toTable } from './table.js';
 import { serveWatch } from './watch.js';
-import { openapiV3Document, openapiV3Index, type ResourceSpec } from './openapi/v3.js';
+import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
 import { findUnknownFields, dropUnknownFields } from './openapi/schemas.js';
 import { applyJsonPatch } from './patch/json.js';
 import { applyMergePatch } from './patch/merge.js';
@@ -100,7 +100,7 @@ async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: 
       return true;
     }
     case '/openapi/v3':
-      send(res, 200, openapiV3Index(groupVersionPaths()));
+      send(res, 200, openapiV3Index(groupVersionPaths(), resourceSpecs));
       return true;
     case '/openapi/v2':
       throw new StatusError(404, 'NotFound', 'the server serves OpenAPI v3 only (/openapi/v3)');
@@ -113,7 +113,14 @@ async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: 
     const gv = path.slice('/openapi/v3/'.length);
     const specs = resourceSpecs(gv);
     if (!specs) throw new StatusError(404, 'NotFound', `no OpenAPI document for ${gv}`);
-    send(res, 200, openapiV3Document(gv, specs));
+    const { json, hash } = openapiV3Serialized(gv, specs);
+    if (req.headers['if-none-match'] === `"${hash}"`) {
+      res.writeHead(304, { ETag: `"${hash}"` });
+      res.end();
+      return true;
+    }
+    res.writeHead(200, { 'Content-Type': JSON_TYPE, ETag: `"${hash}"`, 'Cache-Control': 'public, immutable' });
+    res.end(json);
     return true;
   }
   let m = /^\/api\/([^/]+)$/.exec(path);
@@ -156,7 +163,14 @@ export function groupVersionPaths(): string[] {
   return groupVersions().map((gv) => (gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`));
 }
 
+const specCache = new Map<string, ResourceSpec[] | undefined>();
+
 function resourceSpecs(gvPath: string): ResourceSpec[] | undefined {
+  if (!specCache.has(gvPath)) specCache.set(gvPath, buildResourceSpecs(gvPath));
+  return specCache.get(gvPath);
+}
+
+function buildResourceSpecs(gvPath: string): ResourceSpec[] | undefined {
   const gv = groupVersions().find((g) => (g.group ? `apis/${g.group}/${g.version}` : `api/${g.version}`) === gvPath);
   if (!gv) return undefined;
   return RESOURCES.filter((r) => r.group === gv.group && r.version === gv.version).map((r) => ({
@@ -218,11 +232,11 @@ function listOptions(q: Query): ListOptions {
 /** Checks apiVersion/kind of a body against the endpoint, as upstream's decoder. */
 function checkTypeMeta(obj: any, info: ResourceInfo, expectKind = info.kind, expectApiVersion = info.apiVersion): void {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest(`the body of the request must be a JSON or YAML object`);
-  if (!obj.kind) throw badRequest(`Object 'Kind' is missing in '${JSON.stringify(obj).slice(0, 200)}'`);
+  // As upstream's typed decoding: a body without apiVersion/kind takes the endpoint's.
   if (obj.apiVersion && obj.apiVersion !== expectApiVersion) {
     throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expectApiVersion})`);
   }
-  if (obj.kind !== expectKind) throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${expectKind})`);
+  if (obj.kind && obj.kind !== expectKind) throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${expectKind})`);
   if (obj.metadata !== undefined && (obj.metadata === null || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata))) {
     throw badRequest(`${expectKind} in version "${info.version}" cannot be handled as a ${expectKind}: metadata must be an object`);
   }
