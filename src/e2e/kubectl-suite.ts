@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestCluster } from '../testing/cluster.js';
+import { needs, which } from '../testing/real.js';
 
 /** The seed's pod.yml. */
 export const SEED_POD = `apiVersion: v1
@@ -31,6 +32,12 @@ async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 10_
  * per datastore.
  */
 export function kubectlSuite(name: string, start: () => Promise<TestCluster | undefined>): void {
+  if (!which('kubectl')) {
+    it(`kubectl against skiff (${name})`, (t) => {
+      needs(t, 'kubectl is not on PATH');
+    });
+    return;
+  }
   describe(`kubectl against skiff (${name})`, () => {
     let c: TestCluster | undefined;
     const k = async (args: string[], input?: string) => {
