@@ -58,6 +58,56 @@ describe('sqlite backend', () => {
     }
   });
 
+  it('replays and compacts long histories in chunks', async () => {
+    const b = SqliteBackend.open(':memory:');
+    try {
+      // More revisions than one replay window / compaction chunk; a third of them under the watched prefix.
+      const n = 45_000;
+      const writes = await Promise.all(
+        Array.from({ length: n }, (_, i) => b.create(i % 3 === 0 ? `/long/a/${i}` : `/long/b/${i}`, `v${i}`)),
+      );
+      assert.ok(writes.every((w) => w.ok));
+      const events: number[] = [];
+      let error: Error | undefined;
+      let done!: () => void;
+      const all = new Promise<void>((r) => (done = r));
+      const w = b.watch('/long/a/', {
+        afterRevision: 0,
+        onEvents: (evs) => {
+          for (const e of evs) events.push(e.kv.modRevision);
+          if (events.length === n / 3 + 1) done();
+        },
+        onError: (err) => {
+          error = err;
+          done();
+        },
+      });
+      const live = await b.create('/long/a/live', 'x');
+      assert.ok(live.ok);
+      await all;
+      w.close();
+      assert.equal(error, undefined);
+      const expected = Array.from({ length: n / 3 }, (_, i) => 3 * i + 1);
+      expected.push(live.revision);
+      assert.deepEqual(events, expected);
+
+      // Delete half of the b keys, then compact everything away in several chunks.
+      for (let i = 1; i < n; i += 6) assert.ok((await b.delete(`/long/b/${i}`)).ok);
+      const rev = await b.currentRevision();
+      await b.compact(rev);
+      assert.equal(await b.count('/long/'), n + 1 - Math.ceil((n - 1) / 6));
+      const snapshot = await b.list('/long/', { revision: rev });
+      assert.equal(snapshot.kvs.length, await b.count('/long/'));
+      await assert.rejects(b.list('/long/', { revision: rev - 1 }), CompactedError);
+      const rows = (b as unknown as { db: { prepare(s: string): { get(): { n: number } } } }).db
+        .prepare('SELECT count(*) AS n FROM log')
+        .get().n;
+      assert.equal(rows, await b.count('/long/'), 'only the live versions remain in the log');
+    } finally {
+      await b.close();
+    }
+  });
+
   it('keeps data, revision and compaction across a reopen', async () => {
     const dir = await tempDir();
     const path = join(dir, 'state.db');

@@ -42,8 +42,12 @@ CREATE TABLE IF NOT EXISTS current (
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
-/** Rows per watch-replay read and per compaction transaction, so neither blocks the event loop for long. */
+/**
+ * Watch replay reads at most REPLAY_CHUNK rows from a window of REPLAY_WINDOW revisions per step, and
+ * compaction handles COMPACT_CHUNK revisions per transaction, so neither blocks the event loop for long.
+ */
 const REPLAY_CHUNK = 1000;
+const REPLAY_WINDOW = 20_000;
 const COMPACT_CHUNK = 10_000;
 
 /**
@@ -255,9 +259,11 @@ export class SqliteBackend implements Backend {
       getAt: db.prepare(
         'SELECT key, value, create_rev, rev AS mod_rev, deleted FROM log WHERE key = ? AND rev <= ? ORDER BY rev DESC LIMIT 1',
       ),
-      // The newest version of each key at or below the revision, skipping keys deleted by then.
+      // The newest version of each key at or below the revision, skipping keys deleted by then. Walking
+      // the (key, rev) index keeps key order, so LIMIT stops early; the planner may otherwise pick a
+      // revision-range scan plus sort over the whole log.
       listAt: db.prepare(`
-        SELECT key, value, create_rev, rev AS mod_rev FROM log AS l
+        SELECT key, value, create_rev, rev AS mod_rev FROM log AS l INDEXED BY log_key_rev
         WHERE key >= @start AND key < @end AND rev <= @rev AND deleted = 0
           AND rev = (SELECT max(rev) FROM log WHERE key = l.key AND rev <= @rev)
         ORDER BY key LIMIT @limit`),
@@ -456,32 +462,29 @@ export class SqliteBackend implements Backend {
   private catchUp(w: SqliteWatch): void {
     if (w.closed || this.closed) return;
     if (w.delivered < this.compactRev) {
-      w.fail(new CompactedError(w.delivered, this.compactRev));
+      w.fail(new CompactedError(w.delivered + 1, this.compactRev));
       return;
     }
-    const upTo = this.rev;
-    if (w.delivered >= upTo) {
-      w.catchingUp = false; // live events with revision <= delivered are filtered out by deliver()
+    const latest = this.rev;
+    if (w.delivered >= latest) {
+      w.catchingUp = false; // pending live events at or below `delivered` are filtered out by flush()
       return;
     }
+    // A bounded revision window keeps each synchronous read short even when few rows match the prefix.
+    const windowEnd = Math.min(latest, w.delivered + REPLAY_WINDOW);
     const rows = this.st.replay.all({
       after: w.delivered,
-      upTo,
+      upTo: windowEnd,
       start: w.prefix,
       end: prefixEnd(w.prefix),
       limit: REPLAY_CHUNK,
     }) as LogRow[];
-    if (rows.length < REPLAY_CHUNK) {
-      w.deliver(rows.map(logRowToEvent));
-      // Everything up to `upTo` is now covered, matching or not; later revisions arrive live.
-      if (!w.closed) {
-        w.delivered = Math.max(w.delivered, upTo);
-        w.catchingUp = false;
-      }
-      return;
-    }
     w.deliver(rows.map(logRowToEvent));
-    setImmediate(() => this.catchUp(w));
+    if (w.closed) return;
+    // A short read covered the whole window, matching or not.
+    if (rows.length < REPLAY_CHUNK) w.delivered = windowEnd;
+    if (w.delivered >= latest) w.catchingUp = false;
+    else setImmediate(() => this.catchUp(w));
   }
 
   /** @internal */
