@@ -1,7 +1,8 @@
 /**
  * Server-side printing: the Table columns and cells `kubectl get` shows for each resource,
  * matching upstream's pkg/printers/internalversion. Resources without a printer of their
- * own get the apiserver's default Name / Created At table.
+ * own get the apiserver's default Name / Created At table; custom resources use
+ * customResourcePrinter() with their CRD's additionalPrinterColumns instead.
  */
 import type { Printer } from './types.js';
 import { cronJobPrinter, jobPrinter } from './batch.js';
@@ -27,6 +28,8 @@ import {
 export type { Printer, TableColumn } from './types.js';
 export { formatAge } from './duration.js';
 export { defaultPrinter } from './default.js';
+export { customResourcePrinter } from './crd.js';
+export type { CustomResourceColumn } from './crd.js';
 
 /** Keyed by "resource" for the core group and "group/resource" otherwise. */
 const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
