@@ -7,7 +7,9 @@
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type {
   Backend,
   DeleteResult,
@@ -62,6 +64,38 @@ export function prefixEnd(prefix: string): string | Buffer {
     if (cp <= 0x10ffff) return cps.join('') + String.fromCodePoint(cp);
   }
   return Buffer.alloc(0);
+}
+
+/**
+ * Checkpoints (copying the WAL into the database file, with fsyncs) run on a worker thread's own
+ * connection, so the event loop never stalls on them; PASSIVE checkpoints never block our writer.
+ * The main connection's auto-checkpoint stays as a backstop at a higher threshold should the worker lag.
+ */
+const CHECKPOINT_INTERVAL_MS = 250;
+const BACKSTOP_CHECKPOINT_PAGES = 16_000;
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path);
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* the next round retries */ }
+}, workerData.intervalMs);
+parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+`;
+
+function startCheckpointer(path: string): Worker {
+  const worker = new Worker(CHECKPOINTER_SOURCE, {
+    eval: true,
+    workerData: {
+      module: createRequire(import.meta.url).resolve('better-sqlite3'),
+      path: resolve(path),
+      intervalMs: CHECKPOINT_INTERVAL_MS,
+    },
+  });
+  worker.unref();
+  // Losing the checkpointer only moves checkpoints back onto the main connection's backstop.
+  worker.on('error', () => {});
+  return worker;
 }
 
 /** A write transaction's outcome, and the event to publish once it has committed. */
@@ -203,8 +237,12 @@ export class SqliteBackend implements Backend {
     } catch (err) {
       throw new BackendUnavailableError(`cannot open sqlite database ${path}: ${(err as Error).message}`, { cause: err });
     }
-    return new SqliteBackend(db);
+    const backend = new SqliteBackend(db);
+    if (path !== ':memory:' && path !== '') backend.checkpointer = startCheckpointer(path);
+    return backend;
   }
+
+  private checkpointer?: Worker;
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -213,6 +251,8 @@ export class SqliteBackend implements Backend {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
+    db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    db.pragma('journal_size_limit = 67108864'); // shrink the WAL file back to 64 MiB after a burst
     db.exec(SCHEMA);
     this.st = this.prepare();
     const meta = (name: string): number =>
@@ -518,6 +558,14 @@ export class SqliteBackend implements Backend {
     this.closed = true;
     for (const w of [...this.watches]) w.close();
     this.pending = [];
+    const cp = this.checkpointer;
+    if (cp) {
+      // Stop the checkpointer first: the last connection to close folds the WAL back into the file.
+      const exited = new Promise((r) => cp.once('exit', r));
+      cp.ref(); // keep the process alive until it has exited
+      cp.postMessage('close');
+      await exited;
+    }
     this.db.close();
   }
 }
