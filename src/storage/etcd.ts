@@ -161,6 +161,7 @@ class WatchHub {
         }
         this.stream = stream;
         stream.on('data', (res) => {
+          if (this.stream !== stream) return; // a replaced stream's leftovers; the new one resumes
           this.failures = 0;
           this.handle(res);
         });

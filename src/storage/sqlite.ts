@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type {
   Backend,
@@ -88,7 +88,7 @@ function startCheckpointer(path: string): Worker {
     eval: true,
     workerData: {
       module: createRequire(import.meta.url).resolve('better-sqlite3'),
-      path: resolve(path),
+      path: resolvePath(path),
       intervalMs: CHECKPOINT_INTERVAL_MS,
     },
   });
