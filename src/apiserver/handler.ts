@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { URL } from 'node:url';
 import type { Registry, DeleteOptions, ListOptions, PatchType } from './registry.js';
-import { nowRFC3339 } from './registry.js';
+import { nowRFC3339, patchStatus } from './registry.js';
+import { PatchError } from './patch/strategic.js';
 import { parseResourcePath, type ResourceRequest } from './request.js';
 import { RESOURCES, groupVersions, type ResourceInfo } from './resources.js';
 import { StatusError, badRequest, internalError, methodNotAllowed, notFound, success } from './status.js';
@@ -70,8 +71,8 @@ export function createHandler(ctx: HandlerContext) {
       }
       await serveResource(ctx, req, res, parsed.req, url.searchParams);
     } catch (err) {
-      const e = err instanceof StatusError ? err : internalError(err);
-      if (!(err instanceof StatusError)) console.error('skiff apiserver: internal error', err);
+      const e = err instanceof StatusError ? err : err instanceof PatchError ? patchStatus(err) : internalError(err);
+      if (!(e.code < 500 || err instanceof StatusError)) console.error('skiff apiserver: internal error', err);
       sendStatusError(res, e);
     }
   };

@@ -21,7 +21,7 @@ import { applyDefaults } from './defaults/index.js';
 import { parseLabelSelector, type LabelSelector } from './selectors/labels.js';
 import { parseFieldSelector, fieldsFor, convertFieldSelector } from './selectors/fields.js';
 import { SelectorError } from './selectors/labels.js';
-import { applyStrategicMergePatch } from './patch/strategic.js';
+import { applyStrategicMergePatch, PatchError } from './patch/strategic.js';
 import { applyMergePatch } from './patch/merge.js';
 import { applyJsonPatch } from './patch/json.js';
 import { patchMetaFor } from './openapi/schemas.js';
@@ -293,7 +293,8 @@ export class Registry {
         else patched = applyStrategicMergePatch(original, patch, patchMetaFor(info.group, info.version, info.kind));
       } catch (e) {
         if (e instanceof StatusError) throw e;
-        throw new StatusError(422, 'Invalid', (e as Error).message);
+        if (e instanceof PatchError) throw patchStatus(e);
+        throw e;
       }
       if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw badRequest('the patch must produce an object');
       const rv = patched.metadata?.resourceVersion;
@@ -533,5 +534,19 @@ function decodeContinue(token: string): { rv: number; start: string } {
     return t;
   } catch {
     throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  }
+}
+
+/** The code upstream sends for a patch that cannot be applied (the engine knows which). */
+export function patchStatus(e: PatchError): StatusError {
+  switch (e.status) {
+    case 400:
+      return badRequest(e.message);
+    case 413:
+      return new StatusError(413, 'RequestEntityTooLarge', e.message);
+    case 422:
+      return new StatusError(422, 'Invalid', e.message);
+    default:
+      return new StatusError(500, 'InternalError', e.message);
   }
 }
