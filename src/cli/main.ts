@@ -20,7 +20,15 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (o: { dataDir: string; apiPort: number; datastore: string }) => {
       const t0 = performance.now();
       const quiet = process.env.SKIFF_QUIET === '1';
-      const cluster = await up({ dataDir: o.dataDir, apiPort: o.apiPort, datastore: o.datastore, log: quiet ? undefined : (m) => console.error(`skiff: ${m}`) });
+      // A bug in one request or component must not take the whole cluster down: log it and go on.
+      process.on('unhandledRejection', (e) => console.error('skiff: unhandled rejection:', e));
+      let cluster;
+      try {
+        cluster = await up({ dataDir: o.dataDir, apiPort: o.apiPort, datastore: o.datastore, log: quiet ? undefined : (m) => console.error(`skiff: ${m}`) });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${o.apiPort} is already in use: stop what holds it or pass --api-port`, { cause: e });
+        throw e;
+      }
       const ms = (performance.now() - t0).toFixed(0);
       console.log(`Skiff is up in ${ms} ms: API server at ${cluster.server} (datastore: ${o.datastore}).`);
       console.log('Point kubectl at it:');
