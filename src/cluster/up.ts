@@ -6,6 +6,7 @@ import { ApiServer } from '../apiserver/server.js';
 import { ensureClusterPKI } from '../pki/ca.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { Executor, type Component } from './component.js';
+import { lockDataDir } from './lock.js';
 
 export interface UpOptions {
   dataDir: string;
@@ -27,10 +28,18 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
   const log = opts.log ?? (() => undefined);
   const dataDir = path.resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const [backend, pki] = await Promise.all([
+  const unlock = lockDataDir(dataDir);
+  let backend: Backend;
+  let pki: Awaited<ReturnType<typeof ensureClusterPKI>>;
+  try {
+    [backend, pki] = await Promise.all([
     openBackend(opts.datastore, dataDir),
-    ensureClusterPKI(path.join(dataDir, 'pki'), { serverSANs: { dns: [], ips: [] } }),
-  ]);
+      ensureClusterPKI(path.join(dataDir, 'pki'), { serverSANs: { dns: [], ips: [] } }),
+    ]);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const apiServer = new ApiServer({
     backend,
     port: opts.apiPort,
@@ -44,12 +53,21 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
     await exec.run([storage, api]);
   } catch (e) {
     await exec.stop();
+    unlock();
     throw e;
   }
   const server = `https://127.0.0.1:${apiServer.port}`;
   const kubeconfigPath = path.join(dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, { server, caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem });
-  return { apiServer, kubeconfigPath, server, stop: () => exec.stop() };
+  return {
+    apiServer,
+    kubeconfigPath,
+    server,
+    stop: async () => {
+      await exec.stop();
+      unlock();
+    },
+  };
 }
 
 export type { Backend };

@@ -22,6 +22,7 @@ describe('skiff up process', () => {
       assert.equal(created.status, 201);
       const uid = created.json().metadata.uid;
       c.close();
+      await assert.rejects(spawnSkiffUp(['--data-dir', dir, '--api-port', '0']), /another skiff \(pid \d+\) is using/);
       first.child.kill('SIGTERM');
       assert.equal(await first.exited, 0);
 
