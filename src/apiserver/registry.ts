@@ -344,7 +344,8 @@ export class Registry {
       obj = this.prepareUpdate(storageInfo, info, obj, old, opts.subresource);
       if (isDeepStrictEqual(obj, old)) return this.present(info, old, cur.rv);
       if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old, !!opts.dryRun);
-      const errs = validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
+      // Server-internal writes (binding, scale) check their own input, as upstream's subresource REST does.
+      const errs = opts.subresource === INTERNAL_WRITE ? [] : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
       if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs));
       if (opts.dryRun) return this.present(info, obj, cur.rv);
       const stored = { ...obj, metadata: { ...obj.metadata } };
