@@ -1,0 +1,131 @@
+/**
+ * Entry points of upstream-compatible validation. Objects are v1 wire-form JSON and are expected
+ * to be defaulted first (defaults/applyDefaults), as kube-apiserver decodes and defaults before
+ * validating. resourceKey is "resource" for the core group and "group/resource" otherwise.
+ */
+import type { FieldError } from './types.js';
+import { nameIsDNSSubdomain, nameIsPathSegment, type NameFn } from './names.js';
+import { validateObjectMeta, validateObjectMetaUpdate, type MetaUpdateOptions } from './meta.js';
+import { validatePod, validatePodTemplateObject, validatePodTemplateSpec, validatePodUpdate } from './pod.js';
+import { validateService, validateServiceUpdate } from './service.js';
+import { validateConfigMap, validateConfigMapUpdate, validateSecret, validateSecretUpdate } from './configdata.js';
+import { validateNamespace, validateNamespaceUpdate } from './namespace.js';
+import { validateNode, validateNodeUpdate } from './node.js';
+import { validateEndpoints, validateEndpointSlice, validateEndpointSliceUpdate, validateEndpointsUpdate } from './endpoints.js';
+import {
+  validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate, validateDeployment,
+  validateDeploymentUpdate, validateReplicaSet, validateReplicaSetUpdate, validateReplicationController,
+  validateReplicationControllerUpdate, validateStatefulSet, validateStatefulSetUpdate,
+} from './workloads.js';
+import { validateCronJob, validateCronJobUpdate, validateJob, validateJobUpdate } from './batch.js';
+import {
+  validateIngress, validateIngressClass, validateIngressClassUpdate, validateIngressUpdate, validateNetworkPolicy,
+  validateNetworkPolicyUpdate,
+} from './networking.js';
+import {
+  validateClusterRole, validateClusterRoleBinding, validateClusterRoleBindingUpdate, validateClusterRoleUpdate, validateRole,
+  validateRoleBinding, validateRoleBindingUpdate, validateRoleUpdate,
+} from './rbac.js';
+import { validateLease, validateLeaseUpdate } from './lease.js';
+import { validateCoreEvent, validateCoreEventUpdate, validateEventsV1, validateEventsV1Update } from './events.js';
+import { validateLimitRange, validateLimitRangeUpdate, validateResourceQuota, validateResourceQuotaUpdate } from './quota.js';
+import { validatePVC, validatePVCUpdate } from './storage.js';
+
+export type { FieldError } from './types.js';
+export { formatInvalidMessage, invalidStatus, aggregateMessage, type InvalidStatus } from './format.js';
+export * from './names.js';
+export * from './quantity.js';
+export { normalizeServiceClusterIPs, patchAllocatedServiceValues } from './service.js';
+export { generateJobSelector } from './batch.js';
+
+export interface ValidateOptions {
+  /** Whether the resource is namespaced (metadata.namespace required) or cluster-scoped (forbidden). */
+  namespaced: boolean;
+}
+
+export interface ValidateUpdateOptions extends ValidateOptions, MetaUpdateOptions {}
+
+interface Rules {
+  create(obj: any, opts: ValidateOptions): FieldError[];
+  update(obj: any, old: any, opts: ValidateOptions): FieldError[];
+}
+
+/** Resources with only ObjectMeta rules (ServiceAccount, PriorityClass, CRD instances…). */
+function metaOnly(nameFn: NameFn): Rules {
+  return {
+    create: (obj, opts) => validateObjectMeta(obj?.metadata, opts.namespaced, nameFn),
+    update: (obj, old, opts) =>
+      validateObjectMetaUpdate(obj?.metadata, old?.metadata).concat(validateObjectMeta(obj?.metadata, opts.namespaced, nameFn)),
+  };
+}
+
+function rules(create: (o: any) => FieldError[], update: (o: any, old: any) => FieldError[]): Rules {
+  return { create: (o) => create(o), update: (o, old) => update(o, old) };
+}
+
+const RULES: Record<string, Rules> = {
+  pods: rules(validatePod, validatePodUpdate),
+  podtemplates: rules(validatePodTemplateObject, (o, old) => validateObjectMetaUpdate(o?.metadata, old?.metadata).concat(validatePodTemplateSpec(o?.template, 'template'))),
+  services: rules(validateService, validateServiceUpdate),
+  configmaps: rules(validateConfigMap, validateConfigMapUpdate),
+  secrets: rules(validateSecret, validateSecretUpdate),
+  namespaces: rules(validateNamespace, validateNamespaceUpdate),
+  nodes: rules(validateNode, validateNodeUpdate),
+  endpoints: rules(validateEndpoints, validateEndpointsUpdate),
+  events: rules(validateCoreEvent, validateCoreEventUpdate),
+  limitranges: rules(validateLimitRange, validateLimitRangeUpdate),
+  resourcequotas: rules(validateResourceQuota, validateResourceQuotaUpdate),
+  replicationcontrollers: rules(validateReplicationController, validateReplicationControllerUpdate),
+  persistentvolumeclaims: rules(validatePVC, validatePVCUpdate),
+  serviceaccounts: metaOnly(nameIsDNSSubdomain),
+  'apps/deployments': rules(validateDeployment, validateDeploymentUpdate),
+  'apps/replicasets': rules(validateReplicaSet, validateReplicaSetUpdate),
+  'apps/daemonsets': rules(validateDaemonSet, validateDaemonSetUpdate),
+  'apps/statefulsets': rules(validateStatefulSet, validateStatefulSetUpdate),
+  'apps/controllerrevisions': rules(validateControllerRevision, validateControllerRevisionUpdate),
+  'batch/jobs': rules(validateJob, validateJobUpdate),
+  'batch/cronjobs': rules(validateCronJob, validateCronJobUpdate),
+  'networking.k8s.io/ingresses': rules(validateIngress, validateIngressUpdate),
+  'networking.k8s.io/ingressclasses': rules(validateIngressClass, validateIngressClassUpdate),
+  'networking.k8s.io/networkpolicies': rules(validateNetworkPolicy, validateNetworkPolicyUpdate),
+  'discovery.k8s.io/endpointslices': rules(validateEndpointSlice, validateEndpointSliceUpdate),
+  'coordination.k8s.io/leases': rules(validateLease, validateLeaseUpdate),
+  'events.k8s.io/events': rules(validateEventsV1, validateEventsV1Update),
+  'rbac.authorization.k8s.io/roles': rules(validateRole, validateRoleUpdate),
+  'rbac.authorization.k8s.io/clusterroles': rules(validateClusterRole, validateClusterRoleUpdate),
+  'rbac.authorization.k8s.io/rolebindings': rules(validateRoleBinding, validateRoleBindingUpdate),
+  'rbac.authorization.k8s.io/clusterrolebindings': rules(validateClusterRoleBinding, validateClusterRoleBindingUpdate),
+};
+
+const RBAC_PREFIX = 'rbac.authorization.k8s.io/';
+
+function rulesFor(resourceKey: string): Rules {
+  // Unknown resources (CRD instances, other built-ins) get upstream's generic DNS-subdomain names.
+  return RULES[resourceKey] ?? metaOnly(resourceKey.startsWith(RBAC_PREFIX) ? nameIsPathSegment : nameIsDNSSubdomain);
+}
+
+/**
+ * The per-kind validators know their kind's scope; should the caller's scope differ (a kind served
+ * with another scope), upstream's namespace error is still reported.
+ */
+function scopeErrors(errs: FieldError[], obj: any, opts: ValidateOptions): FieldError[] {
+  const ns = obj?.metadata?.namespace;
+  const wrong = opts.namespaced ? !ns : !!ns;
+  if (!wrong || errs.some((e) => e.field === 'metadata.namespace')) return errs;
+  return errs.concat(validateObjectMeta(obj?.metadata, opts.namespaced, nameIsDNSSubdomain).filter((e) => e.field === 'metadata.namespace'));
+}
+
+/** Validates an object being created. Returns [] when it is valid. */
+export function validateObject(resourceKey: string, obj: any, opts: ValidateOptions): FieldError[] {
+  return scopeErrors(rulesFor(resourceKey).create(obj, opts), obj, opts);
+}
+
+/** Validates an update of `old` to `obj`, including upstream's immutability rules. */
+export function validateObjectUpdate(resourceKey: string, obj: any, old: any, opts: ValidateUpdateOptions): FieldError[] {
+  const errs = rulesFor(resourceKey).update(obj, old, opts);
+  if (opts.requireResourceVersion && !obj?.metadata?.resourceVersion) {
+    // The store normally fills resourceVersion for unconditional updates before validating.
+    errs.unshift(...validateObjectMetaUpdate(obj?.metadata, old?.metadata, 'metadata', { requireResourceVersion: true }).filter((e) => e.field === 'metadata.resourceVersion'));
+  }
+  return errs;
+}
