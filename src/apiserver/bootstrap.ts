@@ -10,6 +10,7 @@ export async function bootstrap(reg: Registry): Promise<void> {
     await createIfMissing(() => reg.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } }, {}));
   }
   const services = findResource('', 'v1', 'services')!;
+  if (reg.cache.get(reg.keyFor(services, 'default', 'kubernetes'))) return;
   await createIfMissing(() =>
     reg.create(
       services,
