@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Backend } from './backend.js';
 import { SqliteBackend } from './sqlite.js';
-import { EtcdBackend } from './etcd.js';
 import { SkiffError } from '../util/errors.js';
 
 const USAGE = 'expected "sqlite" or "etcd://host:port[,host:port...]"';
@@ -31,6 +30,11 @@ export function parseEtcdDatastore(datastore: string): string[] {
 export async function openBackend(datastore: string, dataDir: string): Promise<Backend> {
   const ds = datastore.trim();
   if (ds === '' || ds === 'sqlite') return SqliteBackend.open(join(dataDir, 'state.db'));
-  if (ds.startsWith('etcd://')) return EtcdBackend.connect(parseEtcdDatastore(ds));
+  if (ds.startsWith('etcd://')) {
+    const endpoints = parseEtcdDatastore(ds);
+    // The gRPC client costs ~150 ms to load: only pay for it when etcd is used.
+    const { EtcdBackend } = await import('./etcd.js');
+    return EtcdBackend.connect(endpoints);
+  }
   throw new SkiffError('BAD_DATASTORE', `unknown datastore "${datastore}": ${USAGE}`);
 }
