@@ -37,6 +37,7 @@ export * from './names.js';
 export * from './quantity.js';
 export { normalizeServiceClusterIPs, patchAllocatedServiceValues } from './service.js';
 export { generateJobSelector } from './batch.js';
+export { warningsOnCreate } from './warnings.js';
 
 export interface ValidateOptions {
   /** Whether the resource is namespaced (metadata.namespace required) or cluster-scoped (forbidden). */
