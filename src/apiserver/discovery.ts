@@ -1,4 +1,4 @@
-import { RESOURCES, groupVersions, type ResourceInfo } from './resources.js';
+import { RESOURCES, groupVersions, subresourceInfo, type ResourceInfo } from './resources.js';
 
 /**
  * Discovery documents: aggregated (apidiscovery.k8s.io v2 and v2beta1, what kubectl 1.32 asks for
@@ -17,13 +17,12 @@ export const SERVER_VERSION = {
 };
 
 function subresourceKind(info: ResourceInfo, sub: string): { group: string; version: string; kind: string } {
-  if (sub === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
-  if (sub === 'binding') return { group: '', version: 'v1', kind: 'Binding' };
-  return { group: info.group, version: info.version, kind: info.kind };
+  const { group, version, kind } = subresourceInfo(info, sub);
+  return { group, version, kind };
 }
 
-function subresourceVerbs(sub: string): string[] {
-  return sub === 'binding' ? ['create'] : ['get', 'patch', 'update'];
+function subresourceVerbs(info: ResourceInfo, sub: string): string[] {
+  return subresourceInfo(info, sub).verbs;
 }
 
 function aggregatedResource(info: ResourceInfo) {
@@ -37,7 +36,7 @@ function aggregatedResource(info: ResourceInfo) {
   if (info.shortNames.length) r.shortNames = info.shortNames;
   if (info.categories.length) r.categories = info.categories;
   if (info.subresources.length) {
-    r.subresources = info.subresources.map((s) => ({ subresource: s, responseKind: subresourceKind(info, s), verbs: subresourceVerbs(s) }));
+    r.subresources = info.subresources.map((s) => ({ subresource: s, responseKind: subresourceKind(info, s), verbs: subresourceVerbs(info, s) }));
   }
   return r;
 }
@@ -105,7 +104,7 @@ export function apiResourceList(group: string, version: string) {
     resources.push(base);
     for (const s of r.subresources) {
       const k = subresourceKind(r, s);
-      const sub: Record<string, unknown> = { name: `${r.resource}/${s}`, singularName: '', namespaced: r.namespaced, kind: k.kind, verbs: subresourceVerbs(s) };
+      const sub: Record<string, unknown> = { name: `${r.resource}/${s}`, singularName: '', namespaced: r.namespaced, kind: k.kind, verbs: subresourceVerbs(r, s) };
       if (k.group !== r.group) sub.group = k.group;
       if (k.version !== r.version) sub.version = k.version;
       resources.push(sub);

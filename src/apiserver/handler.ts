@@ -4,12 +4,13 @@ import type { Registry, DeleteOptions, ListOptions, PatchType } from './registry
 import { nowRFC3339, patchStatus } from './registry.js';
 import { PatchError } from './patch/strategic.js';
 import { parseResourcePath, type ResourceRequest } from './request.js';
-import { RESOURCES, groupVersions, type ResourceInfo } from './resources.js';
+import { RESOURCES, groupVersions, subresourceInfo, type ResourceInfo } from './resources.js';
 import { StatusError, badRequest, internalError, methodNotAllowed, notFound, success } from './status.js';
 import { readBody, decodeBody } from './body.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import { negotiateForm, partialObjectMetadata, toTable } from './table.js';
 import { serveWatch } from './watch.js';
+import { evictPod } from './eviction.js';
 import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
 import { findUnknownFields, dropUnknownFields } from './openapi/schemas.js';
 import { applyJsonPatch } from './patch/json.js';
@@ -181,9 +182,10 @@ function buildResourceSpecs(gvPath: string): ResourceSpec[] | undefined {
     kind: r.kind,
     namespaced: r.namespaced,
     verbs: r.verbs,
-    subresources: r.subresources.map((s) =>
-      s === 'scale' ? { name: s, kind: 'Scale', group: 'autoscaling', version: 'v1' } : s === 'binding' ? { name: s, kind: 'Binding', group: '', version: 'v1' } : { name: s, kind: r.kind },
-    ),
+    subresources: r.subresources.map((s) => {
+      const k = subresourceInfo(r, s);
+      return { name: s, kind: k.kind, group: k.group, version: k.version, verbs: k.verbs };
+    }),
   }));
 }
 
@@ -298,6 +300,16 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       else conds.push(cond);
       return pod;
     });
+    send(res, 201, success());
+    return;
+  }
+
+  if (r.subresource === 'eviction') {
+    if (method !== 'POST') throw methodNotAllowed();
+    const ev = decodeBody(await readBody(req), req.headers['content-type']) as any;
+    checkTypeMeta(ev, info, 'Eviction', 'policy/v1');
+    if (ev.metadata?.name && ev.metadata.name !== r.name) throw badRequest(`name in URL does not match name in Eviction object`);
+    await evictPod(reg, info, ns!, r.name!, ev.deleteOptions ?? {}, dryRunParam(q));
     send(res, 201, success());
     return;
   }

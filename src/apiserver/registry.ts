@@ -26,6 +26,7 @@ import { applyMergePatch } from './patch/merge.js';
 import { applyJsonPatch } from './patch/json.js';
 import { patchMetaFor } from './openapi/schemas.js';
 import { allocateServiceAddresses } from './serviceips.js';
+import { DEFAULT_PLUGINS, runAdmission, type AdmissionPlugin } from './admission/index.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -85,6 +86,7 @@ export class Registry {
   constructor(
     readonly backend: Backend,
     readonly cache: WatchCache,
+    readonly admission: AdmissionPlugin[] = DEFAULT_PLUGINS,
   ) {}
 
   keyFor(info: ResourceInfo, namespace: string | undefined, name: string): string {
@@ -234,6 +236,7 @@ export class Registry {
     strategyFor(storageInfo).prepareForCreate?.(obj);
     s.prepareForCreate?.(obj);
     applyDefaults(storageInfo.key, obj);
+    await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this });
     this.validateCreate(storageInfo, obj, info);
     if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, undefined, !!opts.dryRun);
     obj = withTypeMeta(storageInfo, obj);
@@ -246,7 +249,7 @@ export class Registry {
 
   private validateCreate(storageInfo: ResourceInfo, obj: any, info: ResourceInfo): void {
     const errs = validateObject(storageInfo.key, obj, { namespaced: storageInfo.namespaced });
-    if (errs.length) throw invalid(info.group, info.kind, obj.metadata?.name ?? '', errs, formatInvalidMessage(info.kind, obj.metadata?.name ?? '', errs));
+    if (errs.length) throw invalid(info.group, info.kind, obj.metadata?.name ?? '', errs, formatInvalidMessage(info.kind, obj.metadata?.name ?? '', errs, info.group));
   }
 
   private present(info: ResourceInfo, obj: any, rv: number): any {
@@ -346,12 +349,12 @@ export class Registry {
       if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old, !!opts.dryRun);
       // Server-internal writes (binding, scale) check their own input, as upstream's subresource REST does.
       const errs = opts.subresource === INTERNAL_WRITE ? [] : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
-      if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs));
+      if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
       if (opts.dryRun) return this.present(info, obj, cur.rv);
       const stored = { ...obj, metadata: { ...obj.metadata } };
       delete stored.metadata.resourceVersion;
       // Removing the last finalizer of an object being deleted completes the deletion.
-      if (stored.metadata.deletionTimestamp && !(stored.metadata.finalizers?.length)) {
+      if (stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length && !strategyFor(storageInfo).blocksDeletion?.(stored)) {
         const del = await this.backend.delete(key, cur.rv);
         if (del.ok) return this.present(info, obj, del.revision);
       } else {
@@ -374,6 +377,12 @@ export class Registry {
       // A status write changes status only.
       const next = structuredClone(old);
       next.status = obj.status;
+      return next;
+    }
+    if (subresource === 'finalize') {
+      // Namespace finalize changes spec.finalizers only.
+      const next = structuredClone(old);
+      next.spec = { ...next.spec, finalizers: obj.spec?.finalizers ?? [] };
       return next;
     }
     m.name = om.name;
@@ -440,7 +449,9 @@ export class Registry {
       if (dflt === undefined) grace = 0;
       else if (grace === undefined) grace = dflt;
       else if (dflt === 0) grace = 0;
-      if (finalizers.length === 0 && grace === 0 && !(m.deletionTimestamp && m.finalizers?.length)) {
+      const st = strategyFor(storageInfo);
+      const blocked = finalizers.length > 0 || !!st.blocksDeletion?.(obj);
+      if (!blocked && grace === 0 && !(m.deletionTimestamp && m.finalizers?.length)) {
         if (opts.dryRun) return { obj: this.present(info, obj, cur.rv), deleted: true };
         const res = await this.backend.delete(key, cur.rv);
         if (res.ok) return { obj: this.present(info, obj, res.revision), deleted: true };
@@ -461,6 +472,7 @@ export class Registry {
       }
       if (finalizers.length) m.finalizers = finalizers;
       else delete m.finalizers;
+      st.markDeleting?.(obj);
       if (opts.dryRun) return { obj: this.present(info, obj, cur.rv), deleted: false };
       const stored = { ...obj, metadata: { ...m } };
       delete stored.metadata.resourceVersion;

@@ -62,8 +62,8 @@ function group(group: string, version: string, defs: Def[]): ResourceInfo[] {
 
 export const RESOURCES: ResourceInfo[] = [
   ...group('', 'v1', [
-    { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status'] },
-    { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding'] },
+    { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] },
+    { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction'] },
     { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] },
     { resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] },
     { resource: 'endpoints', kind: 'Endpoints', shortNames: ['ep'] },
@@ -93,6 +93,8 @@ export const RESOURCES: ResourceInfo[] = [
     { resource: 'ingressclasses', kind: 'IngressClass', namespaced: false, generation: true },
     { resource: 'networkpolicies', kind: 'NetworkPolicy', shortNames: ['netpol'], generation: true },
   ]),
+  ...group('policy', 'v1', [{ resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'], generation: true }]),
+  ...group('scheduling.k8s.io', 'v1', [{ resource: 'priorityclasses', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }]),
   ...group('rbac.authorization.k8s.io', 'v1', [
     { resource: 'roles', kind: 'Role' },
     { resource: 'rolebindings', kind: 'RoleBinding' },
@@ -124,4 +126,20 @@ export function groupVersions(): { group: string; version: string }[] {
     }
   }
   return out;
+}
+
+/** Kind and verbs of a subresource, as discovery and OpenAPI describe it. */
+export function subresourceInfo(info: ResourceInfo, sub: string): { group: string; version: string; kind: string; verbs: string[] } {
+  switch (sub) {
+    case 'scale':
+      return { group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] };
+    case 'binding':
+      return { group: '', version: 'v1', kind: 'Binding', verbs: ['create'] };
+    case 'eviction':
+      return { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
+    case 'finalize':
+      return { group: info.group, version: info.version, kind: info.kind, verbs: ['update'] };
+    default:
+      return { group: info.group, version: info.version, kind: info.kind, verbs: ['get', 'patch', 'update'] };
+  }
 }

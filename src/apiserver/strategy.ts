@@ -11,6 +11,10 @@ export interface Strategy {
   prepareForUpdate?(obj: any, old: any): void;
   /** Grace period for a delete without an explicit one (undefined: delete at once). */
   defaultGracePeriod?(obj: any): number | undefined;
+  /** Something other than metadata.finalizers holds deletion back (namespace spec.finalizers). */
+  blocksDeletion?(obj: any): boolean;
+  /** Called when deletion is recorded but not yet complete. */
+  markDeleting?(obj: any): void;
   /** Convert from the shared storage shape to this resource's version, and back. */
   fromStorage?(obj: any): any;
   toStorage?(obj: any): any;
@@ -36,6 +40,8 @@ function podQOSClass(pod: any): string {
 
 const podStrategy: Strategy = {
   prepareForCreate(pod) {
+    // Upstream turns a negative grace period into the minimum, rather than refusing it.
+    if (pod.spec?.terminationGracePeriodSeconds < 0) pod.spec.terminationGracePeriodSeconds = 1;
     pod.status = { phase: 'Pending', qosClass: podQOSClass(pod) };
   },
   defaultGracePeriod(pod) {
@@ -60,7 +66,14 @@ const namespaceStrategy: Strategy = {
   },
   prepareForUpdate(ns, old) {
     ns.metadata.name = old.metadata.name;
+    // The content finalizers are changed through /finalize only, as upstream.
+    ns.spec = { ...ns.spec, finalizers: old.spec?.finalizers };
+    if (ns.spec.finalizers === undefined) delete ns.spec.finalizers;
     labelNamespaceName(ns);
+  },
+  blocksDeletion: (ns) => (ns.spec?.finalizers?.length ?? 0) > 0,
+  markDeleting(ns) {
+    ns.status = { ...ns.status, phase: 'Terminating' };
   },
 };
 

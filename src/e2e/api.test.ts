@@ -169,3 +169,52 @@ describe('API server REST semantics', () => {
     anon.close();
   });
 });
+
+describe('API server subresources: eviction, namespace finalize, priority admission', () => {
+  let c: TestCluster;
+  let api: ApiClient;
+  before(async () => {
+    c = await startTestCluster();
+    api = await clientFromKubeconfig(c.kubeconfig);
+  });
+  after(async () => {
+    api.close();
+    await c.stop();
+  });
+
+  it('evicts only within a PodDisruptionBudget', async () => {
+    const pods = '/api/v1/namespaces/default/pods';
+    for (const name of ['ev-a', 'ev-b']) {
+      await api.request('POST', pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: 'ev' } }, spec: { containers: [{ name: 'c', image: 'i' }] } });
+      await api.request('PATCH', `${pods}/${name}/status`, { status: { phase: 'Running' } }, { 'content-type': 'application/merge-patch+json' });
+    }
+    const pdbs = '/apis/policy/v1/namespaces/default/poddisruptionbudgets';
+    await api.request('POST', pdbs, { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'ev' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'ev' } } } });
+    await api.request('PATCH', `${pdbs}/ev/status`, { status: { disruptionsAllowed: 1, currentHealthy: 2, desiredHealthy: 1, expectedPods: 2, observedGeneration: 1 } }, { 'content-type': 'application/merge-patch+json' });
+    const eviction = (name: string) => ({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } });
+    assert.equal((await api.request('POST', `${pods}/ev-a/eviction`, eviction('ev-a'))).status, 201);
+    assert.equal((await api.request('GET', `${pods}/ev-a`)).status, 404);
+    assertStatus(await api.request('POST', `${pods}/ev-b/eviction`, eviction('ev-b')), 429, 'TooManyRequests');
+    assert.equal((await api.request('GET', `${pods}/ev-b`)).status, 200);
+  });
+
+  it('keeps a deleted namespace Terminating until its finalizers are cleared', async () => {
+    await api.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } });
+    const del = await api.request('DELETE', '/api/v1/namespaces/doomed');
+    assert.equal(del.status, 202);
+    const ns = (await api.request('GET', '/api/v1/namespaces/doomed')).json();
+    assert.equal(ns.status.phase, 'Terminating');
+    assert.deepEqual(ns.spec.finalizers, ['kubernetes']);
+    assertStatus(await api.request('POST', '/api/v1/namespaces/doomed/configmaps', cm('late')), 403, 'Forbidden');
+    const fin = await api.request('PUT', '/api/v1/namespaces/doomed/finalize', { ...ns, spec: { finalizers: [] } });
+    assert.equal(fin.status, 200, fin.body);
+    assert.equal((await api.request('GET', '/api/v1/namespaces/doomed')).status, 404);
+  });
+
+  it('resolves priorityClassName to a priority', async () => {
+    const pods = '/api/v1/namespaces/default/pods';
+    const p = (await api.request('POST', pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'prio' }, spec: { priorityClassName: 'system-cluster-critical', containers: [{ name: 'c', image: 'i' }] } })).json();
+    assert.equal(p.spec.priority, 2000000000);
+    assertStatus(await api.request('POST', pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'noprio' }, spec: { priorityClassName: 'nope', containers: [{ name: 'c', image: 'i' }] } }), 403, 'Forbidden');
+  });
+});

@@ -3,6 +3,7 @@ export interface FieldError {
   /** Upstream cause reasons: FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueDuplicate, FieldValueForbidden, FieldValueTooLong, FieldValueTooMany, FieldValueTypeInvalid. */
   type:
     | 'FieldValueRequired'
+    | 'FieldValueNotFound'
     | 'FieldValueInvalid'
     | 'FieldValueNotSupported'
     | 'FieldValueDuplicate'
