@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { ApiError, type RestClient } from './rest.js';
+
+export interface EventSource {
+  /** e.g. "default-scheduler", "kubelet", "deployment-controller". */
+  component: string;
+  /** Node name for the kubelet; the instance identity for others. */
+  host?: string;
+}
+
+export interface InvolvedObject {
+  apiVersion?: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function refOf(obj: any, kind?: string, apiVersion?: string, fieldPath?: string): InvolvedObject {
+  const r: InvolvedObject = {
+    apiVersion: apiVersion ?? obj.apiVersion,
+    kind: kind ?? obj.kind,
+    name: obj.metadata.name,
+    namespace: obj.metadata.namespace,
+    uid: obj.metadata.uid,
+    resourceVersion: obj.metadata.resourceVersion,
+  };
+  if (fieldPath) r.fieldPath = fieldPath;
+  return r;
+}
+
+/**
+ * Records core/v1 Events the way client-go's recorder does: the same (object, reason, message) seen
+ * again bumps `count` and `lastTimestamp` on the existing Event instead of creating a new one, so
+ * `kubectl describe` shows "(x5 over 2m)". Recording never throws: events are best effort.
+ */
+export class EventRecorder {
+  private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string }>();
+
+  constructor(
+    private readonly client: RestClient,
+    private readonly source: EventSource,
+  ) {}
+
+  event(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    void this.record(obj, type, reason, message).catch(() => undefined);
+  }
+
+  async record(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    const namespace = obj.namespace || 'default';
+    const key = [obj.kind, namespace, obj.name, obj.uid, obj.fieldPath, reason, message, type].join('\u0000');
+    const ts = now();
+    const prev = this.seen.get(key);
+    if (prev) {
+      prev.count++;
+      try {
+        await this.client.patch(`/api/v1/namespaces/${prev.namespace}/events/${prev.name}`, { count: prev.count, lastTimestamp: ts }, 'merge');
+        return;
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 404)) throw e;
+        this.seen.delete(key);
+      }
+    }
+    // Upstream names events "<object>.<hex timestamp>"; a random suffix keeps names unique across processes.
+    const name = `${obj.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`;
+    await this.client.create(`/api/v1/namespaces/${namespace}/events`, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: obj,
+      reason,
+      message,
+      type,
+      source: { component: this.source.component, host: this.source.host },
+      firstTimestamp: ts,
+      lastTimestamp: ts,
+      count: 1,
+      reportingComponent: this.source.component,
+      reportingInstance: this.source.host ?? '',
+    });
+    if (this.seen.size > 4096) this.seen.clear();
+    this.seen.set(key, { name, namespace, count: 1, first: ts });
+  }
+}
