@@ -63,6 +63,8 @@ export class WatchCache {
 
   /** Load everything and start following the backend. */
   async start(): Promise<void> {
+    // Load into fresh maps and swap them in at once, so readers never see a half-loaded cache.
+    const loaded = new Map<string, Map<string, CachedObject>>();
     let startKey: string | undefined;
     let revision = 0;
     for (;;) {
@@ -70,11 +72,18 @@ export class WatchCache {
       revision = page.revision;
       for (const kv of page.kvs) {
         const sk = this.storageKeyOf(kv.key);
-        if (sk) this.mapFor(sk).set(kv.key, toCached(kv));
+        if (!sk) continue;
+        let m = loaded.get(sk);
+        if (!m) loaded.set(sk, (m = new Map()));
+        m.set(kv.key, toCached(kv));
       }
       if (!page.more || page.kvs.length === 0) break;
       startKey = page.kvs[page.kvs.length - 1].key + '\0';
     }
+    this.byResource.clear();
+    for (const [k, v] of loaded) this.byResource.set(k, v);
+    this.history = [];
+    this.historyHead = 0;
     this.rev = revision;
     this.historyStart = revision;
     this.follow(revision);
@@ -85,29 +94,27 @@ export class WatchCache {
       afterRevision: after,
       onEvents: (events) => this.apply(events),
       onError: (err) => {
-        // History we need is gone (or the backend failed): reload from scratch; watchers of the old
-        // state are told to re-list with an in-stream 410, as upstream does when its cache restarts.
+        // The history we follow is gone (or the backend failed): reload, and tell every watcher to
+        // re-list with an in-stream 410, as upstream does when its cache reinitialises.
         this.failed = err;
-        this.restart().catch(() => undefined);
+        void this.restart();
       },
     });
   }
 
   private async restart(): Promise<void> {
     this.watch?.close();
-    for (const set of this.listeners.values()) for (const l of set) l.reset();
-    this.byResource.clear();
-    this.history = [];
-    this.historyHead = 0;
+    this.watch = undefined;
     for (;;) {
       try {
         await this.start();
         this.failed = undefined;
-        return;
+        break;
       } catch {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
+    for (const set of this.listeners.values()) for (const l of [...set]) l.reset();
   }
 
   stop(): void {
