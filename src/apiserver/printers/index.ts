@@ -10,6 +10,7 @@ import { configMapPrinter, secretPrinter, serviceAccountPrinter } from './config
 import { defaultPrinter } from './default.js';
 import { eventPrinter, eventsV1Printer } from './events.js';
 import { leasePrinter } from './leases.js';
+import { podDisruptionBudgetPrinter, priorityClassPrinter } from './policy.js';
 import { namespacePrinter } from './namespaces.js';
 import { ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
 import { nodePrinter } from './nodes.js';
@@ -45,6 +46,8 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['resourcequotas', resourceQuotaPrinter],
   ['events.k8s.io/events', eventsV1Printer],
   ['coordination.k8s.io/leases', leasePrinter],
+  ['policy/poddisruptionbudgets', podDisruptionBudgetPrinter],
+  ['scheduling.k8s.io/priorityclasses', priorityClassPrinter],
   ['apps/deployments', deploymentPrinter],
   ['apps/replicasets', replicaSetPrinter],
   ['apps/daemonsets', daemonSetPrinter],
