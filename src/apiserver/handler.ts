@@ -14,18 +14,21 @@ import { evictPod } from './eviction.js';
 import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
 import { findUnknownFields, dropUnknownFields } from './openapi/schemas.js';
 import { applyJsonPatch } from './patch/json.js';
+import type { Attributes, Authenticator, Authorizer, UserInfo } from './auth/types.js';
+import { authenticate, authorize, forbiddenMessage } from './auth/chain.js';
 import { applyMergePatch } from './patch/merge.js';
 
-export interface Identity {
-  user: string;
-  groups: string[];
-}
+/** Answers a create on a virtual resource (SubjectAccessReview, TokenReview, …). */
+export type ReviewHandler = (body: any, ctx: { user: UserInfo; namespace?: string }) => Promise<any> | any;
 
 export interface HandlerContext {
   registry: Registry;
   /** True once every component the API needs is up. */
   ready(): boolean;
   serverAddress: string;
+  authenticators: Authenticator[];
+  authorizers: Authorizer[];
+  reviews: Map<string, ReviewHandler>;
 }
 
 type Query = URLSearchParams;
@@ -48,34 +51,74 @@ function sendStatusError(res: ServerResponse, e: StatusError): void {
   send(res, e.code, e.toStatus());
 }
 
-/** Paths anyone may read (upstream's system:public-info-viewer and discovery roles). */
-function isPublicPath(path: string): boolean {
-  return (
-    path === '/livez' || path === '/readyz' || path === '/healthz' || path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/') ||
-    path === '/version' || path === '/api' || path === '/apis' || /^\/apis?\/[^/]+(\/[^/]+)?\/?$/.test(path) || path.startsWith('/openapi/') || path.startsWith('/.well-known/')
-  );
-}
-
 export function createHandler(ctx: HandlerContext) {
-  return async function handle(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): Promise<void> {
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'https://skiff');
       const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-      if (!identity && !isPublicPath(path)) {
-        throw new StatusError(403, 'Forbidden', `forbidden: User "system:anonymous" cannot ${req.method?.toLowerCase()} path "${path}"`);
+      let user: UserInfo;
+      try {
+        user = await authenticate(ctx.authenticators, req);
+      } catch (e) {
+        if (e instanceof StatusError) throw e;
+        throw new StatusError(401, 'Unauthorized', 'Unauthorized');
+      }
+      const parsed = parseResourcePath(path);
+      const attrs = requestAttributes(req.method ?? 'GET', path, parsed, url.searchParams, user);
+      const decision = await authorize(ctx.authorizers, attrs);
+      if (decision.decision !== 'allow') {
+        throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), attrs.resourceRequest ? { name: attrs.name, group: attrs.apiGroup, kind: attrs.resource } : undefined);
       }
       if (await serveNonResource(ctx, req, res, path)) return;
-      const parsed = parseResourcePath(path);
       if (parsed.type === 'other') throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       if (parsed.type === 'unknown-resource') {
         throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', { group: parsed.group, kind: parsed.resource });
       }
-      await serveResource(ctx, req, res, parsed.req, url.searchParams);
+      await serveResource(ctx, req, res, parsed.req, url.searchParams, user);
     } catch (err) {
       const e = err instanceof StatusError ? err : err instanceof PatchError ? patchStatus(err) : internalError(err);
       if (!(e.code < 500 || err instanceof StatusError)) console.error('skiff apiserver: internal error', err);
       sendStatusError(res, e);
     }
+  };
+}
+
+/** The authorizer's view of a request, with upstream's verb mapping. */
+export function requestAttributes(method: string, path: string, parsed: ReturnType<typeof parseResourcePath>, q: Query, user: UserInfo): Attributes {
+  if (parsed.type !== 'resource') return { user, verb: method.toLowerCase(), resourceRequest: false, path };
+  const r = parsed.req;
+  let verb: string;
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      verb = r.legacyWatch || q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : r.name ? 'get' : 'list';
+      break;
+    case 'POST':
+      verb = 'create';
+      break;
+    case 'PUT':
+      verb = 'update';
+      break;
+    case 'PATCH':
+      verb = 'patch';
+      break;
+    case 'DELETE':
+      verb = r.name ? 'delete' : 'deletecollection';
+      break;
+    default:
+      verb = method.toLowerCase();
+  }
+  return {
+    user,
+    verb,
+    resourceRequest: true,
+    path,
+    namespace: r.info.namespaced ? r.namespace : undefined,
+    apiGroup: r.group,
+    apiVersion: r.version,
+    resource: r.info.resource,
+    subresource: r.subresource,
+    name: r.name,
   };
 }
 
@@ -264,7 +307,7 @@ function patchTypeOf(contentType: string | undefined): PatchType {
   throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
 }
 
-async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query): Promise<void> {
+async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query, user: UserInfo): Promise<void> {
   const reg = ctx.registry;
   const { info } = r;
   const method = req.method ?? 'GET';
@@ -277,6 +320,16 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   const warnings: string[] = [];
   const render = (obj: any) => (form === 'table' ? toTable(info, [obj], { includeObject: q.get('includeObject') ?? undefined }) : form === 'metadata' ? partialObjectMetadata(obj) : obj);
 
+  if (info.virtual) {
+    if (method !== 'POST' || r.name) throw methodNotAllowed();
+    const review = ctx.reviews.get(info.key);
+    if (!review) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    const body = decodeBody(await readBody(req), req.headers['content-type']) as any;
+    checkTypeMeta(body, info);
+    const answer = await review(body, { user, namespace: ns });
+    send(res, 201, { apiVersion: info.apiVersion, kind: info.kind, ...answer });
+    return;
+  }
   if (r.subresource === 'scale') return serveScale(ctx, req, res, r, q);
   if (r.subresource === 'binding') {
     if (method !== 'POST') throw methodNotAllowed();
@@ -362,7 +415,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       const body = decodeBody(await readBody(req), req.headers['content-type']) as any;
       checkTypeMeta(body, info);
       const obj = checkFields(info, body, fieldValidationParam(q), warnings);
-      const created = await reg.create(info, ns, obj, { dryRun: dryRunParam(q), warnings });
+      const created = await reg.create(info, ns, obj, { dryRun: dryRunParam(q), warnings, user });
       send(res, 201, render(created), JSON_TYPE, warnings);
       return;
     }
@@ -371,7 +424,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       const body = decodeBody(await readBody(req), req.headers['content-type']) as any;
       checkTypeMeta(body, info);
       const obj = checkFields(info, body, fieldValidationParam(q), warnings);
-      const updated = await reg.update(info, ns, r.name, obj, { dryRun: dryRunParam(q), subresource, warnings });
+      const updated = await reg.update(info, ns, r.name, obj, { dryRun: dryRunParam(q), subresource, warnings, user });
       send(res, 200, render(updated), JSON_TYPE, warnings);
       return;
     }
@@ -387,6 +440,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
         dryRun: dryRunParam(q),
         subresource,
         warnings,
+        user,
         check: (obj: any) => checkFields(info, obj, mode, warnings),
       });
       send(res, 200, render(updated), JSON_TYPE, warnings);

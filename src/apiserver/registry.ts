@@ -27,11 +27,14 @@ import { applyJsonPatch } from './patch/json.js';
 import { patchMetaFor } from './openapi/schemas.js';
 import { allocateServiceAddresses } from './serviceips.js';
 import { DEFAULT_PLUGINS, runAdmission, type AdmissionPlugin } from './admission/index.js';
+import type { UserInfo } from './auth/types.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
   /** Warnings to send back (Warning headers). */
   warnings?: string[];
+  /** Who is writing (admission plugins may depend on it). */
+  user?: UserInfo;
   /** Field validation of the object a patch produced (Strict/Warn/Ignore); returns the object to store. */
   check?: (obj: any) => any;
 }
@@ -236,7 +239,7 @@ export class Registry {
     strategyFor(storageInfo).prepareForCreate?.(obj);
     s.prepareForCreate?.(obj);
     applyDefaults(storageInfo.key, obj);
-    await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this });
+    await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user });
     this.validateCreate(storageInfo, obj, info);
     if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, undefined, !!opts.dryRun);
     obj = withTypeMeta(storageInfo, obj);

@@ -23,6 +23,8 @@ export interface ResourceInfo {
   apiVersion: string;
   /** Resource key of the storage this resource shares (events.k8s.io events live with core events). */
   storageKey: string;
+  /** Not stored: a create-only review (SubjectAccessReview, TokenReview, …) answered by a handler. */
+  virtual: boolean;
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -36,6 +38,7 @@ interface Def {
   subresources?: string[];
   generation?: boolean;
   storageKey?: string;
+  virtual?: boolean;
 }
 
 function group(group: string, version: string, defs: Def[]): ResourceInfo[] {
@@ -50,12 +53,13 @@ function group(group: string, version: string, defs: Def[]): ResourceInfo[] {
       namespaced: d.namespaced ?? true,
       shortNames: d.shortNames ?? [],
       categories: d.categories ?? [],
-      verbs: ALL_VERBS,
+      verbs: d.virtual ? ['create'] : ALL_VERBS,
       subresources: d.subresources ?? [],
       generation: d.generation ?? false,
       key,
       apiVersion: group ? `${group}/${version}` : version,
       storageKey: d.storageKey ?? key,
+      virtual: d.virtual ?? false,
     };
   });
 }
@@ -95,6 +99,16 @@ export const RESOURCES: ResourceInfo[] = [
   ]),
   ...group('policy', 'v1', [{ resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'], generation: true }]),
   ...group('scheduling.k8s.io', 'v1', [{ resource: 'priorityclasses', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }]),
+  ...group('authentication.k8s.io', 'v1', [
+    { resource: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, virtual: true },
+    { resource: 'tokenreviews', kind: 'TokenReview', namespaced: false, virtual: true },
+  ]),
+  ...group('authorization.k8s.io', 'v1', [
+    { resource: 'localsubjectaccessreviews', kind: 'LocalSubjectAccessReview', virtual: true },
+    { resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, virtual: true },
+    { resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, virtual: true },
+    { resource: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, virtual: true },
+  ]),
   ...group('rbac.authorization.k8s.io', 'v1', [
     { resource: 'roles', kind: 'Role' },
     { resource: 'rolebindings', kind: 'RoleBinding' },

@@ -1,13 +1,16 @@
 import https from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Backend } from '../storage/backend.js';
 import { RESOURCES } from './resources.js';
 import { WatchCache } from './watchcache.js';
 import { Registry } from './registry.js';
-import { createHandler, type Identity } from './handler.js';
+import { createHandler, type ReviewHandler } from './handler.js';
 import { bootstrap } from './bootstrap.js';
-import { parseClientIdentity } from '../pki/ca.js';
+import type { Authenticator, Authorizer } from './auth/types.js';
+import { x509Authenticator, authenticatedAllowAuthorizer } from './auth/defaults.js';
+import { accessReviews } from './auth/reviews.js';
+import type { AdmissionPlugin } from './admission/index.js';
+import { DEFAULT_PLUGINS } from './admission/index.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -18,6 +21,13 @@ export interface ApiServerOptions {
   advertiseAddress?: string;
   /** Compact history older than this interval (upstream: 5 minutes). */
   compactionIntervalMs?: number;
+  /** The authentication chain (default: client certificates). */
+  authenticators?: Authenticator[];
+  /** The authorization chain (default: authenticated users may do anything). */
+  authorizers?: Authorizer[];
+  admission?: AdmissionPlugin[];
+  /** Handlers of create-only review resources by resource key (e.g. "authorization.k8s.io/selfsubjectaccessreviews"). */
+  reviews?: Map<string, ReviewHandler>;
 }
 
 /**
@@ -33,7 +43,7 @@ export class ApiServer {
 
   constructor(private readonly opts: ApiServerOptions) {
     this.cache = new WatchCache(opts.backend, new Set(RESOURCES.map((r) => r.storageKey)));
-    this.registry = new Registry(opts.backend, this.cache);
+    this.registry = new Registry(opts.backend, this.cache, opts.admission ?? DEFAULT_PLUGINS);
   }
 
   get port(): number {
@@ -41,10 +51,14 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
+    const authorizers = this.opts.authorizers ?? [authenticatedAllowAuthorizer];
     const handler = createHandler({
       registry: this.registry,
       ready: () => this.ready,
       serverAddress: this.opts.advertiseAddress ?? `127.0.0.1:${this.opts.port}`,
+      authenticators: this.opts.authenticators ?? [x509Authenticator],
+      authorizers,
+      reviews: new Map([...accessReviews(authorizers), ...(this.opts.reviews ?? [])]),
     });
     this.server = https.createServer(
       {
@@ -56,12 +70,7 @@ export class ApiServer {
         // Watches are long-lived: no server-side request timeout.
         requestTimeout: 0,
       },
-      (req, res) => {
-        const sock = req.socket as TLSSocket;
-        let identity: Identity | undefined;
-        if (sock.authorized) identity = parseClientIdentity(sock.getPeerCertificate());
-        void handler(req, res, identity);
-      },
+      (req, res) => void handler(req, res),
     );
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 66_000;

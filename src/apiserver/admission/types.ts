@@ -1,5 +1,6 @@
 import type { Registry } from '../registry.js';
 import type { ResourceInfo } from '../resources.js';
+import type { UserInfo } from '../auth/types.js';
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -13,6 +14,7 @@ export interface AdmissionRequest {
   subresource?: string;
   dryRun: boolean;
   registry: Registry;
+  user?: UserInfo;
 }
 
 /**

@@ -1,0 +1,35 @@
+import type { TLSSocket } from 'node:tls';
+import type { Authenticator, Authorizer } from './types.js';
+import { parseClientIdentity } from '../../pki/ca.js';
+
+/** X.509 client certificates signed by the cluster CA: CN is the user, O the groups. */
+export const x509Authenticator: Authenticator = {
+  name: 'x509',
+  authenticate(req) {
+    const sock = req.socket as TLSSocket;
+    if (!sock.authorized) return undefined;
+    const id = parseClientIdentity(sock.getPeerCertificate());
+    return id ? { name: id.user, groups: id.groups } : undefined;
+  },
+};
+
+/** Paths anyone may read (upstream's system:public-info-viewer and system:discovery roles). */
+export function isPublicPath(path: string): boolean {
+  return (
+    path === '/livez' || path === '/readyz' || path === '/healthz' || path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/') ||
+    path === '/version' || path === '/api' || path === '/apis' || /^\/apis?\/[^/]+(\/[^/]+)?\/?$/.test(path) || path.startsWith('/openapi/') || path.startsWith('/.well-known/')
+  );
+}
+
+/**
+ * Until RBAC is enforced: any authenticated user may do anything; anonymous users may read only
+ * health, version and discovery.
+ */
+export const authenticatedAllowAuthorizer: Authorizer = {
+  name: 'AuthenticatedAllow',
+  authorize(a) {
+    if (a.user.groups.includes('system:authenticated')) return { decision: 'allow' };
+    if (!a.resourceRequest && a.verb === 'get' && isPublicPath(a.path)) return { decision: 'allow' };
+    return { decision: 'noopinion' };
+  },
+};
