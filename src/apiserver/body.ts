@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import YAML from 'yaml';
 import { StatusError, badRequest } from './status.js';
+import { decodeKubeProtobuf, isProtobufContentType, ProtobufDecodeError } from './protobuf/decode.js';
 
 /** Upstream's request body limit (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -30,6 +31,18 @@ function tooLarge(limit: number): StatusError {
 /** Parse a JSON or YAML body into a value; malformed input is a 400 with the parser's reason. */
 export function decodeBody(buf: Buffer, contentType: string | undefined, what = 'the request body'): unknown {
   const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  // kubectl's typed clients (create configmap/secret/deployment, auth can-i, …) send protobuf.
+  if (isProtobufContentType(type)) {
+    try {
+      return decodeKubeProtobuf(buf).object;
+    } catch (e) {
+      if (e instanceof ProtobufDecodeError) {
+        if (/no protobuf schema/.test(e.message)) throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (${e.message})`);
+        throw badRequest(`error decoding protobuf body: ${e.message}`);
+      }
+      throw e;
+    }
+  }
   const text = buf.toString('utf8');
   if (!text.trim()) throw badRequest(`${what} is empty`);
   let value: unknown;
