@@ -1,0 +1,296 @@
+/**
+ * The container runtime interface the kubelet talks to, shaped like CRI's runtime.v1 api.proto
+ * (RuntimeService + ImageService) so that a runtime speaking real CRI gRPC (containerd) can sit
+ * behind it unchanged. Field names follow the proto's JSON names; timestamps are nanoseconds
+ * since the epoch as in CRI (held in a JS number, so precise to ~a microsecond).
+ *
+ * One deliberate difference: CRI's Exec/Attach return a URL of a streaming server; here `exec`
+ * returns the streams themselves (a gRPC runtime dials that URL and adapts it).
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface KeyValue {
+  key: string;
+  value: string;
+}
+
+export interface PodSandboxMetadata {
+  name: string;
+  uid: string;
+  namespace: string;
+  attempt: number;
+}
+
+export interface LinuxContainerResources {
+  /** CFS period/quota in microseconds; 0 means unset. */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  cpuShares?: number;
+  memoryLimitInBytes?: number;
+}
+
+export interface PortMapping {
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  containerPort: number;
+  hostPort?: number;
+  hostIp?: string;
+}
+
+export interface PodSandboxConfig {
+  metadata: PodSandboxMetadata;
+  hostname?: string;
+  /** Directory holding the pod's container logs (containers' logPath is relative to it). */
+  logDirectory: string;
+  dnsConfig?: { servers?: string[]; searches?: string[]; options?: string[] };
+  portMappings?: PortMapping[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  linux?: { cgroupParent?: string; resources?: LinuxContainerResources };
+}
+
+export type PodSandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
+
+export interface PodSandboxNetworkStatus {
+  ip: string;
+  additionalIps?: { ip: string }[];
+}
+
+export interface PodSandboxStatus {
+  id: string;
+  metadata: PodSandboxMetadata;
+  state: PodSandboxState;
+  createdAt: number;
+  network?: PodSandboxNetworkStatus;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface PodSandbox {
+  id: string;
+  metadata: PodSandboxMetadata;
+  state: PodSandboxState;
+  createdAt: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface PodSandboxFilter {
+  id?: string;
+  state?: PodSandboxState;
+  labelSelector?: Record<string, string>;
+}
+
+export interface ContainerMetadata {
+  name: string;
+  attempt: number;
+}
+
+export interface ImageSpec {
+  image: string;
+  annotations?: Record<string, string>;
+}
+
+export interface Mount {
+  containerPath: string;
+  hostPath: string;
+  readonly?: boolean;
+}
+
+export interface ContainerConfig {
+  metadata: ContainerMetadata;
+  image: ImageSpec;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  envs?: KeyValue[];
+  mounts?: Mount[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Relative to the sandbox's logDirectory, e.g. "app/0.log". */
+  logPath?: string;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
+  linux?: { resources?: LinuxContainerResources };
+}
+
+export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
+
+export interface ContainerStatus {
+  id: string;
+  metadata: ContainerMetadata;
+  state: ContainerState;
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+  exitCode: number;
+  image: ImageSpec;
+  imageRef: string;
+  /** Brief CamelCase reason: Completed, Error, OOMKilled, ContainerCannotRun, StartError. */
+  reason: string;
+  message: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  mounts?: Mount[];
+  /** Absolute path of the current log file. */
+  logPath: string;
+}
+
+export interface Container {
+  id: string;
+  podSandboxId: string;
+  metadata: ContainerMetadata;
+  image: ImageSpec;
+  imageRef: string;
+  state: ContainerState;
+  createdAt: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface ContainerFilter {
+  id?: string;
+  state?: ContainerState;
+  podSandboxId?: string;
+  labelSelector?: Record<string, string>;
+}
+
+export interface ExecSyncResponse {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number;
+}
+
+export interface ExecRequest {
+  containerId: string;
+  cmd: string[];
+  tty?: boolean;
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+}
+
+/** A running exec session: the streams CRI's streaming server would carry. */
+export interface ExecSession {
+  /** Present when stdin was requested. */
+  stdin?: Writable;
+  stdout?: Readable;
+  /** Absent with a TTY (stderr is merged into stdout, as upstream). */
+  stderr?: Readable;
+  resize(width: number, height: number): void;
+  /** Resolves with the exit code once the process ends. */
+  exit: Promise<number>;
+  kill(): void;
+}
+
+/** CRI's ContainerEventResponse (GetContainerEvents, the evented PLEG). */
+export interface ContainerEvent {
+  containerId: string;
+  containerEventType: 'CONTAINER_CREATED_EVENT' | 'CONTAINER_STARTED_EVENT' | 'CONTAINER_STOPPED_EVENT' | 'CONTAINER_DELETED_EVENT';
+  createdAt: number;
+  podSandboxId: string;
+}
+
+export interface VersionResponse {
+  version: string;
+  runtimeName: string;
+  runtimeVersion: string;
+  runtimeApiVersion: string;
+}
+
+export interface RuntimeConfig {
+  networkConfig?: { podCidr?: string };
+}
+
+export interface RuntimeService {
+  version(): Promise<VersionResponse>;
+  /** CRI UpdateRuntimeConfig: the kubelet hands the node's pod CIDR to the runtime. */
+  updateRuntimeConfig(config: RuntimeConfig): Promise<void>;
+
+  runPodSandbox(config: PodSandboxConfig, runtimeHandler?: string): Promise<string>;
+  stopPodSandbox(podSandboxId: string): Promise<void>;
+  removePodSandbox(podSandboxId: string): Promise<void>;
+  podSandboxStatus(podSandboxId: string): Promise<PodSandboxStatus>;
+  listPodSandbox(filter?: PodSandboxFilter): Promise<PodSandbox[]>;
+
+  createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string>;
+  startContainer(containerId: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after `timeout` seconds (0: at once). */
+  stopContainer(containerId: string, timeout: number): Promise<void>;
+  removeContainer(containerId: string): Promise<void>;
+  containerStatus(containerId: string): Promise<ContainerStatus>;
+  listContainers(filter?: ContainerFilter): Promise<Container[]>;
+
+  /** Runs a command in the container and waits (timeout in seconds, 0: none). */
+  execSync(containerId: string, cmd: string[], timeout: number): Promise<ExecSyncResponse>;
+  exec(req: ExecRequest): Promise<ExecSession>;
+  /** CRI ReopenContainerLog: start a new log file after the kubelet rotated it away. */
+  reopenContainerLog(containerId: string): Promise<void>;
+
+  /** Subscribes to container lifecycle events; returns the unsubscribe function. */
+  getContainerEvents(listener: (ev: ContainerEvent) => void): () => void;
+}
+
+export interface Image {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  size: number;
+}
+
+export interface ImageService {
+  pullImage(image: ImageSpec, auth?: { username?: string; password?: string }, sandboxConfig?: PodSandboxConfig): Promise<string>;
+  listImages(filter?: { image?: ImageSpec }): Promise<Image[]>;
+  /** Undefined when the image is not present. */
+  imageStatus(image: ImageSpec): Promise<Image | undefined>;
+  removeImage(image: ImageSpec): Promise<void>;
+}
+
+/** What the kubelet holds: both services, plus shutting the runtime down. */
+export interface Runtime extends RuntimeService, ImageService {
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+/** Runtime errors carry CRI-ish codes so the kubelet can map them to waiting reasons. */
+export class RuntimeError extends Error {
+  constructor(
+    readonly code: 'NotFound' | 'InvalidArgument' | 'FailedPrecondition' | 'Unimplemented' | 'DeadlineExceeded' | 'Internal',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RuntimeError';
+  }
+}
+
+/** The CRI log line format: `2016-10-06T00:17:09.669794202Z stdout F message`. */
+export interface LogLine {
+  /** RFC3339Nano timestamp as written. */
+  time: string;
+  stream: 'stdout' | 'stderr';
+  /** F: full line; P: partial (the line continues in the next entry). */
+  tag: 'F' | 'P';
+  content: string;
+}
+
+export function parseLogLine(line: string): LogLine | undefined {
+  const a = line.indexOf(' ');
+  const b = line.indexOf(' ', a + 1);
+  const c = line.indexOf(' ', b + 1);
+  if (a < 0 || b < 0) return undefined;
+  const stream = line.slice(a + 1, b);
+  if (stream !== 'stdout' && stream !== 'stderr') return undefined;
+  const tagEnd = c < 0 ? line.length : c;
+  const tag = line.slice(b + 1, tagEnd).split(':')[0];
+  return { time: line.slice(0, a), stream, tag: tag === 'P' ? 'P' : 'F', content: c < 0 ? '' : line.slice(c + 1) };
+}
+
+/** RFC3339 with nanoseconds, from a ns timestamp plus an optional sub-ms counter. */
+export function rfc3339Nano(ms: number, subMsNanos = 0): string {
+  const iso = new Date(ms).toISOString(); // 2016-10-06T00:17:09.669Z
+  return `${iso.slice(0, 23)}${String(subMsNanos).padStart(6, '0')}Z`;
+}
+
+export function nowNanos(): number {
+  return Date.now() * 1e6;
+}

@@ -1,0 +1,119 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runtimeContract } from '../contract.js';
+import { RuntimeError, parseLogLine } from '../cri.js';
+import { ProcessRuntime, NEEDS_COMMAND_MESSAGE } from './runtime.js';
+import { LoopbackIPAM } from './ipam.js';
+import { pathMapper } from './paths.js';
+import { CriLogWriter, rotatedFiles } from './logwriter.js';
+import { PassThrough } from 'node:stream';
+import { detectCgroups } from './cgroup.js';
+
+runtimeContract('process', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'skiff-proc-'));
+  const runtime = new ProcessRuntime({ root, podCIDR: '10.244.3.0/24' });
+  return {
+    runtime,
+    image: 'busybox',
+    cleanup: async () => {
+      await runtime.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('process runtime specifics', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'skiff-proc-'));
+  const rt = new ProcessRuntime({ root });
+  after(async () => {
+    await rt.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  const sbc = (name: string) => ({ metadata: { name, uid: `u-${name}`, namespace: 'default', attempt: 0 }, logDirectory: path.join(root, 'logs', name) });
+
+  it('refuses a container without command, saying why', async () => {
+    const c = sbc('nocmd');
+    const sb = await rt.runPodSandbox(c);
+    await assert.rejects(rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'nginx' } }, c), (e: unknown) => e instanceof RuntimeError && e.code === 'InvalidArgument' && e.message === NEEDS_COMMAND_MESSAGE);
+  });
+
+  it('reports a missing executable as StartError with exit code 128', async () => {
+    const c = sbc('noexe');
+    const sb = await rt.runPodSandbox(c);
+    const id = await rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, command: ['no-such-binary-skiff'] }, c);
+    await assert.rejects(rt.startContainer(id));
+    const s = await rt.containerStatus(id);
+    assert.equal(s.state, 'CONTAINER_EXITED');
+    assert.equal(s.reason, 'StartError');
+    assert.equal(s.exitCode, 128);
+    assert.match(s.message, /executable file not found/);
+  });
+
+  it('enforces a memory limit and reports OOMKilled (root with cgroups only)', async (t) => {
+    if (!detectCgroups()) return t.skip('needs root and cgroups');
+    const c = sbc('oom');
+    const sb = await rt.runPodSandbox(c);
+    const id = await rt.createContainer(
+      sb,
+      { metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, command: ['sh', '-c', 'x=$(head -c 64000000 /dev/zero | tr "\\0" a); echo done'], linux: { resources: { memoryLimitInBytes: 16 * 1024 * 1024 } } },
+      c,
+    );
+    await rt.startContainer(id);
+    const deadline = Date.now() + 15000;
+    let s = await rt.containerStatus(id);
+    while (s.state !== 'CONTAINER_EXITED' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      s = await rt.containerStatus(id);
+    }
+    assert.equal(s.reason, 'OOMKilled');
+    assert.equal(s.exitCode, 137);
+  });
+});
+
+describe('loopback IPAM', () => {
+  it('maps the pod range onto 127/8 and skips network and gateway', () => {
+    const ipam = new LoopbackIPAM('10.244.1.0/24');
+    assert.equal(ipam.allocate('a'), '127.244.1.2');
+    assert.equal(ipam.allocate('b'), '127.244.1.3');
+    ipam.release('a');
+    assert.equal(ipam.allocate('c'), '127.244.1.4');
+    const small = new LoopbackIPAM('127.5.5.0/30');
+    assert.equal(small.allocate('x'), '127.5.5.2');
+    assert.throws(() => small.allocate('y'), RuntimeError);
+  });
+});
+
+describe('path mapping', () => {
+  it('rewrites whole container paths only', () => {
+    const map = pathMapper([
+      { containerPath: '/etc/config', hostPath: '/h/cfg' },
+      { containerPath: '/etc/config/deep', hostPath: '/h/deep' },
+    ]);
+    assert.equal(map('cat /etc/config/key'), 'cat /h/cfg/key');
+    assert.equal(map('/etc/config'), '/h/cfg');
+    assert.equal(map('ls /etc/config/deep/x'), 'ls /h/deep/x');
+    assert.equal(map('/etc/configuration'), '/etc/configuration');
+    assert.equal(map('CFG=/etc/config'), 'CFG=/h/cfg');
+    assert.equal(map('x/etc/config'), 'x/etc/config');
+  });
+});
+
+describe('CRI log writer', () => {
+  it('rotates past maxSize and keeps maxFiles', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'skiff-log-'));
+    const file = path.join(dir, 'c', '0.log');
+    const w = new CriLogWriter(file, { maxSize: 200, maxFiles: 3 });
+    const s = new PassThrough();
+    w.attach(s, 'stdout');
+    for (let i = 0; i < 40; i++) s.write(`line ${i}\n`);
+    s.end();
+    await w.done();
+    assert.equal(rotatedFiles(file).length, 2);
+    const last = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => parseLogLine(l)!);
+    assert.equal(last.at(-1)?.content, 'line 39');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

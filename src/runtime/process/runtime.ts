@@ -1,0 +1,497 @@
+/**
+ * The `process` runtime: no root, no daemons. A pod sandbox is a directory plus a loopback IP
+ * from the node's pod range; each container is a host process group (spawned detached) with its
+ * command, args, env and working dir; stdout/stderr go to CRI-format log files. As root on Linux
+ * each container also gets a cgroup under `skiff/pod<uid>` enforcing memory/CPU limits.
+ *
+ * Limits of the model (documented for users): there is no filesystem isolation (mounts are mapped
+ * by rewriting paths, see paths.ts), no image entrypoints (a container needs `command`), and the
+ * processes die with the agent (they cannot be re-adopted: their log pipes end with it).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import {
+  RuntimeError,
+  nowNanos,
+  type Container,
+  type ContainerConfig,
+  type ContainerEvent,
+  type ContainerFilter,
+  type ContainerStatus,
+  type ExecRequest,
+  type ExecSession,
+  type ExecSyncResponse,
+  type Image,
+  type ImageSpec,
+  type PodSandbox,
+  type PodSandboxConfig,
+  type PodSandboxFilter,
+  type PodSandboxStatus,
+  type Runtime,
+  type RuntimeConfig,
+  type VersionResponse,
+} from '../cri.js';
+import { CriLogWriter, DEFAULT_ROTATION, type LogRotation } from './logwriter.js';
+import { detectCgroups, type Cgroups } from './cgroup.js';
+import { mountsEnv, pathMapper } from './paths.js';
+import { spawnPty } from './pty.js';
+import { which } from './which.js';
+import { LoopbackIPAM } from './ipam.js';
+
+export const NEEDS_COMMAND_MESSAGE =
+  'the process runtime runs host processes and needs `command` (image entrypoints need the containerd runtime: skiff agent --runtime containerd)';
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface ProcessRuntimeOptions {
+  /** Where sandboxes keep their directories. */
+  root: string;
+  podCIDR?: string;
+  rotation?: LogRotation;
+  /** Force cgroups off (tests) or on when detected (default: detect). */
+  cgroups?: boolean;
+}
+
+interface Sandbox {
+  id: string;
+  config: PodSandboxConfig;
+  state: PodSandboxStatus['state'];
+  createdAt: number;
+  ip?: string;
+  dir: string;
+}
+
+interface Proc {
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig;
+  state: ContainerStatus['state'];
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+  exitCode: number;
+  reason: string;
+  message: string;
+  logPath: string;
+  child?: ChildProcess;
+  exited?: Promise<void>;
+  cgroup?: string;
+  oomBefore: number;
+}
+
+export class ProcessRuntime implements Runtime {
+  readonly name = 'process';
+  private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly containers = new Map<string, Proc>();
+  private readonly images = new Map<string, Image>();
+  private readonly events = new EventEmitter();
+  private readonly cg: Cgroups | undefined;
+  private ipam: LoopbackIPAM;
+
+  constructor(private readonly opts: ProcessRuntimeOptions) {
+    this.cg = opts.cgroups === false ? undefined : detectCgroups();
+    this.ipam = new LoopbackIPAM(opts.podCIDR ?? '127.100.0.0/16');
+    this.events.setMaxListeners(0);
+  }
+
+  get cgroupVersion(): 1 | 2 | undefined {
+    return this.cg?.version;
+  }
+
+  async version(): Promise<VersionResponse> {
+    return { version: '0.1.0', runtimeName: 'skiff-process', runtimeVersion: '0.1.0', runtimeApiVersion: 'v1' };
+  }
+
+  async updateRuntimeConfig(config: RuntimeConfig): Promise<void> {
+    const cidr = config.networkConfig?.podCidr;
+    if (cidr && cidr !== this.ipam.cidr) this.ipam = new LoopbackIPAM(cidr, this.ipam);
+  }
+
+  // ---- sandboxes
+
+  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+    const id = randomBytes(16).toString('hex');
+    const dir = path.join(this.opts.root, 'sandboxes', id);
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(config.logDirectory, { recursive: true });
+    const sb: Sandbox = { id, config, state: 'SANDBOX_READY', createdAt: nowNanos(), dir, ip: this.ipam.allocate(id) };
+    this.sandboxes.set(id, sb);
+    return id;
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    const sb = this.sandboxes.get(id);
+    if (!sb) return; // CRI: stopping a missing sandbox is not an error
+    await Promise.all([...this.containers.values()].filter((c) => c.sandboxId === id).map((c) => this.stopContainer(c.id, 0)));
+    sb.state = 'SANDBOX_NOTREADY';
+    this.ipam.release(id);
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    const sb = this.sandboxes.get(id);
+    if (!sb) return;
+    await this.stopPodSandbox(id);
+    for (const c of [...this.containers.values()]) if (c.sandboxId === id) await this.removeContainer(c.id);
+    this.sandboxes.delete(id);
+    this.cg?.remove(`skiff/pod${sb.config.metadata.uid}`);
+    rmSync(sb.dir, { recursive: true, force: true });
+  }
+
+  async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
+    const sb = this.sandbox(id);
+    return {
+      id,
+      metadata: { ...sb.config.metadata },
+      state: sb.state,
+      createdAt: sb.createdAt,
+      network: sb.state === 'SANDBOX_READY' && sb.ip ? { ip: sb.ip, additionalIps: [] } : { ip: '' },
+      labels: { ...sb.config.labels },
+      annotations: { ...sb.config.annotations },
+    };
+  }
+
+  async listPodSandbox(filter: PodSandboxFilter = {}): Promise<PodSandbox[]> {
+    return [...this.sandboxes.values()]
+      .filter((s) => (!filter.id || s.id === filter.id) && (!filter.state || s.state === filter.state) && labelsMatch(s.config.labels, filter.labelSelector))
+      .map((s) => ({ id: s.id, metadata: { ...s.config.metadata }, state: s.state, createdAt: s.createdAt, labels: { ...s.config.labels }, annotations: { ...s.config.annotations } }));
+  }
+
+  private sandbox(id: string): Sandbox {
+    const sb = this.sandboxes.get(id);
+    if (!sb) throw new RuntimeError('NotFound', `pod sandbox "${id}" not found`);
+    return sb;
+  }
+
+  // ---- containers
+
+  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    const sb = this.sandbox(podSandboxId);
+    if (sb.state !== 'SANDBOX_READY') throw new RuntimeError('FailedPrecondition', `pod sandbox "${podSandboxId}" is not ready`);
+    if (!config.command?.length) throw new RuntimeError('InvalidArgument', NEEDS_COMMAND_MESSAGE);
+    const id = randomBytes(16).toString('hex');
+    const logDir = sandboxConfig.logDirectory || sb.config.logDirectory;
+    const logPath = path.join(logDir, config.logPath ?? `${config.metadata.name}/${config.metadata.attempt}.log`);
+    const c: Proc = {
+      id,
+      sandboxId: podSandboxId,
+      config,
+      state: 'CONTAINER_CREATED',
+      createdAt: nowNanos(),
+      startedAt: 0,
+      finishedAt: 0,
+      exitCode: 0,
+      reason: '',
+      message: '',
+      logPath,
+      oomBefore: 0,
+    };
+    if (this.cg) {
+      c.cgroup = `skiff/pod${sb.config.metadata.uid}/${id}`;
+      this.cg.create(c.cgroup, config.linux?.resources);
+    }
+    this.containers.set(id, c);
+    this.emit(c, 'CONTAINER_CREATED_EVENT');
+    return id;
+  }
+
+  /** The process's view: argv, env and cwd with mount paths mapped (see paths.ts). */
+  private processSpec(c: Proc, argv: string[]): { argv: string[]; env: Record<string, string>; cwd: string } {
+    const sb = this.sandboxes.get(c.sandboxId)!;
+    const map = pathMapper(c.config.mounts);
+    const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: sb.config.hostname ?? sb.config.metadata.name, HOME: process.env.HOME ?? '/' };
+    if (c.config.tty) env.TERM = 'xterm';
+    for (const kv of c.config.envs ?? []) env[kv.key] = map(kv.value);
+    if (c.config.mounts?.length) env.SKIFF_MOUNTS = mountsEnv(c.config.mounts);
+    const cwd = c.config.workingDir ? map(c.config.workingDir) : '/';
+    return { argv: argv.map(map), env, cwd };
+  }
+
+  /** Wraps argv so the process joins the container's cgroup before it execs (no window outside it). */
+  private wrap(c: Proc, argv: string[]): string[] {
+    if (!this.cg || !c.cgroup) return argv;
+    const files = this.cg.procsFiles(c.cgroup);
+    return ['/bin/sh', '-c', `for f in ${files.join(' ')}; do echo $$ > $f; done; exec "$@"`, 'sh', ...argv];
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const c = this.container(id);
+    if (c.state !== 'CONTAINER_CREATED') throw new RuntimeError('FailedPrecondition', `container "${id}" is in state ${c.state}, not created`);
+    const spec = this.processSpec(c, [...(c.config.command ?? []), ...(c.config.args ?? [])]);
+    const exe = which(spec.argv[0], spec.env.PATH);
+    if (!exe) {
+      this.finish(c, 128, 'StartError', `exec: "${spec.argv[0]}": executable file not found in $PATH`);
+      throw new RuntimeError('Internal', c.message);
+    }
+    const log = new CriLogWriter(c.logPath, this.opts.rotation ?? DEFAULT_ROTATION);
+    if (c.cgroup) c.oomBefore = this.cg!.oomKills(c.cgroup);
+    let child: ChildProcess;
+    try {
+      child = spawn(this.wrap(c, spec.argv)[0], this.wrap(c, spec.argv).slice(1), {
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true,
+        stdio: [c.config.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      this.finish(c, 128, 'StartError', (e as Error).message);
+      throw new RuntimeError('Internal', c.message);
+    }
+    c.child = child;
+    c.state = 'CONTAINER_RUNNING';
+    c.startedAt = nowNanos();
+    log.attach(child.stdout!, 'stdout');
+    log.attach(child.stderr!, 'stderr');
+    c.exited = new Promise<void>((resolve) => {
+      let startErr: Error | undefined;
+      child.once('error', (e) => {
+        startErr = e;
+      });
+      child.once('exit', (code, signal) => {
+        // The container's init process is gone: take the rest of its group with it, as the kernel
+        // does for a PID namespace.
+        killGroup(child, 'SIGKILL');
+        const exitCode = code ?? 128 + (signal ? (osConstants.signals as Record<string, number>)[signal] ?? 0 : 0);
+        const oom = c.cgroup ? this.cg!.oomKills(c.cgroup) > c.oomBefore : false;
+        const settle = () => {
+          if (startErr && code === null && !signal) this.finish(c, 128, 'StartError', startErr.message);
+          else this.finish(c, exitCode, oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error', '');
+          resolve();
+        };
+        // Logs first, so a reader that sees "exited" also sees the last lines.
+        const t = setTimeout(settle, 2000);
+        void log.done().then(() => {
+          clearTimeout(t);
+          settle();
+        });
+      });
+    });
+    this.emit(c, 'CONTAINER_STARTED_EVENT');
+  }
+
+  private finish(c: Proc, exitCode: number, reason: string, message: string): void {
+    if (c.state === 'CONTAINER_EXITED') return;
+    c.state = 'CONTAINER_EXITED';
+    c.exitCode = exitCode;
+    c.reason = reason;
+    c.message = message;
+    c.finishedAt = nowNanos();
+    if (!c.startedAt) c.startedAt = c.finishedAt;
+    c.child = undefined;
+    this.emit(c, 'CONTAINER_STOPPED_EVENT');
+  }
+
+  async stopContainer(id: string, timeout: number): Promise<void> {
+    const c = this.container(id);
+    if (c.state === 'CONTAINER_CREATED') {
+      this.finish(c, 0, 'Completed', '');
+      return;
+    }
+    if (c.state !== 'CONTAINER_RUNNING' || !c.child) {
+      await c.exited;
+      return;
+    }
+    const child = c.child;
+    if (timeout > 0) {
+      killGroup(child, 'SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([c.exited!.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeout * 1000)))]);
+      clearTimeout(timer);
+      if (!timedOut) return;
+    }
+    killGroup(child, 'SIGKILL');
+    await c.exited;
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c) return;
+    if (c.state === 'CONTAINER_RUNNING') await this.stopContainer(id, 0);
+    this.containers.delete(id);
+    if (c.cgroup) this.cg!.remove(c.cgroup);
+    rmSync(c.logPath, { force: true });
+    this.emit(c, 'CONTAINER_DELETED_EVENT');
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus> {
+    const c = this.container(id);
+    return {
+      id,
+      metadata: { ...c.config.metadata },
+      state: c.state,
+      createdAt: c.createdAt,
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      exitCode: c.exitCode,
+      image: { ...c.config.image },
+      imageRef: imageRef(c.config.image.image),
+      reason: c.reason,
+      message: c.message,
+      labels: { ...c.config.labels },
+      annotations: { ...c.config.annotations },
+      mounts: c.config.mounts?.map((m) => ({ ...m })),
+      logPath: c.logPath,
+    };
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<Container[]> {
+    return [...this.containers.values()]
+      .filter((c) => (!filter.id || c.id === filter.id) && (!filter.state || c.state === filter.state) && (!filter.podSandboxId || c.sandboxId === filter.podSandboxId) && labelsMatch(c.config.labels, filter.labelSelector))
+      .map((c) => ({
+        id: c.id,
+        podSandboxId: c.sandboxId,
+        metadata: { ...c.config.metadata },
+        image: { ...c.config.image },
+        imageRef: imageRef(c.config.image.image),
+        state: c.state,
+        createdAt: c.createdAt,
+        labels: { ...c.config.labels },
+        annotations: { ...c.config.annotations },
+      }));
+  }
+
+  private container(id: string): Proc {
+    const c = this.containers.get(id);
+    if (!c) throw new RuntimeError('NotFound', `container "${id}" not found`);
+    return c;
+  }
+
+  private running(id: string): Proc {
+    const c = this.container(id);
+    if (c.state !== 'CONTAINER_RUNNING') throw new RuntimeError('FailedPrecondition', `container ${id} is not running`);
+    return c;
+  }
+
+  // ---- exec
+
+  async execSync(id: string, cmd: string[], timeout: number): Promise<ExecSyncResponse> {
+    const c = this.running(id);
+    const spec = this.processSpec(c, cmd);
+    if (!which(spec.argv[0], spec.env.PATH)) {
+      return { stdout: Buffer.alloc(0), stderr: Buffer.from(`exec: "${spec.argv[0]}": executable file not found in $PATH\n`), exitCode: 126 };
+    }
+    const argv = this.wrap(c, spec.argv);
+    return new Promise((resolve, reject) => {
+      const child = spawn(argv[0], argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout!.on('data', (d: Buffer) => out.push(d));
+      child.stderr!.on('data', (d: Buffer) => err.push(d));
+      let timer: NodeJS.Timeout | undefined;
+      if (timeout > 0) {
+        timer = setTimeout(() => {
+          killGroup(child, 'SIGKILL');
+          reject(new RuntimeError('DeadlineExceeded', `command ${JSON.stringify(cmd)} timed out after ${timeout}s`));
+        }, timeout * 1000);
+      }
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject(new RuntimeError('Internal', e.message));
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        killGroup(child, 'SIGKILL');
+        resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: code ?? 128 + ((osConstants.signals as Record<string, number>)[signal ?? ''] ?? 0) });
+      });
+    });
+  }
+
+  async exec(req: ExecRequest): Promise<ExecSession> {
+    const c = this.running(req.containerId);
+    const spec = this.processSpec(c, req.cmd);
+    if (req.tty) spec.env.TERM ??= 'xterm';
+    if (!which(spec.argv[0], spec.env.PATH)) throw new RuntimeError('NotFound', `exec: "${spec.argv[0]}": executable file not found in $PATH`);
+    const argv = this.wrap(c, spec.argv);
+    let child: ChildProcess;
+    let resize: (w: number, h: number) => void = () => undefined;
+    if (req.tty) {
+      const p = spawnPty(argv, { cwd: spec.cwd, env: spec.env, detached: true });
+      child = p.child;
+      resize = p.resize;
+    } else {
+      child = spawn(argv[0], argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    }
+    const exit = new Promise<number>((resolve) => {
+      child.once('error', () => resolve(126));
+      child.once('close', (code, signal) => {
+        killGroup(child, 'SIGKILL');
+        resolve(code ?? 128 + ((osConstants.signals as Record<string, number>)[signal ?? ''] ?? 0));
+      });
+    });
+    child.stdin?.on('error', () => undefined);
+    return {
+      stdin: req.stdin ? child.stdin ?? undefined : undefined,
+      stdout: child.stdout ?? undefined,
+      stderr: req.tty ? undefined : child.stderr ?? undefined,
+      resize,
+      exit,
+      kill: () => killGroup(child, 'SIGKILL'),
+    };
+  }
+
+  async reopenContainerLog(id: string): Promise<void> {
+    this.running(id);
+    // The writer rotates by itself; nothing is held open across an external rename here.
+  }
+
+  getContainerEvents(listener: (ev: ContainerEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  private emit(c: Proc, type: ContainerEvent['containerEventType']): void {
+    this.events.emit('event', { containerId: c.id, containerEventType: type, createdAt: nowNanos(), podSandboxId: c.sandboxId } satisfies ContainerEvent);
+  }
+
+  // ---- images: host processes need none; pulls are recorded so the kubelet's events read true.
+
+  async pullImage(image: ImageSpec): Promise<string> {
+    const ref = imageRef(image.image);
+    this.images.set(ref, { id: ref, repoTags: [image.image], repoDigests: [], size: 0 });
+    return ref;
+  }
+
+  async listImages(filter?: { image?: ImageSpec }): Promise<Image[]> {
+    const all = [...this.images.values()];
+    return filter?.image ? all.filter((i) => i.repoTags.includes(filter.image!.image)) : all;
+  }
+
+  async imageStatus(image: ImageSpec): Promise<Image | undefined> {
+    return this.images.get(imageRef(image.image));
+  }
+
+  async removeImage(image: ImageSpec): Promise<void> {
+    this.images.delete(imageRef(image.image));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.containers.values()].filter((c) => c.state === 'CONTAINER_RUNNING').map((c) => this.stopContainer(c.id, 0)));
+    for (const c of this.containers.values()) if (c.cgroup) this.cg!.remove(c.cgroup);
+    for (const sb of this.sandboxes.values()) if (this.cg) this.cg.remove(`skiff/pod${sb.config.metadata.uid}`);
+  }
+}
+
+function imageRef(image: string): string {
+  return `process://${image}`;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (!child.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function labelsMatch(labels: Record<string, string> | undefined, sel: Record<string, string> | undefined): boolean {
+  if (!sel) return true;
+  return Object.entries(sel).every(([k, v]) => labels?.[k] === v);
+}
