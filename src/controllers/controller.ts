@@ -332,3 +332,75 @@ export async function inParallel<T>(items: T[], limit: number, fn: (x: T) => Pro
   if (firstErr !== undefined) throw firstErr;
   return ok;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Adoption and orphaning (upstream's ControllerRefManager)
+
+export interface ClaimOptions {
+  client: RestClient;
+  owner: { metadata?: any };
+  ownerGVK: { apiVersion: string; kind: string };
+  selector: LabelSelector | undefined;
+  /** Candidates: every object of the kind in the owner's namespace. */
+  candidates: any[];
+  /** API path of one candidate, for the ownerReferences patch. */
+  pathOf(obj: any): string;
+  /**
+   * Checked once before the first adoption: upstream re-reads the owner uncached and refuses to
+   * adopt if it is being deleted (or was replaced by a new uid).
+   */
+  canAdopt(): Promise<boolean>;
+}
+
+/**
+ * Returns the candidates the owner controls after adopting matching orphans and releasing owned
+ * objects that no longer match its selector; objects controlled by someone else are left alone.
+ */
+export async function claimObjects(o: ClaimOptions): Promise<any[]> {
+  const uid = o.owner.metadata.uid;
+  const deleting = !!o.owner.metadata.deletionTimestamp;
+  const claimed: any[] = [];
+  let adoptOK: boolean | undefined;
+  for (const obj of o.candidates) {
+    const ref = controllerRefOf(obj);
+    const matches = selectorMatches(o.selector, obj.metadata?.labels);
+    if (ref) {
+      if (ref.uid !== uid) continue;
+      if (matches || deleting) {
+        claimed.push(obj);
+        continue;
+      }
+      const rest = (obj.metadata.ownerReferences ?? []).filter((r: OwnerReference) => r.uid !== uid);
+      try {
+        await o.client.patch(o.pathOf(obj), { metadata: { ownerReferences: rest.length ? rest : null, resourceVersion: obj.metadata.resourceVersion } }, 'merge');
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+      continue;
+    }
+    if (!matches || deleting || obj.metadata?.deletionTimestamp) continue;
+    adoptOK ??= await o.canAdopt();
+    if (!adoptOK) continue;
+    const refs = [...(obj.metadata.ownerReferences ?? []), newControllerRef(o.owner, o.ownerGVK)];
+    try {
+      const updated = await o.client.patch(o.pathOf(obj), { metadata: { ownerReferences: refs, resourceVersion: obj.metadata.resourceVersion } }, 'merge');
+      claimed.push(updated);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+  return claimed;
+}
+
+/** `canAdopt` for claimObjects: the owner, read uncached, still exists with this uid and is not being deleted. */
+export function ownerStillCurrent(client: RestClient, path: string, uid: string): () => Promise<boolean> {
+  return async () => {
+    try {
+      const fresh = await client.get(path);
+      return fresh.metadata?.uid === uid && !fresh.metadata?.deletionTimestamp;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  };
+}

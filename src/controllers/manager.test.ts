@@ -51,7 +51,7 @@ describe('controller manager', () => {
     assert.deepEqual(a.running, ['root-ca-cert-publisher', 'serviceaccount']);
     await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mgr1' } });
     await until('default SA', () => client.get('/api/v1/namespaces/mgr1/serviceaccounts/default'));
-    const cm = await until('root CA', () => client.get('/api/v1/namespaces/mgr1/configmaps/kube-root-ca.crt'));
+    const cm: any = await until('root CA', () => client.get('/api/v1/namespaces/mgr1/configmaps/kube-root-ca.crt'));
     assert.equal(cm.data['ca.crt'], caPem);
     await a.stop();
     await b.whenRunning();

@@ -1,0 +1,4 @@
+import { registerController } from '../manager.js';
+import { DeploymentController } from './controller.js';
+
+registerController('deployment', (ctx) => new DeploymentController(ctx));

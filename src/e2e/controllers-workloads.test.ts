@@ -1,0 +1,140 @@
+/**
+ * Workload controllers end to end with the real kubectl: Deployments and ReplicaSets (rollout,
+ * undo, scale), garbage collection (background, orphan, foreground), namespace deletion, default
+ * ServiceAccounts and kube-root-ca.crt. A fake kubelet binds pods and reports them Running.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startTestCluster, type TestCluster } from '../testing/cluster.js';
+import { needs, which } from '../testing/real.js';
+import { RestClient, configFromKubeconfig } from '../client/rest.js';
+import { Informer } from '../client/informer.js';
+import { createControllerManager, type ControllerManager } from '../controllers/manager.js';
+import { startFakeKubelet, type FakeKubelet } from './fakekubelet.js';
+
+async function until<T = any>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
+
+describe('workload controllers (kubectl)', { skip: false }, () => {
+  let c: TestCluster;
+  let client: RestClient;
+  let mgr: ControllerManager;
+  let kubelet: FakeKubelet;
+  let caPem: string;
+  before(async () => {
+    c = await startTestCluster();
+    client = new RestClient(configFromKubeconfig(c.kubeconfig, 'e2e'));
+    caPem = readFileSync(path.join(c.dataDir, 'pki', 'ca.crt'), 'utf8');
+    kubelet = await startFakeKubelet(client, { nodes: ['node-a', 'node-b', 'node-c'] });
+    mgr = createControllerManager(client, { caPem, identity: 'e2e' });
+    await mgr.start();
+    await mgr.whenRunning();
+  });
+  after(async () => {
+    await mgr?.stop();
+    await kubelet?.stop();
+    client?.close();
+    await c?.stop();
+  });
+
+  const k = async (args: string[], input?: string) => {
+    const r = await c.kubectl(args, { input });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const podsOf = async (ns: string, selector: string) => (await client.get(`/api/v1/namespaces/${ns}/pods`, { labelSelector: selector })).items as any[];
+
+  it('create, roll out, set image with maxUnavailable kept, undo, scale, history', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    let r = await c.kubectl(['create', 'deployment', 'web', '--image=nginx:1.26', '--replicas=3']);
+    if (r.code !== 0) {
+      // kubectl create sends protobuf; fall back to apply (JSON) where the API server lacks it.
+      t.diagnostic(`kubectl create deployment failed (${r.stderr.trim()}); using kubectl apply`);
+      await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { app: 'web' } }, spec: { replicas: 3, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.26' }] } } } }));
+    }
+    const out = await k(['rollout', 'status', 'deployment/web', '--timeout=60s']);
+    assert.match(out, /successfully rolled out/);
+    const rs1 = (await client.get('/apis/apps/v1/namespaces/default/replicasets')).items.filter((x: any) => x.metadata.name.startsWith('web-'));
+    assert.equal(rs1.length, 1);
+    assert.ok(rs1[0].metadata.labels['pod-template-hash']);
+    assert.equal(rs1[0].metadata.annotations['deployment.kubernetes.io/revision'], '1');
+    const pods = await podsOf('default', 'app=web');
+    assert.equal(pods.length, 3);
+    for (const p of pods) assert.equal(p.metadata.ownerReferences[0].name, rs1[0].metadata.name);
+    const d1 = await client.get('/apis/apps/v1/namespaces/default/deployments/web');
+    assert.equal(d1.status.availableReplicas, 3);
+    assert.deepEqual(d1.status.conditions.map((x: any) => `${x.type}=${x.status}/${x.reason}`).sort(), ['Available=True/MinimumReplicasAvailable', 'Progressing=True/NewReplicaSetAvailable']);
+
+    // Watch every pod change during the rollout: available (ready, not terminating) pods never drop below replicas - maxUnavailable.
+    const [, maxUnavailable] = [1, 0]; // kubectl create deployment: 25% of 3 → surge 1, unavailable 0
+    const watcher = new Informer(client, { group: '', version: 'v1', resource: 'pods', namespace: 'default', labelSelector: 'app=web' });
+    let minAvailable = Infinity;
+    let synced = false;
+    const check = () => {
+      if (!synced) return; // the initial list arrives one pod at a time
+      const n = watcher.list().filter((p) => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((x: any) => x.type === 'Ready' && x.status === 'True')).length;
+      minAvailable = Math.min(minAvailable, n);
+    };
+    watcher.addHandlers({ add: check, update: check, delete: check });
+    await watcher.start();
+    synced = true;
+    check();
+    await k(['set', 'image', 'deployment/web', 'nginx=nginx:1.27']);
+    assert.match(await k(['rollout', 'status', 'deployment/web', '--timeout=60s']), /successfully rolled out/);
+    watcher.stop();
+    assert.ok(minAvailable >= 3 - maxUnavailable, `available pods dropped to ${minAvailable}`);
+    const after2 = await podsOf('default', 'app=web');
+    assert.equal(after2.filter((p) => !p.metadata.deletionTimestamp).length, 3);
+    assert.ok(after2.every((p) => p.spec.containers[0].image === 'nginx:1.27'));
+    const events = (await client.get('/api/v1/namespaces/default/events')).items as any[];
+    assert.ok(events.some((e) => e.reason === 'ScalingReplicaSet' && /^Scaled up replica set web-\w+ to 3$/.test(e.message)), 'ScalingReplicaSet event');
+    assert.ok(events.some((e) => e.reason === 'SuccessfulCreate' && /^Created pod: web-/.test(e.message)), 'SuccessfulCreate event');
+    assert.ok(events.some((e) => e.reason === 'SuccessfulDelete' && /^Deleted pod: web-/.test(e.message)), 'SuccessfulDelete event');
+
+    const hist = await k(['rollout', 'history', 'deployment/web']);
+    assert.match(hist, /^1\s/m);
+    assert.match(hist, /^2\s/m);
+
+    await k(['rollout', 'undo', 'deployment/web']);
+    assert.match(await k(['rollout', 'status', 'deployment/web', '--timeout=60s']), /successfully rolled out/);
+    await until('pods back on nginx:1.26', async () => {
+      const ps = (await podsOf('default', 'app=web')).filter((p) => !p.metadata.deletionTimestamp);
+      return ps.length === 3 && ps.every((p) => p.spec.containers[0].image === 'nginx:1.26');
+    });
+    const d3 = await client.get('/apis/apps/v1/namespaces/default/deployments/web');
+    assert.equal(d3.metadata.annotations['deployment.kubernetes.io/revision'], '3');
+
+    await k(['scale', 'deployment/web', '--replicas=5']);
+    await until('5 available', async () => (await client.get('/apis/apps/v1/namespaces/default/deployments/web')).status.availableReplicas === 5);
+    await k(['scale', 'deployment/web', '--replicas=2']);
+    assert.match(await k(['rollout', 'status', 'deployment/web', '--timeout=60s']), /successfully rolled out/);
+    await until('2 pods', async () => (await podsOf('default', 'app=web')).filter((p) => !p.metadata.deletionTimestamp).length === 2);
+    const d4 = await client.get('/apis/apps/v1/namespaces/default/deployments/web');
+    assert.equal(d4.status.replicas, 2);
+
+    // pause/resume/restart
+    await k(['rollout', 'pause', 'deployment/web']);
+    await until('paused condition', async () => (await client.get('/apis/apps/v1/namespaces/default/deployments/web')).status.conditions.some((x: any) => x.reason === 'DeploymentPaused'));
+    await k(['rollout', 'resume', 'deployment/web']);
+    await k(['rollout', 'restart', 'deployment/web']);
+    assert.match(await k(['rollout', 'status', 'deployment/web', '--timeout=60s']), /successfully rolled out/);
+    const rsAll = (await client.get('/apis/apps/v1/namespaces/default/replicasets')).items.filter((x: any) => x.metadata.name.startsWith('web-'));
+    assert.equal(rsAll.length, 3, `revisions 1(+3), 2 and the restart: ${JSON.stringify(rsAll.map((x: any) => [x.metadata.name, x.metadata.annotations, x.spec.template]))}`);
+  });
+});
