@@ -13,6 +13,7 @@ import { serveWatch } from './watch.js';
 import { evictPod } from './eviction.js';
 import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
 import { findUnknownFields, dropUnknownFields } from './openapi/schemas.js';
+import { findDuplicateKeys } from './jsondup.js';
 import { applyJsonPatch } from './patch/json.js';
 import type { Attributes, Authenticator, Authorizer, UserInfo } from './auth/types.js';
 import { authenticate, authorize, forbiddenMessage } from './auth/chain.js';
@@ -289,14 +290,22 @@ function checkTypeMeta(obj: any, info: ResourceInfo, expectKind = info.kind, exp
 }
 
 /** Strict/Warn/Ignore handling of fields the schema does not know; unknown fields are never stored. */
-function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn' | 'Ignore', warnings: string[]): any {
+function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn' | 'Ignore', warnings: string[], duplicates: string[] = []): any {
+  if (mode === 'Ignore') return dropUnknownFields(info.group, info.version, info.kind, obj);
   const unknown = findUnknownFields(info.group, info.version, info.kind, obj);
-  if (!unknown.length) return obj;
+  if (!unknown.length && !duplicates.length) return obj;
+  const problems = [...duplicates.map((f) => `duplicate field "${f}"`), ...unknown.map((f: string) => `unknown field "${f}"`)];
   if (mode === 'Strict') {
-    throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown.map((f: string) => `unknown field "${f}"`).join(', ')}`);
+    throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${problems.join(', ')}`);
   }
-  if (mode === 'Warn') for (const f of unknown) warnings.push(`unknown field "${f}"`);
-  return dropUnknownFields(info.group, info.version, info.kind, obj);
+  warnings.push(...problems);
+  return unknown.length ? dropUnknownFields(info.group, info.version, info.kind, obj) : obj;
+}
+
+/** Duplicate keys in a JSON body (JSON.parse keeps the last one silently). */
+function duplicatesOf(buf: Buffer, contentType: string | undefined): string[] {
+  const t = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  return t === 'application/json' ? findDuplicateKeys(buf.toString('utf8')) : [];
 }
 
 function patchTypeOf(contentType: string | undefined): PatchType {
@@ -412,18 +421,20 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     case 'POST': {
       if (r.name) throw methodNotAllowed();
       if (info.namespaced && ns === undefined) throw methodNotAllowed();
-      const body = decodeBody(await readBody(req), req.headers['content-type']) as any;
+      const buf = await readBody(req);
+      const body = decodeBody(buf, req.headers['content-type']) as any;
       checkTypeMeta(body, info);
-      const obj = checkFields(info, body, fieldValidationParam(q), warnings);
+      const obj = checkFields(info, body, fieldValidationParam(q), warnings, duplicatesOf(buf, req.headers['content-type']));
       const created = await reg.create(info, ns, obj, { dryRun: dryRunParam(q), warnings, user });
       send(res, 201, render(created), JSON_TYPE, warnings);
       return;
     }
     case 'PUT': {
       if (!r.name) throw methodNotAllowed();
-      const body = decodeBody(await readBody(req), req.headers['content-type']) as any;
+      const buf = await readBody(req);
+      const body = decodeBody(buf, req.headers['content-type']) as any;
       checkTypeMeta(body, info);
-      const obj = checkFields(info, body, fieldValidationParam(q), warnings);
+      const obj = checkFields(info, body, fieldValidationParam(q), warnings, duplicatesOf(buf, req.headers['content-type']));
       const updated = await reg.update(info, ns, r.name, obj, { dryRun: dryRunParam(q), subresource, warnings, user });
       send(res, 200, render(updated), JSON_TYPE, warnings);
       return;

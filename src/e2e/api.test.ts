@@ -58,6 +58,8 @@ describe('API server REST semantics', () => {
     assert.equal((await api.request('GET', `${CMS}/dry`)).status, 404);
     const strict = assertStatus(await api.request('POST', `${CMS}?fieldValidation=Strict`, cm('s', { bogus: 1 })), 400, 'BadRequest');
     assert.equal(strict.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus"');
+    const dup = assertStatus(await api.request('POST', `${CMS}?fieldValidation=Strict`, '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"d","name":"e"}}'), 400, 'BadRequest');
+    assert.match(dup.message, /strict decoding error: duplicate field "metadata.name"/);
     const warn = await api.request('POST', `${CMS}?fieldValidation=Warn`, cm('w', { bogus: 1 }));
     assert.equal(warn.status, 201);
     assert.match(String(warn.headers['warning']), /unknown field \\"bogus\\"/);
