@@ -38,7 +38,8 @@ export interface Controller {
   stop(): void | Promise<void>;
 }
 
-export type ControllerFactory = (ctx: ControllerContext) => Controller;
+/** May be async (e.g. to run discovery first); informers it asks for are started after it returns. */
+export type ControllerFactory = (ctx: ControllerContext) => Controller | Promise<Controller>;
 
 /**
  * The client-go controller loop: event handlers only `enqueue` keys; `workers` loops take keys from

@@ -119,7 +119,7 @@ export function createControllerManager(client: RestClient, opts: ControllerMana
     const built: { name: string; c: Controller }[] = [];
     for (const name of enabledControllers(opts.controllers)) {
       try {
-        built.push({ name, c: registry.get(name)!.factory(ctx) });
+        built.push({ name, c: await registry.get(name)!.factory(ctx) });
       } catch (e) {
         log(`controller-manager: cannot start ${name}: ${(e as Error).message}`);
       }

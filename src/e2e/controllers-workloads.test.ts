@@ -138,3 +138,87 @@ describe('workload controllers (kubectl)', { skip: false }, () => {
     assert.equal(rsAll.length, 3, `revisions 1(+3), 2 and the restart: ${JSON.stringify(rsAll.map((x: any) => [x.metadata.name, x.metadata.annotations, x.spec.template]))}`);
   });
 });
+
+describe('garbage collection and namespaces (kubectl)', () => {
+  let c: TestCluster;
+  let client: RestClient;
+  let mgr: ControllerManager;
+  let kubelet: FakeKubelet;
+  before(async () => {
+    c = await startTestCluster();
+    client = new RestClient(configFromKubeconfig(c.kubeconfig, 'e2e'));
+    const caPem = readFileSync(path.join(c.dataDir, 'pki', 'ca.crt'), 'utf8');
+    kubelet = await startFakeKubelet(client, { nodes: ['node-a', 'node-b'] });
+    mgr = createControllerManager(client, { caPem, identity: 'e2e' });
+    await mgr.start();
+    await mgr.whenRunning();
+  });
+  after(async () => {
+    await mgr?.stop();
+    await kubelet?.stop();
+    client?.close();
+    await c?.stop();
+  });
+
+  const k = async (args: string[], input?: string) => {
+    const r = await c.kubectl(args, { input });
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const deployment = (name: string, ns: string, replicas: number) =>
+    JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } });
+  const count = async (p: string, sel: string) => ((await client.get(p, { labelSelector: sel })).items as any[]).length;
+
+  it('every namespace gets a default ServiceAccount and kube-root-ca.crt', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    await k(['create', 'namespace', 'team-a']);
+    for (const ns of ['default', 'kube-system', 'team-a']) {
+      await until(`default SA in ${ns}`, () => client.get(`/api/v1/namespaces/${ns}/serviceaccounts/default`));
+      const cm: any = await until(`root CA in ${ns}`, () => client.get(`/api/v1/namespaces/${ns}/configmaps/kube-root-ca.crt`));
+      assert.match(cm.data['ca.crt'], /BEGIN CERTIFICATE/);
+    }
+    assert.match(await k(['get', 'serviceaccounts', '-n', 'team-a']), /default/);
+  });
+
+  it('deleting a Deployment removes its ReplicaSets and pods; --cascade=orphan leaves them', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    await k(['apply', '-f', '-'], deployment('gone', 'default', 3));
+    await k(['rollout', 'status', 'deployment/gone', '--timeout=60s']);
+    await k(['delete', 'deployment', 'gone']);
+    await until('ReplicaSets and pods of gone removed', async () => (await count('/apis/apps/v1/namespaces/default/replicasets', 'app=gone')) === 0 && (await count('/api/v1/namespaces/default/pods', 'app=gone')) === 0);
+
+    await k(['apply', '-f', '-'], deployment('kept', 'default', 2));
+    await k(['rollout', 'status', 'deployment/kept', '--timeout=60s']);
+    await k(['delete', 'deployment', 'kept', '--cascade=orphan']);
+    const rs: any = await until('orphaned ReplicaSet', async () => {
+      const items = (await client.get('/apis/apps/v1/namespaces/default/replicasets', { labelSelector: 'app=kept' })).items;
+      return items.length === 1 && !items[0].metadata.ownerReferences ? items[0] : undefined;
+    });
+    const pods = (await client.get('/api/v1/namespaces/default/pods', { labelSelector: 'app=kept' })).items as any[];
+    assert.equal(pods.length, 2);
+    assert.ok(pods.every((p) => p.metadata.ownerReferences[0].uid === rs.metadata.uid));
+    // Foreground: the ReplicaSet stays (with the finalizer) until its pods are gone.
+    await k(['delete', 'replicaset', rs.metadata.name, '--cascade=foreground']);
+    await until('foreground delete done', async () => (await count('/apis/apps/v1/namespaces/default/replicasets', 'app=kept')) === 0);
+    assert.equal(await count('/api/v1/namespaces/default/pods', 'app=kept'), 0);
+  });
+
+  it('deleting a namespace empties it and removes it', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    await k(['create', 'namespace', 'doomed']);
+    await k(['apply', '-f', '-'], deployment('app', 'doomed', 2));
+    await k(['create', 'configmap', 'cfg', '-n', 'doomed', '--from-literal=a=b']);
+    await k(['rollout', 'status', 'deployment/app', '-n', 'doomed', '--timeout=60s']);
+    const r = await c.kubectl(['delete', 'namespace', 'doomed', '--timeout=60s']);
+    assert.equal(r.code, 0, r.stderr);
+    await until('namespace gone', async () => {
+      try {
+        await client.get('/api/v1/namespaces/doomed');
+        return false;
+      } catch (e) {
+        return (e as any).status === 404;
+      }
+    });
+    assert.equal((await client.get('/api/v1/pods', { fieldSelector: 'metadata.namespace=doomed' })).items.length, 0);
+  });
+});

@@ -1,0 +1,4 @@
+import { registerController } from '../manager.js';
+import { NamespaceController } from './controller.js';
+
+registerController('namespace', (ctx) => new NamespaceController(ctx));
