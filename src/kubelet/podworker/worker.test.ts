@@ -1,0 +1,210 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeRuntime } from '../../runtime/fake.js';
+import { RuntimeError } from '../../runtime/cri.js';
+import { CrashBackoff } from './backoff.js';
+import { PodWorker, type ProbeView, type PodWorkerDeps } from './worker.js';
+import type { Clock } from '../../client/workqueue.js';
+
+class FakeClock implements Clock {
+  t = Date.parse('2024-01-01T00:00:00Z');
+  now = () => this.t;
+  setTimeout = () => 0;
+  clearTimeout = () => undefined;
+  advance(ms: number) {
+    this.t += ms;
+  }
+}
+
+class FakeProbes implements ProbeView {
+  notReady = new Set<string>();
+  failing = new Map<string, string>();
+  ready = (_u: string, n: string) => !this.notReady.has(n);
+  started = () => true;
+  failure = (_u: string, n: string) => {
+    const m = this.failing.get(n);
+    if (!m) return undefined;
+    this.failing.delete(n);
+    return { probe: 'Liveness' as const, message: m };
+  };
+  containerStarted() {}
+  containerStopped() {}
+  podRemoved() {}
+}
+
+function setup(podSpec: any, meta: any = {}) {
+  const clock = new FakeClock();
+  const rt = new FakeRuntime(clock.now);
+  const probes = new FakeProbes();
+  const events: string[] = [];
+  const wakes: number[] = [];
+  const deps: PodWorkerDeps = {
+    runtime: rt,
+    clock,
+    nodeName: 'n1',
+    nodeIP: '10.0.0.1',
+    logRoot: '/tmp/none',
+    events: (_p, type, reason, message) => events.push(`${type} ${reason} ${message}`),
+    probes,
+    env: {
+      setupVolumes: async () => undefined,
+      teardownVolumes: async () => undefined,
+      containerEnv: async () => ({ envs: [], mounts: [] }),
+      runHook: async () => undefined,
+    },
+    backoff: new CrashBackoff(clock),
+    wakeAt: (_u, at) => wakes.push(at),
+  };
+  const pod = { metadata: { name: 'p', namespace: 'default', uid: 'u1', ...meta }, spec: { restartPolicy: 'Always', ...podSpec }, status: { phase: 'Pending', qosClass: 'BestEffort' } as any };
+  const worker = new PodWorker(deps, pod);
+  const sync = async () => {
+    const r = await worker.sync();
+    pod.status = r.status;
+    return r;
+  };
+  return { clock, rt, probes, events, wakes, worker, pod, sync };
+}
+
+const cond = (st: any, type: string) => st.conditions.find((c: any) => c.type === type);
+const app = (name = 'app') => ({ name, image: 'busybox:1.36', command: ['sh', '-c', 'true'] });
+
+describe('pod worker', () => {
+  it('runs a pod to Succeeded with upstream conditions and container states', async () => {
+    const { rt, sync, events } = setup({ restartPolicy: 'Never', containers: [app()] });
+    let { status } = await sync();
+    assert.equal(status.phase, 'Running');
+    assert.equal(status.podIP, '127.0.0.11');
+    assert.equal(status.hostIP, '10.0.0.1');
+    assert.ok(status.startTime);
+    for (const t of ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled']) assert.equal(cond(status, t).status, 'True', t);
+    assert.ok(status.containerStatuses[0].state.running);
+    assert.equal(status.containerStatuses[0].ready, true);
+    assert.deepEqual(events.slice(0, 4), ['Normal Pulling Pulling image "busybox:1.36"', 'Normal Pulled Successfully pulled image "busybox:1.36" in 0ms (0ms including waiting). Image size: 0 bytes.', 'Normal Created Created container app', 'Normal Started Started container app']);
+    rt.exit('app', 0);
+    ({ status } = await sync());
+    assert.equal(status.phase, 'Succeeded');
+    assert.equal(cond(status, 'Ready').status, 'False');
+    assert.equal(cond(status, 'Ready').reason, 'PodCompleted');
+    assert.equal(status.containerStatuses[0].state.terminated.reason, 'Completed');
+    assert.equal(status.containerStatuses[0].state.terminated.exitCode, 0);
+  });
+
+  it('runs init containers in order before app containers', async () => {
+    const { rt, sync } = setup({ restartPolicy: 'Always', initContainers: [app('init1'), app('init2')], containers: [app()] });
+    let { status } = await sync();
+    assert.equal(status.phase, 'Pending');
+    assert.deepEqual(rt.ops.filter((o) => o.startsWith('start:')), ['start:init1']);
+    assert.equal(cond(status, 'Initialized').message, 'containers with incomplete status: [init1 init2]');
+    assert.equal(status.containerStatuses[0].state.waiting.reason, 'PodInitializing');
+    rt.exit('init1', 0);
+    await sync();
+    assert.deepEqual(rt.ops.filter((o) => o.startsWith('start:')), ['start:init1', 'start:init2']);
+    rt.exit('init2', 0);
+    ({ status } = await sync());
+    assert.deepEqual(rt.ops.filter((o) => o.startsWith('start:')), ['start:init1', 'start:init2', 'start:app']);
+    assert.equal(status.phase, 'Running');
+    assert.equal(cond(status, 'Initialized').status, 'True');
+    assert.equal(status.initContainerStatuses[1].state.terminated.reason, 'Completed');
+  });
+
+  it('fails the pod when an init container fails under restartPolicy Never', async () => {
+    const { rt, sync } = setup({ restartPolicy: 'Never', initContainers: [app('init1')], containers: [app()] });
+    await sync();
+    rt.exit('init1', 2);
+    const { status } = await sync();
+    assert.equal(status.phase, 'Failed');
+    assert.ok(!rt.ops.includes('start:app'));
+  });
+
+  it('backs off crashing containers: immediate, 10s, 20s, and shows CrashLoopBackOff', async () => {
+    const { rt, sync, clock, events } = setup({ containers: [app()] });
+    await sync();
+    rt.exit('app', 1);
+    let { status } = await sync();
+    assert.equal(status.containerStatuses[0].restartCount, 1, 'first restart is immediate');
+    assert.equal(status.containerStatuses[0].lastState.terminated.exitCode, 1);
+    clock.advance(1000);
+    rt.exit('app', 1);
+    ({ status } = await sync());
+    const cs = status.containerStatuses[0];
+    assert.equal(cs.state.waiting.reason, 'CrashLoopBackOff');
+    assert.match(cs.state.waiting.message, /^back-off 10s restarting failed container=app pod=p_default\(u1\)$/);
+    assert.equal(cs.lastState.terminated.reason, 'Error');
+    assert.equal(status.phase, 'Running');
+    assert.ok(events.some((e) => e.startsWith('Warning BackOff Back-off restarting failed container app in pod p_default(u1)')));
+    clock.advance(10_000);
+    ({ status } = await sync());
+    assert.equal(status.containerStatuses[0].restartCount, 2);
+    assert.ok(status.containerStatuses[0].state.running);
+    rt.exit('app', 1);
+    ({ status } = await sync());
+    assert.match(status.containerStatuses[0].state.waiting.message, /^back-off 20s/);
+  });
+
+  it('restarts a container whose liveness probe failed', async () => {
+    const { rt, sync, probes, events } = setup({ containers: [app()] });
+    await sync();
+    probes.failing.set('app', 'HTTP probe failed with statuscode: 500');
+    const { status } = await sync();
+    assert.ok(rt.ops.includes('stop:app:30'));
+    assert.equal(status.containerStatuses[0].restartCount, 1);
+    assert.ok(events.includes('Normal Killing Container app failed liveness probe, will be restarted'));
+  });
+
+  it('gates Ready on readiness and readiness gates', async () => {
+    const { sync, probes, pod } = setup({ containers: [app()], readinessGates: [{ conditionType: 'example.com/gate' }] });
+    probes.notReady.add('app');
+    let { status } = await sync();
+    assert.equal(cond(status, 'ContainersReady').message, 'containers with unready status: [app]');
+    assert.equal(cond(status, 'Ready').status, 'False');
+    probes.notReady.clear();
+    ({ status } = await sync());
+    assert.equal(cond(status, 'ContainersReady').status, 'True');
+    assert.equal(cond(status, 'Ready').reason, 'ReadinessGatesNotReady');
+    pod.status.conditions.push({ type: 'example.com/gate', status: 'True' });
+    ({ status } = await sync());
+    assert.equal(cond(status, 'Ready').status, 'True');
+  });
+
+  it('deletes gracefully: app containers with the grace period, then sidecars, then the sandbox', async () => {
+    const { rt, sync, pod } = setup({ initContainers: [{ ...app('side'), restartPolicy: 'Always' }], containers: [app()], terminationGracePeriodSeconds: 7 });
+    await sync();
+    assert.ok(rt.running('side') && rt.running('app'));
+    (pod.metadata as any).deletionTimestamp = new Date().toISOString();
+    (pod.metadata as any).deletionGracePeriodSeconds = 7;
+    const r = await sync();
+    assert.equal(r.finished, true);
+    const stops = rt.ops.filter((o) => o.startsWith('stop'));
+    assert.deepEqual(stops, ['stop:app:7', 'stop:side:2', 'stopPodSandbox:p']);
+    assert.equal(r.status.phase, 'Failed');
+  });
+
+  it('fails the pod after activeDeadlineSeconds', async () => {
+    const { sync, clock } = setup({ containers: [app()], activeDeadlineSeconds: 5 });
+    await sync();
+    clock.advance(6000);
+    const { status } = await sync();
+    assert.equal(status.phase, 'Failed');
+    assert.equal(status.reason, 'DeadlineExceeded');
+  });
+
+  it('reports a runtime refusal as a CreateContainerError waiting reason with an event', async () => {
+    const { rt, sync, events } = setup({ containers: [{ name: 'app', image: 'nginx' }] });
+    rt.createErrors.set('app', new RuntimeError('InvalidArgument', 'the process runtime needs `command`'));
+    const { status } = await sync();
+    assert.equal(status.phase, 'Pending');
+    assert.deepEqual(status.containerStatuses[0].state.waiting, { reason: 'CreateContainerError', message: 'the process runtime needs `command`' });
+    assert.ok(events.includes('Warning Failed Error: the process runtime needs `command`'));
+  });
+
+  it('OnFailure restarts failures but completes on success', async () => {
+    const { rt, sync } = setup({ restartPolicy: 'OnFailure', containers: [app()] });
+    await sync();
+    rt.exit('app', 1);
+    let { status } = await sync();
+    assert.equal(status.containerStatuses[0].restartCount, 1);
+    rt.exit('app', 0);
+    ({ status } = await sync());
+    assert.equal(status.phase, 'Succeeded');
+  });
+});

@@ -1,0 +1,549 @@
+/**
+ * One pod's lifecycle, as upstream's syncPod + kuberuntime computePodActions: each sync reads the
+ * runtime's view of the pod, decides what to create, start, kill or back off, does it through the
+ * CRI-shaped runtime, and returns the API status to report. All I/O goes through injected
+ * dependencies and time through an injected clock, so the whole machine runs in unit tests with a
+ * fake runtime and a fake clock.
+ */
+import type { Clock } from '../../client/workqueue.js';
+import { RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type Runtime } from '../../runtime/cri.js';
+import { CrashBackoff, goDuration } from './backoff.js';
+import { generatePodStatus, isSidecar, rfc3339, willRestart, type RtContainer, type RtPod, type Waiting, type WorkerView } from './status.js';
+import path from 'node:path';
+
+export type EventType = 'Normal' | 'Warning';
+
+/** Emits a core/v1 Event about the pod (fieldPath like `spec.containers{app}`). */
+export type EventSink = (pod: any, type: EventType, reason: string, message: string, fieldPath?: string) => void;
+
+/** What the prober knows (see prober/manager.ts). */
+export interface ProbeView {
+  ready(uid: string, name: string, containerId: string): boolean;
+  started(uid: string, name: string, containerId: string): boolean;
+  /** A failure message when liveness or startup failed and the container must be restarted. */
+  failure(uid: string, name: string, containerId: string): { probe: 'Liveness' | 'Startup'; message: string } | undefined;
+  containerStarted(pod: any, spec: any, containerId: string, isInit: boolean): void;
+  containerStopped(uid: string, containerId: string): void;
+  podRemoved(uid: string): void;
+}
+
+/** A problem with a pod's configuration (missing ConfigMap key, …): CreateContainerConfigError. */
+export class ContainerConfigError extends Error {}
+/** A volume could not be set up: FailedMount. */
+export class MountError extends Error {}
+
+export interface PodEnvironment {
+  /** Sets up the pod's volumes (FailedMount on error). */
+  setupVolumes(pod: any): Promise<void>;
+  teardownVolumes(pod: any): Promise<void>;
+  /** Env and mounts of one container. Throws ContainerConfigError. */
+  containerEnv(pod: any, spec: any, podIP: string): Promise<{ envs: KeyValue[]; mounts: Mount[] }>;
+  /** Runs a lifecycle hook; resolves to an error message on failure. */
+  runHook(pod: any, spec: any, containerId: string, handler: any, podIP: string, timeoutSec: number): Promise<string | undefined>;
+}
+
+export interface JourneySink {
+  (pod: any, step: string, at: number, detail?: string): void;
+}
+
+export interface PodWorkerDeps {
+  runtime: Runtime;
+  clock: Clock;
+  nodeName: string;
+  nodeIP: string;
+  logRoot: string;
+  events: EventSink;
+  probes: ProbeView;
+  env: PodEnvironment;
+  backoff: CrashBackoff;
+  journey?: JourneySink;
+  /** Asks for another sync of this pod at (or after) `at` ms. */
+  wakeAt(uid: string, at: number): void;
+}
+
+const MIN_GRACE_SECONDS = 2;
+
+export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
+export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
+export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
+export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
+
+const nsToMs = (ns: number) => Math.floor(ns / 1e6);
+
+export function podLogDir(logRoot: string, pod: any): string {
+  return path.join(logRoot, `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
+}
+
+export function fieldPathOf(pod: any, name: string): string {
+  const i = (pod.spec?.initContainers ?? []).findIndex((c: any) => c.name === name);
+  if (i >= 0) return `spec.initContainers{${name}}`;
+  return `spec.containers{${name}}`;
+}
+
+/** Loads the runtime's view of a pod by its UID label. */
+export async function inspectPod(runtime: Runtime, uid: string): Promise<RtPod> {
+  const sandboxes = (await runtime.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: uid } })).sort((a, b) => b.createdAt - a.createdAt);
+  const rp: RtPod = { containers: new Map() };
+  const sb = sandboxes[0];
+  if (sb) {
+    const st = await runtime.podSandboxStatus(sb.id).catch(() => undefined);
+    rp.sandbox = { id: sb.id, ready: sb.state === 'SANDBOX_READY', ip: st?.network?.ip || undefined, createdAt: nsToMs(sb.createdAt) };
+  }
+  const list = await runtime.listContainers({ labelSelector: { [LABEL_POD_UID]: uid } });
+  for (const c of list) {
+    const s = await runtime.containerStatus(c.id).catch(() => undefined);
+    if (!s) continue;
+    const rc: RtContainer = {
+      id: s.id,
+      name: s.metadata.name,
+      attempt: s.metadata.attempt,
+      state: s.state,
+      exitCode: s.exitCode,
+      reason: s.reason,
+      message: s.message,
+      createdAt: nsToMs(s.createdAt),
+      startedAt: nsToMs(s.startedAt),
+      finishedAt: nsToMs(s.finishedAt),
+      image: s.image.image,
+      imageRef: s.imageRef,
+    };
+    const arr = rp.containers.get(rc.name) ?? [];
+    arr.push(rc);
+    rp.containers.set(rc.name, arr);
+  }
+  for (const arr of rp.containers.values()) arr.sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
+  return rp;
+}
+
+export interface SyncResult {
+  status: any;
+  /** The pod is terminated on this node and everything is cleaned up. */
+  finished: boolean;
+}
+
+export class PodWorker {
+  readonly waiting = new Map<string, Waiting>();
+  private initialized = false;
+  private terminal?: WorkerView['terminal'];
+  private startTime?: string;
+  private podIP?: string;
+  private volumesReady = false;
+  private killed = false;
+  private readonly pulled = new Set<string>();
+  private readonly journeyDone = new Set<string>();
+
+  constructor(
+    private readonly deps: PodWorkerDeps,
+    public pod: any,
+  ) {
+    const st = pod.status ?? {};
+    if (st.startTime) this.startTime = st.startTime;
+    if (st.podIP) this.podIP = st.podIP;
+    if (st.phase === 'Succeeded' || st.phase === 'Failed') this.terminal = { phase: st.phase, reason: st.reason, message: st.message };
+  }
+
+  get uid(): string {
+    return this.pod.metadata.uid;
+  }
+
+  private event(type: EventType, reason: string, message: string, container?: string): void {
+    this.deps.events(this.pod, type, reason, message, container ? fieldPathOf(this.pod, container) : undefined);
+  }
+
+  private journey(step: string, detail?: string): void {
+    if (this.journeyDone.has(step)) return;
+    this.journeyDone.add(step);
+    this.deps.journey?.(this.pod, step, this.deps.clock.now(), detail);
+  }
+
+  private view(): WorkerView {
+    const uid = this.uid;
+    return {
+      runtimeName: this.deps.runtime.name,
+      waiting: this.waiting,
+      initialized: this.initialized,
+      terminal: this.terminal,
+      startTime: this.startTime,
+      podIP: this.podIP,
+      hostIP: this.deps.nodeIP,
+      ready: (n, id) => this.deps.probes.ready(uid, n, id),
+      started: (n, id) => this.deps.probes.started(uid, n, id),
+    };
+  }
+
+  private sandboxConfig(attempt: number): PodSandboxConfig {
+    const m = this.pod.metadata;
+    return {
+      metadata: { name: m.name, uid: m.uid, namespace: m.namespace, attempt },
+      hostname: this.pod.spec?.hostname ?? m.name,
+      logDirectory: podLogDir(this.deps.logRoot, this.pod),
+      labels: { [LABEL_POD_NAME]: m.name, [LABEL_POD_NAMESPACE]: m.namespace, [LABEL_POD_UID]: m.uid },
+      annotations: {},
+    };
+  }
+
+  private deletionGrace(): number {
+    const m = this.pod.metadata;
+    const g = m.deletionGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, g);
+  }
+
+  /** One pass of the state machine. */
+  async sync(): Promise<SyncResult> {
+    const now = this.deps.clock.now();
+    this.startTime ??= rfc3339(now);
+    this.journey('seen');
+    let rp = await inspectPod(this.deps.runtime, this.uid);
+
+    if (this.pod.metadata.deletionTimestamp) {
+      if (!this.killed) {
+        await this.killPod(rp, this.deletionGrace());
+        this.killed = true;
+      }
+      rp = await inspectPod(this.deps.runtime, this.uid);
+      // A pod deleted before it finished ends Failed unless every container succeeded (upstream since 1.27).
+      if (!this.terminal) {
+        const all = (this.pod.spec?.containers ?? []).map((c: any) => rp.containers.get(c.name)?.[0]);
+        const ok = all.length > 0 && all.every((c: RtContainer | undefined) => c?.state === 'CONTAINER_EXITED' && c.exitCode === 0);
+        this.terminal = { phase: ok ? 'Succeeded' : 'Failed' };
+      }
+      await this.cleanup();
+      return { status: generatePodStatus(this.pod, rp, this.view(), this.deps.clock.now()), finished: true };
+    }
+
+    if (this.terminal) {
+      if (!this.killed) {
+        await this.killPod(rp, this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+        this.killed = true;
+        rp = await inspectPod(this.deps.runtime, this.uid);
+      }
+      return { status: generatePodStatus(this.pod, rp, this.view(), this.deps.clock.now()), finished: false };
+    }
+
+    // activeDeadlineSeconds counts from the kubelet's startTime, as upstream.
+    const ads = this.pod.spec?.activeDeadlineSeconds;
+    if (typeof ads === 'number') {
+      const deadline = Date.parse(this.startTime) + ads * 1000;
+      if (now >= deadline) {
+        this.event('Normal', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
+        this.terminal = { phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
+        return this.sync();
+      }
+      this.deps.wakeAt(this.uid, deadline);
+    }
+
+    if (!this.volumesReady) {
+      try {
+        await this.deps.env.setupVolumes(this.pod);
+        this.volumesReady = true;
+      } catch (e) {
+        this.event('Warning', 'FailedMount', (e as Error).message);
+        this.deps.wakeAt(this.uid, now + 2000);
+        return { status: generatePodStatus(this.pod, rp, this.view(), now), finished: false };
+      }
+      this.journey('volumes');
+    }
+
+    if (!rp.sandbox?.ready) {
+      const attempt = rp.sandbox ? 1 : 0;
+      try {
+        await this.deps.runtime.runPodSandbox(this.sandboxConfig(attempt));
+      } catch (e) {
+        this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
+        this.deps.wakeAt(this.uid, now + 2000);
+        return { status: generatePodStatus(this.pod, rp, this.view(), now), finished: false };
+      }
+      rp = await inspectPod(this.deps.runtime, this.uid);
+    }
+    if (rp.sandbox?.ip) this.podIP = rp.sandbox.ip;
+    this.journey('sandbox', this.podIP);
+
+    // Liveness or startup failures restart the container (the restart itself follows the policy).
+    for (const [name, list] of rp.containers) {
+      const c = list[0];
+      if (c.state !== 'CONTAINER_RUNNING') continue;
+      const f = this.deps.probes.failure(this.uid, name, c.id);
+      if (!f) continue;
+      const spec = this.specOf(name);
+      this.event('Normal', 'Killing', `Container ${name} failed ${f.probe.toLowerCase()} probe, will be restarted`, name);
+      await this.killContainer(spec, c, this.pod.spec?.terminationGracePeriodSeconds ?? 30, null);
+    }
+    if (rp.containers.size) rp = await inspectPod(this.deps.runtime, this.uid);
+
+    const policy = this.pod.spec?.restartPolicy ?? 'Always';
+    let changed = false;
+    // Init containers in order; a regular one must succeed before the next; a sidecar must be started.
+    let initDone = true;
+    if (!this.initialized) {
+      for (const ic of this.pod.spec?.initContainers ?? []) {
+        let c = rp.containers.get(ic.name)?.[0];
+        if (isSidecar(ic)) {
+          if (!c || c.state === 'CONTAINER_EXITED') {
+            if (!(await this.startContainer(ic, rp, true))) {
+              initDone = false;
+              break;
+            }
+            // Without a startup probe a sidecar counts as started at once: go on in this pass.
+            rp = await inspectPod(this.deps.runtime, this.uid);
+            c = rp.containers.get(ic.name)?.[0];
+          }
+          if (c?.state === 'CONTAINER_RUNNING' && this.deps.probes.started(this.uid, ic.name, c!.id)) continue;
+          initDone = false;
+          break;
+        }
+        if (c?.state === 'CONTAINER_EXITED' && c.exitCode === 0) continue;
+        initDone = false;
+        if (!c) changed = (await this.startContainer(ic, rp, true)) || changed;
+        else if (c.state === 'CONTAINER_EXITED') {
+          if (policy === 'Never') {
+            this.terminal = { phase: 'Failed' };
+            return this.sync();
+          }
+          changed = (await this.startContainer(ic, rp, true)) || changed;
+        }
+        break;
+      }
+      if (initDone) {
+        this.initialized = true;
+        if (this.pod.spec?.initContainers?.length) this.journey('initialized');
+      }
+    } else {
+      // Sidecars keep running after initialization: restart them whenever they exit.
+      for (const ic of this.pod.spec?.initContainers ?? []) {
+        if (!isSidecar(ic)) continue;
+        const c = rp.containers.get(ic.name)?.[0];
+        if (!c || c.state === 'CONTAINER_EXITED') changed = (await this.startContainer(ic, rp, true)) || changed;
+      }
+    }
+
+    if (this.initialized) {
+      for (const spec of this.pod.spec?.containers ?? []) {
+        const c = rp.containers.get(spec.name)?.[0];
+        if (!c || willRestart(this.pod, spec, c, false)) changed = (await this.startContainer(spec, rp, false)) || changed;
+      }
+    }
+    if (changed) rp = await inspectPod(this.deps.runtime, this.uid);
+
+    // Done under the restart policy? (Always never ends by itself.)
+    if (this.initialized && policy !== 'Always') {
+      const latest = (this.pod.spec?.containers ?? []).map((c: any) => rp.containers.get(c.name)?.[0]);
+      const over = latest.every((c: RtContainer | undefined, i: number) => c?.state === 'CONTAINER_EXITED' && !willRestart(this.pod, this.pod.spec.containers[i], c, false));
+      if (over) {
+        this.terminal = { phase: latest.every((c: RtContainer | undefined) => c!.exitCode === 0) ? 'Succeeded' : 'Failed' };
+        this.journey('completed', this.terminal.phase);
+        return this.sync();
+      }
+    }
+
+    const status = generatePodStatus(this.pod, rp, this.view(), this.deps.clock.now());
+    const allStarted = (this.pod.spec?.containers ?? []).every((c: any) => rp.containers.get(c.name)?.[0]?.state === 'CONTAINER_RUNNING');
+    if (allStarted && this.initialized) this.journey('started');
+    if (status.conditions.find((c: any) => c.type === 'Ready')?.status === 'True') this.journey('ready');
+    return { status, finished: false };
+  }
+
+  private specOf(name: string): any {
+    return [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])].find((c: any) => c.name === name) ?? { name };
+  }
+
+  /** Starts (or restarts, after back-off) one container. Returns whether anything changed. */
+  private async startContainer(spec: any, rp: RtPod, isInit: boolean): Promise<boolean> {
+    const { runtime, clock } = this.deps;
+    const m = this.pod.metadata;
+    const list = rp.containers.get(spec.name) ?? [];
+    const latest = list[0];
+    const key = `${m.uid}/${spec.name}`;
+    if (latest?.state === 'CONTAINER_EXITED') {
+      const b = this.deps.backoff.inBackoffSince(key, latest.finishedAt);
+      if (b.waiting) {
+        const podDesc = `${m.name}_${m.namespace}(${m.uid})`;
+        this.waiting.set(spec.name, { reason: 'CrashLoopBackOff', message: `back-off ${goDuration(b.backoffMs)} restarting failed container=${spec.name} pod=${podDesc}` });
+        this.event('Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${podDesc}`, spec.name);
+        this.deps.wakeAt(m.uid, b.until);
+        return false;
+      }
+      this.deps.backoff.next(key, latest.finishedAt);
+    }
+    const attempt = latest ? latest.attempt + 1 : 0;
+
+    // Image, per imagePullPolicy.
+    const image = spec.image ?? '';
+    const policy = spec.imagePullPolicy ?? (/:latest$|^[^:@]+$/.test(image) ? 'Always' : 'IfNotPresent');
+    const present = await runtime.imageStatus({ image }).catch(() => undefined);
+    if (policy === 'Never' && !present) {
+      const msg = `Container image "${image}" is not present with pull policy of Never`;
+      this.waiting.set(spec.name, { reason: 'ErrImageNeverPull', message: msg });
+      this.event('Warning', 'ErrImageNeverPull', msg, spec.name);
+      return false;
+    }
+    if (present && policy !== 'Always') {
+      if (!this.pulled.has(`${spec.name}@${attempt}`)) this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, spec.name);
+    } else {
+      this.event('Normal', 'Pulling', `Pulling image "${image}"`, spec.name);
+      const t0 = clock.now();
+      try {
+        await runtime.pullImage({ image });
+      } catch (e) {
+        this.waiting.set(spec.name, { reason: 'ErrImagePull', message: (e as Error).message });
+        this.event('Warning', 'Failed', `Failed to pull image "${image}": ${(e as Error).message}`, spec.name);
+        return false;
+      }
+      const d = `${clock.now() - t0}ms`;
+      this.event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${d} (${d} including waiting). Image size: 0 bytes.`, spec.name);
+    }
+    this.pulled.add(`${spec.name}@${attempt}`);
+
+    let envs: KeyValue[];
+    let mounts: Mount[];
+    try {
+      ({ envs, mounts } = await this.deps.env.containerEnv(this.pod, spec, this.podIP ?? ''));
+    } catch (e) {
+      const msg = (e as Error).message;
+      this.waiting.set(spec.name, { reason: 'CreateContainerConfigError', message: msg });
+      this.event('Warning', 'Failed', `Error: ${msg}`, spec.name);
+      this.deps.wakeAt(m.uid, clock.now() + 2000);
+      return false;
+    }
+    const sandbox = rp.sandbox!;
+    const sbConfig = this.sandboxConfig(0);
+    const config: ContainerConfig = {
+      metadata: { name: spec.name, attempt },
+      image: { image },
+      command: spec.command,
+      args: spec.args,
+      workingDir: spec.workingDir,
+      envs,
+      mounts,
+      labels: { [LABEL_POD_NAME]: m.name, [LABEL_POD_NAMESPACE]: m.namespace, [LABEL_POD_UID]: m.uid, [LABEL_CONTAINER_NAME]: spec.name },
+      annotations: { 'io.kubernetes.container.restartCount': String(attempt) },
+      logPath: `${spec.name}/${attempt}.log`,
+      stdin: !!spec.stdin,
+      stdinOnce: !!spec.stdinOnce,
+      tty: !!spec.tty,
+      linux: { resources: linuxResources(spec.resources) },
+    };
+    let id: string;
+    try {
+      id = await runtime.createContainer(sandbox.id, config, sbConfig);
+    } catch (e) {
+      const msg = (e as Error).message;
+      this.waiting.set(spec.name, { reason: 'CreateContainerError', message: msg });
+      this.event('Warning', 'Failed', `Error: ${msg}`, spec.name);
+      if (!(e instanceof RuntimeError && e.code === 'InvalidArgument')) this.deps.wakeAt(m.uid, clock.now() + 2000);
+      return false;
+    }
+    this.event('Normal', 'Created', `Created container ${spec.name}`, spec.name);
+    try {
+      await runtime.startContainer(id);
+    } catch (e) {
+      this.waiting.delete(spec.name);
+      this.event('Warning', 'Failed', `Error: failed to start container "${spec.name}": ${(e as Error).message}`, spec.name);
+      await this.gc(spec.name, list);
+      return true;
+    }
+    this.waiting.delete(spec.name);
+    this.event('Normal', 'Started', `Started container ${spec.name}`, spec.name);
+    this.deps.probes.containerStarted(this.pod, spec, id, isInit);
+    if (!isInit) this.journey(`container:${spec.name}`);
+    else this.journey(`init:${spec.name}`);
+    await this.gc(spec.name, list);
+
+    const postStart = spec.lifecycle?.postStart;
+    if (postStart) {
+      const err = await this.deps.env.runHook(this.pod, spec, id, postStart, this.podIP ?? '', this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+      if (err) {
+        this.event('Warning', 'FailedPostStartHook', err, spec.name);
+        await this.killContainer(spec, { id, name: spec.name }, this.pod.spec?.terminationGracePeriodSeconds ?? 30, 'FailedPostStartHook');
+      }
+    }
+    return true;
+  }
+
+  /** Keeps the newest dead instance per container (for --previous); removes older ones. */
+  private async gc(name: string, before: RtContainer[]): Promise<void> {
+    for (const old of before.slice(1)) {
+      if (old.state === 'CONTAINER_EXITED') await this.deps.runtime.removeContainer(old.id).catch(() => undefined);
+    }
+    void name;
+  }
+
+  /** preStop, then SIGTERM with what is left of the grace period (at least 2 s, as upstream), then SIGKILL. */
+  private async killContainer(spec: any, c: Pick<RtContainer, 'id' | 'name'>, graceSec: number, message: string | null = `Stopping container ${c.name}`): Promise<void> {
+    const t0 = this.deps.clock.now();
+    if (message !== null) this.event('Normal', 'Killing', message, c.name);
+    const preStop = spec?.lifecycle?.preStop;
+    if (preStop && graceSec > 0) {
+      const err = await this.deps.env.runHook(this.pod, spec, c.id, preStop, this.podIP ?? '', graceSec);
+      if (err) this.event('Warning', 'FailedPreStopHook', err, c.name);
+    }
+    const left = graceSec > 0 ? Math.max(MIN_GRACE_SECONDS, graceSec - Math.floor((this.deps.clock.now() - t0) / 1000)) : 0;
+    await this.deps.runtime.stopContainer(c.id, left).catch(() => undefined);
+    this.deps.probes.containerStopped(this.uid, c.id);
+  }
+
+  /** Stops app containers, then sidecars in reverse order, then the sandbox. */
+  private async killPod(rp: RtPod, graceSec: number): Promise<void> {
+    const running = (name: string) => {
+      const c = rp.containers.get(name)?.[0];
+      return c && c.state === 'CONTAINER_RUNNING' ? c : undefined;
+    };
+    const apps = (this.pod.spec?.containers ?? []).filter((s: any) => running(s.name));
+    await Promise.all(apps.map((s: any) => this.killContainer(s, running(s.name)!, graceSec)));
+    const inits = [...(this.pod.spec?.initContainers ?? [])].reverse();
+    for (const s of inits) {
+      const c = running(s.name);
+      if (c) await this.killContainer(s, c, isSidecar(s) ? Math.min(graceSec, MIN_GRACE_SECONDS) : graceSec);
+    }
+    // Anything else still running (renamed containers of an older spec).
+    for (const [name, list] of rp.containers) {
+      const c = list[0];
+      if (c.state === 'CONTAINER_RUNNING' && !apps.some((s: any) => s.name === name) && !inits.some((s: any) => s.name === name)) await this.deps.runtime.stopContainer(c.id, 0).catch(() => undefined);
+    }
+    if (rp.sandbox) await this.deps.runtime.stopPodSandbox(rp.sandbox.id).catch(() => undefined);
+  }
+
+  /** Removes the pod's sandbox, containers and volumes once it is gone from the API. */
+  async cleanup(): Promise<void> {
+    this.deps.probes.podRemoved(this.uid);
+    this.deps.backoff.forget(`${this.uid}/`);
+    const sbs = await this.deps.runtime.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } });
+    for (const sb of sbs) await this.deps.runtime.removePodSandbox(sb.id).catch(() => undefined);
+    if (this.volumesReady) await this.deps.env.teardownVolumes(this.pod).catch(() => undefined);
+    this.volumesReady = false;
+  }
+
+  /** The pod vanished from the API without a graceful deletion: kill at once and clean up. */
+  async forceRemove(): Promise<void> {
+    const rp = await inspectPod(this.deps.runtime, this.uid);
+    await this.killPod(rp, 0);
+    await this.cleanup();
+  }
+}
+
+/** CPU/memory limits as CRI's LinuxContainerResources (quota per 100 ms period, as upstream). */
+export function linuxResources(res: any): ContainerConfig['linux'] extends infer L ? (L extends { resources?: infer R } ? R : never) : never {
+  const out: any = {};
+  const lim = res?.limits ?? {};
+  const req = res?.requests ?? {};
+  if (lim.memory !== undefined) out.memoryLimitInBytes = parseBytes(String(lim.memory));
+  if (lim.cpu !== undefined) {
+    out.cpuPeriod = 100_000;
+    out.cpuQuota = Math.max(1000, Math.round(parseCPU(String(lim.cpu)) * 100_000));
+  }
+  const shareCPU = req.cpu ?? lim.cpu;
+  if (shareCPU !== undefined) out.cpuShares = Math.max(2, Math.round(parseCPU(String(shareCPU)) * 1024));
+  return out;
+}
+
+export function parseCPU(q: string): number {
+  if (q.endsWith('m')) return Number(q.slice(0, -1)) / 1000;
+  return Number(q);
+}
+
+export function parseBytes(q: string): number {
+  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q.trim());
+  if (!m) return Number(q);
+  const n = Number(m[1]);
+  const mult: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, Pi: 1024 ** 5, Ei: 1024 ** 6, m: 1e-3 };
+  return Math.round(n * (mult[m[2]] ?? 1));
+}
