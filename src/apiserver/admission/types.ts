@@ -15,6 +15,10 @@ export interface AdmissionRequest {
   dryRun: boolean;
   registry: Registry;
   user?: UserInfo;
+  /** Warnings for the client (Warning headers); the registry passes WriteOptions.warnings. */
+  warnings?: string[];
+  /** Audit annotations plugins add (e.g. pod-security.kubernetes.io/audit-violations). */
+  auditAnnotations?: Record<string, string>;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { ReviewHandler } from '../handler.js';
 import { authorize } from './chain.js';
 import type { Attributes, Authorizer, UserInfo } from './types.js';
 import { badRequest } from '../status.js';
+import { authenticateToken, type TokenAuthenticator } from './tokens/bearer.js';
 
 /** authentication.k8s.io SelfSubjectReview: `kubectl auth whoami`. */
 export const selfSubjectReview: ReviewHandler = (_body, { user }) => ({
@@ -67,4 +68,28 @@ export function accessReviews(authorizers: Authorizer[]): Map<string, ReviewHand
       },
     ],
   ]);
+}
+
+/**
+ * authentication.k8s.io TokenReview: runs the bearer-token authenticators on spec.token, as upstream
+ * (status.error carries why a token was refused; audiences default to the API's).
+ */
+export function tokenReview(auths: readonly TokenAuthenticator[]): ReviewHandler {
+  return async (body) => {
+    const token = body?.spec?.token;
+    if (typeof token !== 'string' || !token) throw badRequest('spec.token: Required value: token must be provided');
+    const audiences: string[] | undefined = Array.isArray(body.spec.audiences) && body.spec.audiences.length ? body.spec.audiences : undefined;
+    const { result, errors } = await authenticateToken(auths, token, audiences);
+    const status: any = { user: {} };
+    if (result) {
+      status.authenticated = true;
+      const u = result.user;
+      const groups = u.groups.includes('system:authenticated') ? u.groups : [...u.groups, 'system:authenticated'];
+      status.user = { username: u.name, uid: u.uid, groups, extra: u.extra };
+      if (result.audiences) status.audiences = result.audiences;
+    } else {
+      status.error = `[${errors.join(', ')}]`;
+    }
+    return { metadata: { creationTimestamp: null }, spec: body.spec, status };
+  };
 }

@@ -58,7 +58,7 @@ export class ClusterRoleAggregator {
     this.pending = true;
     setImmediate(() => {
       this.pending = false;
-      this.running = (this.running ?? Promise.resolve()).then(() => this.syncAll()).catch(() => this.retryLater());
+      this.running = (this.running ?? Promise.resolve()).then(async () => void (await this.syncAll())).catch(() => this.retryLater());
     });
   }
 
@@ -66,8 +66,17 @@ export class ClusterRoleAggregator {
     setTimeout(() => this.unsubscribe && this.schedule(), 1000).unref();
   }
 
-  /** One pass over every aggregated role; resolves when all are up to date. */
-  async syncAll(): Promise<void> {
+  /** Passes until aggregated roles that feed each other (view → edit → admin) settle. */
+  async settle(maxPasses = 5): Promise<void> {
+    for (let i = 0; i < maxPasses; i++) {
+      if (!(await this.syncAll())) return;
+      await this.reg.cache.sync();
+    }
+  }
+
+  /** One pass over every aggregated role; true when something was written. */
+  async syncAll(): Promise<boolean> {
+    let changed = false;
     const info = findResource('rbac.authorization.k8s.io', 'v1', 'clusterroles')!;
     const all = this.reg.cache.list(RBAC_KEYS.clusterroles, `${REGISTRY_PREFIX}${RBAC_KEYS.clusterroles}/`).map((c) => c.obj);
     for (const role of all) {
@@ -78,10 +87,12 @@ export class ClusterRoleAggregator {
       next.rules = want;
       try {
         await this.reg.update(info, undefined, role.metadata.name, next, {});
+        changed = true;
       } catch (e) {
         if (!(e instanceof StatusError && (e.reason === 'Conflict' || e.reason === 'NotFound'))) throw e;
         this.schedule();
       }
     }
+    return changed;
   }
 }

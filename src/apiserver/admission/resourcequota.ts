@@ -1,0 +1,212 @@
+import { findResource } from '../resources.js';
+import { REGISTRY_PREFIX } from '../watchcache.js';
+import { StatusError } from '../status.js';
+import { parseQuantityExact, milliValue, formatQuantity } from '../validation/quantity.js';
+import type { Registry } from '../registry.js';
+import type { AdmissionPlugin, AdmissionRequest } from './types.js';
+import { forbidden } from './util.js';
+
+type Usage = Map<string, bigint>; // resource name → milli-units
+
+const milli = (s: unknown): bigint => {
+  const q = parseQuantityExact(s);
+  return typeof q === 'string' ? 0n : milliValue(q);
+};
+
+/** Object-count resources quota knows by their short names, as upstream. */
+const COUNT_NAMES: Record<string, string> = {
+  pods: 'pods',
+  services: 'services',
+  configmaps: 'configmaps',
+  secrets: 'secrets',
+  persistentvolumeclaims: 'persistentvolumeclaims',
+  replicationcontrollers: 'replicationcontrollers',
+  resourcequotas: 'resourcequotas',
+};
+
+function countName(key: string): string {
+  // count/<resource>.<group> for every resource; "count/pods" for the core group.
+  const i = key.indexOf('/');
+  return i < 0 ? `count/${key}` : `count/${key.slice(i + 1)}.${key.slice(0, i)}`;
+}
+
+function podTerminal(p: any): boolean {
+  return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+}
+
+/** Compute resources of a pod: sum of containers, at least the largest init container, plus overhead. */
+function podResources(p: any, which: 'requests' | 'limits'): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const c of p.spec?.containers ?? []) for (const [k, v] of Object.entries(c.resources?.[which] ?? {})) out.set(k, (out.get(k) ?? 0n) + milli(v));
+  for (const c of p.spec?.initContainers ?? []) for (const [k, v] of Object.entries(c.resources?.[which] ?? {})) if (milli(v) > (out.get(k) ?? 0n)) out.set(k, milli(v));
+  for (const [k, v] of Object.entries(p.spec?.overhead ?? {})) out.set(k, (out.get(k) ?? 0n) + milli(v));
+  return out;
+}
+
+/** What one object adds to usage (upstream's evaluators, for the resources Skiff serves). */
+export function usageOf(key: string, obj: any): Usage {
+  const u: Usage = new Map();
+  u.set(countName(key), 1000n);
+  if (COUNT_NAMES[key]) u.set(COUNT_NAMES[key], 1000n);
+  if (key === 'pods') {
+    if (podTerminal(obj)) return new Map();
+    for (const [k, v] of podResources(obj, 'requests')) {
+      u.set(`requests.${k}`, v);
+      if (k === 'cpu' || k === 'memory' || k === 'ephemeral-storage') u.set(k, v);
+    }
+    for (const [k, v] of podResources(obj, 'limits')) u.set(`limits.${k}`, v);
+  }
+  if (key === 'services') {
+    if (obj.spec?.type === 'NodePort' || obj.spec?.type === 'LoadBalancer') u.set('services.nodeports', BigInt((obj.spec.ports ?? []).length) * 1000n);
+    if (obj.spec?.type === 'LoadBalancer') u.set('services.loadbalancers', 1000n);
+  }
+  return u;
+}
+
+/** Quota scopes Skiff evaluates (others never match, so such quotas do not constrain). */
+function matchesScopes(quota: any, key: string, obj: any): boolean {
+  for (const scope of quota.spec?.scopes ?? []) {
+    if (key !== 'pods') return false;
+    const bestEffort = (obj.spec?.containers ?? []).every((c: any) => !Object.keys(c.resources?.requests ?? {}).length && !Object.keys(c.resources?.limits ?? {}).length);
+    const terminating = obj.spec?.activeDeadlineSeconds !== undefined && obj.spec?.activeDeadlineSeconds !== null;
+    if (scope === 'BestEffort' && !bestEffort) return false;
+    if (scope === 'NotBestEffort' && bestEffort) return false;
+    if (scope === 'Terminating' && !terminating) return false;
+    if (scope === 'NotTerminating' && terminating) return false;
+    if (!['BestEffort', 'NotBestEffort', 'Terminating', 'NotTerminating'].includes(scope)) return false;
+  }
+  return true;
+}
+
+const fmt = (name: string, v: bigint): string => {
+  const q = parseQuantityExact(`${v}m`);
+  return `${name}=${typeof q === 'string' ? String(v) : formatQuantity(q)}`;
+};
+
+/** Current usage of a namespace for the quota's hard resources, from the watch cache. */
+export function computeUsage(reg: Registry, namespace: string, quota: any): Usage {
+  const hard = Object.keys(quota.spec?.hard ?? {});
+  const used: Usage = new Map(hard.map((h) => [h, 0n]));
+  const keys = new Set<string>();
+  for (const h of hard) {
+    if (h.startsWith('count/')) {
+      const [res, group] = h.slice('count/'.length).split(/\.(.*)/s);
+      keys.add(group ? `${group}/${res}` : res);
+    } else if (COUNT_NAMES[h]) keys.add(COUNT_NAMES[h]);
+    else if (h.startsWith('services.')) keys.add('services');
+    else keys.add('pods');
+  }
+  for (const key of keys) {
+    for (const c of reg.cache.list(key, `${REGISTRY_PREFIX}${key}/${namespace}/`)) {
+      if (!matchesScopes(quota, key, c.obj)) continue;
+      for (const [k, v] of usageOf(key, c.obj)) if (used.has(k)) used.set(k, used.get(k)! + v);
+    }
+  }
+  return used;
+}
+
+/** Serialises quota checks per namespace so concurrent creates cannot both take the last unit. */
+class NamespaceLocks {
+  private tails = new Map<string, Promise<void>>();
+  async run<T>(ns: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(ns) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = prev.then(() => mine);
+    this.tails.set(ns, tail);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(ns) === tail) this.tails.delete(ns);
+    }
+  }
+}
+
+function toStatus(u: Usage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of u) out[k] = fmt(k, v).slice(k.length + 1);
+  return out;
+}
+
+/**
+ * ResourceQuota: every quota of the namespace that constrains what the object adds must have room;
+ * the new usage is written to the quota's status before the object is stored (optimistic concurrency
+ * on the quota, and a per-namespace lock in this server), as upstream. A quota whose recorded usage
+ * would refuse the request is recounted first, so deletions free room without a quota controller.
+ */
+export function resourceQuotaPlugin(): AdmissionPlugin {
+  const locks = new NamespaceLocks();
+  const quotaInfo = findResource('', 'v1', 'resourcequotas')!;
+  return {
+    name: 'ResourceQuota',
+    handles: (req) => !!req.namespace && !req.subresource && (req.operation === 'CREATE' || (req.operation === 'UPDATE' && req.info.key === 'pods')),
+    admit(req) {
+      // A new quota starts with its usage filled in, as the quota controller would do.
+      if (req.info.key === 'resourcequotas' && req.operation === 'CREATE') {
+        const q = req.object;
+        q.status = { hard: { ...(q.spec?.hard ?? {}) }, used: toStatus(computeUsage(req.registry, req.namespace!, q)) };
+      }
+    },
+    async validate(req: AdmissionRequest) {
+      const reg = req.registry;
+      if (!reg.cache.count('resourcequotas')) return;
+      const list = () => reg.cache.list('resourcequotas', `${REGISTRY_PREFIX}resourcequotas/${req.namespace}/`);
+      if (!list().length) return;
+      const key = req.info.key;
+      const delta = usageOf(key, req.object);
+      if (req.operation === 'UPDATE') {
+        // Pod updates change usage only through resources (in-place resize); count the difference.
+        const old = usageOf(key, req.oldObject ?? {});
+        for (const [k, v] of delta) delta.set(k, v - (old.get(k) ?? 0n));
+      }
+      if (![...delta.values()].some((v) => v > 0n)) return;
+      await locks.run(req.namespace!, async () => {
+        await reg.cache.sync();
+        for (const c of list()) {
+          const quota = c.obj;
+          if (!matchesScopes(quota, key, req.object)) continue;
+          const hard = quota.spec?.hard ?? {};
+          const constrained = [...delta.keys()].filter((k) => hard[k] !== undefined && delta.get(k)! > 0n);
+          // Compute resources the quota limits must be given by every container (upstream's "must specify").
+          if (key === 'pods' && req.operation === 'CREATE') {
+            const missing: string[] = [];
+            for (const h of Object.keys(hard).sort()) {
+              const m = /^(requests|limits)\.(cpu|memory)$|^(cpu|memory)$/.exec(h);
+              if (!m) continue;
+              const which = m[1] ?? 'requests';
+              const res = m[2] ?? m[3];
+              const lacking = (req.object.spec?.containers ?? []).filter((ct: any) => ct.resources?.[which]?.[res] === undefined).map((ct: any) => ct.name);
+              if (lacking.length) missing.push(`${h} for: ${lacking.join(',')}`);
+            }
+            if (missing.length) throw forbidden(req, `failed quota: ${quota.metadata.name}: must specify ${missing.join('; ')}`);
+          }
+          if (!constrained.length) continue;
+          let used = new Map<string, bigint>(Object.entries(quota.status?.used ?? {}).map(([k, v]) => [k, milli(v)]));
+          const over = (u: Map<string, bigint>) => constrained.filter((k) => (u.get(k) ?? 0n) + delta.get(k)! > milli(hard[k]));
+          let exceeded = over(used);
+          if (exceeded.length || constrained.some((k) => !used.has(k))) {
+            used = computeUsage(reg, req.namespace!, quota);
+            exceeded = over(used);
+          }
+          if (exceeded.length) {
+            const list = (f: (k: string) => bigint) => exceeded.sort().map((k) => fmt(k, f(k))).join(',');
+            throw forbidden(req, `exceeded quota: ${quota.metadata.name}, requested: ${list((k) => delta.get(k)!)}, used: ${list((k) => used.get(k) ?? 0n)}, limited: ${list((k) => milli(hard[k]))}`);
+          }
+          if (req.dryRun) continue;
+          const next = structuredClone(quota);
+          const nu = new Map(used);
+          for (const k of constrained) nu.set(k, (nu.get(k) ?? 0n) + delta.get(k)!);
+          next.status = { hard: { ...hard }, used: { ...(quota.status?.used ?? {}), ...toStatus(nu) } };
+          try {
+            await reg.update(quotaInfo, req.namespace, quota.metadata.name, next, { subresource: 'status' });
+          } catch (e) {
+            if (e instanceof StatusError && e.reason === 'Conflict') throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on resourcequotas "${quota.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`);
+            throw e;
+          }
+        }
+      });
+    },
+  };
+}
