@@ -1,0 +1,207 @@
+import type { Snapshot } from './interface.js';
+import { NodeInfo, normalizeImage } from './nodeinfo.js';
+import type { PodInfo } from './podinfo.js';
+import type { Node } from './types.js';
+
+interface PodState {
+  pi: PodInfo;
+  node: string;
+  assumed: boolean;
+}
+
+function zoneOf(node: Node): string {
+  const l = node.metadata?.labels ?? {};
+  const region = l['topology.kubernetes.io/region'] ?? '';
+  const zone = l['topology.kubernetes.io/zone'] ?? '';
+  return `${region}:\u0000:${zone}`;
+}
+
+/**
+ * The scheduler's view of nodes and the pods on them, including pods assumed onto a node before
+ * their binding is confirmed, as upstream's cache. The scheduling cycle runs synchronously between
+ * informer events, so the cache itself serves as the cycle's snapshot: no per-cycle copy is needed.
+ */
+export class Cache implements Snapshot {
+  private readonly infos = new Map<string, NodeInfo>();
+  private readonly pods = new Map<string, PodState>();
+  private readonly imageNodes = new Map<string, number>();
+  private order: NodeInfo[] | null = null;
+  private affinityList: NodeInfo[] | null = null;
+  private antiList: NodeInfo[] | null = null;
+
+  // Snapshot.
+
+  nodes(): NodeInfo[] {
+    if (!this.order) this.order = this.buildOrder();
+    return this.order;
+  }
+
+  get(name: string): NodeInfo | undefined {
+    const ni = this.infos.get(name);
+    return ni?.node ? ni : undefined;
+  }
+
+  withAffinity(): NodeInfo[] {
+    return (this.affinityList ??= this.nodes().filter((n) => n.podsWithAffinity.length > 0));
+  }
+
+  withRequiredAntiAffinity(): NodeInfo[] {
+    return (this.antiList ??= this.nodes().filter((n) => n.podsWithRequiredAntiAffinity.length > 0));
+  }
+
+  imageNodeCount(image: string): number {
+    return this.imageNodes.get(image) ?? 0;
+  }
+
+  /** Zones interleaved (one node from each zone in turn), as upstream's nodeTree, so early stopping still spreads. */
+  private buildOrder(): NodeInfo[] {
+    const zones = new Map<string, NodeInfo[]>();
+    for (const ni of this.infos.values()) {
+      if (!ni.node) continue;
+      const z = zoneOf(ni.node);
+      let l = zones.get(z);
+      if (!l) zones.set(z, (l = []));
+      l.push(ni);
+    }
+    if (zones.size <= 1) return [...(zones.values().next().value ?? [])];
+    const lists = [...zones.values()];
+    const out: NodeInfo[] = [];
+    for (let i = 0; out.length < this.infos.size; i++) {
+      let any = false;
+      for (const l of lists) {
+        if (i < l.length) {
+          out.push(l[i]);
+          any = true;
+        }
+      }
+      if (!any) break;
+    }
+    return out;
+  }
+
+  private podListsChanged(ni: NodeInfo, pi: PodInfo): void {
+    if (pi.requiredAffinity.length || pi.requiredAntiAffinity.length || pi.preferredAffinity.length || pi.preferredAntiAffinity.length) this.affinityList = null;
+    if (pi.requiredAntiAffinity.length) this.antiList = null;
+    void ni;
+  }
+
+  private info(name: string): NodeInfo {
+    let ni = this.infos.get(name);
+    if (!ni) this.infos.set(name, (ni = new NodeInfo(name)));
+    return ni;
+  }
+
+  // Nodes.
+
+  addNode(node: Node): void {
+    this.updateNode(undefined, node);
+  }
+
+  updateNode(old: Node | undefined, node: Node): void {
+    const ni = this.info(node.metadata!.name!);
+    const had = !!ni.node;
+    if (ni.node) this.countImages(ni, -1);
+    ni.setNode(node);
+    this.countImages(ni, 1);
+    if (!had || zoneOf(old ?? ni.node!) !== zoneOf(node)) this.invalidateOrder();
+  }
+
+  removeNode(node: Node): void {
+    const name = node.metadata!.name!;
+    const ni = this.infos.get(name);
+    if (!ni) return;
+    this.countImages(ni, -1);
+    // Pods still on it keep the entry alive (node unset) until they are removed, as upstream.
+    if (ni.pods.length) ni.node = undefined;
+    else this.infos.delete(name);
+    this.invalidateOrder();
+  }
+
+  private invalidateOrder(): void {
+    this.order = null;
+    this.affinityList = null;
+    this.antiList = null;
+  }
+
+  private countImages(ni: NodeInfo, by: number): void {
+    for (const img of ni.images.keys()) {
+      const n = (this.imageNodes.get(img) ?? 0) + by;
+      if (n <= 0) this.imageNodes.delete(img);
+      else this.imageNodes.set(img, n);
+    }
+  }
+
+  get nodeCount(): number {
+    return this.nodes().length;
+  }
+
+  // Pods.
+
+  isAssumed(uid: string): boolean {
+    return this.pods.get(uid)?.assumed ?? false;
+  }
+
+  podCount(): number {
+    return this.pods.size;
+  }
+
+  /** Puts a pod on its chosen node before the binding lands, so the next cycle sees the room taken. */
+  assumePod(pi: PodInfo): void {
+    const node = pi.pod.spec!.nodeName!;
+    if (this.pods.has(pi.uid)) throw new Error(`pod ${pi.key} is already in the cache`);
+    this.place(pi, node);
+    this.pods.set(pi.uid, { pi, node, assumed: true });
+  }
+
+  /** Undoes assumePod (the binding failed). */
+  forgetPod(pi: PodInfo): void {
+    const st = this.pods.get(pi.uid);
+    if (!st || !st.assumed) return;
+    this.unplace(st);
+    this.pods.delete(pi.uid);
+  }
+
+  /** An assigned pod seen through the informer: confirms an assumed pod, or adds it. */
+  addPod(pi: PodInfo): void {
+    const node = pi.pod.spec!.nodeName!;
+    const st = this.pods.get(pi.uid);
+    if (st) {
+      this.unplace(st);
+      this.pods.delete(pi.uid);
+    }
+    this.place(pi, node);
+    this.pods.set(pi.uid, { pi, node, assumed: false });
+  }
+
+  updatePod(pi: PodInfo): void {
+    this.addPod(pi);
+  }
+
+  removePod(uid: string): void {
+    const st = this.pods.get(uid);
+    if (!st) return;
+    this.unplace(st);
+    this.pods.delete(uid);
+  }
+
+  private place(pi: PodInfo, node: string): void {
+    const ni = this.info(node);
+    ni.addPod(pi);
+    this.podListsChanged(ni, pi);
+  }
+
+  private unplace(st: PodState): void {
+    const ni = this.infos.get(st.node);
+    if (!ni) return;
+    ni.removePod(st.pi.uid);
+    this.podListsChanged(ni, st.pi);
+    if (!ni.node && !ni.pods.length) this.infos.delete(st.node);
+  }
+
+  /** The PodInfo the cache holds for a pod. */
+  podInfo(uid: string): PodInfo | undefined {
+    return this.pods.get(uid)?.pi;
+  }
+}
+
+export { normalizeImage };

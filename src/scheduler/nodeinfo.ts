@@ -1,0 +1,116 @@
+import { addList, addResource, emptyResource, type Resource } from './resources.js';
+import type { HostPort, PodInfo } from './podinfo.js';
+import type { Node } from './types.js';
+
+let generation = 0;
+export function nextGeneration(): number {
+  return ++generation;
+}
+
+/**
+ * A node and the pods on it (bound or assumed) with their sums kept incrementally, as upstream's
+ * framework.NodeInfo: adding or removing a pod is O(1) in the node count.
+ */
+export class NodeInfo {
+  node?: Node;
+  readonly pods: PodInfo[] = [];
+  readonly podsWithAffinity: PodInfo[] = [];
+  readonly podsWithRequiredAntiAffinity: PodInfo[] = [];
+  /** "protocol/port" → host IPs in use. */
+  readonly usedPorts = new Map<string, Map<string, number>>();
+  requested: Resource = emptyResource();
+  nonZeroRequested: Resource = emptyResource();
+  allocatable: Resource = emptyResource();
+  generation = nextGeneration();
+  /** Image names on the node → size in bytes. */
+  images = new Map<string, number>();
+
+  constructor(readonly name: string) {}
+
+  setNode(node: Node): void {
+    this.node = node;
+    const a = emptyResource();
+    addList(a, (node.status?.allocatable ?? node.status?.capacity) as Record<string, string> | undefined);
+    this.allocatable = a;
+    const images = new Map<string, number>();
+    for (const img of node.status?.images ?? []) for (const n of img.names ?? []) images.set(normalizeImage(n), img.sizeBytes ?? 0);
+    this.images = images;
+    this.generation = nextGeneration();
+  }
+
+  addPod(pi: PodInfo): void {
+    this.pods.push(pi);
+    if (pi.requiredAffinity.length || pi.requiredAntiAffinity.length || pi.preferredAffinity.length || pi.preferredAntiAffinity.length) this.podsWithAffinity.push(pi);
+    if (pi.requiredAntiAffinity.length) this.podsWithRequiredAntiAffinity.push(pi);
+    this.update(pi, 1);
+  }
+
+  /** Removes the pod with this uid; false when it is not here. */
+  removePod(uid: string): boolean {
+    const i = this.pods.findIndex((p) => p.uid === uid);
+    if (i < 0) return false;
+    const pi = this.pods[i];
+    swapRemove(this.pods, i);
+    const j = this.podsWithAffinity.findIndex((p) => p.uid === uid);
+    if (j >= 0) swapRemove(this.podsWithAffinity, j);
+    const k = this.podsWithRequiredAntiAffinity.findIndex((p) => p.uid === uid);
+    if (k >= 0) swapRemove(this.podsWithRequiredAntiAffinity, k);
+    this.update(pi, -1);
+    return true;
+  }
+
+  private update(pi: PodInfo, sign: 1 | -1): void {
+    addResource(this.requested, pi.requests, sign);
+    this.nonZeroRequested.milliCPU += sign * pi.nonZeroRequests.milliCPU;
+    this.nonZeroRequested.memory += sign * pi.nonZeroRequests.memory;
+    for (const hp of pi.hostPorts) {
+      const k = `${hp.protocol}/${hp.port}`;
+      let ips = this.usedPorts.get(k);
+      if (sign > 0) {
+        if (!ips) this.usedPorts.set(k, (ips = new Map()));
+        ips.set(hp.ip, (ips.get(hp.ip) ?? 0) + 1);
+      } else if (ips) {
+        const n = (ips.get(hp.ip) ?? 0) - 1;
+        if (n <= 0) ips.delete(hp.ip);
+        else ips.set(hp.ip, n);
+        if (!ips.size) this.usedPorts.delete(k);
+      }
+    }
+    this.generation = nextGeneration();
+  }
+
+  /** True when a host port of the pod collides, as upstream's HostPortInfo.CheckConflict. */
+  portConflict(hp: HostPort): boolean {
+    const ips = this.usedPorts.get(`${hp.protocol}/${hp.port}`);
+    if (!ips) return false;
+    if (hp.ip === '0.0.0.0') return ips.size > 0;
+    return ips.has('0.0.0.0') || ips.has(hp.ip);
+  }
+
+  /** A copy whose pod lists and sums may be changed without touching this one (preemption, nominated pods). */
+  clone(): NodeInfo {
+    const c = new NodeInfo(this.name);
+    c.node = this.node;
+    c.pods.push(...this.pods);
+    c.podsWithAffinity.push(...this.podsWithAffinity);
+    c.podsWithRequiredAntiAffinity.push(...this.podsWithRequiredAntiAffinity);
+    for (const [k, v] of this.usedPorts) c.usedPorts.set(k, new Map(v));
+    c.requested = { ...this.requested, scalar: this.requested.scalar && new Map(this.requested.scalar) };
+    c.nonZeroRequested = { ...this.nonZeroRequested };
+    c.allocatable = this.allocatable;
+    c.images = this.images;
+    c.generation = this.generation;
+    return c;
+  }
+}
+
+function swapRemove<T>(a: T[], i: number): void {
+  a[i] = a[a.length - 1];
+  a.pop();
+}
+
+/** Appends ":latest" to an untagged, undigested image name, as upstream's normalizedImageName. */
+export function normalizeImage(name: string): string {
+  if (name.includes('@')) return name;
+  return name.lastIndexOf(':') > name.lastIndexOf('/') ? name : `${name}:latest`;
+}

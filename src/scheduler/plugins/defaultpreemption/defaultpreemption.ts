@@ -1,0 +1,202 @@
+import type { AnyPlugin, CycleState, Handle } from '../../interface.js';
+import { compileLabelSelector, isEmptySelector } from '../../labels.js';
+import type { NodeInfo } from '../../nodeinfo.js';
+import type { PodInfo } from '../../podinfo.js';
+import { Code, Status } from '../../status.js';
+import type { Pod } from '../../types.js';
+
+export const MSG_NOT_HELPFUL = 'Preemption is not helpful for scheduling';
+export const MSG_NO_VICTIMS = 'No preemption victims found for incoming pod';
+
+export interface PreemptionArgs {
+  minCandidateNodesPercentage?: number;
+  minCandidateNodesAbsolute?: number;
+}
+
+export interface Candidate {
+  node: string;
+  victims: PodInfo[];
+  numPDBViolations: number;
+}
+
+function startTime(p: Pod): number {
+  const t = p.status?.startTime ?? p.metadata?.creationTimestamp;
+  return t ? Date.parse(t) : 0;
+}
+
+/** Higher priority first; among equals the one that started first, as upstream's MoreImportantPod. */
+export function moreImportant(a: PodInfo, b: PodInfo): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  return startTime(a.pod) - startTime(b.pod);
+}
+
+interface Pdb {
+  namespace: string;
+  matches: (l: Record<string, string> | undefined) => boolean;
+  allowed: number;
+  disrupted: Set<string>;
+}
+
+function compilePdbs(pdbs: any[]): Pdb[] {
+  return pdbs
+    .filter((p) => p.spec?.selector && !isEmptySelector(p.spec.selector))
+    .map((p) => ({
+      namespace: p.metadata.namespace,
+      matches: compileLabelSelector(p.spec.selector),
+      allowed: p.status?.disruptionsAllowed ?? 0,
+      disrupted: new Set(Object.keys(p.status?.disruptedPods ?? {})),
+    }));
+}
+
+/** Splits pods into those whose eviction would break a PodDisruptionBudget and those that would not. */
+export function splitByPdb(pods: PodInfo[], pdbs: Pdb[]): [PodInfo[], PodInfo[]] {
+  const allowed = pdbs.map((p) => p.allowed);
+  const violating: PodInfo[] = [];
+  const ok: PodInfo[] = [];
+  for (const pi of pods) {
+    const m = pi.pod.metadata!;
+    let v = false;
+    pdbs.forEach((pdb, i) => {
+      if (pdb.namespace !== m.namespace || !pdb.matches(m.labels) || pdb.disrupted.has(m.name!)) return;
+      allowed[i]--;
+      if (allowed[i] < 0) v = true;
+    });
+    (v ? violating : ok).push(pi);
+  }
+  return [violating, ok];
+}
+
+/**
+ * The fewest lower-priority pods to remove from a node so the pod fits, as upstream's
+ * SelectVictimsOnNode: remove them all, check the pod fits, then add back (reprieve) as many as
+ * possible, most important first and PDB-protected ones before the rest.
+ */
+export function selectVictimsOnNode(h: Handle, state: CycleState, pi: PodInfo, ni: NodeInfo, pdbs: Pdb[]): { victims: PodInfo[]; violations: number; status: Status | null } {
+  const remove = (p: PodInfo) => {
+    ni.removePod(p.uid);
+    h.runPreFilterRemovePod(state, pi, p, ni);
+  };
+  const add = (p: PodInfo) => {
+    ni.addPod(p);
+    h.runPreFilterAddPod(state, pi, p, ni);
+  };
+  const potential = ni.pods.filter((p) => p.priority < pi.priority);
+  for (const p of potential) remove(p);
+  if (!potential.length) return { victims: [], violations: 0, status: Status.unresolvable(MSG_NO_VICTIMS) };
+  const s = h.runFilterWithNominated(state, pi, ni);
+  if (s) return { victims: [], violations: 0, status: s };
+  potential.sort(moreImportant);
+  const [violating, nonViolating] = splitByPdb(potential, pdbs);
+  const victims: PodInfo[] = [];
+  let violations = 0;
+  const reprieve = (p: PodInfo): boolean => {
+    add(p);
+    const fits = !h.runFilterWithNominated(state, pi, ni);
+    if (!fits) {
+      remove(p);
+      victims.push(p);
+    }
+    return fits;
+  };
+  for (const p of violating) if (!reprieve(p)) violations++;
+  for (const p of nonViolating) reprieve(p);
+  victims.sort(moreImportant);
+  return { victims, violations, status: null };
+}
+
+/** The candidate upstream would pick: fewest PDB violations, lowest top victim priority, lowest priority sum, fewest victims, latest start. */
+export function pickCandidate(cs: Candidate[]): Candidate | undefined {
+  if (!cs.length) return undefined;
+  const highest = (c: Candidate) => (c.victims.length ? c.victims[0].priority : -Infinity);
+  const sum = (c: Candidate) => c.victims.reduce((s, v) => s + v.priority + 2 ** 31 + 1, 0);
+  const earliestOfHighest = (c: Candidate) => {
+    const top = highest(c);
+    let t = Infinity;
+    for (const v of c.victims) if (v.priority === top) t = Math.min(t, startTime(v.pod));
+    return t;
+  };
+  const keys: ((c: Candidate) => number)[] = [(c) => c.numPDBViolations, highest, sum, (c) => c.victims.length, (c) => -earliestOfHighest(c)];
+  let best = cs;
+  for (const k of keys) {
+    if (best.length === 1) break;
+    let min = Infinity;
+    for (const c of best) min = Math.min(min, k(c));
+    best = best.filter((c) => k(c) === min);
+  }
+  return best[0];
+}
+
+/** Why the pod may not preempt, or undefined when it may. */
+export function notEligible(h: Handle, pi: PodInfo, statuses: Map<string, Status>): string | undefined {
+  const pod = pi.pod;
+  if ((pod.spec?.preemptionPolicy ?? 'PreemptLowerPriority') === 'Never') return 'not eligible due to preemptionPolicy=Never.';
+  const nominated = pod.status?.nominatedNodeName;
+  if (nominated) {
+    // The pod already preempted there; if the node is still unfit only because victims are terminating, wait.
+    if (statuses.get(nominated)?.code === Code.UnschedulableAndUnresolvable) return undefined;
+    const ni = h.snapshot().get(nominated);
+    if (ni?.pods.some((p) => p.pod.metadata?.deletionTimestamp && p.priority < pi.priority)) return 'not eligible due to a terminating pod on the nominated node.';
+  }
+  return undefined;
+}
+
+/** Formats a node → status map as "0/N nodes are available: …." (the FitError form). */
+export function fitMessage(numNodes: number, statuses: Map<string, Status>): string {
+  const hist = new Map<string, number>();
+  for (const s of statuses.values()) for (const r of s.reasons) hist.set(r, (hist.get(r) ?? 0) + 1);
+  const parts = [...hist].map(([r, n]) => `${n} ${r}`).sort();
+  return `0/${numNodes} nodes are available:` + (parts.length ? ` ${parts.join(', ')}.` : '');
+}
+
+/**
+ * PostFilter: when a pod fits nowhere, find a node where evicting lower-priority pods makes room,
+ * nominate the pod there and delete the victims, as upstream's DefaultPreemption.
+ */
+export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () => number = Math.random): AnyPlugin {
+  const pct = args.minCandidateNodesPercentage ?? 10;
+  const abs = args.minCandidateNodesAbsolute ?? 100;
+  return {
+    name: 'DefaultPreemption',
+    postFilter(state, pi, statuses) {
+      const why = notEligible(h, pi, statuses);
+      if (why) return { status: Status.unschedulable(`preemption: ${why}`) };
+      const all = h.snapshot().nodes();
+      const out = new Map<string, Status>();
+      const potential: NodeInfo[] = [];
+      for (const ni of all) {
+        const s = statuses.get(ni.name);
+        if (s?.code === Code.UnschedulableAndUnresolvable) out.set(ni.name, Status.unresolvable(MSG_NOT_HELPFUL));
+        else potential.push(ni);
+      }
+      const candidates: Candidate[] = [];
+      if (potential.length) {
+        const pdbs = compilePdbs(h.pdbs?.() ?? []);
+        const n = potential.length;
+        const want = Math.min(n, Math.max(Math.trunc((n * pct) / 100), abs));
+        const offset = Math.floor(rand() * n);
+        let nonViolating = 0;
+        for (let i = 0; i < n; i++) {
+          const ni = potential[(offset + i) % n];
+          const r = selectVictimsOnNode(h, state.clone(), pi, ni.clone(), pdbs);
+          if (!r.status && r.victims.length) {
+            candidates.push({ node: ni.name, victims: r.victims, numPDBViolations: r.violations });
+            if (r.violations === 0) nonViolating++;
+            if (nonViolating > 0 && candidates.length >= want) break;
+          } else if (!r.status) out.set(ni.name, Status.error('expected at least one victim pod on node ' + ni.name));
+          else out.set(ni.name, r.status);
+        }
+      }
+      if (!candidates.length) {
+        if (pi.pod.status?.nominatedNodeName) void h.api?.clearNominatedNodeName(pi.pod).catch(() => undefined);
+        return { status: Status.unschedulable(`preemption: ${fitMessage(out.size, out)}`), result: { nominatedNodeName: '' } };
+      }
+      const best = pickCandidate(candidates)!;
+      if (h.api) {
+        for (const v of best.victims) void h.api.preemptVictim(v.pod, pi.pod, best.node).catch(() => undefined);
+        // Lower-priority pods nominated to this node lose their nomination: the room is now ours.
+        for (const np of h.nominatedPodsFor(best.node)) if (np.priority < pi.priority) void h.api.clearNominatedNodeName(np.pod).catch(() => undefined);
+      }
+      return { status: null, result: { nominatedNodeName: best.node } };
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import type { AnyPlugin } from '../../interface.js';
+import type { NodeInfo } from '../../nodeinfo.js';
+import type { PodInfo } from '../../podinfo.js';
+import { Status } from '../../status.js';
+import { MAX_NODE_SCORE } from '../../types.js';
+
+export interface ResourceSpec {
+  name: string;
+  weight?: number;
+}
+
+export interface FitArgs {
+  ignoredResources?: string[];
+  ignoredResourceGroups?: string[];
+  scoringStrategy?: {
+    type?: 'LeastAllocated' | 'MostAllocated' | 'RequestedToCapacityRatio';
+    resources?: ResourceSpec[];
+    requestedToCapacityRatio?: { shape: { utilization: number; score: number }[] };
+  };
+}
+
+/** The reasons a pod does not fit a node's free resources, as upstream's fitsRequest. */
+export function insufficientResources(pi: PodInfo, ni: NodeInfo, ignored?: (name: string) => boolean): string[] {
+  const out: string[] = [];
+  if (ni.pods.length + 1 > ni.allocatable.allowedPodNumber) out.push('Too many pods');
+  const r = pi.requests;
+  if (r.milliCPU === 0 && r.memory === 0 && r.ephemeralStorage === 0 && !r.scalar?.size) return out;
+  const a = ni.allocatable;
+  const used = ni.requested;
+  if (r.milliCPU > 0 && r.milliCPU > a.milliCPU - used.milliCPU) out.push('Insufficient cpu');
+  if (r.memory > 0 && r.memory > a.memory - used.memory) out.push('Insufficient memory');
+  if (r.ephemeralStorage > 0 && r.ephemeralStorage > a.ephemeralStorage - used.ephemeralStorage) out.push('Insufficient ephemeral-storage');
+  if (r.scalar) {
+    for (const [name, q] of r.scalar) {
+      if (q === 0 || ignored?.(name)) continue;
+      if (q > (a.scalar?.get(name) ?? 0) - (used.scalar?.get(name) ?? 0)) out.push(`Insufficient ${name}`);
+    }
+  }
+  return out;
+}
+
+/** Allocatable and requested-with-this-pod of one resource; nonZero counts request-less containers as 100m/200Mi. */
+export function allocatableAndRequested(ni: NodeInfo, pi: PodInfo, name: string, nonZero: boolean): [number, number] {
+  const pr = nonZero ? pi.nonZeroRequests : pi.requests;
+  const nr = nonZero ? ni.nonZeroRequested : ni.requested;
+  switch (name) {
+    case 'cpu':
+      return [ni.allocatable.milliCPU, nr.milliCPU + pr.milliCPU];
+    case 'memory':
+      return [ni.allocatable.memory, nr.memory + pr.memory];
+    case 'ephemeral-storage':
+      return [ni.allocatable.ephemeralStorage, ni.requested.ephemeralStorage + pi.requests.ephemeralStorage];
+    default: {
+      const q = pi.requests.scalar?.get(name) ?? 0;
+      // An extended resource the pod does not ask for does not count.
+      if (q === 0) return [0, 0];
+      return [ni.allocatable.scalar?.get(name) ?? 0, (ni.requested.scalar?.get(name) ?? 0) + q];
+    }
+  }
+}
+
+function leastRequested(req: number, cap: number): number {
+  if (cap === 0 || req > cap) return 0;
+  return Math.trunc(((cap - req) * MAX_NODE_SCORE) / cap);
+}
+
+function mostRequested(req: number, cap: number): number {
+  if (cap === 0) return 0;
+  if (req > cap) req = cap;
+  return Math.trunc((req * MAX_NODE_SCORE) / cap);
+}
+
+/** Upstream's broken-linear function over (utilization %, score) points, scores already scaled to 0..100. */
+function brokenLinear(shape: { utilization: number; score: number }[]): (p: number) => number {
+  return (p) => {
+    for (let i = 0; i < shape.length; i++) {
+      if (p <= shape[i].utilization) {
+        if (i === 0) return shape[0].score;
+        const a = shape[i - 1];
+        const b = shape[i];
+        return a.score + Math.trunc(((b.score - a.score) * (p - a.utilization)) / (b.utilization - a.utilization));
+      }
+    }
+    return shape[shape.length - 1].score;
+  };
+}
+
+export type Scorer = (pi: PodInfo, ni: NodeInfo) => number;
+
+export function makeScorer(strategy: FitArgs['scoringStrategy'] = {}): Scorer {
+  const resources = (strategy.resources?.length ? strategy.resources : [{ name: 'cpu', weight: 1 }, { name: 'memory', weight: 1 }]).map((r) => ({ name: r.name, weight: r.weight ?? 1 }));
+  const type = strategy.type ?? 'LeastAllocated';
+  if (type === 'RequestedToCapacityRatio') {
+    const shape = (strategy.requestedToCapacityRatio?.shape ?? [
+      { utilization: 0, score: 10 },
+      { utilization: 100, score: 0 },
+    ]).map((p) => ({ utilization: p.utilization, score: p.score * (MAX_NODE_SCORE / 10) }));
+    const f = brokenLinear(shape);
+    return (pi, ni) => {
+      let sum = 0;
+      let w = 0;
+      for (const r of resources) {
+        const [alloc, req] = allocatableAndRequested(ni, pi, r.name, true);
+        if (alloc === 0) continue;
+        const s = req > alloc ? f(100) : f(Math.trunc((req * 100) / alloc));
+        if (s > 0) {
+          sum += s * r.weight;
+          w += r.weight;
+        }
+      }
+      return w === 0 ? 0 : Math.round(sum / w);
+    };
+  }
+  const fn = type === 'MostAllocated' ? mostRequested : leastRequested;
+  return (pi, ni) => {
+    let sum = 0;
+    let w = 0;
+    for (const r of resources) {
+      const [alloc, req] = allocatableAndRequested(ni, pi, r.name, true);
+      if (alloc === 0) continue;
+      sum += fn(req, alloc) * r.weight;
+      w += r.weight;
+    }
+    return w === 0 ? 0 : Math.trunc(sum / w);
+  };
+}
+
+/** Requests (incl. init containers and overhead) must fit the node's free allocatable; scores by the configured strategy. */
+export function newNodeResourcesFit(args: FitArgs = {}): AnyPlugin {
+  const ignored = new Set(args.ignoredResources ?? []);
+  const groups = new Set(args.ignoredResourceGroups ?? []);
+  const isIgnored = (n: string) => ignored.has(n) || (n.includes('/') && groups.has(n.slice(0, n.indexOf('/'))));
+  const scorer = makeScorer(args.scoringStrategy);
+  return {
+    name: 'NodeResourcesFit',
+    filter(_s, pi, ni) {
+      const reasons = insufficientResources(pi, ni, isIgnored);
+      return reasons.length ? Status.unschedulable(...reasons) : null;
+    },
+    score: (_s, pi, ni) => scorer(pi, ni),
+    events: () => [
+      { resource: 'AssignedPod', actions: ['Delete', 'UpdatePodScaleDown'] },
+      { resource: 'Node', actions: ['Add', 'UpdateNodeAllocatable'] },
+    ],
+  };
+}

@@ -1,0 +1,20 @@
+import type { AnyPlugin } from '../../interface.js';
+import { Status } from '../../status.js';
+import { tolerated } from '../helper/taints.js';
+
+export const ERR_NODE_UNSCHEDULABLE = 'node(s) were unschedulable';
+const UNSCHEDULABLE_TAINT = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
+
+/** Rejects cordoned nodes (spec.unschedulable) unless the pod tolerates the unschedulable taint. */
+export function newNodeUnschedulable(): AnyPlugin {
+  return {
+    name: 'NodeUnschedulable',
+    filter(_s, pi, ni) {
+      if (!ni.node) return Status.unresolvable('node not found');
+      if (!ni.node.spec?.unschedulable) return null;
+      if (tolerated(UNSCHEDULABLE_TAINT, pi.pod.spec?.tolerations)) return null;
+      return Status.unresolvable(ERR_NODE_UNSCHEDULABLE);
+    },
+    events: () => [{ resource: 'Node', actions: ['Add', 'UpdateNodeTaint'] }],
+  };
+}

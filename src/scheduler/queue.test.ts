@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Clock } from '../client/workqueue.js';
+import { SchedulingQueue } from './queue.js';
+import { Status } from './status.js';
+import { mkPod } from './testutil.js';
+
+/** A clock tests move by hand. */
+export class FakeClock implements Clock {
+  t = 1_000_000;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private seq = 0;
+  now() {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number) {
+    const id = ++this.seq;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return id;
+  }
+  clearTimeout(h: unknown) {
+    this.timers = this.timers.filter((t) => t.id !== h);
+  }
+  step(ms: number) {
+    const end = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const t = this.timers[0];
+      if (!t || t.at > end) break;
+      this.timers.shift();
+      this.t = t.at;
+      t.fn();
+    }
+    this.t = end;
+  }
+}
+
+function mkQueue(clock: FakeClock) {
+  return new SchedulingQueue({
+    less: (a, b) => (a.pi.priority !== b.pi.priority ? a.pi.priority > b.pi.priority : a.timestamp < b.timestamp),
+    preEnqueue: (pod) => ((pod.spec?.schedulingGates ?? []).length ? Status.unresolvable('gated').withPlugin('SchedulingGates') : null),
+    eventsByPlugin: new Map([
+      ['NodeResourcesFit', [{ resource: 'Node', actions: ['Add'] }, { resource: 'AssignedPod', actions: ['Delete'] }]],
+      ['TaintToleration', [{ resource: 'Node', actions: ['UpdateNodeTaint'] }]],
+    ] as any),
+    clock,
+  });
+}
+
+test('activeQ pops by priority, then arrival', () => {
+  const c = new FakeClock();
+  const q = mkQueue(c);
+  q.add(mkPod('low', { priority: 1 }));
+  c.step(1);
+  q.add(mkPod('first', { priority: 10 }));
+  c.step(1);
+  q.add(mkPod('second', { priority: 10 }));
+  assert.deepEqual([q.tryPop(), q.tryPop(), q.tryPop(), q.tryPop()].map((x) => x?.pi.pod.metadata!.name), ['first', 'second', 'low', undefined]);
+});
+
+test('unschedulable pods wait for an event their plugin registered for, then back off', () => {
+  const c = new FakeClock();
+  const q = mkQueue(c);
+  q.add(mkPod('p'));
+  const p = q.tryPop()!;
+  p.unschedulablePlugins = new Set(['NodeResourcesFit']);
+  const cycle = q.schedulingCycleNumber;
+  q.addUnschedulableIfNotPresent(p, cycle);
+  assert.equal(q.where(p.pi.uid), 'unschedulable');
+  q.moveAllOnEvent({ resource: 'Node', action: 'UpdateNodeTaint' });
+  assert.equal(q.where(p.pi.uid), 'unschedulable', 'an event nobody asked for does nothing');
+  q.moveAllOnEvent({ resource: 'Node', action: 'Add' });
+  assert.equal(q.where(p.pi.uid), 'backoff', 'still backing off (1 s after the first attempt)');
+  c.step(1000);
+  assert.equal(q.where(p.pi.uid), 'active');
+});
+
+test('backoff doubles per attempt up to the max', () => {
+  const c = new FakeClock();
+  const q = mkQueue(c);
+  q.add(mkPod('p'));
+  const p = q.tryPop()!;
+  const ds = [];
+  for (let i = 0; i < 6; i++) {
+    ds.push(q.backoffDuration(p));
+    p.attempts++;
+  }
+  assert.deepEqual(ds, [1000, 2000, 4000, 8000, 10000, 10000]);
+});
+
+test('an event during the cycle sends the failed pod to backoff, not unschedulable', () => {
+  const c = new FakeClock();
+  const q = mkQueue(c);
+  q.add(mkPod('p'));
+  const p = q.tryPop()!;
+  const cycle = q.schedulingCycleNumber;
+  q.moveAllOnEvent({ resource: 'Node', action: 'Add' });
+  p.unschedulablePlugins = new Set(['NodeResourcesFit']);
+  q.addUnschedulableIfNotPresent(p, cycle);
+  assert.equal(q.where(p.pi.uid), 'backoff');
+});
+
+test('gated pods wait until the gates are removed', () => {
+  const c = new FakeClock();
+  const q = mkQueue(c);
+  const gated = mkPod('g', { spec: { schedulingGates: [{ name: 'wait' }] } });
+  q.add(gated);
+  assert.equal(q.where(gated.metadata!.uid!), 'unschedulable');
+  q.moveAllOnEvent({ resource: 'Node', action: 'Add' });
+  assert.equal(q.where(gated.metadata!.uid!), 'unschedulable');
+  q.update(gated, { ...gated, spec: { ...gated.spec!, schedulingGates: [] } });
+  assert.equal(q.where(gated.metadata!.uid!), 'active');
+});
+
+test('pods parked too long are retried; deleted pods leave every queue', () => {
+  const c = new FakeClock();
+  const q = mkQueue(c);
+  q.add(mkPod('p'));
+  const p = q.tryPop()!;
+  p.unschedulablePlugins = new Set(['TaintToleration']);
+  q.addUnschedulableIfNotPresent(p, q.schedulingCycleNumber);
+  c.step(5 * 60_000 + 30_000);
+  assert.equal(q.where(p.pi.uid), 'active');
+  q.delete(p.pi.pod);
+  assert.equal(q.where(p.pi.uid), undefined);
+});

@@ -1,0 +1,143 @@
+import type { Framework } from './framework.js';
+import type { CycleState, Snapshot } from './interface.js';
+import type { NodeInfo } from './nodeinfo.js';
+import type { PodInfo } from './podinfo.js';
+import { Code, Status } from './status.js';
+
+export const ERR_NO_NODES = 'no nodes available to schedule pods';
+const MIN_FEASIBLE_NODES = 100;
+const MIN_FEASIBLE_PERCENTAGE = 5;
+
+/** Why a pod fits nowhere, formatted as upstream's FitError. */
+export class FitError {
+  postFilterMsg = '';
+  constructor(
+    readonly numAllNodes: number,
+    readonly statuses: Map<string, Status>,
+    readonly unschedulablePlugins: Set<string>,
+    readonly preFilterMsg = '',
+  ) {}
+
+  /** "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {a: b}. preemption: …" */
+  message(): string {
+    let msg = `0/${this.numAllNodes} nodes are available:`;
+    if (this.preFilterMsg) msg += ` ${this.preFilterMsg}.`;
+    else {
+      const hist = new Map<string, number>();
+      for (const s of this.statuses.values()) for (const r of s.reasons) hist.set(r, (hist.get(r) ?? 0) + 1);
+      const parts = [...hist].map(([r, n]) => `${n} ${r}`).sort();
+      if (parts.length) msg += ` ${parts.join(', ')}.`;
+    }
+    if (this.postFilterMsg) msg += ` ${this.postFilterMsg}`;
+    return msg;
+  }
+}
+
+/** How many feasible nodes to look for before scoring, as upstream's numFeasibleNodesToFind. */
+export function numFeasibleNodesToFind(percentage: number, numAll: number): number {
+  if (numAll < MIN_FEASIBLE_NODES) return numAll;
+  let pct = percentage;
+  if (pct <= 0) {
+    pct = 50 - Math.trunc(numAll / 125);
+    if (pct < MIN_FEASIBLE_PERCENTAGE) pct = MIN_FEASIBLE_PERCENTAGE;
+  }
+  const n = Math.trunc((numAll * pct) / 100);
+  return n < MIN_FEASIBLE_NODES ? MIN_FEASIBLE_NODES : n;
+}
+
+export interface CycleContext {
+  fwk: Framework;
+  snap: Snapshot;
+  /** Where the next search for feasible nodes starts, so successive pods look at different nodes. */
+  nextStartNodeIndex: number;
+  rand: () => number;
+}
+
+export type ScheduleResult =
+  | { kind: 'scheduled'; node: string; evaluated: number; feasible: number }
+  | { kind: 'unschedulable'; fitError: FitError }
+  | { kind: 'error'; message: string };
+
+/**
+ * One scheduling cycle's decision, as upstream's schedulePod: PreFilter, Filter until enough
+ * feasible nodes are found (starting where the last pod stopped), PreScore, Score, and pick the
+ * best (ties broken at random). Pure apart from ctx.nextStartNodeIndex and the cycle state.
+ */
+export function schedulePod(ctx: CycleContext, state: CycleState, pi: PodInfo): ScheduleResult {
+  const { fwk, snap } = ctx;
+  const all = snap.nodes();
+  if (!all.length) return { kind: 'error', message: ERR_NO_NODES };
+
+  const pre = fwk.runPreFilter(state, pi, all);
+  if (pre.status) {
+    if (!pre.status.isRejected) return { kind: 'error', message: pre.status.message };
+    const statuses = new Map<string, Status>();
+    for (const ni of all) statuses.set(ni.name, pre.status);
+    return { kind: 'unschedulable', fitError: new FitError(all.length, statuses, new Set([pre.status.plugin]), pre.status.message) };
+  }
+
+  const statuses = new Map<string, Status>();
+  const plugins = new Set<string>();
+  let nodes = all;
+  if (pre.nodeNames) {
+    nodes = [];
+    for (const name of pre.nodeNames) {
+      const ni = snap.get(name);
+      if (ni) nodes.push(ni);
+    }
+    // Nodes PreFilter ruled out count as rejected by it in the message.
+    const absent = Status.unresolvable(`node(s) didn't satisfy plugin(s) [${pre.restrictedBy.join(' ')}]`);
+    for (const ni of all) if (!pre.nodeNames.has(ni.name)) statuses.set(ni.name, absent);
+  }
+
+  let feasible: NodeInfo[] = [];
+  // A pod nominated by an earlier preemption tries that node first.
+  const nominated = pi.pod.status?.nominatedNodeName;
+  if (nominated) {
+    const ni = snap.get(nominated);
+    if (ni && (!pre.nodeNames || pre.nodeNames.has(nominated)) && !fwk.runFilterWithNominated(state, pi, ni)) feasible = [ni];
+  }
+  let evaluated = feasible.length;
+  if (!feasible.length) {
+    const want = fwk.filter.length ? numFeasibleNodesToFind(fwk.percentageOfNodesToScore, nodes.length) : nodes.length;
+    const n = nodes.length;
+    const start = pre.nodeNames ? 0 : ctx.nextStartNodeIndex % n;
+    let processed = 0;
+    for (; processed < n && feasible.length < want; processed++) {
+      const ni = nodes[(start + processed) % n];
+      const s = fwk.runFilterWithNominated(state, pi, ni);
+      if (!s) feasible.push(ni);
+      else if (s.isRejected) {
+        statuses.set(ni.name, s);
+        if (s.plugin) plugins.add(s.plugin);
+      } else return { kind: 'error', message: s.message };
+    }
+    if (!pre.nodeNames) ctx.nextStartNodeIndex = (start + processed) % n;
+    evaluated = processed;
+  }
+  if (!feasible.length) return { kind: 'unschedulable', fitError: new FitError(all.length, statuses, plugins) };
+  if (feasible.length === 1) return { kind: 'scheduled', node: feasible[0].name, evaluated, feasible: 1 };
+
+  const ps = fwk.runPreScore(state, pi, feasible);
+  if (ps) return { kind: 'error', message: ps.message };
+  const scores = fwk.runScore(state, pi, feasible);
+  return { kind: 'scheduled', node: selectHost(feasible, scores, ctx.rand), evaluated, feasible: feasible.length };
+}
+
+/** The highest-scoring node; ties broken uniformly at random (reservoir sampling), as upstream. */
+export function selectHost(nodes: NodeInfo[], scores: Float64Array, rand: () => number): string {
+  let best = 0;
+  let ties = 1;
+  for (let i = 1; i < nodes.length; i++) {
+    if (scores[i] > scores[best]) {
+      best = i;
+      ties = 1;
+    } else if (scores[i] === scores[best]) {
+      ties++;
+      if (Math.floor(rand() * ties) === 0) best = i;
+    }
+  }
+  return nodes[best].name;
+}
+
+export { Code };
