@@ -1,13 +1,19 @@
 import type { TLSSocket } from 'node:tls';
 import type { Authenticator, Authorizer } from './types.js';
 import { parseClientIdentity } from '../../pki/ca.js';
+import { StatusError } from '../status.js';
 
 /** X.509 client certificates signed by the cluster CA: CN is the user, O the groups. */
 export const x509Authenticator: Authenticator = {
   name: 'x509',
   authenticate(req) {
     const sock = req.socket as TLSSocket;
-    if (!sock.authorized) return undefined;
+    if (!sock.authorized) {
+      // A certificate the cluster CA did not sign is a failed login, not an anonymous request (upstream).
+      const peer = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : undefined;
+      if (peer && Object.keys(peer).length) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
+      return undefined;
+    }
     const id = parseClientIdentity(sock.getPeerCertificate());
     return id ? { name: id.user, groups: id.groups } : undefined;
   },

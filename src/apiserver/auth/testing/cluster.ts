@@ -9,6 +9,11 @@ import { renderKubeconfig, writeKubeconfig } from '../../../pki/kubeconfig.js';
 import { runKubectl, type KubectlResult } from '../../../testing/cluster.js';
 import { clientFromKubeconfig, type ApiClient } from '../../../testing/client.js';
 import { createSecurity, type Security, type SecurityOptions } from '../security.js';
+import { AuditLogger, fileSink, withAudit, type RequestHandler } from '../../audit/log.js';
+import type { Policy } from '../../audit/policy.js';
+import { authenticate, authorize } from '../chain.js';
+import { parseResourcePath } from '../../request.js';
+import { requestAttributes } from '../../handler.js';
 
 export interface SecureCluster {
   dataDir: string;
@@ -31,7 +36,7 @@ export interface SecureCluster {
  * An API server with Skiff's full security (x509 + tokens, Node+RBAC, the admission chain), built from
  * the same pieces `skiff up` uses, for tests until up() wires them in.
  */
-export async function startSecureCluster(opts: Partial<SecurityOptions> & { wrapBackend?: (b: Backend) => Backend } = {}): Promise<SecureCluster> {
+export async function startSecureCluster(opts: Partial<SecurityOptions> & { wrapBackend?: (b: Backend) => Backend; audit?: { policy: Policy; path: string } } = {}): Promise<SecureCluster> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'skiff-sec-'));
   const pkiDir = path.join(dataDir, 'pki');
   const [rawBackend, pki] = await Promise.all([openBackend('sqlite', dataDir), ensureClusterPKI(pkiDir, { serverSANs: { dns: [], ips: [] } })]);
@@ -50,6 +55,21 @@ export async function startSecureCluster(opts: Partial<SecurityOptions> & { wrap
   security.attach(api.registry);
   await api.start();
   await security.start(api.registry);
+  let auditLog: AuditLogger | undefined;
+  if (opts.audit) {
+    // Until handler.ts calls the audit hooks itself, wrap the server's request listener.
+    auditLog = new AuditLogger(opts.audit.policy, fileSink(opts.audit.path));
+    const srv = (api as any).server as import('node:https').Server;
+    const inner = srv.listeners('request')[0] as RequestHandler;
+    srv.removeAllListeners('request');
+    const identify = async (req: import('node:http').IncomingMessage) => {
+      const user = await authenticate(security.authenticators, req);
+      const url = new URL(req.url ?? '/', 'https://skiff');
+      const p = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+      return requestAttributes(req.method ?? 'GET', p, parseResourcePath(p), url.searchParams, user);
+    };
+    srv.on('request', withAudit(auditLog, inner, identify, (a) => authorize(security.authorizers, a)));
+  }
   const server = `https://127.0.0.1:${api.port}`;
   const kubeconfig = path.join(dataDir, 'kubeconfig');
   await writeKubeconfig(kubeconfig, { server, caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem });
@@ -83,6 +103,7 @@ export async function startSecureCluster(opts: Partial<SecurityOptions> & { wrap
     },
     async stop() {
       security.stop();
+      await auditLog?.close();
       await api.stop();
       await backend.close();
       await rm(dataDir, { recursive: true, force: true });
