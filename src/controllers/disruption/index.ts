@@ -1,0 +1,4 @@
+import { registerController } from '../manager.js';
+import { DisruptionController } from './disruption.js';
+
+registerController('disruption', (ctx) => new DisruptionController(ctx));
