@@ -1,0 +1,317 @@
+/**
+ * The node agent (kubelet): registers the Node, renews its Lease, watches the pods bound to it,
+ * runs one pod worker per pod, writes pods/status, finishes graceful deletions, records Events
+ * and the pod journey, and serves the kubelet API (logs, exec) over TLS.
+ */
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { EventRecorder, refOf } from '../client/events.js';
+import { Informer, keyOf } from '../client/informer.js';
+import { R } from '../client/factory.js';
+import { ApiError, type RestClient } from '../client/rest.js';
+import { realClock, type Clock } from '../client/workqueue.js';
+import type { Component } from '../cluster/component.js';
+import type { Runtime } from '../runtime/cri.js';
+import { ProcessRuntime } from '../runtime/process/runtime.js';
+import { CrashBackoff } from './podworker/backoff.js';
+import { PodWorker, inspectPod, type EventType, type PodEnvironment } from './podworker/worker.js';
+import { ProbeManager } from './prober/manager.js';
+import { runProbe } from './prober/probe.js';
+import { apiObjectSource, containerEnv, type NodeFacts } from './env.js';
+import { VolumeManager } from './volumes.js';
+import { KubeletServer, type ContainerRef } from './server.js';
+import { kubeletServingCert } from './tls.js';
+import { LEASE_RENEW_MS, machineResources, registerNode, renewLease, updateNodeStatus, type NodeOptions } from './node.js';
+import { JOURNEY_ANNOTATION, Journey } from './journey.js';
+
+export interface KubeletOptions {
+  nodeName: string;
+  dataDir: string;
+  runtime: 'process' | Runtime;
+  /** Pod range of this node (default: the Node's spec.podCIDR, else 127.100.0.0/16 on loopback). */
+  podCIDR?: string;
+  /** Address reported as InternalIP and used as hostIP (default 127.0.0.1). */
+  nodeIP?: string;
+  /** Kubelet API port (default 10250; 0 picks a free one). */
+  port?: number;
+  /** The cluster CA that signs clients of the kubelet API (default: the CA of `client`). */
+  caPem?: string;
+  labels?: Record<string, string>;
+  clock?: Clock;
+  log?: (msg: string) => void;
+  /** Resync interval for every pod (ms). */
+  resyncMs?: number;
+}
+
+interface Entry {
+  worker: PodWorker;
+  running: boolean;
+  dirty: boolean;
+  timer?: unknown;
+  timerAt?: number;
+  lastStatus?: string;
+  finished?: boolean;
+}
+
+export class Kubelet {
+  readonly runtime: Runtime;
+  readonly server: KubeletServer | undefined;
+  node: any;
+  private readonly clock: Clock;
+  private readonly entries = new Map<string, Entry>();
+  private informer?: Informer;
+  private readonly recorder: EventRecorder;
+  private readonly probes: ProbeManager;
+  private readonly backoff: CrashBackoff;
+  private readonly volumes: VolumeManager;
+  private readonly journey: Journey;
+  private readonly nodeFacts: NodeFacts;
+  private nodeOpts!: NodeOptions;
+  private kserver?: KubeletServer;
+  private timers: NodeJS.Timeout[] = [];
+  private unsubscribe?: () => void;
+  private stopped = false;
+  private readonly log: (m: string) => void;
+
+  constructor(
+    private readonly client: RestClient,
+    private readonly opts: KubeletOptions,
+  ) {
+    this.clock = opts.clock ?? realClock;
+    this.log = opts.log ?? (() => undefined);
+    this.runtime = opts.runtime === 'process' ? new ProcessRuntime({ root: path.join(opts.dataDir, 'runtime'), podCIDR: opts.podCIDR }) : opts.runtime;
+    this.recorder = new EventRecorder(client, { component: 'kubelet', host: opts.nodeName });
+    const { allocatable } = machineResources(opts.dataDir);
+    this.nodeFacts = { nodeName: opts.nodeName, hostIP: opts.nodeIP ?? '127.0.0.1', allocatable: allocatable as any };
+    this.probes = new ProbeManager({
+      runtime: this.runtime,
+      clock: this.clock,
+      events: (pod, type, reason, message, fieldPath) => this.event(pod, type, reason, message, fieldPath),
+      onChange: (uid) => this.schedule(uid),
+      podIP: (uid) => this.entries.get(uid)?.worker.pod.status?.podIP ?? '',
+    });
+    this.backoff = new CrashBackoff(this.clock);
+    const src = apiObjectSource(client);
+    this.volumes = new VolumeManager(path.join(opts.dataDir, 'pods'), src, this.nodeFacts, client);
+    this.journey = new Journey();
+    this.server = undefined;
+  }
+
+  get nodeName(): string {
+    return this.opts.nodeName;
+  }
+
+  get port(): number {
+    return this.kserver?.port ?? 0;
+  }
+
+  private event(pod: any, type: EventType, reason: string, message: string, fieldPath?: string): void {
+    this.recorder.event(refOf(pod, 'Pod', 'v1', fieldPath), type, reason, message);
+  }
+
+  private env(): PodEnvironment {
+    const src = apiObjectSource(this.client);
+    return {
+      setupVolumes: (pod) => this.volumes.setup(pod),
+      teardownVolumes: (pod) => this.volumes.teardown(pod),
+      containerEnv: async (pod, spec, podIP) => ({ envs: await containerEnv(pod, spec, podIP, this.nodeFacts, src), mounts: this.volumes.mounts(pod, spec) }),
+      runHook: async (pod, spec, containerId, handler, podIP, timeoutSec) => {
+        if (handler.sleep) {
+          await new Promise((r) => setTimeout(r, Math.min(handler.sleep.seconds ?? 0, timeoutSec) * 1000));
+          return undefined;
+        }
+        const kind = handler.exec ? 'Exec' : 'HTTP';
+        const out = await runProbe({ ...handler, timeoutSeconds: timeoutSec }, { runtime: this.runtime, containerId, podIP, container: spec });
+        if (out.ok) return undefined;
+        return handler.exec
+          ? `${kind} lifecycle hook (${(handler.exec.command ?? []).join(' ')}) for Container "${spec.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${out.output.trim()}`
+          : `${kind} lifecycle hook (${handler.httpGet?.path ?? '/'}) for Container "${spec.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${out.output.trim()}`;
+      },
+    };
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    mkdirSync(o.dataDir, { recursive: true });
+    const nodeIP = o.nodeIP ?? '127.0.0.1';
+    const cert = await kubeletServingCert(path.join(o.dataDir, 'pki'), o.nodeName, [nodeIP]);
+    this.kserver = new KubeletServer({ runtime: this.runtime, findContainer: (ns, p, c, prev) => this.findContainer(ns, p, c, prev) }, { ...cert, caPem: o.caPem ?? this.client.config.caPem });
+    const port = await this.kserver.start(nodeIP, o.port ?? 10250);
+    const v = await this.runtime.version();
+    this.nodeOpts = { nodeName: o.nodeName, nodeIP, dataDir: o.dataDir, podCIDR: o.podCIDR, kubeletPort: port, runtimeVersion: `${this.runtime.name}://${v.runtimeVersion}`, labels: o.labels };
+    this.node = await registerNode(this.client, this.nodeOpts);
+    const cidr = o.podCIDR ?? this.node.spec?.podCIDR;
+    if (cidr) await this.runtime.updateRuntimeConfig({ networkConfig: { podCidr: cidr } });
+    await renewLease(this.client, o.nodeName, this.node.metadata?.uid).catch((e) => this.log(`lease: ${(e as Error).message}`));
+    this.timers.push(
+      setInterval(() => void renewLease(this.client, o.nodeName, this.node.metadata?.uid).catch((e) => this.log(`lease: ${(e as Error).message}`)), LEASE_RENEW_MS),
+      setInterval(() => void updateNodeStatus(this.client, this.nodeOpts, this.node).then((n) => (this.node = n)).catch((e) => this.log(`node status: ${(e as Error).message}`)), 60_000),
+      setInterval(() => {
+        for (const uid of this.entries.keys()) this.schedule(uid);
+      }, o.resyncMs ?? 10_000),
+    );
+    for (const t of this.timers) t.unref();
+
+    // Container exits come as runtime events (the evented PLEG): sync that pod at once.
+    const sandboxToUid = async (sandboxId: string) => (await this.runtime.podSandboxStatus(sandboxId).catch(() => undefined))?.metadata.uid;
+    this.unsubscribe = this.runtime.getContainerEvents((ev) => {
+      if (ev.containerEventType !== 'CONTAINER_STOPPED_EVENT') return;
+      void sandboxToUid(ev.podSandboxId).then((uid) => uid && this.schedule(uid));
+    });
+
+    this.informer = new Informer(this.client, { ...R.pods, fieldSelector: `spec.nodeName=${o.nodeName}` });
+    this.informer.addHandlers({
+      add: (pod) => this.podUpdated(pod),
+      update: (_old, pod) => this.podUpdated(pod),
+      delete: (pod) => this.podDeleted(pod),
+    });
+    await this.informer.start();
+  }
+
+  private podUpdated(pod: any): void {
+    if (this.stopped) return;
+    const uid = pod.metadata.uid;
+    let e = this.entries.get(uid);
+    if (!e) {
+      // A pod already finished before we saw it needs nothing but cleanup of its API object.
+      this.journey.record(pod, 'seen', this.clock.now());
+      e = { worker: new PodWorker(this.workerDeps(), pod), running: false, dirty: false };
+      this.entries.set(uid, e);
+    } else {
+      e.worker.pod = pod;
+    }
+    this.schedule(uid);
+  }
+
+  private podDeleted(pod: any): void {
+    const e = this.entries.get(pod.metadata.uid);
+    if (!e || e.finished) return;
+    this.entries.delete(pod.metadata.uid);
+    if (e.timer) this.clock.clearTimeout(e.timer);
+    void e.worker.forceRemove().catch(() => undefined);
+    this.journey.forget(pod.metadata.uid);
+  }
+
+  private workerDeps() {
+    return {
+      runtime: this.runtime,
+      clock: this.clock,
+      nodeName: this.opts.nodeName,
+      nodeIP: this.opts.nodeIP ?? '127.0.0.1',
+      logRoot: path.join(this.opts.dataDir, 'logs', 'pods'),
+      events: (pod: any, type: EventType, reason: string, message: string, fieldPath?: string) => this.event(pod, type, reason, message, fieldPath),
+      probes: this.probes,
+      env: this.env(),
+      backoff: this.backoff,
+      journey: (pod: any, step: string, at: number, detail?: string) => this.journey.record(pod, step, at, detail),
+      wakeAt: (uid: string, at: number) => this.wakeAt(uid, at),
+    };
+  }
+
+  private wakeAt(uid: string, at: number): void {
+    const e = this.entries.get(uid);
+    if (!e || this.stopped) return;
+    if (e.timer && e.timerAt !== undefined && e.timerAt <= at) return;
+    if (e.timer) this.clock.clearTimeout(e.timer);
+    e.timerAt = at;
+    e.timer = this.clock.setTimeout(() => {
+      e.timer = undefined;
+      e.timerAt = undefined;
+      this.schedule(uid);
+    }, Math.max(0, at - this.clock.now()) + 5);
+  }
+
+  schedule(uid: string): void {
+    const e = this.entries.get(uid);
+    if (!e || this.stopped) return;
+    e.dirty = true;
+    if (!e.running) void this.loop(uid, e);
+  }
+
+  private async loop(uid: string, e: Entry): Promise<void> {
+    e.running = true;
+    try {
+      while (e.dirty && !this.stopped) {
+        e.dirty = false;
+        const r = await e.worker.sync();
+        await this.report(e, r.status);
+        if (r.finished) {
+          e.finished = true;
+          const m = e.worker.pod.metadata;
+          await this.client.delete(`/api/v1/namespaces/${m.namespace}/pods/${m.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } }).catch((err) => {
+            if (!(err instanceof ApiError && (err.status === 404 || err.status === 409))) throw err;
+          });
+          this.entries.delete(uid);
+          this.journey.forget(uid);
+          return;
+        }
+      }
+    } catch (err) {
+      if (!this.stopped) {
+        this.log(`sync ${keyOf(e.worker.pod)}: ${(err as Error).message}`);
+        this.wakeAt(uid, this.clock.now() + 1000);
+      }
+    } finally {
+      e.running = false;
+    }
+  }
+
+  /** Writes the status when it changed (merge patch; vanished top-level fields are nulled). */
+  private async report(e: Entry, status: any): Promise<void> {
+    const text = JSON.stringify(status);
+    if (text === e.lastStatus) return;
+    const pod = e.worker.pod;
+    const m = pod.metadata;
+    const patch: any = { ...status };
+    for (const k of Object.keys(pod.status ?? {})) if (!(k in patch) && k !== 'qosClass') patch[k] = null;
+    try {
+      const updated = await this.client.patch(`/api/v1/namespaces/${m.namespace}/pods/${m.name}/status`, { metadata: { uid: m.uid }, status: patch }, 'merge');
+      e.lastStatus = text;
+      if (updated?.metadata?.uid === m.uid) e.worker.pod = updated;
+      this.journey.observe(updated ?? pod, this.clock.now());
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return;
+      throw err;
+    }
+    const j = this.journey.flushable(m.uid);
+    if (j) {
+      await this.client
+        .patch(`/api/v1/namespaces/${m.namespace}/pods/${m.name}`, { metadata: { annotations: { [JOURNEY_ANNOTATION]: j } } }, 'merge')
+        .catch(() => undefined);
+    }
+  }
+
+  private async findContainer(ns: string, podName: string, container: string, previous: boolean): Promise<ContainerRef | string> {
+    const pod = this.informer?.get(`${ns}/${podName}`);
+    if (!pod) return `pod "${podName}" not found on node "${this.opts.nodeName}"`;
+    const rp = await inspectPod(this.runtime, pod.metadata.uid);
+    const list = rp.containers.get(container);
+    if (!list?.length) return `container "${container}" in pod "${podName}" is waiting to start: ${waitingReason(pod, container)}`;
+    const c = previous ? list[1] : list[0];
+    if (!c) return `previous terminated container "${container}" in pod "${podName}" not found`;
+    const st = await this.runtime.containerStatus(c.id);
+    return { id: c.id, logPath: st.logPath, running: st.state === 'CONTAINER_RUNNING' };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.informer?.stop();
+    this.unsubscribe?.();
+    for (const e of this.entries.values()) if (e.timer) this.clock.clearTimeout(e.timer);
+    this.probes.stopAll();
+    await this.kserver?.stop();
+    await this.runtime.close();
+  }
+}
+
+function waitingReason(pod: any, container: string): string {
+  const all = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+  return all.find((s: any) => s.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
+}
+
+/** The kubelet as a Component of `skiff up` / `skiff agent`. */
+export function createKubelet(client: RestClient, opts: KubeletOptions): Component & { kubelet: Kubelet } {
+  const kubelet = new Kubelet(client, opts);
+  return { name: `kubelet (${opts.nodeName})`, kubelet, start: () => kubelet.start(), stop: () => kubelet.stop() };
+}

@@ -1,0 +1,158 @@
+/**
+ * A container's environment as upstream's makeEnvironmentVariables: envFrom first (ConfigMaps and
+ * Secrets, with prefix), then env in order (value with $(VAR) expansion, configMapKeyRef,
+ * secretKeyRef, fieldRef downward API, resourceFieldRef). Missing non-optional sources raise
+ * ContainerConfigError with upstream's messages.
+ */
+import { ApiError, type RestClient } from '../client/rest.js';
+import { ContainerConfigError, parseBytes, parseCPU } from './podworker/worker.js';
+
+export interface ObjectSource {
+  configMap(namespace: string, name: string): Promise<any | undefined>;
+  secret(namespace: string, name: string): Promise<any | undefined>;
+}
+
+export function apiObjectSource(client: RestClient): ObjectSource {
+  const get = async (p: string) => {
+    try {
+      return await client.get(p);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return undefined;
+      throw e;
+    }
+  };
+  return {
+    configMap: (ns, n) => get(`/api/v1/namespaces/${ns}/configmaps/${n}`),
+    secret: (ns, n) => get(`/api/v1/namespaces/${ns}/secrets/${n}`),
+  };
+}
+
+export interface NodeFacts {
+  nodeName: string;
+  hostIP: string;
+  /** Node allocatable, the default for resourceFieldRef limits. */
+  allocatable: { cpu: string; memory: string; 'ephemeral-storage'?: string };
+}
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+function secretValue(s: any, key: string): string | undefined {
+  if (s?.data?.[key] !== undefined) return Buffer.from(s.data[key], 'base64').toString('utf8');
+  if (s?.stringData?.[key] !== undefined) return s.stringData[key];
+  return undefined;
+}
+
+/** `metadata.labels['app']` etc.: the downward API's field paths. */
+export function fieldValue(pod: any, fieldPath: string, podIP: string, node: NodeFacts): string {
+  const m = pod.metadata ?? {};
+  const sub = /^metadata\.(labels|annotations)\['(.*)'\]$/.exec(fieldPath);
+  if (sub) return m[sub[1]]?.[sub[2]] ?? '';
+  switch (fieldPath) {
+    case 'metadata.name':
+      return m.name ?? '';
+    case 'metadata.namespace':
+      return m.namespace ?? '';
+    case 'metadata.uid':
+      return m.uid ?? '';
+    case 'metadata.labels':
+      return Object.entries(m.labels ?? {}).map(([k, v]) => `${k}="${v}"`).sort().join('\n');
+    case 'metadata.annotations':
+      return Object.entries(m.annotations ?? {}).map(([k, v]) => `${k}="${v}"`).sort().join('\n');
+    case 'spec.nodeName':
+      return pod.spec?.nodeName ?? node.nodeName;
+    case 'spec.serviceAccountName':
+      return pod.spec?.serviceAccountName ?? '';
+    case 'status.hostIP':
+    case 'status.hostIPs':
+      return node.hostIP;
+    case 'status.podIP':
+    case 'status.podIPs':
+      return podIP;
+  }
+  throw new ContainerConfigError(`unsupported fieldPath: ${fieldPath}`);
+}
+
+/** resourceFieldRef: the container's request/limit (limits default to node allocatable), divided and rounded up. */
+export function resourceValue(pod: any, ref: any, self: any, node: NodeFacts): string {
+  const c = ref.containerName ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x: any) => x.name === ref.containerName) : self;
+  const [kind, res] = String(ref.resource).split('.') as ['limits' | 'requests', string];
+  let q: string | undefined = c?.resources?.[kind]?.[res];
+  if (q === undefined && kind === 'limits') q = (node.allocatable as any)[res];
+  if (q === undefined && kind === 'requests') q = res === 'cpu' || res === 'memory' ? '0' : undefined;
+  if (q === undefined) q = '0';
+  if (res === 'cpu') {
+    const divisor = ref.divisor ? parseCPU(String(ref.divisor)) : 1;
+    return String(Math.ceil(parseCPU(String(q)) / divisor));
+  }
+  const divisor = ref.divisor ? parseBytes(String(ref.divisor)) : 1;
+  return String(Math.ceil(parseBytes(String(q)) / divisor));
+}
+
+/** Go's expansion of $(VAR) in env values and commands; $$ escapes. Unknown references stay as written. */
+export function expand(s: string, vars: Map<string, string>): string {
+  return s.replace(/\$\$|\$\(([^)]*)\)/g, (all, name?: string) => {
+    if (all === '$$') return '$';
+    return name !== undefined && vars.has(name) ? vars.get(name)! : all;
+  });
+}
+
+export async function containerEnv(pod: any, spec: any, podIP: string, node: NodeFacts, src: ObjectSource): Promise<{ key: string; value: string }[]> {
+  const ns = pod.metadata.namespace;
+  const vars = new Map<string, string>();
+  for (const ef of spec.envFrom ?? []) {
+    const prefix = ef.prefix ?? '';
+    if (ef.configMapRef) {
+      const cm = await src.configMap(ns, ef.configMapRef.name);
+      if (!cm) {
+        if (ef.configMapRef.optional) continue;
+        throw new ContainerConfigError(`configmap "${ef.configMapRef.name}" not found`);
+      }
+      for (const [k, v] of Object.entries(cm.data ?? {})) if (ENV_NAME.test(prefix + k)) vars.set(prefix + k, String(v));
+    }
+    if (ef.secretRef) {
+      const s = await src.secret(ns, ef.secretRef.name);
+      if (!s) {
+        if (ef.secretRef.optional) continue;
+        throw new ContainerConfigError(`secret "${ef.secretRef.name}" not found`);
+      }
+      for (const k of Object.keys({ ...s.data, ...s.stringData })) if (ENV_NAME.test(prefix + k)) vars.set(prefix + k, secretValue(s, k)!);
+    }
+  }
+  for (const e of spec.env ?? []) {
+    const vf = e.valueFrom;
+    if (!vf) {
+      vars.set(e.name, expand(e.value ?? '', vars));
+      continue;
+    }
+    if (vf.fieldRef) vars.set(e.name, fieldValue(pod, vf.fieldRef.fieldPath, podIP, node));
+    else if (vf.resourceFieldRef) vars.set(e.name, resourceValue(pod, vf.resourceFieldRef, spec, node));
+    else if (vf.configMapKeyRef) {
+      const r = vf.configMapKeyRef;
+      const cm = await src.configMap(ns, r.name);
+      if (!cm) {
+        if (r.optional) continue;
+        throw new ContainerConfigError(`configmap "${r.name}" not found`);
+      }
+      const v = cm.data?.[r.key];
+      if (v === undefined) {
+        if (r.optional) continue;
+        throw new ContainerConfigError(`couldn't find key ${r.key} in ConfigMap ${ns}/${r.name}`);
+      }
+      vars.set(e.name, String(v));
+    } else if (vf.secretKeyRef) {
+      const r = vf.secretKeyRef;
+      const s = await src.secret(ns, r.name);
+      if (!s) {
+        if (r.optional) continue;
+        throw new ContainerConfigError(`secret "${r.name}" not found`);
+      }
+      const v = secretValue(s, r.key);
+      if (v === undefined) {
+        if (r.optional) continue;
+        throw new ContainerConfigError(`couldn't find key ${r.key} in Secret ${ns}/${r.name}`);
+      }
+      vars.set(e.name, v);
+    }
+  }
+  return [...vars].map(([key, value]) => ({ key, value }));
+}

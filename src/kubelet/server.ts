@@ -1,0 +1,165 @@
+/**
+ * The kubelet's HTTPS API, the part the API server proxies to (upstream pkg/kubelet/server):
+ *   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&timestamps&previous&sinceSeconds&sinceTime&limitBytes
+ *   GET /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty   (WebSocket, v5/v4.channel.k8s.io)
+ *   GET /healthz
+ * Clients must present a certificate signed by the cluster CA.
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Runtime } from '../runtime/cri.js';
+import { writeLogs } from './logs.js';
+
+export interface ContainerRef {
+  id: string;
+  logPath: string;
+  running: boolean;
+}
+
+export interface KubeletApiBackend {
+  runtime: Runtime;
+  /** Finds a container of a pod on this node; a string is an error message (404). */
+  findContainer(namespace: string, pod: string, container: string, previous: boolean): Promise<ContainerRef | string>;
+}
+
+export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+
+function sendStatus(res: ServerResponse, code: number, reason: string, message: string): void {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
+}
+
+export class KubeletServer {
+  private server?: https.Server;
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protos) => EXEC_PROTOCOLS.find((p) => protos.has(p)) ?? false });
+  port = 0;
+
+  constructor(
+    private readonly backend: KubeletApiBackend,
+    private readonly tls: { certPem: string; keyPem: string; caPem: string },
+  ) {}
+
+  async start(host: string, port: number): Promise<number> {
+    const server = https.createServer({ cert: this.tls.certPem, key: this.tls.keyPem, ca: this.tls.caPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      void this.handle(req, res).catch((e) => {
+        if (!res.headersSent) sendStatus(res, 500, 'InternalError', (e as Error).message);
+        else res.end();
+      });
+    });
+    server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    this.port = (server.address() as any).port;
+    return this.port;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.wss.clients) c.terminate();
+    this.wss.close();
+    const s = this.server;
+    if (!s) return;
+    s.closeAllConnections?.();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    if (url.pathname === '/healthz') {
+      res.end('ok');
+      return;
+    }
+    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (!m || req.method !== 'GET') return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
+    const q = url.searchParams;
+    const bool = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
+    const [ns, pod, container] = m.slice(1).map(decodeURIComponent);
+    const ref = await this.backend.findContainer(ns, pod, container, bool('previous'));
+    if (typeof ref === 'string') return sendStatus(res, 400, 'BadRequest', ref);
+    let sinceTime: number | undefined;
+    if (q.get('sinceSeconds')) sinceTime = Date.now() - Number(q.get('sinceSeconds')) * 1000;
+    if (q.get('sinceTime')) sinceTime = Date.parse(q.get('sinceTime')!);
+    res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    const rt = this.backend.runtime;
+    await writeLogs(ref.logPath, res, {
+      follow: bool('follow') && ref.running,
+      tailLines: q.get('tailLines') !== null ? Number(q.get('tailLines')) : undefined,
+      limitBytes: q.get('limitBytes') !== null ? Number(q.get('limitBytes')) : undefined,
+      timestamps: bool('timestamps'),
+      sinceTime,
+      signal: ac.signal,
+      running: async () => (await rt.containerStatus(ref.id).catch(() => undefined))?.state === 'CONTAINER_RUNNING',
+    });
+    res.end();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const m = /^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    const fail = (code: number, msg: string) => {
+      socket.end(`HTTP/1.1 ${code} ${msg}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${msg}`);
+    };
+    if (!m) return fail(404, 'Not Found');
+    const [, verb, ns, pod, container] = m.map(decodeURIComponent);
+    const q = url.searchParams;
+    const bool = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
+    const ref = await this.backend.findContainer(ns, pod, container, false);
+    if (typeof ref === 'string') return fail(404, ref);
+    if (verb !== 'exec') return fail(400, 'attach is not supported by this runtime');
+    const cmd = q.getAll('command');
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.exec(ws, ref.id, cmd, { stdin: bool('stdin'), stdout: bool('stdout') || !q.has('stdout'), stderr: bool('stderr'), tty: bool('tty') }));
+  }
+
+  private async exec(ws: WebSocket, containerId: string, cmd: string[], o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }): Promise<void> {
+    const v5 = ws.protocol === 'v5.channel.k8s.io';
+    const send = (ch: number, data: Buffer | string) => {
+      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
+    };
+    const status = (s: object) => send(3, JSON.stringify(s));
+    let sess;
+    try {
+      sess = await this.backend.runtime.exec({ containerId, cmd, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr && !o.tty });
+    } catch (e) {
+      status({ metadata: {}, status: 'Failure', message: (e as Error).message, reason: 'InternalError', code: 500 });
+      ws.close(1000);
+      return;
+    }
+    ws.on('message', (raw: Buffer) => {
+      const data = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as any);
+      if (!data.length) return;
+      const ch = data[0];
+      const body = data.subarray(1);
+      if (ch === 0) sess.stdin?.write(body);
+      else if (ch === 4) {
+        try {
+          const { Width, Height } = JSON.parse(body.toString());
+          sess.resize(Width, Height);
+        } catch {
+          // ignore a bad resize
+        }
+      } else if (v5 && ch === 255 && body[0] === 0) sess.stdin?.end();
+    });
+    ws.on('close', () => sess.kill());
+    const ended = (s?: NodeJS.ReadableStream) => (s ? new Promise<void>((r) => (s.on('end', r), s.on('error', r), s.on('close', r))) : Promise.resolve());
+    sess.stdout?.on('data', (d: Buffer) => send(1, d));
+    sess.stderr?.on('data', (d: Buffer) => send(2, d));
+    const code = await sess.exit;
+    await Promise.race([Promise.all([ended(sess.stdout), ended(sess.stderr)]), new Promise((r) => setTimeout(r, 500))]);
+    if (code === 0) status({ metadata: {}, status: 'Success' });
+    else
+      status({
+        metadata: {},
+        status: 'Failure',
+        message: `command terminated with non-zero exit code: error executing command [${cmd.join(' ')}], exit code ${code}`,
+        reason: 'NonZeroExitCode',
+        details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+      });
+    ws.close(1000);
+  }
+}
