@@ -98,21 +98,22 @@ function fmt(v: unknown): string {
 
 /** Upstream's minConstraint / maxConstraint / limitRequestRatioConstraint. */
 function check(errs: string[], type: string, item: any, requests: Record<string, unknown>, limits: Record<string, unknown>): void {
+  // One error per resource and constraint, the first that applies (upstream's min/maxConstraint).
   for (const [k, min] of Object.entries(item.min ?? {})) {
     const r = milli(requests[k]);
+    const l = milli(limits[k]);
     const m = milli(min)!;
     if (r === undefined) errs.push(`minimum ${k} usage per ${type} is ${fmt(min)}.  No request is specified`);
     else if (r < m) errs.push(`minimum ${k} usage per ${type} is ${fmt(min)}, but request is ${fmtMilli(requests[k])}`);
-    const l = milli(limits[k]);
-    if (l !== undefined && l < m) errs.push(`minimum ${k} usage per ${type} is ${fmt(min)}, but limit is ${fmtMilli(limits[k])}`);
+    else if (l !== undefined && l < m) errs.push(`minimum ${k} usage per ${type} is ${fmt(min)}, but limit is ${fmtMilli(limits[k])}`);
   }
   for (const [k, max] of Object.entries(item.max ?? {})) {
+    const r = milli(requests[k]);
     const l = milli(limits[k]);
     const m = milli(max)!;
     if (l === undefined) errs.push(`maximum ${k} usage per ${type} is ${fmt(max)}.  No limit is specified`);
     else if (l > m) errs.push(`maximum ${k} usage per ${type} is ${fmt(max)}, but limit is ${fmtMilli(limits[k])}`);
-    const r = milli(requests[k]);
-    if (r !== undefined && r > m) errs.push(`maximum ${k} usage per ${type} is ${fmt(max)}, but request is ${fmtMilli(requests[k])}`);
+    else if (r !== undefined && r > m) errs.push(`maximum ${k} usage per ${type} is ${fmt(max)}, but request is ${fmtMilli(requests[k])}`);
   }
   for (const [k, ratio] of Object.entries(item.maxLimitRequestRatio ?? {})) {
     const l = milli(limits[k]);

@@ -59,7 +59,11 @@ function selectorMatches(sel: any, labels: Record<string, string> | undefined): 
 function webhookApplies(w: any, req: AdmissionRequest): boolean {
   if (!(w.rules ?? []).some((r: any) => ruleMatches(r, req))) return false;
   const obj = req.object ?? req.oldObject;
-  if (!selectorMatches(w.objectSelector, obj?.metadata?.labels) && !selectorMatches(w.objectSelector, req.oldObject?.metadata?.labels)) return false;
+  // The object selector matches when the new or the old object matches (absent ones are skipped).
+  if (w.objectSelector) {
+    const candidates = [req.object, req.oldObject].filter((o) => o);
+    if (!candidates.some((o) => selectorMatches(w.objectSelector, o.metadata?.labels))) return false;
+  }
   if (w.namespaceSelector && (req.info.namespaced || req.info.key === 'namespaces')) {
     const nsName = req.info.key === 'namespaces' ? obj?.metadata?.name : req.namespace;
     const labels = req.info.key === 'namespaces' ? obj?.metadata?.labels : req.registry.cache.get(`${REGISTRY_PREFIX}namespaces/${nsName}`)?.obj?.metadata?.labels;
