@@ -275,9 +275,11 @@ export class Kubelet {
     }
     const j = this.journey.flushable(m.uid);
     if (j) {
-      await this.client
-        .patch(`/api/v1/namespaces/${m.namespace}/pods/${m.name}`, { metadata: { annotations: { [JOURNEY_ANNOTATION]: j } } }, 'merge')
-        .catch(() => undefined);
+      // Low priority: written a moment later so it never competes with starting other pods.
+      const t = setTimeout(() => {
+        void this.client.patch(`/api/v1/namespaces/${m.namespace}/pods/${m.name}`, { metadata: { annotations: { [JOURNEY_ANNOTATION]: j } } }, 'merge').catch(() => undefined);
+      }, 500);
+      t.unref();
     }
   }
 

@@ -1,0 +1,129 @@
+/**
+ * Pod startup latency with the process runtime, upstream's SLO definition: from pod creation to
+ * the pod observed Running via watch (no image pulls involved). Runs one pod at a time (repeated)
+ * and a burst of 100 pods created at once, prints p50/p99 next to upstream's SLO (p99 ≤ 5 s) and
+ * Skiff's goal for the burst (p99 ≤ 200 ms), and the agent's idle RSS (goal ≤ 80 MB). The API
+ * server runs in this process; the agent (kubelet) runs in its own process, as shipped.
+ *
+ *   node dist/bench/pod-startup.js [--single N] [--burst N]
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestCluster } from '../src/testing/cluster.js';
+import { RestClient, configFromKubeconfig } from '../src/client/rest.js';
+import { createKubelet } from '../src/kubelet/agent.js';
+
+const NODE = 'bench-node';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Agent mode: this file run as the kubelet process. */
+async function agent(kubeconfig: string, dataDir: string): Promise<void> {
+  const client = new RestClient(configFromKubeconfig(kubeconfig, 'kubelet'));
+  const k = createKubelet(client, { nodeName: NODE, dataDir, runtime: 'process', podCIDR: '10.250.0.0/16', port: 0 });
+  await k.start();
+  process.stdout.write('agent ready\n');
+  process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
+}
+
+async function main(): Promise<void> {
+  const single = arg('single', 10);
+  const burst = arg('burst', 100);
+  const tc = await startTestCluster();
+  const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'bench'));
+  const self = fileURLToPath(import.meta.url);
+  const child = spawn(process.execPath, [self, '--agent', tc.kubeconfig, path.join(tc.dataDir, 'agent')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('agent ready') && resolve());
+    child.on('exit', (c) => reject(new Error(`agent exited with ${c}`)));
+  });
+
+  // Watch: first time each pod is seen Running.
+  const created = new Map<string, number>();
+  const running = new Map<string, number>();
+  const waiters = new Map<string, () => void>();
+  const ac = new AbortController();
+  const list = await client.get('/api/v1/namespaces/default/pods');
+  void client
+    .watch('/api/v1/namespaces/default/pods', { resourceVersion: list.metadata.resourceVersion }, (ev) => {
+      const p = ev.object;
+      const name = p?.metadata?.name;
+      if (name && p.status?.phase === 'Running' && !running.has(name)) {
+        running.set(name, performance.now());
+        waiters.get(name)?.();
+      }
+    }, ac.signal)
+    .catch(() => undefined);
+
+  const podObj = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+  });
+  const start = (name: string) =>
+    new Promise<void>((resolve) => {
+      waiters.set(name, resolve);
+      created.set(name, performance.now());
+      void client.create('/api/v1/namespaces/default/pods', podObj(name));
+    });
+
+  // Warm-up (JIT, first image "pull"), not measured.
+  await start('warm');
+
+  const singles: number[] = [];
+  for (let i = 0; i < single; i++) {
+    await start(`single-${i}`);
+    singles.push(running.get(`single-${i}`)! - created.get(`single-${i}`)!);
+  }
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: burst }, (_, i) => start(`burst-${i}`)));
+  const burstWall = performance.now() - t0;
+  const bursts = Array.from({ length: burst }, (_, i) => running.get(`burst-${i}`)! - created.get(`burst-${i}`)!);
+
+  // Idle RSS: all pods running, nothing changing.
+  await new Promise((r) => setTimeout(r, 3000));
+  const rssLoaded = rssMB(child.pid!);
+  await client.request('DELETE', '/api/v1/namespaces/default/pods', { query: { gracePeriodSeconds: 0 } }).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 5000));
+  (global as any).gc?.();
+  const rssIdle = rssMB(child.pid!);
+
+  const f = (x: number) => `${x.toFixed(0)} ms`.padStart(9);
+  console.log(`pod startup latency, process runtime (create → Running observed via watch)`);
+  console.log(`                         p50       p99    upstream SLO p99   goal p99`);
+  console.log(`  1 pod (x${String(single).padEnd(3)})     ${f(pct(singles, 50))} ${f(pct(singles, 99))}    ≤ 5000 ms          -`);
+  console.log(`  burst of ${String(burst).padEnd(4)}      ${f(pct(bursts, 50))} ${f(pct(bursts, 99))}    ≤ 5000 ms          ≤ 200 ms   (all Running after ${burstWall.toFixed(0)} ms)`);
+  console.log(`agent RSS: idle ${rssIdle.toFixed(1)} MB (goal ≤ 80 MB); with ${burst + single + 1} pods running ${rssLoaded.toFixed(1)} MB`);
+
+  ac.abort();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  client.close();
+  await tc.stop();
+}
+
+if (process.argv[2] === '--agent') void agent(process.argv[3], process.argv[4]);
+else
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
