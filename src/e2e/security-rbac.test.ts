@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startSecureCluster, type SecureCluster } from '../apiserver/auth/testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import type { ApiClient } from '../testing/client.js';
+import { writeComponentKubeconfigs } from '../apiserver/auth/components.js';
 
 const RBAC = '/apis/rbac.authorization.k8s.io/v1';
 
@@ -183,5 +184,25 @@ describe('RBAC: bootstrap roles, can-i, upstream messages, escalation, matrix', 
     assert.equal((await n1.request('GET', '/api/v1/namespaces/team-a/pods/on-n2')).status, 403);
     assert.equal((await n1.request('GET', '/api/v1/nodes')).status, 200);
     n1.close();
+  });
+
+  it("Skiff's components get their own least-privilege identities", async () => {
+    const kcs = await writeComponentKubeconfigs(c.pki, c.server, c.dataDir, ['n9']);
+    const can = async (k: string, verb: string, resource: string, ns?: string, group = '', sub?: string) => {
+      const cl = await c.client(k);
+      const r = await cl.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { verb, resource, namespace: ns, group, subresource: sub } } });
+      cl.close();
+      return r.json().status.allowed;
+    };
+    assert.equal(await can(kcs.scheduler, 'create', 'pods', 'team-a', '', 'binding'), true);
+    assert.equal(await can(kcs.scheduler, 'list', 'nodes'), true);
+    assert.equal(await can(kcs.scheduler, 'get', 'secrets', 'team-a'), false);
+    assert.equal(await can(kcs['controller-manager'], 'create', 'replicasets', 'team-a', 'apps'), true);
+    assert.equal(await can(kcs['controller-manager'], 'create', 'pods', 'team-a'), true);
+    assert.equal(await can(kcs['controller-manager'], 'create', 'clusterrolebindings', undefined, 'rbac.authorization.k8s.io'), false);
+    assert.equal(await can(kcs['controller-manager'], 'create', 'secrets', 'team-a'), true);
+    assert.equal(await can(kcs.proxy, 'list', 'endpointslices', undefined, 'discovery.k8s.io'), true);
+    assert.equal(await can(kcs.proxy, 'list', 'pods'), false);
+    assert.equal(await can(kcs['kubelet-n9'], 'get', 'nodes'), true);
   });
 });

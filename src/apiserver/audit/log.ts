@@ -204,3 +204,24 @@ export function withAudit(log: AuditLogger, inner: RequestHandler, identify: (re
     return inner(req, res);
   };
 }
+
+/**
+ * The audited request listener for server.ts: names the user with the authentication chain and the
+ * decision with the authorization chain (both cheap next to a request), then wraps the handler.
+ */
+export async function auditedHandler(
+  log: AuditLogger,
+  handler: RequestHandler,
+  chains: { authenticators: import('../auth/types.js').Authenticator[]; authorizers: import('../auth/types.js').Authorizer[] },
+): Promise<RequestHandler> {
+  const { authenticate, authorize } = await import('../auth/chain.js');
+  const { parseResourcePath } = await import('../request.js');
+  const { requestAttributes } = await import('../handler.js');
+  const identify = async (req: IncomingMessage) => {
+    const user = await authenticate(chains.authenticators, req);
+    const url = new URL(req.url ?? '/', 'https://skiff');
+    const p = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    return requestAttributes(req.method ?? 'GET', p, parseResourcePath(p), url.searchParams, user);
+  };
+  return withAudit(log, handler, identify, (a) => authorize(chains.authorizers, a));
+}

@@ -23,6 +23,10 @@ const eventsRule = rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['
 
 /** Upstream's default ClusterRoles (the ones that matter for a single cluster without storage or CSR APIs). */
 export const BOOTSTRAP_CLUSTER_ROLES: RoleDef[] = [
+  {
+    name: 'system:volume-scheduler',
+    rules: [rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumes']), rule(READ, ['storage.k8s.io'], ['storageclasses']), rule(['get', 'list', 'patch', 'update', 'watch'], [''], ['persistentvolumeclaims'])],
+  },
   { name: 'cluster-admin', rules: [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])] },
   { name: 'admin', aggregateFrom: 'admin' },
   { name: 'edit', aggregateFrom: 'edit', labels: AGG('admin') },
@@ -149,6 +153,77 @@ export const BOOTSTRAP_CLUSTER_ROLES: RoleDef[] = [
   },
 ];
 
+const EV = rule(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']);
+
+/**
+ * Upstream's per-controller roles for the controllers Skiff runs. Upstream binds each to its
+ * controller's service account; Skiff's controller manager is one identity, so they are bound to the
+ * user system:kube-controller-manager as well (the union is still far from cluster-admin).
+ */
+export const CONTROLLER_ROLES: RoleDef[] = [
+  {
+    name: 'system:controller:deployment-controller',
+    rules: [
+      rule(['get', 'list', 'update', 'watch'], ['apps', 'extensions'], ['deployments']),
+      rule(['update'], ['apps', 'extensions'], ['deployments/status', 'deployments/finalizers']),
+      rule(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ['apps', 'extensions'], ['replicasets']),
+      rule(['get', 'list', 'update', 'watch'], [''], ['pods']),
+      EV,
+    ],
+  },
+  {
+    name: 'system:controller:replicaset-controller',
+    rules: [
+      rule(['get', 'list', 'update', 'watch'], ['apps', 'extensions'], ['replicasets']),
+      rule(['update'], ['apps', 'extensions'], ['replicasets/status', 'replicasets/finalizers']),
+      rule(['create', 'delete', 'list', 'patch', 'watch'], [''], ['pods']),
+      EV,
+    ],
+  },
+  {
+    name: 'system:controller:job-controller',
+    rules: [
+      rule(['get', 'list', 'patch', 'update', 'watch'], ['batch'], ['jobs']),
+      rule(['update'], ['batch'], ['jobs/status', 'jobs/finalizers']),
+      rule(['create', 'delete', 'list', 'patch', 'watch'], [''], ['pods']),
+      EV,
+    ],
+  },
+  {
+    name: 'system:controller:cronjob-controller',
+    rules: [
+      rule(['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], ['batch'], ['jobs']),
+      rule(['get', 'list', 'update', 'watch'], ['batch'], ['cronjobs']),
+      rule(['update'], ['batch'], ['cronjobs/status', 'cronjobs/finalizers']),
+      rule(['delete', 'list'], [''], ['pods']),
+      EV,
+    ],
+  },
+  { name: 'system:controller:service-account-controller', rules: [rule(['create'], [''], ['serviceaccounts']), EV] },
+  { name: 'system:controller:root-ca-cert-publisher', rules: [rule(['create', 'update'], [''], ['configmaps']), EV] },
+  {
+    name: 'system:controller:namespace-controller',
+    rules: [
+      rule(['delete', 'get', 'list', 'watch'], [''], ['namespaces']),
+      rule(['update'], [''], ['namespaces/finalize', 'namespaces/status']),
+      rule(['delete', 'deletecollection', 'get', 'list'], ['*'], ['*']),
+    ],
+  },
+  { name: 'system:controller:generic-garbage-collector', rules: [rule(['delete', 'get', 'list', 'patch', 'update', 'watch'], ['*'], ['*'])] },
+  {
+    name: 'system:controller:endpointslice-controller',
+    rules: [rule(['get', 'list', 'watch'], [''], ['services', 'pods', 'nodes']), rule(['update'], [''], ['services/finalizers']), rule(['create', 'delete', 'get', 'list', 'update'], ['discovery.k8s.io'], ['endpointslices']), EV],
+  },
+  {
+    name: 'system:controller:endpoint-controller',
+    rules: [rule(['get', 'list', 'watch'], [''], ['services', 'pods']), rule(['create', 'delete', 'get', 'list', 'update'], [''], ['endpoints']), rule(['create'], [''], ['endpoints/restricted']), EV],
+  },
+  {
+    name: 'system:controller:resourcequota-controller',
+    rules: [rule(['list', 'watch'], ['*'], ['*']), rule(['update'], [''], ['resourcequotas/status']), EV],
+  },
+];
+
 const G = (name: string): Subject => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name });
 const U = (name: string): Subject => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name });
 
@@ -163,6 +238,12 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: { name: string; role: string; subj
   { name: 'system:kube-controller-manager', role: 'system:kube-controller-manager', subjects: [U('system:kube-controller-manager')] },
   { name: 'system:kube-scheduler', role: 'system:kube-scheduler', subjects: [U('system:kube-scheduler')] },
   { name: 'system:node-proxier', role: 'system:node-proxier', subjects: [U('system:kube-proxy')] },
+  { name: 'system:volume-scheduler', role: 'system:volume-scheduler', subjects: [U('system:kube-scheduler')] },
+  ...CONTROLLER_ROLES.map((r) => ({
+    name: r.name,
+    role: r.name,
+    subjects: [{ kind: 'ServiceAccount', name: r.name.slice('system:controller:'.length), namespace: 'kube-system' }, U('system:kube-controller-manager')],
+  })),
 ];
 
 const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
@@ -189,7 +270,7 @@ export async function ensureBootstrapPolicy(reg: Registry): Promise<void> {
   const roles = findResource('rbac.authorization.k8s.io', 'v1', 'clusterroles')!;
   const bindings = findResource('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings')!;
   await reg.cache.sync();
-  for (const d of BOOTSTRAP_CLUSTER_ROLES) {
+  for (const d of [...BOOTSTRAP_CLUSTER_ROLES, ...CONTROLLER_ROLES]) {
     const want = clusterRoleObject(d);
     const cur = reg.cache.get(reg.keyFor(roles, undefined, d.name))?.obj;
     if (!cur) {
