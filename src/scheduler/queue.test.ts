@@ -1,39 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock } from '../client/workqueue.js';
 import { SchedulingQueue } from './queue.js';
 import { Status } from './status.js';
-import { mkPod } from './testutil.js';
-
-/** A clock tests move by hand. */
-export class FakeClock implements Clock {
-  t = 1_000_000;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private seq = 0;
-  now() {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number) {
-    const id = ++this.seq;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  }
-  clearTimeout(h: unknown) {
-    this.timers = this.timers.filter((t) => t.id !== h);
-  }
-  step(ms: number) {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const t = this.timers[0];
-      if (!t || t.at > end) break;
-      this.timers.shift();
-      this.t = t.at;
-      t.fn();
-    }
-    this.t = end;
-  }
-}
+import { FakeClock, mkPod } from './testutil.js';
 
 function mkQueue(clock: FakeClock) {
   return new SchedulingQueue({

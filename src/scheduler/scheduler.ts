@@ -29,8 +29,6 @@ function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-const RCS = { group: '', version: 'v1', resource: 'replicationcontrollers' };
-
 /** The kube-scheduler equivalent: informers feed the core; the loop runs while this instance leads. */
 export class Scheduler implements Component {
   readonly name = 'scheduler';
@@ -61,7 +59,6 @@ export class Scheduler implements Component {
     const services = this.factory.for(R.services);
     const rss = this.factory.for(R.replicasets);
     const sss = this.factory.for(R.statefulsets);
-    const rcs = this.factory.for(RCS);
     this.recorder = new EventRecorder(client, { component: this.config.profiles[0]?.schedulerName ?? 'default-scheduler', host: this.identity });
     const api = this.makeApi();
     this.core = new SchedulerCore({
@@ -73,7 +70,7 @@ export class Scheduler implements Component {
         pod: (key) => this.pods.get(key),
         namespaceLabels: (ns) => namespaces.get(ns)?.metadata?.labels,
         pdbs: () => pdbs.list(),
-        selectorsFor: (pod) => selectorsFor(pod, services.list(), rcs.list(), rss.list(), sss.list()),
+        selectorsFor: (pod) => selectorsFor(pod, services.list(), [], rss.list(), sss.list()),
       },
     });
     const c = this.core;
@@ -213,7 +210,7 @@ export class Scheduler implements Component {
   }
 }
 
-/** Selectors of the Services, RCs, ReplicaSets and StatefulSets that select the pod: the default spreading group. */
+/** Selectors of the Services, RCs (not served by Skiff yet, so none), ReplicaSets and StatefulSets that select the pod: the default spreading group. */
 export function selectorsFor(pod: Pod, services: any[], rcs: any[], rss: any[], sss: any[]): Matcher[] {
   const ns = pod.metadata?.namespace;
   const labels = pod.metadata?.labels;

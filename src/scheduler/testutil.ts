@@ -1,4 +1,5 @@
 /** Builders for table-driven scheduler tests: nodes, pods and a framework over an in-memory cache. */
+import type { Clock } from '../client/workqueue.js';
 import { Cache } from './cache.js';
 import { buildProfile, type ProfileSpec } from './config.js';
 import { Framework } from './framework.js';
@@ -147,3 +148,34 @@ export function scoresOf(w: TestWorld, pod: Pod, plugin: string): Record<string,
   nodes.forEach((n, i) => (out[n.name] = scores[i]));
   return out;
 }
+
+/** A clock tests move by hand. */
+export class FakeClock implements Clock {
+  t = 1_000_000;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private seq = 0;
+  now() {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number) {
+    const id = ++this.seq;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return id;
+  }
+  clearTimeout(h: unknown) {
+    this.timers = this.timers.filter((t) => t.id !== h);
+  }
+  step(ms: number) {
+    const end = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const t = this.timers[0];
+      if (!t || t.at > end) break;
+      this.timers.shift();
+      this.t = t.at;
+      t.fn();
+    }
+    this.t = end;
+  }
+}
+
