@@ -78,6 +78,8 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   leaseDurationSeconds?: number;
   renewIntervalMs?: number;
+  /** How long to wait for informers to sync before running controllers anyway (default 5000). */
+  syncTimeoutMs?: number;
 }
 
 export interface ControllerManager extends Component {
@@ -126,7 +128,15 @@ export function createControllerManager(client: RestClient, opts: ControllerMana
     }
     informers = inf;
     controllers = built;
-    await inf.start();
+    // One informer that cannot sync (a resource the server does not serve) must not stall every
+    // controller: after a while, run anyway; that informer keeps retrying in the background.
+    let syncTimer: NodeJS.Timeout | undefined;
+    const synced = await Promise.race([
+      inf.start().then(() => true),
+      new Promise<boolean>((r) => (syncTimer = setTimeout(() => r(false), opts.syncTimeoutMs ?? 5000))),
+    ]);
+    clearTimeout(syncTimer);
+    if (!synced) log('controller-manager: some informers have not synced (is every watched resource served?); starting controllers anyway');
     if (gen !== generation) return; // leadership was lost meanwhile
     for (const { name, c } of built) {
       try {

@@ -209,8 +209,21 @@ describe('garbage collection and namespaces (kubectl)', () => {
     await k(['apply', '-f', '-'], deployment('app', 'doomed', 2));
     await k(['create', 'configmap', 'cfg', '-n', 'doomed', '--from-literal=a=b']);
     await k(['rollout', 'status', 'deployment/app', '-n', 'doomed', '--timeout=60s']);
-    const r = await c.kubectl(['delete', 'namespace', 'doomed', '--timeout=60s']);
-    assert.equal(r.code, 0, r.stderr);
+    // A finalizer nobody removes holds the namespace in Terminating, with the upstream conditions.
+    await client.create('/api/v1/namespaces/doomed/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    await k(['delete', 'namespace', 'doomed', '--wait=false']);
+    const ns: any = await until('finalizers-remaining condition', async () => {
+      const n = await client.get('/api/v1/namespaces/doomed');
+      const fr = (n.status.conditions ?? []).find((x: any) => x.type === 'NamespaceFinalizersRemaining');
+      return fr?.status === 'True' ? n : undefined;
+    });
+    assert.equal(ns.status.phase, 'Terminating');
+    const cond = (type: string) => ns.status.conditions.find((x: any) => x.type === type);
+    assert.equal(cond('NamespaceFinalizersRemaining').message, 'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances');
+    assert.equal(cond('NamespaceContentRemaining').reason, 'SomeResourcesRemain');
+    assert.equal(cond('NamespaceDeletionDiscoveryFailure').status, 'False');
+    await until('pods gone', async () => (await client.get('/api/v1/pods', { fieldSelector: 'metadata.namespace=doomed' })).items.length === 0);
+    await client.patch('/api/v1/namespaces/doomed/configmaps/held', { metadata: { finalizers: null } });
     await until('namespace gone', async () => {
       try {
         await client.get('/api/v1/namespaces/doomed');
