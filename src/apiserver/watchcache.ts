@@ -68,7 +68,7 @@ export class WatchCache {
     let startKey: string | undefined;
     let revision = 0;
     for (;;) {
-      const page = await this.backend.list(REGISTRY_PREFIX, { limit: 10_000, startKey, revision });
+      const page = await this.backend.list(REGISTRY_PREFIX, { limit: 2000, startKey, revision });
       revision = page.revision;
       for (const kv of page.kvs) {
         const sk = this.storageKeyOf(kv.key);

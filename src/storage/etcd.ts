@@ -288,6 +288,8 @@ export class EtcdBackend implements Backend {
     this.prefix = Buffer.from(prefix);
     this.client = new etcd3.Etcd3({
       hosts: endpoints,
+      // Large lists (10k pods is ~7 MB) exceed gRPC's 4 MB default; etcd itself caps requests, not responses.
+      grpcOptions: { 'grpc.max_receive_message_length': 512 * 1024 * 1024 },
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + CALL_DEADLINE_MS }),
     });
     this.hub = new WatchHub(this.client, (kv) => this.toKv(kv));
