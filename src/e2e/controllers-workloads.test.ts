@@ -30,6 +30,8 @@ async function until<T = any>(what: string, fn: () => Promise<T | undefined | fa
 }
 
 const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
+/** The controllers under test, so other controllers' state cannot slow or break these tests. */
+const CONTROLLERS = ['deployment', 'replicaset', 'garbage-collector', 'namespace', 'serviceaccount', 'root-ca-cert-publisher'];
 
 describe('workload controllers (kubectl)', { skip: false }, () => {
   let c: TestCluster;
@@ -41,8 +43,8 @@ describe('workload controllers (kubectl)', { skip: false }, () => {
     c = await startTestCluster();
     client = new RestClient(configFromKubeconfig(c.kubeconfig, 'e2e'));
     caPem = readFileSync(path.join(c.dataDir, 'pki', 'ca.crt'), 'utf8');
-    kubelet = await startFakeKubelet(client, { nodes: ['node-a', 'node-b', 'node-c'] });
-    mgr = createControllerManager(client, { caPem, identity: 'e2e' });
+    kubelet = await startFakeKubelet(client, { nodes: ['node-a', 'node-b', 'node-c'], holdRunning: (p) => p.metadata.labels?.hold === 'true' });
+    mgr = createControllerManager(client, { caPem, identity: 'e2e', controllers: CONTROLLERS });
     await mgr.start();
     await mgr.whenRunning();
   });
@@ -137,6 +139,19 @@ describe('workload controllers (kubectl)', { skip: false }, () => {
     const rsAll = (await client.get('/apis/apps/v1/namespaces/default/replicasets')).items.filter((x: any) => x.metadata.name.startsWith('web-'));
     assert.equal(rsAll.length, 3, `revisions 1(+3), 2 and the restart: ${JSON.stringify(rsAll.map((x: any) => [x.metadata.name, x.metadata.annotations, x.spec.template]))}`);
   });
+  it('a rollout that makes no progress reports ProgressDeadlineExceeded', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'stuck' }, spec: { replicas: 2, progressDeadlineSeconds: 2, selector: { matchLabels: { app: 'stuck' } }, template: { metadata: { labels: { app: 'stuck', hold: 'true' } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } };
+    await k(['apply', '-f', '-'], JSON.stringify(d));
+    const r = await c.kubectl(['rollout', 'status', 'deployment/stuck', '--timeout=60s']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /exceeded its progress deadline/);
+    const got = await client.get('/apis/apps/v1/namespaces/default/deployments/stuck');
+    const cond = got.status.conditions.find((x: any) => x.type === 'Progressing');
+    assert.equal(cond.status, 'False');
+    assert.equal(cond.reason, 'ProgressDeadlineExceeded');
+    assert.match(cond.message, /^ReplicaSet "stuck-\w+" has timed out progressing\.$/);
+  });
 });
 
 describe('garbage collection and namespaces (kubectl)', () => {
@@ -149,7 +164,7 @@ describe('garbage collection and namespaces (kubectl)', () => {
     client = new RestClient(configFromKubeconfig(c.kubeconfig, 'e2e'));
     const caPem = readFileSync(path.join(c.dataDir, 'pki', 'ca.crt'), 'utf8');
     kubelet = await startFakeKubelet(client, { nodes: ['node-a', 'node-b'] });
-    mgr = createControllerManager(client, { caPem, identity: 'e2e' });
+    mgr = createControllerManager(client, { caPem, identity: 'e2e', controllers: CONTROLLERS });
     await mgr.start();
     await mgr.whenRunning();
   });
