@@ -11,6 +11,10 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { negotiateForm, partialObjectMetadata, toTable } from './table.js';
 import { serveWatch } from './watch.js';
 import { evictPod } from './eviction.js';
+import type { ServiceAccountTokens } from './auth/tokens/serviceaccount.js';
+import { proxyPodLog, proxyPodExec, type KubeletClientTLS } from '../kubelet/apiproxy.js';
+import type { Duplex } from 'node:stream';
+import { findResource } from './resources.js';
 import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
 import { findUnknownFields, dropUnknownFields } from './openapi/schemas.js';
 import { findDuplicateKeys } from './jsondup.js';
@@ -30,6 +34,10 @@ export interface HandlerContext {
   authenticators: Authenticator[];
   authorizers: Authorizer[];
   reviews: Map<string, ReviewHandler>;
+  /** ServiceAccount tokens: TokenRequest and the issuer discovery documents. */
+  serviceAccounts?: ServiceAccountTokens;
+  /** Credentials the API server presents to kubelets (logs, exec). */
+  kubeletClient?: KubeletClientTLS;
 }
 
 type Query = URLSearchParams;
@@ -147,6 +155,14 @@ async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: 
     }
     case '/openapi/v3':
       send(res, 200, openapiV3Index(groupVersionPaths(), resourceSpecs));
+      return true;
+    case '/.well-known/openid-configuration':
+      if (!ctx.serviceAccounts) return false;
+      send(res, 200, ctx.serviceAccounts.openidConfiguration());
+      return true;
+    case '/openid/v1/jwks':
+      if (!ctx.serviceAccounts) return false;
+      send(res, 200, ctx.serviceAccounts.jwks(), 'application/jwk-set+json');
       return true;
     case '/openapi/v2':
       throw new StatusError(404, 'NotFound', 'the server serves OpenAPI v3 only (/openapi/v3)');
@@ -366,6 +382,25 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     return;
   }
 
+  if (r.subresource === 'token') {
+    if (method !== 'POST') throw methodNotAllowed();
+    if (!ctx.serviceAccounts) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    const body = decodeBody(await readBody(req), req.headers['content-type']) as any;
+    checkTypeMeta(body, info, 'TokenRequest', 'authentication.k8s.io/v1');
+    send(res, 201, await ctx.serviceAccounts.createToken(reg, ns!, r.name!, body));
+    return;
+  }
+  if (r.subresource === 'log') {
+    if (method !== 'GET') throw methodNotAllowed();
+    const pod = reg.output(info, await reg.get(info, ns, r.name!));
+    const node = pod.spec?.nodeName ? await nodeOf(reg, pod.spec.nodeName) : undefined;
+    if (!ctx.kubeletClient) throw new StatusError(503, 'ServiceUnavailable', 'this API server has no kubelet client credentials');
+    proxyPodLog(req, res, pod, node, ctx.kubeletClient);
+    return;
+  }
+  if (r.subresource === 'exec') {
+    throw new StatusError(400, 'BadRequest', 'exec needs a WebSocket upgrade (v5.channel.k8s.io)');
+  }
   if (r.subresource === 'eviction') {
     if (method !== 'POST') throw methodNotAllowed();
     const ev = decodeBody(await readBody(req), req.headers['content-type']) as any;
@@ -459,7 +494,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     }
     case 'DELETE': {
       if (subresource) throw methodNotAllowed();
-      const opts = await deleteOptions(req, q);
+      const opts = { ...(await deleteOptions(req, q)), user };
       if (!r.name) {
         const items = await reg.deleteCollection(info, ns, listOptions(q), opts);
         send(res, 200, { kind: `${info.kind}List`, apiVersion: info.apiVersion, metadata: {}, items });
@@ -557,3 +592,49 @@ function selectorString(sel: any): string {
 }
 
 export { notFound };
+
+async function nodeOf(reg: Registry, name: string): Promise<any | undefined> {
+  try {
+    const nodes = findResource('', 'v1', 'nodes')!;
+    return reg.output(nodes, await reg.get(nodes, undefined, name));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * WebSocket upgrades: `pods/NAME/exec` (and attach) go to the pod's kubelet after the same
+ * authentication and authorization as any request (upstream checks `create` on pods/exec).
+ */
+export function createUpgradeHandler(ctx: HandlerContext) {
+  return async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const fail = (e: StatusError) => {
+      const body = JSON.stringify(e.toStatus());
+      socket.end(`HTTP/1.1 ${e.code} ${e.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'https://skiff');
+      const path = url.pathname.replace(/\/+$/, '');
+      let user: UserInfo;
+      try {
+        user = await authenticate(ctx.authenticators, req);
+      } catch {
+        throw new StatusError(401, 'Unauthorized', 'Unauthorized');
+      }
+      const parsed = parseResourcePath(path);
+      if (parsed.type !== 'resource' || parsed.req.info.key !== 'pods' || parsed.req.subresource !== 'exec' || !parsed.req.name) {
+        throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+      }
+      const attrs = { ...requestAttributes('POST', path, parsed, url.searchParams, user), verb: 'create' };
+      const decision = await authorize(ctx.authorizers, attrs);
+      if (decision.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), { name: attrs.name, kind: 'pods' });
+      if (!ctx.kubeletClient) throw new StatusError(503, 'ServiceUnavailable', 'this API server has no kubelet client credentials');
+      const r = parsed.req;
+      const pod = ctx.registry.output(r.info, await ctx.registry.get(r.info, r.namespace, r.name!));
+      const node = pod.spec?.nodeName ? await nodeOf(ctx.registry, pod.spec.nodeName) : undefined;
+      proxyPodExec(req, socket, head, pod, node, ctx.kubeletClient);
+    } catch (err) {
+      fail(err instanceof StatusError ? err : internalError(err));
+    }
+  };
+}

@@ -60,6 +60,7 @@ export interface DeleteOptions {
   orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: boolean;
+  user?: UserInfo;
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic';
@@ -239,7 +240,7 @@ export class Registry {
     strategyFor(storageInfo).prepareForCreate?.(obj);
     s.prepareForCreate?.(obj);
     applyDefaults(storageInfo.key, obj);
-    await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user });
+    await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user, warnings: opts.warnings });
     this.validateCreate(storageInfo, obj, info);
     if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, undefined, !!opts.dryRun);
     obj = withTypeMeta(storageInfo, obj);
@@ -348,6 +349,21 @@ export class Registry {
       if (s.toStorage) obj = s.toStorage(obj);
       const old = cur.obj;
       obj = this.prepareUpdate(storageInfo, info, obj, old, opts.subresource);
+      // Server-internal writes made without a user (e.g. quota status) skip admission, so it cannot recurse.
+      if (!(opts.subresource === INTERNAL_WRITE && !opts.user)) {
+        await runAdmission(this.admission, {
+          info: storageInfo,
+          operation: 'UPDATE',
+          object: obj,
+          oldObject: old,
+          namespace,
+          subresource: opts.subresource === INTERNAL_WRITE ? undefined : opts.subresource,
+          dryRun: !!opts.dryRun,
+          registry: this,
+          user: opts.user,
+          warnings: opts.warnings,
+        });
+      }
       if (isDeepStrictEqual(obj, old)) return this.present(info, old, cur.rv);
       if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old, !!opts.dryRun);
       // Server-internal writes (binding, scale) check their own input, as upstream's subresource REST does.
@@ -433,6 +449,9 @@ export class Registry {
       }
       if (p?.resourceVersion && p.resourceVersion !== String(cur.rv)) {
         throw conflict(info.group, info.resource, name, `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${cur.rv}`);
+      }
+      if (attempt === 0) {
+        await runAdmission(this.admission, { info: storageInfo, operation: 'DELETE', object: undefined, oldObject: cur.obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user });
       }
       const obj = structuredClone(cur.obj);
       const m = obj.metadata;

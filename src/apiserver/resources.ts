@@ -67,16 +67,17 @@ function group(group: string, version: string, defs: Def[]): ResourceInfo[] {
 export const RESOURCES: ResourceInfo[] = [
   ...group('', 'v1', [
     { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] },
-    { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction'] },
+    { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'log', 'exec'] },
     { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] },
     { resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] },
     { resource: 'endpoints', kind: 'Endpoints', shortNames: ['ep'] },
     { resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] },
     { resource: 'secrets', kind: 'Secret' },
-    { resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'] },
+    { resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'], subresources: ['token'] },
     { resource: 'events', kind: 'Event', shortNames: ['ev'] },
     { resource: 'limitranges', kind: 'LimitRange', shortNames: ['limits'] },
     { resource: 'resourcequotas', kind: 'ResourceQuota', shortNames: ['quota'], subresources: ['status'] },
+    { resource: 'replicationcontrollers', kind: 'ReplicationController', shortNames: ['rc'], categories: ['all'], subresources: ['status', 'scale'], generation: true },
   ]),
   ...group('apps', 'v1', [
     { resource: 'deployments', kind: 'Deployment', shortNames: ['deploy'], categories: ['all'], subresources: ['status', 'scale'], generation: true },
@@ -99,6 +100,10 @@ export const RESOURCES: ResourceInfo[] = [
   ]),
   ...group('policy', 'v1', [{ resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'], generation: true }]),
   ...group('scheduling.k8s.io', 'v1', [{ resource: 'priorityclasses', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }]),
+  ...group('admissionregistration.k8s.io', 'v1', [
+    { resource: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false, generation: true },
+    { resource: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false, generation: true },
+  ]),
   ...group('authentication.k8s.io', 'v1', [
     { resource: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, virtual: true },
     { resource: 'tokenreviews', kind: 'TokenReview', namespaced: false, virtual: true },
@@ -151,6 +156,12 @@ export function subresourceInfo(info: ResourceInfo, sub: string): { group: strin
       return { group: '', version: 'v1', kind: 'Binding', verbs: ['create'] };
     case 'eviction':
       return { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] };
+    case 'token':
+      return { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest', verbs: ['create'] };
+    case 'log':
+      return { group: '', version: 'v1', kind: 'Pod', verbs: ['get'] };
+    case 'exec':
+      return { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] };
     case 'finalize':
       return { group: info.group, version: info.version, kind: info.kind, verbs: ['update'] };
     default:

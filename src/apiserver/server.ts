@@ -4,7 +4,10 @@ import type { Backend } from '../storage/backend.js';
 import { RESOURCES } from './resources.js';
 import { WatchCache } from './watchcache.js';
 import { Registry } from './registry.js';
-import { createHandler, type ReviewHandler } from './handler.js';
+import { createHandler, createUpgradeHandler, type HandlerContext, type ReviewHandler } from './handler.js';
+import type { ServiceAccountTokens } from './auth/tokens/serviceaccount.js';
+import type { KubeletClientTLS } from '../kubelet/apiproxy.js';
+import { auditedHandler, type AuditLogger } from './audit/log.js';
 import { bootstrap } from './bootstrap.js';
 import type { Authenticator, Authorizer } from './auth/types.js';
 import { x509Authenticator, authenticatedAllowAuthorizer } from './auth/defaults.js';
@@ -28,6 +31,11 @@ export interface ApiServerOptions {
   admission?: AdmissionPlugin[];
   /** Handlers of create-only review resources by resource key (e.g. "authorization.k8s.io/selfsubjectaccessreviews"). */
   reviews?: Map<string, ReviewHandler>;
+  serviceAccounts?: ServiceAccountTokens;
+  /** Client certificate presented to kubelets for logs and exec. */
+  kubeletClient?: KubeletClientTLS;
+  /** Audit logging of every request (upstream --audit-policy-file / --audit-log-path). */
+  audit?: AuditLogger;
 }
 
 /**
@@ -52,14 +60,20 @@ export class ApiServer {
 
   async start(): Promise<void> {
     const authorizers = this.opts.authorizers ?? [authenticatedAllowAuthorizer];
-    const handler = createHandler({
+    const authenticators = this.opts.authenticators ?? [x509Authenticator];
+    const ctx: HandlerContext = {
       registry: this.registry,
       ready: () => this.ready,
       serverAddress: this.opts.advertiseAddress ?? `127.0.0.1:${this.opts.port}`,
-      authenticators: this.opts.authenticators ?? [x509Authenticator],
+      authenticators,
       authorizers,
       reviews: new Map([...accessReviews(authorizers), ...(this.opts.reviews ?? [])]),
-    });
+      serviceAccounts: this.opts.serviceAccounts,
+      kubeletClient: this.opts.kubeletClient,
+    };
+    const handler = createHandler(ctx);
+    const listener = this.opts.audit ? await auditedHandler(this.opts.audit, handler, { authenticators, authorizers }) : handler;
+    const upgrade = createUpgradeHandler(ctx);
     this.server = https.createServer(
       {
         cert: this.opts.tls.cert,
@@ -70,8 +84,9 @@ export class ApiServer {
         // Watches are long-lived: no server-side request timeout.
         requestTimeout: 0,
       },
-      (req, res) => void handler(req, res),
+      (req, res) => void listener(req, res),
     );
+    this.server.on('upgrade', (req, socket, head) => void upgrade(req, socket, head));
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 66_000;
     const listening = new Promise<void>((resolve, reject) => {
@@ -101,6 +116,7 @@ export class ApiServer {
     this.ready = false;
     if (this.compactTimer) clearInterval(this.compactTimer);
     this.cache.stop();
+    await this.opts.audit?.close();
     if (this.server) {
       const s = this.server;
       await new Promise<void>((resolve) => {

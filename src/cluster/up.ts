@@ -1,18 +1,26 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { hostname } from 'node:os';
+import YAML from 'yaml';
 import { openBackend } from '../storage/open.js';
 import type { Backend } from '../storage/backend.js';
+import { EncryptedBackend, loadEncryptionConfig } from '../storage/encryption.js';
 import { ApiServer } from '../apiserver/server.js';
-import { ensureClusterPKI, type ClusterPKI } from '../pki/ca.js';
+import { createSecurity } from '../apiserver/auth/security.js';
+import { COMPONENT_IDENTITIES, writeComponentKubeconfigs } from '../apiserver/auth/components.js';
+import { AuditLogger, fileSink } from '../apiserver/audit/log.js';
+import { parsePolicy } from '../apiserver/audit/policy.js';
+import { ensureClusterPKI, issueClientCert, type ClusterPKI } from '../pki/ca.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
-import { RestClient } from '../client/rest.js';
+import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { Executor, type Component } from './component.js';
 import { lockDataDir } from './lock.js';
 
 /** Which parts run besides storage and the API server (all on for `skiff up`). */
 export interface ComponentSelection {
   controllers?: boolean;
+  kubelet?: boolean;
 }
 
 export interface UpOptions {
@@ -22,6 +30,13 @@ export interface UpOptions {
   host?: string;
   log?: (msg: string) => void;
   components?: ComponentSelection;
+  /** Name of this machine's Node (default: the hostname). */
+  nodeName?: string;
+  tokenAuthFile?: string;
+  encryptionProviderConfig?: string;
+  auditPolicyFile?: string;
+  auditLogPath?: string;
+  disableAdmissionPlugins?: string[];
 }
 
 export interface RunningCluster {
@@ -29,44 +44,71 @@ export interface RunningCluster {
   kubeconfigPath: string;
   server: string;
   pki: ClusterPKI;
+  nodeName: string;
   stop(): Promise<void>;
 }
 
-export const ALL_COMPONENTS: Required<ComponentSelection> = { controllers: true };
+export const ALL_COMPONENTS: Required<ComponentSelection> = { controllers: true, kubelet: true };
 
 /**
- * Brings up a single-node cluster: storage, PKI, API server, admin kubeconfig, then the components
- * that talk to the API server (each only through it, as they would from another machine).
+ * Brings up a single-node cluster: storage, PKI, API server with its security chain, admin
+ * kubeconfig, then the components, each talking to the API server only, with its own identity.
  */
 export async function up(opts: UpOptions): Promise<RunningCluster> {
   const log = opts.log ?? (() => undefined);
   const dataDir = path.resolve(opts.dataDir);
+  const sel = { ...ALL_COMPONENTS, ...opts.components };
+  const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dataDir);
   const exec = new Executor(log);
   try {
-    const [backend, pki] = await Promise.all([
-      openBackend(opts.datastore, dataDir),
-      ensureClusterPKI(path.join(dataDir, 'pki'), { serverSANs: { dns: [], ips: [] } }),
-    ]);
+    const pkiDir = path.join(dataDir, 'pki');
+    const [opened, pki] = await Promise.all([openBackend(opts.datastore, dataDir), ensureClusterPKI(pkiDir, { serverSANs: { dns: [], ips: [] } })]);
+    const backend: Backend = opts.encryptionProviderConfig ? new EncryptedBackend(opened, loadEncryptionConfig(opts.encryptionProviderConfig)) : opened;
+    const security = createSecurity({ pkiDir, tokenAuthFile: opts.tokenAuthFile, admission: { disable: opts.disableAdmissionPlugins } });
+    const audit = opts.auditPolicyFile
+      ? new AuditLogger(parsePolicy(YAML.parse(await readFile(opts.auditPolicyFile, 'utf8'))), fileSink(opts.auditLogPath ?? path.join(dataDir, 'audit.log')))
+      : undefined;
+    const kubeletClient = await componentCert(pki, pkiDir, 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
     const apiServer = new ApiServer({
       backend,
       port: opts.apiPort,
       host: opts.host,
       tls: { cert: pki.apiserver.certPem, key: pki.apiserver.keyPem, ca: pki.ca.certPem },
+      authenticators: security.authenticators,
+      authorizers: security.authorizers,
+      admission: security.admission,
+      reviews: security.reviews,
+      serviceAccounts: security.serviceAccounts,
+      kubeletClient,
+      audit,
     });
+    security.attach(apiServer.registry);
     const storage: Component = { name: `storage (${backend.name})`, start: async () => undefined, stop: () => backend.close() };
-    const api: Component = { name: 'apiserver', start: () => apiServer.start(), stop: () => apiServer.stop() };
+    const api: Component = {
+      name: 'apiserver',
+      start: async () => {
+        await apiServer.start();
+        await security.start(apiServer.registry);
+      },
+      stop: async () => {
+        security.stop();
+        await apiServer.stop();
+      },
+    };
     await exec.run([storage, api]);
     const server = `https://127.0.0.1:${apiServer.port}`;
     const kubeconfigPath = path.join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { server, caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem });
-    await exec.run(await clusterComponents({ ...ALL_COMPONENTS, ...opts.components }, server, pki, log));
+    const kubeconfigs = await componentKubeconfigs(pki, server, path.join(dataDir, 'components'), sel.kubelet ? [nodeName] : []);
+    await exec.run(await clusterComponents(sel, { dataDir, pki, kubeconfigs, nodeName, log }));
     return {
       apiServer,
       kubeconfigPath,
       server,
       pki,
+      nodeName,
       stop: async () => {
         await exec.stop();
         unlock();
@@ -79,18 +121,62 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
   }
 }
 
-/** The components that run against the API server, each with its own client. */
-async function clusterComponents(sel: Required<ComponentSelection>, server: string, pki: ClusterPKI, log: (m: string) => void): Promise<Component[]> {
-  const client = (userAgent: string) => new RestClient({ server, caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem, userAgent });
+/** A client certificate kept under pki/, issued once. */
+async function componentCert(pki: ClusterPKI, dir: string, file: string, user: string, groups: string[]): Promise<{ certPem: string; keyPem: string }> {
+  const certPath = path.join(dir, `${file}.crt`);
+  const keyPath = path.join(dir, `${file}.key`);
+  if (existsSync(certPath) && existsSync(keyPath) && !pki.generated?.ca) {
+    return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8') };
+  }
+  const c = await issueClientCert(pki, user, groups);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(certPath, c.certPem, { mode: 0o600 });
+  await writeFile(keyPath, c.keyPem, { mode: 0o600 });
+  return c;
+}
+
+/** Per-component kubeconfigs, issued on first start (and again if the API port or CA changed). */
+async function componentKubeconfigs(pki: ClusterPKI, server: string, dir: string, nodes: string[]): Promise<Record<string, string>> {
+  const names = ['scheduler', 'controller-manager', 'proxy', ...nodes.map((n) => `kubelet-${n}`)];
+  const paths = Object.fromEntries(names.map((n) => [n, path.join(dir, `${n}.kubeconfig`)]));
+  const fresh = !pki.generated?.ca && names.every((n) => existsSync(paths[n]) && configFromKubeconfig(paths[n]).server === server);
+  if (fresh) return paths;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return writeComponentKubeconfigs(pki, server, dir, nodes);
+}
+
+interface ComponentEnv {
+  dataDir: string;
+  pki: ClusterPKI;
+  kubeconfigs: Record<string, string>;
+  nodeName: string;
+  log: (m: string) => void;
+}
+
+/** The components that run against the API server, each with its own client and identity. */
+async function clusterComponents(sel: Required<ComponentSelection>, env: ComponentEnv): Promise<Component[]> {
   const out: Component[] = [];
+  const withClient = (c: RestClient, comp: Component): Component => ({
+    name: comp.name,
+    start: () => comp.start(),
+    stop: async () => {
+      await comp.stop();
+      c.close();
+    },
+  });
   if (sel.controllers) {
     const { createControllerManager } = await import('../controllers/manager.js');
-    const c = client('skiff-controller-manager');
+    const c = new RestClient(configFromKubeconfig(env.kubeconfigs['controller-manager'], 'skiff-controller-manager'));
     // A stable identity lets a restarted `skiff up` take its own lease back at once.
-    const cm = createControllerManager(c, { caPem: pki.ca.certPem, log, identity: `${hostname()}_skiff-up` });
-    out.push({ name: cm.name, start: () => cm.start(), stop: async () => { await cm.stop(); c.close(); } });
+    out.push(withClient(c, createControllerManager(c, { caPem: env.pki.ca.certPem, log: env.log, identity: `${hostname()}_skiff-up` })));
+  }
+  if (sel.kubelet) {
+    const { createKubelet } = await import('../kubelet/agent.js');
+    const c = new RestClient(configFromKubeconfig(env.kubeconfigs[`kubelet-${env.nodeName}`], 'skiff-kubelet'));
+    out.push(withClient(c, createKubelet(c, { nodeName: env.nodeName, dataDir: path.join(env.dataDir, 'kubelet'), runtime: 'process', port: 0, caPem: env.pki.ca.certPem, log: env.log })));
   }
   return out;
 }
 
+export { COMPONENT_IDENTITIES };
 export type { Backend };

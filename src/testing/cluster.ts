@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { up, type RunningCluster, type ComponentSelection } from '../cluster/up.js';
+import { up, type RunningCluster, type ComponentSelection, type UpOptions } from '../cluster/up.js';
 
 /** Repository root, found from this compiled file (dist/src/testing/cluster.js). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -26,11 +26,14 @@ export interface KubectlResult {
 }
 
 /** A cluster in this process on a free port, with its own data dir and kubectl cache dir. */
-export async function startTestCluster(opts: { datastore?: string; components?: ComponentSelection } = {}): Promise<TestCluster> {
+export async function startTestCluster(opts: { datastore?: string; components?: ComponentSelection; up?: Partial<UpOptions> } = {}): Promise<TestCluster> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'skiff-test-'));
   // Tests get a bare API server unless they ask for components, so they see only their own objects.
-  const components: ComponentSelection = { controllers: false, ...opts.components };
-  const cluster = await up({ dataDir, apiPort: 0, datastore: opts.datastore ?? 'sqlite', host: '127.0.0.1', components });
+  const components: ComponentSelection = { controllers: false, kubelet: false, ...opts.components };
+  // Without the controller manager nobody creates `default` ServiceAccounts, which the ServiceAccount
+  // admission plugin requires for pods (as upstream): leave it out unless controllers run.
+  const disableAdmissionPlugins = components.controllers ? [] : ['ServiceAccount'];
+  const cluster = await up({ dataDir, apiPort: 0, datastore: opts.datastore ?? 'sqlite', host: '127.0.0.1', components, disableAdmissionPlugins, ...opts.up });
   const cacheDir = path.join(dataDir, 'kube-cache');
   return {
     dataDir,
