@@ -1,5 +1,8 @@
+import path from 'node:path';
+import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { up } from '../cluster/up.js';
+import { up, type UpOptions, type ComponentSelection } from '../cluster/up.js';
+import { RestClient, configFromKubeconfig } from '../client/rest.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -7,43 +10,159 @@ function port(v: string): number {
   return n;
 }
 
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+interface ClusterFlags {
+  dataDir: string;
+  apiPort: number;
+  datastore: string;
+  nodeName?: string;
+  tokenAuthFile?: string;
+  encryptionProviderConfig?: string;
+  auditPolicyFile?: string;
+  auditLogPath?: string;
+  disableAdmissionPlugins?: string[];
+}
+
+/** Flags shared by `up` and `server`. */
+function clusterCommand(program: Command, name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .option('--data-dir <dir>', 'where state, certificates and the kubeconfig live', './.skiff')
+    .option('--api-port <port>', 'API server port (0: any free port)', port, 6443)
+    .option('--datastore <store>', 'sqlite (embedded, default) or etcd://host:port[,host:port…]', 'sqlite')
+    .option('--token-auth-file <file>', 'static bearer tokens (upstream CSV format: token,user,uid,"group1,group2")')
+    .option('--encryption-provider-config <file>', 'EncryptionConfiguration for Secrets at rest')
+    .option('--audit-policy-file <file>', 'audit Policy (audit.k8s.io/v1)')
+    .option('--audit-log-path <file>', 'where audit events go (JSON lines; default DATA_DIR/audit.log)')
+    .option('--disable-admission-plugins <names>', 'comma-separated admission plugins to turn off', list);
+}
+
+/** Runs a cluster in the foreground until SIGINT/SIGTERM. */
+async function runCluster(o: ClusterFlags, components: ComponentSelection): Promise<void> {
+  const t0 = performance.now();
+  const quiet = process.env.SKIFF_QUIET === '1';
+  // A bug in one request or component must not take the whole cluster down: log it and go on.
+  process.on('unhandledRejection', (e) => console.error('skiff: unhandled rejection:', e));
+  const opts: UpOptions = {
+    dataDir: o.dataDir,
+    apiPort: o.apiPort,
+    datastore: o.datastore,
+    nodeName: o.nodeName,
+    tokenAuthFile: o.tokenAuthFile,
+    encryptionProviderConfig: o.encryptionProviderConfig,
+    auditPolicyFile: o.auditPolicyFile,
+    auditLogPath: o.auditLogPath,
+    disableAdmissionPlugins: o.disableAdmissionPlugins,
+    components,
+    log: quiet ? undefined : (m) => console.error(`skiff: ${m}`),
+  };
+  let cluster;
+  try {
+    cluster = await up(opts);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${o.apiPort} is already in use: stop what holds it or pass --api-port`, { cause: e });
+    throw e;
+  }
+  const ms = (performance.now() - t0).toFixed(0);
+  console.log(`Skiff is up in ${ms} ms: API server at ${cluster.server} (datastore: ${o.datastore}).`);
+  console.log('Point kubectl at it:');
+  console.log(`  export KUBECONFIG=${cluster.kubeconfigPath}`);
+  console.log('  kubectl get nodes');
+  let stopping = false;
+  const shutdown = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`skiff: ${sig} received, shutting down`);
+    await cluster.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('skiff').description('A Kubernetes-compatible cluster: real kubectl, real protocols, every step visible.');
 
+  clusterCommand(program, 'up', 'run a whole single-node cluster in the foreground')
+    .option('--node-name <name>', "this machine's Node name (default: the hostname)")
+    .action((o: ClusterFlags) => runCluster(o, { controllers: true, kubelet: true }));
+
+  clusterCommand(program, 'server', 'run the control plane (API server, controllers) without a node; add nodes with `skiff agent`').action((o: ClusterFlags) =>
+    runCluster(o, { controllers: true, kubelet: false }),
+  );
+
   program
-    .command('up')
-    .description('run a single-node cluster in the foreground')
-    .option('--data-dir <dir>', 'where state, certificates and the kubeconfig live', './.skiff')
-    .option('--api-port <port>', 'API server port', port, 6443)
-    .option('--datastore <store>', 'sqlite (embedded, default) or etcd://host:port[,host:port…]', 'sqlite')
-    .action(async (o: { dataDir: string; apiPort: number; datastore: string }) => {
-      const t0 = performance.now();
-      const quiet = process.env.SKIFF_QUIET === '1';
-      // A bug in one request or component must not take the whole cluster down: log it and go on.
-      process.on('unhandledRejection', (e) => console.error('skiff: unhandled rejection:', e));
-      let cluster;
-      try {
-        cluster = await up({ dataDir: o.dataDir, apiPort: o.apiPort, datastore: o.datastore, log: quiet ? undefined : (m) => console.error(`skiff: ${m}`) });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${o.apiPort} is already in use: stop what holds it or pass --api-port`, { cause: e });
-        throw e;
-      }
-      const ms = (performance.now() - t0).toFixed(0);
-      console.log(`Skiff is up in ${ms} ms: API server at ${cluster.server} (datastore: ${o.datastore}).`);
-      console.log('Point kubectl at it:');
-      console.log(`  export KUBECONFIG=${cluster.kubeconfigPath}`);
-      console.log('  kubectl get namespaces');
-      let stopping = false;
-      const shutdown = async (sig: string) => {
-        if (stopping) return;
-        stopping = true;
-        console.error(`skiff: ${sig} received, shutting down`);
-        await cluster.stop();
+    .command('agent')
+    .description('run a node (kubelet) that joins the cluster named by a kubeconfig')
+    .requiredOption('--kubeconfig <file>', 'credentials for the API server (a system:node:NAME identity, or admin)')
+    .option('--node-name <name>', 'Node name (default: the hostname)')
+    .option('--data-dir <dir>', 'where pod state and logs live', './.skiff-agent')
+    .option('--runtime <name>', 'container runtime', 'process')
+    .option('--pod-cidr <cidr>', "this node's pod range (default: spec.podCIDR, else loopback)")
+    .option('--node-ip <ip>', 'address reported as InternalIP')
+    .option('--port <port>', 'kubelet API port', port, 10250)
+    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; runtime: string; podCidr?: string; nodeIp?: string; port: number }) => {
+      if (o.runtime !== 'process') throw new Error(`unknown runtime "${o.runtime}": this build has the "process" runtime`);
+      const { createKubelet } = await import('../kubelet/agent.js');
+      const cfg = configFromKubeconfig(o.kubeconfig, 'skiff-kubelet');
+      const client = new RestClient(cfg);
+      const kubelet = createKubelet(client, {
+        nodeName: (o.nodeName ?? hostname()).toLowerCase(),
+        dataDir: path.resolve(o.dataDir),
+        runtime: 'process',
+        podCIDR: o.podCidr,
+        nodeIP: o.nodeIp,
+        port: o.port,
+        caPem: cfg.caPem,
+        log: (m) => console.error(`skiff agent: ${m}`),
+      });
+      await kubelet.start();
+      console.log(`skiff agent: node ${o.nodeName ?? hostname()} joined ${cfg.server}`);
+      const shutdown = async () => {
+        await kubelet.stop();
+        client.close();
         process.exit(0);
       };
-      process.on('SIGINT', () => void shutdown('SIGINT'));
-      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      process.on('SIGINT', () => void shutdown());
+      process.on('SIGTERM', () => void shutdown());
+    });
+
+  program
+    .command('trace')
+    .description("print a pod's journey (API server → scheduler → kubelet → runtime → ready) as a timeline")
+    .argument('<pod>', 'pod/NAME or NAME')
+    .option('-n, --namespace <ns>', 'namespace', 'default')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, else ./.skiff/kubeconfig)')
+    .action(async (target: string, o: { namespace: string; kubeconfig?: string }) => {
+      const { traceCommand } = await import('../trace/trace.js');
+      const client = new RestClient(configFromKubeconfig(o.kubeconfig ?? process.env.KUBECONFIG ?? './.skiff/kubeconfig', 'skiff-trace'));
+      try {
+        await traceCommand(client, target, { namespace: o.namespace });
+      } finally {
+        client.close();
+      }
+    });
+
+  program
+    .command('kubeconfig')
+    .description('mint a kubeconfig for another user (client certificate signed by the cluster CA), e.g. to try RBAC')
+    .requiredOption('--user <name>', 'user name (certificate CN)')
+    .option('--group <group>', 'group (certificate O); repeatable', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--data-dir <dir>', "the cluster's data dir", './.skiff')
+    .option('-o, --output <file>', 'where to write it (default: stdout)')
+    .action(async (o: { user: string; group?: string[]; dataDir: string; output?: string }) => {
+      const { ensureClusterPKI, issueClientCert } = await import('../pki/ca.js');
+      const { renderKubeconfig, writeKubeconfig } = await import('../pki/kubeconfig.js');
+      const dataDir = path.resolve(o.dataDir);
+      const pki = await ensureClusterPKI(path.join(dataDir, 'pki'), { serverSANs: { dns: [], ips: [] } });
+      const server = configFromKubeconfig(path.join(dataDir, 'kubeconfig')).server;
+      const cert = await issueClientCert(pki, o.user, o.group ?? []);
+      const kc = { server, caPem: pki.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem, userName: o.user };
+      if (o.output) await writeKubeconfig(o.output, kc);
+      else process.stdout.write(renderKubeconfig(kc));
     });
 
   await program.parseAsync(argv);
