@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { up, type UpOptions, type ComponentSelection } from '../cluster/up.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
+import { simulatedNodesOptionsFromFlags, type SimNodeFlags } from '../simnodes/cli.js';
+import type { SimulatedNodesOptions } from '../simnodes/simulator.js';
 
 function port(v: string): number {
   const n = Number(v);
@@ -82,17 +84,72 @@ async function runCluster(o: ClusterFlags, components: ComponentSelection): Prom
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+interface SimUpFlags {
+  simulatedNodes?: number;
+  simCpu?: string;
+  simMemory?: string;
+  simPods?: string;
+  simLabels?: string[];
+  simTaints?: string[];
+  simZones?: string;
+  simNamePrefix?: string;
+}
+
+/** Capacity, labels and taints of simulated nodes. */
+function simNodeOptions(cmd: Command): Command {
+  return cmd
+    .option('--sim-cpu <cpu>', 'simulated node CPU capacity', '32')
+    .option('--sim-memory <mem>', 'simulated node memory capacity', '256Gi')
+    .option('--sim-pods <n>', 'simulated node pod capacity', '110')
+    .option('--sim-labels <k=v,…>', 'labels for simulated nodes', list)
+    .option('--sim-taints <k=v:Effect,…>', 'taints for simulated nodes', list)
+    .option('--sim-zones <n>', 'spread simulated nodes over N zones (topology.kubernetes.io/zone)')
+    .option('--sim-name-prefix <prefix>', 'simulated node name prefix');
+}
+
+function simFlags(o: SimUpFlags): SimNodeFlags {
+  return { namePrefix: o.simNamePrefix, cpu: o.simCpu, memory: o.simMemory, pods: o.simPods, labels: o.simLabels, taints: o.simTaints, zones: o.simZones };
+}
+
+function simulated(o: SimUpFlags): SimulatedNodesOptions | undefined {
+  if (!o.simulatedNodes) return undefined;
+  if (!Number.isInteger(o.simulatedNodes) || o.simulatedNodes < 0) throw new InvalidArgumentError('--simulated-nodes must be a whole number');
+  return simulatedNodesOptionsFromFlags(o.simulatedNodes, simFlags(o));
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('skiff').description('A Kubernetes-compatible cluster: real kubectl, real protocols, every step visible.');
 
-  clusterCommand(program, 'up', 'run a whole single-node cluster in the foreground')
-    .option('--node-name <name>', "this machine's Node name (default: the hostname)")
-    .action((o: ClusterFlags) => runCluster(o, { controllers: true, kubelet: true }));
+  simNodeOptions(
+    clusterCommand(program, 'up', 'run a whole single-node cluster in the foreground')
+      .option('--node-name <name>', "this machine's Node name (default: the hostname)")
+      .option('--no-kubelet', 'run no real node (e.g. with --simulated-nodes only)')
+      .option('--simulated-nodes <n>', 'also register N simulated (kwok-like) nodes', Number),
+  ).action((o: ClusterFlags & SimUpFlags & { kubelet: boolean }) => runCluster(o, { controllers: true, scheduler: true, kubelet: o.kubelet, simulatedNodes: simulated(o) }));
 
-  clusterCommand(program, 'server', 'run the control plane (API server, controllers) without a node; add nodes with `skiff agent`').action((o: ClusterFlags) =>
-    runCluster(o, { controllers: true, kubelet: false }),
-  );
+  simNodeOptions(
+    clusterCommand(program, 'server', 'run the control plane (API server, scheduler, controllers) without a node; add nodes with `skiff agent`').option(
+      '--simulated-nodes <n>',
+      'register N simulated (kwok-like) nodes',
+      Number,
+    ),
+  ).action((o: ClusterFlags & SimUpFlags) => runCluster(o, { controllers: true, scheduler: true, kubelet: false, simulatedNodes: simulated(o) }));
+
+  const sim = program.command('sim').description('simulated nodes (kwok-like), for testing schedulers and controllers at scale');
+  simNodeOptions(
+    sim
+      .command('nodes')
+      .description('add N simulated nodes to a running cluster')
+      .argument('<add>', '"add"')
+      .argument('<n>', 'how many', Number)
+      .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, else ./.skiff/kubeconfig)')
+      .option('--foreground', 'keep simulating them in this process even if a simulator already runs'),
+  ).action(async (verb: string, n: number, o: SimUpFlags & { kubeconfig?: string; foreground?: boolean }) => {
+    if (verb !== 'add') throw new Error(`unknown action "${verb}": use \`skiff sim nodes add N\``);
+    const { simNodesAdd } = await import('../simnodes/cli.js');
+    await simNodesAdd({ ...simFlags(o), count: n, kubeconfig: o.kubeconfig ?? process.env.KUBECONFIG ?? './.skiff/kubeconfig', foreground: o.foreground });
+  });
 
   program
     .command('agent')

@@ -16,11 +16,15 @@ import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { Executor, type Component } from './component.js';
 import { lockDataDir } from './lock.js';
+import type { SimulatedNodesOptions } from '../simnodes/simulator.js';
 
 /** Which parts run besides storage and the API server (all on for `skiff up`). */
 export interface ComponentSelection {
   controllers?: boolean;
+  scheduler?: boolean;
   kubelet?: boolean;
+  /** Simulated (kwok-like) nodes to register and keep alive; none when absent or count 0. */
+  simulatedNodes?: SimulatedNodesOptions;
 }
 
 export interface UpOptions {
@@ -48,7 +52,7 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
-export const ALL_COMPONENTS: Required<ComponentSelection> = { controllers: true, kubelet: true };
+export const ALL_COMPONENTS: ComponentSelection = { controllers: true, scheduler: true, kubelet: true };
 
 /**
  * Brings up a single-node cluster: storage, PKI, API server with its security chain, admin
@@ -102,7 +106,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
     const kubeconfigPath = path.join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { server, caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem });
     const kubeconfigs = await componentKubeconfigs(pki, server, path.join(dataDir, 'components'), sel.kubelet ? [nodeName] : []);
-    await exec.run(await clusterComponents(sel, { dataDir, pki, kubeconfigs, nodeName, log }));
+    await exec.run(await clusterComponents(sel, { dataDir, pki, kubeconfigs, adminKubeconfig: kubeconfigPath, nodeName, log }));
     return {
       apiServer,
       kubeconfigPath,
@@ -149,12 +153,13 @@ interface ComponentEnv {
   dataDir: string;
   pki: ClusterPKI;
   kubeconfigs: Record<string, string>;
+  adminKubeconfig: string;
   nodeName: string;
   log: (m: string) => void;
 }
 
 /** The components that run against the API server, each with its own client and identity. */
-async function clusterComponents(sel: Required<ComponentSelection>, env: ComponentEnv): Promise<Component[]> {
+async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Promise<Component[]> {
   const out: Component[] = [];
   const withClient = (c: RestClient, comp: Component): Component => ({
     name: comp.name,
@@ -169,6 +174,17 @@ async function clusterComponents(sel: Required<ComponentSelection>, env: Compone
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs['controller-manager'], 'skiff-controller-manager'));
     // A stable identity lets a restarted `skiff up` take its own lease back at once.
     out.push(withClient(c, createControllerManager(c, { caPem: env.pki.ca.certPem, log: env.log, identity: `${hostname()}_skiff-up` })));
+  }
+  if (sel.scheduler) {
+    const { createScheduler } = await import('../scheduler/scheduler.js');
+    const c = new RestClient(configFromKubeconfig(env.kubeconfigs.scheduler, 'skiff-scheduler'));
+    out.push(withClient(c, createScheduler(c, { log: env.log, identity: `${hostname()}_skiff-up` })));
+  }
+  if (sel.simulatedNodes?.count) {
+    const { createSimulatedNodes } = await import('../simnodes/simulator.js');
+    // The simulator stands in for many kubelets at once: it uses the admin identity.
+    const c = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-simulated-nodes'));
+    out.push(withClient(c, createSimulatedNodes(c, sel.simulatedNodes)));
   }
   if (sel.kubelet) {
     const { createKubelet } = await import('../kubelet/agent.js');
