@@ -18,6 +18,12 @@ export interface InvolvedObject {
   fieldPath?: string;
 }
 
+function microTime(): string {
+  const ms = Date.now();
+  const micro = Math.floor((performance.timeOrigin * 1000 + performance.now() * 1000) % 1000);
+  return new Date(ms).toISOString().replace('Z', `${String(micro).padStart(3, '0')}Z`);
+}
+
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -73,6 +79,9 @@ export class EventRecorder {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name, namespace },
+      // eventTime (microseconds) is what lets `skiff trace` order a pod's steps finer than seconds.
+      eventTime: microTime(),
+      action: reason,
       involvedObject: obj,
       reason,
       message,
