@@ -1,0 +1,126 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RESOURCES, groupVersions, subresourceInfo } from './resources.js';
+import { StatusError } from './status.js';
+import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
+import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
+import { send, JSON_TYPE } from './respond.js';
+import type { HandlerContext } from './handler.js';
+
+/** Health, version, discovery, OpenAPI and issuer documents: everything that is not a resource. */
+export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+  const accept = req.headers.accept ?? '';
+  switch (path) {
+    case '/livez':
+    case '/healthz':
+      send(res, 200, 'ok', 'text/plain; charset=utf-8');
+      return true;
+    case '/readyz':
+      if (ctx.ready()) send(res, 200, 'ok', 'text/plain; charset=utf-8');
+      else send(res, 500, '[-]informer-sync failed: not yet synced\nreadyz check failed', 'text/plain; charset=utf-8');
+      return true;
+    case '/version':
+      send(res, 200, SERVER_VERSION);
+      return true;
+    case '/api':
+    case '/apis': {
+      const which = path === '/api' ? 'api' : 'apis';
+      const agg = preferredDiscovery(accept);
+      if (agg) send(res, 200, aggregatedDiscovery(which, agg), `application/json;g=apidiscovery.k8s.io;v=${agg};as=APIGroupDiscoveryList`);
+      else send(res, 200, which === 'api' ? apiVersions(ctx.serverAddress) : apiGroupList());
+      return true;
+    }
+    case '/openapi/v3':
+      send(res, 200, openapiV3Index(groupVersionPaths(), resourceSpecs));
+      return true;
+    case '/.well-known/openid-configuration':
+      if (!ctx.serviceAccounts) return false;
+      send(res, 200, ctx.serviceAccounts.openidConfiguration());
+      return true;
+    case '/openid/v1/jwks':
+      if (!ctx.serviceAccounts) return false;
+      send(res, 200, ctx.serviceAccounts.jwks(), 'application/jwk-set+json');
+      return true;
+    case '/openapi/v2':
+      throw new StatusError(404, 'NotFound', 'the server serves OpenAPI v3 only (/openapi/v3)');
+  }
+  if (path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) {
+    send(res, 200, 'ok', 'text/plain; charset=utf-8');
+    return true;
+  }
+  if (path.startsWith('/openapi/v3/')) {
+    const gv = path.slice('/openapi/v3/'.length);
+    const specs = resourceSpecs(gv);
+    if (!specs) throw new StatusError(404, 'NotFound', `no OpenAPI document for ${gv}`);
+    const { json, hash } = openapiV3Serialized(gv, specs);
+    if (req.headers['if-none-match'] === `"${hash}"`) {
+      res.writeHead(304, { ETag: `"${hash}"` });
+      res.end();
+      return true;
+    }
+    res.writeHead(200, { 'Content-Type': JSON_TYPE, ETag: `"${hash}"`, 'Cache-Control': 'public, immutable' });
+    res.end(json);
+    return true;
+  }
+  let m = /^\/api\/([^/]+)$/.exec(path);
+  if (m) {
+    const doc = apiResourceList('', m[1]);
+    if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    send(res, 200, doc);
+    return true;
+  }
+  m = /^\/apis\/([^/]+)$/.exec(path);
+  if (m) {
+    const doc = apiGroupDoc(m[1]);
+    if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    send(res, 200, doc);
+    return true;
+  }
+  m = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+  if (m) {
+    const doc = apiResourceList(m[1], m[2]);
+    if (!doc) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    send(res, 200, doc);
+    return true;
+  }
+  return false;
+}
+
+function preferredDiscovery(accept: string): 'v2' | 'v2beta1' | undefined {
+  for (const clause of accept.split(',')) {
+    if (!clause.includes('g=apidiscovery.k8s.io') || !clause.includes('as=APIGroupDiscoveryList')) {
+      if (clause.trim().startsWith('application/json') || clause.trim().startsWith('*/*')) return undefined;
+      continue;
+    }
+    if (/v=v2beta1/.test(clause)) return 'v2beta1';
+    if (/v=v2(;|$|\s)/.test(clause)) return 'v2';
+  }
+  return undefined;
+}
+
+export function groupVersionPaths(): string[] {
+  return groupVersions().map((gv) => (gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`));
+}
+
+const specCache = new Map<string, ResourceSpec[] | undefined>();
+
+function resourceSpecs(gvPath: string): ResourceSpec[] | undefined {
+  if (!specCache.has(gvPath)) specCache.set(gvPath, buildResourceSpecs(gvPath));
+  return specCache.get(gvPath);
+}
+
+function buildResourceSpecs(gvPath: string): ResourceSpec[] | undefined {
+  const gv = groupVersions().find((g) => (g.group ? `apis/${g.group}/${g.version}` : `api/${g.version}`) === gvPath);
+  if (!gv) return undefined;
+  return RESOURCES.filter((r) => r.group === gv.group && r.version === gv.version).map((r) => ({
+    group: r.group,
+    version: r.version,
+    resource: r.resource,
+    kind: r.kind,
+    namespaced: r.namespaced,
+    verbs: r.verbs,
+    subresources: r.subresources.map((s) => {
+      const k = subresourceInfo(r, s);
+      return { name: s, kind: k.kind, group: k.group, version: k.version, verbs: k.verbs };
+    }),
+  }));
+}

@@ -1,0 +1,194 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { URL } from 'node:url';
+import type { Registry } from './registry.js';
+import { nowRFC3339 } from './registry.js';
+import { parseResourcePath, type ResourceRequest } from './request.js';
+import { findResource } from './resources.js';
+import { StatusError, badRequest, internalError, methodNotAllowed, success } from './status.js';
+import { readBody, decodeBody } from './body.js';
+import { evictPod } from './eviction.js';
+import { proxyPodLog, proxyPodExec } from '../kubelet/apiproxy.js';
+import { applyJsonPatch } from './patch/json.js';
+import { applyMergePatch } from './patch/merge.js';
+import type { UserInfo } from './auth/types.js';
+import { authenticate, authorize, forbiddenMessage } from './auth/chain.js';
+import { send } from './respond.js';
+import { dryRunParam, type Query } from './params.js';
+import { checkTypeMeta, patchTypeOf } from './input.js';
+import { requestAttributes, type HandlerContext } from './handler.js';
+
+/**
+ * Subresources other than status: pods/binding, pods/eviction, pods/log (proxied to the kubelet),
+ * serviceaccounts/token, and scale.
+ */
+export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query): Promise<void> {
+  const reg = ctx.registry;
+  const { info } = r;
+  const method = req.method ?? 'GET';
+  const ns = r.namespace;
+  if (r.subresource === 'scale') return serveScale(ctx, req, res, r, q);
+  if (r.subresource === 'binding') {
+    if (method !== 'POST') throw methodNotAllowed();
+    const binding = decodeBody(await readBody(req), req.headers['content-type']) as any;
+    checkTypeMeta(binding, info, 'Binding', 'v1');
+    const target = binding.target;
+    if (!target?.name) throw badRequest('Binding target must name a node');
+    if (binding.metadata?.name && binding.metadata.name !== r.name) throw badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${r.name})`);
+    await reg.mutate(info, ns, r.name!, (pod) => {
+      if (pod.spec.nodeName) throw new StatusError(409, 'Conflict', `pod ${r.name} is already assigned to node "${pod.spec.nodeName}"`, { name: r.name, kind: 'pods' });
+      if (pod.metadata.deletionTimestamp) throw new StatusError(409, 'Conflict', `pod ${r.name} is being deleted, cannot be assigned to a host`, { name: r.name, kind: 'pods' });
+      if (binding.metadata?.uid && binding.metadata.uid !== pod.metadata.uid) {
+        throw new StatusError(409, 'Conflict', `Precondition failed: UID in precondition: ${binding.metadata.uid}, UID in object meta: ${pod.metadata.uid}`);
+      }
+      pod.spec.nodeName = target.name;
+      pod.metadata.annotations = { ...pod.metadata.annotations, ...binding.metadata?.annotations };
+      const conds: any[] = (pod.status.conditions ??= []);
+      const c = conds.find((x) => x.type === 'PodScheduled');
+      const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRFC3339() };
+      if (c) Object.assign(c, cond);
+      else conds.push(cond);
+      return pod;
+    });
+    send(res, 201, success());
+    return;
+  }
+
+  if (r.subresource === 'token') {
+    if (method !== 'POST') throw methodNotAllowed();
+    if (!ctx.serviceAccounts) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+    const body = decodeBody(await readBody(req), req.headers['content-type']) as any;
+    checkTypeMeta(body, info, 'TokenRequest', 'authentication.k8s.io/v1');
+    send(res, 201, await ctx.serviceAccounts.createToken(reg, ns!, r.name!, body));
+    return;
+  }
+  if (r.subresource === 'log') {
+    if (method !== 'GET') throw methodNotAllowed();
+    const pod = reg.output(info, await reg.get(info, ns, r.name!));
+    const node = pod.spec?.nodeName ? await nodeOf(reg, pod.spec.nodeName) : undefined;
+    if (!ctx.kubeletClient) throw new StatusError(503, 'ServiceUnavailable', 'this API server has no kubelet client credentials');
+    proxyPodLog(req, res, pod, node, ctx.kubeletClient);
+    return;
+  }
+  if (r.subresource === 'exec') {
+    throw new StatusError(400, 'BadRequest', 'exec needs a WebSocket upgrade (v5.channel.k8s.io)');
+  }
+  if (r.subresource === 'eviction') {
+    if (method !== 'POST') throw methodNotAllowed();
+    const ev = decodeBody(await readBody(req), req.headers['content-type']) as any;
+    checkTypeMeta(ev, info, 'Eviction', 'policy/v1');
+    if (ev.metadata?.name && ev.metadata.name !== r.name) throw badRequest(`name in URL does not match name in Eviction object`);
+    await evictPod(reg, info, ns!, r.name!, ev.deleteOptions ?? {}, dryRunParam(q));
+    send(res, 201, success());
+    return;
+  }
+  throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+}
+
+/** autoscaling/v1 Scale for deployments, replicasets and statefulsets. */
+async function serveScale(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query): Promise<void> {
+  const reg = ctx.registry;
+  const { info } = r;
+  const toScale = (o: any) => ({
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+    spec: { replicas: o.spec?.replicas ?? 0 },
+    status: { replicas: o.status?.replicas ?? 0, selector: selectorString(o.spec?.selector) },
+  });
+  if (req.method === 'GET') {
+    const c = await reg.get(info, r.namespace, r.name!);
+    send(res, 200, toScale(reg.output(info, c)));
+    return;
+  }
+  if (req.method !== 'PUT' && req.method !== 'PATCH') throw methodNotAllowed();
+  const type = req.method === 'PATCH' ? patchTypeOf(req.headers['content-type']) : undefined;
+  const body = decodeBody(await readBody(req), type ? 'application/json' : req.headers['content-type']) as any;
+  const updated = await reg.mutate(info, r.namespace, r.name!, (obj) => {
+    const cur = toScale(obj);
+    let next: any;
+    if (type === 'json') next = applyJsonPatch(cur, body);
+    else if (type) next = applyMergePatch(cur, body);
+    else {
+      checkTypeMeta(body, info, 'Scale', 'autoscaling/v1');
+      if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== obj.metadata.resourceVersion) {
+        throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${info.resource}.${info.group} "${r.name}": the object has been modified; please apply your changes to the latest version and try again`);
+      }
+      next = body;
+    }
+    const replicas = next?.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw new StatusError(422, 'Invalid', `Scale.autoscaling "${r.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
+        name: r.name,
+        group: 'autoscaling',
+        kind: 'Scale',
+        causes: [{ reason: 'FieldValueInvalid', message: 'must be greater than or equal to 0', field: 'spec.replicas' }],
+      });
+    }
+    obj.spec.replicas = replicas;
+    return obj;
+  });
+  void q;
+  send(res, 200, toScale(updated));
+}
+
+function selectorString(sel: any): string {
+  if (!sel) return '';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push(`${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) {
+    if (e.operator === 'In') parts.push(`${e.key} in (${e.values.join(',')})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${e.values.join(',')})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
+
+
+async function nodeOf(reg: Registry, name: string): Promise<any | undefined> {
+  try {
+    const nodes = findResource('', 'v1', 'nodes')!;
+    return reg.output(nodes, await reg.get(nodes, undefined, name));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * WebSocket upgrades: `pods/NAME/exec` (and attach) go to the pod's kubelet after the same
+ * authentication and authorization as any request (upstream checks `create` on pods/exec).
+ */
+export function createUpgradeHandler(ctx: HandlerContext) {
+  return async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const fail = (e: StatusError) => {
+      const body = JSON.stringify(e.toStatus());
+      socket.end(`HTTP/1.1 ${e.code} ${e.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'https://skiff');
+      const path = url.pathname.replace(/\/+$/, '');
+      let user: UserInfo;
+      try {
+        user = await authenticate(ctx.authenticators, req);
+      } catch {
+        throw new StatusError(401, 'Unauthorized', 'Unauthorized');
+      }
+      const parsed = parseResourcePath(path);
+      if (parsed.type !== 'resource' || parsed.req.info.key !== 'pods' || parsed.req.subresource !== 'exec' || !parsed.req.name) {
+        throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+      }
+      const attrs = { ...requestAttributes('POST', path, parsed, url.searchParams, user), verb: 'create' };
+      const decision = await authorize(ctx.authorizers, attrs);
+      if (decision.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), { name: attrs.name, kind: 'pods' });
+      if (!ctx.kubeletClient) throw new StatusError(503, 'ServiceUnavailable', 'this API server has no kubelet client credentials');
+      const r = parsed.req;
+      const pod = ctx.registry.output(r.info, await ctx.registry.get(r.info, r.namespace, r.name!));
+      const node = pod.spec?.nodeName ? await nodeOf(ctx.registry, pod.spec.nodeName) : undefined;
+      proxyPodExec(req, socket, head, pod, node, ctx.kubeletClient);
+    } catch (err) {
+      fail(err instanceof StatusError ? err : internalError(err));
+    }
+  };
+}
