@@ -25,8 +25,8 @@ export interface SimulatedNodesOptions {
   leaseRenewMs?: number;
   /** How often the Ready condition's heartbeat is refreshed (kubelet's nodeStatusReportFrequency). */
   heartbeatMs?: number;
-  /** Move bound pods to Running and finish deleting terminating ones (default true). */
-  runPods?: boolean;
+  /** Move bound pods to Running and finish deleting terminating ones (default true); 'delete-only' just finishes deletions. */
+  runPods?: boolean | 'delete-only';
   /** API requests in flight at once. */
   concurrency?: number;
   /** Hold Lease kube-node-lease/skiff-node-simulator so one simulator manages the nodes (default true). */
@@ -181,6 +181,7 @@ export class SimulatedNodes implements Component {
     if (!pod) return;
     const m = this.managed.get(pod.spec?.nodeName ?? '');
     if (!m) return;
+    if (this.o.runPods === 'delete-only' && !pod.metadata?.deletionTimestamp) return;
     const started = this.podIPs.get(key);
     if (started && started.uid !== pod.metadata?.uid) this.release(key);
     const path = `/api/v1/namespaces/${pod.metadata!.namespace}/pods/${pod.metadata!.name}`;

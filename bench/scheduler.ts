@@ -1,0 +1,302 @@
+/**
+ * Scheduler benchmark modelled on upstream scheduler_perf (test/integration/scheduler_perf,
+ * config/performance-config.yaml, 5000Nodes workloads), end to end through the API server:
+ * pods are created over HTTPS and count once their binding is accepted. The API server runs in its
+ * own process (a fresh one per workload), the scheduler and simulated nodes in this one.
+ * Also: 10,000 simulated pods Running and 10,000 simulated nodes Ready, against kwok's CI bars.
+ *
+ *   node dist/bench/scheduler.js [--quick] [--only Name,Name]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RestClient, configFromKubeconfig } from '../src/client/rest.js';
+import { Informer } from '../src/client/informer.js';
+import { createScheduler } from '../src/scheduler/scheduler.js';
+import { Pool } from '../src/simnodes/pool.js';
+import { createSimulatedNodes, registerSimulatedNodes, type SimulatedNodesOptions } from '../src/simnodes/simulator.js';
+
+const argv = process.argv.slice(2);
+
+
+const quick = argv.includes('--quick');
+const onlyArg = argv[argv.indexOf('--only') + 1];
+const only = argv.includes('--only') ? new Set(onlyArg.split(',')) : undefined;
+
+async function apiServer(): Promise<{ kubeconfig: string; child: ChildProcess; dir: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'skiff-bench-sched-'));
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const kubeconfig = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`API server exited with ${code}`)));
+  });
+  return { kubeconfig, child, dir };
+}
+
+async function stopServer(s: { child: ChildProcess; dir: string }): Promise<void> {
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  s.child.kill('SIGKILL');
+  await rm(s.dir, { recursive: true, force: true });
+}
+
+const PAUSE = 'registry.k8s.io/pause:3.10';
+/** scheduler_perf's templates/pod-default.yaml and node-default.yaml. */
+const NODE_CAPACITY = { cpu: '4', memory: '32Gi', pods: '110' };
+function podTemplate(name: string, ns: string, extra: { labels?: Record<string, string>; spec?: Record<string, unknown>; cpu?: string; memory?: string } = {}) {
+  const req = { cpu: extra.cpu ?? '100m', memory: extra.memory ?? '500Mi' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels: extra.labels },
+    spec: { containers: [{ name: 'pause', image: PAUSE, ports: [{ containerPort: 80 }], resources: { requests: req, limits: req } }], ...extra.spec },
+  };
+}
+
+async function createPods(client: RestClient, ns: string, n: number, make: (i: number) => object, concurrency = 48): Promise<void> {
+  const pool = new Pool(concurrency);
+  const jobs: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) jobs.push(pool.run(() => client.create(`/api/v1/namespaces/${ns}/pods`, make(i))));
+  await Promise.all(jobs);
+}
+
+async function ensureNamespace(client: RestClient, name: string): Promise<void> {
+  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }).catch(() => undefined);
+}
+
+/** Waits until `count` pods of the namespace are bound (seen through a watch), returns elapsed ms. */
+async function waitBound(client: RestClient, ns: string, count: number, t0: number, timeoutMs: number): Promise<{ ms: number; bound: number }> {
+  const inf = new Informer(client, { group: '', version: 'v1', resource: 'pods', namespace: ns, fieldSelector: 'spec.nodeName!=' });
+  let bound = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  let at = 0;
+  const check = () => {
+    bound = inf.size;
+    if (bound >= count && !at) {
+      at = performance.now();
+      done();
+    }
+  };
+  inf.addHandlers({ add: check });
+  await inf.start();
+  check();
+  await Promise.race([finished, new Promise((r) => setTimeout(r, timeoutMs))]);
+  inf.stop();
+  return { ms: (at || performance.now()) - t0, bound };
+}
+
+interface Workload {
+  name: string;
+  bar: number;
+  nodes: number;
+  nodeOpts?: Partial<SimulatedNodesOptions>;
+  initPods: number;
+  measurePods: number;
+  init?: (i: number, ns: string) => object;
+  measure: (i: number, ns: string) => object;
+  setup?: (client: RestClient) => Promise<void>;
+  /** Simulated nodes finish deleting preempted pods. */
+  needsKubelet?: boolean;
+}
+
+const scale = quick ? 0.1 : 1;
+const N = (x: number) => Math.max(1, Math.round(x * scale));
+
+const workloads: Workload[] = [
+  {
+    name: 'SchedulingBasic',
+    bar: 270,
+    nodes: N(5000),
+    initPods: N(1000),
+    measurePods: N(10000),
+    init: (i, ns) => podTemplate(`init-${i}`, ns),
+    measure: (i, ns) => podTemplate(`p-${i}`, ns),
+  },
+  {
+    name: 'NodeAffinity',
+    bar: 220,
+    nodes: N(5000),
+    nodeOpts: { labels: { zone: 'zone1' } },
+    initPods: N(5000),
+    measurePods: N(10000),
+    init: (i, ns) => podTemplate(`init-${i}`, ns),
+    measure: (i, ns) =>
+      podTemplate(`p-${i}`, ns, {
+        spec: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['zone1', 'zone2'] }] }] } } } },
+      }),
+  },
+  {
+    name: 'TopologySpreading',
+    bar: 85,
+    nodes: N(5000),
+    nodeOpts: { zones: 3 },
+    initPods: N(5000),
+    measurePods: N(10000),
+    init: (i, ns) => podTemplate(`init-${i}`, ns),
+    measure: (i, ns) =>
+      podTemplate(`p-${i}`, ns, {
+        labels: { color: 'blue' },
+        spec: { topologySpreadConstraints: [{ maxSkew: 5, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { color: 'blue' } } }] },
+      }),
+  },
+  {
+    name: 'PodAntiAffinity',
+    bar: 60,
+    nodes: N(5000),
+    initPods: N(1000),
+    measurePods: N(1000),
+    init: (i, ns) => podTemplate(`init-${i}`, ns, { labels: { color: 'green' }, spec: antiAffinity('green') }),
+    measure: (i, ns) => podTemplate(`p-${i}`, ns, { labels: { color: 'green' }, spec: antiAffinity('green') }),
+  },
+  {
+    name: 'PreemptionAsync',
+    bar: 160,
+    nodes: N(5000),
+    initPods: N(20000),
+    measurePods: N(5000),
+    needsKubelet: true,
+    setup: async (client) => {
+      for (const [name, value] of [['low', 1], ['high', 10]] as const) await client.create('/apis/scheduling.k8s.io/v1/priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value });
+    },
+    init: (i, ns) => podTemplate(`low-${i}`, ns, { cpu: '900m', spec: { priorityClassName: 'low' } }),
+    measure: (i, ns) => podTemplate(`high-${i}`, ns, { cpu: '3', spec: { priorityClassName: 'high' } }),
+  },
+];
+
+function antiAffinity(color: string) {
+  return { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { color } }, topologyKey: 'kubernetes.io/hostname' }] } } };
+}
+
+async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: number; ms: number }> {
+  const srv = await apiServer();
+  const client = new RestClient(configFromKubeconfig(srv.kubeconfig, 'bench'));
+  try {
+    await w.setup?.(client);
+    const sim = createSimulatedNodes(client, { count: w.nodes, capacity: NODE_CAPACITY, leaseRenewMs: 0, runPods: w.needsKubelet ? 'delete-only' : false, leaderElect: false, ...w.nodeOpts });
+    await sim.start();
+    const sched = createScheduler(client, { leaderElect: false });
+    await sched.start();
+    await ensureNamespace(client, 'init');
+    await ensureNamespace(client, 'measure');
+    if (w.initPods && w.init) {
+      const t = performance.now();
+      await createPods(client, 'init', w.initPods, (i) => w.init!(i, 'init'));
+      const r = await waitBound(client, 'init', w.initPods, t, 600_000);
+      if (r.bound < w.initPods) throw new Error(`${w.name}: only ${r.bound}/${w.initPods} init pods bound`);
+    }
+    const t0 = performance.now();
+    const creating = createPods(client, 'measure', w.measurePods, (i) => w.measure(i, 'measure'));
+    const r = await waitBound(client, 'measure', w.measurePods, t0, quick ? 120_000 : 600_000);
+    await creating;
+    await sched.stop();
+    await sim.stop();
+    return { podsPerSec: (r.bound / r.ms) * 1000, bound: r.bound, ms: r.ms };
+  } finally {
+    client.close();
+    await stopServer(srv);
+  }
+}
+
+/** kwok's CI bar: 10,000 pods Running. Pods are created already bound, spread over simulated nodes. */
+async function podsRunning(count: number, nodes: number): Promise<number> {
+  const srv = await apiServer();
+  const client = new RestClient(configFromKubeconfig(srv.kubeconfig, 'bench'));
+  try {
+    const sim = createSimulatedNodes(client, { count: nodes, leaseRenewMs: 0, leaderElect: false });
+    await sim.start();
+    const inf = new Informer(client, { group: '', version: 'v1', resource: 'pods', namespace: 'default', fieldSelector: 'status.phase=Running' });
+    await inf.start();
+    const t0 = performance.now();
+    let at = 0;
+    const finished = new Promise<void>((r) =>
+      inf.addHandlers({
+        add: () => {
+          if (inf.size >= count && !at) {
+            at = performance.now();
+            r();
+          }
+        },
+      }),
+    );
+    await createPods(client, 'default', count, (i) => podTemplate(`run-${i}`, 'default', { spec: { nodeName: `sim-node-${i % nodes}` } }));
+    await Promise.race([finished, new Promise((r) => setTimeout(r, 300_000))]);
+    inf.stop();
+    await sim.stop();
+    return ((at || performance.now()) - t0) / 1000;
+  } finally {
+    client.close();
+    await stopServer(srv);
+  }
+}
+
+/** kwok's CI bar: 10,000 nodes Ready (with their Leases). */
+async function nodesReady(count: number): Promise<{ readyS: number; leasesS: number }> {
+  const srv = await apiServer();
+  const client = new RestClient(configFromKubeconfig(srv.kubeconfig, 'bench'));
+  try {
+    const t0 = performance.now();
+    // Registration: each Node is created Ready, as a kubelet registers it.
+    await registerSimulatedNodes(client, { count });
+    const readyS = (performance.now() - t0) / 1000;
+    // Then the simulator takes them over and creates every node's Lease.
+    const sim = createSimulatedNodes(client, { count: 0, leaderElect: false, leaseRenewMs: 60_000, runPods: false });
+    await sim.start();
+    const leasesS = (performance.now() - t0) / 1000;
+    const list: any = await client.get('/api/v1/nodes', { limit: 100000 });
+    const ready = (list.items ?? []).filter((n: any) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+    if (ready < count) throw new Error(`only ${ready}/${count} nodes Ready`);
+    await sim.stop();
+    return { readyS, leasesS };
+  } finally {
+    client.close();
+    await stopServer(srv);
+  }
+}
+
+function row(cols: (string | number)[], widths: number[]): string {
+  return cols.map((c, i) => String(c).padEnd(widths[i])).join(' ');
+}
+
+async function main(): Promise<void> {
+  console.log(`Scheduler benchmark (${quick ? 'quick: 1/10 scale' : 'full'}), end to end through the API server; goal ≥ 10× the upstream bar.`);
+  const widths = [22, 8, 8, 10, 12, 10, 8];
+  console.log(row(['workload', 'nodes', 'pods', 'seconds', 'Skiff pods/s', 'upstream', 'ratio'], widths));
+  for (const w of workloads) {
+    if (only && !only.has(w.name)) continue;
+    try {
+      const r = await runWorkload(w);
+      console.log(row([w.name, w.nodes, w.measurePods, (r.ms / 1000).toFixed(2), r.podsPerSec.toFixed(0), w.bar, `${(r.podsPerSec / w.bar).toFixed(1)}×`], widths));
+    } catch (e) {
+      console.log(row([w.name, w.nodes, w.measurePods, 'failed', (e as Error).message, w.bar, '-'], widths));
+    }
+  }
+  if (!only || only.has('PodsRunning')) {
+    const n = quick ? 1000 : 10_000;
+    const s = await podsRunning(n, quick ? 100 : 1000);
+    console.log(`${n} simulated pods Running: ${s.toFixed(2)} s (kwok CI bar 120 s; goal ≤ 10 s)`);
+  }
+  if (!only || only.has('NodesReady')) {
+    const n = quick ? 1000 : 10_000;
+    const r = await nodesReady(n);
+    console.log(`${n} simulated nodes Ready: ${r.readyS.toFixed(2)} s, with Leases: ${r.leasesS.toFixed(2)} s (kwok CI bar 180 s; goal ≤ 10 s)`);
+  }
+}
+
+if (argv[0] === '--serve') {
+  // Child: an API server on a free port with its own data dir.
+  const { up } = await import('../src/cluster/up.js');
+  const c = await up({ dataDir: argv[1], apiPort: 0, datastore: 'sqlite', host: '127.0.0.1' });
+  process.stdout.write(`READY ${c.kubeconfigPath}\n`);
+  process.on('SIGTERM', () => void c.stop().then(() => process.exit(0)));
+} else {
+  await main();
+}
