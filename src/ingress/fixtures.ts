@@ -1,0 +1,55 @@
+/** Compact Ingress builders for tests and benchmarks. */
+import type { Ingress } from 'kubernetes-types/networking/v1.js';
+import type { PathType } from './table.js';
+
+export interface PathSpec {
+  path: string;
+  type?: PathType;
+  service: string;
+  port?: number | string;
+}
+
+export interface IngressSpec {
+  name: string;
+  namespace?: string;
+  host?: string;
+  paths?: PathSpec[];
+  annotations?: Record<string, string>;
+  /** Seconds since epoch, to order Ingresses (oldest wins conflicts). */
+  created?: number;
+  defaultBackend?: { service: string; port?: number | string };
+  className?: string;
+  tls?: { hosts: string[]; secretName: string }[];
+}
+
+const port = (p: number | string | undefined) => (typeof p === 'string' ? { name: p } : { number: p ?? 80 });
+
+export function ing(s: IngressSpec): Ingress {
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s.annotations ?? {})) annotations[k.includes('/') ? k : `nginx.ingress.kubernetes.io/${k}`] = v;
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name: s.name,
+      namespace: s.namespace ?? 'default',
+      annotations,
+      creationTimestamp: new Date((s.created ?? 1_700_000_000) * 1000).toISOString(),
+    },
+    spec: {
+      ...(s.className ? { ingressClassName: s.className } : {}),
+      ...(s.defaultBackend ? { defaultBackend: { service: { name: s.defaultBackend.service, port: port(s.defaultBackend.port) } } } : {}),
+      ...(s.tls ? { tls: s.tls } : {}),
+      ...(s.paths
+        ? {
+            rules: [
+              {
+                ...(s.host ? { host: s.host } : {}),
+                http: { paths: s.paths.map((p) => ({ path: p.path, pathType: p.type ?? 'Prefix', backend: { service: { name: p.service, port: port(p.port) } } })) },
+              },
+            ],
+          }
+        : {}),
+    },
+  };
+}

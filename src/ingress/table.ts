@@ -1,0 +1,286 @@
+/**
+ * The routing table: Ingress objects turned into nginx-style servers and locations the way
+ * ingress-nginx's controller does (controller.go createServers/getBackendServers, then
+ * updateServerLocations), so the matcher and the rendered nginx.conf see the same model.
+ */
+import type { Ingress, IngressBackend } from 'kubernetes-types/networking/v1.js';
+
+export const DEFAULT_ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io';
+/** nginx's name for the catch-all server. */
+export const CATCH_ALL = '_';
+
+export type PathType = 'Exact' | 'Prefix' | 'ImplementationSpecific';
+
+export interface BackendRef {
+  namespace: string;
+  service: string;
+  /** Service port number or name, as written in the Ingress. */
+  port: number | string;
+}
+
+export interface Location {
+  /** The location's path as rendered (a Prefix `/foo` becomes `/foo/` plus an Exact `/foo`). */
+  path: string;
+  pathType: PathType;
+  /** The path as written in the Ingress. */
+  ingressPath: string;
+  /** null: the default backend. */
+  backend: BackendRef | null;
+  /** namespace/name of the Ingress this location comes from (null for the implicit default). */
+  ingress: string | null;
+  isDefBackend: boolean;
+  rewriteTarget: string | null;
+  useRegex: boolean;
+  xForwardedPrefix: string | null;
+  appRoot: string | null;
+  /** Case-insensitive `^path` regex (regex mode only). */
+  re?: RegExp;
+  /** The unanchored case-insensitive rewrite regex, when the location rewrites. */
+  rewriteRe?: RegExp;
+}
+
+export interface Server {
+  hostname: string;
+  locations: Location[];
+  /** ingress-nginx's enforceRegexModifier: every location is a `~*` regex. */
+  regexMode: boolean;
+  /** For `*.example.com`: one label, as ingress-nginx's buildServerName renders it. */
+  hostRe?: RegExp;
+  /** Secret (namespace/name) with the certificate for this host, if any Ingress names one. */
+  tlsSecret?: string;
+  /** Static locations by name, for nginx's exact/prefix lookup (non-regex mode). */
+  exact: Map<string, Location>;
+  prefix: Map<string, Location>;
+}
+
+export interface RoutingTable {
+  servers: Map<string, Server>;
+  /** Wildcard servers in nginx.conf order (sorted by hostname). */
+  wildcards: Server[];
+  catchAll: Server;
+  problems: Problem[];
+}
+
+export interface Problem {
+  ingress: string;
+  reason: string;
+  message: string;
+}
+
+export interface TableOptions {
+  annotationPrefix?: string;
+}
+
+export function ingressKey(ing: Ingress): string {
+  return `${ing.metadata?.namespace ?? 'default'}/${ing.metadata?.name ?? ''}`;
+}
+
+/** Oldest first, as ingress-nginx sorts before building servers: the oldest Ingress wins a host/path conflict. */
+export function sortIngresses(list: readonly Ingress[]): Ingress[] {
+  return [...list].sort((a, b) => {
+    const ta = Date.parse(a.metadata?.creationTimestamp ?? '') || 0;
+    const tb = Date.parse(b.metadata?.creationTimestamp ?? '') || 0;
+    if (ta !== tb) return ta - tb;
+    const ka = ingressKey(a);
+    const kb = ingressKey(b);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
+interface Anns {
+  rewriteTarget: string | null;
+  useRegex: boolean;
+  xForwardedPrefix: string | null;
+  appRoot: string | null;
+}
+
+function annotations(ing: Ingress, prefix: string): Anns {
+  const a = ing.metadata?.annotations ?? {};
+  const get = (k: string): string | undefined => a[`${prefix}/${k}`];
+  return {
+    rewriteTarget: get('rewrite-target') ?? null,
+    useRegex: get('use-regex') === 'true',
+    xForwardedPrefix: get('x-forwarded-prefix') || null,
+    appRoot: validAppRoot(get('app-root')),
+  };
+}
+
+/** ingress-nginx accepts an app-root only if it is a path or URL that parses; keep it a path. */
+function validAppRoot(v: string | undefined): string | null {
+  if (!v) return null;
+  return v.startsWith('/') ? v : null;
+}
+
+function backendRef(namespace: string, b: IngressBackend | undefined): BackendRef | null {
+  const s = b?.service;
+  if (!s?.name) return null;
+  const port = s.port?.number ?? s.port?.name;
+  if (port === undefined || port === '' || port === 0) return null;
+  return { namespace, service: s.name, port };
+}
+
+export function backendName(b: BackendRef | null): string {
+  return b ? `${b.namespace}-${b.service}-${b.port}` : 'upstream-default-backend';
+}
+
+function newLocation(path: string, pathType: PathType, backend: BackendRef | null, ingress: string | null, isDef: boolean): Location {
+  return { path, pathType, ingressPath: path, backend, ingress, isDefBackend: isDef, rewriteTarget: null, useRegex: false, xForwardedPrefix: null, appRoot: null };
+}
+
+function applyAnnotations(loc: Location, anns: Anns): void {
+  loc.rewriteTarget = anns.rewriteTarget;
+  loc.useRegex = anns.useRegex;
+  loc.xForwardedPrefix = anns.xForwardedPrefix;
+  loc.appRoot = anns.appRoot;
+}
+
+export function needsRewrite(loc: Location): boolean {
+  return !!loc.rewriteTarget && loc.rewriteTarget !== loc.path;
+}
+
+/**
+ * Builds the table from the Ingresses this controller owns. `exclude` drops Ingresses found
+ * invalid (their last good version should be passed instead by the caller).
+ */
+export function buildTable(ingresses: readonly Ingress[], opts: TableOptions = {}): RoutingTable {
+  const prefix = opts.annotationPrefix ?? DEFAULT_ANNOTATION_PREFIX;
+  const problems: Problem[] = [];
+  let sorted = sortIngresses(ingresses);
+  // Invalid regexes make nginx refuse the whole configuration; ingress-nginx then keeps the old one.
+  // Here only the offending Ingress is dropped, found by building until the table compiles.
+  for (let attempt = 0; attempt <= sorted.length; attempt++) {
+    const { table, bad } = tryBuild(sorted, prefix);
+    if (!bad) return { ...table, problems: [...problems, ...table.problems] };
+    problems.push(bad);
+    sorted = sorted.filter((i) => ingressKey(i) !== bad.ingress);
+  }
+  /* c8 ignore next */
+  throw new Error('unreachable');
+}
+
+function tryBuild(sorted: Ingress[], prefix: string): { table: RoutingTable; bad?: Problem } {
+  const problems: Problem[] = [];
+  const servers = new Map<string, Server>();
+  const mkServer = (hostname: string, loc: Location): Server => ({ hostname, locations: [loc], regexMode: false, exact: new Map(), prefix: new Map() });
+  servers.set(CATCH_ALL, mkServer(CATCH_ALL, newLocation('/', 'Prefix', null, null, true)));
+  const annsOf = new Map<Ingress, Anns>();
+  for (const ing of sorted) annsOf.set(ing, annotations(ing, prefix));
+
+  // createServers: hosts, each with a root location on the Ingress's default backend (or the global one).
+  for (const ing of sorted) {
+    const ns = ing.metadata?.namespace ?? 'default';
+    const def = backendRef(ns, ing.spec?.defaultBackend);
+    const rules = ing.spec?.rules ?? [];
+    if (def) {
+      const defLoc = servers.get(CATCH_ALL)!.locations[0];
+      if (defLoc.isDefBackend && rules.length === 0) {
+        defLoc.isDefBackend = false;
+        defLoc.backend = def;
+        defLoc.ingress = ingressKey(ing);
+      }
+    }
+    for (const rule of rules) {
+      const host = rule.host || CATCH_ALL;
+      if (servers.has(host)) continue;
+      servers.set(host, mkServer(host, newLocation('/', 'Prefix', def, null, true)));
+    }
+  }
+  // getBackendServers: locations per path; the first (oldest) Ingress keeps a host+path+type.
+  for (const ing of sorted) {
+    const ns = ing.metadata?.namespace ?? 'default';
+    const anns = annsOf.get(ing)!;
+    for (const rule of ing.spec?.rules ?? []) {
+      const server = servers.get(rule.host || CATCH_ALL)!;
+      for (const p of rule.http?.paths ?? []) {
+        const backend = backendRef(ns, p.backend);
+        if (!backend) continue;
+        const path = p.path || '/';
+        const pathType = (p.pathType ?? 'ImplementationSpecific') as PathType;
+        let add = true;
+        for (const loc of server.locations) {
+          if (loc.path !== path) continue;
+          if (loc.pathType !== pathType) break;
+          add = false;
+          if (!loc.isDefBackend) {
+            if (loc.ingress !== ingressKey(ing)) problems.push({ ingress: ingressKey(ing), reason: 'PathConflict', message: `path ${path} of host ${server.hostname} is already served by Ingress ${loc.ingress}` });
+            break;
+          }
+          loc.backend = backend;
+          loc.isDefBackend = false;
+          loc.ingress = ingressKey(ing);
+          loc.pathType = pathType;
+          applyAnnotations(loc, anns);
+          break;
+        }
+        if (add) {
+          const loc = newLocation(path, pathType, backend, ingressKey(ing), false);
+          applyAnnotations(loc, anns);
+          server.locations.push(loc);
+        }
+      }
+    }
+    for (const tls of ing.spec?.tls ?? []) {
+      if (!tls.secretName) continue;
+      for (const h of tls.hosts ?? []) {
+        const s = servers.get(h);
+        if (s && !s.tlsSecret) s.tlsSecret = `${ns}/${tls.secretName}`;
+      }
+    }
+  }
+  for (const s of servers.values()) {
+    // Path descending, then (stable) length descending.
+    s.locations.sort((a, b) => (a.path > b.path ? -1 : a.path < b.path ? 1 : 0));
+    s.locations.sort((a, b) => b.path.length - a.path.length);
+    s.locations = updateServerLocations(s.locations);
+    s.regexMode = s.locations.some((l) => needsRewrite(l) || l.useRegex);
+    for (const l of s.locations) {
+      if (needsRewrite(l)) {
+        try {
+          l.rewriteRe = new RegExp(l.path, 'i');
+        } catch (e) {
+          return { table: undefined as never, bad: { ingress: l.ingress ?? '', reason: 'InvalidRegex', message: `path ${JSON.stringify(l.path)}: ${(e as Error).message}` } };
+        }
+      }
+      if (s.regexMode) {
+        try {
+          l.re = new RegExp('^' + l.path, 'i');
+        } catch (e) {
+          return { table: undefined as never, bad: { ingress: l.ingress ?? '', reason: 'InvalidRegex', message: `path ${JSON.stringify(l.path)}: ${(e as Error).message}` } };
+        }
+      } else if (l.pathType === 'Exact') {
+        if (!s.exact.has(l.path)) s.exact.set(l.path, l);
+      } else if (!s.prefix.has(l.path)) {
+        s.prefix.set(l.path, l);
+      }
+    }
+    if (s.hostname.startsWith('*.')) {
+      const rest = s.hostname.slice(2).split('.').map(escapeRe).join('\\.');
+      s.hostRe = new RegExp(`^[\\w-]+\\.${rest}$`, 'i');
+    }
+  }
+  const wildcards = [...servers.values()].filter((s) => s.hostRe).sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+  return { table: { servers, wildcards, catchAll: servers.get(CATCH_ALL)!, problems } };
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A non-regex Prefix `/foo` becomes `location /foo/` plus `location = /foo` (unless an Exact `/foo` exists). */
+function updateServerLocations(locations: Location[]): Location[] {
+  const exact = new Set(locations.filter((l) => l.pathType === 'Exact').map((l) => l.path));
+  const out: Location[] = [];
+  for (const l of locations) {
+    if (l.path === '/' || l.pathType !== 'Prefix' || needsRewrite(l) || l.useRegex) {
+      out.push(l);
+      continue;
+    }
+    const original = l.path;
+    const normalized = original.endsWith('/') ? original : original + '/';
+    if (exact.has(original)) {
+      out.push({ ...l, path: normalized });
+      continue;
+    }
+    out.push({ ...l, path: normalized });
+    out.push({ ...l, pathType: 'Exact' });
+  }
+  return out;
+}
