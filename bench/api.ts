@@ -14,6 +14,8 @@ import { spawnSkiffUp } from '../src/testing/cluster.js';
 import { startEtcd, etcdMissing } from '../src/testing/etcd.js';
 
 const quick = process.argv.includes('--quick');
+// Without the controller manager no default ServiceAccounts exist, which ServiceAccount admission requires for pods.
+const CONTROL_PLANE_ONLY = ['--no-kubelet', '--disable-scheduler', '--disable-controller-manager', '--disable-admission-plugins', 'ServiceAccount'];
 
 type Client = ApiClient;
 const client = (kubeconfigPath: string, _server: string) => clientFromKubeconfig(kubeconfigPath);
@@ -144,7 +146,8 @@ async function timeToReady(datastore: string): Promise<number> {
 
 async function runFor(datastore: string) {
   const dir = await mkdtemp(path.join(tmpdir(), 'skiff-bench-'));
-  const s = await spawnSkiffUp(['--data-dir', dir, '--api-port', '0', '--datastore', datastore]);
+  // The API server alone: no scheduler, controllers or kubelet acting on the benchmark's objects.
+  const s = await spawnSkiffUp(['--data-dir', dir, '--api-port', '0', '--datastore', datastore, ...CONTROL_PLANE_ONLY]);
   const c = await client(path.join(dir, 'kubeconfig'), s.server);
   try {
     // Warm-up (connections, lazily loaded schemas) is not measured.

@@ -24,6 +24,8 @@ interface ClusterFlags {
   auditPolicyFile?: string;
   auditLogPath?: string;
   disableAdmissionPlugins?: string[];
+  disableScheduler?: boolean;
+  disableControllerManager?: boolean;
 }
 
 /** Flags shared by `up` and `server`. */
@@ -38,7 +40,9 @@ function clusterCommand(program: Command, name: string, description: string): Co
     .option('--encryption-provider-config <file>', 'EncryptionConfiguration for Secrets at rest')
     .option('--audit-policy-file <file>', 'audit Policy (audit.k8s.io/v1)')
     .option('--audit-log-path <file>', 'where audit events go (JSON lines; default DATA_DIR/audit.log)')
-    .option('--disable-admission-plugins <names>', 'comma-separated admission plugins to turn off', list);
+    .option('--disable-admission-plugins <names>', 'comma-separated admission plugins to turn off', list)
+    .option('--disable-scheduler', 'run no scheduler (as k3s)')
+    .option('--disable-controller-manager', 'run no controller manager (as k3s)');
 }
 
 /** Runs a cluster in the foreground until SIGINT/SIGTERM. */
@@ -57,7 +61,7 @@ async function runCluster(o: ClusterFlags, components: ComponentSelection): Prom
     auditPolicyFile: o.auditPolicyFile,
     auditLogPath: o.auditLogPath,
     disableAdmissionPlugins: o.disableAdmissionPlugins,
-    components,
+    components: { ...components, scheduler: components.scheduler && !o.disableScheduler, controllers: components.controllers && !o.disableControllerManager },
     log: quiet ? undefined : (m) => console.error(`skiff: ${m}`),
   };
   let cluster;
