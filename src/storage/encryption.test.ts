@@ -55,6 +55,24 @@ describe('encryption at rest', () => {
 
   it('validates configurations', () => {
     assert.throws(() => parseEncryptionConfig({ resources: [{ resources: ['secrets'], providers: [{ aescbc: { keys: [{ name: 'k', secret: Buffer.alloc(7).toString('base64') }] } }] }] }), /expected length/);
-    assert.throws(() => parseEncryptionConfig({ resources: [{ resources: ['secrets'], providers: [{ secretbox: { keys: [{ name: 'k', secret: key() }] } }] }] }), /secretbox/);
+    assert.throws(() => parseEncryptionConfig({ resources: [{ resources: ['secrets'], providers: [{ secretbox: { keys: [{ name: 'k', secret: Buffer.alloc(16).toString('base64') }] } }] }] }), /expected length/);
+  });
+
+  it('encrypts with secretbox and refuses a tampered value', async () => {
+    const raw = SqliteBackend.open(':memory:');
+    try {
+      const cfg = parseEncryptionConfig({ resources: [{ resources: ['secrets'], providers: [{ secretbox: { keys: [{ name: 'sb', secret: key() }] } }] }] });
+      const b = new EncryptedBackend(raw, cfg);
+      await b.create('/registry/secrets/default/s', '{"data":"z"}');
+      const stored = (await raw.get('/registry/secrets/default/s')).kv!;
+      assert.match(stored.value, /^k8s:enc:secretbox:v1:sb:/);
+      assert.equal((await b.get('/registry/secrets/default/s')).kv!.value, '{"data":"z"}');
+      const bytes = Buffer.from(stored.value.slice('k8s:enc:secretbox:v1:sb:'.length), 'base64');
+      bytes[bytes.length - 1] ^= 1;
+      await raw.update('/registry/secrets/default/s', `k8s:enc:secretbox:v1:sb:${bytes.toString('base64')}`, stored.modRevision);
+      await assert.rejects(b.get('/registry/secrets/default/s'), EncryptionError);
+    } finally {
+      await raw.close();
+    }
   });
 });

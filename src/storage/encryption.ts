@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, type CipherGCMTypes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
+import nacl from 'tweetnacl';
 import type { Backend, DeleteResult, GetResult, KeyValue, ListOptions, ListResult, Watch, WatchEvent, WatchOptions, WriteResult } from './backend.js';
 import { SkiffError } from '../util/errors.js';
 
@@ -12,8 +13,8 @@ import { SkiffError } from '../util/errors.js';
  * the payload is base64 (the prefix is upstream's).
  *
  * Providers: aescbc (AES-256/192/128-CBC, PKCS#7, random IV first), aesgcm (random 12-byte nonce, tag
- * appended, the storage key as additional data, as upstream), identity. secretbox (XSalsa20-Poly1305)
- * is not in node:crypto and is refused with a clear error rather than hand-rolled.
+ * appended, the storage key as additional data, as upstream), secretbox (XSalsa20-Poly1305 with a
+ * random 24-byte nonce first, via tweetnacl since node:crypto lacks it), identity.
  */
 export class EncryptionError extends SkiffError {
   constructor(message: string) {
@@ -27,7 +28,7 @@ interface Key {
 }
 
 interface Provider {
-  kind: 'aescbc' | 'aesgcm' | 'identity';
+  kind: 'aescbc' | 'aesgcm' | 'secretbox' | 'identity';
   keys: Key[];
 }
 
@@ -70,7 +71,7 @@ export function parseEncryptionConfig(doc: any): EncryptionConfig {
       if (p.aescbc) providers.push({ kind: 'aescbc', keys: parseKeys('aescbc', p.aescbc.keys, [16, 24, 32]) });
       else if (p.aesgcm) providers.push({ kind: 'aesgcm', keys: parseKeys('aesgcm', p.aesgcm.keys, [16, 24, 32]) });
       else if (p.identity !== undefined) providers.push({ kind: 'identity', keys: [] });
-      else if (p.secretbox) throw new EncryptionError('secretbox: XSalsa20-Poly1305 is not available in node:crypto; use aescbc or aesgcm');
+      else if (p.secretbox) providers.push({ kind: 'secretbox', keys: parseKeys('secretbox', p.secretbox.keys, [32]) });
       else if (p.kms) throw new EncryptionError('kms providers are not supported');
       else throw new EncryptionError(`unknown provider ${JSON.stringify(Object.keys(p))}`);
     }
@@ -92,7 +93,10 @@ function encrypt(p: Provider, key: string, plain: string): string {
   const k = p.keys[0];
   const data = Buffer.from(plain, 'utf8');
   let payload: Buffer;
-  if (p.kind === 'aescbc') {
+  if (p.kind === 'secretbox') {
+    const nonce = randomBytes(nacl.secretbox.nonceLength);
+    payload = Buffer.concat([nonce, nacl.secretbox(data, nonce, k.secret)]);
+  } else if (p.kind === 'aescbc') {
     const iv = randomBytes(16);
     const c = createCipheriv(cbcAlg(k.secret), k.secret, iv);
     payload = Buffer.concat([iv, c.update(data), c.final()]);
@@ -118,6 +122,11 @@ function decrypt(providers: Provider[], key: string, stored: string): string {
   if (!p || !k) throw new EncryptionError(`no key "${name}" for provider ${kind} to read ${key}`);
   const payload = Buffer.from(stored.slice(prefix.length), 'base64');
   try {
+    if (kind === 'secretbox') {
+      const open = nacl.secretbox.open(payload.subarray(nacl.secretbox.nonceLength), payload.subarray(0, nacl.secretbox.nonceLength), k.secret);
+      if (!open) throw new Error('authentication failed');
+      return Buffer.from(open).toString('utf8');
+    }
     if (kind === 'aescbc') {
       const d = createDecipheriv(cbcAlg(k.secret), k.secret, payload.subarray(0, 16));
       return Buffer.concat([d.update(payload.subarray(16)), d.final()]).toString('utf8');
