@@ -290,8 +290,7 @@ export class Registry {
   }
 
   async patch(info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: any, opts: WriteOptions & { subresource?: string }): Promise<any> {
-    let pinned = false;
-    return this.guaranteedUpdate(info, namespace, name, () => pinned, (cur) => {
+    return this.guaranteedUpdate(info, namespace, name, false, (cur) => {
       const original = this.output(info, cur);
       let patched: any;
       try {
@@ -305,11 +304,10 @@ export class Registry {
       }
       if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw badRequest('the patch must produce an object');
       const rv = patched.metadata?.resourceVersion;
-      if (rv && rv !== String(cur.rv)) {
-        pinned = true;
-        throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
-      }
-      if (rv) pinned = true;
+      if (rv && rv !== String(cur.rv)) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
+      // A resourceVersion equal to the current one is either the client's precondition (met) or just
+      // carried over from the original: either way a conflicting write is retried against fresh state,
+      // and a stale precondition then fails above.
       patched.metadata ??= {};
       patched.metadata.resourceVersion = String(cur.rv);
       if (patched.metadata.name !== name) throw badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
@@ -325,7 +323,7 @@ export class Registry {
     info: ResourceInfo,
     namespace: string | undefined,
     name: string,
-    pinned: boolean | (() => boolean),
+    pinned: boolean,
     mutate: (cur: CachedObject) => any,
     opts: WriteOptions & { subresource?: string },
   ): Promise<any> {
@@ -380,8 +378,7 @@ export class Registry {
         const res = await this.backend.update(key, JSON.stringify(stored), cur.rv);
         if (res.ok) return this.present(info, obj, res.revision);
       }
-      const isPinned = typeof pinned === 'function' ? pinned() : pinned;
-      if (isPinned || attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
+      if (pinned || attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
     }
   }
 

@@ -220,3 +220,27 @@ describe('API server subresources: eviction, namespace finalize, priority admiss
     assertStatus(await api.request('POST', pods, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'noprio' }, spec: { priorityClassName: 'nope', containers: [{ name: 'c', image: 'i' }] } }), 403, 'Forbidden');
   });
 });
+
+describe('API server concurrency', () => {
+  let c: TestCluster;
+  let api: ApiClient;
+  before(async () => {
+    c = await startTestCluster();
+    api = await clientFromKubeconfig(c.kubeconfig);
+  });
+  after(async () => {
+    api.close();
+    await c.stop();
+  });
+
+  it('retries unconditional patches on conflict, but not a stale resourceVersion precondition', async () => {
+    const created = (await api.request('POST', CMS, cm('race'))).json();
+    const patches = Array.from({ length: 20 }, (_, i) => api.request('PATCH', `${CMS}/race`, { data: { [`k${i}`]: String(i) } }, { 'content-type': 'application/merge-patch+json' }));
+    const results = await Promise.all(patches);
+    assert.deepEqual(results.map((r) => r.status), Array(20).fill(200));
+    const final = (await api.request('GET', `${CMS}/race`)).json();
+    assert.equal(Object.keys(final.data).length, 21);
+    const stale = await api.request('PATCH', `${CMS}/race`, { metadata: { resourceVersion: created.metadata.resourceVersion }, data: { x: 'y' } }, { 'content-type': 'application/merge-patch+json' });
+    assertStatus(stale, 409, 'Conflict');
+  });
+});
