@@ -5,16 +5,8 @@ import path from 'node:path';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createControllerManager, enabledControllers, registerController, loadBuiltinControllers } from './manager.js';
+import { until } from '../testing/wait.js';
 
-async function until<T = any>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('controller manager', () => {
   let c: TestCluster;

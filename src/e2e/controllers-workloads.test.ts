@@ -13,21 +13,8 @@ import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { Informer } from '../client/informer.js';
 import { createControllerManager, type ControllerManager } from '../controllers/manager.js';
 import { startFakeKubelet, type FakeKubelet } from './fakekubelet.js';
+import { until } from '../testing/wait.js';
 
-async function until<T = any>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
 /** The controllers under test, so other controllers' state cannot slow or break these tests. */

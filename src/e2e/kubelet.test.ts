@@ -19,24 +19,11 @@ import { proxyPodExec, proxyPodLog } from '../kubelet/apiproxy.js';
 import { needs, which } from '../testing/real.js';
 import { JOURNEY_ANNOTATION } from '../kubelet/journey.js';
 import { renderTrace } from '../trace/trace.js';
+import { until } from '../testing/wait.js';
 
 const NODE = 'skiff-node-1';
 const DEADLINE = 30_000;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = DEADLINE): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('kubelet e2e (process runtime, real kubectl)', () => {
   let tc: TestCluster;
