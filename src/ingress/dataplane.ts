@@ -1,0 +1,284 @@
+/**
+ * The data plane: an HTTP/HTTPS reverse proxy that routes with `match()` and forwards to pod
+ * endpoints over keep-alive pools. A configuration is one immutable snapshot swapped by reference,
+ * so a change never touches requests already routed and no listening socket is ever reopened.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import type { Ingress } from 'kubernetes-types/networking/v1.js';
+import { buildTable, backendName, type Problem, type RoutingTable } from './table.js';
+import { match, type MatchResult } from './match.js';
+import { IngressMetrics } from './metrics.js';
+import { selfSignedCert, type PemPair } from './selfsigned.js';
+
+export interface Endpoint {
+  address: string;
+  port: number;
+}
+
+/** Everything the data plane needs, as plain JSON (it crosses process boundaries to workers). */
+export interface DataPlaneConfig {
+  ingresses: Ingress[];
+  /** Upstream name (`namespace-service-port`, see backendName) → ready endpoints. */
+  endpoints: Record<string, Endpoint[]>;
+  /** Secret `namespace/name` → certificate and key. */
+  certs?: Record<string, PemPair>;
+  annotationPrefix?: string;
+}
+
+export interface DataPlaneOptions {
+  httpPort: number;
+  httpsPort?: number;
+  host?: string;
+  /** Where requests for the default backend go; without it the data plane answers 404 itself. */
+  defaultBackend?: Endpoint;
+  accessLog?: (line: string) => void;
+  defaultCert?: PemPair;
+  /** Seconds; ingress-nginx's proxy-read-timeout default. */
+  readTimeout?: number;
+}
+
+interface Snapshot {
+  table: RoutingTable;
+  endpoints: Record<string, Endpoint[]>;
+  contexts: Map<string, tls.SecureContext>;
+}
+
+/** Hop-by-hop headers nginx does not forward. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-scheme', 'x-real-ip', 'x-request-id', 'x-forwarded-prefix', 'x-scheme', 'x-original-uri']);
+const FAIL_TIMEOUT_MS = 10_000;
+
+export class DataPlane {
+  readonly metrics = new IngressMetrics();
+  private snap: Snapshot;
+  private httpServer?: http.Server;
+  private httpsServer?: https.Server;
+  private readonly agents = new Map<string, http.Agent>();
+  private readonly failedUntil = new Map<string, number>();
+  private readonly rr = new Map<string, number>();
+  private defaultContext?: tls.SecureContext;
+  ports = { http: 0, https: 0 };
+
+  constructor(private readonly opts: DataPlaneOptions) {
+    this.snap = { table: buildTable([]), endpoints: {}, contexts: new Map() };
+  }
+
+  /** Swaps in a new configuration at once; returns the Ingresses that could not be used. */
+  apply(cfg: DataPlaneConfig): Problem[] {
+    const table = buildTable(cfg.ingresses, { annotationPrefix: cfg.annotationPrefix });
+    const contexts = new Map<string, tls.SecureContext>();
+    for (const s of table.servers.values()) {
+      if (!s.tlsSecret) continue;
+      const pair = cfg.certs?.[s.tlsSecret];
+      if (!pair) continue;
+      try {
+        contexts.set(s.hostname, tls.createSecureContext({ cert: pair.cert, key: pair.key }));
+      } catch (e) {
+        table.problems.push({ ingress: s.tlsSecret, reason: 'InvalidCertificate', message: (e as Error).message });
+      }
+    }
+    this.snap = { table, endpoints: cfg.endpoints, contexts };
+    this.metrics.configReloads++;
+    return table.problems;
+  }
+
+  async start(): Promise<void> {
+    const host = this.opts.host ?? '0.0.0.0';
+    this.httpServer = http.createServer({ keepAliveTimeout: 75_000 }, (req, res) => this.handle(req, res, 'http'));
+    this.httpServer.on('upgrade', (req, sock, head) => this.upgrade(req, sock as net.Socket, head, 'http'));
+    this.httpServer.on('clientError', (_e, sock) => sock.destroy());
+    await listen(this.httpServer, this.opts.httpPort, host);
+    this.ports.http = (this.httpServer.address() as net.AddressInfo).port;
+    if (this.opts.httpsPort !== undefined) {
+      const def = this.opts.defaultCert ?? (await selfSignedCert());
+      this.defaultContext = tls.createSecureContext(def);
+      this.httpsServer = https.createServer(
+        {
+          ...def,
+          SNICallback: (name, cb) => cb(null, this.contextFor(name)),
+        },
+        (req, res) => this.handle(req, res, 'https'),
+      );
+      this.httpsServer.on('upgrade', (req, sock, head) => this.upgrade(req, sock as net.Socket, head, 'https'));
+      await listen(this.httpsServer, this.opts.httpsPort, host);
+      this.ports.https = (this.httpsServer.address() as net.AddressInfo).port;
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const s of [this.httpServer, this.httpsServer]) {
+      if (!s) continue;
+      s.closeIdleConnections();
+      await new Promise<void>((r) => {
+        s.close(() => r());
+        setTimeout(() => (s.closeAllConnections(), r()), 2000).unref();
+      });
+    }
+    for (const a of this.agents.values()) a.destroy();
+  }
+
+  private contextFor(name: string): tls.SecureContext | undefined {
+    const n = name.toLowerCase();
+    const snap = this.snap;
+    const exact = snap.contexts.get(n);
+    if (exact) return exact;
+    const dot = n.indexOf('.');
+    if (dot > 0) {
+      const wild = snap.contexts.get('*' + n.slice(dot));
+      if (wild) return wild;
+    }
+    return this.defaultContext;
+  }
+
+  private agent(ep: Endpoint): http.Agent {
+    const k = `${ep.address}:${ep.port}`;
+    let a = this.agents.get(k);
+    if (!a) this.agents.set(k, (a = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: 'lifo' })));
+    return a;
+  }
+
+  /** Round-robin over endpoints not marked failed (nginx's max_fails=1 fail_timeout=10s); all failed → try them anyway. */
+  private pick(name: string, eps: Endpoint[], skip: Set<string>): Endpoint | undefined {
+    const now = Date.now();
+    const start = this.rr.get(name) ?? 0;
+    let fallback: Endpoint | undefined;
+    for (let i = 0; i < eps.length; i++) {
+      const ep = eps[(start + i) % eps.length];
+      const k = `${ep.address}:${ep.port}`;
+      if (skip.has(k)) continue;
+      if ((this.failedUntil.get(k) ?? 0) > now) {
+        fallback ??= ep;
+        continue;
+      }
+      this.rr.set(name, (start + i + 1) % eps.length);
+      return ep;
+    }
+    return fallback;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse, scheme: 'http' | 'https'): void {
+    const t0 = performance.now();
+    const snap = this.snap;
+    const host = req.headers.host ?? '';
+    const r = match(snap.table, { host, target: req.url ?? '/', scheme });
+    const requestId = (req.headers['x-request-id'] as string | undefined) || randomBytes(16).toString('hex');
+    let upstreamAddr = '-';
+    const done = () => {
+      const secs = (performance.now() - t0) / 1000;
+      const ingress = r.kind === 'proxy' ? (r.location.ingress ?? '') : '';
+      const path = r.kind === 'proxy' ? r.location.ingressPath : '';
+      this.metrics.observe({ ingress, host: r.kind !== 'error' ? r.server.hostname : '', path, status: res.statusCode }, secs);
+      this.opts.accessLog?.(
+        `${req.socket.remoteAddress ?? '-'} - - [${new Date().toISOString()}] "${req.method} ${req.url} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('content-length') ?? '-'} "${req.headers.referer ?? '-'}" "${req.headers['user-agent'] ?? '-'}" ${secs.toFixed(3)} [${r.kind === 'proxy' ? backendName(r.backend) : '-'}] ${upstreamAddr} ${requestId}`,
+      );
+    };
+    res.on('finish', done);
+    if (r.kind === 'error') return plain(res, 400, '400 Bad Request');
+    if (r.kind === 'redirect') {
+      res.writeHead(r.status, { location: r.location, 'content-type': 'text/html' });
+      return void res.end();
+    }
+    const name = backendName(r.backend);
+    let eps: Endpoint[] | undefined;
+    if (r.backend) eps = snap.endpoints[name];
+    else if (this.opts.defaultBackend) eps = [this.opts.defaultBackend];
+    else return plain(res, 404, 'default backend - 404');
+    if (!eps || eps.length === 0) return plain(res, 503, '503 Service Temporarily Unavailable');
+    const headers = forwardHeaders(req, scheme, requestId, r);
+    const tried = new Set<string>();
+    const bodyless = !req.headers['content-length'] && !req.headers['transfer-encoding'];
+    const attempt = (): void => {
+      const ep = this.pick(name, eps!, tried);
+      if (!ep) return plain(res, 502, '502 Bad Gateway');
+      const k = `${ep.address}:${ep.port}`;
+      tried.add(k);
+      upstreamAddr = k;
+      let responded = false;
+      const up = http.request({ host: ep.address, port: ep.port, method: req.method, path: r.upstreamTarget, headers, agent: this.agent(ep), timeout: (this.opts.readTimeout ?? 60) * 1000 });
+      up.on('response', (ur) => {
+        responded = true;
+        const h: http.OutgoingHttpHeaders = {};
+        for (const [key, v] of Object.entries(ur.headers)) if (key !== 'connection' && key !== 'keep-alive' && key !== 'transfer-encoding') h[key] = v;
+        res.writeHead(ur.statusCode ?? 502, h);
+        ur.pipe(res);
+        ur.on('error', () => res.destroy());
+      });
+      up.on('timeout', () => up.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+      up.on('error', (e: NodeJS.ErrnoException) => {
+        if (responded) return res.destroy();
+        // Passive health: a connection failure marks the endpoint and moves on (proxy_next_upstream error).
+        if (e.code !== 'ETIMEDOUT') this.failedUntil.set(k, Date.now() + FAIL_TIMEOUT_MS);
+        if (bodyless && !res.headersSent && tried.size < eps!.length && e.code !== 'ETIMEDOUT') return attempt();
+        if (!res.headersSent) plain(res, e.code === 'ETIMEDOUT' ? 504 : 502, e.code === 'ETIMEDOUT' ? '504 Gateway Time-out' : '502 Bad Gateway');
+        else res.destroy();
+      });
+      if (bodyless) up.end();
+      else req.pipe(up);
+    };
+    attempt();
+  }
+
+  private upgrade(req: http.IncomingMessage, sock: net.Socket, head: Buffer, scheme: 'http' | 'https'): void {
+    const snap = this.snap;
+    const r = match(snap.table, { host: req.headers.host ?? '', target: req.url ?? '/', scheme });
+    const fail = (status: number, text: string): void => void sock.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    if (r.kind === 'error') return fail(400, 'Bad Request');
+    if (r.kind === 'redirect') return void sock.end(`HTTP/1.1 ${r.status} Moved\r\nLocation: ${r.location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    const name = backendName(r.backend);
+    const eps = r.backend ? snap.endpoints[name] : this.opts.defaultBackend ? [this.opts.defaultBackend] : undefined;
+    if (!eps?.length) return fail(r.backend ? 503 : 404, r.backend ? 'Service Unavailable' : 'Not Found');
+    const ep = this.pick(name, eps, new Set())!;
+    const requestId = (req.headers['x-request-id'] as string | undefined) || randomBytes(16).toString('hex');
+    const headers = forwardHeaders(req, scheme, requestId, r);
+    const up = net.connect(ep.port, ep.address, () => {
+      let headText = `${req.method} ${r.upstreamTarget} HTTP/1.1\r\n`;
+      for (const [k, v] of Object.entries(headers)) for (const x of Array.isArray(v) ? v : [v]) headText += `${k}: ${x}\r\n`;
+      headText += `connection: upgrade\r\nupgrade: ${req.headers.upgrade}\r\n\r\n`;
+      up.write(headText);
+      if (head.length) up.write(head);
+      up.pipe(sock);
+      sock.pipe(up);
+    });
+    up.on('error', () => void (sock.writable && !up.bytesRead ? fail(502, 'Bad Gateway') : sock.destroy()));
+    sock.on('error', () => void up.destroy());
+    sock.on('close', () => void up.destroy());
+    up.on('close', () => void sock.destroy());
+  }
+}
+
+function forwardHeaders(req: http.IncomingMessage, scheme: string, requestId: string, r: Extract<MatchResult, { kind: 'proxy' }>): http.OutgoingHttpHeaders {
+  const h: http.OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) h[k] = v;
+  const remote = req.socket.remoteAddress ?? '';
+  const hostHeader = req.headers.host ?? '';
+  const local = req.socket.localPort ?? 0;
+  h['x-request-id'] = requestId;
+  h['x-real-ip'] = remote;
+  h['x-forwarded-for'] = remote;
+  h['x-forwarded-host'] = hostHeader.replace(/:\d+$/, '');
+  h['x-forwarded-port'] = String(local);
+  h['x-forwarded-proto'] = scheme;
+  h['x-forwarded-scheme'] = scheme;
+  h['x-scheme'] = scheme;
+  if (r.forwardedPrefix) h['x-forwarded-prefix'] = r.forwardedPrefix;
+  return h;
+}
+
+function plain(res: http.ServerResponse, status: number, text: string): void {
+  const body = `<html>\r\n<head><title>${text}</title></head>\r\n<body>\r\n<center><h1>${text}</h1></center>\r\n</body>\r\n</html>\r\n`;
+  res.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function listen(s: net.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(port, host, () => {
+      s.off('error', reject);
+      resolve();
+    });
+  });
+}
