@@ -1,0 +1,88 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { runtimeContract } from '../contract.js';
+import { needs } from '../../testing/real.js';
+import { containerdFixtureMissing, startContainerdFixture, type ContainerdFixture } from './testing.js';
+import { containerdConfig, cniConflist } from './config.js';
+import { exitCodeOf } from './exec.js';
+
+const missing = containerdFixtureMissing();
+
+if (!missing) {
+  runtimeContract('containerd', async () => {
+    const fx = await startContainerdFixture();
+    return { runtime: fx.runtime, image: fx.image, cleanup: () => fx.cleanup() };
+  });
+}
+
+describe('containerd runtime', () => {
+  it('runs (skips without containerd, runc and root)', (t) => {
+    needs(t, missing);
+  });
+});
+
+describe('containerd config', () => {
+  it('sets restrict_oom_score_adj, its own paths, CNI dirs and mirrors', () => {
+    const toml = containerdConfig({
+      paths: { root: '/d/root', state: '/d/state', socket: '/d/c.sock', opt: '/d/opt', cniBinDir: '/usr/lib/cni', cniConfDir: '/d/net.d', cniTemplate: '/d/t' },
+      sandboxImage: 'skiff.local/pause:3.9',
+      mirrors: { 'docker.io': ['http://127.0.0.1:5000'] },
+    });
+    assert.match(toml, /restrict_oom_score_adj = true/);
+    assert.match(toml, /address = "\/d\/c\.sock"/);
+    assert.match(toml, /conf_dir = "\/d\/net\.d"/);
+    assert.match(toml, /registry\.mirrors\."docker\.io"\]\n\s+endpoint = \["http:\/\/127\.0\.0\.1:5000"\]/);
+  });
+
+  it('puts the pod range into host-local', () => {
+    const c = JSON.parse(cniConflist({ name: 'n', bridge: 'b', ipamDataDir: '/d/ipam' }, '10.244.1.0/24'));
+    assert.deepEqual(c.plugins[0].ipam.ranges, [[{ subnet: '10.244.1.0/24' }]]);
+  });
+});
+
+describe('exec stream status', () => {
+  it('maps v4 status messages to exit codes', () => {
+    assert.equal(exitCodeOf({ status: 'Success' }), 0);
+    assert.equal(exitCodeOf({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '4' }] } }), 4);
+  });
+});
+
+describe('containerd runtime specifics', { skip: missing }, () => {
+  let fx: ContainerdFixture;
+  before(async () => {
+    fx = await startContainerdFixture();
+  });
+  after(async () => {
+    await fx?.cleanup();
+  });
+
+  it('pulled the image from the registry', () => {
+    assert.ok(fx.registry.requests.some((r) => r.startsWith('GET /v2/skiff/busybox/blobs/')));
+  });
+
+  it('gives sandboxes IPs from the pod range and reports OOMKilled', async () => {
+    const sbc = { metadata: { name: 'oom', uid: `oom-${Date.now()}`, namespace: 'default', attempt: 0 }, logDirectory: `${fx.dir}/logs/oom` };
+    const sb = await fx.runtime.runPodSandbox(sbc);
+    const ip = (await fx.runtime.podSandboxStatus(sb)).network?.ip ?? '';
+    assert.equal(ip.split('.').slice(0, 3).join('.'), fx.podCIDR.split('.').slice(0, 3).join('.'));
+    const id = await fx.runtime.createContainer(
+      sb,
+      { metadata: { name: 'x', attempt: 0 }, image: { image: fx.image }, command: ['sh', '-c', 'x=$(head -c 64000000 /dev/zero | tr "\\0" a); echo done'], logPath: 'x/0.log', linux: { resources: { memoryLimitInBytes: 16 * 1024 * 1024 } } },
+      sbc,
+    );
+    await fx.runtime.startContainer(id);
+    const deadline = Date.now() + 15000;
+    let s = await fx.runtime.containerStatus(id);
+    while (s.state !== 'CONTAINER_EXITED' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      s = await fx.runtime.containerStatus(id);
+    }
+    assert.equal(s.reason, 'OOMKilled');
+    assert.equal(s.exitCode, 137);
+    await fx.runtime.removePodSandbox(sb);
+  });
+
+  it('fails a pull of a missing image with NotFound-ish message', async () => {
+    await assert.rejects(fx.runtime.pullImage({ image: `${fx.registry.host}/skiff/nope:1` }), /not found/);
+  });
+});

@@ -1,0 +1,357 @@
+/**
+ * The `containerd` runtime: the CRI-shaped interface of cri.ts over real CRI gRPC (runtime.v1
+ * RuntimeService + ImageService) to containerd's CRI plugin, either one Skiff runs itself
+ * (startContainerdRuntime with a directory) or an existing endpoint (`unix:///run/…sock`).
+ *
+ * containerd 1.6 has no GetContainerEvents, so lifecycle events are derived: created, started,
+ * stopped and deleted from this client's own calls, plus exits noticed by polling the exited
+ * containers while someone listens. Each container's events are emitted once, in order.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import {
+  RuntimeError,
+  nowNanos,
+  type Container,
+  type ContainerConfig,
+  type ContainerEvent,
+  type ContainerFilter,
+  type ContainerStatus,
+  type ExecRequest,
+  type ExecSession,
+  type ExecSyncResponse,
+  type Image,
+  type ImageSpec,
+  type PodSandbox,
+  type PodSandboxConfig,
+  type PodSandboxFilter,
+  type PodSandboxStatus,
+  type Runtime,
+  type RuntimeConfig,
+  type VersionResponse,
+} from '../cri.js';
+import { criClients, type CriClients } from './proto.js';
+import { dialExec } from './exec.js';
+import { ContainerdSupervisor, type SupervisorOptions } from './supervisor.js';
+
+export interface ContainerdRuntimeOptions {
+  /** CRI endpoint, `unix:///path/containerd.sock`. */
+  endpoint: string;
+  /** Stopped on close() when this runtime owns the daemon. */
+  supervisor?: ContainerdSupervisor;
+  /** How often exits are polled while there are event listeners (ms). */
+  exitPollMs?: number;
+  /** Deadline of ordinary calls (ms); pulls and stops get their own. */
+  callTimeoutMs?: number;
+}
+
+const CODES: Partial<Record<number, RuntimeError['code']>> = {
+  [GrpcStatus.NOT_FOUND]: 'NotFound',
+  [GrpcStatus.INVALID_ARGUMENT]: 'InvalidArgument',
+  [GrpcStatus.FAILED_PRECONDITION]: 'FailedPrecondition',
+  [GrpcStatus.UNIMPLEMENTED]: 'Unimplemented',
+  [GrpcStatus.DEADLINE_EXCEEDED]: 'DeadlineExceeded',
+};
+
+function toRuntimeError(e: ServiceError): RuntimeError {
+  const code = CODES[e.code] ?? 'Internal';
+  // containerd wraps "not found" in Unknown for a few calls; keep the kubelet's mapping honest.
+  const notFound = code === 'Internal' && /not found/i.test(e.details ?? '') && !/image/i.test(e.details ?? '');
+  return new RuntimeError(notFound ? 'NotFound' : code, e.details || e.message);
+}
+
+type EventType = ContainerEvent['containerEventType'];
+
+export class ContainerdRuntime implements Runtime {
+  readonly name = 'containerd';
+  private readonly c: CriClients;
+  private readonly events = new EventEmitter();
+  private readonly emitted = new Map<string, EventType>();
+  private readonly sandboxOf = new Map<string, string>();
+  private poller?: NodeJS.Timeout;
+  private polling = false;
+  private closed = false;
+
+  constructor(private readonly opts: ContainerdRuntimeOptions) {
+    this.c = criClients(opts.endpoint);
+    this.events.setMaxListeners(0);
+  }
+
+  get endpoint(): string {
+    return this.opts.endpoint;
+  }
+
+  private call<T = any>(svc: 'runtime' | 'image', method: string, req: object, timeoutMs = this.opts.callTimeoutMs ?? 60_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.c[svc][method](req, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res: T) => (err ? reject(toRuntimeError(err)) : resolve(res)));
+    });
+  }
+
+  async version(): Promise<VersionResponse> {
+    const v = await this.call('runtime', 'Version', { version: 'v1' });
+    return { version: v.version, runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion, runtimeApiVersion: v.runtimeApiVersion };
+  }
+
+  async updateRuntimeConfig(config: RuntimeConfig): Promise<void> {
+    await this.call('runtime', 'UpdateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr: config.networkConfig?.podCidr ?? '' } } });
+  }
+
+  /** CRI Status: RuntimeReady / NetworkReady conditions. */
+  async status(): Promise<{ type: string; status: boolean; reason: string; message: string }[]> {
+    const r = await this.call('runtime', 'Status', {});
+    return r.status?.conditions ?? [];
+  }
+
+  // ---- sandboxes
+
+  async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
+    if (config.logDirectory) mkdirSync(config.logDirectory, { recursive: true });
+    const r = await this.call('runtime', 'RunPodSandbox', { config, runtimeHandler }, 120_000);
+    return r.podSandboxId;
+  }
+
+  async stopPodSandbox(id: string): Promise<void> {
+    const ids = await this.listContainers({ podSandboxId: id }).catch(() => [] as Container[]);
+    await this.call('runtime', 'StopPodSandbox', { podSandboxId: id }, 120_000).catch((e) => {
+      if (!(e instanceof RuntimeError && e.code === 'NotFound')) throw e;
+    });
+    for (const c of ids) this.emit(c.id, id, 'CONTAINER_STOPPED_EVENT');
+  }
+
+  async removePodSandbox(id: string): Promise<void> {
+    const ids = await this.listContainers({ podSandboxId: id }).catch(() => [] as Container[]);
+    await this.call('runtime', 'RemovePodSandbox', { podSandboxId: id }, 120_000).catch((e) => {
+      if (!(e instanceof RuntimeError && e.code === 'NotFound')) throw e;
+    });
+    for (const c of ids) {
+      this.emit(c.id, id, 'CONTAINER_STOPPED_EVENT');
+      this.emit(c.id, id, 'CONTAINER_DELETED_EVENT');
+    }
+  }
+
+  async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
+    const r = await this.call('runtime', 'PodSandboxStatus', { podSandboxId: id });
+    const s = r.status;
+    return {
+      id: s.id,
+      metadata: s.metadata,
+      state: s.state,
+      createdAt: s.createdAt,
+      network: { ip: s.network?.ip ?? '', additionalIps: (s.network?.additionalIps ?? []).map((x: any) => ({ ip: x.ip })) },
+      labels: s.labels ?? {},
+      annotations: s.annotations ?? {},
+    };
+  }
+
+  async listPodSandbox(filter: PodSandboxFilter = {}): Promise<PodSandbox[]> {
+    const r = await this.call('runtime', 'ListPodSandbox', {
+      filter: { id: filter.id ?? '', state: filter.state ? { state: filter.state } : null, labelSelector: filter.labelSelector ?? {} },
+    });
+    return (r.items ?? []).map((s: any) => ({ id: s.id, metadata: s.metadata, state: s.state, createdAt: s.createdAt, labels: s.labels ?? {}, annotations: s.annotations ?? {} }));
+  }
+
+  // ---- containers
+
+  async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
+    const logDir = sandboxConfig.logDirectory;
+    if (logDir && config.logPath) mkdirSync(path.dirname(path.join(logDir, config.logPath)), { recursive: true });
+    const r = await this.call('runtime', 'CreateContainer', { podSandboxId, config, sandboxConfig }, 120_000);
+    this.sandboxOf.set(r.containerId, podSandboxId);
+    this.emit(r.containerId, podSandboxId, 'CONTAINER_CREATED_EVENT');
+    return r.containerId;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.call('runtime', 'StartContainer', { containerId: id }, 120_000);
+    } catch (e) {
+      // A container that failed to start has exited (StartError): tell listeners, as for exits.
+      void this.noticeExit(id);
+      throw e;
+    }
+    this.emit(id, this.sandboxOf.get(id) ?? '', 'CONTAINER_STARTED_EVENT');
+  }
+
+  async stopContainer(id: string, timeout: number): Promise<void> {
+    await this.call('runtime', 'StopContainer', { containerId: id, timeout }, (timeout + 60) * 1000);
+    this.emit(id, this.sandboxOf.get(id) ?? '', 'CONTAINER_STOPPED_EVENT');
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    if (!this.sandboxOf.has(id)) {
+      const [c] = await this.listContainers({ id }).catch(() => [] as Container[]);
+      if (c) this.sandboxOf.set(id, c.podSandboxId);
+    }
+    await this.call('runtime', 'RemoveContainer', { containerId: id }, 120_000).catch((e) => {
+      if (!(e instanceof RuntimeError && e.code === 'NotFound')) throw e;
+    });
+    const sb = this.sandboxOf.get(id) ?? '';
+    this.emit(id, sb, 'CONTAINER_STOPPED_EVENT');
+    this.emit(id, sb, 'CONTAINER_DELETED_EVENT');
+    this.sandboxOf.delete(id);
+  }
+
+  async containerStatus(id: string): Promise<ContainerStatus> {
+    const r = await this.call('runtime', 'ContainerStatus', { containerId: id });
+    const s = r.status;
+    return {
+      id: s.id,
+      metadata: s.metadata,
+      state: s.state,
+      createdAt: s.createdAt,
+      startedAt: s.startedAt,
+      finishedAt: s.finishedAt,
+      exitCode: s.exitCode,
+      image: { image: s.image?.image ?? '', annotations: s.image?.annotations ?? {} },
+      imageRef: s.imageRef,
+      reason: s.reason,
+      message: s.message,
+      labels: s.labels ?? {},
+      annotations: s.annotations ?? {},
+      mounts: (s.mounts ?? []).map((m: any) => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readonly })),
+      logPath: s.logPath,
+    };
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<Container[]> {
+    const r = await this.call('runtime', 'ListContainers', {
+      filter: { id: filter.id ?? '', state: filter.state ? { state: filter.state } : null, podSandboxId: filter.podSandboxId ?? '', labelSelector: filter.labelSelector ?? {} },
+    });
+    return (r.containers ?? []).map((c: any) => ({
+      id: c.id,
+      podSandboxId: c.podSandboxId,
+      metadata: c.metadata,
+      image: { image: c.image?.image ?? '', annotations: c.image?.annotations ?? {} },
+      imageRef: c.imageRef,
+      state: c.state,
+      createdAt: c.createdAt,
+      labels: c.labels ?? {},
+      annotations: c.annotations ?? {},
+    }));
+  }
+
+  // ---- exec and logs
+
+  async execSync(id: string, cmd: string[], timeout: number): Promise<ExecSyncResponse> {
+    const r = await this.call('runtime', 'ExecSync', { containerId: id, cmd, timeout }, timeout > 0 ? (timeout + 30) * 1000 : 24 * 3600 * 1000);
+    return { stdout: Buffer.from(r.stdout ?? []), stderr: Buffer.from(r.stderr ?? []), exitCode: r.exitCode };
+  }
+
+  async exec(req: ExecRequest): Promise<ExecSession> {
+    const r = await this.call('runtime', 'Exec', {
+      containerId: req.containerId,
+      cmd: req.cmd,
+      tty: !!req.tty,
+      stdin: !!req.stdin,
+      stdout: req.stdout !== false,
+      stderr: !!req.stderr && !req.tty,
+    });
+    return dialExec(r.url, req);
+  }
+
+  async reopenContainerLog(id: string): Promise<void> {
+    await this.call('runtime', 'ReopenContainerLog', { containerId: id });
+  }
+
+  // ---- events
+
+  getContainerEvents(listener: (ev: ContainerEvent) => void): () => void {
+    this.events.on('event', listener);
+    this.ensurePoller();
+    return () => {
+      this.events.off('event', listener);
+      if (this.events.listenerCount('event') === 0 && this.poller) {
+        clearInterval(this.poller);
+        this.poller = undefined;
+      }
+    };
+  }
+
+  private ensurePoller(): void {
+    if (this.poller || this.closed) return;
+    this.poller = setInterval(() => void this.pollExits(), this.opts.exitPollMs ?? 200);
+    this.poller.unref();
+  }
+
+  private async pollExits(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      for (const c of await this.listContainers({ state: 'CONTAINER_EXITED' })) this.emit(c.id, c.podSandboxId, 'CONTAINER_STOPPED_EVENT');
+    } catch {
+      // the daemon may be restarting; the next tick tries again
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async noticeExit(id: string): Promise<void> {
+    const s = await this.containerStatus(id).catch(() => undefined);
+    if (s?.state === 'CONTAINER_EXITED') this.emit(id, this.sandboxOf.get(id) ?? '', 'CONTAINER_STOPPED_EVENT');
+  }
+
+  /** Emits `type` unless this container already got it (or a later one): each event once, in order. */
+  private emit(containerId: string, podSandboxId: string, type: EventType): void {
+    const order: EventType[] = ['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT', 'CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT'];
+    const last = this.emitted.get(containerId);
+    if (last && order.indexOf(last) >= order.indexOf(type)) return;
+    // A container that exits is started first (a poll may notice the exit before StartContainer returns).
+    if (type === 'CONTAINER_STOPPED_EVENT' && last === 'CONTAINER_CREATED_EVENT') {
+      this.emitted.set(containerId, 'CONTAINER_STARTED_EVENT');
+      this.events.emit('event', { containerId, containerEventType: 'CONTAINER_STARTED_EVENT', createdAt: nowNanos(), podSandboxId } satisfies ContainerEvent);
+    }
+    this.emitted.set(containerId, type);
+    if (type === 'CONTAINER_DELETED_EVENT') setTimeout(() => this.emitted.delete(containerId), 60_000).unref();
+    this.events.emit('event', { containerId, containerEventType: type, createdAt: nowNanos(), podSandboxId } satisfies ContainerEvent);
+  }
+
+  // ---- images
+
+  async pullImage(image: ImageSpec, auth?: { username?: string; password?: string }, sandboxConfig?: PodSandboxConfig): Promise<string> {
+    const r = await this.call('image', 'PullImage', { image, auth: auth ? { username: auth.username ?? '', password: auth.password ?? '' } : null, sandboxConfig: sandboxConfig ?? null }, 30 * 60_000);
+    return r.imageRef;
+  }
+
+  async listImages(filter?: { image?: ImageSpec }): Promise<Image[]> {
+    const r = await this.call('image', 'ListImages', { filter: filter?.image ? { image: filter.image } : null });
+    return (r.images ?? []).map(toImage);
+  }
+
+  async imageStatus(image: ImageSpec): Promise<Image | undefined> {
+    const r = await this.call('image', 'ImageStatus', { image });
+    return r.image ? toImage(r.image) : undefined;
+  }
+
+  async removeImage(image: ImageSpec): Promise<void> {
+    await this.call('image', 'RemoveImage', { image });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
+    this.c.close();
+    await this.opts.supervisor?.stop();
+  }
+}
+
+function toImage(i: any): Image {
+  return { id: i.id, repoTags: i.repoTags ?? [], repoDigests: i.repoDigests ?? [], size: Number(i.size ?? 0) };
+}
+
+export interface StartContainerdOptions extends Partial<SupervisorOptions> {
+  /** Use an existing CRI endpoint instead of running containerd (`--container-runtime-endpoint`). */
+  endpoint?: string;
+  exitPollMs?: number;
+}
+
+/** A containerd runtime: connects to `endpoint`, or runs containerd under `dir` first. */
+export async function startContainerdRuntime(o: StartContainerdOptions): Promise<ContainerdRuntime> {
+  if (o.endpoint) return new ContainerdRuntime({ endpoint: o.endpoint, exitPollMs: o.exitPollMs });
+  if (!o.dir) throw new RuntimeError('InvalidArgument', 'containerd runtime: a directory (or an endpoint) is required');
+  const supervisor = new ContainerdSupervisor({ ...o, dir: o.dir });
+  await supervisor.start();
+  return new ContainerdRuntime({ endpoint: supervisor.endpoint, supervisor, exitPollMs: o.exitPollMs });
+}

@@ -1,0 +1,209 @@
+/**
+ * Runs a containerd of Skiff's own: config, root/state dirs, socket, CNI config (bridge +
+ * host-local over the node's pod range) and a locally built pause image, all under one
+ * directory. Ready in well under a second; stop() removes the pods it ran (their shims would
+ * outlive containerd otherwise), stops the daemon and undoes mounts and the bridge.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { SkiffError } from '../../util/errors.js';
+import { pauseImage, PAUSE_IMAGE } from '../../images/testimages.js';
+import { CNI_CONF_FILE, cniConflist, cniTemplate, containerdConfig, type CniOptions, type ContainerdPaths } from './config.js';
+import { criClients } from './proto.js';
+
+const execFileP = promisify(execFile);
+
+export class ContainerdError extends SkiffError {
+  constructor(message: string, opts?: { cause?: unknown }) {
+    super('ContainerdError', message, opts);
+  }
+}
+
+export const K8S_NAMESPACE = 'k8s.io';
+export const DEFAULT_CNI_BIN_DIR = '/usr/lib/cni';
+
+export interface SupervisorOptions {
+  /** Everything lives here (created if missing). */
+  dir: string;
+  /** Pod range for the initial CNI config; CRI UpdateRuntimeConfig can replace it later. */
+  podCIDR?: string;
+  cniBinDir?: string;
+  /** Registry mirrors: host → endpoints (`docker.io` → [`http://127.0.0.1:5000`]). */
+  mirrors?: Record<string, string[]>;
+  /** Leave pods running on stop() (default: remove them). */
+  keepPods?: boolean;
+  log?: (msg: string) => void;
+}
+
+/** Why a containerd cannot be run here, or undefined. */
+export function containerdMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return 'containerd runtime needs root';
+  for (const bin of ['containerd', 'runc', 'ctr', 'containerd-shim-runc-v2']) {
+    if (!['/usr/bin', '/usr/sbin', '/usr/local/bin', '/usr/local/sbin', '/bin', '/sbin'].some((d) => existsSync(path.join(d, bin)))) return `${bin} is not installed (apt-get install containerd runc)`;
+  }
+  if (!existsSync(path.join(DEFAULT_CNI_BIN_DIR, 'bridge'))) return 'CNI plugins are not installed (apt-get install containernetworking-plugins)';
+  if (!['/usr/bin/gcc', '/usr/local/bin/gcc'].some(existsSync)) return 'gcc is needed to build the pause image';
+  return undefined;
+}
+
+export class ContainerdSupervisor {
+  readonly paths: ContainerdPaths;
+  readonly cni: CniOptions;
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    const dir = path.resolve(opts.dir);
+    const tag = createHash('sha256').update(dir).digest('hex').slice(0, 8);
+    // unix socket paths are limited to 108 bytes: fall back to a short path keyed by the dir.
+    const runDir = path.join(dir, 'run');
+    const shortRun = runDir.length > 80 ? `/run/skiff-${tag}` : runDir;
+    this.paths = {
+      root: path.join(dir, 'root'),
+      state: path.join(shortRun, 'state'),
+      socket: path.join(shortRun, 'containerd.sock'),
+      opt: path.join(dir, 'opt'),
+      cniBinDir: opts.cniBinDir ?? DEFAULT_CNI_BIN_DIR,
+      cniConfDir: path.join(dir, 'cni', 'net.d'),
+      cniTemplate: path.join(dir, 'cni', 'template.conflist'),
+    };
+    this.cni = { name: `skiff-${tag}`, bridge: `skb${tag.slice(0, 8)}`, ipamDataDir: path.join(dir, 'cni', 'ipam') };
+  }
+
+  get endpoint(): string {
+    return `unix://${this.paths.socket}`;
+  }
+
+  private get logFile(): string {
+    return path.join(this.opts.dir, 'containerd.log');
+  }
+
+  async start(): Promise<void> {
+    const p = this.paths;
+    for (const d of [p.root, p.state, p.opt, p.cniConfDir, this.cni.ipamDataDir]) mkdirSync(d, { recursive: true });
+    writeFileSync(p.cniTemplate, cniTemplate(this.cni));
+    if (this.opts.podCIDR) writeFileSync(path.join(p.cniConfDir, CNI_CONF_FILE), cniConflist(this.cni, this.opts.podCIDR));
+    const configFile = path.join(this.opts.dir, 'config.toml');
+    writeFileSync(configFile, containerdConfig({ paths: p, sandboxImage: PAUSE_IMAGE, mirrors: this.opts.mirrors }));
+    rmSync(p.socket, { force: true });
+
+    const out = openSync(this.logFile, 'a');
+    const child = spawn('containerd', ['--config', configFile], { stdio: ['ignore', out, out] });
+    closeSync(out);
+    this.child = child;
+    this.exited = new Promise((r) => child.once('exit', () => r()));
+    let died = false;
+    void this.exited.then(() => (died = true));
+
+    const clients = criClients(this.endpoint);
+    try {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        if (died) throw new ContainerdError(`containerd exited during start-up; see ${this.logFile}:\n${this.logTail()}`);
+        const ok = await new Promise<boolean>((resolve) => {
+          clients.runtime.Version({ version: 'v1' }, { deadline: Date.now() + 1000 }, (err: Error | null) => resolve(!err));
+        });
+        if (ok) break;
+        if (Date.now() > deadline) throw new ContainerdError(`containerd did not answer on ${p.socket} within 15s; see ${this.logFile}:\n${this.logTail()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } catch (e) {
+      clients.close();
+      await this.stopDaemon();
+      throw e;
+    }
+    clients.close();
+    await this.importImage(this.pauseArchive());
+  }
+
+  private logTail(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-15).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  private pauseArchive(): string {
+    const file = path.join(this.opts.dir, 'images', 'pause.tar');
+    if (!existsSync(file)) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, pauseImage(path.join(this.opts.dir, 'images')).archive());
+    }
+    return file;
+  }
+
+  /** `ctr images import` into the CRI namespace (OCI or docker-archive tarballs). */
+  async importImage(file: string): Promise<string> {
+    return importArchive(this.endpoint, file);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child) return;
+    if (!this.opts.keepPods) await removeAllPods(this.endpoint).catch((e) => this.opts.log?.(`containerd: removing pods: ${(e as Error).message}`));
+    await this.stopDaemon();
+    await unmountUnder([this.opts.dir, path.dirname(this.paths.state)]);
+    await execFileP('ip', ['link', 'del', this.cni.bridge]).catch(() => undefined);
+  }
+
+  private async stopDaemon(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(t);
+    this.child = undefined;
+  }
+}
+
+/** Imports a tarball with `ctr` (the address may be unix:// or a path); returns ctr's output. */
+export async function importArchive(endpoint: string, file: string): Promise<string> {
+  const address = endpoint.replace(/^unix:\/\//, '');
+  try {
+    const { stdout } = await execFileP('ctr', ['--address', address, '--namespace', K8S_NAMESPACE, 'images', 'import', '--all-platforms', file], { maxBuffer: 4 * 1024 * 1024 });
+    return stdout;
+  } catch (e) {
+    const err = e as Error & { stderr?: string };
+    throw new ContainerdError(`ctr images import ${file} failed: ${(err.stderr ?? err.message).trim()}`, { cause: e });
+  }
+}
+
+/** Stops and removes every pod sandbox (and so every container) through CRI. */
+export async function removeAllPods(endpoint: string): Promise<void> {
+  const c = criClients(endpoint);
+  const call = (method: string, req: object) =>
+    new Promise<any>((resolve, reject) => c.runtime[method](req, { deadline: Date.now() + 30_000 }, (err: Error | null, res: any) => (err ? reject(err) : resolve(res))));
+  try {
+    const { items } = await call('ListPodSandbox', {});
+    await Promise.all(
+      (items as any[]).map(async (sb) => {
+        await call('StopPodSandbox', { podSandboxId: sb.id });
+        await call('RemovePodSandbox', { podSandboxId: sb.id });
+      }),
+    );
+  } finally {
+    c.close();
+  }
+}
+
+/** Lazily unmounts whatever is still mounted under the given dirs (deepest first). */
+async function unmountUnder(dirs: string[]): Promise<void> {
+  let mounts: string[];
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
+      .filter((m): m is string => !!m && dirs.some((d) => m === d || m.startsWith(`${path.resolve(d)}/`)));
+  } catch {
+    return;
+  }
+  for (const m of mounts.sort((a, b) => b.length - a.length)) await execFileP('umount', ['-l', m]).catch(() => undefined);
+}
+
+export function randomTag(): string {
+  return randomBytes(4).toString('hex');
+}
