@@ -89,6 +89,11 @@ export class ContainerdRuntime implements Runtime {
     });
   }
 
+  /** Starts the owned containerd (if any and not yet running); safe to call more than once. */
+  async start(): Promise<void> {
+    await this.opts.supervisor?.start();
+  }
+
   async version(): Promise<VersionResponse> {
     const v = await this.call('runtime', 'Version', { version: 'v1' });
     return { version: v.version, runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion, runtimeApiVersion: v.runtimeApiVersion };
@@ -347,11 +352,28 @@ export interface StartContainerdOptions extends Partial<SupervisorOptions> {
   exitPollMs?: number;
 }
 
-/** A containerd runtime: connects to `endpoint`, or runs containerd under `dir` first. */
-export async function startContainerdRuntime(o: StartContainerdOptions): Promise<ContainerdRuntime> {
+/**
+ * A containerd runtime, not yet started: it connects to `endpoint`, or runs containerd under
+ * `dir` once start() is called (synchronous so the kubelet can construct it in its constructor).
+ */
+export function containerdRuntime(o: StartContainerdOptions): ContainerdRuntime {
   if (o.endpoint) return new ContainerdRuntime({ endpoint: o.endpoint, exitPollMs: o.exitPollMs });
   if (!o.dir) throw new RuntimeError('InvalidArgument', 'containerd runtime: a directory (or an endpoint) is required');
-  const supervisor = new ContainerdSupervisor({ ...o, dir: o.dir });
-  await supervisor.start();
+  const supervisor = new ContainerdSupervisor({ podCIDR: DEFAULT_POD_CIDR, ...o, dir: o.dir });
   return new ContainerdRuntime({ endpoint: supervisor.endpoint, supervisor, exitPollMs: o.exitPollMs });
 }
+
+/** containerdRuntime(), started. */
+export async function startContainerdRuntime(o: StartContainerdOptions): Promise<ContainerdRuntime> {
+  const rt = containerdRuntime(o);
+  try {
+    await rt.start();
+  } catch (e) {
+    await rt.close().catch(() => undefined);
+    throw e;
+  }
+  return rt;
+}
+
+/** Until the kubelet hands over the node's podCIDR (CRI UpdateRuntimeConfig). */
+export const DEFAULT_POD_CIDR = '10.244.0.0/24';

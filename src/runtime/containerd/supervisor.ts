@@ -49,10 +49,16 @@ export function containerdMissing(): string | undefined {
   return undefined;
 }
 
+/** Where the kubelet with data dir `kubeletDataDir` runs its containerd. */
+export function containerdDir(kubeletDataDir: string): string {
+  return path.join(kubeletDataDir, 'containerd');
+}
+
 export class ContainerdSupervisor {
   readonly paths: ContainerdPaths;
   readonly cni: CniOptions;
   private child?: ChildProcess;
+  private started?: Promise<void>;
   private exited?: Promise<void>;
 
   constructor(private readonly opts: SupervisorOptions) {
@@ -81,7 +87,13 @@ export class ContainerdSupervisor {
     return path.join(this.opts.dir, 'containerd.log');
   }
 
-  async start(): Promise<void> {
+  /** Starts once; later calls wait for the first. */
+  start(): Promise<void> {
+    this.started ??= this.doStart();
+    return this.started;
+  }
+
+  private async doStart(): Promise<void> {
     const p = this.paths;
     for (const d of [p.root, p.state, p.opt, p.cniConfDir, this.cni.ipamDataDir]) mkdirSync(d, { recursive: true });
     writeFileSync(p.cniTemplate, cniTemplate(this.cni));
@@ -143,6 +155,7 @@ export class ContainerdSupervisor {
 
   async stop(): Promise<void> {
     if (!this.child) return;
+    this.started = undefined;
     if (!this.opts.keepPods) await removeAllPods(this.endpoint).catch((e) => this.opts.log?.(`containerd: removing pods: ${(e as Error).message}`));
     await this.stopDaemon();
     await unmountUnder([this.opts.dir, path.dirname(this.paths.state)]);

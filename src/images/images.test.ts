@@ -1,0 +1,82 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildImage, sha256 } from './oci.js';
+import { tarball, untar } from './tar.js';
+import { busyboxMissing } from './rootfs.js';
+import { busyboxImage } from './testimages.js';
+import { startLocalRegistry } from './registry.js';
+import { imageList, imageLoad } from './cli.js';
+import { containerdFixtureMissing, startContainerdFixture, type ContainerdFixture } from '../runtime/containerd/testing.js';
+
+describe('OCI image builder', () => {
+  it('is deterministic and self-consistent (diff_id, digests, index annotation)', () => {
+    const entries = [{ type: 'dir' as const, path: 'etc' }, { type: 'file' as const, path: 'etc/x', data: Buffer.from('hi') }];
+    const a = buildImage('skiff.local/t:1', entries, { cmd: ['sh'] });
+    const b = buildImage('skiff.local/t:1', entries, { cmd: ['sh'] });
+    assert.equal(a.manifest.digest, b.manifest.digest);
+    assert.deepEqual(a.archive(), b.archive());
+    const files = untar(a.archive());
+    const index = JSON.parse(files.get('index.json')!.toString());
+    assert.equal(index.manifests[0].annotations['io.containerd.image.name'], 'skiff.local/t:1');
+    assert.equal(index.manifests[0].digest, a.manifest.digest);
+    const config = JSON.parse(a.blobs.get(a.config.digest)!.toString());
+    assert.equal(config.rootfs.diff_ids[0], sha256(gunzipSync(a.blobs.get(a.layer.digest)!)));
+    for (const [d, data] of a.blobs) assert.equal(sha256(data), d);
+    assert.deepEqual(untar(tarball(entries)).get('etc/x')?.toString(), 'hi');
+  });
+
+  it('serves an image over the registry API', async () => {
+    const reg = await startLocalRegistry();
+    try {
+      const img = buildImage('skiff.local/t:1', [{ type: 'file', path: 'a', data: Buffer.from('a') }], {});
+      const ref = reg.push(img, 'lib/t', '1');
+      assert.equal(ref, `${reg.host}/lib/t:1`);
+      const m = await fetch(`http://${reg.host}/v2/lib/t/manifests/1`);
+      assert.equal(m.headers.get('docker-content-digest'), img.manifest.digest);
+      const blob = Buffer.from(await (await fetch(`http://${reg.host}/v2/lib/t/blobs/${img.layer.digest}`)).arrayBuffer());
+      assert.equal(sha256(blob), img.layer.digest);
+      assert.equal((await fetch(`http://${reg.host}/v2/lib/t/manifests/2`)).status, 404);
+    } finally {
+      await reg.close();
+    }
+  });
+
+  it('builds busybox from busybox-static', { skip: busyboxMissing() }, () => {
+    const img = busyboxImage();
+    const layer = untar(gunzipSync(img.blobs.get(img.layer.digest)!));
+    assert.ok(layer.get('bin/busybox')!.length > 100_000);
+  });
+});
+
+describe('skiff image load / ls', { skip: containerdFixtureMissing() }, () => {
+  let fx: ContainerdFixture;
+  before(async () => {
+    fx = await startContainerdFixture();
+  });
+  after(async () => {
+    await fx?.cleanup();
+  });
+
+  it('imports an OCI archive into the node and lists it; a container runs from it without a registry', async () => {
+    const file = path.join(fx.dir, 'bb.tar');
+    writeFileSync(file, busyboxImage('skiff.local/loaded/busybox:v1').archive());
+    const lines: string[] = [];
+    const names = await imageLoad([file], { endpoint: fx.runtime.endpoint, out: (l) => lines.push(l) });
+    assert.deepEqual(names, ['skiff.local/loaded/busybox:v1']);
+    assert.deepEqual(lines, ['Loaded image: skiff.local/loaded/busybox:v1']);
+    const table: string[] = [];
+    const rows = await imageList({ endpoint: fx.runtime.endpoint, out: (l) => table.push(l) });
+    assert.ok(rows.some((r) => r.image === 'skiff.local/loaded/busybox' && r.tag === 'v1'));
+    assert.match(table[0], /^IMAGE\s+TAG\s+IMAGE ID\s+SIZE$/);
+    assert.ok(await fx.runtime.imageStatus({ image: 'skiff.local/loaded/busybox:v1' }));
+
+    const sbc = { metadata: { name: 'loaded', uid: `l-${Date.now()}`, namespace: 'default', attempt: 0 }, logDirectory: path.join(fx.dir, 'logs', 'loaded') };
+    const sb = await fx.runtime.runPodSandbox(sbc);
+    const id = await fx.runtime.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image: 'skiff.local/loaded/busybox:v1' }, command: ['true'], logPath: 'c/0.log' }, sbc);
+    await fx.runtime.startContainer(id);
+    await fx.runtime.removePodSandbox(sb);
+  });
+});
