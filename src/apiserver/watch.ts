@@ -22,6 +22,21 @@ const BOOKMARK_INTERVAL_MS = 30_000;
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 
 /**
+ * The encoded event for plain-object watchers, built once per (object, event type, resource) and
+ * shared by every watcher it goes to: fanning one change out to a thousand watchers costs one
+ * serialisation, not a thousand.
+ */
+const chunks = new WeakMap<CachedObject, Map<string, Buffer>>();
+function sharedChunk(type: string, c: CachedObject, resourceKey: string, raw: () => string): Buffer {
+  let m = chunks.get(c);
+  if (!m) chunks.set(c, (m = new Map()));
+  const k = `${type} ${resourceKey}`;
+  let b = m.get(k);
+  if (!b) m.set(k, (b = Buffer.from(`{"type":"${type}","object":${raw()}}\n`)));
+  return b;
+}
+
+/**
  * Serves one watch from the watch cache: the initial state (synthetic ADDED) when asked for, then
  * every later change that passes the filter, in revision order, as a chunked stream of JSON events.
  */
@@ -45,16 +60,16 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, reg:
   res.flushHeaders();
   let first = true;
   let closed = false;
-  const encode = (type: string, c: CachedObject): string => {
+  const encode = (type: string, c: CachedObject): string | Buffer => {
     if (p.form === 'table') {
       const t = toTable(info, [reg.output(info, c)], { includeObject: p.includeObject, columns: first });
       first = false;
       return `{"type":"${type}","object":${JSON.stringify(t)}}\n`;
     }
     if (p.form === 'metadata') return `{"type":"${type}","object":${JSON.stringify(partialObjectMetadata(c.obj))}}\n`;
-    return `{"type":"${type}","object":${reg.outputRaw(info, c)}}\n`;
+    return sharedChunk(type, c, info.key, () => reg.outputRaw(info, c));
   };
-  const send = (chunk: string) => {
+  const send = (chunk: string | Buffer) => {
     if (closed) return;
     res.write(chunk);
     if (res.writableLength > MAX_BUFFERED_BYTES) finish();

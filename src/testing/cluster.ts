@@ -64,10 +64,15 @@ export function runKubectl(args: string[], o: { kubeconfig: string; cacheDir: st
 }
 
 /** `skiff up` as its own process (for signal and restart tests). Resolves once it prints that it is up. */
-export async function spawnSkiffUp(args: string[]): Promise<{ child: ChildProcess; server: string; output: () => string; exited: Promise<number | null> }> {
+export async function spawnSkiffUp(args: string[], opts: { waitForUp?: boolean } = {}): Promise<{ child: ChildProcess; server: string; output: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [SKIFF_BIN, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_QUIET: '1' } });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  if (opts.waitForUp === false) {
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    return { child, server: '', output: () => out, exited };
+  }
   const server = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {
       out += d.toString();
