@@ -100,7 +100,16 @@ export class ContainerdRuntime implements Runtime {
   }
 
   async updateRuntimeConfig(config: RuntimeConfig): Promise<void> {
-    await this.call('runtime', 'UpdateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr: config.networkConfig?.podCidr ?? '' } } });
+    const cidr = config.networkConfig?.podCidr ?? '';
+    if (cidr && (await this.opts.supervisor?.setPodCIDR(cidr))) return;
+    await this.call('runtime', 'UpdateRuntimeConfig', { runtimeConfig: { networkConfig: { podCidr: cidr } } });
+    // CRI renders its CNI template now; wait until the network is reported ready (bounded).
+    const deadline = Date.now() + 5000;
+    while (cidr && Date.now() < deadline) {
+      const net = (await this.status().catch(() => [])).find((c) => c.type === 'NetworkReady');
+      if (!net || net.status) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   /** CRI Status: RuntimeReady / NetworkReady conditions. */
@@ -359,7 +368,7 @@ export interface StartContainerdOptions extends Partial<SupervisorOptions> {
 export function containerdRuntime(o: StartContainerdOptions): ContainerdRuntime {
   if (o.endpoint) return new ContainerdRuntime({ endpoint: o.endpoint, exitPollMs: o.exitPollMs });
   if (!o.dir) throw new RuntimeError('InvalidArgument', 'containerd runtime: a directory (or an endpoint) is required');
-  const supervisor = new ContainerdSupervisor({ podCIDR: DEFAULT_POD_CIDR, ...o, dir: o.dir });
+  const supervisor = new ContainerdSupervisor({ ...o, dir: o.dir });
   return new ContainerdRuntime({ endpoint: supervisor.endpoint, supervisor, exitPollMs: o.exitPollMs });
 }
 
@@ -374,6 +383,3 @@ export async function startContainerdRuntime(o: StartContainerdOptions): Promise
   }
   return rt;
 }
-
-/** Until the kubelet hands over the node's podCIDR (CRI UpdateRuntimeConfig). */
-export const DEFAULT_POD_CIDR = '10.244.0.0/24';

@@ -6,7 +6,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { SkiffError } from '../../util/errors.js';
@@ -146,6 +146,23 @@ export class ContainerdSupervisor {
       writeFileSync(file, pauseImage(path.join(this.opts.dir, 'images')).archive());
     }
     return file;
+  }
+
+  /**
+   * The node's pod range. Before any CNI config exists CRI renders it from the template on
+   * UpdateRuntimeConfig; once one exists CRI skips that, so the config is rewritten here and
+   * containerd reloads it (it watches the directory).
+   */
+  async setPodCIDR(cidr: string): Promise<boolean> {
+    const file = path.join(this.paths.cniConfDir, CNI_CONF_FILE);
+    if (!existsSync(file)) return false;
+    const next = cniConflist(this.cni, cidr);
+    if (readFileSync(file, 'utf8') === next) return true;
+    writeFileSync(`${file}.tmp`, next);
+    renameSync(`${file}.tmp`, file);
+    // The reload is asynchronous (fsnotify); give it a moment before sandboxes use the new range.
+    await new Promise((r) => setTimeout(r, 200));
+    return true;
   }
 
   /** `ctr images import` into the CRI namespace (OCI or docker-archive tarballs). */

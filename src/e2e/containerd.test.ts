@@ -1,0 +1,170 @@
+/**
+ * The seed's pod.yml (`image: nginx`), unchanged, as a real container: the kubelet with the
+ * containerd runtime (its own containerd, CNI bridge over the node's 10.244 range), nginx pulled
+ * through CRI from a loopback registry that stands in for docker.io (a registry mirror, as
+ * `--registry-mirror docker.io=http://…` configures), driven with the real kubectl.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { randomInt } from 'node:crypto';
+import YAML from 'yaml';
+import { startTestCluster, type TestCluster } from '../testing/cluster.js';
+import { RestClient, configFromKubeconfig } from '../client/rest.js';
+import { createKubelet } from '../kubelet/agent.js';
+import { needs, which } from '../testing/real.js';
+import { until } from '../testing/wait.js';
+import { startLocalRegistry, type LocalRegistry } from '../images/registry.js';
+import { busyboxImage, nginxImage } from '../images/testimages.js';
+import { nginxMissing } from '../images/rootfs.js';
+import { containerdFixtureMissing } from '../runtime/containerd/testing.js';
+import { startContainerdRuntime, type ContainerdRuntime } from '../runtime/containerd/runtime.js';
+
+const NODE = 'skiff-ctr-node';
+const DEADLINE = 60_000;
+
+/** The seed's pod.yml, verbatim. */
+const SEED_POD_YML = `apiVersion: v1
+kind: Pod
+metadata:
+  name: example-pod
+spec:
+  containers:
+  - name: example-container
+    image: nginx
+    ports:
+    - containerPort: 80
+`;
+
+function httpGet(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
+}
+
+describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', () => {
+  let tc: TestCluster;
+  let registry: LocalRegistry;
+  let runtime: ContainerdRuntime;
+  let stopKubelet: (() => Promise<void>) | undefined;
+  let dir: string;
+  const third = randomInt(128, 255);
+  const podCIDR = `10.244.${third}.0/24`;
+
+  const kubectl = async (...args: string[]) => {
+    const r = await tc.kubectl(args);
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const getPod = async (name: string) => JSON.parse(await kubectl('get', 'pod', name, '-o', 'json'));
+
+  before(async (t) => {
+    if (!needs(t as any, which('kubectl') ? containerdFixtureMissing() ?? nginxMissing() : 'kubectl not on PATH')) return;
+    registry = await startLocalRegistry();
+    registry.push(nginxImage(), 'library/nginx', 'latest');
+    registry.push(busyboxImage('docker.io/library/busybox:latest'), 'library/busybox', 'latest');
+    dir = mkdtempSync('/tmp/skc-');
+    // No pod range yet: the kubelet hands it over with CRI UpdateRuntimeConfig, as upstream.
+    runtime = await startContainerdRuntime({ dir, mirrors: { 'docker.io': [`http://${registry.host}`] } });
+    tc = await startTestCluster();
+    const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'kubelet-containerd-e2e'));
+    const comp = createKubelet(client, { nodeName: NODE, dataDir: path.join(tc.dataDir, 'kubelet'), runtime, podCIDR, port: 0, resyncMs: 2000 });
+    await comp.start();
+    stopKubelet = () => comp.stop();
+  });
+
+  after(async () => {
+    await stopKubelet?.(); // closes the runtime, which stops its containerd
+    if (!stopKubelet) await runtime?.close();
+    await tc?.stop();
+    await registry?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the seed pod.yml: Running, an IP from the node range, nginx answers, logs and exec work', async () => {
+    await tc.kubectl(['create', '-f', '-'], { input: SEED_POD_YML.replace('spec:\n', `spec:\n  nodeName: ${NODE}\n`) }).then((r) => assert.equal(r.code, 0, r.stderr));
+    const pod = await until(
+      'example-pod Running',
+      async () => {
+        const p = await getPod('example-pod');
+        return p.status.phase === 'Running' && p.status.podIP ? p : undefined;
+      },
+      DEADLINE,
+    );
+    assert.equal(pod.status.podIP.split('.').slice(0, 3).join('.'), `10.244.${third}`);
+    assert.match(pod.status.containerStatuses[0].containerID, /^containerd:\/\//);
+    assert.match(pod.status.containerStatuses[0].imageID, /sha256:/);
+    assert.ok(registry.requests.some((r) => r.startsWith('GET /v2/library/nginx/blobs/')), 'pulled through the registry');
+
+    const res = await until('nginx answers', () => httpGet(`http://${pod.status.podIP}/`).catch(() => undefined), DEADLINE);
+    assert.equal(res.status, 200);
+    assert.match(res.body, /Welcome to nginx!/);
+
+    const logs = await until('access log line', async () => {
+      const out = await kubectl('logs', 'example-pod');
+      return /"GET \/ HTTP\/1\.1" 200/.test(out) ? out : undefined;
+    });
+    assert.match(logs, /GET \/ HTTP\/1\.1/);
+
+    const v = await tc.kubectl(['exec', 'example-pod', '--', 'nginx', '-v']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stderr + v.stdout, /nginx version: nginx\/1\.\d+/);
+
+    const events = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.name=example-pod', '-o', 'json')).items.map((e: any) => e.reason);
+    for (const want of ['Pulling', 'Pulled', 'Created', 'Started']) assert.ok(events.includes(want), `event ${want} in ${events}`);
+
+    // Deleting the pod removes its containers and sandbox.
+    const uid = pod.metadata.uid;
+    await kubectl('delete', 'pod', 'example-pod', '--wait=true', '--timeout=60s');
+    await until('sandbox removed', async () => ((await runtime.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length === 0 ? true : undefined), DEADLINE);
+    assert.equal((await runtime.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length, 0);
+  });
+
+  it('reports a missing image as ErrImagePull with the runtime message', async () => {
+    const bad = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'missing-image' }, spec: { nodeName: NODE, containers: [{ name: 'c', image: 'skiff-no-such-image:1' }] } };
+    assert.equal((await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(bad) })).code, 0);
+    const w = await until(
+      'ErrImagePull',
+      async () => {
+        const p = await getPod('missing-image');
+        const s = p.status.containerStatuses?.[0]?.state?.waiting;
+        return s && /ErrImagePull|ImagePullBackOff/.test(s.reason) ? s : undefined;
+      },
+      DEADLINE,
+    );
+    assert.match(w.message, /failed to pull and unpack image "docker\.io\/library\/skiff-no-such-image:1"/);
+    await kubectl('delete', 'pod', 'missing-image', '--wait=false');
+  });
+
+  it('runs a busybox pod with command, env and an OOM kill under a memory limit', async () => {
+    const oom = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'oom' },
+      spec: {
+        nodeName: NODE,
+        restartPolicy: 'Never',
+        containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', 'x=$(head -c 64000000 /dev/zero | tr "\\0" a); echo done'], resources: { limits: { memory: '16Mi' } } }],
+      },
+    };
+    assert.equal((await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(oom) })).code, 0);
+    const t = await until(
+      'terminated',
+      async () => {
+        const p = await getPod('oom');
+        return p.status.containerStatuses?.[0]?.state?.terminated;
+      },
+      DEADLINE,
+    );
+    assert.equal(t.reason, 'OOMKilled');
+    assert.equal(t.exitCode, 137);
+  });
+});
