@@ -5,8 +5,6 @@ import { resourcePath } from '../../client/rest.js';
 import { QueueController, controllerRefOf, isNotFound, nowTime, selectorIsEmpty, selectorMatches, type ControllerContext } from '../controller.js';
 import { computeBudget, disruptionAllowedCondition } from './budget.js';
 
-const RCS = { group: '', version: 'v1', resource: 'replicationcontrollers' };
-
 /**
  * The disruption controller: keeps each PodDisruptionBudget's status (expectedPods, currentHealthy,
  * desiredHealthy, disruptionsAllowed, observedGeneration, the DisruptionAllowed condition) current
@@ -19,7 +17,6 @@ export class DisruptionController extends QueueController {
   private readonly rss: Informer;
   private readonly deployments: Informer;
   private readonly sets: Informer;
-  private readonly rcs: Informer;
   private readonly recorder;
 
   constructor(ctx: ControllerContext) {
@@ -30,7 +27,6 @@ export class DisruptionController extends QueueController {
     this.rss = ctx.informers.for(R.replicasets);
     this.deployments = ctx.informers.for(R.deployments);
     this.sets = ctx.informers.for(R.statefulsets);
-    this.rcs = ctx.informers.for(RCS);
     this.pdbs.addHandlers({ add: (b) => this.enqueue(b), update: (_o, b) => this.enqueue(b) });
     const onPod = (p: any) => {
       for (const b of this.pdbs.list()) if (b.metadata.namespace === p.metadata.namespace && selectorMatches(b.spec?.selector, p.metadata.labels)) this.enqueue(b);
@@ -40,19 +36,23 @@ export class DisruptionController extends QueueController {
     const onScale = (x: any) => {
       for (const b of this.pdbs.list()) if (b.metadata.namespace === x.metadata.namespace) this.enqueue(b);
     };
-    for (const inf of [this.rss, this.deployments, this.sets, this.rcs]) inf.addHandlers({ update: (o, n) => o.spec?.replicas !== n.spec?.replicas && onScale(n) });
+    for (const inf of [this.rss, this.deployments, this.sets]) inf.addHandlers({ update: (o, n) => o.spec?.replicas !== n.spec?.replicas && onScale(n) });
   }
 
-  /** The replicas of each distinct controller of the pods, as upstream's finders (Deployment via its ReplicaSet). */
-  private expectedFromControllers(pods: any[]): number | undefined {
+  /**
+   * The replicas of each distinct controller of the pods, as upstream's finders: a ReplicaSet's
+   * Deployment if it has one, a StatefulSet, else any controller's /scale subresource.
+   */
+  private async expectedFromControllers(pods: any[]): Promise<number | undefined> {
     const seen = new Map<string, number>();
     for (const p of pods) {
       const ref = controllerRefOf(p);
       if (!ref) return undefined;
       const ns = p.metadata.namespace;
+      if (seen.has(ref.uid)) continue;
       let replicas: number | undefined;
       let uid = ref.uid;
-      if (ref.kind === 'ReplicaSet') {
+      if (ref.kind === 'ReplicaSet' && ref.apiVersion === 'apps/v1') {
         const rs = this.rss.get(`${ns}/${ref.name}`);
         if (!rs || rs.metadata.uid !== ref.uid) return undefined;
         const dref = controllerRefOf(rs);
@@ -61,15 +61,21 @@ export class DisruptionController extends QueueController {
           uid = d.metadata.uid;
           replicas = d.spec?.replicas ?? 1;
         } else replicas = rs.spec?.replicas ?? 1;
-      } else if (ref.kind === 'StatefulSet') {
+      } else if (ref.kind === 'StatefulSet' && ref.apiVersion === 'apps/v1') {
         const s = this.sets.get(`${ns}/${ref.name}`);
         if (!s || s.metadata.uid !== ref.uid) return undefined;
         replicas = s.spec?.replicas ?? 1;
-      } else if (ref.kind === 'ReplicationController') {
-        const rc = this.rcs.get(`${ns}/${ref.name}`);
-        if (!rc || rc.metadata.uid !== ref.uid) return undefined;
-        replicas = rc.spec?.replicas ?? 1;
-      } else return undefined;
+      } else {
+        const [group, version] = ref.apiVersion.includes('/') ? ref.apiVersion.split('/') : ['', ref.apiVersion];
+        const resource = `${ref.kind.toLowerCase()}s`;
+        try {
+          const scale = await this.ctx.client.get(resourcePath(group, version, resource, ns, ref.name, 'scale'));
+          if (scale.metadata?.uid && scale.metadata.uid !== ref.uid) return undefined;
+          replicas = scale.spec?.replicas ?? 0;
+        } catch {
+          return undefined; // no /scale: an unsupported controller, as upstream
+        }
+      }
       seen.set(uid, replicas ?? 1);
     }
     return [...seen.values()].reduce((a, b) => a + b, 0);
@@ -83,7 +89,7 @@ export class DisruptionController extends QueueController {
     // An empty selector matches every pod in policy/v1; a missing one none.
     const pods = this.pods.list().filter((p) => p.metadata.namespace === ns && (selectorIsEmpty(pdb.spec?.selector) || selectorMatches(pdb.spec?.selector, p.metadata.labels)));
     const needsControllers = pdb.spec?.maxUnavailable != null || typeof pdb.spec?.minAvailable === 'string';
-    const expected = needsControllers ? this.expectedFromControllers(pods) : undefined;
+    const expected = needsControllers ? await this.expectedFromControllers(pods) : undefined;
     const now = this.ctx.clock.now();
     const r = computeBudget({ pdb, pods, expectedFromControllers: expected, now });
     if (r.error) {
