@@ -106,7 +106,7 @@ export function apiResourceList(group: string, version: string) {
       const k = subresourceKind(r, s);
       const sub: Record<string, unknown> = { name: `${r.resource}/${s}`, singularName: '', namespaced: r.namespaced, kind: k.kind, verbs: subresourceVerbs(r, s) };
       if (k.group !== r.group) sub.group = k.group;
-      if (k.version !== r.version) sub.version = k.version;
+      if (k.version !== r.version || k.group !== r.group) sub.version = k.version;
       resources.push(sub);
     }
   }
