@@ -6,6 +6,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 
 export const NGINX_BIN = process.env.SKIFF_NGINX ?? '/usr/sbin/nginx';
 export const nginxMissing = (): string | undefined => (existsSync(NGINX_BIN) ? undefined : `nginx is not installed at ${NGINX_BIN}`);
@@ -18,7 +19,7 @@ export interface EchoServer {
 }
 
 /** Answers every request with JSON {backend, url, method, prefix, host}; `status` for the default backend's 404. */
-export async function startEcho(name: string, status = 200, port = 0): Promise<EchoServer> {
+export async function startEcho(name: string, status = 200, port = 0, host = '127.0.0.1'): Promise<EchoServer> {
   const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     const body = JSON.stringify({ backend: name, url: req.url, method: req.method, prefix: req.headers['x-forwarded-prefix'] ?? null, host: req.headers.host ?? null, xff: req.headers['x-forwarded-for'] ?? null, proto: req.headers['x-forwarded-proto'] ?? null, rid: req.headers['x-request-id'] ?? null });
     req.resume();
@@ -27,7 +28,7 @@ export async function startEcho(name: string, status = 200, port = 0): Promise<E
       res.end(body);
     });
   });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(port, host, () => r()));
   return {
     name,
     port: (server.address() as net.AddressInfo).port,
@@ -38,6 +39,12 @@ export async function startEcho(name: string, status = 200, port = 0): Promise<E
         server.close(() => r());
       }),
   };
+}
+
+/** A non-loopback IPv4 address of this machine: EndpointSlices may not point at loopback (as upstream). */
+export function hostIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return undefined;
 }
 
 export async function freePort(): Promise<number> {
