@@ -20,7 +20,7 @@ import { startLocalRegistry, type LocalRegistry } from '../images/registry.js';
 import { busyboxImage, nginxImage } from '../images/testimages.js';
 import { nginxMissing } from '../images/rootfs.js';
 import { containerdFixtureMissing } from '../runtime/containerd/testing.js';
-import { startContainerdRuntime, type ContainerdRuntime } from '../runtime/containerd/runtime.js';
+import type { ContainerdRuntime } from '../runtime/containerd/runtime.js';
 
 const NODE = 'skiff-ctr-node';
 const DEADLINE = 60_000;
@@ -71,19 +71,19 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     registry = await startLocalRegistry();
     registry.push(nginxImage(), 'library/nginx', 'latest');
     registry.push(busyboxImage('docker.io/library/busybox:latest'), 'library/busybox', 'latest');
+    // A short data dir: containerd's socket lives under it.
     dir = mkdtempSync('/tmp/skc-');
-    // No pod range yet: the kubelet hands it over with CRI UpdateRuntimeConfig, as upstream.
-    runtime = await startContainerdRuntime({ dir, mirrors: { 'docker.io': [`http://${registry.host}`] } });
     tc = await startTestCluster();
     const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'kubelet-containerd-e2e'));
-    const comp = createKubelet(client, { nodeName: NODE, dataDir: path.join(tc.dataDir, 'kubelet'), runtime, podCIDR, port: 0, resyncMs: 2000 });
+    const comp = createKubelet(client, { nodeName: NODE, dataDir: dir, runtime: 'containerd', registryMirrors: { 'docker.io': [`http://${registry.host}`] }, podCIDR, port: 0, resyncMs: 2000 });
+    runtime = comp.kubelet.runtime as ContainerdRuntime;
     await comp.start();
     stopKubelet = () => comp.stop();
   });
 
   after(async () => {
     await stopKubelet?.(); // closes the runtime, which stops its containerd
-    if (!stopKubelet) await runtime?.close();
+    if (!stopKubelet) await runtime?.close().catch(() => undefined);
     await tc?.stop();
     await registry?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -13,6 +13,8 @@ import { realClock, type Clock } from '../client/workqueue.js';
 import type { Component } from '../cluster/component.js';
 import type { Runtime } from '../runtime/cri.js';
 import { ProcessRuntime } from '../runtime/process/runtime.js';
+import { ContainerdRuntime, containerdRuntime } from '../runtime/containerd/runtime.js';
+import { containerdDir } from '../runtime/containerd/supervisor.js';
 import { CrashBackoff } from './podworker/backoff.js';
 import { PodWorker, inspectPod, type EventType, type PodEnvironment } from './podworker/worker.js';
 import { ProbeManager } from './prober/manager.js';
@@ -27,7 +29,12 @@ import { JOURNEY_ANNOTATION, Journey } from './journey.js';
 export interface KubeletOptions {
   nodeName: string;
   dataDir: string;
-  runtime: 'process' | Runtime;
+  /** 'containerd' runs containerd under dataDir/containerd, or uses containerRuntimeEndpoint. */
+  runtime: 'process' | 'containerd' | Runtime;
+  /** CRI endpoint of an existing containerd or CRI-O (`unix:///run/containerd/containerd.sock`). */
+  containerRuntimeEndpoint?: string;
+  /** Registry mirrors for the containerd Skiff runs: host → endpoints (`docker.io` → [`http://127.0.0.1:5000`]). */
+  registryMirrors?: Record<string, string[]>;
   /** Pod range of this node (default: the Node's spec.podCIDR, else 127.100.0.0/16 on loopback). */
   podCIDR?: string;
   /** Address reported as InternalIP and used as hostIP (default 127.0.0.1). */
@@ -79,7 +86,12 @@ export class Kubelet {
   ) {
     this.clock = opts.clock ?? realClock;
     this.log = opts.log ?? (() => undefined);
-    this.runtime = opts.runtime === 'process' ? new ProcessRuntime({ root: path.join(opts.dataDir, 'runtime'), podCIDR: opts.podCIDR }) : opts.runtime;
+    this.runtime =
+      opts.runtime === 'process'
+        ? new ProcessRuntime({ root: path.join(opts.dataDir, 'runtime'), podCIDR: opts.podCIDR })
+        : opts.runtime === 'containerd'
+          ? containerdRuntime({ dir: containerdDir(opts.dataDir), podCIDR: opts.podCIDR, endpoint: opts.containerRuntimeEndpoint, mirrors: opts.registryMirrors, log: opts.log })
+          : opts.runtime;
     this.recorder = new EventRecorder(client, { component: 'kubelet', host: opts.nodeName });
     const { allocatable } = machineResources(opts.dataDir);
     this.nodeFacts = { nodeName: opts.nodeName, hostIP: opts.nodeIP ?? '127.0.0.1', allocatable: allocatable as any };
@@ -133,6 +145,7 @@ export class Kubelet {
   async start(): Promise<void> {
     const o = this.opts;
     mkdirSync(o.dataDir, { recursive: true });
+    if (this.runtime instanceof ContainerdRuntime) await this.runtime.start();
     const nodeIP = o.nodeIP ?? '127.0.0.1';
     const cert = await kubeletServingCert(path.join(o.dataDir, 'pki'), o.nodeName, [nodeIP]);
     this.kserver = new KubeletServer({ runtime: this.runtime, findContainer: (ns, p, c, prev) => this.findContainer(ns, p, c, prev) }, { ...cert, caPem: o.caPem ?? this.client.config.caPem });

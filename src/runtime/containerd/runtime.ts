@@ -210,12 +210,15 @@ export class ContainerdRuntime implements Runtime {
   async containerStatus(id: string): Promise<ContainerStatus> {
     const r = await this.call('runtime', 'ContainerStatus', { containerId: id });
     const s = r.status;
+    // containerd stamps startedAt when StartContainer returns but finishedAt from the shim's exit
+    // time, so a process that exits at once can look as if it finished before it started.
+    const startedAt = s.finishedAt && s.startedAt > s.finishedAt ? s.finishedAt : s.startedAt;
     return {
       id: s.id,
       metadata: s.metadata,
       state: s.state,
       createdAt: s.createdAt,
-      startedAt: s.startedAt,
+      startedAt,
       finishedAt: s.finishedAt,
       exitCode: s.exitCode,
       image: { image: s.image?.image ?? '', annotations: s.image?.annotations ?? {} },
