@@ -51,6 +51,11 @@ interface Snapshot {
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-scheme', 'x-real-ip', 'x-request-id', 'x-forwarded-prefix', 'x-scheme', 'x-original-uri']);
 const FAIL_TIMEOUT_MS = 10_000;
 
+/** X-Request-ID as ingress-nginx's $request_id: 32 hex digits; a per-process random prefix and a counter keep it cheap. */
+const ridPrefix = randomBytes(8).toString('hex');
+let ridCounter = 0;
+const newRequestId = () => ridPrefix + (ridCounter++).toString(16).padStart(16, '0');
+
 export class DataPlane {
   readonly metrics = new IngressMetrics();
   private snap: Snapshot;
@@ -164,7 +169,7 @@ export class DataPlane {
     const snap = this.snap;
     const host = req.headers.host ?? '';
     const r = match(snap.table, { host, target: req.url ?? '/', scheme });
-    const requestId = (req.headers['x-request-id'] as string | undefined) || randomBytes(16).toString('hex');
+    const requestId = (req.headers['x-request-id'] as string | undefined) || newRequestId();
     let upstreamAddr = '-';
     const done = () => {
       const secs = (performance.now() - t0) / 1000;
@@ -231,7 +236,7 @@ export class DataPlane {
     const eps = r.backend ? snap.endpoints[name] : this.opts.defaultBackend ? [this.opts.defaultBackend] : undefined;
     if (!eps?.length) return fail(r.backend ? 503 : 404, r.backend ? 'Service Unavailable' : 'Not Found');
     const ep = this.pick(name, eps, new Set())!;
-    const requestId = (req.headers['x-request-id'] as string | undefined) || randomBytes(16).toString('hex');
+    const requestId = (req.headers['x-request-id'] as string | undefined) || newRequestId();
     const headers = forwardHeaders(req, scheme, requestId, r);
     const up = net.connect(ep.port, ep.address, () => {
       let headText = `${req.method} ${r.upstreamTarget} HTTP/1.1\r\n`;

@@ -14,8 +14,15 @@ export class IngressMetrics {
   private readonly latency = new Map<string, Hist>();
   configReloads = 0;
 
+  private readonly baseCache = new Map<string, string>();
+
   observe(labels: { ingress: string; host: string; path: string; status: number }, seconds: number): void {
-    const base = `ingress="${esc(labels.ingress)}",host="${esc(labels.host)}",path="${esc(labels.path)}"`;
+    const ck = labels.ingress + '\0' + labels.host + '\0' + labels.path;
+    let base = this.baseCache.get(ck);
+    if (base === undefined) {
+      base = `ingress="${esc(labels.ingress)}",host="${esc(labels.host)}",path="${esc(labels.path)}"`;
+      if (this.baseCache.size < 10_000) this.baseCache.set(ck, base);
+    }
     const k = `${base},status="${labels.status}"`;
     this.requests.set(k, (this.requests.get(k) ?? 0) + 1);
     let h = this.latency.get(base);

@@ -25,6 +25,8 @@ export function parseTarget(target: string): ParsedTarget {
   const rawPath = q < 0 ? target : target.slice(0, q);
   const args = q < 0 ? '' : target.slice(q + 1);
   if (!rawPath.startsWith('/')) throw new BadRequestUri(`request target must start with "/"`);
+  // Fast path: nothing to decode or normalise.
+  if (!/%|\/\/|\/\.|[^\x21-\x7e]/.test(rawPath)) return { rawPath, args, hasQuery: q >= 0, uri: rawPath };
   // Decode percent-escapes to bytes first. nginx re-examines a decoded byte (so %2F is a slash and
   // %2E a dot) except `%` and `#`, which stay literal.
   const bytes: number[] = [];

@@ -1,0 +1,154 @@
+/**
+ * Ingress data plane vs nginx (2 workers, keep-alive upstream), same backend, same run, with wrk:
+ * requests/s and p50/p99; then configuration-change latency and failed requests during changes
+ * (Skiff swaps a snapshot in every worker; nginx reloads on SIGHUP, as ingress-nginx does).
+ *
+ *   node dist/bench/ingress.js [--duration 5] [--connections 64]
+ */
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import { buildTable, backendName } from '../src/ingress/table.js';
+import { renderNginxConf } from '../src/ingress/nginxconf.js';
+import { startNginx, freePort, nginxMissing, type NginxProcess } from '../src/ingress/peers.js';
+import { DataPlaneWorkers } from '../src/ingress/workers.js';
+import { ing } from '../src/ingress/fixtures.js';
+import type { Endpoint } from '../src/ingress/dataplane.js';
+import { which } from '../src/testing/real.js';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const DURATION = arg('duration', 5);
+const CONNS = arg('connections', 64);
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+function wrk(url: string, seconds: number, host = 'bench.test'): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    execFile('wrk', ['-t2', `-c${CONNS}`, `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, url], { timeout: (seconds + 30) * 1000 }, (err, out) => {
+      if (err) return reject(err);
+      const ms = (re: RegExp) => {
+        const m = re.exec(out);
+        if (!m) return NaN;
+        const v = Number(m[1]);
+        return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+      };
+      const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      resolve({
+        rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+        p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
+        p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
+        errors: errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+        non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0),
+      });
+    });
+  });
+}
+
+function status(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, path, headers: { host: 'bench.test', connection: 'close' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+async function timeUntilRoutes(port: number, path: string, change: () => Promise<void> | void): Promise<number> {
+  const t0 = performance.now();
+  await change();
+  for (;;) {
+    if ((await status(port, path)) === 200) return performance.now() - t0;
+    if (performance.now() - t0 > 10_000) return NaN;
+  }
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+
+async function main() {
+  const missing = nginxMissing() ?? (which('wrk') ? undefined : 'wrk is not installed');
+  if (missing) {
+    console.log(`ingress bench skipped: ${missing}`);
+    return;
+  }
+  // The backend: a one-worker nginx answering 200 from memory, so the backend costs both proxies the same.
+  const backendPort = await freePort();
+  const backend = await startNginx(
+    (dir) => `worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log; daemon off; events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  server { listen 127.0.0.1:${backendPort}; location / { return 200 "ok\\n"; } } }\n`,
+    [backendPort],
+  );
+  const eps: Endpoint[] = [{ address: '127.0.0.1', port: backendPort }];
+  const ingresses = (n: number) => [ing({ name: 'bench', host: 'bench.test', paths: Array.from({ length: n }, (_, i) => ({ path: i === 0 ? '/' : `/v${i}`, service: 'backend' })) })];
+  const cfgFor = (n: number) => {
+    const list = ingresses(n);
+    const table = buildTable(list);
+    const endpoints: Record<string, Endpoint[]> = {};
+    for (const s of table.servers.values()) for (const l of s.locations) if (l.backend) endpoints[backendName(l.backend)] = eps;
+    return { list, table, endpoints };
+  };
+  const nginxPort = await freePort();
+  const defaultBackend = eps[0];
+  const nginxConf = (n: number, dir: string) => renderNginxConf({ dir, workers: 2, sites: [{ table: cfgFor(n).table, port: nginxPort, endpoints: cfgFor(n).endpoints, defaultBackend }] });
+  let nginx: NginxProcess | undefined;
+  let skiff: DataPlaneWorkers | undefined;
+  try {
+    nginx = await startNginx((dir) => nginxConf(1, dir), [nginxPort]);
+    skiff = new DataPlaneWorkers({ httpPort: 0, host: '127.0.0.1', workers: 2 });
+    await skiff.start();
+    const c1 = cfgFor(1);
+    skiff.apply({ ingresses: c1.list, endpoints: c1.endpoints });
+    await skiff.applied();
+    const skiffPort = skiff.ports.http;
+
+    await wrk(`http://127.0.0.1:${nginxPort}/`, 1);
+    await wrk(`http://127.0.0.1:${skiffPort}/`, 1);
+    const n = await wrk(`http://127.0.0.1:${nginxPort}/`, DURATION);
+    const s = await wrk(`http://127.0.0.1:${skiffPort}/`, DURATION);
+
+    // Config changes: 10 each, time until the new path answers.
+    const skiffLat: number[] = [];
+    const nginxLat: number[] = [];
+    for (let i = 2; i <= 11; i++) {
+      const c = cfgFor(i);
+      skiffLat.push(await timeUntilRoutes(skiffPort, `/v${i - 1}`, () => skiff!.apply({ ingresses: c.list, endpoints: c.endpoints })));
+      nginxLat.push(await timeUntilRoutes(nginxPort, `/v${i - 1}`, () => nginx!.reload(nginxConf(i, nginx!.dir))));
+    }
+    // Failed requests while the configuration changes 5 times per second for the whole wrk run.
+    const churn = async (apply: (i: number) => Promise<void> | void, seconds: number) => {
+      const end = Date.now() + seconds * 1000;
+      for (let i = 12; Date.now() < end; i++) {
+        await apply(i % 2 ? 12 : 13);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const [sc] = await Promise.all([wrk(`http://127.0.0.1:${skiffPort}/`, DURATION), churn((i) => { const c = cfgFor(i); skiff!.apply({ ingresses: c.list, endpoints: c.endpoints }); }, DURATION)]);
+    const [nc] = await Promise.all([wrk(`http://127.0.0.1:${nginxPort}/`, DURATION), churn((i) => nginx!.reload(nginxConf(i, nginx!.dir)), DURATION)]);
+
+    const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+    console.log(`ingress data plane, wrk -t2 -c${CONNS} -d${DURATION}s, same backend (nginx return 200), same run`);
+    console.log(`                         skiff (2 workers)      nginx 1.22 (2 workers)   ratio`);
+    console.log(`requests/s               ${f(s.rps, 0).padEnd(22)} ${f(n.rps, 0).padEnd(24)} ${f(s.rps / n.rps)}× (goal ≥ 0.8×)`);
+    console.log(`p50 ms                   ${f(s.p50).padEnd(22)} ${f(n.p50).padEnd(24)} ${f(s.p50 / n.p50)}×`);
+    console.log(`p99 ms                   ${f(s.p99).padEnd(22)} ${f(n.p99).padEnd(24)} ${f(s.p99 / n.p99)}× (goal ≤ 1.5×)`);
+    console.log(`config change p50/max ms ${`${f(pct(skiffLat, 50), 1)} / ${f(Math.max(...skiffLat), 1)}`.padEnd(22)} ${`${f(pct(nginxLat, 50), 1)} / ${f(Math.max(...nginxLat), 1)}`.padEnd(24)} (goal ≤ 50 ms)`);
+    console.log(`failed during changes    ${`${sc.errors + sc.non2xx} of ${f(sc.rps * DURATION, 0)}`.padEnd(22)} ${`${nc.errors + nc.non2xx} of ${f(nc.rps * DURATION, 0)}`.padEnd(24)} (goal 0; 5 changes/s)`);
+    console.log(`requests/s during changes ${f(sc.rps, 0).padEnd(21)} ${f(nc.rps, 0)}`);
+  } finally {
+    await skiff?.stop();
+    await nginx?.stop();
+    await backend.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,15 @@
+/** Entry point of one data plane worker process (see workers.ts). */
+import { DataPlane, type DataPlaneConfig } from './dataplane.js';
+
+const opts = JSON.parse(process.env.SKIFF_INGRESS_WORKER ?? '{}');
+const plane = new DataPlane(opts);
+await plane.start();
+process.on('message', (m: { type: string; cfg?: DataPlaneConfig; generation?: number }) => {
+  if (m.type === 'config') {
+    plane.apply(m.cfg!);
+    process.send!({ type: 'applied', generation: m.generation });
+  } else if (m.type === 'stop') {
+    void plane.stop().then(() => process.exit(0));
+  }
+});
+process.send!({ type: 'ready', ports: plane.ports });

@@ -1,0 +1,93 @@
+/**
+ * The data plane on every core: node:cluster workers share the listening sockets (the kernel
+ * spreads connections), each runs a DataPlane, and the primary pushes each configuration to all.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import type { DataPlaneConfig, DataPlaneOptions } from './dataplane.js';
+
+export interface WorkerMessage {
+  type: 'ready' | 'applied';
+  ports?: { http: number; https: number };
+  generation?: number;
+}
+
+export class DataPlaneWorkers {
+  private readonly workers = new Set<Worker>();
+  private last?: DataPlaneConfig;
+  private generation = 0;
+  private stopping = false;
+  private readonly acks = new Map<Worker, number>();
+  private ackWaiters: { gen: number; resolve: () => void }[] = [];
+  ports = { http: 0, https: 0 };
+
+  constructor(private readonly opts: Omit<DataPlaneOptions, 'accessLog'> & { workers?: number }) {}
+
+  async start(): Promise<void> {
+    // Workers accept on the shared socket themselves rather than the primary handing connections over.
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), silent: false });
+    const n = this.opts.workers ?? Math.max(1, availableParallelism());
+    await Promise.all(Array.from({ length: n }, () => this.fork()));
+  }
+
+  private fork(): Promise<void> {
+    // Same options in every worker: the primary keys shared listen handles by address and port as
+    // requested, so port 0 resolves to one port for all. (Only one of the two ports may be 0.)
+    const w = cluster.fork({ SKIFF_INGRESS_WORKER: JSON.stringify(this.opts) });
+    this.workers.add(w);
+    return new Promise((resolve, reject) => {
+      w.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready') {
+          this.ports = { http: m.ports!.http, https: m.ports!.https };
+          if (this.last) w.send({ type: 'config', cfg: this.last, generation: this.generation });
+          resolve();
+        } else if (m.type === 'applied') {
+          this.acks.set(w, m.generation!);
+          this.checkAcks();
+        }
+      });
+      w.on('exit', (code) => {
+        this.workers.delete(w);
+        this.acks.delete(w);
+        if (!this.stopping) void this.fork().catch(() => undefined); // a crashed worker comes back with the current config
+        reject(new Error(`ingress worker exited with ${code}`));
+      });
+    });
+  }
+
+  private checkAcks(): void {
+    const min = Math.min(...[...this.workers].map((w) => this.acks.get(w) ?? 0));
+    this.ackWaiters = this.ackWaiters.filter((x) => (x.gen <= min ? (x.resolve(), false) : true));
+  }
+
+  apply(cfg: DataPlaneConfig): void {
+    this.last = cfg;
+    this.generation++;
+    for (const w of this.workers) w.send({ type: 'config', cfg, generation: this.generation });
+  }
+
+  /** Resolves when every worker has applied the latest configuration. */
+  applied(): Promise<void> {
+    const gen = this.generation;
+    return new Promise((resolve) => {
+      this.ackWaiters.push({ gen, resolve });
+      this.checkAcks();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      [...this.workers].map(
+        (w) =>
+          new Promise<void>((r) => {
+            w.once('exit', () => r());
+            w.send({ type: 'stop' });
+            setTimeout(() => w.process.kill('SIGKILL'), 3000).unref();
+          }),
+      ),
+    );
+  }
+}
