@@ -71,7 +71,8 @@ export function desiredEndpoints(svc: any, pods: any[], nodes: (name: string) =>
 
 function ipv4Of(pod: any): string | undefined {
   const ips: string[] = [pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((p: any) => p.ip)].filter(Boolean);
-  return ips.find((ip) => !ip.includes(':'));
+  // Loopback addresses are refused by EndpointSlice validation: such a pod cannot be published.
+  return ips.find((ip) => !ip.includes(':') && !ip.startsWith('127.'));
 }
 
 const portsKey = (ports: any[] | undefined | null) => JSON.stringify((ports ?? []).map((p) => [p.name ?? '', p.port, p.protocol ?? 'TCP', p.appProtocol ?? '']));

@@ -11,7 +11,7 @@ export function desiredSubsets(svc: any, pods: any[]): any[] {
   // address ip → { address, ready, ports }
   const byAddr = new Map<string, { addr: any; ready: boolean; ports: Map<string, any> }>();
   for (const pod of pods) {
-    if (!shouldPodBeInEndpoints(pod, tolerateUnready)) continue;
+    if (!shouldPodBeInEndpoints(pod, tolerateUnready) || String(pod.status.podIP).startsWith('127.')) continue;
     const ip = pod.status.podIP as string;
     const addr: any = { ip, nodeName: pod.spec?.nodeName, targetRef: { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid } };
     if (!addr.nodeName) delete addr.nodeName;
