@@ -46,7 +46,7 @@ function clusterCommand(program: Command, name: string, description: string): Co
 }
 
 /** Runs a cluster in the foreground until SIGINT/SIGTERM. */
-async function runCluster(o: ClusterFlags, components: ComponentSelection): Promise<void> {
+async function runCluster(o: ClusterFlags, components: ComponentSelection, node: Partial<UpOptions> = {}): Promise<void> {
   const t0 = performance.now();
   const quiet = process.env.SKIFF_QUIET === '1';
   // A bug in one request or component must not take the whole cluster down: log it and go on.
@@ -61,6 +61,7 @@ async function runCluster(o: ClusterFlags, components: ComponentSelection): Prom
     auditPolicyFile: o.auditPolicyFile,
     auditLogPath: o.auditLogPath,
     disableAdmissionPlugins: o.disableAdmissionPlugins,
+    ...node,
     components: { ...components, scheduler: components.scheduler && !o.disableScheduler, controllers: components.controllers && !o.disableControllerManager },
     log: quiet ? undefined : (m) => console.error(`skiff: ${m}`),
   };
@@ -86,6 +87,25 @@ async function runCluster(o: ClusterFlags, components: ComponentSelection): Prom
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+interface NodeFlags {
+  runtime?: string;
+  containerRuntimeEndpoint?: string;
+  registryMirror?: string[];
+}
+
+/** --runtime/--container-runtime-endpoint/--registry-mirror as UpOptions. */
+function nodeOptions(o: NodeFlags): Partial<UpOptions> {
+  const runtime = o.runtime ?? 'auto';
+  if (runtime !== 'process' && runtime !== 'containerd' && runtime !== 'auto') throw new InvalidArgumentError(`--runtime must be process, containerd or auto, not "${runtime}"`);
+  const registryMirrors: Record<string, string[]> = {};
+  for (const m of o.registryMirror ?? []) {
+    const i = m.indexOf('=');
+    if (i <= 0) throw new InvalidArgumentError(`--registry-mirror must be HOST=URL, not "${m}"`);
+    (registryMirrors[m.slice(0, i)] ??= []).push(m.slice(i + 1));
+  }
+  return { runtime, containerRuntimeEndpoint: o.containerRuntimeEndpoint, registryMirrors };
 }
 
 interface SimUpFlags {
@@ -129,8 +149,14 @@ export async function main(argv: string[]): Promise<void> {
     clusterCommand(program, 'up', 'run a whole single-node cluster in the foreground')
       .option('--node-name <name>', "this machine's Node name (default: the hostname)")
       .option('--no-kubelet', 'run no real node (e.g. with --simulated-nodes only)')
+      .option('--runtime <name>', 'container runtime: process, containerd, or auto (containerd when root and installed)', 'auto')
+      .option('--container-runtime-endpoint <url>', 'use an existing CRI runtime (unix:///run/containerd/containerd.sock)')
+      .option('--registry-mirror <host=url>', 'registry mirror for the containerd runtime, e.g. docker.io=http://127.0.0.1:5000 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--no-ingress', 'run no ingress controller')
       .option('--simulated-nodes <n>', 'also register N simulated (kwok-like) nodes', Number),
-  ).action((o: ClusterFlags & SimUpFlags & { kubelet: boolean }) => runCluster(o, { controllers: true, scheduler: true, kubelet: o.kubelet, simulatedNodes: simulated(o) }));
+  ).action((o: ClusterFlags & SimUpFlags & NodeFlags & { kubelet: boolean; ingress: boolean }) =>
+    runCluster(o, { controllers: true, scheduler: true, kubelet: o.kubelet, ingress: o.ingress, simulatedNodes: simulated(o) }, nodeOptions(o)),
+  );
 
   simNodeOptions(
     clusterCommand(program, 'server', 'run the control plane (API server, scheduler, controllers) without a node; add nodes with `skiff agent`').option(
@@ -161,19 +187,24 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--kubeconfig <file>', 'credentials for the API server (a system:node:NAME identity, or admin)')
     .option('--node-name <name>', 'Node name (default: the hostname)')
     .option('--data-dir <dir>', 'where pod state and logs live', './.skiff-agent')
-    .option('--runtime <name>', 'container runtime', 'process')
+    .option('--runtime <name>', 'container runtime: process or containerd', 'process')
+    .option('--container-runtime-endpoint <url>', 'use an existing CRI runtime (unix:///run/containerd/containerd.sock)')
+    .option('--registry-mirror <host=url>', 'registry mirror for the containerd runtime (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--pod-cidr <cidr>', "this node's pod range (default: spec.podCIDR, else loopback)")
     .option('--node-ip <ip>', 'address reported as InternalIP')
     .option('--port <port>', 'kubelet API port', port, 10250)
-    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; runtime: string; podCidr?: string; nodeIp?: string; port: number }) => {
-      if (o.runtime !== 'process') throw new Error(`unknown runtime "${o.runtime}": this build has the "process" runtime`);
+    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; runtime: string; podCidr?: string; nodeIp?: string; port: number } & NodeFlags) => {
+      if (o.runtime !== 'process' && o.runtime !== 'containerd') throw new InvalidArgumentError(`--runtime must be process or containerd, not "${o.runtime}"`);
+      const node = nodeOptions(o);
       const { createKubelet } = await import('../kubelet/agent.js');
       const cfg = configFromKubeconfig(o.kubeconfig, 'skiff-kubelet');
       const client = new RestClient(cfg);
       const kubelet = createKubelet(client, {
         nodeName: (o.nodeName ?? hostname()).toLowerCase(),
         dataDir: path.resolve(o.dataDir),
-        runtime: 'process',
+        runtime: o.runtime as 'process' | 'containerd',
+        containerRuntimeEndpoint: node.containerRuntimeEndpoint,
+        registryMirrors: node.registryMirrors,
         podCIDR: o.podCidr,
         nodeIP: o.nodeIp,
         port: o.port,
@@ -224,6 +255,56 @@ export async function main(argv: string[]): Promise<void> {
       const kc = { server, caPem: pki.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem, userName: o.user };
       if (o.output) await writeKubeconfig(o.output, kc);
       else process.stdout.write(renderKubeconfig(kc));
+    });
+
+  program
+    .command('ingress')
+    .description('run the ingress controller (ingress-nginx compatible) and its data plane as its own process')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, else ./.skiff/kubeconfig)')
+    .option('--http-port <port>', 'HTTP port', port, 80)
+    .option('--https-port <port>', 'HTTPS port', port, 443)
+    .option('--workers <n>', 'data plane worker processes (default: one per core)', Number)
+    .option('--controller-class <name>', 'IngressClass spec.controller to serve', 'k8s.io/ingress-nginx')
+    .option('--annotation-prefix <prefix>', 'annotation prefix', 'nginx.ingress.kubernetes.io')
+    .option('--status-address <ip>', 'address written to Ingress status')
+    .action(async (o: { kubeconfig?: string; httpPort: number; httpsPort: number; workers?: number; controllerClass: string; annotationPrefix: string; statusAddress?: string }) => {
+      const { createIngressController } = await import('../ingress/controller.js');
+      const { DataPlaneWorkers } = await import('../ingress/workers.js');
+      const { availableParallelism } = await import('node:os');
+      const client = new RestClient(configFromKubeconfig(o.kubeconfig ?? process.env.KUBECONFIG ?? './.skiff/kubeconfig', 'skiff-ingress'));
+      const log = (m: string) => console.error(`skiff ingress: ${m}`);
+      const sink = new DataPlaneWorkers({ httpPort: o.httpPort, httpsPort: o.httpsPort, host: '0.0.0.0', workers: o.workers ?? availableParallelism() });
+      const ctl = createIngressController(client, { httpPort: o.httpPort, httpsPort: o.httpsPort, controllerClass: o.controllerClass, annotationPrefix: o.annotationPrefix, statusAddress: o.statusAddress, sink, log });
+      await ctl.start();
+      console.log(`skiff ingress: serving http on :${o.httpPort}, https on :${o.httpsPort}`);
+      const shutdown = async () => {
+        await ctl.stop();
+        client.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void shutdown());
+      process.on('SIGTERM', () => void shutdown());
+    });
+
+  const image = program.command('image').description("images on this node's containerd (like `kind load`)");
+  image
+    .command('load')
+    .description('import OCI or docker-archive tarballs into the node')
+    .argument('<files...>', 'image tarballs')
+    .option('--data-dir <dir>', "the node's kubelet data dir", './.skiff/kubelet')
+    .option('--container-runtime-endpoint <url>', 'a CRI endpoint instead')
+    .action(async (files: string[], o: { dataDir: string; containerRuntimeEndpoint?: string }) => {
+      const { imageLoad } = await import('../images/cli.js');
+      await imageLoad(files, { dataDir: o.dataDir, endpoint: o.containerRuntimeEndpoint });
+    });
+  image
+    .command('ls')
+    .description("list the node's images")
+    .option('--data-dir <dir>', "the node's kubelet data dir", './.skiff/kubelet')
+    .option('--container-runtime-endpoint <url>', 'a CRI endpoint instead')
+    .action(async (o: { dataDir: string; containerRuntimeEndpoint?: string }) => {
+      const { imageList } = await import('../images/cli.js');
+      await imageList({ dataDir: o.dataDir, endpoint: o.containerRuntimeEndpoint, out: (l) => console.log(l) });
     });
 
   await program.parseAsync(argv);

@@ -23,6 +23,8 @@ export interface ComponentSelection {
   controllers?: boolean;
   scheduler?: boolean;
   kubelet?: boolean;
+  /** The ingress controller (ingress-nginx compatible) with its data plane on host ports. */
+  ingress?: boolean;
   /** Simulated (kwok-like) nodes to register and keep alive; none when absent or count 0. */
   simulatedNodes?: SimulatedNodesOptions;
 }
@@ -41,6 +43,12 @@ export interface UpOptions {
   auditPolicyFile?: string;
   auditLogPath?: string;
   disableAdmissionPlugins?: string[];
+  /** Container runtime of this node: process (default here), containerd, or auto (containerd when root and installed). */
+  runtime?: 'process' | 'containerd' | 'auto';
+  containerRuntimeEndpoint?: string;
+  registryMirrors?: Record<string, string[]>;
+  /** Ingress ports to try, in order (default 80/443, then 8080/8443). */
+  ingressPorts?: { http: number; https: number }[];
 }
 
 export interface RunningCluster {
@@ -52,7 +60,7 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
-export const ALL_COMPONENTS: ComponentSelection = { controllers: true, scheduler: true, kubelet: true };
+export const ALL_COMPONENTS: ComponentSelection = { controllers: true, scheduler: true, kubelet: true, ingress: true };
 
 /**
  * Brings up a single-node cluster: storage, PKI, API server with its security chain, admin
@@ -106,7 +114,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
     const kubeconfigPath = path.join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { server, caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem });
     const kubeconfigs = await componentKubeconfigs(pki, server, path.join(dataDir, 'components'), sel.kubelet ? [nodeName] : []);
-    await exec.run(await clusterComponents(sel, { dataDir, pki, kubeconfigs, adminKubeconfig: kubeconfigPath, nodeName, log }));
+    await exec.run(await clusterComponents(sel, { dataDir, pki, kubeconfigs, adminKubeconfig: kubeconfigPath, nodeName, log, opts }));
     return {
       apiServer,
       kubeconfigPath,
@@ -156,6 +164,7 @@ interface ComponentEnv {
   adminKubeconfig: string;
   nodeName: string;
   log: (m: string) => void;
+  opts: UpOptions;
 }
 
 /** The components that run against the API server, each with its own client and identity. */
@@ -188,10 +197,86 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
   }
   if (sel.kubelet) {
     const { createKubelet } = await import('../kubelet/agent.js');
+    const runtime = await chooseRuntime(env.opts.runtime ?? 'process', env.opts.containerRuntimeEndpoint);
+    env.log(`kubelet: ${runtime} runtime`);
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs[`kubelet-${env.nodeName}`], 'skiff-kubelet'));
-    out.push(withClient(c, createKubelet(c, { nodeName: env.nodeName, dataDir: path.join(env.dataDir, 'kubelet'), runtime: 'process', port: 0, caPem: env.pki.ca.certPem, log: env.log })));
+    out.push(
+      withClient(
+        c,
+        createKubelet(c, {
+          nodeName: env.nodeName,
+          dataDir: path.join(env.dataDir, 'kubelet'),
+          runtime,
+          containerRuntimeEndpoint: env.opts.containerRuntimeEndpoint,
+          registryMirrors: env.opts.registryMirrors,
+          port: 0,
+          caPem: env.pki.ca.certPem,
+          log: env.log,
+        }),
+      ),
+    );
+  }
+  if (sel.ingress) {
+    // The controller reads Secrets (TLS) and Ingresses cluster-wide: it runs as admin for now.
+    const c = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-ingress'));
+    out.push(withClient(c, ingressComponent(c, env.opts.ingressPorts ?? [{ http: 80, https: 443 }, { http: 8080, https: 8443 }], env.log)));
   }
   return out;
+}
+
+/** `auto` is containerd when this process is root and containerd is installed, else the process runtime. */
+async function chooseRuntime(want: 'process' | 'containerd' | 'auto', endpoint?: string): Promise<'process' | 'containerd'> {
+  if (want !== 'auto') return want;
+  if (endpoint) return 'containerd';
+  const { containerdMissing } = await import('../runtime/containerd/supervisor.js');
+  return containerdMissing() ? 'process' : 'containerd';
+}
+
+/**
+ * The ingress controller on the first port pair it can bind (80/443 needs root or the capability);
+ * if none can be bound the cluster still comes up, and says so.
+ */
+function ingressComponent(client: RestClient, ports: { http: number; https: number }[], log: (m: string) => void): Component {
+  let running: Component | undefined;
+  return {
+    name: 'ingress',
+    async start() {
+      const { createIngressController } = await import('../ingress/controller.js');
+      await ensureDefaultIngressClass(client);
+      for (const p of ports) {
+        const ctl = createIngressController(client, { httpPort: p.http, httpsPort: p.https, log });
+        try {
+          await ctl.start();
+          running = ctl;
+          log(`ingress: serving http on :${p.http}, https on :${p.https}`);
+          return;
+        } catch (e) {
+          await ctl.stop().catch(() => undefined);
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'EACCES' && code !== 'EADDRINUSE') throw e;
+          log(`ingress: cannot listen on ${p.http}/${p.https} (${code})`);
+        }
+      }
+      log('ingress: no port pair could be bound; Ingresses are not served (run `skiff ingress --http-port …`)');
+    },
+    async stop() {
+      await running?.stop();
+    },
+  };
+}
+
+/** ingress-nginx's class, marked default so Ingresses without ingressClassName are served, as a fresh install does. */
+async function ensureDefaultIngressClass(client: RestClient): Promise<void> {
+  const classes: any = await client.get('/apis/networking.k8s.io/v1/ingressclasses');
+  if ((classes.items ?? []).length) return;
+  await client
+    .create('/apis/networking.k8s.io/v1/ingressclasses', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: 'nginx', annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' } },
+      spec: { controller: 'k8s.io/ingress-nginx' },
+    })
+    .catch(() => undefined);
 }
 
 export { COMPONENT_IDENTITIES };
