@@ -7,12 +7,14 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { randomBytes } from 'node:crypto';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import { buildTable, backendName, type Problem, type RoutingTable } from './table.js';
 import { match, type MatchResult } from './match.js';
 import { IngressMetrics } from './metrics.js';
 import { selfSignedCert, type PemPair } from './selfsigned.js';
+import { FastConnection, newRequestId, type FastPathHost } from './fastpath.js';
+import { HOP } from './http1.js';
+import { UpstreamPool, type PoolEndpoint } from './upstream.js';
 
 export interface Endpoint {
   address: string;
@@ -43,23 +45,24 @@ export interface DataPlaneOptions {
 
 interface Snapshot {
   table: RoutingTable;
-  endpoints: Record<string, Endpoint[]>;
+  endpoints: Record<string, PoolEndpoint[]>;
   contexts: Map<string, tls.SecureContext>;
 }
 
-/** Hop-by-hop headers nginx does not forward. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-scheme', 'x-real-ip', 'x-request-id', 'x-forwarded-prefix', 'x-scheme', 'x-original-uri']);
 const FAIL_TIMEOUT_MS = 10_000;
-
-/** X-Request-ID as ingress-nginx's $request_id: 32 hex digits; a per-process random prefix and a counter keep it cheap. */
-const ridPrefix = randomBytes(8).toString('hex');
-let ridCounter = 0;
-const newRequestId = () => ridPrefix + (ridCounter++).toString(16).padStart(16, '0');
+const withKey = (e: Endpoint): PoolEndpoint => ({ address: e.address, port: e.port, key: `${e.address}:${e.port}` });
 
 export class DataPlane {
   readonly metrics = new IngressMetrics();
   private snap: Snapshot;
+  /** Listens for plain HTTP; connections start on the fast path (fastpath.ts). */
+  private plainServer?: net.Server;
+  /** node:http for what the fast path hands over; it never listens itself. */
   private httpServer?: http.Server;
+  private readonly fastConnections = new Set<FastConnection>();
+  private readonly pool: UpstreamPool;
+  private readonly fastHost: FastPathHost;
+  private readonly defaultEndpoint?: PoolEndpoint;
   private httpsServer?: https.Server;
   private readonly agents = new Map<string, http.Agent>();
   private readonly failedUntil = new Map<string, number>();
@@ -69,6 +72,19 @@ export class DataPlane {
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.snap = { table: buildTable([]), endpoints: {}, contexts: new Map() };
+    this.pool = new UpstreamPool((opts.readTimeout ?? 60) * 1000);
+    this.defaultEndpoint = opts.defaultBackend && withKey(opts.defaultBackend);
+    this.fastHost = {
+      snapshot: () => this.snap,
+      defaultBackend: this.defaultEndpoint,
+      pick: (name, eps, skip) => this.pick(name, eps, skip),
+      markFailed: (k) => void this.failedUntil.set(k, Date.now() + FAIL_TIMEOUT_MS),
+      pool: this.pool,
+      metrics: this.metrics,
+      accessLog: opts.accessLog,
+      slow: undefined as unknown as http.Server,
+      connections: this.fastConnections,
+    };
   }
 
   /** Swaps in a new configuration at once; returns the Ingresses that could not be used. */
@@ -85,7 +101,9 @@ export class DataPlane {
         table.problems.push({ ingress: s.tlsSecret, reason: 'InvalidCertificate', message: (e as Error).message });
       }
     }
-    this.snap = { table, endpoints: cfg.endpoints, contexts };
+    const endpoints: Record<string, PoolEndpoint[]> = {};
+    for (const [k, eps] of Object.entries(cfg.endpoints)) endpoints[k] = eps.map(withKey);
+    this.snap = { table, endpoints, contexts };
     this.metrics.configReloads++;
     return table.problems;
   }
@@ -95,8 +113,12 @@ export class DataPlane {
     this.httpServer = http.createServer({ keepAliveTimeout: 75_000 }, (req, res) => this.handle(req, res, 'http'));
     this.httpServer.on('upgrade', (req, sock, head) => this.upgrade(req, sock as net.Socket, head, 'http'));
     this.httpServer.on('clientError', (_e, sock) => sock.destroy());
-    await listen(this.httpServer, this.opts.httpPort, host);
-    this.ports.http = (this.httpServer.address() as net.AddressInfo).port;
+    this.fastHost.slow = this.httpServer;
+    // node:http tracks connections (idle closing, header/request timeouts) only once 'listening' fires.
+    this.httpServer.emit('listening');
+    this.plainServer = net.createServer({ noDelay: true }, (sock) => void new FastConnection(this.fastHost, sock));
+    await listen(this.plainServer, this.opts.httpPort, host);
+    this.ports.http = (this.plainServer.address() as net.AddressInfo).port;
     if (this.opts.httpsPort !== undefined) {
       const def = this.opts.defaultCert ?? (await selfSignedCert());
       this.defaultContext = tls.createSecureContext(def);
@@ -114,14 +136,27 @@ export class DataPlane {
   }
 
   async stop(): Promise<void> {
-    for (const s of [this.httpServer, this.httpsServer]) {
-      if (!s) continue;
-      s.closeIdleConnections();
-      await new Promise<void>((r) => {
-        s.close(() => r());
-        setTimeout(() => (s.closeAllConnections(), r()), 2000).unref();
-      });
+    const closing: Promise<void>[] = [];
+    if (this.plainServer) {
+      const s = this.plainServer;
+      closing.push(new Promise<void>((r) => s.close(() => r())));
+      for (const c of [...this.fastConnections]) c.stop();
     }
+    // The handed-over plain connections: node:http's server never listened, so only its connections close.
+    if (this.httpServer) {
+      const s = this.httpServer;
+      s.close(() => undefined); // closes idle connections and stops the timeout checks; "not running" is expected
+      setTimeout(() => s.closeAllConnections(), 2000).unref();
+    }
+    if (this.httpsServer) {
+      const s = this.httpsServer;
+      s.closeIdleConnections();
+      closing.push(new Promise<void>((r) => s.close(() => r())));
+      setTimeout(() => s.closeAllConnections(), 2000).unref();
+    }
+    await Promise.all(closing.map((p) => Promise.race([p, new Promise<void>((r) => setTimeout(r, 2500).unref())])));
+    for (const c of [...this.fastConnections]) c.stop();
+    this.pool.destroy();
     for (const a of this.agents.values()) a.destroy();
   }
 
@@ -146,15 +181,15 @@ export class DataPlane {
   }
 
   /** Round-robin over endpoints not marked failed (nginx's max_fails=1 fail_timeout=10s); all failed → try them anyway. */
-  private pick(name: string, eps: Endpoint[], skip: Set<string>): Endpoint | undefined {
-    const now = Date.now();
+  private pick(name: string, eps: PoolEndpoint[], skip: ReadonlySet<string>): PoolEndpoint | undefined {
+    const now = this.failedUntil.size ? Date.now() : 0;
     const start = this.rr.get(name) ?? 0;
-    let fallback: Endpoint | undefined;
+    let fallback: PoolEndpoint | undefined;
     for (let i = 0; i < eps.length; i++) {
       const ep = eps[(start + i) % eps.length];
-      const k = `${ep.address}:${ep.port}`;
-      if (skip.has(k)) continue;
-      if ((this.failedUntil.get(k) ?? 0) > now) {
+      const k = ep.key;
+      if (skip.size && skip.has(k)) continue;
+      if (now && (this.failedUntil.get(k) ?? 0) > now) {
         fallback ??= ep;
         continue;
       }
@@ -187,9 +222,9 @@ export class DataPlane {
       return void res.end();
     }
     const name = backendName(r.backend);
-    let eps: Endpoint[] | undefined;
+    let eps: PoolEndpoint[] | undefined;
     if (r.backend) eps = snap.endpoints[name];
-    else if (this.opts.defaultBackend) eps = [this.opts.defaultBackend];
+    else if (this.defaultEndpoint) eps = [this.defaultEndpoint];
     else return plain(res, 404, 'default backend - 404');
     if (!eps || eps.length === 0) return plain(res, 503, '503 Service Temporarily Unavailable');
     const headers = forwardHeaders(req, scheme, requestId, r);
@@ -233,7 +268,7 @@ export class DataPlane {
     if (r.kind === 'error') return fail(400, 'Bad Request');
     if (r.kind === 'redirect') return void sock.end(`HTTP/1.1 ${r.status} Moved\r\nLocation: ${r.location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     const name = backendName(r.backend);
-    const eps = r.backend ? snap.endpoints[name] : this.opts.defaultBackend ? [this.opts.defaultBackend] : undefined;
+    const eps = r.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
     if (!eps?.length) return fail(r.backend ? 503 : 404, r.backend ? 'Service Unavailable' : 'Not Found');
     const ep = this.pick(name, eps, new Set())!;
     const requestId = (req.headers['x-request-id'] as string | undefined) || newRequestId();

@@ -1,0 +1,431 @@
+/**
+ * The data plane's HTTP/1.1 fast path on raw sockets: for the common request (HTTP/1.1, no body,
+ * no upgrade, routed to a backend with endpoints) it parses the head itself, forwards it over a
+ * pooled keep-alive upstream socket and passes the response bytes through, counting the body
+ * only to know where it ends. node:http's per-request objects (IncomingMessage, ServerResponse,
+ * ClientRequest, Agent bookkeeping) were most of the proxy's cost.
+ *
+ * Any other request hands the whole connection to node:http (the socket, with the bytes not yet
+ * handled pushed back), so every rare case keeps exactly the slow path's behaviour.
+ */
+import type http from 'node:http';
+import type net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { ChunkedEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
+import { match } from './match.js';
+import { backendName, type Location, type RoutingTable, type Server } from './table.js';
+import type { LatencySeries, IngressMetrics } from './metrics.js';
+import type { PoolEndpoint, Upstream, UpstreamOwner, UpstreamPool } from './upstream.js';
+
+const CRLF2 = Buffer.from('\r\n\r\n');
+/** node:http's default header limit; a longer head is node:http's to refuse (431). */
+const MAX_HEAD = 16 * 1024;
+/** Pipelined bytes buffered while a request is in flight before reading stops. */
+const MAX_PENDING = 64 * 1024;
+const NO_SKIP: ReadonlySet<string> = new Set();
+
+/** X-Request-ID as ingress-nginx's $request_id: 32 hex digits; a per-process random prefix and a counter keep it cheap. */
+const ridPrefix = randomBytes(8).toString('hex');
+let ridCounter = 0;
+export const newRequestId = (): string => ridPrefix + (ridCounter++).toString(16).padStart(16, '0');
+
+export interface FastSnapshot {
+  table: RoutingTable;
+  endpoints: Record<string, PoolEndpoint[]>;
+}
+
+/** What the fast path needs from the DataPlane that owns it. */
+export interface FastPathHost {
+  snapshot(): FastSnapshot;
+  defaultBackend: PoolEndpoint | undefined;
+  pick(name: string, eps: PoolEndpoint[], skip: ReadonlySet<string>): PoolEndpoint | undefined;
+  markFailed(key: string): void;
+  pool: UpstreamPool;
+  metrics: IngressMetrics;
+  accessLog: ((line: string) => void) | undefined;
+  /** Where connections go that the fast path does not handle. */
+  slow: http.Server;
+  connections: Set<FastConnection>;
+}
+
+/** Per-location facts, computed on first use (a Location belongs to one snapshot). */
+interface Route {
+  name: string;
+  eps: PoolEndpoint[] | undefined;
+  series: LatencySeries;
+}
+const routes = new WeakMap<Location, Route>();
+
+function routeFor(host: FastPathHost, snap: FastSnapshot, server: Server, loc: Location): Route {
+  let r = routes.get(loc);
+  if (!r) {
+    const name = backendName(loc.backend);
+    const eps = loc.backend ? snap.endpoints[name] : host.defaultBackend ? [host.defaultBackend] : undefined;
+    r = { name, eps, series: host.metrics.series(loc.ingress ?? '', server.hostname, loc.ingressPath) };
+    routes.set(loc, r);
+  }
+  return r;
+}
+
+const enum Body {
+  Head,
+  None,
+  Length,
+  Chunked,
+  Close,
+}
+
+export class FastConnection implements UpstreamOwner {
+  private pending: Buffer | null = null;
+  private busy = false;
+  private paused = false;
+  private gone = false;
+  private stopping = false;
+  private readonly remote: string;
+  private readonly fixedForward: string;
+  private lastHost = '\0';
+  private lastHostBlock = '';
+
+  // The request in flight.
+  private req!: RequestHead;
+  private route!: Route;
+  private upstreamTarget = '';
+  private requestText = '';
+  private requestId = '';
+  private t0 = 0;
+  private tried: Set<string> | null = null;
+  private up: Upstream | null = null;
+  private upstreamAddr = '-';
+  private responded = false;
+  private resBuf: Buffer | null = null;
+  private body = Body.Head;
+  private remaining = 0;
+  private chunked: ChunkedEnd | null = null;
+  private status = 0;
+  private contentLength: string | undefined;
+  private reusable = false;
+  private closeAfter = false;
+  private upPaused = false;
+
+  constructor(
+    private readonly host: FastPathHost,
+    private readonly sock: net.Socket,
+  ) {
+    this.remote = sock.remoteAddress ?? '';
+    this.fixedForward = `x-forwarded-port: ${sock.localPort ?? 0}\r\nx-forwarded-proto: http\r\nx-forwarded-scheme: http\r\nx-scheme: http\r\n`;
+    sock.setNoDelay(true);
+    sock.setTimeout(75_000);
+    sock.on('data', this.onData);
+    sock.on('drain', this.onDrain);
+    sock.on('close', this.onClose);
+    sock.on('error', this.onError);
+    sock.on('timeout', this.onTimeout);
+    host.connections.add(this);
+  }
+
+  /** Ends the connection after the request in flight, if any. */
+  stop(): void {
+    this.stopping = true;
+    if (!this.busy) this.sock.destroy();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    if (this.busy) {
+      if (this.pending.length > MAX_PENDING && !this.paused) {
+        this.paused = true;
+        this.sock.pause();
+      }
+      return;
+    }
+    this.drive();
+  };
+
+  private readonly onDrain = (): void => {
+    if (this.upPaused && this.up) {
+      this.upPaused = false;
+      this.up.sock.resume();
+    }
+  };
+
+  private readonly onClose = (): void => {
+    this.gone = true;
+    this.host.connections.delete(this);
+    const up = this.up;
+    if (up) {
+      // The client left mid-response: the upstream connection is in an unknown state.
+      this.up = null;
+      up.owner = null;
+      up.sock.destroy();
+    }
+  };
+
+  private readonly onError = (): void => {
+    /* 'close' follows */
+  };
+
+  private readonly onTimeout = (): void => {
+    if (!this.busy) this.sock.destroy();
+  };
+
+  /** Handles the buffered requests, one at a time. */
+  private drive(): void {
+    while (!this.busy && this.pending && !this.gone) {
+      const buf = this.pending;
+      const end = buf.indexOf(CRLF2);
+      if (end < 0) {
+        if (buf.length > MAX_HEAD) this.handOff();
+        return;
+      }
+      const head = parseRequestHead(buf.toString('latin1', 0, end));
+      if (!head) return this.handOff();
+      const snap = this.host.snapshot();
+      const r = match(snap.table, { host: head.host, target: head.target, scheme: 'http' });
+      if (r.kind !== 'proxy') return this.handOff();
+      const route = routeFor(this.host, snap, r.server, r.location);
+      if (!route.eps || route.eps.length === 0) return this.handOff();
+      this.pending = end + 4 < buf.length ? buf.subarray(end + 4) : null;
+      this.begin(head, route, r.upstreamTarget, r.forwardedPrefix);
+    }
+    if (!this.busy && this.paused) {
+      this.paused = false;
+      this.sock.resume();
+    }
+  }
+
+  /** Gives the connection to node:http, bytes not yet handled included. */
+  private handOff(): void {
+    const sock = this.sock;
+    sock.off('data', this.onData);
+    sock.off('drain', this.onDrain);
+    sock.off('close', this.onClose);
+    sock.off('error', this.onError);
+    sock.off('timeout', this.onTimeout);
+    sock.setTimeout(0);
+    this.host.connections.delete(this);
+    sock.pause();
+    if (this.pending) sock.unshift(this.pending);
+    this.pending = null;
+    this.host.slow.emit('connection', sock);
+    sock.resume();
+  }
+
+  private begin(head: RequestHead, route: Route, upstreamTarget: string, forwardedPrefix: string | null): void {
+    this.busy = true;
+    this.t0 = performance.now();
+    this.req = head;
+    this.route = route;
+    this.upstreamTarget = upstreamTarget;
+    this.requestId = head.requestId || newRequestId();
+    if (head.host !== this.lastHost) {
+      this.lastHost = head.host;
+      this.lastHostBlock = `x-real-ip: ${this.remote}\r\nx-forwarded-for: ${this.remote}\r\nx-forwarded-host: ${head.host.replace(/:\d+$/, '')}\r\n`;
+    }
+    // The same headers, in the same order, as the node:http path sends.
+    this.requestText = `${head.method} ${upstreamTarget} HTTP/1.1\r\n${head.forward}x-request-id: ${this.requestId}\r\n${this.lastHostBlock}${this.fixedForward}${forwardedPrefix ? `x-forwarded-prefix: ${forwardedPrefix}\r\n` : ''}connection: keep-alive\r\n\r\n`;
+    this.tried = null;
+    this.upstreamAddr = '-';
+    this.attempt();
+  }
+
+  private attempt(): void {
+    const ep = this.host.pick(this.route.name, this.route.eps!, this.tried ?? NO_SKIP);
+    if (!ep) return this.respondError(502, 'Bad Gateway');
+    this.upstreamAddr = ep.key;
+    this.connectTo(ep);
+  }
+
+  private connectTo(ep: PoolEndpoint): void {
+    this.responded = false;
+    this.resBuf = null;
+    this.body = Body.Head;
+    this.chunked = null;
+    this.upPaused = false;
+    const up = (this.up = this.host.pool.acquire(ep, this));
+    up.sock.write(this.requestText, 'latin1');
+  }
+
+  upData(up: Upstream, chunk: Buffer): void {
+    if (up !== this.up) return;
+    if (this.body !== Body.Head) return this.passBody(chunk);
+    const buf = this.resBuf ? Buffer.concat([this.resBuf, chunk]) : chunk;
+    const end = buf.indexOf(CRLF2);
+    if (end < 0) {
+      if (buf.length > 64 * 1024) return this.upstreamBroken(up);
+      this.resBuf = buf;
+      return;
+    }
+    this.resBuf = null;
+    const res = parseResponseHead(buf.toString('latin1', 0, end), this.req.method);
+    if (!res || res.status === 101) return this.upstreamBroken(up);
+    const rest = buf.subarray(end + 4);
+    if (res.status < 200) {
+      // Interim responses (100, 103) are dropped, as node:http's client does.
+      if (rest.length) this.upData(up, rest);
+      return;
+    }
+    this.responded = true;
+    this.status = res.status;
+    this.contentLength = res.contentLength;
+    this.reusable = res.reusable;
+    this.closeAfter = this.req.close || res.framing.kind === 'close' || this.stopping;
+    switch (res.framing.kind) {
+      case 'none':
+        this.body = Body.None;
+        break;
+      case 'length':
+        this.body = Body.Length;
+        this.remaining = res.framing.length;
+        break;
+      case 'chunked':
+        this.body = Body.Chunked;
+        this.chunked = new ChunkedEnd();
+        break;
+      case 'close':
+        this.body = Body.Close;
+        break;
+    }
+    const sock = this.sock;
+    sock.cork();
+    sock.write(res.head + (this.closeAfter ? '\r\nConnection: close\r\n\r\n' : '\r\nConnection: keep-alive\r\nKeep-Alive: timeout=75\r\n\r\n'), 'latin1');
+    this.passBody(rest);
+    sock.uncork();
+  }
+
+  private passBody(b: Buffer): void {
+    let done = false;
+    switch (this.body) {
+      case Body.None:
+        if (b.length) this.reusable = false;
+        done = true;
+        b = b.subarray(0, 0);
+        break;
+      case Body.Length:
+        if (b.length >= this.remaining) {
+          if (b.length > this.remaining) this.reusable = false;
+          b = b.subarray(0, this.remaining);
+          this.remaining = 0;
+          done = true;
+        } else this.remaining -= b.length;
+        break;
+      case Body.Chunked: {
+        const n = this.chunked!.feed(b);
+        if (this.chunked!.failed) return this.upstreamBroken(this.up!);
+        if (n >= 0) {
+          if (n < b.length) this.reusable = false;
+          b = b.subarray(0, n);
+          done = true;
+        }
+        break;
+      }
+      case Body.Close:
+        break;
+    }
+    if (b.length && !this.sock.write(b) && this.up && !done) {
+      this.upPaused = true;
+      this.up.sock.pause();
+    }
+    if (done) this.complete();
+  }
+
+  upGone(up: Upstream, err: NodeJS.ErrnoException | undefined, ended: boolean): void {
+    if (up !== this.up) return;
+    this.up = null;
+    if (this.responded) {
+      // A close-delimited body ends with the connection; any other body is cut short.
+      if (ended && this.body === Body.Close) return this.complete();
+      this.record();
+      this.sock.destroy();
+      return;
+    }
+    if (up.reused && !err?.code?.startsWith('ETIMEDOUT') && this.resBuf === null) {
+      // The peer closed an idle keep-alive connection as we reused it: try again on a new one.
+      return this.connectTo(up.ep);
+    }
+    this.failed(up.ep, err?.code ?? 'ECONNRESET');
+  }
+
+  upTimeout(up: Upstream): void {
+    if (up !== this.up) return;
+    this.up = null;
+    up.owner = null;
+    up.sock.destroy();
+    if (this.responded) {
+      this.record();
+      this.sock.destroy();
+      return;
+    }
+    this.failed(up.ep, 'ETIMEDOUT');
+  }
+
+  /** The upstream answered something that is not HTTP/1.x as we know it. */
+  private upstreamBroken(up: Upstream): void {
+    this.up = null;
+    up.owner = null;
+    up.sock.destroy();
+    if (this.responded) {
+      this.record();
+      this.sock.destroy();
+      return;
+    }
+    this.respondError(502, 'Bad Gateway');
+  }
+
+  /** Passive health as the node:http path: a connection failure marks the endpoint and moves on. */
+  private failed(ep: PoolEndpoint, code: string): void {
+    if (code === 'ETIMEDOUT') return this.respondError(504, 'Gateway Time-out');
+    this.host.markFailed(ep.key);
+    (this.tried ??= new Set()).add(ep.key);
+    if (this.tried.size < this.route.eps!.length) return this.attempt();
+    this.respondError(502, 'Bad Gateway');
+  }
+
+  private respondError(status: number, text: string): void {
+    const body = `<html>\r\n<head><title>${status} ${text}</title></head>\r\n<body>\r\n<center><h1>${status} ${text}</h1></center>\r\n</body>\r\n</html>\r\n`;
+    this.status = status;
+    this.contentLength = String(body.length);
+    this.reusable = false;
+    this.closeAfter = this.req.close || this.stopping;
+    this.responded = true;
+    this.body = Body.None;
+    this.sock.write(
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/html\r\ncontent-length: ${body.length}\r\nDate: ${new Date().toUTCString()}\r\n${this.closeAfter ? 'Connection: close' : 'Connection: keep-alive\r\nKeep-Alive: timeout=75'}\r\n\r\n${body}`,
+      'latin1',
+    );
+    this.complete();
+  }
+
+  /** The response has been passed on completely. */
+  private complete(): void {
+    const up = this.up;
+    this.up = null;
+    if (up) {
+      if (this.upPaused) up.sock.resume();
+      if (this.reusable && !up.sock.destroyed) this.host.pool.release(up);
+      else {
+        up.owner = null;
+        up.sock.destroy();
+      }
+    }
+    this.record();
+    this.busy = false;
+    if (this.gone) return;
+    if (this.closeAfter || this.stopping) {
+      this.sock.end();
+      return;
+    }
+    if (this.pending || this.paused) this.drive();
+  }
+
+  private record(): void {
+    const secs = (performance.now() - this.t0) / 1000;
+    this.route.series.observe(this.status, secs);
+    const log = this.host.accessLog;
+    if (log) {
+      const q = this.req;
+      log(
+        `${this.remote || '-'} - - [${new Date().toISOString()}] "${q.method} ${q.target} HTTP/1.1" ${this.status} ${this.contentLength ?? '-'} "${q.referer ?? '-'}" "${q.userAgent ?? '-'}" ${secs.toFixed(3)} [${this.route.name}] ${this.upstreamAddr} ${this.requestId}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Keep-alive connections to pod endpoints for the fast path: raw sockets kept per endpoint, reused
+ * last-in first-out (the warmest socket first, so surplus ones time out), as nginx's `keepalive`.
+ * Each socket's listeners are attached once; the exchange that owns it is a field, not a closure.
+ */
+import net from 'node:net';
+
+export interface PoolEndpoint {
+  address: string;
+  port: number;
+  /** `address:port`, precomputed. */
+  key: string;
+}
+
+/** What a socket reports to the exchange that currently owns it. */
+export interface UpstreamOwner {
+  upData(up: Upstream, chunk: Buffer): void;
+  /** The connection ended, failed or closed before the owner released it. */
+  upGone(up: Upstream, err: NodeJS.ErrnoException | undefined, ended: boolean): void;
+  upTimeout(up: Upstream): void;
+}
+
+export class Upstream {
+  owner: UpstreamOwner | null = null;
+  /** Taken from the idle list (it may have been closed by the peer meanwhile). */
+  reused = false;
+  readonly sock: net.Socket;
+
+  constructor(
+    private readonly pool: UpstreamPool,
+    readonly ep: PoolEndpoint,
+  ) {
+    const sock = (this.sock = net.connect({ host: ep.address, port: ep.port, noDelay: true }));
+    sock.setTimeout(pool.timeoutMs);
+    sock.on('data', (c: Buffer) => (this.owner ? this.owner.upData(this, c) : sock.destroy()));
+    sock.on('end', () => this.gone(undefined, true));
+    sock.on('error', (e: NodeJS.ErrnoException) => this.gone(e, false));
+    sock.on('close', () => this.gone(undefined, false));
+    sock.on('timeout', () => (this.owner ? this.owner.upTimeout(this) : sock.destroy()));
+  }
+
+  private gone(err: NodeJS.ErrnoException | undefined, ended: boolean): void {
+    this.pool.forget(this);
+    const o = this.owner;
+    this.owner = null;
+    if (o) o.upGone(this, err, ended);
+    if (!this.sock.destroyed) this.sock.destroy();
+  }
+}
+
+export class UpstreamPool {
+  private readonly idle = new Map<string, Upstream[]>();
+
+  constructor(
+    readonly timeoutMs: number,
+    private readonly maxIdle = 256,
+  ) {}
+
+  acquire(ep: PoolEndpoint, owner: UpstreamOwner): Upstream {
+    const list = this.idle.get(ep.key);
+    let up = list?.pop();
+    if (up) up.reused = true;
+    else up = new Upstream(this, ep);
+    up.owner = owner;
+    return up;
+  }
+
+  release(up: Upstream): void {
+    up.owner = null;
+    let list = this.idle.get(up.ep.key);
+    if (!list) this.idle.set(up.ep.key, (list = []));
+    list.push(up);
+    if (list.length > this.maxIdle) list.shift()!.sock.destroy();
+  }
+
+  forget(up: Upstream): void {
+    const list = this.idle.get(up.ep.key);
+    if (!list) return;
+    const i = list.lastIndexOf(up);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  destroy(): void {
+    for (const list of this.idle.values()) for (const up of [...list]) up.sock.destroy();
+    this.idle.clear();
+  }
+}
