@@ -27,6 +27,10 @@ export interface ComponentSelection {
   ingress?: boolean;
   /** Simulated (kwok-like) nodes to register and keep alive; none when absent or count 0. */
   simulatedNodes?: SimulatedNodesOptions;
+  /** The service proxy (nftables in the root network modes, user-space in loopback mode). */
+  proxy?: boolean;
+  /** Cluster DNS with the kube-dns Service at 10.96.0.10. */
+  dns?: boolean;
 }
 
 export interface UpOptions {
@@ -49,7 +53,23 @@ export interface UpOptions {
   registryMirrors?: Record<string, string[]>;
   /** Ingress ports to try, in order (default 80/443, then 8080/8443). */
   ingressPorts?: { http: number; https: number }[];
+  /**
+   * How pods of the process runtime get their network: cni (root + CNI plugins), netns (root,
+   * iproute2), loopback (no root), or auto (the best this machine supports; the default).
+   */
+  networkMode?: NetworkModeOption;
+  /**
+   * Prefix of the host objects the pod network and proxy create (bridge `<p>0`, namespaces
+   * `<p>-…`, nftables table `<p>-proxy`; default `skiff`), so test clusters never touch a real one.
+   */
+  networkPrefix?: string;
 }
+
+export type NetworkModeOption = 'auto' | 'cni' | 'netns' | 'loopback';
+
+/** kube-dns's ClusterIP (upstream convention: the 10th address of the service range). */
+export const CLUSTER_DNS_IP = '10.96.0.10';
+export const CLUSTER_DOMAIN = 'cluster.local';
 
 export interface RunningCluster {
   apiServer: ApiServer;
@@ -70,6 +90,9 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
   const log = opts.log ?? (() => undefined);
   const dataDir = path.resolve(opts.dataDir);
   const sel = { ...ALL_COMPONENTS, ...opts.components };
+  // The service proxy and cluster DNS serve this node's pods: on by default wherever the kubelet runs.
+  sel.proxy ??= sel.kubelet;
+  sel.dns ??= sel.kubelet;
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dataDir);
@@ -195,26 +218,52 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
     const c = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-simulated-nodes'));
     out.push(withClient(c, createSimulatedNodes(c, sel.simulatedNodes)));
   }
+  const { detectNetworkMode } = await import('../network/pod/select.js');
+  const prefix = env.opts.networkPrefix ?? 'skiff';
+  // The mode of this node's pod network; containerd brings its own CNI (a root mode).
+  let netMode = (env.opts.networkMode ?? 'auto') === 'auto' ? detectNetworkMode() : (env.opts.networkMode as 'cni' | 'netns' | 'loopback');
   if (sel.kubelet) {
     const { createKubelet } = await import('../kubelet/agent.js');
+    const { createPodNetwork } = await import('../network/pod/select.js');
     const runtime = await chooseRuntime(env.opts.runtime ?? 'process', env.opts.containerRuntimeEndpoint);
-    env.log(`kubelet: ${runtime} runtime`);
+    if (runtime === 'containerd') netMode = 'cni';
+    const network = runtime === 'process' ? createPodNetwork(netMode, { dataDir: path.join(env.dataDir, 'network'), bridge: `${prefix}0`, netnsPrefix: `${prefix}-` }) : undefined;
+    env.log(`kubelet: ${runtime} runtime${network ? `, ${network.mode} pod network` : ''}`);
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs[`kubelet-${env.nodeName}`], 'skiff-kubelet'));
-    out.push(
-      withClient(
-        c,
-        createKubelet(c, {
-          nodeName: env.nodeName,
-          dataDir: path.join(env.dataDir, 'kubelet'),
-          runtime,
-          containerRuntimeEndpoint: env.opts.containerRuntimeEndpoint,
-          registryMirrors: env.opts.registryMirrors,
-          port: 0,
-          caPem: env.pki.ca.certPem,
-          log: env.log,
-        }),
-      ),
-    );
+    const kubelet = createKubelet(c, {
+      nodeName: env.nodeName,
+      dataDir: path.join(env.dataDir, 'kubelet'),
+      runtime,
+      containerRuntimeEndpoint: env.opts.containerRuntimeEndpoint,
+      registryMirrors: env.opts.registryMirrors,
+      port: 0,
+      caPem: env.pki.ca.certPem,
+      log: env.log,
+      network,
+      dns: sel.dns ? { clusterDNS: [CLUSTER_DNS_IP], clusterDomain: CLUSTER_DOMAIN } : undefined,
+    });
+    out.push({
+      name: kubelet.name,
+      start: () => kubelet.start(),
+      stop: async () => {
+        await kubelet.stop();
+        c.close();
+        await network?.close();
+      },
+    });
+  }
+  if (sel.proxy) {
+    const { createServiceProxy } = await import('../network/proxy/proxy.js');
+    // system:kube-proxy is bound to system:node-proxier (list/watch services, endpointslices; nodes).
+    const c = new RestClient(configFromKubeconfig(env.kubeconfigs.proxy, 'skiff-proxy'));
+    const mode = netMode === 'loopback' ? 'userspace' : 'nftables';
+    out.push(withClient(c, createServiceProxy(c, { mode, nodeName: env.nodeName, nodeIP: '127.0.0.1', clusterCIDR: CLUSTER_CIDR, table: `${prefix}-proxy`, log: env.log })));
+  }
+  if (sel.dns) {
+    // Reads Services, EndpointSlices and Namespaces and owns kube-system/kube-dns: admin for now
+    // (upstream binds CoreDNS to system:coredns, which Skiff's bootstrap roles do not have).
+    const c = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-cluster-dns'));
+    out.push(withClient(c, dnsComponent(c, netMode, env.log)));
   }
   if (sel.ingress) {
     // The controller reads Secrets (TLS) and Ingresses cluster-wide: it runs as admin for now.
@@ -222,6 +271,48 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
     out.push(withClient(c, ingressComponent(c, env.opts.ingressPorts ?? [{ http: 80, https: 443 }, { http: 8080, https: 8443 }], env.log)));
   }
   return out;
+}
+
+const CLUSTER_CIDR = process.env.SKIFF_CLUSTER_CIDR ?? '10.244.0.0/16';
+
+/**
+ * Cluster DNS on the node, behind the kube-dns Service (10.96.0.10:53), whose EndpointSlice names
+ * the gateway of the node's pod range (an address of the node that pods reach and validation
+ * accepts). Root modes: the server listens on all addresses at a free port (the gateway appears
+ * with the bridge). Loopback mode: it binds the gateway's 127 alias, where the user-space proxy
+ * relays, and answers Service names with their 127 aliases.
+ */
+function dnsComponent(client: RestClient, mode: 'cni' | 'netns' | 'loopback', log: (m: string) => void): Component {
+  let dns: Component | undefined;
+  return {
+    name: 'cluster-dns',
+    async start() {
+      const { createClusterDNS, ensureKubeDnsService } = await import('../network/dns/server.js');
+      const { loopbackAlias } = await import('../network/proxy/userspace.js');
+      const loopback = mode === 'loopback';
+      const endpointIP = await nodeEndpointIP(client);
+      const d = createClusterDNS(client, { host: loopback ? loopbackAlias(endpointIP) : '0.0.0.0', port: 0, domain: CLUSTER_DOMAIN, mapAddress: loopback ? loopbackAlias : undefined, log });
+      await d.start();
+      dns = d;
+      await ensureKubeDnsService(client, { clusterIP: CLUSTER_DNS_IP, endpointIP, port: d.port });
+    },
+    async stop() {
+      await dns?.stop();
+    },
+  };
+}
+
+/** An address of this node that pods reach (the gateway of its pod range), valid in an EndpointSlice. */
+async function nodeEndpointIP(client: RestClient): Promise<string> {
+  const { parseCidr, intToIp } = await import('../network/ipam/cidr.js');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const nodes: any = await client.get('/api/v1/nodes').catch(() => ({ items: [] }));
+    const cidr = nodes.items?.find((n: any) => n.spec?.podCIDR)?.spec?.podCIDR;
+    if (cidr) return intToIp(parseCidr(cidr).base + 1);
+    if (Date.now() > deadline) return intToIp(parseCidr(CLUSTER_CIDR).base + 1);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** `auto` is containerd when this process is root and containerd is installed, else the process runtime. */

@@ -25,6 +25,9 @@ import { KubeletServer, type ContainerRef } from './server.js';
 import { kubeletServingCert } from './tls.js';
 import { LEASE_RENEW_MS, machineResources, registerNode, renewLease, updateNodeStatus, type NodeOptions } from './node.js';
 import { JOURNEY_ANNOTATION, Journey } from './journey.js';
+import { podDNSConfig, type ClusterDNSSettings } from './dns.js';
+import type { PodNetwork } from '../network/pod/types.js';
+import { loopbackAlias } from '../network/proxy/userspace.js';
 
 export interface KubeletOptions {
   nodeName: string;
@@ -48,6 +51,14 @@ export interface KubeletOptions {
   log?: (msg: string) => void;
   /** Resync interval for every pod (ms). */
   resyncMs?: number;
+  /**
+   * The pod network for the process runtime (cni / netns / loopback, see network/pod). It is
+   * configured with the node's podCIDR (from this option or the Node's spec.podCIDR, once the
+   * node IPAM controller has set it). Without it the process runtime gives legacy 127.x addresses.
+   */
+  network?: PodNetwork;
+  /** Cluster DNS for ClusterFirst pods (kubelet --cluster-dns / --cluster-domain); off when absent. */
+  dns?: ClusterDNSSettings;
 }
 
 interface Entry {
@@ -67,6 +78,8 @@ export class Kubelet {
   private readonly clock: Clock;
   private readonly entries = new Map<string, Entry>();
   private informer?: Informer;
+  private nodeInformer?: Informer;
+  private podCIDR?: string;
   private readonly recorder: EventRecorder;
   private readonly probes: ProbeManager;
   private readonly backoff: CrashBackoff;
@@ -88,7 +101,7 @@ export class Kubelet {
     this.log = opts.log ?? (() => undefined);
     this.runtime =
       opts.runtime === 'process'
-        ? new ProcessRuntime({ root: path.join(opts.dataDir, 'runtime'), podCIDR: opts.podCIDR })
+        ? new ProcessRuntime({ root: path.join(opts.dataDir, 'runtime'), podCIDR: opts.podCIDR, network: opts.network })
         : opts.runtime === 'containerd'
           ? containerdRuntime({ dir: containerdDir(opts.dataDir), podCIDR: opts.podCIDR, endpoint: opts.containerRuntimeEndpoint, mirrors: opts.registryMirrors, log: opts.log })
           : opts.runtime;
@@ -100,7 +113,7 @@ export class Kubelet {
       clock: this.clock,
       events: (pod, type, reason, message, fieldPath) => this.event(pod, type, reason, message, fieldPath),
       onChange: (uid) => this.schedule(uid),
-      podIP: (uid) => this.entries.get(uid)?.worker.pod.status?.podIP ?? '',
+      podIP: (uid) => this.reachableIP(this.entries.get(uid)?.worker.pod.status?.podIP ?? ''),
     });
     this.backoff = new CrashBackoff(this.clock);
     const src = apiObjectSource(client);
@@ -115,6 +128,11 @@ export class Kubelet {
 
   get port(): number {
     return this.kserver?.port ?? 0;
+  }
+
+  /** Where the kubelet reaches a pod IP: in loopback mode pods listen on its 127 alias. */
+  private reachableIP(ip: string): string {
+    return ip && this.opts.network?.mode === 'loopback' && this.runtime instanceof ProcessRuntime ? loopbackAlias(ip) : ip;
   }
 
   private event(pod: any, type: EventType, reason: string, message: string, fieldPath?: string): void {
@@ -133,7 +151,7 @@ export class Kubelet {
           return undefined;
         }
         const kind = handler.exec ? 'Exec' : 'HTTP';
-        const out = await runProbe({ ...handler, timeoutSeconds: timeoutSec }, { runtime: this.runtime, containerId, podIP, container: spec });
+        const out = await runProbe({ ...handler, timeoutSeconds: timeoutSec }, { runtime: this.runtime, containerId, podIP: this.reachableIP(podIP), container: spec });
         if (out.ok) return undefined;
         return handler.exec
           ? `${kind} lifecycle hook (${(handler.exec.command ?? []).join(' ')}) for Container "${spec.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${out.output.trim()}`
@@ -153,8 +171,14 @@ export class Kubelet {
     const v = await this.runtime.version();
     this.nodeOpts = { nodeName: o.nodeName, nodeIP, dataDir: o.dataDir, podCIDR: o.podCIDR, kubeletPort: port, runtimeVersion: `${this.runtime.name}://${v.runtimeVersion}`, labels: o.labels };
     this.node = await registerNode(this.client, this.nodeOpts);
-    const cidr = o.podCIDR ?? this.node.spec?.podCIDR;
-    if (cidr) await this.runtime.updateRuntimeConfig({ networkConfig: { podCidr: cidr } });
+    await this.applyPodCIDR(o.podCIDR ?? this.node.spec?.podCIDR);
+    if (!o.podCIDR) {
+      // The node IPAM controller may set spec.podCIDR after registration: watch our own Node.
+      this.nodeInformer = new Informer(this.client, { ...R.nodes, fieldSelector: `metadata.name=${o.nodeName}` });
+      const seen = (n: any) => void this.applyPodCIDR(n?.spec?.podCIDR).catch((e) => this.log(`pod CIDR: ${(e as Error).message}`));
+      this.nodeInformer.addHandlers({ add: seen, update: (_o, n) => seen(n) });
+      await this.nodeInformer.start();
+    }
     await renewLease(this.client, o.nodeName, this.node.metadata?.uid).catch((e) => this.log(`lease: ${(e as Error).message}`));
     this.timers.push(
       setInterval(() => void renewLease(this.client, o.nodeName, this.node.metadata?.uid).catch((e) => this.log(`lease: ${(e as Error).message}`)), LEASE_RENEW_MS),
@@ -179,6 +203,16 @@ export class Kubelet {
       delete: (pod) => this.podDeleted(pod),
     });
     await this.informer.start();
+  }
+
+  /** Hands a (new) podCIDR to the runtime, which configures its pod network from it, as CRI's UpdateRuntimeConfig. */
+  private async applyPodCIDR(cidr: string | undefined): Promise<void> {
+    if (!cidr || cidr === this.podCIDR) return;
+    await this.runtime.updateRuntimeConfig({ networkConfig: { podCidr: cidr } });
+    this.podCIDR = cidr;
+    this.log(`kubelet: pod CIDR ${cidr}${this.opts.network ? ` (${this.opts.network.mode} network)` : ''}`);
+    // Pods waiting for a sandbox (no network yet) retry now rather than at their backoff.
+    for (const uid of this.entries.keys()) this.schedule(uid);
   }
 
   private podUpdated(pod: any): void {
@@ -218,6 +252,7 @@ export class Kubelet {
       backoff: this.backoff,
       journey: (pod: any, step: string, at: number, detail?: string) => this.journey.record(pod, step, at, detail),
       wakeAt: (uid: string, at: number) => this.wakeAt(uid, at),
+      dnsConfig: (pod: any) => podDNSConfig(pod, this.opts.dns),
     };
   }
 
@@ -312,6 +347,7 @@ export class Kubelet {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.informer?.stop();
+    this.nodeInformer?.stop();
     this.unsubscribe?.();
     for (const e of this.entries.values()) if (e.timer) this.clock.clearTimeout(e.timer);
     this.probes.stopAll();

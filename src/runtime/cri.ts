@@ -45,7 +45,12 @@ export interface PodSandboxConfig {
   portMappings?: PortMapping[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  linux?: { cgroupParent?: string; resources?: LinuxContainerResources };
+  linux?: {
+    cgroupParent?: string;
+    resources?: LinuxContainerResources;
+    /** CRI NamespaceOption.network: NODE for hostNetwork pods (no pod network of their own). */
+    securityContext?: { namespaceOptions?: { network?: 'POD' | 'NODE' } };
+  };
 }
 
 export type PodSandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';

@@ -59,6 +59,8 @@ export interface PodWorkerDeps {
   journey?: JourneySink;
   /** Asks for another sync of this pod at (or after) `at` ms. */
   wakeAt(uid: string, at: number): void;
+  /** The sandbox's resolver configuration (undefined: the runtime leaves the host's). */
+  dnsConfig?(pod: any): PodSandboxConfig['dnsConfig'];
 }
 
 const MIN_GRACE_SECONDS = 2;
@@ -179,6 +181,8 @@ export class PodWorker {
       logDirectory: podLogDir(this.deps.logRoot, this.pod),
       labels: { [LABEL_POD_NAME]: m.name, [LABEL_POD_NAMESPACE]: m.namespace, [LABEL_POD_UID]: m.uid },
       annotations: {},
+      dnsConfig: this.deps.dnsConfig?.(this.pod),
+      ...(this.pod.spec?.hostNetwork ? { linux: { securityContext: { namespaceOptions: { network: 'NODE' as const } } } } : {}),
     };
   }
 
@@ -256,6 +260,7 @@ export class PodWorker {
       rp = await inspectPod(this.deps.runtime, this.uid);
     }
     if (rp.sandbox?.ip) this.podIP = rp.sandbox.ip;
+    else if (this.pod.spec?.hostNetwork) this.podIP = this.deps.nodeIP;
     this.journey('sandbox', this.podIP);
 
     // Liveness or startup failures restart the container (the restart itself follows the policy).

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   RuntimeError,
@@ -41,6 +41,7 @@ import { mountsEnv, pathMapper } from './paths.js';
 import { spawnPty } from './pty.js';
 import { which } from './which.js';
 import { LoopbackIPAM } from './ipam.js';
+import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
 
 export const NEEDS_COMMAND_MESSAGE =
   'the process runtime runs host processes and needs `command` (image entrypoints need the containerd runtime: skiff agent --runtime containerd)';
@@ -54,7 +55,18 @@ export interface ProcessRuntimeOptions {
   rotation?: LogRotation;
   /** Force cgroups off (tests) or on when detected (default: detect). */
   cgroups?: boolean;
+  /**
+   * The node's pod network (cni / netns / loopback). Each sandbox gets its IP from it, and in the
+   * root modes its processes run inside the pod's network namespace. Without it, pods get legacy
+   * loopback addresses (127.x of the pod range), which cannot back Services.
+   */
+  network?: PodNetwork;
+  /** Where per-netns files live for `ip netns exec` to bind over /etc (default /etc/netns). */
+  netnsEtcDir?: string;
 }
+
+/** Env var naming the address a pod's processes should bind: its IP, or its 127 alias in loopback mode. */
+export const LISTEN_IP_ENV = 'SKIFF_LISTEN_IP';
 
 interface Sandbox {
   id: string;
@@ -62,6 +74,7 @@ interface Sandbox {
   state: PodSandboxStatus['state'];
   createdAt: number;
   ip?: string;
+  net?: PodNetworkResult;
   dir: string;
 }
 
@@ -91,6 +104,8 @@ export class ProcessRuntime implements Runtime {
   private readonly events = new EventEmitter();
   private readonly cg: Cgroups | undefined;
   private ipam: LoopbackIPAM;
+  private configuredCIDR?: string;
+  private readonly ipBin = which('ip', DEFAULT_PATH) ?? 'ip';
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.cg = opts.cgroups === false ? undefined : detectCgroups();
@@ -108,7 +123,35 @@ export class ProcessRuntime implements Runtime {
 
   async updateRuntimeConfig(config: RuntimeConfig): Promise<void> {
     const cidr = config.networkConfig?.podCidr;
-    if (cidr && cidr !== this.ipam.cidr) this.ipam = new LoopbackIPAM(cidr, this.ipam);
+    if (!cidr) return;
+    // As a CRI runtime configures its CNI from the podCIDR the kubelet hands it.
+    if (this.opts.network) {
+      if (cidr !== this.configuredCIDR) await this.opts.network.configure(cidr);
+      this.configuredCIDR = cidr;
+      return;
+    }
+    if (cidr !== this.ipam.cidr) this.ipam = new LoopbackIPAM(cidr, this.ipam);
+  }
+
+  /** The pod's network namespace name (root modes), for callers that run things inside it. */
+  netnsOf(sandboxId: string): string | undefined {
+    return this.sandboxes.get(sandboxId)?.net?.netnsName;
+  }
+
+  private netnsEtc(name: string): string {
+    return path.join(this.opts.netnsEtcDir ?? '/etc/netns', name);
+  }
+
+  /** resolv.conf (and hosts) that `ip netns exec` binds over /etc for the pod's processes. */
+  private writeNetnsFiles(sb: Sandbox): void {
+    const name = sb.net?.netnsName;
+    if (!name) return;
+    const dir = this.netnsEtc(name);
+    mkdirSync(dir, { recursive: true });
+    const dns = sb.config.dnsConfig;
+    if (dns) writeFileSync(path.join(dir, 'resolv.conf'), resolvConf(dns));
+    const host = sb.config.hostname ?? sb.config.metadata.name;
+    writeFileSync(path.join(dir, 'hosts'), `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${sb.ip}\t${host}\n`);
   }
 
   // ---- sandboxes
@@ -118,7 +161,21 @@ export class ProcessRuntime implements Runtime {
     const dir = path.join(this.opts.root, 'sandboxes', id);
     mkdirSync(dir, { recursive: true });
     mkdirSync(config.logDirectory, { recursive: true });
-    const sb: Sandbox = { id, config, state: 'SANDBOX_READY', createdAt: nowNanos(), dir, ip: this.ipam.allocate(id) };
+    const sb: Sandbox = { id, config, state: 'SANDBOX_READY', createdAt: nowNanos(), dir };
+    if (config.linux?.securityContext?.namespaceOptions?.network === 'NODE') {
+      // hostNetwork: the host's namespace; the kubelet reports the node IP.
+    } else if (this.opts.network) {
+      const m = config.metadata;
+      try {
+        sb.net = await this.opts.network.setUp({ uid: m.uid, namespace: m.namespace, name: m.name, sandboxId: id });
+        sb.ip = sb.net.ip;
+        this.writeNetnsFiles(sb);
+      } catch (e) {
+        await this.opts.network.tearDown({ uid: m.uid, namespace: m.namespace, name: m.name, sandboxId: id }).catch(() => undefined);
+        rmSync(dir, { recursive: true, force: true });
+        throw new RuntimeError('Internal', `failed to set up the network of pod sandbox ${m.namespace}/${m.name}: ${(e as Error).message}`);
+      }
+    } else sb.ip = this.ipam.allocate(id);
     this.sandboxes.set(id, sb);
     return id;
   }
@@ -128,7 +185,12 @@ export class ProcessRuntime implements Runtime {
     if (!sb) return; // CRI: stopping a missing sandbox is not an error
     await Promise.all([...this.containers.values()].filter((c) => c.sandboxId === id).map((c) => this.stopContainer(c.id, 0)));
     sb.state = 'SANDBOX_NOTREADY';
-    this.ipam.release(id);
+    if (sb.net && this.opts.network) {
+      const m = sb.config.metadata;
+      await this.opts.network.tearDown({ uid: m.uid, namespace: m.namespace, name: m.name, sandboxId: id });
+      if (sb.net.netnsName) rmSync(this.netnsEtc(sb.net.netnsName), { recursive: true, force: true });
+      sb.net = undefined;
+    } else this.ipam.release(id);
   }
 
   async removePodSandbox(id: string): Promise<void> {
@@ -204,6 +266,7 @@ export class ProcessRuntime implements Runtime {
     const map = pathMapper(c.config.mounts);
     const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: sb.config.hostname ?? sb.config.metadata.name, HOME: process.env.HOME ?? '/' };
     if (c.config.tty) env.TERM = 'xterm';
+    if (sb.net) env[LISTEN_IP_ENV] = sb.net.listenIP;
     for (const kv of c.config.envs ?? []) env[kv.key] = map(kv.value);
     if (c.config.mounts?.length) env.SKIFF_MOUNTS = mountsEnv(c.config.mounts);
     const cwd = c.config.workingDir ? map(c.config.workingDir) : '/';
@@ -212,9 +275,15 @@ export class ProcessRuntime implements Runtime {
 
   /** Wraps argv so the process joins the container's cgroup before it execs (no window outside it). */
   private wrap(c: Proc, argv: string[]): string[] {
-    if (!this.cg || !c.cgroup) return argv;
-    const files = this.cg.procsFiles(c.cgroup);
-    return ['/bin/sh', '-c', `for f in ${files.join(' ')}; do echo $$ > $f; done; exec "$@"`, 'sh', ...argv];
+    let out = argv;
+    if (this.cg && c.cgroup) {
+      const files = this.cg.procsFiles(c.cgroup);
+      out = ['/bin/sh', '-c', `for f in ${files.join(' ')}; do echo $$ > $f; done; exec "$@"`, 'sh', ...out];
+    }
+    // Into the pod's network namespace (ip netns exec also binds /etc/netns/<name>/* over /etc).
+    const ns = this.sandboxes.get(c.sandboxId)?.net?.netnsName;
+    if (ns) out = [this.ipBin, 'netns', 'exec', ns, ...out];
+    return out;
   }
 
   async startContainer(id: string): Promise<void> {
@@ -471,7 +540,18 @@ export class ProcessRuntime implements Runtime {
     await Promise.all([...this.containers.values()].filter((c) => c.state === 'CONTAINER_RUNNING').map((c) => this.stopContainer(c.id, 0)));
     for (const c of this.containers.values()) if (c.cgroup) this.cg!.remove(c.cgroup);
     for (const sb of this.sandboxes.values()) if (this.cg) this.cg.remove(`skiff/pod${sb.config.metadata.uid}`);
+    // The processes die with the runtime, so do their namespaces, veths and addresses.
+    for (const sb of this.sandboxes.values()) if (sb.net) await this.stopPodSandbox(sb.id).catch(() => undefined);
   }
+}
+
+/** A resolv.conf from the CRI DNS config, as container runtimes write it. */
+export function resolvConf(d: NonNullable<PodSandboxConfig['dnsConfig']>): string {
+  const lines: string[] = [];
+  if (d.searches?.length) lines.push(`search ${d.searches.join(' ')}`);
+  for (const s of d.servers ?? []) lines.push(`nameserver ${s}`);
+  if (d.options?.length) lines.push(`options ${d.options.join(' ')}`);
+  return lines.join('\n') + '\n';
 }
 
 function imageRef(image: string): string {
