@@ -22,6 +22,8 @@ const CRLF2 = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 16 * 1024;
 /** Pipelined bytes buffered while a request is in flight before reading stops. */
 const MAX_PENDING = 64 * 1024;
+/** Up to this many body bytes go out in the same write as the response head. */
+const SMALL_BODY = 8 * 1024;
 const NO_SKIP: ReadonlySet<string> = new Set();
 
 /** X-Request-ID as ingress-nginx's $request_id: 32 hex digits; a per-process random prefix and a counter keep it cheap. */
@@ -285,14 +287,11 @@ export class FastConnection implements UpstreamOwner {
         this.body = Body.Close;
         break;
     }
-    const sock = this.sock;
-    sock.cork();
-    sock.write(res.head + (this.closeAfter ? '\r\nConnection: close\r\n\r\n' : '\r\nConnection: keep-alive\r\nKeep-Alive: timeout=75\r\n\r\n'), 'latin1');
-    this.passBody(rest);
-    sock.uncork();
+    this.passBody(rest, res.head + (this.closeAfter ? '\r\nConnection: close\r\n\r\n' : '\r\nConnection: keep-alive\r\nKeep-Alive: timeout=75\r\n\r\n'));
   }
 
-  private passBody(b: Buffer): void {
+  /** Passes body bytes on (after the response head, if given) and notices the end of the body. */
+  private passBody(b: Buffer, head?: string): void {
     let done = false;
     switch (this.body) {
       case Body.None:
@@ -321,7 +320,16 @@ export class FastConnection implements UpstreamOwner {
       case Body.Close:
         break;
     }
-    if (b.length && !this.sock.write(b) && this.up && !done) {
+    let flowing: boolean;
+    if (head === undefined) flowing = b.length === 0 || this.sock.write(b);
+    else if (b.length <= SMALL_BODY) flowing = this.sock.write(b.length ? head + b.toString('latin1') : head, 'latin1'); // one write, no writev
+    else {
+      this.sock.cork();
+      this.sock.write(head, 'latin1');
+      flowing = this.sock.write(b);
+      this.sock.uncork();
+    }
+    if (!flowing && this.up && !done) {
       this.upPaused = true;
       this.up.sock.pause();
     }
