@@ -199,7 +199,19 @@ for (const mode of ['cni', 'netns', 'loopback'] as NetworkMode[]) {
       assert.ok(!seen.has('web-bad'), `a pod failing readiness got traffic: ${JSON.stringify([...seen])}`);
       t.diagnostic(`${mode}: requests per pod through ${vip}: ${JSON.stringify(Object.fromEntries(seen))}`);
 
-      // 5. DNS from inside a pod: the Service name answers its ClusterIP.
+      // 5. The same through a NodePort on the node (from a pod: the node is its gateway in root modes).
+      await k(['patch', 'svc', 'my-svc', '-p', '{"spec":{"type":"NodePort"}}']);
+      const nodePort = JSON.parse(await k(['get', 'svc', 'my-svc', '-o', 'json'])).spec.ports[0].nodePort;
+      const nodeAddr = mode === 'loopback' ? '127.0.0.1' : '10.244.0.1';
+      const viaNodePort = new Set<string>();
+      await until('traffic through the NodePort reaches all 3 ready pods', async () => {
+        const out = await sh('client', `for i in $(seq 30); do ${BUSYBOX} wget -qO- http://${nodeAddr}:${nodePort}/ || echo FAIL; done`);
+        for (const l of out.split('\n').filter(Boolean)) viaNodePort.add(l.trim());
+        return ['web-0', 'web-1', 'web-2'].every((n) => viaNodePort.has(n));
+      });
+      assert.ok(!viaNodePort.has('web-bad'));
+
+      // 6. DNS from inside a pod: the Service name answers its ClusterIP.
       if (mode !== 'loopback') {
         const ns = await until('nslookup answers', async () => {
           const out = await sh('client', `${BUSYBOX} nslookup my-svc.default.svc.cluster.local`);
