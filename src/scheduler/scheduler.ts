@@ -8,6 +8,7 @@ import { LeaderElector } from '../client/leaderelection.js';
 import { ApiError, type RestClient } from '../client/rest.js';
 import { defaultConfig, loadConfigFile, parseConfig, type SchedulerConfig } from './config.js';
 import { SchedulerCore, type SchedulerApi } from './core.js';
+import { EventSink } from './eventsink.js';
 import { compileLabelSelector, type Matcher } from './labels.js';
 import { inTreeRegistry, type Registry } from './registry.js';
 import type { Pod } from './types.js';
@@ -37,6 +38,7 @@ export class Scheduler implements Component {
   private readonly pods: Informer<Pod>;
   private readonly config: SchedulerConfig;
   private readonly recorder: EventRecorder;
+  readonly events: EventSink<{ obj: ReturnType<typeof refOf>; type: 'Normal' | 'Warning'; reason: string; message: string }>;
   private elector?: LeaderElector;
   private running = false;
   private loopDone?: Promise<void>;
@@ -60,6 +62,7 @@ export class Scheduler implements Component {
     const rss = this.factory.for(R.replicasets);
     const sss = this.factory.for(R.statefulsets);
     this.recorder = new EventRecorder(client, { component: this.config.profiles[0]?.schedulerName ?? 'default-scheduler', host: this.identity });
+    this.events = new EventSink((e) => this.recorder.record(e.obj, e.type, e.reason, e.message));
     const api = this.makeApi();
     this.core = new SchedulerCore({
       config: this.config,
@@ -126,9 +129,9 @@ export class Scheduler implements Component {
           if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) throw e;
           return;
         }
-        this.recorder.event(refOf(victim, 'Pod', 'v1'), 'Normal', 'Preempted', `Preempted by pod ${preemptor.metadata!.uid} on node ${node}`);
+        this.events.push({ obj: refOf(victim, 'Pod', 'v1'), type: 'Normal', reason: 'Preempted', message: `Preempted by pod ${preemptor.metadata!.uid} on node ${node}` });
       },
-      event: (pod, type, reason, message) => this.recorder.event(refOf(pod, 'Pod', 'v1'), type, reason, message),
+      event: (pod, type, reason, message) => this.events.push({ obj: refOf(pod, 'Pod', 'v1'), type, reason, message }),
     };
   }
 

@@ -146,7 +146,9 @@ export class SimulatedNodes implements Component {
     if (this.leading || this.stopped) return;
     this.leading = true;
     this.log('simulated nodes: managing');
-    await this.pods.start();
+    if (this.o.runPods === false) {
+      // Nothing to do with pods: don't even watch them.
+    } else await this.pods.start();
     if (this.o.runPods !== false) this.workers = runWorkers(this.queue, this.o.concurrency ?? 64, (k) => this.reconcile(k));
     for (const p of this.pods.list()) if (this.managed.has(p.spec?.nodeName ?? '')) this.queue.add(keyOf(p));
     const renew = this.o.leaseRenewMs ?? 10_000;
