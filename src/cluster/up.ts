@@ -31,6 +31,8 @@ export interface ComponentSelection {
   proxy?: boolean;
   /** Cluster DNS with the kube-dns Service at 10.96.0.10. */
   dns?: boolean;
+  /** NetworkPolicy enforcement (nftables in the root network modes; warnings only in loopback mode). */
+  networkPolicy?: boolean;
 }
 
 export interface UpOptions {
@@ -93,6 +95,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
   // The service proxy and cluster DNS serve this node's pods: on by default wherever the kubelet runs.
   sel.proxy ??= sel.kubelet;
   sel.dns ??= sel.kubelet;
+  sel.networkPolicy ??= sel.kubelet;
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dataDir);
@@ -258,6 +261,12 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs.proxy, 'skiff-proxy'));
     const mode = netMode === 'loopback' ? 'userspace' : 'nftables';
     out.push(withClient(c, createServiceProxy(c, { mode, nodeName: env.nodeName, nodeIP: '127.0.0.1', clusterCIDR: CLUSTER_CIDR, table: `${prefix}-proxy`, log: env.log })));
+  }
+  if (sel.networkPolicy) {
+    const { createNetworkPolicyAgent } = await import('../network/policy/policy.js');
+    // Reads every Pod, Namespace and NetworkPolicy and records Events: admin for now (no bootstrap role fits).
+    const c = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-network-policy'));
+    out.push(withClient(c, createNetworkPolicyAgent(c, { nodeName: env.nodeName, mode: netMode === 'loopback' ? 'none' : 'nftables', table: `${prefix}-policy`, log: env.log })));
   }
   if (sel.dns) {
     // Reads Services, EndpointSlices and Namespaces and owns kube-system/kube-dns: admin for now

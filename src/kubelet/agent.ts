@@ -29,6 +29,8 @@ import { podDNSConfig, type ClusterDNSSettings } from './dns.js';
 import type { PodNetwork } from '../network/pod/types.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
 
+const LOOPBACK_POLICY_MESSAGE = 'pods share the host network (loopback pod network, no root): NetworkPolicy is not enforced on this node';
+
 export interface KubeletOptions {
   nodeName: string;
   dataDir: string;
@@ -169,8 +171,12 @@ export class Kubelet {
     this.kserver = new KubeletServer({ runtime: this.runtime, findContainer: (ns, p, c, prev) => this.findContainer(ns, p, c, prev) }, { ...cert, caPem: o.caPem ?? this.client.config.caPem });
     const port = await this.kserver.start(nodeIP, o.port ?? 10250);
     const v = await this.runtime.version();
-    this.nodeOpts = { nodeName: o.nodeName, nodeIP, dataDir: o.dataDir, podCIDR: o.podCIDR, kubeletPort: port, runtimeVersion: `${this.runtime.name}://${v.runtimeVersion}`, labels: o.labels };
+    const loopbackNet = o.network?.mode === 'loopback' && this.runtime instanceof ProcessRuntime;
+    // Loopback mode cannot isolate pods: say so on the Node, never silently.
+    const extraConditions = loopbackNet ? [{ type: 'NetworkPolicyNotEnforced', status: 'True', reason: 'LoopbackPodNetwork', message: LOOPBACK_POLICY_MESSAGE }] : undefined;
+    this.nodeOpts = { nodeName: o.nodeName, nodeIP, dataDir: o.dataDir, podCIDR: o.podCIDR, kubeletPort: port, runtimeVersion: `${this.runtime.name}://${v.runtimeVersion}`, labels: o.labels, extraConditions };
     this.node = await registerNode(this.client, this.nodeOpts);
+    if (loopbackNet) this.recorder.event(refOf(this.node, 'Node', 'v1'), 'Warning', 'NetworkPolicyNotEnforced', LOOPBACK_POLICY_MESSAGE);
     await this.applyPodCIDR(o.podCIDR ?? this.node.spec?.podCIDR);
     if (!o.podCIDR) {
       // The node IPAM controller may set spec.podCIDR after registration: watch our own Node.

@@ -20,6 +20,8 @@ export interface NodeOptions {
   runtimeVersion: string;
   labels?: Record<string, string>;
   maxPods?: number;
+  /** Conditions beyond the standard ones (e.g. NetworkPolicyNotEnforced in loopback mode). */
+  extraConditions?: { type: string; status: string; reason: string; message: string }[];
 }
 
 function readOr(p: string, dflt: string): string {
@@ -53,7 +55,7 @@ export function machineResources(dataDir: string, maxPods = 110): { capacity: Re
   return { capacity, allocatable };
 }
 
-function conditions(now: string, prev: any[] = []): any[] {
+function conditions(now: string, prev: any[] = [], extra: NonNullable<NodeOptions['extraConditions']> = []): any[] {
   const c = (type: string, status: string, reason: string, message: string) => {
     const old = prev.find((x) => x.type === type);
     return { type, status, lastHeartbeatTime: now, lastTransitionTime: old?.status === status ? old.lastTransitionTime : now, reason, message };
@@ -63,6 +65,7 @@ function conditions(now: string, prev: any[] = []): any[] {
     c('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
     c('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
     c('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
+    ...extra.map((x) => c(x.type, x.status, x.reason, x.message)),
   ];
 }
 
@@ -72,7 +75,7 @@ export function nodeStatus(o: NodeOptions, prev?: any): any {
   return {
     capacity,
     allocatable,
-    conditions: conditions(now, prev?.conditions),
+    conditions: conditions(now, prev?.conditions, o.extraConditions),
     addresses: [
       { type: 'InternalIP', address: o.nodeIP },
       { type: 'Hostname', address: o.nodeName },

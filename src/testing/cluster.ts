@@ -29,7 +29,7 @@ export interface KubectlResult {
 export async function startTestCluster(opts: { datastore?: string; components?: ComponentSelection; up?: Partial<UpOptions> } = {}): Promise<TestCluster> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'skiff-test-'));
   // Tests get a bare API server unless they ask for components, so they see only their own objects.
-  const components: ComponentSelection = { controllers: false, scheduler: false, kubelet: false, ingress: false, proxy: false, dns: false, ...opts.components };
+  const components: ComponentSelection = { controllers: false, scheduler: false, kubelet: false, ingress: false, proxy: false, dns: false, networkPolicy: false, ...opts.components };
   // Without the controller manager nobody creates `default` ServiceAccounts, which the ServiceAccount
   // admission plugin requires for pods (as upstream): leave it out unless controllers run.
   const disableAdmissionPlugins = components.controllers ? [] : ['ServiceAccount'];
