@@ -15,6 +15,7 @@ import { selfSignedCert, type PemPair } from './selfsigned.js';
 import { FastConnection, newRequestId, type FastPathHost } from './fastpath.js';
 import { HOP } from './http1.js';
 import { UpstreamPool, type PoolEndpoint } from './upstream.js';
+import { serveMetrics } from './metricsserver.js';
 
 export interface Endpoint {
   address: string;
@@ -41,6 +42,8 @@ export interface DataPlaneOptions {
   defaultCert?: PemPair;
   /** Seconds; ingress-nginx's proxy-read-timeout default. */
   readTimeout?: number;
+  /** Serve Prometheus metrics at `GET /metrics` on this port (ingress-nginx uses 10254); 0 picks a free one. */
+  metricsPort?: number;
 }
 
 interface Snapshot {
@@ -68,7 +71,8 @@ export class DataPlane {
   private readonly failedUntil = new Map<string, number>();
   private readonly rr = new Map<string, number>();
   private defaultContext?: tls.SecureContext;
-  ports = { http: 0, https: 0 };
+  private metricsServer?: { port: number; close(): Promise<void> };
+  ports = { http: 0, https: 0, metrics: 0 };
 
   constructor(private readonly opts: DataPlaneOptions) {
     this.snap = { table: buildTable([]), endpoints: {}, contexts: new Map() };
@@ -133,10 +137,15 @@ export class DataPlane {
       await listen(this.httpsServer, this.opts.httpsPort, host);
       this.ports.https = (this.httpsServer.address() as net.AddressInfo).port;
     }
+    if (this.opts.metricsPort !== undefined) {
+      this.metricsServer = await serveMetrics(this.opts.metricsPort, host, () => this.metrics.render());
+      this.ports.metrics = this.metricsServer.port;
+    }
   }
 
   async stop(): Promise<void> {
     const closing: Promise<void>[] = [];
+    if (this.metricsServer) closing.push(this.metricsServer.close());
     if (this.plainServer) {
       const s = this.plainServer;
       closing.push(new Promise<void>((r) => s.close(() => r())));

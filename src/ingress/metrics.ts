@@ -20,6 +20,15 @@ export class LatencySeries {
   }
 }
 
+/** The counters as plain JSON, so workers can send theirs to the primary for one merged page. */
+export interface MetricsSnapshot {
+  series: { labels: string; statuses: [number, number][]; counts: number[]; sum: number; count: number }[];
+  configReloads: number;
+}
+
+/** Where the data plane serves render()'s text (ingress-nginx: port 10254, same path). */
+export const METRICS_PATH = '/metrics';
+
 export class IngressMetrics {
   private readonly all = new Map<string, LatencySeries>();
   configReloads = 0;
@@ -34,6 +43,30 @@ export class IngressMetrics {
 
   observe(labels: { ingress: string; host: string; path: string; status: number }, seconds: number): void {
     this.series(labels.ingress, labels.host, labels.path).observe(labels.status, seconds);
+  }
+
+  snapshot(): MetricsSnapshot {
+    return {
+      series: [...this.all.values()].map((s) => ({ labels: s.labels, statuses: [...s.statuses], counts: [...s.counts], sum: s.sum, count: s.count })),
+      configReloads: this.configReloads,
+    };
+  }
+
+  /** Sums the workers' counters; every worker applies every configuration, so changes are the most any saw. */
+  static merge(snaps: readonly MetricsSnapshot[]): IngressMetrics {
+    const m = new IngressMetrics();
+    for (const snap of snaps) {
+      m.configReloads = Math.max(m.configReloads, snap.configReloads);
+      for (const x of snap.series) {
+        let s = m.all.get(x.labels);
+        if (!s) m.all.set(x.labels, (s = new LatencySeries(x.labels)));
+        for (const [status, n] of x.statuses) s.statuses.set(status, (s.statuses.get(status) ?? 0) + n);
+        x.counts.forEach((c, i) => (s.counts[i] += c));
+        s.sum += x.sum;
+        s.count += x.count;
+      }
+    }
+    return m;
   }
 
   render(): string {

@@ -4,10 +4,12 @@ import { DataPlane, type DataPlaneConfig } from './dataplane.js';
 const opts = JSON.parse(process.env.SKIFF_INGRESS_WORKER ?? '{}');
 const plane = new DataPlane(opts);
 await plane.start();
-process.on('message', (m: { type: string; cfg?: DataPlaneConfig; generation?: number }) => {
+process.on('message', (m: { type: string; cfg?: DataPlaneConfig; generation?: number; id?: number }) => {
   if (m.type === 'config') {
     plane.apply(m.cfg!);
     process.send!({ type: 'applied', generation: m.generation });
+  } else if (m.type === 'metrics') {
+    process.send!({ type: 'metrics', id: m.id, metrics: plane.metrics.snapshot() });
   } else if (m.type === 'stop') {
     void plane.stop().then(() => process.exit(0));
   }

@@ -6,11 +6,15 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import type { DataPlaneConfig, DataPlaneOptions } from './dataplane.js';
+import { IngressMetrics, type MetricsSnapshot } from './metrics.js';
+import { serveMetrics } from './metricsserver.js';
 
 export interface WorkerMessage {
-  type: 'ready' | 'applied';
+  type: 'ready' | 'applied' | 'metrics';
   ports?: { http: number; https: number };
   generation?: number;
+  id?: number;
+  metrics?: MetricsSnapshot;
 }
 
 export class DataPlaneWorkers {
@@ -20,8 +24,12 @@ export class DataPlaneWorkers {
   private stopping = false;
   private readonly acks = new Map<Worker, number>();
   private ackWaiters: { gen: number; resolve: () => void }[] = [];
-  ports = { http: 0, https: 0 };
+  private readonly metricsWaiters = new Map<number, { want: Set<Worker>; got: MetricsSnapshot[]; resolve: (m: MetricsSnapshot[]) => void }>();
+  private metricsId = 0;
+  private metricsServer?: { port: number; close(): Promise<void> };
+  ports = { http: 0, https: 0, metrics: 0 };
 
+  /** metricsPort is served by the primary, with every worker's counters merged. */
   constructor(private readonly opts: Omit<DataPlaneOptions, 'accessLog'> & { workers?: number }) {}
 
   async start(): Promise<void> {
@@ -30,19 +38,48 @@ export class DataPlaneWorkers {
     cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), silent: false });
     const n = this.opts.workers ?? Math.max(1, availableParallelism());
     await Promise.all(Array.from({ length: n }, () => this.fork()));
+    if (this.opts.metricsPort !== undefined) {
+      this.metricsServer = await serveMetrics(this.opts.metricsPort, this.opts.host ?? '0.0.0.0', () => this.metrics());
+      this.ports.metrics = this.metricsServer.port;
+    }
+  }
+
+  /** Every live worker's counters, merged, as Prometheus text. */
+  async metrics(): Promise<string> {
+    const id = ++this.metricsId;
+    const want = new Set(this.workers);
+    const snaps = await new Promise<MetricsSnapshot[]>((resolve) => {
+      this.metricsWaiters.set(id, { want, got: [], resolve });
+      for (const w of want) w.send({ type: 'metrics', id });
+      // A worker that dies meanwhile is dropped from `want` (see fork); never wait for long.
+      setTimeout(() => this.finishMetrics(id, true), 2000).unref();
+    });
+    return IngressMetrics.merge(snaps).render();
+  }
+
+  private finishMetrics(id: number, force = false): void {
+    const m = this.metricsWaiters.get(id);
+    if (!m || (m.want.size > 0 && !force)) return;
+    this.metricsWaiters.delete(id);
+    m.resolve(m.got);
   }
 
   private fork(): Promise<void> {
     // Same options in every worker: the primary keys shared listen handles by address and port as
     // requested, so port 0 resolves to one port for all. (Only one of the two ports may be 0.)
-    const w = cluster.fork({ SKIFF_INGRESS_WORKER: JSON.stringify(this.opts) });
+    const { metricsPort: _served, ...workerOpts } = this.opts;
+    const w = cluster.fork({ SKIFF_INGRESS_WORKER: JSON.stringify(workerOpts) });
     this.workers.add(w);
     return new Promise((resolve, reject) => {
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'ready') {
-          this.ports = { http: m.ports!.http, https: m.ports!.https };
+          this.ports = { ...this.ports, http: m.ports!.http, https: m.ports!.https };
           if (this.last) w.send({ type: 'config', cfg: this.last, generation: this.generation });
           resolve();
+        } else if (m.type === 'metrics') {
+          const waiting = this.metricsWaiters.get(m.id!);
+          if (waiting?.want.delete(w)) waiting.got.push(m.metrics!);
+          this.finishMetrics(m.id!);
         } else if (m.type === 'applied') {
           this.acks.set(w, m.generation!);
           this.checkAcks();
@@ -51,6 +88,7 @@ export class DataPlaneWorkers {
       w.on('exit', (code) => {
         this.workers.delete(w);
         this.acks.delete(w);
+        for (const [id, waiting] of this.metricsWaiters) if (waiting.want.delete(w)) this.finishMetrics(id);
         if (!this.stopping) void this.fork().catch(() => undefined); // a crashed worker comes back with the current config
         reject(new Error(`ingress worker exited with ${code}`));
       });
@@ -79,6 +117,7 @@ export class DataPlaneWorkers {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.metricsServer?.close();
     await Promise.all(
       [...this.workers].map(
         (w) =>

@@ -1,0 +1,249 @@
+/**
+ * The data plane over real sockets (echo backends on loopback): the raw fast path, what it hands
+ * to node:http, keep-alive reuse and its failures, passive health, TLS with SNI, WebSocket, metrics.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { DataPlane } from './dataplane.js';
+import { startEcho, type EchoServer } from './peers.js';
+import { ing } from './fixtures.js';
+import { selfSignedCert } from './selfsigned.js';
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+function get(port: number, path: string, opts: { host?: string; agent?: http.Agent; method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', agent: opts.agent, headers: { host: opts.host ?? 'a.test', ...opts.headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** A backend on raw sockets: `answer` writes whatever it likes for each request head it reads. */
+async function rawBackend(answer: (sock: net.Socket, head: string, n: number) => void): Promise<{ port: number; close(): Promise<void> }> {
+  let n = 0;
+  const socks = new Set<net.Socket>();
+  const server = net.createServer((sock) => {
+    socks.add(sock);
+    sock.on('close', () => socks.delete(sock));
+    sock.on('error', () => undefined);
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      let end;
+      while ((end = buf.indexOf('\r\n\r\n')) >= 0) {
+        const head = buf.slice(0, end);
+        buf = buf.slice(end + 4);
+        answer(sock, head, n++);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of socks) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+const closedPort = async (): Promise<number> => {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+};
+
+describe('data plane', () => {
+  let echo: EchoServer;
+  let plane: DataPlane;
+  const logs: string[] = [];
+  const cleanup: (() => Promise<void>)[] = [];
+  const ep = (port: number) => [{ address: '127.0.0.1', port }];
+
+  before(async () => {
+    echo = await startEcho('s1');
+    plane = new DataPlane({ httpPort: 0, httpsPort: 0, host: '127.0.0.1', metricsPort: 0, accessLog: (l) => logs.push(l), readTimeout: 0.3 });
+    await plane.start();
+    plane.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })], endpoints: { 'default-s1-80': ep(echo.port) } });
+  });
+  after(async () => {
+    await plane.stop();
+    await echo.close();
+    for (const c of cleanup) await c();
+  });
+
+  it('proxies on the fast path with forwarding headers, reusing one client connection', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    for (let i = 0; i < 5; i++) {
+      const r = await get(plane.ports.http, `/x/${i}?q=1`, { agent, headers: { 'x-forwarded-for': '6.6.6.6', 'user-agent': 'ua' } });
+      assert.equal(r.status, 200);
+      const j = JSON.parse(r.body);
+      assert.equal(j.url, `/x/${i}?q=1`);
+      assert.equal(j.xff, '127.0.0.1');
+      assert.equal(j.proto, 'http');
+      assert.match(j.rid, /^[0-9a-f]{32}$/);
+      assert.equal(r.headers.connection, 'keep-alive');
+    }
+    agent.destroy();
+    assert.match(logs.at(-1)!, /"GET \/x\/4\?q=1 HTTP\/1.1" 200 \d+ "-" "ua" [\d.]+ \[default-s1-80\] 127\.0\.0\.1:\d+ [0-9a-f]{32}$/);
+  });
+
+  it('answers pipelined requests in order', async () => {
+    const sock = net.connect(plane.ports.http, '127.0.0.1');
+    let out = '';
+    sock.on('data', (d) => (out += d));
+    sock.write('GET /p1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /p2 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /p3 HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n');
+    await new Promise((r) => sock.on('close', r));
+    const urls = [...out.matchAll(/"url":"([^"]*)"/g)].map((m) => m[1]);
+    assert.deepEqual(urls, ['/p1', '/p2', '/p3']);
+  });
+
+  it('hands a request with a body to node:http, and the connection keeps working', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const post = await get(plane.ports.http, '/post', { agent, method: 'POST', body: 'hello' });
+    assert.equal(post.status, 200);
+    assert.equal(JSON.parse(post.body).method, 'POST');
+    const after = await get(plane.ports.http, '/after', { agent });
+    assert.equal(JSON.parse(after.body).url, '/after');
+    const notFound = await get(plane.ports.http, '/', { host: 'nowhere.test' });
+    assert.equal(notFound.status, 404);
+    agent.destroy();
+  });
+
+  it('passes chunked and close-delimited responses through, and HEAD without a body', async () => {
+    const b = await rawBackend((sock, head) => {
+      if (head.includes('/chunked')) sock.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+      else if (head.includes('/eof')) sock.end('HTTP/1.1 200 OK\r\n\r\nuntil close');
+      else sock.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n');
+    });
+    cleanup.push(b.close);
+    plane.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })], endpoints: { 'default-s1-80': ep(b.port) } });
+    try {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      assert.equal((await get(plane.ports.http, '/chunked', { agent })).body, 'hello world');
+      assert.equal((await get(plane.ports.http, '/chunked', { agent })).body, 'hello world');
+      const h = await get(plane.ports.http, '/head', { agent, method: 'HEAD' });
+      assert.equal(h.status, 200);
+      assert.equal(h.headers['content-length'], '5');
+      assert.equal((await get(plane.ports.http, '/eof', { agent })).body, 'until close');
+      agent.destroy();
+    } finally {
+      plane.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })], endpoints: { 'default-s1-80': ep(echo.port) } });
+    }
+  });
+
+  it('retries on a new connection when the backend closed the kept-alive one', async () => {
+    // Answers as if keeping the connection alive, then closes it: the pooled socket is stale.
+    const b = await rawBackend((sock) => void sock.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    cleanup.push(b.close);
+    const cfg = { ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })], endpoints: { 'default-s1-80': ep(b.port) } };
+    plane.apply(cfg);
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await get(plane.ports.http, '/')).status, 200);
+    } finally {
+      plane.apply({ ...cfg, endpoints: { 'default-s1-80': ep(echo.port) } });
+    }
+  });
+
+  it('moves on from an endpoint that refuses connections (passive health), 502 when none is left, 504 on timeout', async () => {
+    const dead = await closedPort();
+    const silent = await rawBackend(() => undefined);
+    cleanup.push(silent.close);
+    const ingresses = [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })];
+    plane.apply({ ingresses, endpoints: { 'default-s1-80': [...ep(dead), ...ep(echo.port)] } });
+    try {
+      for (let i = 0; i < 4; i++) assert.equal((await get(plane.ports.http, '/')).status, 200);
+      plane.apply({ ingresses, endpoints: { 'default-s1-80': ep(dead) } });
+      assert.equal((await get(plane.ports.http, '/')).status, 502);
+      plane.apply({ ingresses, endpoints: { 'default-s1-80': ep(silent.port) } });
+      assert.equal((await get(plane.ports.http, '/')).status, 504);
+    } finally {
+      plane.apply({ ingresses, endpoints: { 'default-s1-80': ep(echo.port) } });
+    }
+  });
+
+  it('serves the certificate from the Secret for its SNI name, the fake one otherwise', async () => {
+    const pair = await selfSignedCert('a.test', ['a.test']);
+    plane.apply({
+      ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }], tls: [{ hosts: ['a.test'], secretName: 'a-tls' }] })],
+      endpoints: { 'default-s1-80': ep(echo.port) },
+      certs: { 'default/a-tls': pair },
+    });
+    const cn = (servername: string) =>
+      new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: plane.ports.https, servername, rejectUnauthorized: false }, () => {
+          resolve(String(s.getPeerCertificate().subject.CN));
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+    assert.equal(await cn('a.test'), 'a.test');
+    assert.equal(await cn('other.test'), 'Kubernetes Ingress Controller Fake Certificate');
+    const body = await new Promise<string>((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port: plane.ports.https, path: '/tls', servername: 'a.test', headers: { host: 'a.test' }, ca: pair.cert, checkServerIdentity: () => undefined }, (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(b));
+        })
+        .on('error', reject);
+    });
+    assert.equal(JSON.parse(body).proto, 'https');
+  });
+
+  it('upgrades a WebSocket connection through to the backend', async () => {
+    const ws = http.createServer();
+    const upgraded = new Set<net.Socket>();
+    ws.on('upgrade', (req, sock: net.Socket) => {
+      upgraded.add(sock);
+      sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Seen-Path: ${req.url}\r\n\r\n`);
+      sock.on('data', (d) => sock.write(Buffer.concat([Buffer.from('echo:'), d])));
+    });
+    await new Promise<void>((r) => ws.listen(0, '127.0.0.1', () => r()));
+    // node:http leaves upgraded sockets alone when closing (and they are half-open capable).
+    cleanup.push(() => new Promise<void>((r) => (upgraded.forEach((s) => s.destroy()), ws.close(() => r()))));
+    const ingresses = [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })];
+    plane.apply({ ingresses, endpoints: { 'default-s1-80': ep((ws.address() as net.AddressInfo).port) } });
+    try {
+      const sock = net.connect(plane.ports.http, '127.0.0.1');
+      let out = '';
+      sock.on('data', (d) => {
+        out += d;
+        if (out.includes('\r\n\r\n') && !out.includes('echo:')) sock.write('ping');
+        if (out.includes('echo:ping')) sock.destroy();
+      });
+      sock.write('GET /ws HTTP/1.1\r\nHost: a.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+      await new Promise((r) => sock.on('close', r));
+      assert.match(out, /^HTTP\/1.1 101 /);
+      assert.match(out, /X-Seen-Path: \/ws/);
+      assert.match(out, /echo:ping/);
+    } finally {
+      plane.apply({ ingresses, endpoints: { 'default-s1-80': ep(echo.port) } });
+    }
+  });
+
+  it('serves Prometheus metrics at /metrics', async () => {
+    const r = await get(plane.ports.metrics, '/metrics');
+    assert.equal(r.status, 200);
+    assert.match(r.body, /skiff_ingress_requests_total\{ingress="default\/a",host="a.test",path="\/",status="200"\} \d+/);
+    assert.match(r.body, /skiff_ingress_requests_total\{[^}]*status="502"\} 1/);
+    assert.match(r.body, /skiff_ingress_request_duration_seconds_bucket\{ingress="default\/a",host="a.test",path="\/",le="\+Inf"\} \d+/);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { DataPlaneWorkers } from './workers.js';
+import { startEcho } from './peers.js';
+import { ing } from './fixtures.js';
+
+function get(port: number, path: string, host = 'a.test'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, agent: false, headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('data plane workers', () => {
+  it('start, take configurations, serve on one port, merge metrics, and stop', async () => {
+    const echo = await startEcho('s1');
+    const workers = new DataPlaneWorkers({ httpPort: 0, host: '127.0.0.1', workers: 2, metricsPort: 0 });
+    try {
+      await workers.start();
+      assert.ok(workers.ports.http > 0 && workers.ports.metrics > 0);
+      workers.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })], endpoints: { 'default-s1-80': [{ address: '127.0.0.1', port: echo.port }] } });
+      await workers.applied();
+      const N = 20;
+      for (let i = 0; i < N; i++) assert.equal((await get(workers.ports.http, `/r${i}`)).status, 200);
+      // A newer configuration reaches every worker before applied() resolves.
+      workers.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }, { path: '/new', service: 's1', type: 'Exact' }] })], endpoints: { 'default-s1-80': [{ address: '127.0.0.1', port: echo.port }] } });
+      await workers.applied();
+      for (let i = 0; i < 4; i++) assert.equal(JSON.parse((await get(workers.ports.http, '/new')).body).url, '/new');
+      const page = await get(workers.ports.metrics, '/metrics');
+      assert.equal(page.status, 200);
+      // Connections spread over both workers; the page counts every request once.
+      const count = (path: string) => Number(new RegExp(`skiff_ingress_requests_total\\{ingress="default/a",host="a.test",path="${path}",status="200"\\} (\\d+)`).exec(page.body)?.[1] ?? 0);
+      assert.equal(count('/'), N);
+      assert.equal(count('/new'), 4);
+      assert.match(page.body, /skiff_ingress_config_changes_total 2\n/);
+    } finally {
+      await workers.stop();
+      await echo.close();
+    }
+  });
+});
