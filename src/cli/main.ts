@@ -90,6 +90,7 @@ async function runCluster(o: ClusterFlags, components: ComponentSelection, node:
 }
 
 interface NodeFlags {
+  networkMode?: string;
   runtime?: string;
   containerRuntimeEndpoint?: string;
   registryMirror?: string[];
@@ -105,7 +106,9 @@ function nodeOptions(o: NodeFlags): Partial<UpOptions> {
     if (i <= 0) throw new InvalidArgumentError(`--registry-mirror must be HOST=URL, not "${m}"`);
     (registryMirrors[m.slice(0, i)] ??= []).push(m.slice(i + 1));
   }
-  return { runtime, containerRuntimeEndpoint: o.containerRuntimeEndpoint, registryMirrors };
+  const networkMode = o.networkMode ?? 'auto';
+  if (!['auto', 'cni', 'netns', 'loopback'].includes(networkMode)) throw new InvalidArgumentError(`--network-mode must be auto, cni, netns or loopback, not "${networkMode}"`);
+  return { runtime, containerRuntimeEndpoint: o.containerRuntimeEndpoint, registryMirrors, networkMode: networkMode as UpOptions['networkMode'] };
 }
 
 interface SimUpFlags {
@@ -153,6 +156,7 @@ export async function main(argv: string[]): Promise<void> {
       .option('--container-runtime-endpoint <url>', 'use an existing CRI runtime (unix:///run/containerd/containerd.sock)')
       .option('--registry-mirror <host=url>', 'registry mirror for the containerd runtime, e.g. docker.io=http://127.0.0.1:5000 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .option('--no-ingress', 'run no ingress controller')
+      .option('--network-mode <mode>', 'pod network: cni (root, CNI plugins), netns (root, iproute2), loopback (no root), or auto', 'auto')
       .option('--simulated-nodes <n>', 'also register N simulated (kwok-like) nodes', Number),
   ).action((o: ClusterFlags & SimUpFlags & NodeFlags & { kubelet: boolean; ingress: boolean }) =>
     runCluster(o, { controllers: true, scheduler: true, kubelet: o.kubelet, ingress: o.ingress, simulatedNodes: simulated(o) }, nodeOptions(o)),
