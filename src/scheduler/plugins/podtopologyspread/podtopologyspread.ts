@@ -139,7 +139,7 @@ export function newPodTopologySpread(args: PodTopologySpreadArgs, h: Handle): An
   const constraintsFor = (pi: PodInfo, want: string): Constraint[] => {
     const own = pi.pod.spec?.topologySpreadConstraints ?? [];
     if (own.length) return compile(pi, own, want);
-    if (!defaults.length || !h.selectorsFor) return [];
+    if (!defaults.some((c) => c.whenUnsatisfiable === want) || !h.selectorsFor) return [];
     const sels = h.selectorsFor(pi.pod);
     if (!sels.length) return [];
     const sel: Matcher = (l) => sels.every((m) => m(l));
