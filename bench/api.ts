@@ -133,7 +133,7 @@ async function timeToReady(datastore: string): Promise<number> {
   const port = await freePort();
   const agent = new https.Agent({ rejectUnauthorized: false, keepAlive: false });
   const t0 = performance.now();
-  const s = await spawnSkiffUp(['--data-dir', dir, '--api-port', String(port), '--datastore', datastore], { waitForUp: false });
+  const s = await spawnSkiffUp(['--data-dir', dir, '--api-port', String(port), '--datastore', datastore, '--network-mode', 'loopback', '--runtime', 'process', '--no-ingress'], { waitForUp: false });
   let ms = NaN;
   for (let i = 0; i < 6000; i++) {
     const ok = await new Promise<boolean>((resolve) => {

@@ -242,7 +242,11 @@ export class Registry {
     applyDefaults(storageInfo.key, obj);
     await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user, warnings: opts.warnings });
     this.validateCreate(storageInfo, obj, info);
-    if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, undefined, !!opts.dryRun);
+    if (storageInfo.key === 'services') {
+      // A Service that already exists is AlreadyExists, not "its clusterIP is allocated" (by itself).
+      if (this.cache.get(this.keyFor(info, namespace, meta.name))) throw alreadyExists(info.group, info.resource, meta.name);
+      await allocateServiceAddresses(this, obj, undefined, !!opts.dryRun);
+    }
     obj = withTypeMeta(storageInfo, obj);
     if (opts.dryRun) return this.present(info, obj, 0);
     const key = this.keyFor(info, namespace, meta.name);
