@@ -54,10 +54,15 @@ describe('http1: upstream response heads', () => {
     assert.equal(e.framing.kind, 'close');
     assert.equal(e.reusable, false);
     assert.equal(parseResponseHead('HTTP/1.0 200 OK\r\nContent-Length: 1', 'GET')!.reusable, false);
+    assert.equal(parseResponseHead('HTTP/1.0 200 OK\r\nContent-Length: 1', 'GET')!.head, 'HTTP/1.1 200 OK\r\nContent-Length: 1');
+    assert.equal(parseResponseHead('HTTP/1.1 404\r\nKeep-Alive: timeout=5', 'GET')!.head, 'HTTP/1.1 404');
+    assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nConnection: close', 'GET')!.head, 'HTTP/1.1 200 OK');
     assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1', 'GET')!.reusable, false);
   });
   it('refuses malformed heads', () => {
     assert.equal(parseResponseHead('HTTP/2 200', 'GET'), null);
+    assert.equal(parseResponseHead('HTTP/1.1 2x0 OK', 'GET'), null);
+    assert.equal(parseResponseHead('HTTP/1.1 2000 OK', 'GET'), null);
     assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nno colon', 'GET'), null);
     assert.equal(parseResponseHead('HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2', 'GET'), null);
   });

@@ -93,41 +93,52 @@ export interface ResponseHead {
   contentLength: string | undefined;
 }
 
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/;
-
 /** Parses an upstream response head (latin1, without the final CRLFCRLF); null: malformed. */
 export function parseResponseHead(head: string, method: string): ResponseHead | null {
-  const lines = head.split('\r\n');
-  const m = STATUS_LINE.exec(lines[0]);
-  if (!m) return null;
-  const status = Number(m[2]);
-  let reusable = m[1] === '1';
-  let out = `HTTP/1.1 ${m[2]} ${m[3] ?? ''}`;
+  // `HTTP/1.x NNN[ reason]`, checked by hand: this runs once per proxied response.
+  let eol = head.indexOf('\r\n');
+  if (eol < 0) eol = head.length;
+  const minor = head.charCodeAt(7);
+  if (!head.startsWith('HTTP/1.') || (minor !== 48 && minor !== 49) || head.charCodeAt(8) !== 32 || (eol > 12 && head.charCodeAt(12) !== 32) || eol < 12) return null;
+  const status = Number(head.slice(9, 12));
+  if (!(status >= 100 && status <= 999) || !isDigits(head, 9, 12)) return null;
+  let reusable = minor === 49;
   let length = -1;
   let contentLength: string | undefined;
   let chunked = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    const colon = line.indexOf(':');
-    if (colon <= 0) return null;
-    const lower = line.slice(0, colon).toLowerCase();
-    if (lower === 'connection' || lower === 'keep-alive') {
-      const v = line.slice(colon + 1).toLowerCase();
-      if (v.includes('close')) reusable = false;
-      else if (v.includes('keep-alive')) reusable = true;
-      continue;
+  // The head goes out as it came, less the lines dropped: `out` collects the kept stretches.
+  let out = minor === 49 ? '' : 'HTTP/1.1';
+  let keptFrom = minor === 49 ? 0 : 8;
+  let pos = eol + 2;
+  while (pos < head.length) {
+    let end = head.indexOf('\r\n', pos);
+    if (end < 0) end = head.length;
+    const colon = head.indexOf(':', pos);
+    if (colon <= pos || colon > end) return null;
+    const c = head.charCodeAt(pos) | 0x20;
+    // Only Connection, Keep-Alive, Content-Length and Transfer-Encoding matter here.
+    if (c === 99 /* c */ || c === 107 /* k */ || c === 116 /* t */) {
+      const lower = head.slice(pos, colon).toLowerCase();
+      if (lower === 'connection' || lower === 'keep-alive') {
+        const v = head.slice(colon + 1, end).toLowerCase();
+        if (v.includes('close')) reusable = false;
+        else if (v.includes('keep-alive')) reusable = true;
+        out += head.slice(keptFrom, pos - 2);
+        keptFrom = end;
+      } else if (lower === 'content-length') {
+        const v = head.slice(colon + 1, end).trim();
+        if (!/^\d{1,15}$/.test(v) || (length >= 0 && Number(v) !== length)) return null;
+        contentLength = v;
+        length = Number(v);
+      } else if (lower === 'transfer-encoding') {
+        // Only a final `chunked` delimits the body; anything else runs to the close.
+        chunked = /(^|,)\s*chunked\s*$/i.test(head.slice(colon + 1, end));
+        if (!chunked) reusable = false;
+      }
     }
-    if (lower === 'content-length') {
-      contentLength = line.slice(colon + 1).trim();
-      if (!/^\d{1,15}$/.test(contentLength) || (length >= 0 && Number(contentLength) !== length)) return null;
-      length = Number(contentLength);
-    } else if (lower === 'transfer-encoding') {
-      // Only a final `chunked` delimits the body; anything else runs to the close.
-      chunked = /(^|,)\s*chunked\s*$/i.test(line.slice(colon + 1));
-      if (!chunked) reusable = false;
-    }
-    out += '\r\n' + line;
+    pos = end + 2;
   }
+  out += head.slice(keptFrom);
   let framing: BodyFraming;
   if (method === 'HEAD' || status === 204 || status === 304 || (status >= 100 && status < 200)) framing = { kind: 'none' };
   else if (chunked) framing = { kind: 'chunked' };
@@ -142,6 +153,14 @@ export function parseResponseHead(head: string, method: string): ResponseHead | 
     contentLength = undefined;
   }
   return { status, head: out, framing, reusable, contentLength };
+}
+
+function isDigits(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
