@@ -20,6 +20,7 @@ import { needs, which } from '../testing/real.js';
 import { detectNetworkMode } from '../network/pod/select.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
 import type { NetworkMode } from '../network/pod/types.js';
+import { detectCgroups } from '../runtime/process/cgroup.js';
 
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => which(p) || existsExe(p));
 const root = process.getuid?.() === 0;
@@ -120,12 +121,15 @@ for (const mode of ['cni', 'netns', 'loopback'] as NetworkMode[]) {
       await c?.stop();
       if (www) rmSync(www, { recursive: true, force: true });
       if (mode !== 'loopback' && !skip) {
+        // Nothing of ours may be left behind: no bridge, namespaces or tables.
+        let bridgeLeft = false;
         try {
           execFileSync('ip', ['link', 'del', `${prefix}0`], { stdio: 'ignore' });
+          bridgeLeft = true;
         } catch {
-          /* never created */
+          /* removed on stop */
         }
-        // Nothing of ours may be left behind.
+        assert.ok(!bridgeLeft, 'bridge removed on stop');
         const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(`${prefix}-`));
         assert.deepEqual(left, [], 'network namespaces removed');
         assert.throws(() => execFileSync('nft', ['list', 'table', 'ip', `${prefix}-proxy`], { stdio: 'pipe' }), 'nft table removed');
@@ -171,6 +175,12 @@ for (const mode of ['cni', 'netns', 'loopback'] as NetworkMode[]) {
         const podNs = (await sh('web-0', 'readlink /proc/self/ns/net')).trim();
         assert.notEqual(podNs, hostNs, 'the pod has its own network namespace');
         assert.notEqual(podNs, (await sh('web-1', 'readlink /proc/self/ns/net')).trim(), 'one namespace per pod');
+        if (detectCgroups()) {
+          // The namespace does not cost the pod its cgroup (limits still apply).
+          const r = await c!.kubectl(['exec', 'web-0', '--', 'cat', '/proc/self/cgroup']);
+          assert.equal(r.stderr, '');
+          assert.ok(r.stdout.includes(`/skiff/pod${pods[0].metadata.uid}/`), r.stdout);
+        }
         const resolv = await sh('client', 'cat /etc/resolv.conf');
         assert.match(resolv, /^nameserver 10\.96\.0\.10$/m);
         assert.match(resolv, /^search default\.svc\.cluster\.local svc\.cluster\.local cluster\.local/m);

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CniRunner, LOOPBACK_CONF, nodeConfList, type Attachment, type ConfList } from '../cni/cni.js';
-import { addNetns, delNetns, netnsName, NetworkSetupError } from './netnsutil.js';
+import { addNetns, delNetns, netnsName, NetworkSetupError, removeBridgeIfUnused } from './netnsutil.js';
 import type { PodNetwork, PodNetworkResult, PodRef } from './types.js';
 
 export interface CniModeOptions {
@@ -66,5 +66,8 @@ export class CniPodNetwork implements PodNetwork {
     await delNetns(ns);
   }
 
-  async close(): Promise<void> {}
+  /** Called when the agent stops: the bridge goes too once no pod is attached, leaving the host as found. */
+  async close(): Promise<void> {
+    if (this.list) await removeBridgeIfUnused(this.o.bridge ?? 'skiff0');
+  }
 }

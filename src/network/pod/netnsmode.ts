@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { PodIPAM } from '../ipam/podips.js';
 import { FileStateStore } from '../ipam/store.js';
-import { addNetns, delNetns, ip, linkExists, netnsName, run, NetworkSetupError } from './netnsutil.js';
+import { addNetns, delNetns, ip, linkExists, netnsName, run, NetworkSetupError, removeBridgeIfUnused } from './netnsutil.js';
 import type { PodNetwork, PodNetworkResult, PodRef } from './types.js';
 
 export interface NetnsModeOptions {
@@ -68,5 +68,8 @@ export class NetnsPodNetwork implements PodNetwork {
     this.ipam?.release(pod.sandboxId);
   }
 
-  async close(): Promise<void> {}
+  /** Called when the agent stops: the bridge goes too once no pod is attached, leaving the host as found. */
+  async close(): Promise<void> {
+    if (this.ipam) await removeBridgeIfUnused(this.bridge);
+  }
 }

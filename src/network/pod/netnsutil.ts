@@ -43,3 +43,10 @@ export async function linkExists(name: string): Promise<boolean> {
     () => false,
   );
 }
+
+/** Deletes a bridge that has no ports left (pods still attached keep it). */
+export async function removeBridgeIfUnused(bridge: string): Promise<void> {
+  const ports = await ip('-o', 'link', 'show', 'master', bridge).catch(() => undefined);
+  if (ports === undefined || ports.trim()) return;
+  await ip('link', 'del', bridge).catch(() => undefined);
+}

@@ -276,13 +276,15 @@ export class ProcessRuntime implements Runtime {
   /** Wraps argv so the process joins the container's cgroup before it execs (no window outside it). */
   private wrap(c: Proc, argv: string[]): string[] {
     let out = argv;
+    // Into the pod's network namespace (ip netns exec also binds /etc/netns/<name>/* over /etc).
+    // It remounts /sys in a new mount namespace, hiding /sys/fs/cgroup: so it runs inside the
+    // cgroup wrap below, never around it.
+    const ns = this.sandboxes.get(c.sandboxId)?.net?.netnsName;
+    if (ns) out = [this.ipBin, 'netns', 'exec', ns, ...out];
     if (this.cg && c.cgroup) {
       const files = this.cg.procsFiles(c.cgroup);
       out = ['/bin/sh', '-c', `for f in ${files.join(' ')}; do echo $$ > $f; done; exec "$@"`, 'sh', ...out];
     }
-    // Into the pod's network namespace (ip netns exec also binds /etc/netns/<name>/* over /etc).
-    const ns = this.sandboxes.get(c.sandboxId)?.net?.netnsName;
-    if (ns) out = [this.ipBin, 'netns', 'exec', ns, ...out];
     return out;
   }
 
