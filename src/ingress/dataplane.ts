@@ -16,6 +16,7 @@ import { FastConnection, newRequestId, type FastPathHost } from './fastpath.js';
 import { HOP } from './http1.js';
 import { UpstreamPool, type PoolEndpoint } from './upstream.js';
 import { serveMetrics } from './metricsserver.js';
+import { BufferedLog } from './accesslog.js';
 
 export interface Endpoint {
   address: string;
@@ -38,7 +39,14 @@ export interface DataPlaneOptions {
   host?: string;
   /** Where requests for the default backend go; without it the data plane answers 404 itself. */
   defaultBackend?: Endpoint;
+  /**
+   * Receives one line per request, a subset of ingress-nginx's `upstreaminfo` format:
+   * `$remote_addr - - [$time_iso8601] "$request" $status $content_length "$http_referer"
+   * "$http_user_agent" $request_time [$proxy_upstream_name] $upstream_addr $req_id`.
+   */
   accessLog?: (line: string) => void;
+  /** Also append those lines to this file, buffered (see accesslog.ts); usable from workers. */
+  accessLogFile?: string;
   defaultCert?: PemPair;
   /** Seconds; ingress-nginx's proxy-read-timeout default. */
   readTimeout?: number;
@@ -72,12 +80,21 @@ export class DataPlane {
   private readonly rr = new Map<string, number>();
   private defaultContext?: tls.SecureContext;
   private metricsServer?: { port: number; close(): Promise<void> };
+  private readonly logFile?: BufferedLog;
   ports = { http: 0, https: 0, metrics: 0 };
 
-  constructor(private readonly opts: DataPlaneOptions) {
+  private readonly opts: DataPlaneOptions;
+
+  constructor(opts: DataPlaneOptions) {
+    this.opts = opts;
     this.snap = { table: buildTable([]), endpoints: {}, contexts: new Map() };
     this.pool = new UpstreamPool((opts.readTimeout ?? 60) * 1000);
     this.defaultEndpoint = opts.defaultBackend && withKey(opts.defaultBackend);
+    if (opts.accessLogFile) {
+      const file = (this.logFile = new BufferedLog(opts.accessLogFile));
+      const also = opts.accessLog;
+      this.opts = { ...opts, accessLog: also ? (l) => (file.line(l), also(l)) : (l) => file.line(l) };
+    }
     this.fastHost = {
       snapshot: () => this.snap,
       defaultBackend: this.defaultEndpoint,
@@ -85,7 +102,7 @@ export class DataPlane {
       markFailed: (k) => void this.failedUntil.set(k, Date.now() + FAIL_TIMEOUT_MS),
       pool: this.pool,
       metrics: this.metrics,
-      accessLog: opts.accessLog,
+      accessLog: this.opts.accessLog,
       slow: undefined as unknown as http.Server,
       connections: this.fastConnections,
     };
@@ -166,6 +183,7 @@ export class DataPlane {
     await Promise.all(closing.map((p) => Promise.race([p, new Promise<void>((r) => setTimeout(r, 2500).unref())])));
     for (const c of [...this.fastConnections]) c.stop();
     this.pool.destroy();
+    await this.logFile?.close();
     for (const a of this.agents.values()) a.destroy();
   }
 

@@ -4,6 +4,9 @@ import http from 'node:http';
 import { DataPlaneWorkers } from './workers.js';
 import { startEcho } from './peers.js';
 import { ing } from './fixtures.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 function get(port: number, path: string, host = 'a.test'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -18,9 +21,11 @@ function get(port: number, path: string, host = 'a.test'): Promise<{ status: num
 }
 
 describe('data plane workers', () => {
-  it('start, take configurations, serve on one port, merge metrics, and stop', async () => {
+  it('start, take configurations, serve on one port, merge metrics, log to one file, and stop', async () => {
     const echo = await startEcho('s1');
-    const workers = new DataPlaneWorkers({ httpPort: 0, host: '127.0.0.1', workers: 2, metricsPort: 0 });
+    const dir = await mkdtemp(path.join(tmpdir(), 'skiff-ingress-'));
+    const logFile = path.join(dir, 'access.log');
+    const workers = new DataPlaneWorkers({ httpPort: 0, host: '127.0.0.1', workers: 2, metricsPort: 0, accessLogFile: logFile });
     try {
       await workers.start();
       assert.ok(workers.ports.http > 0 && workers.ports.metrics > 0);
@@ -39,9 +44,15 @@ describe('data plane workers', () => {
       assert.equal(count('/'), N);
       assert.equal(count('/new'), 4);
       assert.match(page.body, /skiff_ingress_config_changes_total 2\n/);
+      await workers.stop();
+      // Each worker flushes its buffered lines as it stops.
+      const lines = (await readFile(logFile, 'utf8')).trim().split('\n');
+      assert.equal(lines.length, N + 4);
+      assert.ok(lines.every((l) => /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/(r\d+|new) HTTP\/1\.1" 200 \d+ "-" "-" [\d.]+ \[default-s1-80\] 127\.0\.0\.1:\d+ [0-9a-f]{32}$/.test(l)), lines[0]);
     } finally {
       await workers.stop();
       await echo.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
