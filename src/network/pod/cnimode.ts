@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CniRunner, LOOPBACK_CONF, nodeConfList, type Attachment, type ConfList } from '../cni/cni.js';
-import { addNetns, delNetns, netnsName, NetworkSetupError, removeBridgeIfUnused } from './netnsutil.js';
+import { addNetns, delNetns, netnsName, NetworkSetupError, removeBridgeIfUnused, enableBridgeNetfilter } from './netnsutil.js';
 import type { PodNetwork, PodNetworkResult, PodRef } from './types.js';
 
 export interface CniModeOptions {
@@ -28,6 +28,7 @@ export class CniPodNetwork implements PodNetwork {
     const conf = path.join(this.o.dataDir, 'net.d', '10-skiff.conflist');
     mkdirSync(path.dirname(conf), { recursive: true });
     writeFileSync(conf, JSON.stringify(this.list, null, 2));
+    enableBridgeNetfilter();
   }
 
   private attachment(pod: PodRef, ns: string, ifName: string): Attachment {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { PodIPAM } from '../ipam/podips.js';
 import { FileStateStore } from '../ipam/store.js';
-import { addNetns, delNetns, ip, linkExists, netnsName, run, NetworkSetupError, removeBridgeIfUnused } from './netnsutil.js';
+import { addNetns, delNetns, ip, linkExists, netnsName, run, NetworkSetupError, removeBridgeIfUnused, enableBridgeNetfilter } from './netnsutil.js';
 import type { PodNetwork, PodNetworkResult, PodRef } from './types.js';
 
 export interface NetnsModeOptions {
@@ -32,6 +32,7 @@ export class NetnsPodNetwork implements PodNetwork {
     await ip('addr', 'replace', `${this.ipam.gateway}/${this.ipam.prefix}`, 'dev', this.bridge);
     await ip('link', 'set', this.bridge, 'up');
     await run('sysctl', ['-qw', 'net.ipv4.ip_forward=1']).catch(() => undefined);
+    enableBridgeNetfilter();
   }
 
   private nsName(pod: PodRef): string {

@@ -1,5 +1,6 @@
 /** iproute2 from TypeScript: network namespaces, links, addresses, routes. */
 import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { SkiffError } from '../../util/errors.js';
 
 export class NetworkSetupError extends SkiffError {
@@ -49,4 +50,17 @@ export async function removeBridgeIfUnused(bridge: string): Promise<void> {
   const ports = await ip('-o', 'link', 'show', 'master', bridge).catch(() => undefined);
   if (ports === undefined || ports.trim()) return;
   await ip('link', 'del', bridge).catch(() => undefined);
+}
+
+/**
+ * Bridged pod-to-pod traffic must pass netfilter for Service DNAT replies and NetworkPolicy (what
+ * kube-proxy requires of bridge CNIs): best effort, as the module may be absent.
+ */
+export function enableBridgeNetfilter(): void {
+  const f = '/proc/sys/net/bridge/bridge-nf-call-iptables';
+  try {
+    if (existsSync(f)) writeFileSync(f, '1');
+  } catch {
+    /* not permitted here: Services between pods of one bridge may then fail */
+  }
 }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runtimeContract } from '../contract.js';
 import { RuntimeError, parseLogLine } from '../cri.js';
-import { ProcessRuntime, NEEDS_COMMAND_MESSAGE } from './runtime.js';
+import { ProcessRuntime, NEEDS_COMMAND_MESSAGE, LISTEN_IP_ENV, resolvConf } from './runtime.js';
+import { createPodNetwork } from '../../network/pod/select.js';
 import { LoopbackIPAM } from './ipam.js';
 import { pathMapper } from './paths.js';
 import { CriLogWriter, rotatedFiles } from './logwriter.js';
@@ -70,6 +71,38 @@ describe('process runtime specifics', () => {
     }
     assert.equal(s.reason, 'OOMKilled');
     assert.equal(s.exitCode, 137);
+  });
+});
+
+describe('process runtime on a pod network', () => {
+  it('takes sandbox IPs from the network, tells processes where to listen, releases on stop; hostNetwork gets none', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'skiff-procnet-'));
+    const network = createPodNetwork('loopback', { dataDir: path.join(root, 'net') });
+    const rt = new ProcessRuntime({ root, network, cgroups: false });
+    try {
+      await rt.updateRuntimeConfig({ networkConfig: { podCidr: '10.244.9.0/24' } });
+      const c = { metadata: { name: 'n', uid: 'u-n', namespace: 'default', attempt: 0 }, logDirectory: path.join(root, 'logs') };
+      const sb = await rt.runPodSandbox(c);
+      const ip = (await rt.podSandboxStatus(sb)).network!.ip;
+      assert.match(ip, /^10\.244\.9\.\d+$/);
+      const id = await rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, command: ['sleep', '30'] }, c);
+      await rt.startContainer(id);
+      const r = await rt.execSync(id, ['sh', '-c', `echo $${LISTEN_IP_ENV}`], 5);
+      assert.equal(r.stdout.toString().trim(), `127.${ip.split('.').slice(1).join('.')}`);
+      await rt.stopPodSandbox(sb);
+      assert.equal((await rt.podSandboxStatus(sb)).network?.ip, '');
+      // The address is free again (never twice while held): a new sandbox may get any free one.
+      const host = { ...c, metadata: { ...c.metadata, name: 'h', uid: 'u-h' }, linux: { securityContext: { namespaceOptions: { network: 'NODE' as const } } } };
+      const hsb = await rt.runPodSandbox(host);
+      assert.equal((await rt.podSandboxStatus(hsb)).network?.ip, '');
+    } finally {
+      await rt.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('writes resolv.conf as runtimes do', () => {
+    assert.equal(resolvConf({ servers: ['10.96.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local'], options: ['ndots:5'] }), 'search default.svc.cluster.local svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n');
   });
 });
 
