@@ -4,11 +4,14 @@
  * (Skiff swaps a snapshot in every worker; nginx reloads on SIGHUP, as ingress-nginx does).
  *
  * The machine is shared, so throughput is measured in rounds that alternate which proxy goes
- * first; each round gives a ratio, and the table shows medians with the per-round range.
+ * first; each round gives a ratio, and the table shows medians with the per-round range. CPU time
+ * per request (the proxy processes' user+system time over the requests served) is also shown:
+ * unlike requests/s it barely moves with other load on the machine.
  *
  *   node dist/bench/ingress.js [--duration 5] [--connections 64] [--rounds 3]
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { buildTable, backendName } from '../src/ingress/table.js';
 import { renderNginxConf } from '../src/ingress/nginxconf.js';
@@ -27,6 +30,9 @@ const CONNS = arg('connections', 64);
 const ROUNDS = Math.max(1, arg('rounds', 3));
 
 interface WrkResult {
+  /** CPU microseconds the proxy spent per request (user, system). */
+  cpu?: { user: number; sys: number };
+  requests: number;
   rps: number;
   p50: number;
   p99: number;
@@ -46,6 +52,7 @@ function wrk(url: string, seconds: number, host = 'bench.test'): Promise<WrkResu
       };
       const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
       resolve({
+        requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN),
         rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
         p50: ms(/50%\s+([\d.]+)(us|ms|s)/),
         p99: ms(/99%\s+([\d.]+)(us|ms|s)/),
@@ -54,6 +61,40 @@ function wrk(url: string, seconds: number, host = 'bench.test'): Promise<WrkResu
       });
     });
   });
+}
+
+/** utime and stime of processes, in clock ticks (1/100 s). */
+function cpuTicks(pids: number[]): { user: number; sys: number } {
+  let user = 0;
+  let sys = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      user += Number(f[11]);
+      sys += Number(f[12]);
+    } catch {
+      /* gone */
+    }
+  }
+  return { user, sys };
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** wrk, plus the CPU time the given processes spent per request meanwhile. */
+async function wrkCpu(url: string, seconds: number, pids: () => number[]): Promise<WrkResult> {
+  const ps = pids();
+  const before = cpuTicks(ps);
+  const r = await wrk(url, seconds);
+  const after = cpuTicks(ps);
+  return { ...r, cpu: { user: ((after.user - before.user) * 10_000) / r.requests, sys: ((after.sys - before.sys) * 10_000) / r.requests } };
 }
 
 function status(port: number, path: string): Promise<number> {
@@ -120,19 +161,23 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     await wrk(`http://127.0.0.1:${skiffPort}/`, 1);
     const ns: WrkResult[] = [];
     const ss: WrkResult[] = [];
+    const nginxPids = () => childPids(nginx!.child.pid!);
+    const skiffPids = () => skiff!.pids();
     for (let round = 0; round < ROUNDS; round++) {
       if (round % 2 === 0) {
-        ns.push(await wrk(`http://127.0.0.1:${nginxPort}/`, DURATION));
-        ss.push(await wrk(`http://127.0.0.1:${skiffPort}/`, DURATION));
+        ns.push(await wrkCpu(`http://127.0.0.1:${nginxPort}/`, DURATION, nginxPids));
+        ss.push(await wrkCpu(`http://127.0.0.1:${skiffPort}/`, DURATION, skiffPids));
       } else {
-        ss.push(await wrk(`http://127.0.0.1:${skiffPort}/`, DURATION));
-        ns.push(await wrk(`http://127.0.0.1:${nginxPort}/`, DURATION));
+        ss.push(await wrkCpu(`http://127.0.0.1:${skiffPort}/`, DURATION, skiffPids));
+        ns.push(await wrkCpu(`http://127.0.0.1:${nginxPort}/`, DURATION, nginxPids));
       }
     }
     const med = (xs: number[]) => pct(xs, 50);
-    const n = { rps: med(ns.map((x) => x.rps)), p50: med(ns.map((x) => x.p50)), p99: med(ns.map((x) => x.p99)) };
-    const s = { rps: med(ss.map((x) => x.rps)), p50: med(ss.map((x) => x.p50)), p99: med(ss.map((x) => x.p99)) };
-    const ratios = (k: 'rps' | 'p50' | 'p99') => ss.map((x, i) => x[k] / ns[i][k]);
+    const summary = (xs: WrkResult[]) => ({ rps: med(xs.map((x) => x.rps)), p50: med(xs.map((x) => x.p50)), p99: med(xs.map((x) => x.p99)), cpu: med(xs.map((x) => x.cpu!.user + x.cpu!.sys)), user: med(xs.map((x) => x.cpu!.user)), sys: med(xs.map((x) => x.cpu!.sys)) });
+    const n = summary(ns);
+    const s = summary(ss);
+    const total = (x: WrkResult) => x.cpu!.user + x.cpu!.sys;
+    const ratios = (k: 'rps' | 'p50' | 'p99' | 'cpu') => ss.map((x, i) => (k === 'cpu' ? total(x) / total(ns[i]) : x[k] / ns[i][k]));
     const range = (xs: number[]) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
 
     // Config changes: 10 each, time until the new path answers.
@@ -159,6 +204,7 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     console.log(`requests/s               ${f(s.rps, 0).padEnd(22)} ${f(n.rps, 0).padEnd(24)} ${f(s.rps / n.rps)}× (${range(ratios('rps'))}) (goal ≥ 0.8×)`);
     console.log(`p50 ms                   ${f(s.p50).padEnd(22)} ${f(n.p50).padEnd(24)} ${f(s.p50 / n.p50)}× (${range(ratios('p50'))})`);
     console.log(`p99 ms                   ${f(s.p99).padEnd(22)} ${f(n.p99).padEnd(24)} ${f(s.p99 / n.p99)}× (${range(ratios('p99'))}) (goal ≤ 1.5×)`);
+    console.log(`CPU µs/request (usr+sys) ${`${f(s.cpu, 1)} (${f(s.user, 1)}+${f(s.sys, 1)})`.padEnd(22)} ${`${f(n.cpu, 1)} (${f(n.user, 1)}+${f(n.sys, 1)})`.padEnd(24)} ${f(s.cpu / n.cpu)}× (${range(ratios('cpu'))})`);
     console.log(`config change p50/max ms ${`${f(pct(skiffLat, 50), 1)} / ${f(Math.max(...skiffLat), 1)}`.padEnd(22)} ${`${f(pct(nginxLat, 50), 1)} / ${f(Math.max(...nginxLat), 1)}`.padEnd(24)} (goal ≤ 50 ms)`);
     console.log(`failed during changes    ${`${sc.errors + sc.non2xx} of ${f(sc.rps * DURATION, 0)}`.padEnd(22)} ${`${nc.errors + nc.non2xx} of ${f(nc.rps * DURATION, 0)}`.padEnd(24)} (goal 0; 5 changes/s)`);
     console.log(`requests/s during changes ${f(sc.rps, 0).padEnd(21)} ${f(nc.rps, 0)}`);

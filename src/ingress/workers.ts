@@ -100,6 +100,11 @@ export class DataPlaneWorkers {
     this.ackWaiters = this.ackWaiters.filter((x) => (x.gen <= min ? (x.resolve(), false) : true));
   }
 
+  /** Process ids of the live workers (for benchmarks that count CPU time). */
+  pids(): number[] {
+    return [...this.workers].map((w) => w.process.pid!).filter((p) => p !== undefined);
+  }
+
   apply(cfg: DataPlaneConfig): void {
     this.last = cfg;
     this.generation++;
