@@ -12,6 +12,7 @@ import type { RestClient } from '../../client/rest.js';
 import type { Component } from '../../cluster/component.js';
 import { runNft } from '../proxy/nftables.js';
 import { computeRules, renderTable } from './rules.js';
+import { enableBridgeNetfilter } from '../pod/netnsutil.js';
 
 export const POLICY_NOT_ENFORCED_REASON = 'NetworkPolicyNotEnforced';
 export const POLICY_NOT_ENFORCED_MESSAGE = 'NetworkPolicy is not enforced on this node: its pod network runs in loopback mode (no root); run as root (cni or netns mode) to enforce it';
@@ -81,6 +82,8 @@ export function createNetworkPolicyAgent(client: RestClient, o: NetworkPolicyAge
   return {
     name: `network-policy (${o.mode})`,
     async start() {
+      // Pods of one bridge talk through it: without this their traffic never meets the rules.
+      if (o.mode === 'nftables') enableBridgeNetfilter();
       await Promise.all(informers.map((i) => i.start()));
       if (o.mode === 'none') log(`network policy: ${POLICY_NOT_ENFORCED_MESSAGE}`);
       kick();
