@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import type { Registry } from './registry.js';
 import { findResource } from './resources.js';
 import { StatusError } from './status.js';
@@ -30,6 +31,42 @@ export async function bootstrap(reg: Registry): Promise<void> {
       {},
     ),
   );
+}
+
+/**
+ * Points the `kubernetes` Service at this API server (upstream's endpoint reconciler): an Endpoints
+ * and an EndpointSlice with the address pods can reach and the port the server really listens on.
+ */
+export async function reconcileKubernetesEndpoints(reg: Registry, ip: string, port: number): Promise<void> {
+  const endpoints = findResource('', 'v1', 'endpoints')!;
+  const slices = findResource('discovery.k8s.io', 'v1', 'endpointslices')!;
+  const ep = {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip }], ports: [{ name: 'https', port, protocol: 'TCP' }] }],
+  };
+  const slice = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: [ip], conditions: { ready: true } }],
+    ports: [{ name: 'https', port, protocol: 'TCP' }],
+  };
+  for (const [info, obj] of [[endpoints, ep], [slices, slice]] as const) {
+    const cur = reg.cache.get(reg.keyFor(info, 'default', 'kubernetes'));
+    if (!cur) await createIfMissing(() => reg.create(info, 'default', structuredClone(obj), {}));
+    else await reg.mutate(info, 'default', 'kubernetes', (o) => ({ ...o, ...structuredClone(obj), metadata: { ...o.metadata, labels: obj.metadata.labels } }));
+  }
+}
+
+/** The address other machines and pods reach this host at: its first non-loopback IPv4. */
+export function primaryIPv4(): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
 }
 
 async function createIfMissing(fn: () => Promise<unknown>): Promise<void> {

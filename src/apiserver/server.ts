@@ -8,7 +8,7 @@ import { createHandler, createUpgradeHandler, type HandlerContext, type ReviewHa
 import type { ServiceAccountTokens } from './auth/tokens/serviceaccount.js';
 import type { KubeletClientTLS } from '../kubelet/apiproxy.js';
 import { auditedHandler, type AuditLogger } from './audit/log.js';
-import { bootstrap } from './bootstrap.js';
+import { bootstrap, primaryIPv4, reconcileKubernetesEndpoints } from './bootstrap.js';
 import type { Authenticator, Authorizer } from './auth/types.js';
 import { x509Authenticator, authenticatedAllowAuthorizer } from './auth/defaults.js';
 import { accessReviews } from './auth/reviews.js';
@@ -20,6 +20,8 @@ export interface ApiServerOptions {
   port: number;
   host?: string;
   tls: { cert: string; key: string; ca: string };
+  /** Address published as the `kubernetes` Service's endpoint (default: this host's first non-loopback IPv4). */
+  endpointIP?: string;
   /** Address clients use (for /api serverAddressByClientCIDRs). */
   advertiseAddress?: string;
   /** Compact history older than this interval (upstream: 5 minutes). */
@@ -96,6 +98,8 @@ export class ApiServer {
     // Storage and the cache come up while the socket binds; /readyz says when both are done.
     await Promise.all([listening, this.cache.start()]);
     await bootstrap(this.registry);
+    const ip = this.opts.endpointIP ?? primaryIPv4();
+    if (ip) await reconcileKubernetesEndpoints(this.registry, ip, this.port);
     this.ready = true;
     this.scheduleCompaction();
   }

@@ -1,13 +1,18 @@
 import type { TLSSocket } from 'node:tls';
-import type { Authenticator, Authorizer } from './types.js';
+import type { Authenticator, Authorizer, UserInfo } from './types.js';
 import { parseClientIdentity } from '../../pki/ca.js';
 import { StatusError } from '../status.js';
+
+/** The identity a TLS connection's certificate proves never changes: read it once per connection. */
+const bySocket = new WeakMap<TLSSocket, UserInfo | null>();
 
 /** X.509 client certificates signed by the cluster CA: CN is the user, O the groups. */
 export const x509Authenticator: Authenticator = {
   name: 'x509',
   authenticate(req) {
     const sock = req.socket as TLSSocket;
+    const known = bySocket.get(sock);
+    if (known !== undefined) return known ?? undefined;
     if (!sock.authorized) {
       // A certificate the cluster CA did not sign is a failed login, not an anonymous request (upstream).
       const peer = typeof sock.getPeerCertificate === 'function' ? sock.getPeerCertificate() : undefined;
@@ -15,7 +20,9 @@ export const x509Authenticator: Authenticator = {
       return undefined;
     }
     const id = parseClientIdentity(sock.getPeerCertificate());
-    return id ? { name: id.user, groups: id.groups } : undefined;
+    const user = id ? { name: id.user, groups: id.groups } : null;
+    bySocket.set(sock, user);
+    return user ?? undefined;
   },
 };
 
