@@ -197,10 +197,15 @@ export async function main(argv: string[]): Promise<void> {
     .option('--pod-cidr <cidr>', "this node's pod range (default: spec.podCIDR, else loopback)")
     .option('--node-ip <ip>', 'address reported as InternalIP')
     .option('--port <port>', 'kubelet API port', port, 10250)
-    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; runtime: string; podCidr?: string; nodeIp?: string; port: number } & NodeFlags) => {
+    .option('--network-mode <mode>', 'pod network for the process runtime: cni, netns, loopback or auto', 'auto')
+    .option('--cluster-dns <ip>', 'nameserver for pods (the kube-dns Service)', '10.96.0.10')
+    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; runtime: string; podCidr?: string; nodeIp?: string; port: number; clusterDns: string } & NodeFlags) => {
       if (o.runtime !== 'process' && o.runtime !== 'containerd') throw new InvalidArgumentError(`--runtime must be process or containerd, not "${o.runtime}"`);
       const node = nodeOptions(o);
       const { createKubelet } = await import('../kubelet/agent.js');
+      const { createPodNetwork, detectNetworkMode } = await import('../network/pod/select.js');
+      const mode = node.networkMode === 'auto' || !node.networkMode ? detectNetworkMode() : node.networkMode;
+      const network = o.runtime === 'process' ? createPodNetwork(mode, { dataDir: path.join(path.resolve(o.dataDir), 'network') }) : undefined;
       const cfg = configFromKubeconfig(o.kubeconfig, 'skiff-kubelet');
       const client = new RestClient(cfg);
       const kubelet = createKubelet(client, {
@@ -213,6 +218,8 @@ export async function main(argv: string[]): Promise<void> {
         nodeIP: o.nodeIp,
         port: o.port,
         caPem: cfg.caPem,
+        network,
+        dns: { clusterDNS: [o.clusterDns], clusterDomain: 'cluster.local' },
         log: (m) => console.error(`skiff agent: ${m}`),
       });
       await kubelet.start();
@@ -220,6 +227,7 @@ export async function main(argv: string[]): Promise<void> {
       const shutdown = async () => {
         await kubelet.stop();
         client.close();
+        await network?.close();
         process.exit(0);
       };
       process.on('SIGINT', () => void shutdown());
