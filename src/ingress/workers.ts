@@ -66,7 +66,8 @@ export class DataPlaneWorkers {
 
   private fork(): Promise<void> {
     // Same options in every worker: the primary keys shared listen handles by address and port as
-    // requested, so port 0 resolves to one port for all. (Only one of the two ports may be 0.)
+    // requested, so port 0 resolves to one port for all. (Only one of the two ports may be 0, and
+    // two DataPlaneWorkers in one process must not both ask for port 0: they would share it.)
     const { metricsPort: _served, ...workerOpts } = this.opts;
     const w = cluster.fork({ SKIFF_INGRESS_WORKER: JSON.stringify(workerOpts) });
     this.workers.add(w);
