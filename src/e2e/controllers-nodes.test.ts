@@ -178,10 +178,11 @@ describe('node controllers (kubectl)', () => {
     await sim.addNode('n4');
     await until('a pod on n4', async () => (await podsOf('app=agent')).some((p) => p.spec.nodeName === 'n4' && p.status?.phase === 'Running'));
     await k(['rollout', 'status', 'daemonset/agent', '--timeout=60s']);
-    const ds = await client.get('/apis/apps/v1/namespaces/default/daemonsets/agent');
-    assert.equal(ds.status.desiredNumberScheduled, 4);
-    assert.equal(ds.status.numberReady, 4);
-    assert.equal(ds.status.observedGeneration, ds.metadata.generation);
+    // rollout status can return on the rollout's own counters before numberReady catches up.
+    await until('DaemonSet status: 4 desired, 4 ready, current generation', async () => {
+      const ds = await client.get('/apis/apps/v1/namespaces/default/daemonsets/agent');
+      return ds.status.desiredNumberScheduled === 4 && ds.status.numberReady === 4 && ds.status.observedGeneration === ds.metadata.generation;
+    });
 
     await k(['set', 'image', 'daemonset/agent', 'agent=busybox:2']);
     await k(['rollout', 'status', 'daemonset/agent', '--timeout=60s']);
@@ -223,7 +224,7 @@ describe('node controllers (kubectl)', () => {
           volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
         },
       }));
-      await k(['rollout', 'status', 'statefulset/web', '--timeout=60s']);
+      await k(['rollout', 'status', 'statefulset/web', '--timeout=120s']);
       assert.deepEqual(created, ['web-0', 'web-1', 'web-2']);
       // Each started only once its predecessor was Ready.
       const ready = (n: string) => readyAt.get(n)!;
