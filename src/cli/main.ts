@@ -279,13 +279,15 @@ export async function main(argv: string[]): Promise<void> {
     .option('--controller-class <name>', 'IngressClass spec.controller to serve', 'k8s.io/ingress-nginx')
     .option('--annotation-prefix <prefix>', 'annotation prefix', 'nginx.ingress.kubernetes.io')
     .option('--status-address <ip>', 'address written to Ingress status')
-    .action(async (o: { kubeconfig?: string; httpPort: number; httpsPort: number; workers?: number; controllerClass: string; annotationPrefix: string; statusAddress?: string }) => {
+    .option('--metrics-port <port>', 'Prometheus metrics (GET /metrics) and /healthz', port, 10254)
+    .option('--access-log <file>', 'append access log lines here (format: DataPlaneOptions.accessLog)')
+    .action(async (o: { kubeconfig?: string; httpPort: number; httpsPort: number; workers?: number; controllerClass: string; annotationPrefix: string; statusAddress?: string; metricsPort: number; accessLog?: string }) => {
       const { createIngressController } = await import('../ingress/controller.js');
       const { DataPlaneWorkers } = await import('../ingress/workers.js');
       const { availableParallelism } = await import('node:os');
       const client = new RestClient(configFromKubeconfig(o.kubeconfig ?? process.env.KUBECONFIG ?? './.skiff/kubeconfig', 'skiff-ingress'));
       const log = (m: string) => console.error(`skiff ingress: ${m}`);
-      const sink = new DataPlaneWorkers({ httpPort: o.httpPort, httpsPort: o.httpsPort, host: '0.0.0.0', workers: o.workers ?? availableParallelism() });
+      const sink = new DataPlaneWorkers({ httpPort: o.httpPort, httpsPort: o.httpsPort, host: '0.0.0.0', workers: o.workers ?? availableParallelism(), metricsPort: o.metricsPort, accessLogFile: o.accessLog });
       const ctl = createIngressController(client, { httpPort: o.httpPort, httpsPort: o.httpsPort, controllerClass: o.controllerClass, annotationPrefix: o.annotationPrefix, statusAddress: o.statusAddress, sink, log });
       await ctl.start();
       console.log(`skiff ingress: serving http on :${o.httpPort}, https on :${o.httpsPort}`);

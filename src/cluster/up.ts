@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { hostname } from 'node:os';
+import { hostname, availableParallelism } from 'node:os';
 import YAML from 'yaml';
 import { openBackend } from '../storage/open.js';
 import type { Backend } from '../storage/backend.js';
@@ -344,7 +344,10 @@ function ingressComponent(client: RestClient, ports: { http: number; https: numb
       const { createIngressController } = await import('../ingress/controller.js');
       await ensureDefaultIngressClass(client);
       for (const p of ports) {
-        const ctl = createIngressController(client, { httpPort: p.http, httpsPort: p.https, log });
+        // The data plane runs in worker processes (one per core), apart from the control plane.
+        const { DataPlaneWorkers } = await import('../ingress/workers.js');
+        const sink = new DataPlaneWorkers({ httpPort: p.http, httpsPort: p.https, host: '0.0.0.0', workers: Math.min(2, availableParallelism()) });
+        const ctl = createIngressController(client, { httpPort: p.http, httpsPort: p.https, sink, log });
         try {
           await ctl.start();
           running = ctl;
