@@ -26,6 +26,8 @@ interface ClusterFlags {
   disableAdmissionPlugins?: string[];
   disableScheduler?: boolean;
   disableControllerManager?: boolean;
+  clusterCidr?: string;
+  serviceCidr?: string;
 }
 
 /** Flags shared by `up` and `server`. */
@@ -41,6 +43,8 @@ function clusterCommand(program: Command, name: string, description: string): Co
     .option('--audit-policy-file <file>', 'audit Policy (audit.k8s.io/v1)')
     .option('--audit-log-path <file>', 'where audit events go (JSON lines; default DATA_DIR/audit.log)')
     .option('--disable-admission-plugins <names>', 'comma-separated admission plugins to turn off', list)
+    .option('--cluster-cidr <cidr>', 'pod addresses of the cluster, a /24 per node', '10.244.0.0/16')
+    .option('--service-cidr <cidr>', 'ClusterIP range (.1 is kubernetes, .10 is DNS)', '10.96.0.0/12')
     .option('--disable-scheduler', 'run no scheduler (as k3s)')
     .option('--disable-controller-manager', 'run no controller manager (as k3s)');
 }
@@ -61,6 +65,8 @@ async function runCluster(o: ClusterFlags, components: ComponentSelection, node:
     auditPolicyFile: o.auditPolicyFile,
     auditLogPath: o.auditLogPath,
     disableAdmissionPlugins: o.disableAdmissionPlugins,
+    clusterCIDR: o.clusterCidr,
+    serviceCIDR: o.serviceCidr,
     ...node,
     components: { ...components, scheduler: components.scheduler && !o.disableScheduler, controllers: components.controllers && !o.disableControllerManager },
     log: quiet ? undefined : (m) => console.error(`skiff: ${m}`),

@@ -16,6 +16,8 @@ import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { Executor, type Component } from './component.js';
 import { lockDataDir } from './lock.js';
+import { configureServiceNetwork, serviceIP } from '../apiserver/serviceips.js';
+import { SkiffError } from '../util/errors.js';
 import type { SimulatedNodesOptions } from '../simnodes/simulator.js';
 
 /** Which parts run besides storage and the API server (all on for `skiff up`). */
@@ -65,12 +67,19 @@ export interface UpOptions {
    * `<p>-…`, nftables table `<p>-proxy`; default `skiff`), so test clusters never touch a real one.
    */
   networkPrefix?: string;
+  /** Pod addresses of the whole cluster, split into a /24 per node (upstream --cluster-cidr; default 10.244.0.0/16). */
+  clusterCIDR?: string;
+  /** ClusterIPs (upstream --service-cidr; default 10.96.0.0/12: .1 is `kubernetes`, .10 is DNS). */
+  serviceCIDR?: string;
 }
 
 export type NetworkModeOption = 'auto' | 'cni' | 'netns' | 'loopback';
 
 /** kube-dns's ClusterIP (upstream convention: the 10th address of the service range). */
-export const CLUSTER_DNS_IP = '10.96.0.10';
+/** kube-dns's ClusterIP for the configured service range. */
+export function clusterDnsIP(): string {
+  return serviceIP(10);
+}
 export const CLUSTER_DOMAIN = 'cluster.local';
 
 export interface RunningCluster {
@@ -97,12 +106,13 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
   sel.dns ??= sel.kubelet;
   sel.networkPolicy ??= sel.kubelet;
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
+  await configureNetworks(opts);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(dataDir);
   const exec = new Executor(log);
   try {
     const pkiDir = path.join(dataDir, 'pki');
-    const [opened, pki] = await Promise.all([openBackend(opts.datastore, dataDir), ensureClusterPKI(pkiDir, { serverSANs: { dns: [], ips: [] } })]);
+    const [opened, pki] = await Promise.all([openBackend(opts.datastore, dataDir), ensureClusterPKI(pkiDir, { serverSANs: { dns: [], ips: [serviceIP(1)] } })]);
     const backend: Backend = opts.encryptionProviderConfig ? new EncryptedBackend(opened, loadEncryptionConfig(opts.encryptionProviderConfig)) : opened;
     const security = createSecurity({ pkiDir, tokenAuthFile: opts.tokenAuthFile, admission: { disable: opts.disableAdmissionPlugins } });
     const audit = opts.auditPolicyFile
@@ -156,6 +166,25 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
     await exec.stop();
     unlock();
     throw e;
+  }
+}
+
+/** --cluster-cidr and --service-cidr: checked, then handed to node IPAM and the Service allocator. */
+async function configureNetworks(opts: UpOptions): Promise<void> {
+  const { parseCidr } = await import('../network/ipam/cidr.js');
+  for (const [flag, v] of [['--cluster-cidr', opts.clusterCIDR], ['--service-cidr', opts.serviceCIDR]] as const) {
+    if (v === undefined) continue;
+    try {
+      parseCidr(v);
+    } catch {
+      throw new SkiffError('BAD_CIDR', `${flag} ${v} is not an IPv4 CIDR such as 10.244.0.0/16`);
+    }
+  }
+  if (opts.serviceCIDR) configureServiceNetwork({ cidr: opts.serviceCIDR });
+  if (opts.clusterCIDR) {
+    clusterCIDR = opts.clusterCIDR;
+    const { configureNodeIpam } = await import('../controllers/nodeipam/controller.js');
+    configureNodeIpam({ clusterCIDR: opts.clusterCIDR });
   }
 }
 
@@ -243,7 +272,7 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
       caPem: env.pki.ca.certPem,
       log: env.log,
       network,
-      dns: sel.dns ? { clusterDNS: [CLUSTER_DNS_IP], clusterDomain: CLUSTER_DOMAIN } : undefined,
+      dns: sel.dns ? { clusterDNS: [clusterDnsIP()], clusterDomain: CLUSTER_DOMAIN } : undefined,
     });
     out.push({
       name: kubelet.name,
@@ -260,7 +289,7 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
     // system:kube-proxy is bound to system:node-proxier (list/watch services, endpointslices; nodes).
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs.proxy, 'skiff-proxy'));
     const mode = netMode === 'loopback' ? 'userspace' : 'nftables';
-    out.push(withClient(c, createServiceProxy(c, { mode, nodeName: env.nodeName, nodeIP: '127.0.0.1', clusterCIDR: CLUSTER_CIDR, table: `${prefix}-proxy`, log: env.log })));
+    out.push(withClient(c, createServiceProxy(c, { mode, nodeName: env.nodeName, nodeIP: '127.0.0.1', clusterCIDR, table: `${prefix}-proxy`, log: env.log })));
   }
   if (sel.networkPolicy) {
     const { createNetworkPolicyAgent } = await import('../network/policy/policy.js');
@@ -282,7 +311,7 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
   return out;
 }
 
-const CLUSTER_CIDR = process.env.SKIFF_CLUSTER_CIDR ?? '10.244.0.0/16';
+let clusterCIDR = process.env.SKIFF_CLUSTER_CIDR ?? '10.244.0.0/16';
 
 /**
  * Cluster DNS on the node, behind the kube-dns Service (10.96.0.10:53), whose EndpointSlice names
@@ -303,7 +332,7 @@ function dnsComponent(client: RestClient, mode: 'cni' | 'netns' | 'loopback', lo
       const d = createClusterDNS(client, { host: loopback ? loopbackAlias(endpointIP) : '0.0.0.0', port: 0, domain: CLUSTER_DOMAIN, mapAddress: loopback ? loopbackAlias : undefined, log });
       await d.start();
       dns = d;
-      await ensureKubeDnsService(client, { clusterIP: CLUSTER_DNS_IP, endpointIP, port: d.port });
+      await ensureKubeDnsService(client, { clusterIP: clusterDnsIP(), endpointIP, port: d.port });
     },
     async stop() {
       await dns?.stop();
@@ -319,7 +348,7 @@ async function nodeEndpointIP(client: RestClient): Promise<string> {
     const nodes: any = await client.get('/api/v1/nodes').catch(() => ({ items: [] }));
     const cidr = nodes.items?.find((n: any) => n.spec?.podCIDR)?.spec?.podCIDR;
     if (cidr) return intToIp(parseCidr(cidr).base + 1);
-    if (Date.now() > deadline) return intToIp(parseCidr(CLUSTER_CIDR).base + 1);
+    if (Date.now() > deadline) return intToIp(parseCidr(clusterCIDR).base + 1);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
