@@ -4,7 +4,7 @@ import type { Backend } from '../storage/backend.js';
 import { CompactedError } from '../storage/errors.js';
 import type { ResourceInfo } from './resources.js';
 import { findByKey } from './resources.js';
-import { strategyFor, type Strategy } from './strategy.js';
+import { strategyFor } from './strategy.js';
 import { REGISTRY_PREFIX, type CachedObject, type WatchCache } from './watchcache.js';
 import {
   StatusError,
@@ -245,7 +245,7 @@ export class Registry {
     if (storageInfo.key === 'services') {
       // A Service that already exists is AlreadyExists, not "its clusterIP is allocated" (by itself).
       if (this.cache.get(this.keyFor(info, namespace, meta.name))) throw alreadyExists(info.group, info.resource, meta.name);
-      await allocateServiceAddresses(this, obj, undefined, !!opts.dryRun);
+      await allocateServiceAddresses(this, obj, undefined);
     }
     obj = withTypeMeta(storageInfo, obj);
     if (opts.dryRun) return this.present(info, obj, 0);
@@ -350,7 +350,7 @@ export class Registry {
       if (opts.check) obj = opts.check(obj);
       if (s.toStorage) obj = s.toStorage(obj);
       const old = cur.obj;
-      obj = this.prepareUpdate(storageInfo, info, obj, old, opts.subresource);
+      obj = this.prepareUpdate(storageInfo, obj, old, opts.subresource);
       // Server-internal writes made without a user (e.g. quota status) skip admission, so it cannot recurse.
       if (!(opts.subresource === INTERNAL_WRITE && !opts.user)) {
         await runAdmission(this.admission, {
@@ -367,7 +367,7 @@ export class Registry {
         });
       }
       if (isDeepStrictEqual(obj, old)) return this.present(info, old, cur.rv);
-      if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old, !!opts.dryRun);
+      if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old);
       // Server-internal writes (binding, scale) check their own input, as upstream's subresource REST does.
       const errs = opts.subresource === INTERNAL_WRITE ? [] : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
       if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
@@ -387,7 +387,7 @@ export class Registry {
   }
 
   /** Carry over what clients may not change, bump generation, apply status rules and defaults. */
-  private prepareUpdate(storageInfo: ResourceInfo, info: ResourceInfo, obj: any, old: any, subresource?: string): any {
+  private prepareUpdate(storageInfo: ResourceInfo, obj: any, old: any, subresource?: string): any {
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw badRequest('the body must be an object');
     obj = withTypeMeta(storageInfo, obj);
     obj.metadata ??= {};
@@ -429,7 +429,6 @@ export class Registry {
       m.generation = (om.generation ?? 1) + (specChanged ? 1 : 0);
     } else if (om.generation !== undefined) m.generation = om.generation;
     else delete m.generation;
-    void info;
     return obj;
   }
 

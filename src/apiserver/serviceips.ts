@@ -44,8 +44,7 @@ export function serviceIP(n: number): string {
   return intToIp(range().base + n);
 }
 
-export async function allocateServiceAddresses(reg: Registry, svc: any, old: any | undefined, dryRun: boolean): Promise<void> {
-  void dryRun;
+export async function allocateServiceAddresses(reg: Registry, svc: any, old: any | undefined): Promise<void> {
   const spec = (svc.spec ??= {});
   const name = svc.metadata?.name ?? '';
   const errs: FieldError[] = [];

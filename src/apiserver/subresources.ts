@@ -27,7 +27,7 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
   const { info } = r;
   const method = req.method ?? 'GET';
   const ns = r.namespace;
-  if (r.subresource === 'scale') return serveScale(ctx, req, res, r, q);
+  if (r.subresource === 'scale') return serveScale(ctx, req, res, r);
   if (r.subresource === 'binding') {
     if (method !== 'POST') throw methodNotAllowed();
     const binding = decodeBody(await readBody(req), req.headers['content-type']) as any;
@@ -86,7 +86,7 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
 }
 
 /** autoscaling/v1 Scale for deployments, replicasets and statefulsets. */
-async function serveScale(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query): Promise<void> {
+async function serveScale(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
   const reg = ctx.registry;
   const { info } = r;
   const toScale = (o: any) => ({
@@ -128,7 +128,6 @@ async function serveScale(ctx: HandlerContext, req: IncomingMessage, res: Server
     obj.spec.replicas = replicas;
     return obj;
   });
-  void q;
   send(res, 200, toScale(updated));
 }
 
