@@ -8,7 +8,6 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { randomInt } from 'node:crypto';
 import YAML from 'yaml';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';

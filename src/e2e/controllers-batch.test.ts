@@ -17,21 +17,8 @@ import { createControllerManager, type ControllerManager } from '../controllers/
 import type { ControllerContext } from '../controllers/controller.js';
 import { CronJobController } from '../controllers/cronjob/cronjob.js';
 import { startFakeKubelet, type FakeKubelet } from './fakekubelet.js';
+import { until } from '../testing/wait.js';
 
-async function until<T = any>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Real time plus an offset the test moves forward; timers due after a jump fire at once. */
 class TestClock implements Clock {

@@ -18,21 +18,8 @@ import { Informer, keyOf } from '../client/informer.js';
 import { createControllerManager, loadBuiltinControllers, registerController, type ControllerManager } from '../controllers/manager.js';
 import { nodeLifecycleFactory } from '../controllers/nodelifecycle/index.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
+import { until } from '../testing/wait.js';
 
-async function until<T = any>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const rfc = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const micro = () => new Date().toISOString().replace('Z', '000Z');

@@ -12,21 +12,8 @@ import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createIngressController, type IngressController } from '../ingress/controller.js';
 import { startEcho, hostIPv4, type EchoServer } from '../ingress/peers.js';
+import { until } from '../testing/wait.js';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
 function get(port: number, host: string, target: string, method = 'GET'): Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }> {

@@ -22,7 +22,6 @@ import { renderTrace } from '../trace/trace.js';
 import { until } from '../testing/wait.js';
 
 const NODE = 'skiff-node-1';
-const DEADLINE = 30_000;
 
 
 describe('kubelet e2e (process runtime, real kubectl)', () => {

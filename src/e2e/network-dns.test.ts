@@ -12,6 +12,7 @@ import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createClusterDNS, type ClusterDNS } from '../network/dns/server.js';
 import { encodeResponse, parseQuery, RCODE, TYPE } from '../network/dns/wire.js';
+import { until } from '../testing/wait.js';
 
 const missing = !which('kubectl') ? 'kubectl is not on PATH' : !which('dig') ? 'dig is not installed (dnsutils)' : undefined;
 
@@ -23,15 +24,6 @@ function dig(port: number, args: string[]): Promise<string> {
 const short = async (port: number, args: string[]) => (await dig(port, ['+short', ...args])).trim().split('\n').filter(Boolean).sort();
 const status = async (port: number, args: string[]) => /status: (\w+)/.exec(await dig(port, args))?.[1];
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 const objects = `
 apiVersion: v1

@@ -10,21 +10,8 @@ import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createControllerManager, type ControllerManager } from '../controllers/manager.js';
 import { startFakeKubelet, type FakeKubelet } from './fakekubelet.js';
+import { until } from '../testing/wait.js';
 
-async function until<T = any>(what: string, fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
 

@@ -8,16 +8,8 @@ import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createControllerManager } from '../controllers/manager.js';
+import { until } from '../testing/wait.js';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('node ipam (kubectl)', () => {
   let c: TestCluster;

@@ -21,6 +21,7 @@ import { detectNetworkMode } from '../network/pod/select.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
 import type { NetworkMode } from '../network/pod/types.js';
 import { detectCgroups } from '../runtime/process/cgroup.js';
+import { until } from '../testing/wait.js';
 
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => which(p) || existsExe(p));
 const root = process.getuid?.() === 0;
@@ -53,20 +54,6 @@ function reason(mode: NetworkMode): string | undefined {
   return undefined;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function webPod(name: string, www: string, readyPath: string): string {
   return `apiVersion: v1

@@ -14,25 +14,12 @@ import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createServiceProxy, type ServiceProxy } from '../network/proxy/proxy.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
+import { until } from '../testing/wait.js';
 
 const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
 const isRoot = process.getuid?.() === 0;
 const rootMissing = !isRoot ? 'needs root' : !which('nft') ? 'nft is not installed' : !which('ip') ? 'iproute2 is not installed' : undefined;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 /** GET http://host:port/ on a fresh connection; the body names the endpoint that answered. */
 function get(host: string, port: number, localAddress?: string): Promise<string> {

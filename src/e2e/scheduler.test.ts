@@ -5,21 +5,8 @@ import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, requireReal, which } from '../testing/real.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { createSimulatedNodes, registerSimulatedNodes, type SimulatedNodes } from '../simnodes/simulator.js';
+import { until } from '../testing/wait.js';
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const pod = (name: string, spec: Record<string, unknown> = {}, o: { cpu?: string; labels?: Record<string, string>; ns?: string } = {}) =>
   JSON.stringify({
