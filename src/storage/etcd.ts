@@ -22,6 +22,7 @@ import type {
 } from './backend.js';
 import { BackendUnavailableError, CompactedError, FutureRevisionError } from './errors.js';
 import { SkiffError } from '../util/errors.js';
+import { WatchHandle } from './watchhandle.js';
 
 /** etcd compare enums (rpc.proto): target CREATE=1, MOD=2; result EQUAL=0, GREATER=1. */
 const TARGET_CREATE = 1;
@@ -59,48 +60,19 @@ interface StreamLike {
   cancel(): void;
 }
 
-/** Rethrow a consumer's exception outside our call stack so it neither breaks delivery nor vanishes. */
-function reportAsync(err: unknown): void {
-  setImmediate(() => {
-    throw err;
-  });
-}
-
-class EtcdWatch implements Watch {
-  closed = false;
+class EtcdWatch extends WatchHandle {
   constructor(
     private readonly hub: WatchHub,
     readonly id: number,
     readonly key: Buffer,
     readonly end: Buffer,
-    /** Highest revision delivered, or known to hold nothing for this watch; resume point after reconnects. */
-    public delivered: number,
-    private readonly opts: WatchOptions,
-  ) {}
-
-  deliver(events: WatchEvent[]): void {
-    if (this.closed || events.length === 0) return;
-    this.delivered = events[events.length - 1]!.kv.modRevision;
-    try {
-      this.opts.onEvents(events);
-    } catch (err) {
-      reportAsync(err);
-    }
+    delivered: number,
+    opts: WatchOptions,
+  ) {
+    super(delivered, opts);
   }
 
-  fail(err: Error): void {
-    if (this.closed) return;
-    this.close();
-    try {
-      this.opts.onError(err);
-    } catch (e) {
-      reportAsync(e);
-    }
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected detach(): void {
     this.hub.remove(this);
   }
 }

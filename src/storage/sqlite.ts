@@ -24,6 +24,7 @@ import type {
 } from './backend.js';
 import { BackendUnavailableError, CompactedError, FutureRevisionError } from './errors.js';
 import { SkiffError } from '../util/errors.js';
+import { WatchHandle } from './watchhandle.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS log (
@@ -158,52 +159,19 @@ function validateKey(key: string): void {
   }
 }
 
-/** Rethrow a consumer's exception outside our call stack so it neither breaks delivery nor vanishes. */
-function reportAsync(err: unknown): void {
-  setImmediate(() => {
-    throw err;
-  });
-}
-
-class SqliteWatch implements Watch {
-  /** Highest revision already delivered (or known to have nothing for this watch). */
-  delivered: number;
+class SqliteWatch extends WatchHandle {
   /** While true, events come from the log rather than the live feed. */
-  catchingUp: boolean;
-  closed = false;
+  catchingUp = true;
 
   constructor(
     private readonly owner: SqliteBackend,
     readonly prefix: string,
-    private readonly opts: WatchOptions,
+    opts: WatchOptions,
   ) {
-    this.delivered = opts.afterRevision;
-    this.catchingUp = true;
+    super(opts.afterRevision, opts);
   }
 
-  deliver(events: WatchEvent[]): void {
-    if (this.closed || events.length === 0) return;
-    this.delivered = events[events.length - 1]!.kv.modRevision;
-    try {
-      this.opts.onEvents(events);
-    } catch (err) {
-      reportAsync(err);
-    }
-  }
-
-  fail(err: Error): void {
-    if (this.closed) return;
-    this.close();
-    try {
-      this.opts.onError(err);
-    } catch (e) {
-      reportAsync(e);
-    }
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected detach(): void {
     this.owner.detach(this);
   }
 }
