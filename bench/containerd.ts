@@ -14,6 +14,7 @@ import { createKubelet } from '../src/kubelet/agent.js';
 import { busyboxImage } from '../src/images/testimages.js';
 import { containerdFixtureMissing } from '../src/runtime/containerd/testing.js';
 import { ContainerdRuntime } from '../src/runtime/containerd/runtime.js';
+import { startupTimer } from './lib/startup.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,46 +48,27 @@ async function measure(runtime: 'process' | 'containerd', single: number, burst:
     await importArchive((k.kubelet.runtime as ContainerdRuntime).endpoint, file);
   }
 
-  const created = new Map<string, number>();
-  const running = new Map<string, number>();
-  const waiters = new Map<string, () => void>();
-  const ac = new AbortController();
-  const list = await client.get('/api/v1/namespaces/default/pods');
-  void client
-    .watch('/api/v1/namespaces/default/pods', { resourceVersion: list.metadata.resourceVersion }, (ev) => {
-      const p = ev.object;
-      const name = p?.metadata?.name;
-      if (name && p.status?.phase === 'Running' && !running.has(name)) {
-        running.set(name, performance.now());
-        waiters.get(name)?.();
-      }
-    }, ac.signal)
-    .catch(() => undefined);
   const podObj = (name: string) => ({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default' },
     spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
   });
-  const start = (name: string) =>
-    new Promise<void>((resolve) => {
-      waiters.set(name, resolve);
-      created.set(name, performance.now());
-      void client.create('/api/v1/namespaces/default/pods', podObj(name));
-    });
+  const timer = await startupTimer(client, podObj);
+  const start = timer.start;
 
   await start('warm');
   const singles: number[] = [];
   for (let i = 0; i < single; i++) {
     await start(`single-${i}`);
-    singles.push(running.get(`single-${i}`)! - created.get(`single-${i}`)!);
+    singles.push(timer.latency(`single-${i}`));
   }
   const t0 = performance.now();
   await Promise.all(Array.from({ length: burst }, (_, i) => start(`burst-${i}`)));
   const burstWall = performance.now() - t0;
-  const bursts = Array.from({ length: burst }, (_, i) => running.get(`burst-${i}`)! - created.get(`burst-${i}`)!);
+  const bursts = Array.from({ length: burst }, (_, i) => timer.latency(`burst-${i}`));
 
-  ac.abort();
+  timer.stop();
   await k.stop(); // the containerd runtime removes its pods and stops its daemon
   client.close();
   await tc.stop();

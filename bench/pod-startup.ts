@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { startTestCluster } from '../src/testing/cluster.js';
 import { RestClient, configFromKubeconfig } from '../src/client/rest.js';
 import { createKubelet } from '../src/kubelet/agent.js';
+import { startupTimer } from './lib/startup.js';
 
 const NODE = 'bench-node';
 
@@ -53,35 +54,14 @@ async function main(): Promise<void> {
     child.on('exit', (c) => reject(new Error(`agent exited with ${c}`)));
   });
 
-  // Watch: first time each pod is seen Running.
-  const created = new Map<string, number>();
-  const running = new Map<string, number>();
-  const waiters = new Map<string, () => void>();
-  const ac = new AbortController();
-  const list = await client.get('/api/v1/namespaces/default/pods');
-  void client
-    .watch('/api/v1/namespaces/default/pods', { resourceVersion: list.metadata.resourceVersion }, (ev) => {
-      const p = ev.object;
-      const name = p?.metadata?.name;
-      if (name && p.status?.phase === 'Running' && !running.has(name)) {
-        running.set(name, performance.now());
-        waiters.get(name)?.();
-      }
-    }, ac.signal)
-    .catch(() => undefined);
-
   const podObj = (name: string) => ({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default' },
     spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
   });
-  const start = (name: string) =>
-    new Promise<void>((resolve) => {
-      waiters.set(name, resolve);
-      created.set(name, performance.now());
-      void client.create('/api/v1/namespaces/default/pods', podObj(name));
-    });
+  const timer = await startupTimer(client, podObj);
+  const start = timer.start;
 
   // Warm-up (JIT, first image "pull"), not measured.
   await start('warm');
@@ -89,12 +69,12 @@ async function main(): Promise<void> {
   const singles: number[] = [];
   for (let i = 0; i < single; i++) {
     await start(`single-${i}`);
-    singles.push(running.get(`single-${i}`)! - created.get(`single-${i}`)!);
+    singles.push(timer.latency(`single-${i}`));
   }
   const t0 = performance.now();
   await Promise.all(Array.from({ length: burst }, (_, i) => start(`burst-${i}`)));
   const burstWall = performance.now() - t0;
-  const bursts = Array.from({ length: burst }, (_, i) => running.get(`burst-${i}`)! - created.get(`burst-${i}`)!);
+  const bursts = Array.from({ length: burst }, (_, i) => timer.latency(`burst-${i}`));
 
   // Idle RSS: all pods running, nothing changing.
   await new Promise((r) => setTimeout(r, 3000));
@@ -111,7 +91,7 @@ async function main(): Promise<void> {
   console.log(`  burst of ${String(burst).padEnd(4)}      ${f(pct(bursts, 50))} ${f(pct(bursts, 99))}    ≤ 5000 ms          ≤ 200 ms   (all Running after ${burstWall.toFixed(0)} ms)`);
   console.log(`agent RSS: idle ${rssIdle.toFixed(1)} MB (goal ≤ 80 MB); with ${burst + single + 1} pods running ${rssLoaded.toFixed(1)} MB`);
 
-  ac.abort();
+  timer.stop();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   client.close();
