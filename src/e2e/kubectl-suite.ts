@@ -5,6 +5,7 @@ import { writeFile, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
+import { until } from '../testing/wait.js';
 
 /** The seed's pod.yml. */
 export const SEED_POD = `apiVersion: v1
@@ -17,15 +18,6 @@ spec:
     image: nginx
 `;
 
-async function until<T>(fn: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * The acceptance suite of the control plane: the real kubectl against a running cluster. Runs once
@@ -202,9 +194,9 @@ spec:
       let out = '';
       child.stdout.on('data', (d) => (out += d));
       try {
-        await until(async () => (out.includes('edit-me') ? true : undefined), 'the initial list');
+        await until('the initial list', () => out.includes('edit-me'), 10_000);
         await k(['create', 'configmap', 'watched', '--from-literal=a=b']);
-        await until(async () => (/^watched\s+1\s+/m.test(out) ? true : undefined), 'the ADDED event');
+        await until('the ADDED event', () => /^watched\s+1\s+/m.test(out), 10_000);
       } finally {
         child.kill();
       }
