@@ -100,11 +100,7 @@ describe('batch controllers (kubectl)', () => {
     await c?.stop();
   });
 
-  const k = async (args: string[], input?: string) => {
-    const r = await c.kubectl(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const k = (args: string[], input?: string) => c.run(args, input);
   const job = (name: string, spec: any, podLabels: Record<string, string> = {}) =>
     JSON.stringify({
       apiVersion: 'batch/v1',

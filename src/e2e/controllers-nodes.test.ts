@@ -140,11 +140,7 @@ describe('node controllers (kubectl)', () => {
     await c?.stop();
   });
 
-  const k = async (args: string[], input?: string) => {
-    const r = await c.kubectl(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const k = (args: string[], input?: string) => c.run(args, input);
   const podsOf = async (selector: string) => (await client.get('/api/v1/namespaces/default/pods', { labelSelector: selector })).items as any[];
 
   it('a DaemonSet lands on every node, including one added later, and rolls updates', async (t) => {

@@ -42,11 +42,7 @@ describe('workload controllers (kubectl)', { skip: false }, () => {
     await c?.stop();
   });
 
-  const k = async (args: string[], input?: string) => {
-    const r = await c.kubectl(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const k = (args: string[], input?: string) => c.run(args, input);
   const podsOf = async (ns: string, selector: string) => (await client.get(`/api/v1/namespaces/${ns}/pods`, { labelSelector: selector })).items as any[];
 
   it('create, roll out, set image with maxUnavailable kept, undo, scale, history', async (t) => {
@@ -162,11 +158,7 @@ describe('garbage collection and namespaces (kubectl)', () => {
     await c?.stop();
   });
 
-  const k = async (args: string[], input?: string) => {
-    const r = await c.kubectl(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const k = (args: string[], input?: string) => c.run(args, input);
   const deployment = (name: string, ns: string, replicas: number) =>
     JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: ns }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } } });
   const count = async (p: string, sel: string) => ((await client.get(p, { labelSelector: sel })).items as any[]).length;

@@ -65,11 +65,7 @@ describe('ingress controller (kubectl)', () => {
   const ip = hostIPv4();
   const kubectlMissing = which('kubectl') ? (ip ? undefined : 'no non-loopback IPv4 address for EndpointSlices') : 'kubectl is not on PATH';
 
-  const k = async (args: string[], input?: string) => {
-    const r = await c.kubectl(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const k = (args: string[], input?: string) => c.run(args, input);
   const backend = async (name: string, n = 1) => {
     const list: EchoServer[] = [];
     for (let i = 0; i < n; i++) list.push(await startEcho(n > 1 ? `${name}-${i}` : name, 200, 0, ip));

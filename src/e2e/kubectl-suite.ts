@@ -32,11 +32,7 @@ export function kubectlSuite(name: string, start: () => Promise<TestCluster | un
   }
   describe(`kubectl against skiff (${name})`, () => {
     let c: TestCluster | undefined;
-    const k = async (args: string[], input?: string) => {
-      const r = await c!.kubectl(args, { input });
-      assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-      return r.stdout;
-    };
+    const k = (args: string[], input?: string) => c!.run(args, input);
     before(async () => {
       c = await start();
     });

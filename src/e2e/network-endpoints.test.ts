@@ -54,11 +54,7 @@ describe('endpointslices (kubectl)', () => {
     await c?.stop();
   });
 
-  const k = async (args: string[], input?: string) => {
-    const r = await c.kubectl(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const k = (args: string[], input?: string) => c.run(args, input);
   const slicesOf = async (svc: string) => JSON.parse(await k(['get', 'endpointslices', '-l', `kubernetes.io/service-name=${svc}`, '-o', 'json'])).items as any[];
 
   it('publishes ready pods behind a Service with a named targetPort', async (t) => {

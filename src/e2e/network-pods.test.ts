@@ -124,11 +124,7 @@ for (const mode of ['cni', 'netns', 'loopback'] as NetworkMode[]) {
       }
     });
 
-    const k = async (args: string[], input?: string) => {
-      const r = await c!.kubectl(args, { input });
-      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
+    const k = (args: string[], input?: string) => c!.run(args, input);
     const sh = (pod: string, script: string) => k(['exec', pod, '--', BUSYBOX!, 'sh', '-c', script]);
     const pod = async (name: string) => JSON.parse(await k(['get', 'pod', name, '-o', 'json']));
     /** Where a pod IP is reached from inside a pod: the IP itself, or its alias in loopback mode. */

@@ -64,11 +64,7 @@ describe('service proxy', () => {
     client?.close();
     await c?.stop();
   });
-  const k = async (args: string[], input?: string) => {
-    const r = await c.kubectl(args, { input });
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const k = (args: string[], input?: string) => c.run(args, input);
 
   it('user-space mode: ClusterIP alias and NodePort spread over ready endpoints; affinity sticks', async (t) => {
     if (!needs(t, kubectlMissing)) return;

@@ -22,11 +22,7 @@ describe('scheduler e2e (kubectl, simulated nodes)', { skip: !which('kubectl') &
   let client: RestClient;
   let sched: Scheduler;
   let sim: SimulatedNodes;
-  const k = async (args: string[], input?: string) => {
-    const r = await c.kubectl(args, input === undefined ? {} : { input });
-    if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const k = (args: string[], input?: string) => c.run(args, input);
   const nodeOf = async (name: string, ns = 'default') => (await k(['get', 'pod', name, '-n', ns, '-o', 'jsonpath={.spec.nodeName}'])).trim();
   const runningOn = (name: string, ns = 'default') =>
     until(`${ns}/${name} running`, async () => {

@@ -16,6 +16,8 @@ export interface TestCluster {
   cluster: RunningCluster;
   /** Runs the real kubectl against the cluster. */
   kubectl(args: string[], opts?: { input?: string; env?: Record<string, string>; bin?: string }): Promise<KubectlResult>;
+  /** Runs kubectl, which must succeed; its stdout. A failure throws with kubectl's stderr. */
+  run(args: string[], input?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,11 @@ export async function startTestCluster(opts: { datastore?: string; components?: 
     server: cluster.server,
     cluster,
     kubectl: (args, o = {}) => runKubectl(args, { kubeconfig: cluster.kubeconfigPath, cacheDir, ...o }),
+    async run(args, input) {
+      const r = await runKubectl(args, { kubeconfig: cluster.kubeconfigPath, cacheDir, input });
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      return r.stdout;
+    },
     async stop() {
       await cluster.stop();
       await rm(dataDir, { recursive: true, force: true });
