@@ -185,7 +185,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       const buf = await readBody(req);
       const body = decodeBody(buf, req.headers['content-type']) as any;
       checkTypeMeta(body, info);
-      const obj = checkFields(info, body, fieldValidationParam(q), warnings, duplicatesOf(buf, req.headers['content-type']));
+      const obj = checkFields(info, body, fieldValidationParam(q), warnings, () => duplicatesOf(buf, req.headers['content-type']));
       const created = await reg.create(info, ns, obj, { dryRun: dryRunParam(q), warnings, user });
       send(res, 201, render(created), JSON_TYPE, warnings);
       return;
@@ -195,7 +195,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       const buf = await readBody(req);
       const body = decodeBody(buf, req.headers['content-type']) as any;
       checkTypeMeta(body, info);
-      const obj = checkFields(info, body, fieldValidationParam(q), warnings, duplicatesOf(buf, req.headers['content-type']));
+      const obj = checkFields(info, body, fieldValidationParam(q), warnings, () => duplicatesOf(buf, req.headers['content-type']));
       const updated = await reg.update(info, ns, r.name, obj, { dryRun: dryRunParam(q), subresource, warnings, user });
       send(res, 200, render(updated), JSON_TYPE, warnings);
       return;

@@ -17,10 +17,14 @@ export function checkTypeMeta(obj: any, info: ResourceInfo, expectKind = info.ki
   }
 }
 
-/** Strict/Warn/Ignore handling of fields the schema does not know; unknown fields are never stored. */
-export function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn' | 'Ignore', warnings: string[], duplicates: string[] = []): any {
+/**
+ * Strict/Warn/Ignore handling of fields the schema does not know; unknown fields are never stored.
+ * `findDuplicates` scans the raw body, so it runs only when duplicates would be reported (not for Ignore).
+ */
+export function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn' | 'Ignore', warnings: string[], findDuplicates: () => string[] = () => []): any {
   if (mode === 'Ignore') return dropUnknownFields(info.group, info.version, info.kind, obj);
   const unknown = findUnknownFields(info.group, info.version, info.kind, obj);
+  const duplicates = findDuplicates();
   if (!unknown.length && !duplicates.length) return obj;
   const problems = [...duplicates.map((f) => `duplicate field "${f}"`), ...unknown.map((f: string) => `unknown field "${f}"`)];
   if (mode === 'Strict') {
