@@ -13,11 +13,9 @@ export async function bootstrap(reg: Registry): Promise<void> {
   }
   const pcs = findResource('scheduling.k8s.io', 'v1', 'priorityclasses')!;
   for (const pc of SYSTEM_PRIORITY_CLASSES) {
-    if (reg.cache.get(reg.keyFor(pcs, undefined, pc.name))) continue;
     await createIfMissing(() => reg.create(pcs, undefined, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description, preemptionPolicy: 'PreemptLowerPriority' }, {}));
   }
   const services = findResource('', 'v1', 'services')!;
-  if (reg.cache.get(reg.keyFor(services, 'default', 'kubernetes'))) return;
   await createIfMissing(() =>
     reg.create(
       services,
