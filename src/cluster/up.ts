@@ -204,7 +204,7 @@ async function componentCert(pki: ClusterPKI, dir: string, file: string, user: s
 
 /** Per-component kubeconfigs, issued on first start (and again if the API port or CA changed). */
 async function componentKubeconfigs(pki: ClusterPKI, server: string, dir: string, nodes: string[]): Promise<Record<string, string>> {
-  const names = ['scheduler', 'controller-manager', 'proxy', ...nodes.map((n) => `kubelet-${n}`)];
+  const names = ['scheduler', 'controller-manager', 'proxy', 'cluster-dns', 'network-policy', 'ingress', 'simulated-nodes', ...nodes.map((n) => `kubelet-${n}`)];
   const paths = Object.fromEntries(names.map((n) => [n, path.join(dir, `${n}.kubeconfig`)]));
   const fresh = !pki.generated?.ca && names.every((n) => existsSync(paths[n]) && configFromKubeconfig(paths[n]).server === server);
   if (fresh) return paths;
@@ -246,8 +246,7 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
   }
   if (sel.simulatedNodes?.count) {
     const { createSimulatedNodes } = await import('../simnodes/simulator.js');
-    // The simulator stands in for many kubelets at once: it uses the admin identity.
-    const c = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-simulated-nodes'));
+    const c = new RestClient(configFromKubeconfig(env.kubeconfigs['simulated-nodes'], 'skiff-simulated-nodes'));
     out.push(withClient(c, createSimulatedNodes(c, sel.simulatedNodes)));
   }
   const { detectNetworkMode } = await import('../network/pod/select.js');
@@ -293,19 +292,18 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
   }
   if (sel.networkPolicy) {
     const { createNetworkPolicyAgent } = await import('../network/policy/policy.js');
-    // Reads every Pod, Namespace and NetworkPolicy and records Events: admin for now (no bootstrap role fits).
-    const c = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-network-policy'));
+    const c = new RestClient(configFromKubeconfig(env.kubeconfigs['network-policy'], 'skiff-network-policy'));
     out.push(withClient(c, createNetworkPolicyAgent(c, { nodeName: env.nodeName, mode: netMode === 'loopback' ? 'none' : 'nftables', table: `${prefix}-policy`, log: env.log })));
   }
   if (sel.dns) {
-    // Reads Services, EndpointSlices and Namespaces and owns kube-system/kube-dns: admin for now
-    // (upstream binds CoreDNS to system:coredns, which Skiff's bootstrap roles do not have).
-    const c = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-cluster-dns'));
-    out.push(withClient(c, dnsComponent(c, netMode, env.log)));
+    const c = new RestClient(configFromKubeconfig(env.kubeconfigs['cluster-dns'], 'skiff-cluster-dns'));
+    out.push(withClient(c, dnsComponent(c, netMode, env.nodeName, env.log)));
   }
   if (sel.ingress) {
-    // The controller reads Secrets (TLS) and Ingresses cluster-wide: it runs as admin for now.
-    const c = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-ingress'));
+    const c = new RestClient(configFromKubeconfig(env.kubeconfigs.ingress, 'skiff-ingress'));
+    // The default IngressClass is cluster configuration, created by the installer (admin), as with ingress-nginx's chart.
+    const admin = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-up'));
+    await ensureDefaultIngressClass(admin).finally(() => admin.close());
     out.push(withClient(c, ingressComponent(c, env.opts.ingressPorts ?? [{ http: 80, https: 443 }, { http: 8080, https: 8443 }], env.log)));
   }
   return out;
@@ -320,7 +318,7 @@ let clusterCIDR = process.env.SKIFF_CLUSTER_CIDR ?? '10.244.0.0/16';
  * with the bridge). Loopback mode: it binds the gateway's 127 alias, where the user-space proxy
  * relays, and answers Service names with their 127 aliases.
  */
-function dnsComponent(client: RestClient, mode: 'cni' | 'netns' | 'loopback', log: (m: string) => void): Component {
+function dnsComponent(client: RestClient, mode: 'cni' | 'netns' | 'loopback', nodeName: string, log: (m: string) => void): Component {
   let dns: Component | undefined;
   return {
     name: 'cluster-dns',
@@ -328,7 +326,7 @@ function dnsComponent(client: RestClient, mode: 'cni' | 'netns' | 'loopback', lo
       const { createClusterDNS, ensureKubeDnsService } = await import('../network/dns/server.js');
       const { loopbackAlias } = await import('../network/proxy/userspace.js');
       const loopback = mode === 'loopback';
-      const endpointIP = await nodeEndpointIP(client);
+      const endpointIP = await nodeEndpointIP(client, nodeName);
       const d = createClusterDNS(client, { host: loopback ? loopbackAlias(endpointIP) : '0.0.0.0', port: 0, domain: CLUSTER_DOMAIN, mapAddress: loopback ? loopbackAlias : undefined, log });
       await d.start();
       dns = d;
@@ -341,12 +339,12 @@ function dnsComponent(client: RestClient, mode: 'cni' | 'netns' | 'loopback', lo
 }
 
 /** An address of this node that pods reach (the gateway of its pod range), valid in an EndpointSlice. */
-async function nodeEndpointIP(client: RestClient): Promise<string> {
+async function nodeEndpointIP(client: RestClient, nodeName: string): Promise<string> {
   const { parseCidr, intToIp } = await import('../network/ipam/cidr.js');
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const nodes: any = await client.get('/api/v1/nodes').catch(() => ({ items: [] }));
-    const cidr = nodes.items?.find((n: any) => n.spec?.podCIDR)?.spec?.podCIDR;
+    const node: any = await client.get(`/api/v1/nodes/${nodeName}`).catch(() => undefined);
+    const cidr = node?.spec?.podCIDR;
     if (cidr) return intToIp(parseCidr(cidr).base + 1);
     if (Date.now() > deadline) return intToIp(parseCidr(clusterCIDR).base + 1);
     await new Promise((r) => setTimeout(r, 100));
@@ -371,7 +369,6 @@ function ingressComponent(client: RestClient, ports: { http: number; https: numb
     name: 'ingress',
     async start() {
       const { createIngressController } = await import('../ingress/controller.js');
-      await ensureDefaultIngressClass(client);
       for (const p of ports) {
         // The data plane runs in worker processes (one per core), apart from the control plane.
         const { DataPlaneWorkers } = await import('../ingress/workers.js');

@@ -224,6 +224,57 @@ export const CONTROLLER_ROLES: RoleDef[] = [
   },
 ];
 
+/**
+ * Roles for Skiff's own node add-ons, which upstream ships as separate deployments with their own
+ * RBAC (CoreDNS's system:coredns, ingress-nginx's ClusterRole, kwok): each runs as its own user.
+ */
+export const SKIFF_COMPONENT_ROLES: (RoleDef & { user: string })[] = [
+  {
+    // system:coredns, plus owning kube-system/kube-dns and its EndpointSlice.
+    name: 'skiff:cluster-dns',
+    user: 'system:skiff:cluster-dns',
+    rules: [
+      rule(['list', 'watch'], [''], ['endpoints', 'services', 'pods', 'namespaces']),
+      rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
+      // Nodes: where it listens (the gateway of the node's pod range).
+      rule(READ, [''], ['nodes']),
+      rule(['create'], [''], ['services']),
+      rule(['create', 'get', 'update'], ['discovery.k8s.io'], ['endpointslices']),
+    ],
+  },
+  {
+    name: 'skiff:network-policy',
+    user: 'system:skiff:network-policy',
+    rules: [rule(['list', 'watch'], [''], ['pods', 'namespaces']), rule(['list', 'watch'], ['networking.k8s.io'], ['networkpolicies']), EV],
+  },
+  {
+    // ingress-nginx's ClusterRole (what the controller reads and the status it writes).
+    name: 'skiff:ingress-controller',
+    user: 'system:skiff:ingress-controller',
+    rules: [
+      rule(['list', 'watch'], [''], ['configmaps', 'endpoints', 'nodes', 'pods', 'secrets', 'namespaces']),
+      rule(READ, [''], ['services']),
+      rule(READ, ['networking.k8s.io'], ['ingresses', 'ingressclasses']),
+      rule(['update', 'patch'], ['networking.k8s.io'], ['ingresses/status']),
+      rule(['list', 'watch', 'get'], ['discovery.k8s.io'], ['endpointslices']),
+      rule(['get', 'create', 'update'], ['coordination.k8s.io'], ['leases']),
+      EV,
+    ],
+  },
+  {
+    // Stands in for many kubelets at once (the Node authorizer admits one node per identity).
+    name: 'skiff:simulated-nodes',
+    user: 'system:skiff:simulated-nodes',
+    rules: [
+      rule(['create', 'get', 'list', 'watch', 'patch', 'update', 'delete'], [''], ['nodes']),
+      rule(['patch', 'update'], [''], ['nodes/status', 'pods/status']),
+      rule(['get', 'list', 'watch', 'delete'], [''], ['pods']),
+      rule(['create', 'delete', 'get', 'patch', 'update'], ['coordination.k8s.io'], ['leases']),
+      EV,
+    ],
+  },
+];
+
 const G = (name: string): Subject => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name });
 const U = (name: string): Subject => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name });
 
@@ -244,6 +295,7 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: { name: string; role: string; subj
     role: r.name,
     subjects: [{ kind: 'ServiceAccount', name: r.name.slice('system:controller:'.length), namespace: 'kube-system' }, U('system:kube-controller-manager')],
   })),
+  ...SKIFF_COMPONENT_ROLES.map((r) => ({ name: r.name, role: r.name, subjects: [U(r.user)] })),
 ];
 
 const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
@@ -270,7 +322,7 @@ export async function ensureBootstrapPolicy(reg: Registry): Promise<void> {
   const roles = findResource('rbac.authorization.k8s.io', 'v1', 'clusterroles')!;
   const bindings = findResource('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings')!;
   await reg.cache.sync();
-  for (const d of [...BOOTSTRAP_CLUSTER_ROLES, ...CONTROLLER_ROLES]) {
+  for (const d of [...BOOTSTRAP_CLUSTER_ROLES, ...CONTROLLER_ROLES, ...SKIFF_COMPONENT_ROLES]) {
     const want = clusterRoleObject(d);
     const cur = reg.cache.get(reg.keyFor(roles, undefined, d.name))?.obj;
     if (!cur) {
