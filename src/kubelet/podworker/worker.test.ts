@@ -79,7 +79,7 @@ describe('pod worker', () => {
     for (const t of ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready', 'PodScheduled']) assert.equal(cond(status, t).status, 'True', t);
     assert.ok(status.containerStatuses[0].state.running);
     assert.equal(status.containerStatuses[0].ready, true);
-    assert.deepEqual(events.slice(0, 4), ['Normal Pulling Pulling image "busybox:1.36"', 'Normal Pulled Successfully pulled image "busybox:1.36" in 0ms (0ms including waiting). Image size: 0 bytes.', 'Normal Created Created container app', 'Normal Started Started container app']);
+    assert.deepEqual(events.slice(0, 4), ['Normal Pulling Pulling image "busybox:1.36"', 'Normal Pulled Successfully pulled image "busybox:1.36" in 0s (0s including waiting). Image size: 0 bytes.', 'Normal Created Created container app', 'Normal Started Started container app']);
     rt.exit('app', 0);
     ({ status } = await sync());
     assert.equal(status.phase, 'Succeeded');
@@ -206,5 +206,51 @@ describe('pod worker', () => {
     rt.exit('app', 0);
     ({ status } = await sync());
     assert.equal(status.phase, 'Succeeded');
+  });
+});
+
+describe('pod worker: images', () => {
+  it('reports ErrImagePull, then ImagePullBackOff, and pulls again after the back-off', async () => {
+    const { rt, sync, clock, events, wakes } = setup({ containers: [{ name: 'app', image: 'nope:1', command: ['true'] }] });
+    let fail = true;
+    const pull = rt.pullImage.bind(rt);
+    rt.pullImage = async (img: any) => {
+      if (fail) throw new Error('failed to pull and unpack image "docker.io/library/nope:1": not found');
+      return pull(img);
+    };
+    let { status } = await sync();
+    assert.deepEqual(status.containerStatuses[0].state.waiting, { reason: 'ErrImagePull', message: 'failed to pull and unpack image "docker.io/library/nope:1": not found' });
+    assert.deepEqual(events, [
+      'Normal Pulling Pulling image "nope:1"',
+      'Warning Failed Failed to pull image "nope:1": failed to pull and unpack image "docker.io/library/nope:1": not found',
+      'Warning Failed Error: ErrImagePull',
+    ]);
+    assert.ok(wakes.includes(clock.t + 10_000), 'wakes when the back-off ends');
+    events.length = 0;
+    clock.advance(1000);
+    ({ status } = await sync());
+    assert.equal(status.containerStatuses[0].state.waiting.reason, 'ImagePullBackOff');
+    assert.match(status.containerStatuses[0].state.waiting.message, /^Back-off pulling image "nope:1": ErrImagePull: failed to pull/);
+    assert.deepEqual(events, ['Normal BackOff Back-off pulling image "nope:1"', 'Warning Failed Error: ImagePullBackOff']);
+    fail = false;
+    clock.advance(9000);
+    ({ status } = await sync());
+    assert.ok(status.containerStatuses[0].state.running);
+  });
+
+  it('pulls with credentials from imagePullSecrets and warns about missing ones', async () => {
+    const { rt, sync, events, worker } = setup({ imagePullSecrets: [{ name: 'regcred' }, { name: 'gone' }], containers: [{ name: 'app', image: 'registry.example.com/app:1', command: ['true'] }] });
+    const auths: any[] = [];
+    const pull = rt.pullImage.bind(rt);
+    rt.pullImage = async (img: any, auth?: any) => {
+      auths.push(auth);
+      return pull(img);
+    };
+    const cfg = { auths: { 'registry.example.com': { auth: Buffer.from('me:secret').toString('base64') } } };
+    (worker as any).deps.secret = async (_ns: string, n: string) => (n === 'regcred' ? { type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(JSON.stringify(cfg)).toString('base64') } } : undefined);
+    const { status } = await sync();
+    assert.ok(status.containerStatuses[0].state.running);
+    assert.deepEqual(auths, [{ username: 'me', password: 'secret' }]);
+    assert.ok(events.includes('Warning FailedToRetrieveImagePullSecret Unable to retrieve some image pull secrets (gone); attempting to pull the image may not succeed.'));
   });
 });

@@ -8,6 +8,7 @@
 import type { Clock } from '../../client/workqueue.js';
 import { RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type Runtime } from '../../runtime/cri.js';
 import { CrashBackoff, goDuration } from './backoff.js';
+import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
 import { generatePodStatus, isSidecar, rfc3339, willRestart, type RtContainer, type RtPod, type Waiting, type WorkerView } from './status.js';
 import path from 'node:path';
 
@@ -61,6 +62,10 @@ export interface PodWorkerDeps {
   wakeAt(uid: string, at: number): void;
   /** The sandbox's resolver configuration (undefined: the runtime leaves the host's). */
   dnsConfig?(pod: any): PodSandboxConfig['dnsConfig'];
+  /** The node's image manager (pull back-off per pod+image); each worker keeps its own when absent. */
+  images?: ImageManager;
+  /** Reads a Secret for imagePullSecrets (undefined: not found); without it pulls go unauthenticated. */
+  secret?(namespace: string, name: string): Promise<any | undefined>;
 }
 
 const MIN_GRACE_SECONDS = 2;
@@ -133,11 +138,13 @@ export class PodWorker {
   private killed = false;
   private readonly pulled = new Set<string>();
   private readonly journeyDone = new Set<string>();
+  private readonly images: ImageManager;
 
   constructor(
     private readonly deps: PodWorkerDeps,
     public pod: any,
   ) {
+    this.images = deps.images ?? new ImageManager(deps.runtime, deps.clock);
     const st = pod.status ?? {};
     if (st.startTime) this.startTime = st.startTime;
     if (st.podIP) this.podIP = st.podIP;
@@ -371,30 +378,20 @@ export class PodWorker {
     }
     const attempt = latest ? latest.attempt + 1 : 0;
 
-    // Image, per imagePullPolicy.
+    // Image, per imagePullPolicy, with pull back-off and imagePullSecrets.
     const image = spec.image ?? '';
-    const policy = spec.imagePullPolicy ?? (/:latest$|^[^:@]+$/.test(image) ? 'Always' : 'IfNotPresent');
-    const present = await runtime.imageStatus({ image }).catch(() => undefined);
-    if (policy === 'Never' && !present) {
-      const msg = `Container image "${image}" is not present with pull policy of Never`;
-      this.waiting.set(spec.name, { reason: 'ErrImageNeverPull', message: msg });
-      this.event('Warning', 'ErrImageNeverPull', msg, spec.name);
+    const pull = await this.images.ensure(this.pod, spec, {
+      events: (type, reason, message) => this.event(type, reason, message, spec.name),
+      keyring: await this.keyring(),
+      quietPresent: this.pulled.has(`${spec.name}@${attempt}`),
+    });
+    if (!pull.ok) {
+      this.waiting.set(spec.name, { reason: pull.reason, message: pull.message });
+      this.event('Warning', 'Failed', `Error: ${pull.reason}`, spec.name);
+      // Show ImagePullBackOff soon after ErrImagePull, and pull again once the back-off ends.
+      if (pull.reason === 'ErrImagePull') this.deps.wakeAt(m.uid, clock.now() + 1000);
+      if (pull.retryAt !== undefined) this.deps.wakeAt(m.uid, pull.retryAt);
       return false;
-    }
-    if (present && policy !== 'Always') {
-      if (!this.pulled.has(`${spec.name}@${attempt}`)) this.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, spec.name);
-    } else {
-      this.event('Normal', 'Pulling', `Pulling image "${image}"`, spec.name);
-      const t0 = clock.now();
-      try {
-        await runtime.pullImage({ image });
-      } catch (e) {
-        this.waiting.set(spec.name, { reason: 'ErrImagePull', message: (e as Error).message });
-        this.event('Warning', 'Failed', `Failed to pull image "${image}": ${(e as Error).message}`, spec.name);
-        return false;
-      }
-      const d = `${clock.now() - t0}ms`;
-      this.event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${d} (${d} including waiting). Image size: 0 bytes.`, spec.name);
     }
     this.pulled.add(`${spec.name}@${attempt}`);
 
@@ -464,6 +461,14 @@ export class PodWorker {
     return true;
   }
 
+  /** Credentials from the pod's imagePullSecrets (upstream warns and pulls anyway when some are missing). */
+  private async keyring(): Promise<Keyring | undefined> {
+    if (!this.deps.secret || !this.pod.spec?.imagePullSecrets?.length) return undefined;
+    const { secrets, missing } = await pullSecretsForPod(this.pod, (ns, n) => this.deps.secret!(ns, n));
+    if (missing.length) this.event('Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`);
+    return keyringFromSecrets(secrets);
+  }
+
   /** Keeps the newest dead instance per container (for --previous); removes older ones. */
   private async gc(name: string, before: RtContainer[]): Promise<void> {
     for (const old of before.slice(1)) {
@@ -511,6 +516,7 @@ export class PodWorker {
   async cleanup(): Promise<void> {
     this.deps.probes.podRemoved(this.uid);
     this.deps.backoff.forget(`${this.uid}/`);
+    this.images.forget(this.uid);
     const sbs = await this.deps.runtime.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } });
     for (const sb of sbs) await this.deps.runtime.removePodSandbox(sb.id).catch(() => undefined);
     if (this.volumesReady) await this.deps.env.teardownVolumes(this.pod).catch(() => undefined);
