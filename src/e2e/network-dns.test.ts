@@ -66,7 +66,7 @@ describe('cluster dns (dig)', () => {
     upstream.on('message', (m, r) => {
       const q = parseQuery(m);
       const name = q.questions[0].name;
-      upstream.send(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers: [{ name, ttl: 60, data: { type: TYPE.A, address: '192.0.2.99' } }], authority: [], additional: [] }), r.port, r.address);
+      upstream.send(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers: [{ name, type: TYPE.A, ttl: 60, class: 'IN', data: '192.0.2.99' }], authority: [], additional: [] }), r.port, r.address);
     });
     await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', () => r()));
     dns = createClusterDNS(client, { host: '127.0.0.1', port: 0, upstreams: [`127.0.0.1:${upstream.address().port}`] });

@@ -10,8 +10,9 @@ import { R } from '../../client/factory.js';
 import { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import type { Component } from '../../cluster/component.js';
-import { ClusterZone, type DnsEndpoint, type ZoneData } from './zone.js';
-import { DnsFormatError, RCODE, encodeResponse, parseQuery, type Response } from './wire.js';
+import { ClusterZone, DEFAULT_TTL, sliceEndpoints, type DnsEndpoint, type ZoneData } from './zone.js';
+import { DnsFormatError, RCODE, TcpDeframer, encodeResponse, frameTcp, parseQuery, type Response } from './wire.js';
+import { canonicalIP } from './ip.js';
 
 export interface ClusterDNSOptions {
   /** Address to listen on (UDP and TCP). */
@@ -19,6 +20,8 @@ export interface ClusterDNSOptions {
   /** Default 53; 0 picks a free port (same for UDP and TCP). */
   port?: number;
   domain?: string;
+  /** Seconds (default 5, CoreDNS's kubernetes plugin's). */
+  /** Seconds (default 5, CoreDNS's kubernetes plugin's). */
   ttl?: number;
   /** `ip:port` upstream resolvers (default: nameservers of /etc/resolv.conf). */
   upstreams?: string[];
@@ -45,31 +48,46 @@ export function hostUpstreams(file = '/etc/resolv.conf'): string[] {
   }
 }
 
-/** Informer-backed ZoneData, with indexes kept current by the event handlers. */
+/** Informer-backed ZoneData, with indexes rebuilt lazily after the event handlers drop them. */
 class InformerData implements ZoneData {
   readonly services: Informer;
   readonly slices: Informer;
   readonly namespaces: Informer;
-  private byIP = new Map<string, string>();
+  private gen = 0;
+  private changed = Math.floor(Date.now() / 1000);
+  private byIP?: Map<string, string>;
   private eps = new Map<string, DnsEndpoint[]>();
-  private epIPs?: Map<string, { svcKey: string; ep: DnsEndpoint }>;
+  private epIPs?: Map<string, { namespace: string; service: string; ep: DnsEndpoint }[]>;
 
   constructor(client: RestClient) {
     this.services = new Informer(client, R.services);
     this.slices = new Informer(client, R.endpointslices);
     this.namespaces = new Informer(client, R.namespaces);
+    const bump = () => {
+      this.gen++;
+      this.changed = Math.floor(Date.now() / 1000);
+    };
     const svcChanged = () => {
-      this.byIP = new Map();
-      for (const s of this.services.list()) if (s.spec?.clusterIP && s.spec.clusterIP !== 'None') this.byIP.set(s.spec.clusterIP, `${s.metadata.namespace}/${s.metadata.name}`);
-      this.epIPs = undefined;
+      this.byIP = undefined;
+      bump();
     };
     this.services.addHandlers({ add: svcChanged, update: svcChanged, delete: svcChanged });
     const sliceChanged = (s: any) => {
       const svc = s.metadata?.labels?.['kubernetes.io/service-name'];
       if (svc) this.eps.delete(`${s.metadata.namespace}/${svc}`);
       this.epIPs = undefined;
+      bump();
     };
-    this.slices.addHandlers({ add: sliceChanged, update: (_o, s) => sliceChanged(s), delete: sliceChanged });
+    this.slices.addHandlers({ add: sliceChanged, update: (o, s) => (sliceChanged(o), sliceChanged(s)), delete: sliceChanged });
+    this.namespaces.addHandlers({ add: bump, update: bump, delete: bump });
+  }
+
+  generation(): number {
+    return this.gen;
+  }
+
+  modified(): number {
+    return this.changed;
   }
 
   service(ns: string, name: string): any {
@@ -84,38 +102,43 @@ class InformerData implements ZoneData {
     const key = `${ns}/${name}`;
     let l = this.eps.get(key);
     if (l) return l;
-    const seen = new Set<string>();
-    l = [];
-    for (const s of this.slices.list()) {
-      if (s.metadata.namespace !== ns || s.metadata.labels?.['kubernetes.io/service-name'] !== name || s.addressType !== 'IPv4') continue;
-      for (const e of s.endpoints ?? []) {
-        const ip = e.addresses?.[0];
-        if (!ip || seen.has(ip) || e.conditions?.ready === false) continue;
-        seen.add(ip);
-        l.push(e.hostname ? { ip, hostname: e.hostname } : { ip });
-      }
-    }
-    l.sort((a, b) => (a.ip < b.ip ? -1 : 1));
+    l = sliceEndpoints(this.slices.list().filter((s) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name));
     this.eps.set(key, l);
     return l;
   }
 
   serviceByIP(ip: string): any {
+    if (!this.byIP) {
+      this.byIP = new Map();
+      for (const s of this.services.list()) {
+        const ips: string[] = s.spec?.clusterIPs?.length ? s.spec.clusterIPs : s.spec?.clusterIP ? [s.spec.clusterIP] : [];
+        for (const a of ips) {
+          const c = a !== 'None' && canonicalIP(a);
+          if (c) this.byIP.set(c, `${s.metadata.namespace}/${s.metadata.name}`);
+        }
+      }
+    }
     const k = this.byIP.get(ip);
     return k ? this.services.get(k) : undefined;
   }
 
-  endpointByIP(ip: string): { svc: any; ep: DnsEndpoint } | undefined {
+  endpointsByIP(ip: string): { namespace: string; service: string; ep: DnsEndpoint }[] {
     if (!this.epIPs) {
       this.epIPs = new Map();
-      for (const s of this.services.list()) {
-        if (s.spec?.clusterIP !== 'None') continue;
-        for (const ep of this.endpoints(s.metadata.namespace, s.metadata.name)) this.epIPs.set(ep.ip, { svcKey: `${s.metadata.namespace}/${s.metadata.name}`, ep });
+      const done = new Set<string>();
+      for (const s of this.slices.list()) {
+        const service = s.metadata.labels?.['kubernetes.io/service-name'];
+        const key = `${s.metadata.namespace}/${service}`;
+        if (!service || done.has(key)) continue;
+        done.add(key);
+        for (const ep of this.endpoints(s.metadata.namespace, service)) {
+          const l = this.epIPs.get(ep.ip) ?? [];
+          l.push({ namespace: s.metadata.namespace, service, ep });
+          this.epIPs.set(ep.ip, l);
+        }
       }
     }
-    const hit = this.epIPs.get(ip);
-    const svc = hit && this.services.get(hit.svcKey);
-    return hit && svc ? { svc, ep: hit.ep } : undefined;
+    return this.epIPs.get(ip) ?? [];
   }
 
   start(): Promise<unknown> {
@@ -129,17 +152,61 @@ class InformerData implements ZoneData {
   }
 }
 
+/** Encoded answers kept per exact query bytes (all but the ID) for one zone generation. */
+const CACHE_MAX = 10_000;
+
 export function createClusterDNS(client: RestClient, opts: ClusterDNSOptions): ClusterDNS {
-  const log = opts.log ?? (() => undefined);
   const data = new InformerData(client);
-  const zone = new ClusterZone(data, { domain: opts.domain ?? 'cluster.local', ttl: opts.ttl ?? 30, mapAddress: opts.mapAddress });
+  const zone = new ClusterZone(data, { domain: opts.domain ?? 'cluster.local', ttl: opts.ttl ?? DEFAULT_TTL, mapAddress: opts.mapAddress });
+  const server = createDnsServer(zone, opts);
+  return {
+    name: 'cluster-dns',
+    zone,
+    get port() {
+      return server.port;
+    },
+    handle: server.handle,
+    async start() {
+      await data.start();
+      await server.start();
+    },
+    async stop() {
+      data.stop();
+      await server.stop();
+    },
+  };
+}
+
+export interface DnsServerOptions {
+  host: string;
+  /** Default 53; 0 picks a free port (same for UDP and TCP). */
+  port?: number;
+  /** `ip:port` upstream resolvers (default: nameservers of /etc/resolv.conf). */
+  upstreams?: string[];
+  log?: (msg: string) => void;
+}
+
+export interface DnsServer {
+  readonly port: number;
+  /** Answers one wire-format query (what the sockets do). */
+  handle(msg: Buffer, tcp: boolean): Promise<Buffer | undefined>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The sockets (UDP and TCP on one port) and the forwarder around a zone. */
+export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsServer {
+  const log = opts.log ?? (() => undefined);
   const upstreams = opts.upstreams ?? hostUpstreams();
   let udp: dgram.Socket | undefined;
   let tcp: net.Server | undefined;
   let fwd: dgram.Socket | undefined;
+  const sockets = new Set<net.Socket>();
   const pending = new Map<number, { resolve: (b: Buffer | undefined) => void; id: number; timer: NodeJS.Timeout }>();
   let nextId = 1;
   let port = 0;
+  const cache = new Map<string, Buffer>();
+  let cacheGen: number | undefined;
 
   const forward = (msg: Buffer): Promise<Buffer | undefined> => {
     const up = upstreams[0];
@@ -160,40 +227,68 @@ export function createClusterDNS(client: RestClient, opts: ClusterDNSOptions): C
     });
   };
 
-  const handle = async (msg: Buffer, overTcp: boolean): Promise<Buffer | undefined> => {
+  /**
+   * The zone's answer, synchronously (the fast path: a cache hit costs a map lookup and a copy);
+   * 'forward' for names that are not ours; undefined for messages to drop.
+   */
+  const answer = (msg: Buffer, overTcp: boolean): Buffer | 'forward' | undefined => {
+    const gen = zone.generation;
+    let key: string | undefined;
+    if (gen !== undefined && msg.length >= 12 && msg.length <= 512) {
+      if (gen !== cacheGen) {
+        cache.clear();
+        cacheGen = gen;
+      }
+      key = (overTcp ? 't' : 'u') + msg.toString('latin1', 2);
+      const hit = cache.get(key);
+      if (hit) {
+        const out = Buffer.allocUnsafe(hit.length);
+        hit.copy(out);
+        out[0] = msg[0];
+        out[1] = msg[1];
+        return out;
+      }
+    }
     let q;
     try {
       q = parseQuery(msg);
     } catch (e) {
-      if (!(e instanceof DnsFormatError) || msg.length < 12) return undefined;
+      if (!(e instanceof DnsFormatError) || msg.length < 12 || msg[2] & 0x80) return undefined;
       return encodeResponse({ id: msg.readUInt16BE(0), rd: false, aa: false, ra: true, rcode: RCODE.FORMERR, questions: [], answers: [], authority: [], additional: [] });
     }
-    const base: Response = { id: q.id, rd: q.rd, aa: true, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers: [], authority: [], additional: [], udpSize: q.udpSize };
+    const base: Response = { id: q.id, rd: q.rd, cd: q.cd, aa: true, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers: [], authority: [], additional: [], udpSize: q.udpSize };
     if (q.opcode !== 0 || q.questions.length !== 1) return encodeResponse({ ...base, aa: false, rcode: RCODE.NOTIMP });
     const a = zone.resolve(q.questions[0]);
-    if (!a) {
-      const r = await forward(msg);
-      if (r) {
-        r.writeUInt16BE(q.id, 0);
-        return r;
-      }
-      return encodeResponse({ ...base, aa: false, rcode: RCODE.SERVFAIL });
+    if (!a) return 'forward';
+    const out = encodeResponse({ ...base, ...a }, overTcp ? 65535 : q.udpSize ?? 512);
+    if (key) {
+      if (cache.size >= CACHE_MAX) cache.clear();
+      cache.set(key, out);
+      const copy = Buffer.from(out); // the cached bytes are never handed out
+      return copy;
     }
-    let out = encodeResponse({ ...base, ...a });
-    const limit = overTcp ? 65535 : q.udpSize ?? 512;
-    if (out.length > limit) out = encodeResponse({ ...base, rcode: a.rcode, tc: true });
     return out;
   };
 
+  const handle = async (msg: Buffer, overTcp: boolean): Promise<Buffer | undefined> => {
+    const r = answer(msg, overTcp);
+    if (r !== 'forward') return r;
+    const id = msg.readUInt16BE(0);
+    const f = await forward(msg);
+    if (f) {
+      f.writeUInt16BE(id, 0);
+      return f;
+    }
+    const q = parseQuery(msg);
+    return encodeResponse({ id, rd: q.rd, aa: false, ra: true, rcode: RCODE.SERVFAIL, questions: q.questions, answers: [], authority: [], additional: [], udpSize: q.udpSize });
+  };
+
   return {
-    name: 'cluster-dns',
-    zone,
     get port() {
       return port;
     },
     handle,
     async start() {
-      await data.start();
       fwd = dgram.createSocket('udp4');
       fwd.on('message', (m) => {
         if (m.length < 2) return;
@@ -206,19 +301,19 @@ export function createClusterDNS(client: RestClient, opts: ClusterDNSOptions): C
       fwd.on('error', (e) => log(`cluster-dns: forwarder: ${e.message}`));
       await new Promise<void>((r) => fwd!.bind(0, () => r()));
       tcp = net.createServer((sock) => {
-        let buf = Buffer.alloc(0);
+        sockets.add(sock);
+        sock.on('close', () => sockets.delete(sock));
+        sock.setNoDelay(true);
+        const frames = new TcpDeframer();
         sock.on('error', () => undefined);
         sock.on('data', (d) => {
-          buf = Buffer.concat([buf, d]);
-          while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-            const m = buf.subarray(2, 2 + buf.readUInt16BE(0));
-            buf = buf.subarray(2 + m.length);
-            void handle(Buffer.from(m), true).then((r) => {
-              if (!r || sock.destroyed) return;
-              const len = Buffer.alloc(2);
-              len.writeUInt16BE(r.length);
-              sock.write(Buffer.concat([len, r]));
-            });
+          for (const m of frames.push(d)) {
+            const reply = (r: Buffer | undefined) => {
+              if (r && !sock.destroyed) sock.write(frameTcp(r));
+            };
+            const r = answer(m, true);
+            if (r === 'forward') void handle(m, true).then(reply);
+            else reply(r);
           }
         });
       });
@@ -227,24 +322,26 @@ export function createClusterDNS(client: RestClient, opts: ClusterDNSOptions): C
         tcp!.listen(opts.port ?? 53, opts.host, () => resolve());
       });
       port = (tcp.address() as net.AddressInfo).port;
-      udp = dgram.createSocket('udp4');
+      udp = dgram.createSocket(opts.host.includes(':') ? 'udp6' : 'udp4');
       udp.on('message', (m, rinfo) => {
-        void handle(m, false).then((r) => r && udp!.send(r, rinfo.port, rinfo.address));
+        const r = answer(m, false);
+        if (r === 'forward') void handle(m, false).then((f) => f && udp!.send(f, rinfo.port, rinfo.address));
+        else if (r) udp!.send(r, rinfo.port, rinfo.address);
       });
       udp.on('error', (e) => log(`cluster-dns: ${e.message}`));
       await new Promise<void>((resolve, reject) => {
         udp!.once('error', reject);
         udp!.bind(port, opts.host, () => resolve());
       });
-      log(`cluster-dns: serving ${opts.domain ?? 'cluster.local'} on ${opts.host}:${port} (udp+tcp), forwarding to ${upstreams.join(', ') || 'nobody'}`);
+      log(`cluster-dns: serving on ${opts.host}:${port} (udp+tcp), forwarding to ${upstreams.join(', ') || 'nobody'}`);
     },
     async stop() {
-      data.stop();
       for (const p of pending.values()) {
         clearTimeout(p.timer);
         p.resolve(undefined);
       }
       pending.clear();
+      for (const s of sockets) s.destroy();
       await new Promise<void>((r) => (udp ? udp.close(() => r()) : r()));
       await new Promise<void>((r) => (tcp ? tcp.close(() => r()) : r()));
       await new Promise<void>((r) => (fwd ? fwd.close(() => r()) : r()));

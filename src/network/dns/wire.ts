@@ -1,39 +1,33 @@
 /**
- * A minimal DNS wire codec (RFC 1035, plus the EDNS0 OPT record of RFC 6891): enough to parse
- * queries and write authoritative answers. Names are written uncompressed; compression pointers
- * are followed when reading. (Stands in for `dns-packet`, which is not a dependency.)
+ * The DNS wire format, through `dns-packet`: decoding queries, encoding responses (with EDNS0's
+ * OPT echoed and UDP truncation as CoreDNS does it), and TCP's two-byte length framing. Records
+ * are dns-packet's own objects (`{ name, type: 'A', ttl, data }`), so the zone builds them directly.
  */
-export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, ANY: 255 } as const;
+import dnsPacket from 'dns-packet';
+
+/** Record types by name, as dns-packet spells them (unknown numeric types decode as `UNKNOWN_<n>`). */
+export const TYPE = { A: 'A', NS: 'NS', CNAME: 'CNAME', SOA: 'SOA', PTR: 'PTR', TXT: 'TXT', AAAA: 'AAAA', SRV: 'SRV', OPT: 'OPT', ANY: 'ANY' } as const;
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 
 export interface Question {
   name: string;
-  type: number;
-  class: number;
+  /** `A`, `AAAA`, … (dns-packet's names). */
+  type: string;
+  class?: string;
 }
 
 export interface Query {
   id: number;
   opcode: number;
   rd: boolean;
+  cd: boolean;
   questions: Question[];
-  /** EDNS0 UDP payload size when the query carried an OPT record. */
+  /** EDNS0 UDP payload size when the query carried an OPT record (at least 512). */
   udpSize?: number;
 }
 
-export type RData =
-  | { type: 1; address: string }
-  | { type: 28; address: string }
-  | { type: 5 | 12 | 2; target: string }
-  | { type: 33; priority: number; weight: number; port: number; target: string }
-  | { type: 6; mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number }
-  | { type: 16; text: string };
-
-export interface Record_ {
-  name: string;
-  ttl: number;
-  data: RData;
-}
+/** A resource record as dns-packet encodes it. */
+export type Record_ = dnsPacket.Answer;
 
 export interface Response {
   id: number;
@@ -42,193 +36,112 @@ export interface Response {
   ra: boolean;
   rcode: number;
   tc?: boolean;
+  cd?: boolean;
   questions: Question[];
   answers: Record_[];
   authority: Record_[];
   additional: Record_[];
-  /** Echo an OPT record with this payload size. */
+  /** Echo an OPT record with this payload size (the query had one). */
   udpSize?: number;
 }
 
+/** The message is not a well-formed DNS query (answer FORMERR when the header is readable). */
 export class DnsFormatError extends Error {}
 
-function readName(buf: Buffer, off: number): { name: string; next: number } {
-  const labels: string[] = [];
-  let next = -1;
-  let jumps = 0;
-  for (;;) {
-    if (off >= buf.length) throw new DnsFormatError('name runs past the message');
-    const len = buf[off];
-    if (len === 0) {
-      off++;
-      break;
-    }
-    if ((len & 0xc0) === 0xc0) {
-      if (++jumps > 32) throw new DnsFormatError('compression loop');
-      if (next < 0) next = off + 2;
-      off = ((len & 0x3f) << 8) | buf[off + 1];
-      continue;
-    }
-    labels.push(buf.toString('latin1', off + 1, off + 1 + len));
-    off += 1 + len;
-  }
-  return { name: labels.join('.'), next: next < 0 ? off : next };
-}
+const QR = 0x8000;
+/** What this server advertises in its OPT record (CoreDNS's default buffer size too). */
+const SERVER_UDP_SIZE = 1232;
 
 export function parseQuery(buf: Buffer): Query {
   if (buf.length < 12) throw new DnsFormatError('short message');
-  const id = buf.readUInt16BE(0);
+  let p: dnsPacket.DecodedPacket;
+  try {
+    p = dnsPacket.decode(buf) as dnsPacket.DecodedPacket;
+  } catch (e) {
+    throw new DnsFormatError((e as Error).message);
+  }
   const flags = buf.readUInt16BE(2);
-  const qd = buf.readUInt16BE(4);
-  const an = buf.readUInt16BE(6);
-  const ns = buf.readUInt16BE(8);
-  const ar = buf.readUInt16BE(10);
-  let off = 12;
-  const questions: Question[] = [];
-  for (let i = 0; i < qd; i++) {
-    const n = readName(buf, off);
-    off = n.next;
-    if (off + 4 > buf.length) throw new DnsFormatError('short question');
-    questions.push({ name: n.name, type: buf.readUInt16BE(off), class: buf.readUInt16BE(off + 2) });
-    off += 4;
-  }
+  if (flags & QR) throw new DnsFormatError('not a query');
   let udpSize: number | undefined;
-  for (let i = 0; i < an + ns + ar; i++) {
-    const n = readName(buf, off);
-    off = n.next;
-    if (off + 10 > buf.length) throw new DnsFormatError('short record');
-    const type = buf.readUInt16BE(off);
-    const cls = buf.readUInt16BE(off + 2);
-    const rdlen = buf.readUInt16BE(off + 8);
-    if (type === TYPE.OPT) udpSize = Math.max(512, cls);
-    off += 10 + rdlen;
-  }
-  return { id, opcode: (flags >> 11) & 0xf, rd: !!(flags & 0x100), questions, udpSize };
+  for (const r of p.additionals ?? []) if (r.type === 'OPT') udpSize = Math.max(512, (r as dnsPacket.OptAnswer).udpPayloadSize);
+  return {
+    id: p.id ?? 0,
+    opcode: (flags >> 11) & 0xf,
+    rd: !!(flags & dnsPacket.RECURSION_DESIRED),
+    cd: !!(flags & dnsPacket.CHECKING_DISABLED),
+    questions: (p.questions ?? []).map((q) => ({ name: q.name, type: q.type, class: q.class ?? 'IN' })),
+    udpSize,
+  };
 }
 
-function nameBytes(name: string): Buffer {
-  const parts = name.replace(/\.$/, '').split('.').filter(Boolean);
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    const b = Buffer.from(p, 'latin1');
-    chunks.push(Buffer.from([Math.min(b.length, 63)]), b.subarray(0, 63));
-  }
-  chunks.push(Buffer.from([0]));
-  return Buffer.concat(chunks);
+function packet(r: Response, answers: Record_[], authorities: Record_[], additionals: Record_[], tc: boolean): dnsPacket.Packet {
+  const flags = (r.aa ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | (tc ? dnsPacket.TRUNCATED_RESPONSE : 0) | (r.rd ? dnsPacket.RECURSION_DESIRED : 0) | (r.ra ? dnsPacket.RECURSION_AVAILABLE : 0) | (r.cd ? dnsPacket.CHECKING_DISABLED : 0) | (r.rcode & 0xf);
+  if (r.udpSize) additionals = [...additionals, { type: 'OPT', name: '.', udpPayloadSize: SERVER_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as dnsPacket.OptAnswer];
+  return { type: 'response', id: r.id, flags, questions: r.questions as dnsPacket.Question[], answers, authorities, additionals };
 }
 
-function ipv4(a: string): Buffer {
-  return Buffer.from(a.split('.').map(Number));
-}
-
-function ipv6(a: string): Buffer {
-  const [head, tail] = a.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail !== undefined && tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  const b = Buffer.alloc(16);
-  groups.forEach((g, i) => b.writeUInt16BE(parseInt(g || '0', 16), i * 2));
-  return b;
-}
-
-function rdata(d: RData): Buffer {
-  switch (d.type) {
-    case 1:
-      return ipv4(d.address);
-    case 28:
-      return ipv6(d.address);
-    case 2:
-    case 5:
-    case 12:
-      return nameBytes(d.target);
-    case 33: {
-      const h = Buffer.alloc(6);
-      h.writeUInt16BE(d.priority, 0);
-      h.writeUInt16BE(d.weight, 2);
-      h.writeUInt16BE(d.port, 4);
-      return Buffer.concat([h, nameBytes(d.target)]);
+/**
+ * Encodes a response. With `limit` (the UDP payload the client accepts) a response that does not
+ * fit drops the additional section, then the authority section, then answers from the end, and
+ * sets TC (as CoreDNS's truncation does): clients that cannot retry over TCP still get what fits.
+ */
+export function encodeResponse(r: Response, limit = 65535): Buffer {
+  const full = packet(r, r.answers, r.authority, r.additional, !!r.tc);
+  if (dnsPacket.encodingLength(full) <= limit) return dnsPacket.encode(full);
+  let answers = r.answers;
+  let authority = r.authority;
+  const fits = (a: Record_[], ns: Record_[]) => dnsPacket.encodingLength(packet(r, a, ns, [], true)) <= limit;
+  if (!fits(answers, authority)) authority = [];
+  if (!fits(answers, authority)) {
+    let lo = 0;
+    let hi = answers.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (fits(answers.slice(0, mid), [])) lo = mid;
+      else hi = mid - 1;
     }
-    case 6: {
-      const n = Buffer.alloc(20);
-      n.writeUInt32BE(d.serial >>> 0, 0);
-      n.writeUInt32BE(d.refresh, 4);
-      n.writeUInt32BE(d.retry, 8);
-      n.writeUInt32BE(d.expire, 12);
-      n.writeUInt32BE(d.minimum, 16);
-      return Buffer.concat([nameBytes(d.mname), nameBytes(d.rname), n]);
-    }
-    case 16: {
-      const t = Buffer.from(d.text.slice(0, 255));
-      return Buffer.concat([Buffer.from([t.length]), t]);
-    }
+    answers = answers.slice(0, lo);
   }
-}
-
-function record(r: Record_): Buffer {
-  const rd = rdata(r.data);
-  const h = Buffer.alloc(10);
-  h.writeUInt16BE(r.data.type, 0);
-  h.writeUInt16BE(1, 2);
-  h.writeUInt32BE(r.ttl, 4);
-  h.writeUInt16BE(rd.length, 8);
-  return Buffer.concat([nameBytes(r.name), h, rd]);
-}
-
-export function encodeResponse(r: Response): Buffer {
-  const h = Buffer.alloc(12);
-  h.writeUInt16BE(r.id, 0);
-  const flags = 0x8000 | (r.aa ? 0x400 : 0) | (r.tc ? 0x200 : 0) | (r.rd ? 0x100 : 0) | (r.ra ? 0x80 : 0) | (r.rcode & 0xf);
-  h.writeUInt16BE(flags, 2);
-  h.writeUInt16BE(r.questions.length, 4);
-  h.writeUInt16BE(r.answers.length, 6);
-  h.writeUInt16BE(r.authority.length, 8);
-  const opt = r.udpSize ? Buffer.from([0, 0, 41, (r.udpSize >> 8) & 255, r.udpSize & 255, 0, 0, 0, 0, 0, 0]) : undefined;
-  h.writeUInt16BE(r.additional.length + (opt ? 1 : 0), 10);
-  const parts: Buffer[] = [h];
-  for (const q of r.questions) {
-    const t = Buffer.alloc(4);
-    t.writeUInt16BE(q.type, 0);
-    t.writeUInt16BE(q.class, 2);
-    parts.push(nameBytes(q.name), t);
-  }
-  for (const x of [...r.answers, ...r.authority, ...r.additional]) parts.push(record(x));
-  if (opt) parts.push(opt);
-  return Buffer.concat(parts);
+  return dnsPacket.encode(packet(r, answers, authority, [], true));
 }
 
 /** Builds a query (for tests, benchmarks and forwarding checks). */
-export function encodeQuery(id: number, name: string, type: number, rd = true): Buffer {
-  const h = Buffer.alloc(12);
-  h.writeUInt16BE(id, 0);
-  h.writeUInt16BE(rd ? 0x100 : 0, 2);
-  h.writeUInt16BE(1, 4);
-  const t = Buffer.alloc(4);
-  t.writeUInt16BE(type, 0);
-  t.writeUInt16BE(1, 2);
-  return Buffer.concat([h, nameBytes(name), t]);
+export function encodeQuery(id: number, name: string, type: string, rd = true, udpSize?: number): Buffer {
+  const additionals = udpSize ? [{ type: 'OPT', name: '.', udpPayloadSize: udpSize, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] } as dnsPacket.OptAnswer] : [];
+  return dnsPacket.encode({ type: 'query', id, flags: rd ? dnsPacket.RECURSION_DESIRED : 0, questions: [{ name, type: type as dnsPacket.RecordType, class: 'IN' }], additionals });
 }
 
-/** Reads a response's rcode and answer records' (type, rdata as text) — enough for tests. */
-export function decodeAnswers(buf: Buffer): { id: number; rcode: number; tc: boolean; aa: boolean; answers: { name: string; type: number; value: string }[]; authority: number } {
-  const id = buf.readUInt16BE(0);
-  const flags = buf.readUInt16BE(2);
-  const qd = buf.readUInt16BE(4);
-  const an = buf.readUInt16BE(6);
-  let off = 12;
-  for (let i = 0; i < qd; i++) off = readName(buf, off).next + 4;
-  const answers: { name: string; type: number; value: string }[] = [];
-  for (let i = 0; i < an; i++) {
-    const n = readName(buf, off);
-    off = n.next;
-    const type = buf.readUInt16BE(off);
-    const len = buf.readUInt16BE(off + 8);
-    const d = off + 10;
-    let value = '';
-    if (type === 1) value = [...buf.subarray(d, d + 4)].join('.');
-    else if (type === 5 || type === 12 || type === 2) value = readName(buf, d).name;
-    else if (type === 33) value = `${buf.readUInt16BE(d)} ${buf.readUInt16BE(d + 2)} ${buf.readUInt16BE(d + 4)} ${readName(buf, d + 6).name}`;
-    answers.push({ name: n.name, type, value });
-    off = d + len;
+/** Decodes any message (responses in tests; dns-packet's own shape). */
+export function decodeMessage(buf: Buffer): dnsPacket.DecodedPacket & { rcode: string } {
+  return dnsPacket.decode(buf) as dnsPacket.DecodedPacket & { rcode: string };
+}
+
+/** Prefixes a message with its two-byte length (DNS over TCP, RFC 1035 4.2.2). */
+export function frameTcp(msg: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(msg.length + 2);
+  out.writeUInt16BE(msg.length, 0);
+  msg.copy(out, 2);
+  return out;
+}
+
+/**
+ * Splits a TCP byte stream into DNS messages: push chunks, get back every complete message;
+ * an incomplete tail waits for the next chunk.
+ */
+export class TcpDeframer {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Buffer[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const out: Buffer[] = [];
+    let off = 0;
+    while (this.buf.length - off >= 2) {
+      const len = this.buf.readUInt16BE(off);
+      if (this.buf.length - off - 2 < len) break;
+      out.push(Buffer.from(this.buf.subarray(off + 2, off + 2 + len)));
+      off += 2 + len;
+    }
+    this.buf = off ? this.buf.subarray(off) : this.buf;
+    return out;
   }
-  return { id, rcode: flags & 0xf, tc: !!(flags & 0x200), aa: !!(flags & 0x400), answers, authority: buf.readUInt16BE(8) };
 }

@@ -1,30 +1,52 @@
 /**
  * The cluster zone's answers, as CoreDNS's kubernetes plugin gives them (pure: no sockets):
  *
- * - `svc.ns.svc.<zone>`: A of the ClusterIP; headless: A of every ready endpoint; ExternalName:
- *   CNAME; SRV for every named port. `_port._proto.svc.ns.svc.<zone>`: SRV for that port.
- * - `ep.svc.ns.svc.<zone>` for headless endpoints (hostname, else the dashed IP).
- * - `a-b-c-d.ns.pod.<zone>`: A a.b.c.d ("pods insecure", CoreDNS's default in kubeadm).
- * - PTR for ClusterIPs and headless endpoints; other reverse names fall through to forwarding.
+ * - `svc.ns.svc.<zone>`: A/AAAA of the ClusterIPs by family (`spec.clusterIPs`); headless: of every
+ *   ready endpoint of that family; ExternalName: CNAME; SRV for every port.
+ *   `_port._proto.svc.ns.svc.<zone>`: SRV for that named port (A/AAAA of the same addresses).
+ * - `ep.svc.ns.svc.<zone>` for endpoints (hostname, else the IP with `.`/`:` turned into `-`).
+ * - `a-b-c-d.ns.pod.<zone>` and `fd00--1.ns.pod.<zone>`: the address itself ("pods insecure",
+ *   CoreDNS's default in kubeadm), when the namespace exists.
+ * - PTR (in-addr.arpa and ip6.arpa) for ClusterIPs, else for every endpoint with that address;
+ *   other reverse names fall through to forwarding.
  * - A name that does not exist is NXDOMAIN; one that exists without records of the asked type
- *   is NOERROR with no answers (NODATA); both carry the zone's SOA in the authority section.
+ *   (an IPv4-only Service asked for AAAA) is NOERROR with no answers (NODATA); both carry the
+ *   zone's SOA in the authority section. Wildcard names (deprecated in CoreDNS) are NXDOMAIN.
+ * - Names match case-insensitively; answers keep the question's spelling (the owner name, and
+ *   the zone part of targets), as CoreDNS does.
  */
-import { RCODE, TYPE, type Question, type Record_ } from './wire.js';
+import type dnsPacket from 'dns-packet';
+import { RCODE, type Question, type Record_ } from './wire.js';
+import { addressFromReverse, canonicalIP, isIPv4, isIPv6 } from './ip.js';
+
+export interface DnsEndpointPort {
+  name?: string;
+  port: number;
+  protocol?: string;
+}
 
 export interface DnsEndpoint {
   ip: string;
   hostname?: string;
+  /** The EndpointSlice's ports (headless SRV answers use these). */
+  ports?: DnsEndpointPort[];
 }
 
 export interface ZoneData {
   service(namespace: string, name: string): any | undefined;
   namespaceExists(namespace: string): boolean;
-  /** Ready endpoints of a Service (publishNotReadyAddresses is already folded into readiness). */
+  /** Ready endpoints of a Service, both address families (publishNotReadyAddresses already folded into readiness). */
   endpoints(namespace: string, name: string): DnsEndpoint[];
-  /** The Service whose ClusterIP this is. */
+  /** The Service with this ClusterIP (canonical text). */
   serviceByIP(ip: string): any | undefined;
-  /** A headless Service endpoint with this IP. */
-  endpointByIP(ip: string): { svc: any; ep: DnsEndpoint } | undefined;
+  /** Every endpoint with this address (canonical text), with its Service's name and namespace. */
+  endpointsByIP?(ip: string): { namespace: string; service: string; ep: DnsEndpoint }[];
+  /** @deprecated older shape: one headless endpoint with this address. */
+  endpointByIP?(ip: string): { svc: any; ep: DnsEndpoint } | undefined;
+  /** Bumped on every change (answers cached by the server are valid for one generation). */
+  generation?(): number;
+  /** Unix seconds of the last change (the SOA serial, as CoreDNS's). */
+  modified?(): number;
 }
 
 export interface Answer {
@@ -36,15 +58,45 @@ export interface Answer {
 
 export interface ZoneOptions {
   domain: string;
+  /** Seconds (CoreDNS's kubernetes plugin defaults to 5). */
   ttl: number;
   /** Rewrites addresses in A answers (loopback mode answers the 127.x aliases). */
   mapAddress?: (ip: string) => string;
 }
 
-const epName = (e: DnsEndpoint) => e.hostname ?? e.ip.replace(/\./g, '-');
+export const DEFAULT_TTL = 5;
+
+/**
+ * The ready endpoints of one Service's EndpointSlices (IPv4 and IPv6; FQDN slices carry nothing
+ * DNS serves), each address once, canonical text, sorted: what `ZoneData.endpoints` returns.
+ */
+export function sliceEndpoints(slices: any[]): DnsEndpoint[] {
+  const seen = new Set<string>();
+  const l: DnsEndpoint[] = [];
+  for (const s of slices) {
+    if (s.addressType !== 'IPv4' && s.addressType !== 'IPv6') continue;
+    const ports = (s.ports ?? []).filter((p: any) => typeof p.port === 'number').map((p: any) => ({ name: p.name || undefined, port: p.port, protocol: p.protocol ?? 'TCP' }));
+    for (const e of s.endpoints ?? []) {
+      // CoreDNS serves ready endpoints only; an unset condition counts as ready.
+      if (e.conditions?.ready === false) continue;
+      for (const a of e.addresses ?? []) {
+        const ip = canonicalIP(a);
+        if (!ip || seen.has(ip)) continue;
+        seen.add(ip);
+        l.push({ ip, ...(e.hostname ? { hostname: e.hostname } : {}), ports });
+      }
+    }
+  }
+  return l.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+}
+
+const epName = (e: DnsEndpoint) => (e.hostname ?? e.ip.replace(/[.:]/g, '-')).toLowerCase();
+type Family = 'A' | 'AAAA';
+const familyOf = (ip: string): Family | undefined => (isIPv4(ip) ? 'A' : isIPv6(ip) ? 'AAAA' : undefined);
 
 export class ClusterZone {
   private readonly domain: string;
+  private readonly started = Math.floor(Date.now() / 1000);
 
   constructor(
     private readonly data: ZoneData,
@@ -53,122 +105,168 @@ export class ClusterZone {
     this.domain = o.domain.toLowerCase().replace(/\.$/, '');
   }
 
-  soa(): Record_ {
-    return { name: this.domain, ttl: this.o.ttl, data: { type: TYPE.SOA, mname: `ns.dns.${this.domain}`, rname: `hostmaster.${this.domain}`, serial: Math.floor(Date.now() / 1000) >>> 0, refresh: 7200, retry: 1800, expire: 86400, minimum: this.o.ttl } };
+  /** Changes whenever the data does (undefined: the data cannot tell, so answers are not cacheable). */
+  get generation(): number | undefined {
+    return this.data.generation?.();
   }
 
-  private a(name: string, ip: string): Record_ {
-    return { name, ttl: this.o.ttl, data: { type: TYPE.A, address: this.o.mapAddress ? this.o.mapAddress(ip) : ip } };
+  soa(zone = this.domain): Record_ {
+    const serial = (this.data.modified?.() ?? this.started) >>> 0;
+    return { name: zone, type: 'SOA', ttl: this.o.ttl, class: 'IN', data: { mname: `ns.dns.${zone}`, rname: `hostmaster.${zone}`, serial, refresh: 7200, retry: 1800, expire: 86400, minimum: this.o.ttl } };
   }
 
-  private nx(): Answer {
-    return { rcode: RCODE.NXDOMAIN, answers: [], authority: [this.soa()], additional: [] };
+  private addr(name: string, ip: string): Record_ {
+    if (isIPv4(ip)) return { name, type: 'A', ttl: this.o.ttl, class: 'IN', data: this.o.mapAddress ? this.o.mapAddress(ip) : ip };
+    return { name, type: 'AAAA', ttl: this.o.ttl, class: 'IN', data: ip };
   }
 
-  private nodata(): Answer {
-    return { rcode: RCODE.NOERROR, answers: [], authority: [this.soa()], additional: [] };
+  /** Address records of `ips` that answer `type` (A, AAAA, or both for ANY). */
+  private addrs(name: string, ips: string[], type: string): Record_[] {
+    const out: Record_[] = [];
+    for (const ip of ips) {
+      const f = familyOf(ip);
+      if (f && (type === f || type === 'ANY')) out.push(this.addr(name, ip));
+    }
+    return out;
   }
 
-  private ok(answers: Record_[], additional: Record_[] = []): Answer {
-    return answers.length ? { rcode: RCODE.NOERROR, answers, authority: [], additional } : this.nodata();
+  private nx(zone: string): Answer {
+    return { rcode: RCODE.NXDOMAIN, answers: [], authority: [this.soa(zone)], additional: [] };
+  }
+
+  private nodata(zone: string): Answer {
+    return { rcode: RCODE.NOERROR, answers: [], authority: [this.soa(zone)], additional: [] };
+  }
+
+  private ok(zone: string, answers: Record_[], additional: Record_[] = []): Answer {
+    return answers.length ? { rcode: RCODE.NOERROR, answers, authority: [], additional } : this.nodata(zone);
   }
 
   /** The answer, or undefined when the name is not ours (forward it). */
   resolve(q: Question): Answer | undefined {
-    const name = q.name.toLowerCase().replace(/\.$/, '');
-    if (name.endsWith('.in-addr.arpa')) return this.reverse(name, q.type);
+    const qname = q.name.endsWith('.') ? q.name.slice(0, -1) : q.name;
+    const name = qname.toLowerCase();
+    const type = q.type.toUpperCase();
+    if (name.endsWith('.arpa')) return this.reverse(qname, type);
     if (name !== this.domain && !name.endsWith(`.${this.domain}`)) return undefined;
+    // The zone as the question spells it: CoreDNS answers in the asker's case.
+    const zone = qname.slice(qname.length - this.domain.length);
     const rel = name === this.domain ? [] : name.slice(0, -this.domain.length - 1).split('.');
     if (!rel.length) {
-      if (q.type === TYPE.SOA || q.type === TYPE.ANY) return this.ok([this.soa()]);
-      if (q.type === TYPE.NS) return this.ok([{ name: this.domain, ttl: this.o.ttl, data: { type: TYPE.NS, target: `ns.dns.${this.domain}` } }]);
-      return this.nodata();
+      if (type === 'SOA' || type === 'ANY') return this.ok(zone, [this.soa(zone)]);
+      if (type === 'NS') return this.ok(zone, [{ name: zone, type: 'NS', ttl: this.o.ttl, class: 'IN', data: `ns.dns.${zone}` }]);
+      return this.nodata(zone);
     }
     const kind = rel[rel.length - 1];
     const parts = rel.slice(0, -1);
-    if (kind === 'pod') return this.pod(name, parts, q.type);
-    if (kind !== 'svc') return this.nx();
-    if (parts.length === 0) return this.nodata();
+    if (kind === 'pod') return this.pod(qname, zone, parts, type);
+    if (kind !== 'svc') return this.nx(zone);
+    if (parts.length === 0) return this.nodata(zone);
     const ns = parts[parts.length - 1];
-    if (parts.length === 1) return this.data.namespaceExists(ns) ? this.nodata() : this.nx();
+    if (!this.data.namespaceExists(ns)) return this.nx(zone);
+    if (parts.length === 1) return this.nodata(zone);
     const svcName = parts[parts.length - 2];
     const svc = this.data.service(ns, svcName);
-    if (!svc) return this.nx();
-    const base = `${svcName}.${ns}.svc.${this.domain}`;
-    const headless = svc.spec?.clusterIP === 'None';
-    if (parts.length === 2) return this.serviceRecords(svc, base, headless, q.type);
+    if (!svc) return this.nx(zone);
+    const base = `${svcName}.${ns}.svc.${zone}`;
+    const external = svc.spec?.type === 'ExternalName';
+    if (parts.length === 2) return external ? this.externalName(qname, zone, svc) : this.serviceRecords(qname, zone, svc, base, type);
+    if (external) return this.nx(zone); // ExternalName Services have no endpoints or ports
     if (parts.length === 3 && !parts[0].startsWith('_')) {
-      if (!headless) return this.nx();
-      const ep = this.data.endpoints(ns, svcName).find((e) => epName(e) === parts[0]);
-      if (!ep) return this.nx();
-      return q.type === TYPE.A || q.type === TYPE.ANY ? this.ok([this.a(name, ep.ip)]) : this.nodata();
+      const eps = this.data.endpoints(ns, svcName).filter((e) => epName(e) === parts[0]);
+      if (!eps.length) return this.nx(zone);
+      return this.ok(zone, this.addrs(qname, eps.map((e) => e.ip), type));
     }
-    if (parts.length === 4 && parts[0].startsWith('_') && parts[1].startsWith('_')) {
-      const port = parts[0].slice(1);
-      const proto = parts[1].slice(1).toUpperCase();
-      const ports = (svc.spec?.ports ?? []).filter((p: any) => p.name && p.name.toLowerCase() === port && (p.protocol ?? 'TCP') === proto);
-      if (!ports.length) return this.nx();
-      return q.type === TYPE.SRV || q.type === TYPE.ANY ? this.srv(name, svc, base, headless, ports) : this.nodata();
-    }
-    return this.nx();
+    if (parts.length === 4 && parts[0].startsWith('_') && parts[1].startsWith('_')) return this.portRecords(qname, zone, svc, base, parts[0].slice(1), parts[1].slice(1), type);
+    return this.nx(zone);
   }
 
-  private serviceRecords(svc: any, base: string, headless: boolean, type: number): Answer {
-    const ns = svc.metadata.namespace;
-    if (svc.spec?.type === 'ExternalName') {
-      const target = String(svc.spec.externalName ?? '').replace(/\.$/, '');
-      return this.ok([{ name: base, ttl: this.o.ttl, data: { type: TYPE.CNAME, target } }]);
-    }
-    if (type === TYPE.SRV) {
-      const named = (svc.spec?.ports ?? []).filter((p: any) => p.name);
-      return named.length ? this.srv(base, svc, base, headless, named) : this.nodata();
-    }
-    if (type !== TYPE.A && type !== TYPE.ANY) return this.nodata();
-    if (!headless) return svc.spec?.clusterIP ? this.ok([this.a(base, svc.spec.clusterIP)]) : this.nodata();
-    return this.ok(this.data.endpoints(ns, svc.metadata.name).map((e) => this.a(base, e.ip)));
+  private externalName(qname: string, zone: string, svc: any): Answer {
+    const target = String(svc.spec.externalName ?? '').replace(/\.$/, '');
+    return target ? this.ok(zone, [{ name: qname, type: 'CNAME', ttl: this.o.ttl, class: 'IN', data: target }]) : this.nx(zone);
   }
 
-  private srv(name: string, svc: any, base: string, headless: boolean, ports: any[]): Answer {
-    const answers: Record_[] = [];
+  private headless(svc: any): boolean {
+    return svc.spec?.clusterIP === 'None';
+  }
+
+  private clusterIPs(svc: any): string[] {
+    const ips: string[] = svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : svc.spec?.clusterIP ? [svc.spec.clusterIP] : [];
+    return ips.filter((ip) => ip !== 'None');
+  }
+
+  private serviceRecords(qname: string, zone: string, svc: any, base: string, type: string): Answer {
+    if (type === 'SRV') return this.srv(qname, zone, svc, base, () => true);
+    if (!this.headless(svc)) return this.ok(zone, this.addrs(qname, this.clusterIPs(svc), type));
+    return this.ok(zone, this.addrs(qname, this.data.endpoints(svc.metadata.namespace, svc.metadata.name).map((e) => e.ip), type));
+  }
+
+  private portRecords(qname: string, zone: string, svc: any, base: string, port: string, proto: string, type: string): Answer {
+    const match = (p: { name?: string; protocol?: string }) => !!p.name && p.name.toLowerCase() === port && (p.protocol ?? 'TCP').toLowerCase() === proto;
+    if (!this.headless(svc)) {
+      if (!(svc.spec?.ports ?? []).some(match)) return this.nx(zone);
+      return type === 'SRV' ? this.srv(qname, zone, svc, base, match) : this.ok(zone, this.addrs(qname, this.clusterIPs(svc), type));
+    }
+    const eps = this.data.endpoints(svc.metadata.namespace, svc.metadata.name).filter((e) => (e.ports ?? []).some(match));
+    if (!eps.length) return this.nx(zone);
+    return type === 'SRV' ? this.srv(qname, zone, svc, base, match) : this.ok(zone, this.addrs(qname, eps.map((e) => e.ip), type));
+  }
+
+  /** SRV records (weights split evenly, as CoreDNS), with the targets' addresses as additional records. */
+  private srv(qname: string, zone: string, svc: any, base: string, match: (p: DnsEndpointPort) => boolean): Answer {
+    const recs: { port: number; target: string }[] = [];
     const additional: Record_[] = [];
-    if (!headless) {
-      const w = Math.floor(100 / ports.length);
-      for (const p of ports) answers.push({ name, ttl: this.o.ttl, data: { type: TYPE.SRV, priority: 0, weight: w, port: p.port, target: base } });
-      if (svc.spec?.clusterIP) additional.push(this.a(base, svc.spec.clusterIP));
+    if (!this.headless(svc)) {
+      for (const p of svc.spec?.ports ?? []) if (match(p)) recs.push({ port: p.port, target: base });
+      if (recs.length) additional.push(...this.addrs(base, this.clusterIPs(svc), 'ANY'));
     } else {
-      const eps = this.data.endpoints(svc.metadata.namespace, svc.metadata.name);
-      const w = Math.floor(100 / Math.max(1, eps.length * ports.length));
-      for (const e of eps) {
+      const seen = new Set<string>();
+      for (const e of this.data.endpoints(svc.metadata.namespace, svc.metadata.name)) {
         const target = `${epName(e)}.${base}`;
-        // Headless SRV targets the endpoint: its port is the Service port's target on the pod.
-        for (const p of ports) answers.push({ name, ttl: this.o.ttl, data: { type: TYPE.SRV, priority: 0, weight: w, port: typeof p.targetPort === 'number' ? p.targetPort : p.port, target } });
-        additional.push(this.a(target, e.ip));
+        let any = false;
+        for (const p of e.ports ?? []) {
+          if (!match(p) || seen.has(`${p.port}/${target}`)) continue;
+          seen.add(`${p.port}/${target}`);
+          recs.push({ port: p.port, target });
+          any = true;
+        }
+        if (any) additional.push(this.addr(target, e.ip));
       }
     }
-    return this.ok(answers, additional);
+    const weight = Math.floor(100 / Math.max(1, recs.length));
+    const answers: Record_[] = recs.map((r) => ({ name: qname, type: 'SRV', ttl: this.o.ttl, class: 'IN', data: { priority: 0, weight, port: r.port, target: r.target } as dnsPacket.SrvAnswer['data'] }));
+    return this.ok(zone, answers, additional);
   }
 
-  private pod(name: string, parts: string[], type: number): Answer {
-    if (parts.length === 0) return this.nodata();
-    if (parts.length === 1) return this.data.namespaceExists(parts[0]) ? this.nodata() : this.nx();
-    if (parts.length !== 2) return this.nx();
-    const m = /^(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})$/.exec(parts[0]);
-    if (!m || m.slice(1).some((x) => Number(x) > 255)) return this.nx();
-    return type === TYPE.A || type === TYPE.ANY ? this.ok([this.a(name, m.slice(1).join('.'))]) : this.nodata();
+  private pod(qname: string, zone: string, parts: string[], type: string): Answer {
+    if (parts.length === 0) return this.nodata(zone);
+    if (!this.data.namespaceExists(parts[parts.length - 1])) return this.nx(zone);
+    if (parts.length === 1) return this.nodata(zone);
+    if (parts.length !== 2) return this.nx(zone);
+    // CoreDNS: three dashes and no '--' is IPv4 (a-b-c-d), anything else is IPv6 with ':' as '-'.
+    const label = parts[0];
+    const dashes = label.split('-').length - 1;
+    const ip = dashes === 3 && !label.includes('--') ? label.replace(/-/g, '.') : label.replace(/-/g, ':');
+    const canon = canonicalIP(ip);
+    if (!canon || (isIPv4(ip) && ip.split('.').some((o) => o.length > 1 && o.startsWith('0')))) return this.nx(zone);
+    return this.ok(zone, this.addrs(qname, [canon], type));
   }
 
-  private reverse(name: string, type: number): Answer | undefined {
-    const octets = name.slice(0, -'.in-addr.arpa'.length).split('.');
-    if (octets.length !== 4) return undefined;
-    const ip = octets.reverse().join('.');
-    let target: string | undefined;
+  private reverse(qname: string, type: string): Answer | undefined {
+    const ip = addressFromReverse(qname);
+    if (!ip) return undefined;
+    const targets: string[] = [];
     const svc = this.data.serviceByIP(ip);
-    if (svc) target = `${svc.metadata.name}.${svc.metadata.namespace}.svc.${this.domain}`;
-    else {
-      const hit = this.data.endpointByIP(ip);
-      if (hit) target = `${epName(hit.ep)}.${hit.svc.metadata.name}.${hit.svc.metadata.namespace}.svc.${this.domain}`;
+    if (svc) targets.push(`${svc.metadata.name}.${svc.metadata.namespace}.svc.${this.domain}`);
+    else if (this.data.endpointsByIP) {
+      for (const h of this.data.endpointsByIP(ip)) targets.push(`${epName(h.ep)}.${h.service}.${h.namespace}.svc.${this.domain}`);
+    } else {
+      const h = this.data.endpointByIP?.(ip);
+      if (h) targets.push(`${epName(h.ep)}.${h.svc.metadata.name}.${h.svc.metadata.namespace}.svc.${this.domain}`);
     }
-    if (!target) return undefined; // not ours: fall through to the upstream resolver
-    return type === TYPE.PTR || type === TYPE.ANY ? this.ok([{ name, ttl: this.o.ttl, data: { type: TYPE.PTR, target } }]) : this.nodata();
+    if (!targets.length) return undefined; // not ours: fall through to the upstream resolver
+    const zone = qname.toLowerCase().endsWith('.ip6.arpa') ? 'ip6.arpa' : 'in-addr.arpa';
+    if (type !== 'PTR' && type !== 'ANY') return this.nodata(zone);
+    return this.ok(zone, [...new Set(targets)].map((t) => ({ name: qname, type: 'PTR', ttl: this.o.ttl, class: 'IN', data: t })));
   }
 }
