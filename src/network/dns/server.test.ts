@@ -1,0 +1,156 @@
+/**
+ * The DNS server on real loopback sockets (UDP and TCP) around a static zone: the wire through
+ * dns-packet, AAAA, truncation over UDP and the full answer over TCP, TCP framing with pipelined
+ * queries, the answer cache (ID patched, dropped on a zone change), FORMERR, and forwarding.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { ClusterZone, sliceEndpoints, type ZoneData } from './zone.js';
+import { createDnsServer, type DnsServer } from './server.js';
+import { RCODE, TcpDeframer, decodeMessage, encodeQuery, encodeResponse, frameTcp, parseQuery } from './wire.js';
+
+const services = new Map<string, any>([
+  ['default/web', { metadata: { namespace: 'default', name: 'web' }, spec: { clusterIP: '10.96.0.5', clusterIPs: ['10.96.0.5'], ports: [{ name: 'http', port: 80 }] } }],
+  ['default/dual', { metadata: { namespace: 'default', name: 'dual' }, spec: { clusterIP: '10.96.0.6', clusterIPs: ['10.96.0.6', 'fd00:10:96::6'], ports: [{ name: 'http', port: 80 }] } }],
+  ['default/big', { metadata: { namespace: 'default', name: 'big' }, spec: { clusterIP: 'None', ports: [{ name: 'http', port: 80 }] } }],
+]);
+const bigSlice = {
+  addressType: 'IPv4',
+  ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+  endpoints: Array.from({ length: 60 }, (_, i) => ({ addresses: [`10.244.1.${i + 1}`], conditions: { ready: true } })),
+};
+let gen = 1;
+const data: ZoneData = {
+  service: (ns, n) => services.get(`${ns}/${n}`),
+  namespaceExists: (ns) => ns === 'default',
+  endpoints: (ns, n) => (n === 'big' ? sliceEndpoints([bigSlice]) : []),
+  serviceByIP: () => undefined,
+  generation: () => gen,
+};
+
+function udpQuery(port: number, msg: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    const timer = setTimeout(() => (s.close(), reject(new Error('no UDP answer'))), 5000);
+    s.on('message', (m) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(m);
+    });
+    s.send(msg, port, '127.0.0.1');
+  });
+}
+
+/** Sends all messages in one write (pipelined) and collects as many answers. */
+function tcpQueries(port: number, msgs: Buffer[]): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    const frames = new TcpDeframer();
+    const s = net.connect(port, '127.0.0.1', () => {
+      // Split the stream at an awkward place to exercise reassembly.
+      const all = Buffer.concat(msgs.map(frameTcp));
+      s.write(all.subarray(0, 3));
+      setImmediate(() => s.write(all.subarray(3)));
+    });
+    const timer = setTimeout(() => (s.destroy(), reject(new Error('no TCP answer'))), 5000);
+    s.on('data', (d) => {
+      out.push(...frames.push(d));
+      if (out.length === msgs.length) {
+        clearTimeout(timer);
+        s.end();
+        resolve(out);
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
+const answers = (m: Buffer) => (decodeMessage(m).answers ?? []).map((a: any) => `${a.name} ${a.type} ${typeof a.data === 'object' ? JSON.stringify(a.data) : a.data}`);
+
+describe('DNS server (loopback sockets)', () => {
+  let dns: DnsServer;
+  let upstream: dgram.Socket;
+  before(async () => {
+    // A stub upstream: answers every name with 192.0.2.99.
+    upstream = dgram.createSocket('udp4');
+    upstream.on('message', (m, r) => {
+      const q = parseQuery(m);
+      upstream.send(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers: [{ name: q.questions[0].name, type: 'A', ttl: 60, class: 'IN', data: '192.0.2.99' }], authority: [], additional: [] }), r.port, r.address);
+    });
+    await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', () => r()));
+    dns = createDnsServer(new ClusterZone(data, { domain: 'cluster.local', ttl: 5 }), { host: '127.0.0.1', port: 0, upstreams: [`127.0.0.1:${upstream.address().port}`] });
+    await dns.start();
+  });
+  after(async () => {
+    await dns?.stop();
+    upstream?.close();
+  });
+
+  it('answers A and AAAA over UDP, authoritative, ID and question echoed', async () => {
+    const r = decodeMessage(await udpQuery(dns.port, encodeQuery(4242, 'Dual.Default.svc.cluster.local', 'AAAA')));
+    assert.equal(r.id, 4242);
+    assert.equal(r.rcode, 'NOERROR');
+    assert.equal(r.flag_aa, true);
+    assert.equal(r.flag_rd, true);
+    assert.deepEqual(r.questions, [{ name: 'Dual.Default.svc.cluster.local', type: 'AAAA', class: 'IN' }]);
+    assert.deepEqual(answers(await udpQuery(dns.port, encodeQuery(1, 'dual.default.svc.cluster.local', 'AAAA'))), ['dual.default.svc.cluster.local AAAA fd00:10:96::6']);
+    assert.deepEqual(answers(await udpQuery(dns.port, encodeQuery(2, 'dual.default.svc.cluster.local', 'A'))), ['dual.default.svc.cluster.local A 10.96.0.6']);
+    const nodata = decodeMessage(await udpQuery(dns.port, encodeQuery(3, 'web.default.svc.cluster.local', 'AAAA')));
+    assert.equal(nodata.rcode, 'NOERROR');
+    assert.equal(nodata.answers!.length, 0);
+    assert.equal(nodata.authorities![0].type, 'SOA');
+    const nx = decodeMessage(await udpQuery(dns.port, encodeQuery(4, 'nope.default.svc.cluster.local', 'AAAA')));
+    assert.equal(nx.rcode, 'NXDOMAIN');
+  });
+
+  it('serves a repeated query from the cache with its own ID, and drops the cache on a zone change', async () => {
+    const a = await udpQuery(dns.port, encodeQuery(100, 'web.default.svc.cluster.local', 'A'));
+    const b = await udpQuery(dns.port, encodeQuery(200, 'web.default.svc.cluster.local', 'A'));
+    assert.equal(a.readUInt16BE(0), 100);
+    assert.equal(b.readUInt16BE(0), 200);
+    assert.deepEqual(a.subarray(2), b.subarray(2));
+    services.get('default/web').spec = { clusterIP: '10.96.0.50', clusterIPs: ['10.96.0.50'], ports: [{ name: 'http', port: 80 }] };
+    gen++;
+    assert.deepEqual(answers(await udpQuery(dns.port, encodeQuery(300, 'web.default.svc.cluster.local', 'A'))), ['web.default.svc.cluster.local A 10.96.0.50']);
+  });
+
+  it('truncates over UDP (TC, what fits), answers in full over TCP and within an EDNS0 buffer', async () => {
+    const raw = await udpQuery(dns.port, encodeQuery(7, 'big.default.svc.cluster.local', 'A'));
+    assert.ok(raw.length <= 512, `${raw.length} bytes fit a plain UDP answer`);
+    const udp = decodeMessage(raw);
+    assert.equal(udp.flag_tc, true);
+    assert.ok(udp.answers!.length > 0 && udp.answers!.length < 60, `partial answer (${udp.answers!.length})`);
+    const [tcp] = await tcpQueries(dns.port, [encodeQuery(8, 'big.default.svc.cluster.local', 'A')]);
+    const t = decodeMessage(tcp);
+    assert.equal(t.flag_tc, false);
+    assert.equal(t.answers!.length, 60);
+    const edns = decodeMessage(await udpQuery(dns.port, encodeQuery(9, 'big.default.svc.cluster.local', 'A', true, 4096)));
+    assert.equal(edns.flag_tc, false);
+    assert.equal(edns.answers!.length, 60);
+    assert.ok(edns.additionals!.some((r) => r.type === 'OPT'), 'OPT echoed');
+  });
+
+  it('answers pipelined TCP queries in one stream, each framed', async () => {
+    const rs = await tcpQueries(dns.port, [encodeQuery(11, 'dual.default.svc.cluster.local', 'A'), encodeQuery(12, 'dual.default.svc.cluster.local', 'AAAA'), encodeQuery(13, 'www.example.test', 'A')]);
+    const byId = new Map(rs.map((m) => [m.readUInt16BE(0), answers(m)]));
+    assert.deepEqual(byId.get(11), ['dual.default.svc.cluster.local A 10.96.0.6']);
+    assert.deepEqual(byId.get(12), ['dual.default.svc.cluster.local AAAA fd00:10:96::6']);
+    assert.deepEqual(byId.get(13), ['www.example.test A 192.0.2.99']);
+  });
+
+  it('forwards other names and keeps the client ID', async () => {
+    const r = await udpQuery(dns.port, encodeQuery(31337, 'www.example.test', 'A'));
+    assert.equal(r.readUInt16BE(0), 31337);
+    assert.deepEqual(answers(r), ['www.example.test A 192.0.2.99']);
+  });
+
+  it('FORMERR for a malformed query; responses are ignored', async () => {
+    const junk = Buffer.concat([encodeQuery(77, 'web.default.svc.cluster.local', 'A').subarray(0, 20)]);
+    const r = decodeMessage(await udpQuery(dns.port, junk));
+    assert.equal(r.id, 77);
+    assert.equal(r.rcode, 'FORMERR');
+    assert.equal(await dns.handle(encodeResponse({ id: 1, rd: false, aa: false, ra: false, rcode: 0, questions: [], answers: [], authority: [], additional: [] }), false), undefined);
+  });
+});
