@@ -97,6 +97,8 @@ describe('cluster dns (dig)', () => {
     assert.deepEqual(await short(p, ['-x', clusterIP]), ['my-svc.default.svc.cluster.local.']);
     assert.deepEqual(await short(p, ['-x', '10.244.0.11']), ['db-0.db.default.svc.cluster.local.']);
     assert.deepEqual(await short(p, ['CNAME', 'ext.default.svc.cluster.local']), ['db.example.test.']);
+    // An A query follows the CNAME upstream (the stub answers 192.0.2.99), as CoreDNS does.
+    assert.deepEqual(await short(p, ['ext.default.svc.cluster.local']), ['192.0.2.99', 'db.example.test.']);
   });
 
   it('NXDOMAIN for missing names, NOERROR without answers for existing ones, forwarding otherwise', async (t) => {

@@ -14,6 +14,8 @@ import { RCODE, TcpDeframer, decodeMessage, encodeQuery, encodeResponse, frameTc
 const services = new Map<string, any>([
   ['default/web', { metadata: { namespace: 'default', name: 'web' }, spec: { clusterIP: '10.96.0.5', clusterIPs: ['10.96.0.5'], ports: [{ name: 'http', port: 80 }] } }],
   ['default/dual', { metadata: { namespace: 'default', name: 'dual' }, spec: { clusterIP: '10.96.0.6', clusterIPs: ['10.96.0.6', 'fd00:10:96::6'], ports: [{ name: 'http', port: 80 }] } }],
+  ['default/ext', { metadata: { namespace: 'default', name: 'ext' }, spec: { type: 'ExternalName', externalName: 'db.example.test' } }],
+  ['default/alias', { metadata: { namespace: 'default', name: 'alias' }, spec: { type: 'ExternalName', externalName: 'dual.default.svc.cluster.local' } }],
   ['default/big', { metadata: { namespace: 'default', name: 'big' }, spec: { clusterIP: 'None', ports: [{ name: 'http', port: 80 }] } }],
 ]);
 const bigSlice = {
@@ -144,6 +146,13 @@ describe('DNS server (loopback sockets)', () => {
     const r = await udpQuery(dns.port, encodeQuery(31337, 'www.example.test', 'A'));
     assert.equal(r.readUInt16BE(0), 31337);
     assert.deepEqual(answers(r), ['www.example.test A 192.0.2.99']);
+  });
+
+  it('follows ExternalName CNAMEs: upstream for other names, in the zone for its own', async () => {
+    assert.deepEqual(answers(await udpQuery(dns.port, encodeQuery(41, 'ext.default.svc.cluster.local', 'A'))), ['ext.default.svc.cluster.local CNAME db.example.test', 'db.example.test A 192.0.2.99']);
+    assert.deepEqual(answers(await udpQuery(dns.port, encodeQuery(42, 'ext.default.svc.cluster.local', 'CNAME'))), ['ext.default.svc.cluster.local CNAME db.example.test']);
+    const [tcp] = await tcpQueries(dns.port, [encodeQuery(43, 'alias.default.svc.cluster.local', 'AAAA')]);
+    assert.deepEqual(answers(tcp), ['alias.default.svc.cluster.local CNAME dual.default.svc.cluster.local', 'dual.default.svc.cluster.local AAAA fd00:10:96::6']);
   });
 
   it('FORMERR for a malformed query; responses are ignored', async () => {

@@ -10,8 +10,8 @@ import { R } from '../../client/factory.js';
 import { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
 import type { Component } from '../../cluster/component.js';
-import { ClusterZone, DEFAULT_TTL, sliceEndpoints, type DnsEndpoint, type ZoneData } from './zone.js';
-import { DnsFormatError, RCODE, TcpDeframer, encodeResponse, frameTcp, parseQuery, type Response } from './wire.js';
+import { ClusterZone, DEFAULT_TTL, sliceEndpoints, type Answer, type DnsEndpoint, type ZoneData } from './zone.js';
+import { DnsFormatError, RCODE, TcpDeframer, decodeMessage, encodeQuery, encodeResponse, frameTcp, parseQuery, type Record_, type Response } from './wire.js';
 import { canonicalIP } from './ip.js';
 
 export interface ClusterDNSOptions {
@@ -152,6 +152,14 @@ class InformerData implements ZoneData {
   }
 }
 
+/** An ExternalName answer waiting for its target's addresses from upstream. */
+interface Chase {
+  response: Response;
+  target: string;
+  type: string;
+  limit: number;
+}
+
 /** Encoded answers kept per exact query bytes (all but the ID) for one zone generation. */
 const CACHE_MAX = 10_000;
 
@@ -231,7 +239,7 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
    * The zone's answer, synchronously (the fast path: a cache hit costs a map lookup and a copy);
    * 'forward' for names that are not ours; undefined for messages to drop.
    */
-  const answer = (msg: Buffer, overTcp: boolean): Buffer | 'forward' | undefined => {
+  const answer = (msg: Buffer, overTcp: boolean): Buffer | 'forward' | { chase: Chase } | undefined => {
     const gen = zone.generation;
     let key: string | undefined;
     if (gen !== undefined && msg.length >= 12 && msg.length <= 512) {
@@ -258,9 +266,17 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
     }
     const base: Response = { id: q.id, rd: q.rd, cd: q.cd, aa: true, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers: [], authority: [], additional: [], udpSize: q.udpSize };
     if (q.opcode !== 0 || q.questions.length !== 1) return encodeResponse({ ...base, aa: false, rcode: RCODE.NOTIMP });
-    const a = zone.resolve(q.questions[0]);
+    let a = zone.resolve(q.questions[0]);
     if (!a) return 'forward';
-    const out = encodeResponse({ ...base, ...a }, overTcp ? 65535 : q.udpSize ?? 512);
+    const limit = overTcp ? 65535 : q.udpSize ?? 512;
+    const qtype = q.questions[0].type.toUpperCase();
+    if ((qtype === 'A' || qtype === 'AAAA') && a.answers.length && a.answers.every((r) => r.type === 'CNAME')) {
+      // An ExternalName: follow the CNAME as CoreDNS does, in the zone here, elsewhere upstream.
+      const c = chaseInZone(a, qtype);
+      if (c.external) return { chase: { response: { ...base, ...a, answers: c.answers }, target: c.external, type: qtype, limit } };
+      a = c.answers.length ? { ...a, answers: c.answers } : { ...a, answers: [], authority: [zone.soaFor(q.questions[0].name)] };
+    }
+    const out = encodeResponse({ ...base, ...a }, limit);
     if (key) {
       if (cache.size >= CACHE_MAX) cache.clear();
       cache.set(key, out);
@@ -270,9 +286,39 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
     return out;
   };
 
+  /** CNAMEs followed through the zone (at most 8 deep); `external` names the first target that is not ours. */
+  const chaseInZone = (a: Answer, type: string): { answers: Record_[]; external?: string } => {
+    const answers = [...a.answers];
+    for (let i = 0; i < 8; i++) {
+      const target = String((answers[answers.length - 1] as { data: unknown }).data);
+      const next = zone.resolve({ name: target, type });
+      if (!next) return { answers, external: target };
+      if (!next.answers.length) return { answers: [] }; // a dangling in-zone CNAME: NODATA, as CoreDNS
+      answers.push(...next.answers);
+      if (!next.answers.every((r) => r.type === 'CNAME')) return { answers };
+    }
+    return { answers: [] };
+  };
+
+  /** The upstream's answer for an ExternalName's target, appended after the CNAMEs (never cached). */
+  const chaseUpstream = async (c: Chase): Promise<Buffer> => {
+    const r = await forward(encodeQuery(0, c.target, c.type));
+    let more: Record_[] = [];
+    if (r) {
+      try {
+        const m = decodeMessage(r);
+        if (m.rcode === 'NOERROR') more = (m.answers ?? []).filter((x) => x.type === 'CNAME' || x.type === c.type);
+      } catch {
+        // an unreadable upstream answer leaves the CNAME alone
+      }
+    }
+    return encodeResponse({ ...c.response, answers: [...c.response.answers, ...more] }, c.limit);
+  };
+
   const handle = async (msg: Buffer, overTcp: boolean): Promise<Buffer | undefined> => {
     const r = answer(msg, overTcp);
-    if (r !== 'forward') return r;
+    if (r === undefined || Buffer.isBuffer(r)) return r;
+    if (r !== 'forward') return chaseUpstream(r.chase);
     const id = msg.readUInt16BE(0);
     const f = await forward(msg);
     if (f) {
@@ -312,8 +358,8 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
               if (r && !sock.destroyed) sock.write(frameTcp(r));
             };
             const r = answer(m, true);
-            if (r === 'forward') void handle(m, true).then(reply);
-            else reply(r);
+            if (r === undefined || Buffer.isBuffer(r)) reply(r);
+            else void handle(m, true).then(reply);
           }
         });
       });
@@ -325,8 +371,8 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
       udp = dgram.createSocket(opts.host.includes(':') ? 'udp6' : 'udp4');
       udp.on('message', (m, rinfo) => {
         const r = answer(m, false);
-        if (r === 'forward') void handle(m, false).then((f) => f && udp!.send(f, rinfo.port, rinfo.address));
-        else if (r) udp!.send(r, rinfo.port, rinfo.address);
+        if (Buffer.isBuffer(r)) udp!.send(r, rinfo.port, rinfo.address);
+        else if (r) void handle(m, false).then((f) => f && udp!.send(f, rinfo.port, rinfo.address));
       });
       udp.on('error', (e) => log(`cluster-dns: ${e.message}`));
       await new Promise<void>((resolve, reject) => {

@@ -18,6 +18,8 @@ const services = [
   svc('six', { clusterIP: 'fd00:10:96::7', clusterIPs: ['fd00:10:96:0::7'], ipFamilies: ['IPv6'], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }),
   svc('hl', { clusterIP: 'None', clusterIPs: ['None'], ports: [{ name: 'pg', port: 5432 }] }),
   svc('ext', { type: 'ExternalName', externalName: 'db.example.test.' }),
+  svc('empty', { clusterIP: 'None', ports: [{ name: 'pg', port: 5432 }] }),
+  svc('kube-dns', { clusterIP: '10.96.0.10', clusterIPs: ['10.96.0.10'], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }, 'kube-system'),
 ];
 const slices = [
   slice('hl', 'IPv4', [
@@ -114,7 +116,13 @@ const cases: [string, string, string, string[], string[]?][] = [
   ['web.*.svc.cluster.local', 'A', 'NXDOMAIN', []],
   ['x.web.other.cluster.local', 'A', 'NXDOMAIN', []],
   ['cluster.local', 'SOA', 'NOERROR', ['cluster.local SOA ns.dns.cluster.local hostmaster.cluster.local']],
-  ['cluster.local', 'NS', 'NOERROR', ['cluster.local NS ns.dns.cluster.local']],
+  ['cluster.local', 'NS', 'NOERROR', ['cluster.local NS ns.dns.cluster.local'], ['ns.dns.cluster.local A 10.96.0.10']],
+  ['ns.dns.cluster.local', 'A', 'NOERROR', ['ns.dns.cluster.local A 10.96.0.10']],
+  // A headless Service with no ready endpoint has no name (CoreDNS); ANY gets NODATA for existing names.
+  [`empty.${D}`, 'A', 'NXDOMAIN', []],
+  [`web.${D}`, 'ANY', 'NOERROR', []],
+  [`nope.${D}`, 'ANY', 'NXDOMAIN', []],
+  ['cluster.local', 'ANY', 'NOERROR', []],
   // PTR: ClusterIPs (both families), then endpoints.
   [reverseName('10.96.0.5'), 'PTR', 'NOERROR', [`${reverseName('10.96.0.5')} PTR web.${D}`]],
   [reverseName('fd00:10:96::6'), 'PTR', 'NOERROR', [`${reverseName('fd00:10:96::6')} PTR dual.${D}`]],
@@ -148,6 +156,12 @@ describe('ClusterZone', () => {
     assert.equal(a.rcode, RCODE.NXDOMAIN);
     assert.equal(text(a.authority[0]), 'ClUsTeR.lOcAl SOA ns.dns.ClUsTeR.lOcAl hostmaster.ClUsTeR.lOcAl');
     assert.equal((a.authority[0] as any).data.serial, 1700000000);
+  });
+
+  it('answers the schema version at dns-version.<zone> (TXT only)', () => {
+    const a = zone.resolve({ name: 'dns-version.cluster.local', type: 'TXT' })!;
+    assert.deepEqual(a.answers.map((r: any) => [r.name, r.type, r.data]), [['dns-version.cluster.local', 'TXT', ['1.1.0']]]);
+    assert.equal(zone.resolve({ name: 'dns-version.cluster.local', type: 'A' })!.rcode, RCODE.NXDOMAIN);
   });
 
   it('leaves other names and unknown reverse names to the forwarder', () => {

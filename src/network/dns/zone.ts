@@ -2,7 +2,7 @@
  * The cluster zone's answers, as CoreDNS's kubernetes plugin gives them (pure: no sockets):
  *
  * - `svc.ns.svc.<zone>`: A/AAAA of the ClusterIPs by family (`spec.clusterIPs`); headless: of every
- *   ready endpoint of that family; ExternalName: CNAME; SRV for every port.
+ *   ready endpoint of that family (none ready: NXDOMAIN); ExternalName: CNAME; SRV for every port.
  *   `_port._proto.svc.ns.svc.<zone>`: SRV for that named port (A/AAAA of the same addresses).
  * - `ep.svc.ns.svc.<zone>` for endpoints (hostname, else the IP with `.`/`:` turned into `-`).
  * - `a-b-c-d.ns.pod.<zone>` and `fd00--1.ns.pod.<zone>`: the address itself ("pods insecure",
@@ -12,6 +12,8 @@
  * - A name that does not exist is NXDOMAIN; one that exists without records of the asked type
  *   (an IPv4-only Service asked for AAAA) is NOERROR with no answers (NODATA); both carry the
  *   zone's SOA in the authority section. Wildcard names (deprecated in CoreDNS) are NXDOMAIN.
+ * - `dns-version.<zone>` TXT is the schema version; `ns.dns.<zone>` is the kube-dns Service's
+ *   address; ANY gets no records (NODATA or NXDOMAIN by the name's existence).
  * - Names match case-insensitively; answers keep the question's spelling (the owner name, and
  *   the zone part of targets), as CoreDNS does.
  */
@@ -65,6 +67,8 @@ export interface ZoneOptions {
 }
 
 export const DEFAULT_TTL = 5;
+/** The Kubernetes DNS-based service discovery schema version (`dns-version.<zone>` TXT). */
+export const DNS_SCHEMA_VERSION = '1.1.0';
 
 /**
  * The ready endpoints of one Service's EndpointSlices (IPv4 and IPv6; FQDN slices carry nothing
@@ -115,6 +119,12 @@ export class ClusterZone {
     return { name: zone, type: 'SOA', ttl: this.o.ttl, class: 'IN', data: { mname: `ns.dns.${zone}`, rname: `hostmaster.${zone}`, serial, refresh: 7200, retry: 1800, expire: 86400, minimum: this.o.ttl } };
   }
 
+  /** The SOA for a negative answer about this name, in the question's spelling of the zone. */
+  soaFor(qname: string): Record_ {
+    const n = qname.replace(/\.$/, '');
+    return this.soa(n.toLowerCase().endsWith(this.domain) ? n.slice(n.length - this.domain.length) : this.domain);
+  }
+
   private addr(name: string, ip: string): Record_ {
     if (isIPv4(ip)) return { name, type: 'A', ttl: this.o.ttl, class: 'IN', data: this.o.mapAddress ? this.o.mapAddress(ip) : ip };
     return { name, type: 'AAAA', ttl: this.o.ttl, class: 'IN', data: ip };
@@ -146,17 +156,21 @@ export class ClusterZone {
   resolve(q: Question): Answer | undefined {
     const qname = q.name.endsWith('.') ? q.name.slice(0, -1) : q.name;
     const name = qname.toLowerCase();
-    const type = q.type.toUpperCase();
+    // ANY gets no records, only the name's existence (CoreDNS's kubernetes plugin does the same).
+    const type = q.type.toUpperCase() === 'ANY' ? '' : q.type.toUpperCase();
     if (name.endsWith('.arpa')) return this.reverse(qname, type);
     if (name !== this.domain && !name.endsWith(`.${this.domain}`)) return undefined;
     // The zone as the question spells it: CoreDNS answers in the asker's case.
     const zone = qname.slice(qname.length - this.domain.length);
     const rel = name === this.domain ? [] : name.slice(0, -this.domain.length - 1).split('.');
     if (!rel.length) {
-      if (type === 'SOA' || type === 'ANY') return this.ok(zone, [this.soa(zone)]);
-      if (type === 'NS') return this.ok(zone, [{ name: zone, type: 'NS', ttl: this.o.ttl, class: 'IN', data: `ns.dns.${zone}` }]);
+      if (type === 'SOA') return this.ok(zone, [this.soa(zone)]);
+      if (type === 'NS') return this.ok(zone, [{ name: qname, type: 'NS', ttl: this.o.ttl, class: 'IN', data: `ns.dns.${zone}` }], this.addrs(`ns.dns.${zone}`, this.nameservers(), 'ANY'));
       return this.nodata(zone);
     }
+    // The Kubernetes DNS schema's version record, and the nameserver the SOA and NS name.
+    if (rel.length === 1 && rel[0] === 'dns-version') return type === 'TXT' ? this.ok(zone, [{ name: qname, type: 'TXT', ttl: 28800, class: 'IN', data: [DNS_SCHEMA_VERSION] }]) : this.nx(zone);
+    if (rel.length === 2 && rel[0] === 'ns' && rel[1] === 'dns') return this.ok(zone, this.addrs(qname, this.nameservers(), type));
     const kind = rel[rel.length - 1];
     const parts = rel.slice(0, -1);
     if (kind === 'pod') return this.pod(qname, zone, parts, type);
@@ -196,9 +210,17 @@ export class ClusterZone {
   }
 
   private serviceRecords(qname: string, zone: string, svc: any, base: string, type: string): Answer {
-    if (type === 'SRV') return this.srv(qname, zone, svc, base, () => true);
-    if (!this.headless(svc)) return this.ok(zone, this.addrs(qname, this.clusterIPs(svc), type));
-    return this.ok(zone, this.addrs(qname, this.data.endpoints(svc.metadata.namespace, svc.metadata.name).map((e) => e.ip), type));
+    if (!this.headless(svc)) return type === 'SRV' ? this.srv(qname, zone, svc, base, () => true) : this.ok(zone, this.addrs(qname, this.clusterIPs(svc), type));
+    // A headless Service without ready endpoints has no records at all: NXDOMAIN, as CoreDNS.
+    const eps = this.data.endpoints(svc.metadata.namespace, svc.metadata.name);
+    if (!eps.length) return this.nx(zone);
+    return type === 'SRV' ? this.srv(qname, zone, svc, base, () => true) : this.ok(zone, this.addrs(qname, eps.map((e) => e.ip), type));
+  }
+
+  /** The addresses of the kube-dns Service (what `ns.dns.<zone>` answers). */
+  private nameservers(): string[] {
+    const svc = this.data.service('kube-system', 'kube-dns');
+    return svc ? this.clusterIPs(svc) : [];
   }
 
   private portRecords(qname: string, zone: string, svc: any, base: string, port: string, proto: string, type: string): Answer {
@@ -266,7 +288,7 @@ export class ClusterZone {
     }
     if (!targets.length) return undefined; // not ours: fall through to the upstream resolver
     const zone = qname.toLowerCase().endsWith('.ip6.arpa') ? 'ip6.arpa' : 'in-addr.arpa';
-    if (type !== 'PTR' && type !== 'ANY') return this.nodata(zone);
+    if (type !== 'PTR') return this.nodata(zone);
     return this.ok(zone, [...new Set(targets)].map((t) => ({ name: qname, type: 'PTR', ttl: this.o.ttl, class: 'IN', data: t })));
   }
 }
