@@ -52,6 +52,23 @@ metadata: { name: ext }
 spec: { type: ExternalName, externalName: db.example.test }
 `;
 
+const ipv6Objects = `
+apiVersion: v1
+kind: Service
+metadata: { name: db6 }
+spec: { clusterIP: None, ports: [{ name: pg, port: 5432 }] }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: db6-v6, labels: { kubernetes.io/service-name: db6 } }
+addressType: IPv6
+ports: [{ name: pg, port: 5432, protocol: TCP }]
+endpoints:
+- { addresses: ["fd00:244::11"], hostname: db-0, conditions: { ready: true } }
+- { addresses: ["fd00:244::12"], conditions: { ready: true } }
+- { addresses: ["fd00:244::13"], conditions: { ready: false } }
+`;
+
 describe('cluster dns (dig)', () => {
   let c: TestCluster;
   let client: RestClient;
@@ -99,6 +116,23 @@ describe('cluster dns (dig)', () => {
     assert.deepEqual(await short(p, ['CNAME', 'ext.default.svc.cluster.local']), ['db.example.test.']);
     // An A query follows the CNAME upstream (the stub answers 192.0.2.99), as CoreDNS does.
     assert.deepEqual(await short(p, ['ext.default.svc.cluster.local']), ['192.0.2.99', 'db.example.test.']);
+  });
+
+  it('answers AAAA from IPv6 EndpointSlices, IPv6 pod names and ip6.arpa PTR', async (t) => {
+    if (!needs(t, missing)) return;
+    const r = await c.kubectl(['apply', '-f', '-'], { input: ipv6Objects });
+    assert.equal(r.code, 0, r.stderr);
+    const p = dns.port;
+    await until('db6 resolves to its IPv6 endpoints', async () => (await short(p, ['AAAA', 'db6.default.svc.cluster.local'])).join() === 'fd00:244::11,fd00:244::12');
+    assert.equal(await status(p, ['A', 'db6.default.svc.cluster.local']), 'NOERROR');
+    assert.deepEqual(await short(p, ['A', 'db6.default.svc.cluster.local']), []);
+    assert.deepEqual(await short(p, ['AAAA', 'db-0.db6.default.svc.cluster.local']), ['fd00:244::11']);
+    assert.deepEqual(await short(p, ['AAAA', 'fd00-244--12.db6.default.svc.cluster.local']), ['fd00:244::12']);
+    assert.deepEqual(await short(p, ['+tcp', 'SRV', '_pg._tcp.db6.default.svc.cluster.local']), ['0 50 5432 db-0.db6.default.svc.cluster.local.', '0 50 5432 fd00-244--12.db6.default.svc.cluster.local.']);
+    assert.deepEqual(await short(p, ['AAAA', 'fd00-10-244--5.default.pod.cluster.local']), ['fd00:10:244::5']);
+    assert.deepEqual(await short(p, ['-x', 'fd00:244::11']), ['db-0.db6.default.svc.cluster.local.']);
+    // Names match in any case; the answer keeps the question's spelling.
+    assert.match(await dig(p, ['AAAA', 'DB-0.Db6.default.SVC.cluster.local']), /^DB-0\.Db6\.default\.SVC\.cluster\.local\.\s+5\s+IN\s+AAAA\s+fd00:244::11$/m);
   });
 
   it('NXDOMAIN for missing names, NOERROR without answers for existing ones, forwarding otherwise', async (t) => {
