@@ -1,7 +1,11 @@
 import type { Snapshot } from './interface.js';
 import { NodeInfo, normalizeImage } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
+import { TopologyCounts, type CountSpec } from './topocount.js';
 import type { Node } from './types.js';
+
+/** Topology count indexes kept at once (one per distinct constraint/term in recent use). */
+const MAX_INDEXES = 64;
 
 interface PodState {
   pi: PodInfo;
@@ -16,6 +20,11 @@ function zoneOf(node: Node): string {
   return `${region}:\u0000:${zone}`;
 }
 
+function sameLabelsAndTaints(a: Node, b: Node): boolean {
+  if (a.metadata?.labels !== b.metadata?.labels && JSON.stringify(a.metadata?.labels ?? {}) !== JSON.stringify(b.metadata?.labels ?? {})) return false;
+  return a.spec?.taints === b.spec?.taints || JSON.stringify(a.spec?.taints ?? []) === JSON.stringify(b.spec?.taints ?? []);
+}
+
 /**
  * The scheduler's view of nodes and the pods on them, including pods assumed onto a node before
  * their binding is confirmed, as upstream's cache. The scheduling cycle runs synchronously between
@@ -28,6 +37,10 @@ export class Cache implements Snapshot {
   private order: NodeInfo[] | null = null;
   private affinityList: NodeInfo[] | null = null;
   private antiList: NodeInfo[] | null = null;
+  /** Names of nodes whose pods, labels or existence changed, in order; changeLog[0] has sequence logStart. */
+  private changeLog: string[] = [];
+  private logStart = 0;
+  private readonly indexes = new Map<string, TopologyCounts>();
 
   // Snapshot.
 
@@ -51,6 +64,54 @@ export class Cache implements Snapshot {
 
   imageNodeCount(image: string): number {
     return this.imageNodes.get(image) ?? 0;
+  }
+
+  /** Sequence number of the next change to a node (pods, labels, existence). */
+  get changeSeq(): number {
+    return this.logStart + this.changeLog.length;
+  }
+
+  /**
+   * Matching pods per topology value, from an index brought up to date with the nodes changed
+   * since its last use (built once per spec, then O(changed nodes) per call). The map is the
+   * index's own: callers must copy it before changing it.
+   */
+  topologyCounts(spec: CountSpec): ReadonlyMap<string, number> {
+    let ix = this.indexes.get(spec.key);
+    if (ix) {
+      // Most recently used last, so the eviction below drops the stalest.
+      this.indexes.delete(spec.key);
+      this.indexes.set(spec.key, ix);
+    } else {
+      ix = new TopologyCounts(spec);
+      this.indexes.set(spec.key, ix);
+      if (this.indexes.size > MAX_INDEXES) this.indexes.delete(this.indexes.keys().next().value!);
+    }
+    const end = this.changeSeq;
+    if (ix.seq < 0 || ix.seq < this.logStart) {
+      ix.reset();
+      for (const [name, ni] of this.infos) ix.refreshNode(name, ni);
+    } else if (ix.seq < end) {
+      const from = ix.seq - this.logStart;
+      if (end - ix.seq === 1) ix.refreshNode(this.changeLog[from], this.infos.get(this.changeLog[from]));
+      else {
+        const names = new Set<string>();
+        for (let i = from; i < this.changeLog.length; i++) names.add(this.changeLog[i]);
+        for (const n of names) ix.refreshNode(n, this.infos.get(n));
+      }
+    }
+    ix.seq = end;
+    return ix.counts;
+  }
+
+  private touched(name: string): void {
+    this.changeLog.push(name);
+    if (this.changeLog.length > Math.max(8192, 4 * this.infos.size)) {
+      // Indexes further behind than what is dropped rebuild from scratch on their next use.
+      const half = this.changeLog.length >> 1;
+      this.changeLog = this.changeLog.slice(half);
+      this.logStart += half;
+    }
   }
 
   /** Zones interleaved (one node from each zone in turn), as upstream's nodeTree, so early stopping still spreads. */
@@ -99,11 +160,13 @@ export class Cache implements Snapshot {
 
   updateNode(old: Node | undefined, node: Node): void {
     const ni = this.info(node.metadata!.name!);
-    const had = !!ni.node;
-    if (ni.node) this.countImages(ni, -1);
+    const prev = ni.node;
+    if (prev) this.countImages(ni, -1);
     ni.setNode(node);
     this.countImages(ni, 1);
-    if (!had || zoneOf(old ?? ni.node!) !== zoneOf(node)) this.invalidateOrder();
+    if (!prev || zoneOf(old ?? prev) !== zoneOf(node)) this.invalidateOrder();
+    // Heartbeats change neither; topology indexes care only about labels and taints.
+    if (!prev || !sameLabelsAndTaints(prev, node)) this.touched(ni.name);
   }
 
   removeNode(node: Node): void {
@@ -115,6 +178,7 @@ export class Cache implements Snapshot {
     if (ni.pods.length) ni.node = undefined;
     else this.infos.delete(name);
     this.invalidateOrder();
+    this.touched(name);
   }
 
   private invalidateOrder(): void {
@@ -188,6 +252,7 @@ export class Cache implements Snapshot {
     const ni = this.info(node);
     ni.addPod(pi);
     this.podListsChanged(ni, pi);
+    this.touched(node);
   }
 
   private unplace(st: PodState): void {
@@ -196,6 +261,7 @@ export class Cache implements Snapshot {
     ni.removePod(st.pi.uid);
     this.podListsChanged(ni, st.pi);
     if (!ni.node && !ni.pods.length) this.infos.delete(st.node);
+    this.touched(st.node);
   }
 
   /** The PodInfo the cache holds for a pod. */

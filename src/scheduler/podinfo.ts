@@ -10,6 +10,8 @@ export interface AffinityTerm {
   selector: Matcher;
   topologyKey: string;
   weight: number;
+  /** Identifies which pods the term matches (namespaces and selector), for shared count indexes; absent with a namespaceSelector, whose answer changes with namespace labels. */
+  matchKey?: string;
 }
 
 export interface HostPort {
@@ -44,6 +46,7 @@ function term(pod: Pod, t: PodAffinityTerm, weight: number): AffinityTerm {
     selector: compileLabelSelector(t.labelSelector),
     topologyKey: t.topologyKey,
     weight,
+    matchKey: t.namespaceSelector ? undefined : JSON.stringify([[...namespaces].sort(), t.labelSelector ?? null]),
   };
 }
 

@@ -3,7 +3,7 @@ import type { Clock } from '../client/workqueue.js';
 import { Cache } from './cache.js';
 import { buildProfile, type ProfileSpec } from './config.js';
 import { Framework } from './framework.js';
-import { CycleState, type Handle } from './interface.js';
+import { CycleState, type Handle, type Snapshot } from './interface.js';
 import type { Labels, Matcher } from './labels.js';
 import { newPodInfo, type PodInfo } from './podinfo.js';
 import { inTreeRegistry } from './registry.js';
@@ -74,14 +74,18 @@ export interface TestWorld {
   ctx: CycleContext;
 }
 
-export function mkWorld(nodes: Node[], pods: Pod[] = [], o: { profile?: ProfileSpec; nsLabels?: Record<string, Labels>; selectors?: (p: Pod) => Matcher[]; pdbs?: any[]; rand?: () => number } = {}): TestWorld {
+export function mkWorld(nodes: Node[], pods: Pod[] = [], o: { profile?: ProfileSpec; nsLabels?: Record<string, Labels>; selectors?: (p: Pod) => Matcher[]; pdbs?: any[]; rand?: () => number; naive?: boolean } = {}): TestWorld {
   const cache = new Cache();
+  // naive: plugins see a snapshot without the incremental count indexes (the reference computation).
+  const snap: Snapshot = o.naive
+    ? { nodes: () => cache.nodes(), get: (n) => cache.get(n), withAffinity: () => cache.withAffinity(), withRequiredAntiAffinity: () => cache.withRequiredAntiAffinity(), imageNodeCount: (i) => cache.imageNodeCount(i) }
+    : cache;
   for (const n of nodes) cache.addNode(n);
   for (const p of pods) cache.addPod(newPodInfo(p));
   const nominated = new Map<string, PodInfo[]>();
   let fwk!: Framework;
   const handle: Handle = {
-    snapshot: () => cache,
+    snapshot: () => snap,
     namespaceLabels: (ns) => o.nsLabels?.[ns],
     selectorsFor: o.selectors,
     pdbs: () => o.pdbs ?? [],
@@ -94,7 +98,7 @@ export function mkWorld(nodes: Node[], pods: Pod[] = [], o: { profile?: ProfileS
   fwk = new Framework(buildProfile(o.profile ?? {}), inTreeRegistry(), handle);
   // Deterministic tie-breaking: the first of equal nodes wins.
   const rand = o.rand ?? (() => 0.999999);
-  return { cache, fwk, handle, nominated, ctx: { fwk, snap: cache, nextStartNodeIndex: 0, rand } };
+  return { cache, fwk, handle, nominated, ctx: { fwk, snap, nextStartNodeIndex: 0, rand } };
 }
 
 /** One scheduling cycle for the pod in the world (nothing is assumed). */

@@ -4,26 +4,71 @@ import type { NodeInfo } from '../../nodeinfo.js';
 import { termMatches, type AffinityTerm, type PodInfo } from '../../podinfo.js';
 import { Status } from '../../status.js';
 import { MAX_NODE_SCORE, type Pod } from '../../types.js';
+import { countByTopology, type CountSpec } from '../../topocount.js';
 
 export const ERR_AFFINITY = "node(s) didn't match pod affinity rules";
 export const ERR_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
 export const ERR_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
 
-/** (topologyKey, value) → count. */
-class Counts extends Map<string, number> {
+/** topologyKey → value → count; zero counts are dropped. */
+class Counts {
+  readonly byKey = new Map<string, Map<string, number>>();
   bump(key: string, value: string, by: number): void {
-    const k = `${key}\u0000${value}`;
-    const n = (this.get(k) ?? 0) + by;
-    if (n === 0) this.delete(k);
-    else this.set(k, n);
+    let m = this.byKey.get(key);
+    if (!m) this.byKey.set(key, (m = new Map()));
+    const n = (m.get(value) ?? 0) + by;
+    if (n === 0) {
+      m.delete(value);
+      if (!m.size) this.byKey.delete(key);
+    } else m.set(value, n);
   }
   at(key: string, value: string): number {
-    return this.get(`${key}\u0000${value}`) ?? 0;
+    return this.byKey.get(key)?.get(value) ?? 0;
+  }
+  get size(): number {
+    return this.byKey.size;
+  }
+  *values(): IterableIterator<number> {
+    for (const m of this.byKey.values()) yield* m.values();
   }
   copy(): Counts {
     const c = new Counts();
-    for (const [k, v] of this) c.set(k, v);
+    for (const [k, m] of this.byKey) c.byKey.set(k, new Map(m));
     return c;
+  }
+}
+
+/**
+ * (topologyKey, value) → count as a sum of per-term base maps (value → count, possibly the cache's
+ * shared indexes: never changed here) and a delta that AddPod/RemovePod change.
+ */
+class TermCounts {
+  private total: number | undefined;
+  constructor(
+    private readonly base: { key: string; m: ReadonlyMap<string, number> }[],
+    private readonly delta = new Counts(),
+  ) {}
+  at(key: string, value: string): number {
+    let n = this.delta.at(key, value);
+    for (const b of this.base) if (b.key === key) n += b.m.get(value) ?? 0;
+    return n;
+  }
+  bump(key: string, value: string, by: number): void {
+    this.delta.bump(key, value, by);
+    this.total = undefined;
+  }
+  /** True when no pod is counted anywhere. */
+  empty(): boolean {
+    if (this.total === undefined) {
+      let t = 0;
+      for (const b of this.base) for (const x of b.m.values()) t += x;
+      for (const x of this.delta.values()) t += x;
+      this.total = t;
+    }
+    return this.total <= 0;
+  }
+  copy(): TermCounts {
+    return new TermCounts(this.base, this.delta.copy());
   }
 }
 
@@ -32,14 +77,34 @@ class PreFilterState implements StateData {
     /** Existing pods' required anti-affinity terms that match the incoming pod. */
     readonly existingAnti: Counts,
     /** Pods matching all of the incoming pod's required affinity terms. */
-    readonly affinity: Counts,
+    readonly affinity: TermCounts,
     /** Pods matching each of the incoming pod's required anti-affinity terms. */
-    readonly anti: Counts,
+    readonly anti: TermCounts,
     readonly nsLabels: (ns: string) => Labels,
   ) {}
   clone() {
     return new PreFilterState(this.existingAnti.copy(), this.affinity.copy(), this.anti.copy(), this.nsLabels);
   }
+}
+
+/** Count specs for the incoming pod's required affinity (pods matching all terms, per term's key) and anti-affinity (per term). */
+export function termSpecs(pi: PodInfo, nsLabels: (ns: string) => Labels): { affinity: CountSpec[]; anti: CountSpec[]; indexable: boolean } {
+  const aff = pi.requiredAffinity;
+  const allKey = JSON.stringify(aff.map((t) => t.matchKey ?? null));
+  const affinity = aff.map((t) => ({
+    key: `ipa-aff\u0001${allKey}\u0001${t.topologyKey}`,
+    topologyKey: t.topologyKey,
+    matches: (p: PodInfo) => matchesAll(aff, p.pod, nsLabels),
+    includeTerminating: true,
+  }));
+  const anti = pi.requiredAntiAffinity.map((t) => ({
+    key: `ipa-anti\u0001${t.matchKey}\u0001${t.topologyKey}`,
+    topologyKey: t.topologyKey,
+    matches: (p: PodInfo) => termMatches(t, p.pod, nsLabels),
+    includeTerminating: true,
+  }));
+  const indexable = aff.every((t) => t.matchKey !== undefined) && pi.requiredAntiAffinity.every((t) => t.matchKey !== undefined);
+  return { affinity, anti, indexable };
 }
 
 const PRE_FILTER = 'PreFilterInterPodAffinity';
@@ -95,7 +160,14 @@ export function newInterPodAffinity(args: InterPodAffinityArgs, h: Handle): AnyP
       const snap = h.snapshot();
       const withAnti = snap.withRequiredAntiAffinity();
       if (!withAnti.length && !pi.requiredAffinity.length && !pi.requiredAntiAffinity.length) return { status: Status.skip() };
-      const st = new PreFilterState(new Counts(), new Counts(), new Counts(), nsLabels);
+      const specs = termSpecs(pi, nsLabels);
+      const count = snap.topologyCounts && specs.indexable ? (x: CountSpec) => snap.topologyCounts!(x) : (x: CountSpec) => countByTopology(snap.nodes(), x);
+      const st = new PreFilterState(
+        new Counts(),
+        new TermCounts(specs.affinity.map((x) => ({ key: x.topologyKey, m: count(x) }))),
+        new TermCounts(specs.anti.map((x) => ({ key: x.topologyKey, m: count(x) }))),
+        nsLabels,
+      );
       for (const ni of withAnti) {
         const labels = ni.node?.metadata?.labels;
         if (!labels) continue;
@@ -103,24 +175,6 @@ export function newInterPodAffinity(args: InterPodAffinityArgs, h: Handle): AnyP
           for (const t of ex.requiredAntiAffinity) {
             const v = labels[t.topologyKey];
             if (v !== undefined && termMatches(t, pi.pod, nsLabels)) st.existingAnti.bump(t.topologyKey, v, 1);
-          }
-        }
-      }
-      if (pi.requiredAffinity.length || pi.requiredAntiAffinity.length) {
-        for (const ni of snap.nodes()) {
-          const labels = ni.node?.metadata?.labels;
-          if (!labels) continue;
-          for (const ex of ni.pods) {
-            if (pi.requiredAffinity.length && matchesAll(pi.requiredAffinity, ex.pod, nsLabels)) {
-              for (const t of pi.requiredAffinity) {
-                const v = labels[t.topologyKey];
-                if (v !== undefined) st.affinity.bump(t.topologyKey, v, 1);
-              }
-            }
-            for (const t of pi.requiredAntiAffinity) {
-              const v = labels[t.topologyKey];
-              if (v !== undefined && termMatches(t, ex.pod, nsLabels)) st.anti.bump(t.topologyKey, v, 1);
-            }
           }
         }
       }
@@ -149,14 +203,15 @@ export function newInterPodAffinity(args: InterPodAffinityArgs, h: Handle): AnyP
           if (st.affinity.at(t.topologyKey, v) <= 0) exist = false;
         }
         // The first pod of a group that selects itself may go anywhere its topology keys exist.
-        if (!exist && !(st.affinity.size === 0 && matchesAll(pi.requiredAffinity, pi.pod, nsLabels))) return Status.unresolvable(ERR_AFFINITY);
+        if (!exist && !(st.affinity.empty() && matchesAll(pi.requiredAffinity, pi.pod, nsLabels))) return Status.unresolvable(ERR_AFFINITY);
       }
       for (const t of pi.requiredAntiAffinity) {
         const v = labels[t.topologyKey];
         if (v !== undefined && st.anti.at(t.topologyKey, v) > 0) return Status.unschedulable(ERR_ANTI_AFFINITY);
       }
-      if (st.existingAnti.size) {
-        for (const k in labels) if (st.existingAnti.at(k, labels[k]) > 0) return Status.unschedulable(ERR_EXISTING_ANTI_AFFINITY);
+      for (const [k, m] of st.existingAnti.byKey) {
+        const v = labels[k];
+        if (v !== undefined && (m.get(v) ?? 0) > 0) return Status.unschedulable(ERR_EXISTING_ANTI_AFFINITY);
       }
       return null;
     },

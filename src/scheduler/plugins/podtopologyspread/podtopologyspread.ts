@@ -6,6 +6,7 @@ import { Status } from '../../status.js';
 import { MAX_NODE_SCORE, type Node, type TopologySpreadConstraint } from '../../types.js';
 import { podMatchesNodeAffinity } from '../nodeaffinity/nodeaffinity.js';
 import { findUntoleratedTaint } from '../helper/taints.js';
+import type { CountSpec } from '../../topocount.js';
 
 export const ERR_CONSTRAINTS_NOT_MATCH = "node(s) didn't match pod topology spread constraints";
 export const ERR_MISSING_LABEL = "node(s) didn't match pod topology spread constraints (missing required label)";
@@ -18,6 +19,8 @@ export interface Constraint {
   minDomains: number;
   honorAffinity: boolean;
   honorTaints: boolean;
+  /** Identifies the selector (with matchLabelKeys applied) for shared count indexes; absent for default constraints. */
+  selectorKey?: string;
 }
 
 export interface PodTopologySpreadArgs {
@@ -42,6 +45,7 @@ function compile(pi: PodInfo, cs: TopologySpreadConstraint[], want: string, defa
       const base = selector;
       selector = (l) => base(l) && !!l && keys.every((k) => l[k] === labels[k]);
     }
+    const selectorKey = defaultSelector ? undefined : JSON.stringify([c.labelSelector ?? null, keys.map((k) => [k, labels[k]])]);
     out.push({
       maxSkew: c.maxSkew,
       topologyKey: c.topologyKey,
@@ -49,6 +53,7 @@ function compile(pi: PodInfo, cs: TopologySpreadConstraint[], want: string, defa
       minDomains: c.minDomains ?? 1,
       honorAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
       honorTaints: (c.nodeTaintsPolicy ?? 'Ignore') === 'Honor',
+      selectorKey,
     });
   }
   return out;
@@ -78,14 +83,56 @@ function countMatching(ni: NodeInfo, sel: Matcher, ns: string): number {
   return n;
 }
 
+/**
+ * What the cache's count index needs to serve constraint i of a pod: two pods with the same key
+ * count the same pods on the same nodes.
+ */
+export function countSpec(pi: PodInfo, cs: Constraint[], i: number): CountSpec | undefined {
+  const c = cs[i];
+  if (c.selectorKey === undefined) return undefined;
+  const ns = pi.pod.metadata?.namespace ?? 'default';
+  const spec = pi.pod.spec;
+  const aff = c.honorAffinity ? JSON.stringify([spec?.nodeSelector ?? null, spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? null]) : '';
+  const tol = c.honorTaints ? JSON.stringify(spec?.tolerations ?? []) : '';
+  const allKeys = cs.map((x) => x.topologyKey).join('\u0000');
+  return {
+    key: `pts\u0001${ns}\u0001${c.selectorKey}\u0001${c.topologyKey}\u0001${allKeys}\u0001${aff}\u0001${tol}`,
+    topologyKey: c.topologyKey,
+    matches: (p) => p.pod.metadata?.namespace === ns && c.selector(p.pod.metadata?.labels),
+    eligible: (node) => hasAllKeys(node, cs) && nodeCounts(c, pi, node),
+  };
+}
+
+/** PreFilter's counts the naive way: every pod on every eligible node (default constraints, tests). */
+export function naiveCounts(pi: PodInfo, cs: Constraint[], nodes: NodeInfo[]): Map<string, number>[] {
+  const ns = pi.pod.metadata?.namespace ?? 'default';
+  const counts = cs.map(() => new Map<string, number>());
+  for (const ni of nodes) {
+    const node = ni.node;
+    if (!node || !hasAllKeys(node, cs)) continue;
+    const labels = node.metadata!.labels!;
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i];
+      if (!nodeCounts(c, pi, node)) continue;
+      const v = labels[c.topologyKey];
+      counts[i].set(v, (counts[i].get(v) ?? 0) + countMatching(ni, c.selector, ns));
+    }
+  }
+  return counts;
+}
+
 class PreFilterState implements StateData {
   private mins: (number | undefined)[];
+  /** Whether counts[i] is this state's own; shared maps (the cache's index, a clone's source) are copied before a change. */
+  private owned: boolean[];
   constructor(
     readonly constraints: Constraint[],
     /** Per constraint: topology value → matching pods. */
-    readonly counts: Map<string, number>[],
+    readonly counts: ReadonlyMap<string, number>[],
+    owned = false,
   ) {
     this.mins = constraints.map(() => undefined);
+    this.owned = constraints.map(() => owned);
   }
   /** The global minimum of matching pods over eligible domains; 0 while fewer domains than minDomains exist. */
   minMatch(i: number): number {
@@ -100,16 +147,21 @@ class PreFilterState implements StateData {
     return v;
   }
   bump(i: number, value: string, by: number): void {
-    const m = this.counts[i];
-    if (!m.has(value)) return;
+    if (!this.counts[i].has(value)) return;
+    if (!this.owned[i]) {
+      this.counts[i] = new Map(this.counts[i]);
+      this.owned[i] = true;
+    }
+    const m = this.counts[i] as Map<string, number>;
     m.set(value, m.get(value)! + by);
     this.mins[i] = undefined;
   }
   clone() {
-    return new PreFilterState(
-      this.constraints,
-      this.counts.map((m) => new Map(m)),
-    );
+    // Copy-on-write: both sides share the maps until one of them changes.
+    this.owned.fill(false);
+    const c = new PreFilterState(this.constraints, [...this.counts]);
+    c.mins = [...this.mins];
+    return c;
   }
 }
 
@@ -150,20 +202,12 @@ export function newPodTopologySpread(args: PodTopologySpreadArgs, h: Handle): An
     preFilter(s: CycleState, pi) {
       const cs = constraintsFor(pi, 'DoNotSchedule');
       if (!cs.length) return { status: Status.skip() };
-      const ns = pi.pod.metadata?.namespace ?? 'default';
-      const counts = cs.map(() => new Map<string, number>());
-      for (const ni of h.snapshot().nodes()) {
-        const node = ni.node;
-        if (!node || !hasAllKeys(node, cs)) continue;
-        const labels = node.metadata!.labels!;
-        for (let i = 0; i < cs.length; i++) {
-          const c = cs[i];
-          if (!nodeCounts(c, pi, node)) continue;
-          const v = labels[c.topologyKey];
-          counts[i].set(v, (counts[i].get(v) ?? 0) + countMatching(ni, c.selector, ns));
-        }
-      }
-      s.write(PRE_FILTER, new PreFilterState(cs, counts));
+      const snap = h.snapshot();
+      const specs = snap.topologyCounts ? cs.map((_, i) => countSpec(pi, cs, i)) : [];
+      let st: PreFilterState;
+      if (snap.topologyCounts && specs.every((x) => x !== undefined)) st = new PreFilterState(cs, specs.map((x) => snap.topologyCounts!(x!)));
+      else st = new PreFilterState(cs, naiveCounts(pi, cs, snap.nodes()), true);
+      s.write(PRE_FILTER, st);
       return { status: null };
     },
     addPod(s, pi, add, ni) {
