@@ -74,20 +74,35 @@ const answers = (m: Buffer) => (decodeMessage(m).answers ?? []).map((a: any) => 
 describe('DNS server (loopback sockets)', () => {
   let dns: DnsServer;
   let upstream: dgram.Socket;
+  let upstreamTcp: net.Server;
   before(async () => {
     // A stub upstream: answers every name with 192.0.2.99.
     upstream = dgram.createSocket('udp4');
+    // Over UDP `big.example.test` comes back truncated; over TCP (same port) it comes in full.
     upstream.on('message', (m, r) => {
       const q = parseQuery(m);
-      upstream.send(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers: [{ name: q.questions[0].name, type: 'A', ttl: 60, class: 'IN', data: '192.0.2.99' }], authority: [], additional: [] }), r.port, r.address);
+      const big = q.questions[0].name === 'big.example.test';
+      upstream.send(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, tc: big, questions: q.questions, answers: big ? [] : [{ name: q.questions[0].name, type: 'A', ttl: 60, class: 'IN', data: '192.0.2.99' }], authority: [], additional: [] }), r.port, r.address);
     });
     await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', () => r()));
+    upstreamTcp = net.createServer((sock) => {
+      const frames = new TcpDeframer();
+      sock.on('data', (d) => {
+        for (const m of frames.push(d)) {
+          const q = parseQuery(m);
+          const answers = Array.from({ length: 40 }, (_, i) => ({ name: q.questions[0].name, type: 'A' as const, ttl: 60, class: 'IN' as const, data: `192.0.2.${i + 1}` }));
+          sock.write(frameTcp(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers, authority: [], additional: [] })));
+        }
+      });
+    });
+    await new Promise<void>((r) => upstreamTcp.listen(upstream.address().port, '127.0.0.1', () => r()));
     dns = createDnsServer(new ClusterZone(data, { domain: 'cluster.local', ttl: 5 }), { host: '127.0.0.1', port: 0, upstreams: [`127.0.0.1:${upstream.address().port}`] });
     await dns.start();
   });
   after(async () => {
     await dns?.stop();
     upstream?.close();
+    upstreamTcp?.close();
   });
 
   it('answers A and AAAA over UDP, authoritative, ID and question echoed', async () => {
@@ -153,6 +168,27 @@ describe('DNS server (loopback sockets)', () => {
     assert.deepEqual(answers(await udpQuery(dns.port, encodeQuery(42, 'ext.default.svc.cluster.local', 'CNAME'))), ['ext.default.svc.cluster.local CNAME db.example.test']);
     const [tcp] = await tcpQueries(dns.port, [encodeQuery(43, 'alias.default.svc.cluster.local', 'AAAA')]);
     assert.deepEqual(answers(tcp), ['alias.default.svc.cluster.local CNAME dual.default.svc.cluster.local', 'dual.default.svc.cluster.local AAAA fd00:10:96::6']);
+  });
+
+  it('re-asks the upstream over TCP when its UDP answer is truncated and the client asked over TCP', async () => {
+    const udp = decodeMessage(await udpQuery(dns.port, encodeQuery(51, 'big.example.test', 'A')));
+    assert.equal(udp.flag_tc, true, 'UDP clients get the truncated answer and retry over TCP themselves');
+    const [tcp] = await tcpQueries(dns.port, [encodeQuery(52, 'big.example.test', 'A')]);
+    assert.equal(tcp.readUInt16BE(0), 52);
+    assert.equal(decodeMessage(tcp).answers!.length, 40);
+  });
+
+  it('tries the next upstream when the first does not answer', async () => {
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    const d = createDnsServer(new ClusterZone(data, { domain: 'cluster.local', ttl: 5 }), { host: '127.0.0.1', port: 0, upstreams: [`127.0.0.1:${silent.address().port}`, `127.0.0.1:${upstream.address().port}`] });
+    await d.start();
+    try {
+      assert.deepEqual(answers(await udpQuery(d.port, encodeQuery(61, 'www.example.test', 'A'))), ['www.example.test A 192.0.2.99']);
+    } finally {
+      await d.stop();
+      silent.close();
+    }
   });
 
   it('FORMERR for a malformed query; responses are ignored', async () => {

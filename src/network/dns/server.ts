@@ -6,6 +6,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import { R } from '../../client/factory.js';
 import { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
@@ -160,6 +161,10 @@ interface Chase {
   limit: number;
 }
 
+const FORWARD_TIMEOUT_MS = 2000;
+/** Upstreams tried per query (each gets FORWARD_TIMEOUT_MS, within a stub resolver's 5 s). */
+const MAX_UPSTREAMS_TRIED = 2;
+
 /** Encoded answers kept per exact query bytes (all but the ID) for one zone generation. */
 const CACHE_MAX = 10_000;
 
@@ -210,29 +215,61 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
   let tcp: net.Server | undefined;
   let fwd: dgram.Socket | undefined;
   const sockets = new Set<net.Socket>();
-  const pending = new Map<number, { resolve: (b: Buffer | undefined) => void; id: number; timer: NodeJS.Timeout }>();
-  let nextId = 1;
   let port = 0;
   const cache = new Map<string, Buffer>();
   let cacheGen: number | undefined;
 
-  const forward = (msg: Buffer): Promise<Buffer | undefined> => {
-    const up = upstreams[0];
-    if (!up || !fwd) return Promise.resolve(undefined);
-    const [host, p] = up.split(':');
-    const id = msg.readUInt16BE(0);
-    let fid = nextId++ & 0xffff;
-    while (pending.has(fid)) fid = nextId++ & 0xffff;
+  const pending = new Map<number, { resolve: (b: Buffer | undefined) => void; timer: NodeJS.Timeout; host: string; port: number }>();
+
+  /** One exchange with one upstream over UDP; a random ID, and only that upstream's answer counts. */
+  const forwardUdp = (msg: Buffer, host: string, p: number): Promise<Buffer | undefined> => {
+    if (!fwd) return Promise.resolve(undefined);
+    let fid = randomInt(0x10000);
+    while (pending.has(fid)) fid = randomInt(0x10000);
     const out = Buffer.from(msg);
     out.writeUInt16BE(fid, 0);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         pending.delete(fid);
         resolve(undefined);
-      }, 2000);
-      pending.set(fid, { resolve, id, timer });
-      fwd!.send(out, Number(p || 53), host);
+      }, FORWARD_TIMEOUT_MS);
+      pending.set(fid, { resolve, timer, host, port: p });
+      fwd!.send(out, p, host);
     });
+  };
+
+  /** The same over TCP (when the UDP answer came back truncated to a client that asked over TCP). */
+  const forwardTcp = (msg: Buffer, host: string, p: number): Promise<Buffer | undefined> =>
+    new Promise((resolve) => {
+      const frames = new TcpDeframer();
+      const s = net.connect(p, host, () => s.write(frameTcp(msg)));
+      const done = (r: Buffer | undefined) => {
+        clearTimeout(timer);
+        s.destroy();
+        resolve(r);
+      };
+      const timer = setTimeout(() => done(undefined), FORWARD_TIMEOUT_MS);
+      s.on('data', (d) => {
+        const [m] = frames.push(d);
+        if (m) done(m);
+      });
+      s.on('error', () => done(undefined));
+    });
+
+  /** Forwards a query to the upstreams in turn until one answers (the answer carries the client's ID). */
+  const forward = async (msg: Buffer, overTcp: boolean): Promise<Buffer | undefined> => {
+    for (const up of upstreams.slice(0, MAX_UPSTREAMS_TRIED)) {
+      const i = up.lastIndexOf(':');
+      const host = i > 0 ? up.slice(0, i) : up;
+      const p = i > 0 ? Number(up.slice(i + 1)) : 53;
+      let r = await forwardUdp(msg, host, p);
+      if (r && overTcp && r.length >= 3 && r[2] & 0x02) r = (await forwardTcp(msg, host, p)) ?? r;
+      if (r) {
+        r.writeUInt16BE(msg.readUInt16BE(0), 0);
+        return r;
+      }
+    }
+    return undefined;
   };
 
   /**
@@ -302,7 +339,7 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
 
   /** The upstream's answer for an ExternalName's target, appended after the CNAMEs (never cached). */
   const chaseUpstream = async (c: Chase): Promise<Buffer> => {
-    const r = await forward(encodeQuery(0, c.target, c.type));
+    const r = await forward(encodeQuery(0, c.target, c.type), false);
     let more: Record_[] = [];
     if (r) {
       try {
@@ -319,12 +356,9 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
     const r = answer(msg, overTcp);
     if (r === undefined || Buffer.isBuffer(r)) return r;
     if (r !== 'forward') return chaseUpstream(r.chase);
+    const f = await forward(msg, overTcp);
+    if (f) return f;
     const id = msg.readUInt16BE(0);
-    const f = await forward(msg);
-    if (f) {
-      f.writeUInt16BE(id, 0);
-      return f;
-    }
     const q = parseQuery(msg);
     return encodeResponse({ id, rd: q.rd, aa: false, ra: true, rcode: RCODE.SERVFAIL, questions: q.questions, answers: [], authority: [], additional: [], udpSize: q.udpSize });
   };
@@ -336,10 +370,10 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
     handle,
     async start() {
       fwd = dgram.createSocket('udp4');
-      fwd.on('message', (m) => {
-        if (m.length < 2) return;
+      fwd.on('message', (m, rinfo) => {
+        if (m.length < 12) return;
         const p = pending.get(m.readUInt16BE(0));
-        if (!p) return;
+        if (!p || rinfo.port !== p.port || (rinfo.address !== p.host && p.host !== '0.0.0.0')) return;
         pending.delete(m.readUInt16BE(0));
         clearTimeout(p.timer);
         p.resolve(m);
