@@ -191,6 +191,22 @@ describe('DNS server (loopback sockets)', () => {
     }
   });
 
+  it('never forwards to itself: SERVFAIL at once instead of a loop', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const p = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const logs: string[] = [];
+    const d = createDnsServer(new ClusterZone(data, { domain: 'cluster.local', ttl: 5 }), { host: '127.0.0.1', port: p, upstreams: [`127.0.0.1:${p}`], log: (m) => logs.push(m) });
+    await d.start();
+    try {
+      assert.equal(decodeMessage(await udpQuery(d.port, encodeQuery(71, 'www.example.test', 'A'))).rcode, 'SERVFAIL');
+      assert.ok(logs.some((l) => l.includes('not forwarding')), logs.join('\n'));
+    } finally {
+      await d.stop();
+    }
+  });
+
   it('FORMERR for a malformed query; responses are ignored', async () => {
     const junk = Buffer.concat([encodeQuery(77, 'web.default.svc.cluster.local', 'A').subarray(0, 20)]);
     const r = decodeMessage(await udpQuery(dns.port, junk));

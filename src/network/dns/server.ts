@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { R } from '../../client/factory.js';
 import { Informer } from '../../client/informer.js';
 import type { RestClient } from '../../client/rest.js';
@@ -210,7 +211,7 @@ export interface DnsServer {
 /** The sockets (UDP and TCP on one port) and the forwarder around a zone. */
 export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsServer {
   const log = opts.log ?? (() => undefined);
-  const upstreams = opts.upstreams ?? hostUpstreams();
+  let upstreams = opts.upstreams ?? hostUpstreams();
   let udp: dgram.Socket | undefined;
   let tcp: net.Server | undefined;
   let fwd: dgram.Socket | undefined;
@@ -402,6 +403,13 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
         tcp!.listen(opts.port ?? 53, opts.host, () => resolve());
       });
       port = (tcp.address() as net.AddressInfo).port;
+      // Forwarding to ourselves would loop every unknown name until it times out (CoreDNS's loop plugin's concern).
+      const own = new Set([opts.host, ...(opts.host === '0.0.0.0' ? Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)) : [])]);
+      const loops = upstreams.filter((u) => Number(u.slice(u.lastIndexOf(':') + 1)) === port && (own.has(u.slice(0, u.lastIndexOf(':'))) || (opts.host === '0.0.0.0' && u.startsWith('127.'))));
+      if (loops.length) {
+        log(`cluster-dns: not forwarding to ${loops.join(', ')}: that is this server`);
+        upstreams = upstreams.filter((u) => !loops.includes(u));
+      }
       udp = dgram.createSocket(opts.host.includes(':') ? 'udp6' : 'udp4');
       udp.on('message', (m, rinfo) => {
         const r = answer(m, false);
