@@ -13,7 +13,7 @@ import type { KubeletClientTLS } from '../kubelet/apiproxy.js';
 import type { Attributes, Authenticator, Authorizer, UserInfo } from './auth/types.js';
 import { authenticate, authorize, forbiddenMessage } from './auth/chain.js';
 import { send, sendStatusError, JSON_TYPE } from './respond.js';
-import { boolParam, intParam, dryRunParam, fieldValidationParam, listOptions, deleteOptions, type Query } from './params.js';
+import { boolParam, intParam, dryRunParam, fieldManagerParam, fieldValidationParam, listOptions, deleteOptions, type Query } from './params.js';
 import { checkTypeMeta, checkFields, duplicatesOf, patchTypeOf } from './input.js';
 import { serveNonResource } from './nonresource.js';
 import { serveSubresource } from './subresources.js';
@@ -186,7 +186,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       const body = decodeBody(buf, req.headers['content-type']) as any;
       checkTypeMeta(body, info);
       const obj = checkFields(info, body, fieldValidationParam(q), warnings, () => duplicatesOf(buf, req.headers['content-type']));
-      const created = await reg.create(info, ns, obj, { dryRun: dryRunParam(q), warnings, user });
+      const created = await reg.create(info, ns, obj, { dryRun: dryRunParam(q), warnings, user, fieldManager: fieldManagerParam(q, req.headers['user-agent']) });
       send(res, 201, render(created), JSON_TYPE, warnings);
       return;
     }
@@ -196,13 +196,36 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       const body = decodeBody(buf, req.headers['content-type']) as any;
       checkTypeMeta(body, info);
       const obj = checkFields(info, body, fieldValidationParam(q), warnings, () => duplicatesOf(buf, req.headers['content-type']));
-      const updated = await reg.update(info, ns, r.name, obj, { dryRun: dryRunParam(q), subresource, warnings, user });
+      const updated = await reg.update(info, ns, r.name, obj, { dryRun: dryRunParam(q), subresource, warnings, user, fieldManager: fieldManagerParam(q, req.headers['user-agent']) });
       send(res, 200, render(updated), JSON_TYPE, warnings);
       return;
     }
     case 'PATCH': {
       if (!r.name) throw methodNotAllowed();
       const type = patchTypeOf(req.headers['content-type']);
+      if (type === 'apply') {
+        // Server-side apply: the body is the manager's whole intent for the fields it sets.
+        const manager = q.get('fieldManager');
+        if (!manager) throw badRequest('PATCH with an apply patch requires fieldManager (e.g. ?fieldManager=my-controller)');
+        fieldManagerParam(q, undefined);
+        const buf = await readBody(req);
+        const body = decodeBody(buf, req.headers['content-type'], 'the apply patch') as any;
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the apply patch must be an object');
+        checkTypeMeta(body, info);
+        const cfg = checkFields(info, body, fieldValidationParam(q), warnings, () => duplicatesOf(buf, 'application/json'));
+        if (cfg.metadata?.name !== undefined && cfg.metadata.name !== r.name) throw badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${r.name})`);
+        const opts = { dryRun: dryRunParam(q), subresource, warnings, user, fieldManager: manager, apply: { force: boolParam(q, 'force') ?? false } };
+        try {
+          send(res, 200, render(await reg.patch(info, ns, r.name, 'apply', cfg, opts)), JSON_TYPE, warnings);
+        } catch (e) {
+          // Applying to an object that does not exist creates it.
+          if (!(e instanceof StatusError && e.code === 404) || subresource) throw e;
+          const created = await reg.create(info, ns, { ...cfg, metadata: { ...cfg.metadata, name: r.name } }, opts);
+          send(res, 201, render(created), JSON_TYPE, warnings);
+        }
+        return;
+      }
+      if (q.has('force')) throw badRequest('force flag must only be set for apply patches');
       const patch = decodeBody(await readBody(req), 'application/json', 'the patch');
       if (type === 'json' ? !Array.isArray(patch) : patch === null || typeof patch !== 'object' || Array.isArray(patch)) {
         throw badRequest(type === 'json' ? 'json patch must be an array of operations' : 'the patch must be a JSON object');
@@ -214,6 +237,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
         warnings,
         user,
         check: (obj: any) => checkFields(info, obj, mode, warnings),
+        fieldManager: fieldManagerParam(q, req.headers['user-agent']),
       });
       send(res, 200, render(updated), JSON_TYPE, warnings);
       return;

@@ -45,5 +45,6 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
   if (t === 'application/json-patch+json') return 'json';
   if (t === 'application/merge-patch+json') return 'merge';
   if (t === 'application/strategic-merge-patch+json') return 'strategic';
-  throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+  if (t === 'application/apply-patch+yaml') return 'apply';
+  throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml`);
 }

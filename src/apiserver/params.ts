@@ -28,6 +28,17 @@ export function dryRunParam(q: Query): boolean {
   return all.length > 0;
 }
 
+/** The manager of a write: `fieldManager`, else the user agent up to its first `/`, as upstream. */
+export function fieldManagerParam(q: Query, userAgent: string | undefined): string {
+  const v = q.get('fieldManager');
+  if (v !== null && v !== '') {
+    if (v.length > 128) throw badRequest(`fieldManager: Too long: may not be more than 128 bytes`);
+    if (/[^\x20-\x7e]/.test(v)) throw badRequest(`fieldManager: Invalid value: "${v}": must be printable ASCII`);
+    return v;
+  }
+  return (userAgent ?? '').split('/')[0].slice(0, 128) || 'unknown';
+}
+
 export function fieldValidationParam(q: Query): 'Strict' | 'Warn' | 'Ignore' {
   const v = q.get('fieldValidation');
   if (v === null || v === '') return 'Warn';

@@ -28,6 +28,7 @@ import { patchMetaFor } from './openapi/schemas.js';
 import { allocateServiceAddresses } from './serviceips.js';
 import { DEFAULT_PLUGINS, runAdmission, type AdmissionPlugin } from './admission/index.js';
 import type { UserInfo } from './auth/types.js';
+import { applyConfiguration, managedFieldsAfterUpdate, type WriteContext } from './fieldmanager/manager.js';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -37,6 +38,12 @@ export interface WriteOptions {
   user?: UserInfo;
   /** Field validation of the object a patch produced (Strict/Warn/Ignore); returns the object to store. */
   check?: (obj: any) => any;
+  /** Who owns the fields this write sets (metadata.managedFields); server-internal writes have none. */
+  fieldManager?: string;
+  /** Server-side apply: `force` takes fields other managers own. */
+  apply?: { force: boolean };
+  /** For server-internal writes on behalf of a client (scale): the subresource its managedFields entry names. */
+  trackSubresource?: string;
 }
 
 export interface ListOptions {
@@ -63,7 +70,7 @@ export interface DeleteOptions {
   user?: UserInfo;
 }
 
-export type PatchType = 'json' | 'merge' | 'strategic';
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
 /** A compiled filter for lists and watches. */
 export interface Filter {
@@ -239,7 +246,16 @@ export class Registry {
     const storageInfo = storageInfoOf(info);
     strategyFor(storageInfo).prepareForCreate?.(obj);
     s.prepareForCreate?.(obj);
-    applyDefaults(storageInfo.key, obj);
+    if (opts.fieldManager !== undefined) {
+      const ctx = writeContext(info, opts.fieldManager, '');
+      if (opts.apply) {
+        meta.managedFields = applyConfiguration(undefined, obj, ctx, true).managedFields;
+        applyDefaults(storageInfo.key, obj);
+      } else {
+        applyDefaults(storageInfo.key, obj);
+        meta.managedFields = managedFieldsAfterUpdate(undefined, obj, ctx);
+      }
+    } else applyDefaults(storageInfo.key, obj);
     await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user, warnings: opts.warnings });
     this.validateCreate(storageInfo, obj, info);
     if (storageInfo.key === 'services') {
@@ -298,7 +314,11 @@ export class Registry {
       const original = this.output(info, cur);
       let patched: any;
       try {
-        if (type === 'json') patched = applyJsonPatch(original, patch);
+        if (type === 'apply') {
+          const r = applyConfiguration(original, patch, writeContext(info, opts.fieldManager ?? '', opts.subresource ?? ''), !!opts.apply?.force);
+          patched = r.object;
+          patched.metadata = { ...patched.metadata, managedFields: r.managedFields };
+        } else if (type === 'json') patched = applyJsonPatch(original, patch);
         else if (type === 'merge') patched = applyMergePatch(original, patch);
         else patched = applyStrategicMergePatch(original, patch, patchMetaFor(info.group, info.version, info.kind));
       } catch (e) {
@@ -351,6 +371,13 @@ export class Registry {
       if (s.toStorage) obj = s.toStorage(obj);
       const old = cur.obj;
       obj = this.prepareUpdate(storageInfo, obj, old, opts.subresource);
+      const trackAs = opts.subresource === INTERNAL_WRITE ? opts.trackSubresource : (opts.subresource ?? '');
+      if (opts.fieldManager === undefined || trackAs === undefined) {
+        if (old.metadata.managedFields) obj.metadata.managedFields = old.metadata.managedFields;
+        else delete obj.metadata.managedFields;
+      } else if (!opts.apply) {
+        obj.metadata.managedFields = managedFieldsAfterUpdate(old, obj, writeContext(info, opts.fieldManager, trackAs));
+      }
       // Server-internal writes made without a user (e.g. quota status) skip admission, so it cannot recurse.
       if (!(opts.subresource === INTERNAL_WRITE && !opts.user)) {
         await runAdmission(this.admission, {
@@ -521,8 +548,9 @@ export class Registry {
   }
 
   /** Writes made by the server itself (binding, scale): the whole object, status included, may change. */
-  async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any): Promise<any> {
-    return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource: INTERNAL_WRITE });
+  /** A server-side read-modify-write (binding, scale); `as` records the writer's fields under that subresource. */
+  async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any, as?: { fieldManager: string; subresource: string }): Promise<any> {
+    return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource: INTERNAL_WRITE, fieldManager: as?.fieldManager, trackSubresource: as?.subresource });
   }
 }
 
@@ -584,4 +612,16 @@ export function patchStatus(e: PatchError): StatusError {
     default:
       return new StatusError(500, 'InternalError', e.message);
   }
+}
+
+function writeContext(info: ResourceInfo, manager: string, subresource: string): WriteContext {
+  const storageInfo = storageInfoOf(info);
+  return {
+    manager,
+    apiVersion: info.group ? `${info.group}/${info.version}` : info.version,
+    subresource,
+    hasStatus: storageInfo.subresources.includes('status'),
+    meta: patchMetaFor(info.group, info.version, info.kind),
+    now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+  };
 }

@@ -14,7 +14,7 @@ import { applyMergePatch } from './patch/merge.js';
 import type { UserInfo } from './auth/types.js';
 import { authenticate, authorize, forbiddenMessage } from './auth/chain.js';
 import { send } from './respond.js';
-import { dryRunParam, type Query } from './params.js';
+import { dryRunParam, fieldManagerParam, type Query } from './params.js';
 import { checkTypeMeta, patchTypeOf } from './input.js';
 import { requestAttributes, type HandlerContext } from './handler.js';
 
@@ -127,7 +127,7 @@ async function serveScale(ctx: HandlerContext, req: IncomingMessage, res: Server
     }
     obj.spec.replicas = replicas;
     return obj;
-  });
+  }, { fieldManager: fieldManagerParam(new URL(req.url ?? '/', 'http://x').searchParams, req.headers['user-agent']), subresource: 'scale' });
   send(res, 200, toScale(updated));
 }
 

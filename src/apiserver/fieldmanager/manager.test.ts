@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { patchMetaFor } from '../openapi/schemas.js';
+import { StatusError } from '../status.js';
+import { FieldSet, formatPath } from './fieldset.js';
+import { applyConfiguration, managedFieldsAfterUpdate, type WriteContext } from './manager.js';
+
+const deployMeta = patchMetaFor('apps', 'v1', 'Deployment');
+const cmMeta = patchMetaFor('', 'v1', 'ConfigMap');
+const ctx = (manager: string, over: Partial<WriteContext> = {}): WriteContext => ({ manager, apiVersion: 'v1', subresource: '', hasStatus: false, meta: cmMeta, now: '2026-01-01T00:00:00Z', ...over });
+const cm = (data: Record<string, string>, extra: any = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', ...extra }, data });
+
+test('FieldsV1 round trip keeps leaves, containers owned themselves and keyed items', () => {
+  const v1 = { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:containers': { 'k:{"name":"a"}': { '.': {}, 'f:image': {} } } } };
+  const s = FieldSet.fromFieldsV1(v1);
+  assert.deepEqual(s.toFieldsV1(), v1);
+  assert.ok(s.has(['f:metadata', 'f:labels']));
+  assert.ok(!s.has(['f:metadata']));
+  assert.equal(formatPath(['f:spec', 'f:containers', 'k:{"name":"a"}', 'f:image']), '.spec.containers[name="a"].image');
+});
+
+test('apply creates ownership for exactly the applied fields', () => {
+  const r = applyConfiguration(undefined, cm({ a: '1' }, { labels: { x: 'y' } }), ctx('kubectl'), false);
+  assert.equal(r.managedFields.length, 1);
+  assert.deepEqual(r.managedFields[0].fieldsV1, { 'f:data': { 'f:a': {} }, 'f:metadata': { 'f:labels': { 'f:x': {} } } });
+  assert.equal(r.managedFields[0].operation, 'Apply');
+});
+
+test('changing a field another manager owns conflicts, with upstream message; force takes it over', () => {
+  const created = applyConfiguration(undefined, cm({ a: '1', b: '2' }), ctx('kubectl'), false);
+  const live = { ...created.object, metadata: { ...created.object.metadata, managedFields: created.managedFields } };
+  const patched = structuredClone(live);
+  patched.data.a = '9';
+  patched.metadata.managedFields = managedFieldsAfterUpdate(live, patched, ctx('kubectl-edit'));
+  assert.deepEqual(
+    patched.metadata.managedFields.map((m: any) => [m.manager, m.operation]),
+    [
+      ['kubectl', 'Apply'],
+      ['kubectl-edit', 'Update'],
+    ],
+  );
+  // The updater took `a` from the applier.
+  assert.deepEqual(patched.metadata.managedFields[0].fieldsV1, { 'f:data': { 'f:b': {} } });
+  assert.throws(
+    () => applyConfiguration(patched, cm({ a: '3' }), ctx('other'), false),
+    (e: unknown) => e instanceof StatusError && e.code === 409 && e.message === 'Apply failed with 1 conflict: conflict with "kubectl-edit" using v1: .data.a',
+  );
+  // Same value: shared ownership, no conflict.
+  const same = applyConfiguration(patched, cm({ a: '9' }), ctx('other'), false);
+  assert.equal(same.object.data.a, '9');
+  const forced = applyConfiguration(patched, cm({ a: '3' }), ctx('other'), true);
+  assert.equal(forced.object.data.a, '3');
+  assert.ok(!forced.managedFields.some((m) => m.manager === 'kubectl-edit'), 'the updater lost its only field');
+});
+
+test('fields a manager stops applying are removed unless someone else owns them', () => {
+  const a = applyConfiguration(undefined, cm({ a: '1', b: '2', c: '3' }), ctx('one'), false);
+  let live: any = { ...a.object, metadata: { ...a.object.metadata, managedFields: a.managedFields } };
+  const b = applyConfiguration(live, cm({ c: '3' }), ctx('two'), false);
+  live = { ...b.object, metadata: { ...b.object.metadata, managedFields: b.managedFields } };
+  const r = applyConfiguration(live, cm({ a: '1' }), ctx('one'), false);
+  assert.deepEqual(r.object.data, { a: '1', c: '3' });
+});
+
+test('keyed lists merge by key and drop items the applier removed', () => {
+  const dctx = ctx('kubectl', { meta: deployMeta, apiVersion: 'apps/v1', hasStatus: true });
+  const dep = (containers: any[]) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { containers } } } });
+  const first = applyConfiguration(undefined, dep([{ name: 'a', image: 'x' }, { name: 'b', image: 'y' }]), dctx, false);
+  assert.ok(FieldSet.fromFieldsV1(first.managedFields[0].fieldsV1).has(['f:spec', 'f:template', 'f:spec', 'f:containers', 'k:{"name":"b"}', 'f:image']));
+  let live: any = { ...first.object, metadata: { ...first.object.metadata, managedFields: first.managedFields } };
+  live.spec.template.spec.containers[0].imagePullPolicy = 'Always';
+  const second = applyConfiguration(live, dep([{ name: 'a', image: 'z' }]), dctx, false);
+  assert.deepEqual(second.object.spec.template.spec.containers, [{ name: 'a', image: 'z', imagePullPolicy: 'Always' }]);
+});
+
+test('status writes are owned apart from spec when the resource has a status subresource', () => {
+  const sctx = (sub: string) => ctx('kubelet', { hasStatus: true, subresource: sub, meta: patchMetaFor('', 'v1', 'Pod') });
+  const prev = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { nodeName: 'n' }, status: { phase: 'Pending' } };
+  const next = { ...prev, status: { phase: 'Running' } };
+  const mf = managedFieldsAfterUpdate(prev, next, sctx('status'));
+  assert.deepEqual(mf, [{ manager: 'kubelet', operation: 'Update', apiVersion: 'v1', time: '2026-01-01T00:00:00Z', fieldsType: 'FieldsV1', subresource: 'status', fieldsV1: { 'f:status': { 'f:phase': {} } } }]);
+  // A no-op write records nothing.
+  assert.deepEqual(managedFieldsAfterUpdate(prev, structuredClone(prev), sctx('')), []);
+});
+
+test('managedFields: [{}] resets ownership', () => {
+  const prev = { ...cm({ a: '1' }), metadata: { name: 'c', managedFields: [{ manager: 'x', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {} } } }] } };
+  const next = { ...cm({ a: '1' }), metadata: { name: 'c', managedFields: [{}] } };
+  assert.deepEqual(managedFieldsAfterUpdate(prev, next, ctx('y')), []);
+});

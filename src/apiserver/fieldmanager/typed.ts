@@ -1,0 +1,185 @@
+/**
+ * Schema-directed operations on objects for server-side apply: the set of fields a value sets,
+ * the fields an update changed, merging an applied configuration into the live object, and removing
+ * fields. Lists follow the schema as structured-merge-diff reads it: a patch-merge-key makes a keyed
+ * list (`k:`), a merge strategy over scalars a set (`v:`), anything else is atomic (owned whole).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { PatchMeta } from '../patch/meta.js';
+import { FieldSet } from './fieldset.js';
+
+type Obj = Record<string, unknown>;
+type ListKind = { kind: 'atomic' } | { kind: 'set' } | { kind: 'map'; keys: string[] };
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function listKindOf(meta: PatchMeta | undefined): ListKind {
+  if (!meta || meta.kind !== 'list' || !meta.strategies.includes('merge')) return { kind: 'atomic' };
+  if (!meta.mergeKey) return { kind: 'set' };
+  // Ports are keyed by number and protocol upstream (x-kubernetes-list-map-keys).
+  const items = meta.items();
+  if ((meta.mergeKey === 'containerPort' || meta.mergeKey === 'port') && items?.field('protocol')) return { kind: 'map', keys: [meta.mergeKey, 'protocol'] };
+  return { kind: 'map', keys: [meta.mergeKey] };
+}
+
+/** The `k:` element of a keyed-list item (keys sorted; protocol defaults to TCP as the schema does). */
+function keyOf(item: unknown, keys: string[]): string | undefined {
+  if (!isObj(item)) return undefined;
+  const out: Obj = {};
+  for (const k of [...keys].sort()) {
+    let v = item[k];
+    if (v === undefined && k === 'protocol') v = 'TCP';
+    if (v === undefined) return undefined;
+    out[k] = v;
+  }
+  return `k:${JSON.stringify(out)}`;
+}
+
+const valueKey = (v: unknown): string => `v:${JSON.stringify(v)}`;
+
+function childMeta(meta: PatchMeta | undefined, name: string): PatchMeta | undefined {
+  if (!meta) return undefined;
+  if (meta.kind === 'struct' || meta.kind === 'map') return meta.field(name);
+  return undefined;
+}
+
+/** True when a value is owned whole (scalars, atomic lists, nulls). */
+function isLeaf(v: unknown, meta: PatchMeta | undefined): boolean {
+  if (Array.isArray(v)) return listKindOf(meta).kind === 'atomic';
+  return !isObj(v);
+}
+
+/** The fields `value` sets: every leaf, every keyed/set list item (structured-merge-diff's ToFieldSet). */
+export function fieldsOf(value: unknown, meta: PatchMeta | undefined, out = new FieldSet(), path: string[] = []): FieldSet {
+  if (isLeaf(value, meta)) {
+    out.insert(path);
+    return out;
+  }
+  if (Array.isArray(value)) {
+    const lk = listKindOf(meta);
+    const items = meta?.items();
+    if (!value.length) out.insert(path);
+    value.forEach((item, i) => {
+      if (lk.kind === 'set') out.insert([...path, valueKey(item)]);
+      else if (lk.kind === 'map') {
+        const k = keyOf(item, lk.keys) ?? `i:${i}`;
+        out.insert([...path, k]);
+        fieldsOf(item, items, out, [...path, k]);
+      }
+    });
+    return out;
+  }
+  const obj = value as Obj;
+  const keys = Object.keys(obj);
+  if (!keys.length && path.length) out.insert(path);
+  for (const k of keys) fieldsOf(obj[k], childMeta(meta, k), out, [...path, `f:${k}`]);
+  return out;
+}
+
+/**
+ * Fields `next` sets that `prev` did not set to the same value: changed leaves, plus containers and
+ * list items that did not exist before (owned themselves, the `.` in FieldsV1).
+ */
+export function changedFields(prev: unknown, next: unknown, meta: PatchMeta | undefined, out = new FieldSet(), path: string[] = []): FieldSet {
+  if (isLeaf(next, meta) || isLeaf(prev, meta) || Array.isArray(prev) !== Array.isArray(next)) {
+    if (!isDeepStrictEqual(prev, next)) {
+      if (isLeaf(next, meta)) out.insert(path);
+      else added(next, meta, out, path);
+    }
+    return out;
+  }
+  if (Array.isArray(next)) {
+    const lk = listKindOf(meta);
+    const old = prev as unknown[];
+    if (lk.kind === 'set') {
+      for (const item of next) if (!old.some((o) => isDeepStrictEqual(o, item))) out.insert([...path, valueKey(item)]);
+    } else if (lk.kind === 'map') {
+      const items = meta?.items();
+      const byKey = new Map<string, unknown>();
+      old.forEach((o, i) => byKey.set(keyOf(o, lk.keys) ?? `i:${i}`, o));
+      next.forEach((item, i) => {
+        const k = keyOf(item, lk.keys) ?? `i:${i}`;
+        if (!byKey.has(k)) added(item, items, out, [...path, k]);
+        else changedFields(byKey.get(k), item, items, out, [...path, k]);
+      });
+    }
+    return out;
+  }
+  const a = prev as Obj;
+  const b = next as Obj;
+  for (const k of Object.keys(b)) {
+    const m = childMeta(meta, k);
+    if (!(k in a)) added(b[k], m, out, [...path, `f:${k}`]);
+    else changedFields(a[k], b[k], m, out, [...path, `f:${k}`]);
+  }
+  return out;
+}
+
+/** A value that did not exist before: it and every container in it are owned (the `.` entries). */
+function added(value: unknown, meta: PatchMeta | undefined, out: FieldSet, path: string[]): void {
+  out.insert(path);
+  if (isLeaf(value, meta)) return;
+  if (Array.isArray(value)) {
+    const lk = listKindOf(meta);
+    value.forEach((item, i) => {
+      if (lk.kind === 'set') out.insert([...path, valueKey(item)]);
+      else if (lk.kind === 'map') added(item, meta?.items(), out, [...path, keyOf(item, lk.keys) ?? `i:${i}`]);
+    });
+    return;
+  }
+  for (const [k, v] of Object.entries(value as Obj)) added(v, childMeta(meta, k), out, [...path, `f:${k}`]);
+}
+
+/** Merges an applied configuration into the live object (keyed lists by key, sets by value). */
+export function mergeApplied(live: unknown, cfg: unknown, meta: PatchMeta | undefined): unknown {
+  if (cfg === null || cfg === undefined) return live;
+  if (isLeaf(cfg, meta) || isLeaf(live, meta) || live === undefined || Array.isArray(live) !== Array.isArray(cfg)) {
+    return isObj(cfg) || Array.isArray(cfg) ? mergeApplied(Array.isArray(cfg) ? [] : {}, cfg, meta) : cfg;
+  }
+  if (Array.isArray(cfg)) {
+    const lk = listKindOf(meta);
+    const out = [...(live as unknown[])];
+    if (lk.kind === 'set') {
+      for (const item of cfg) if (!out.some((o) => isDeepStrictEqual(o, item))) out.push(item);
+      return out;
+    }
+    if (lk.kind === 'map') {
+      const items = meta?.items();
+      for (const [i, item] of cfg.entries()) {
+        const k = keyOf(item, lk.keys) ?? `i:${i}`;
+        const at = out.findIndex((o, j) => (keyOf(o, lk.keys) ?? `i:${j}`) === k);
+        if (at >= 0) out[at] = mergeApplied(out[at], item, items);
+        else out.push(mergeApplied({}, item, items));
+      }
+      return out;
+    }
+    return cfg;
+  }
+  const out: Obj = { ...(live as Obj) };
+  for (const [k, v] of Object.entries(cfg as Obj)) {
+    if (v === null) continue;
+    out[k] = mergeApplied(out[k], v, childMeta(meta, k));
+  }
+  return out;
+}
+
+/** Removes the values at `paths` (members of a field set) from `obj`, in place. */
+export function removeFields(obj: Obj, paths: string[][], meta: PatchMeta | undefined): void {
+  for (const p of paths) if (p.length) removeAt(obj, p, meta);
+}
+
+function removeAt(container: unknown, path: string[], meta: PatchMeta | undefined): void {
+  const [pe, ...rest] = path;
+  if (pe.startsWith('f:') && isObj(container)) {
+    const name = pe.slice(2);
+    if (!rest.length) delete container[name];
+    else removeAt(container[name], rest, childMeta(meta, name));
+    return;
+  }
+  if (!Array.isArray(container)) return;
+  const lk = listKindOf(meta);
+  const idx = container.findIndex((item, i) => (pe.startsWith('v:') ? valueKey(item) === pe : (keyOf(item, lk.kind === 'map' ? lk.keys : []) ?? `i:${i}`) === pe));
+  if (idx < 0) return;
+  if (!rest.length) container.splice(idx, 1);
+  else removeAt(container[idx], rest, meta?.items());
+}
