@@ -118,6 +118,11 @@ describe('DNS server (loopback sockets)', () => {
     assert.equal(nodata.rcode, 'NOERROR');
     assert.equal(nodata.answers!.length, 0);
     assert.equal(nodata.authorities![0].type, 'SOA');
+    // HTTPS (type 65, which dns-packet does not name) round-trips: NODATA for an existing name.
+    const https = decodeMessage(await udpQuery(dns.port, encodeQuery(5, 'dual.default.svc.cluster.local', 'UNKNOWN_65')));
+    assert.equal(https.rcode, 'NOERROR');
+    assert.equal(https.questions![0].type, 'UNKNOWN_65');
+    assert.equal(https.answers!.length, 0);
     const nx = decodeMessage(await udpQuery(dns.port, encodeQuery(4, 'nope.default.svc.cluster.local', 'AAAA')));
     assert.equal(nx.rcode, 'NXDOMAIN');
   });
