@@ -165,6 +165,9 @@ interface Chase {
 const FORWARD_TIMEOUT_MS = 2000;
 /** Upstreams tried per query (each gets FORWARD_TIMEOUT_MS, within a stub resolver's 5 s). */
 const MAX_UPSTREAMS_TRIED = 2;
+/** Forwarded queries in flight at most (IDs are 16 bits). */
+const MAX_PENDING = 32_768;
+const TCP_IDLE_MS = 10_000;
 
 /** Encoded answers kept per exact query bytes (all but the ID) for one zone generation. */
 const CACHE_MAX = 10_000;
@@ -224,7 +227,7 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
 
   /** One exchange with one upstream over UDP; a random ID, and only that upstream's answer counts. */
   const forwardUdp = (msg: Buffer, host: string, p: number): Promise<Buffer | undefined> => {
-    if (!fwd) return Promise.resolve(undefined);
+    if (!fwd || pending.size >= MAX_PENDING) return Promise.resolve(undefined);
     let fid = randomInt(0x10000);
     while (pending.has(fid)) fid = randomInt(0x10000);
     const out = Buffer.from(msg);
@@ -385,6 +388,8 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
         sockets.add(sock);
         sock.on('close', () => sockets.delete(sock));
         sock.setNoDelay(true);
+        // Idle connections are closed, as CoreDNS does after its read timeout.
+        sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
         const frames = new TcpDeframer();
         sock.on('error', () => undefined);
         sock.on('data', (d) => {
