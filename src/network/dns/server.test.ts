@@ -75,12 +75,14 @@ describe('DNS server (loopback sockets)', () => {
   let dns: DnsServer;
   let upstream: dgram.Socket;
   let upstreamTcp: net.Server;
+  const asked = new Map<string, number>();
   before(async () => {
     // A stub upstream: answers every name with 192.0.2.99.
     upstream = dgram.createSocket('udp4');
     // Over UDP `big.example.test` comes back truncated; over TCP (same port) it comes in full.
     upstream.on('message', (m, r) => {
       const q = parseQuery(m);
+      asked.set(q.questions[0].name, (asked.get(q.questions[0].name) ?? 0) + 1);
       const big = q.questions[0].name === 'big.example.test';
       upstream.send(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, tc: big, questions: q.questions, answers: big ? [] : [{ name: q.questions[0].name, type: 'A', ttl: 60, class: 'IN', data: '192.0.2.99' }], authority: [], additional: [] }), r.port, r.address);
     });
@@ -166,6 +168,14 @@ describe('DNS server (loopback sockets)', () => {
     const r = await udpQuery(dns.port, encodeQuery(31337, 'www.example.test', 'A'));
     assert.equal(r.readUInt16BE(0), 31337);
     assert.deepEqual(answers(r), ['www.example.test A 192.0.2.99']);
+  });
+
+  it('answers a repeated outside name from the forward cache', async () => {
+    const first = await udpQuery(dns.port, encodeQuery(81, 'cached.example.test', 'A'));
+    const again = await udpQuery(dns.port, encodeQuery(82, 'cached.example.test', 'A'));
+    assert.equal(again.readUInt16BE(0), 82);
+    assert.deepEqual(answers(again), answers(first));
+    assert.equal(asked.get('cached.example.test'), 1, 'the upstream was asked once');
   });
 
   it('follows ExternalName CNAMEs: upstream for other names, in the zone for its own', async () => {

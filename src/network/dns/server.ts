@@ -15,6 +15,7 @@ import type { Component } from '../../cluster/component.js';
 import { ClusterZone, DEFAULT_TTL, sliceEndpoints, type Answer, type DnsEndpoint, type ZoneData } from './zone.js';
 import { DnsFormatError, RCODE, TcpDeframer, decodeMessage, encodeQuery, encodeResponse, frameTcp, parseQuery, type Record_, type Response } from './wire.js';
 import { canonicalIP } from './ip.js';
+import { AnswerCache } from './answer-cache.js';
 
 export interface ClusterDNSOptions {
   /** Address to listen on (UDP and TCP). */
@@ -200,6 +201,8 @@ export interface DnsServerOptions {
   port?: number;
   /** `ip:port` upstream resolvers (default: nameservers of /etc/resolv.conf). */
   upstreams?: string[];
+  /** Forwarded answers are kept up to this many seconds (default 30, CoreDNS's `cache 30`; 0: off). */
+  forwardCacheSeconds?: number;
   log?: (msg: string) => void;
 }
 
@@ -221,6 +224,7 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
   const sockets = new Set<net.Socket>();
   let port = 0;
   const cache = new Map<string, Buffer>();
+  const forwarded = new AnswerCache({ maxTtl: opts.forwardCacheSeconds ?? 30 });
   let cacheGen: number | undefined;
 
   const pending = new Map<number, { resolve: (b: Buffer | undefined) => void; timer: NodeJS.Timeout; host: string; port: number }>();
@@ -360,8 +364,14 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
     const r = answer(msg, overTcp);
     if (r === undefined || Buffer.isBuffer(r)) return r;
     if (r !== 'forward') return chaseUpstream(r.chase);
+    const key = (overTcp ? 't' : 'u') + msg.toString('latin1', 2);
+    const hit = forwarded.get(key, msg.readUInt16BE(0));
+    if (hit) return hit;
     const f = await forward(msg, overTcp);
-    if (f) return f;
+    if (f) {
+      forwarded.put(key, f);
+      return f;
+    }
     const id = msg.readUInt16BE(0);
     const q = parseQuery(msg);
     return encodeResponse({ id, rd: q.rd, aa: false, ra: true, rcode: RCODE.SERVFAIL, questions: q.questions, answers: [], authority: [], additional: [], udpSize: q.udpSize });
