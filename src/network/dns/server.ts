@@ -17,19 +17,13 @@ import { DnsFormatError, RCODE, TcpDeframer, decodeMessage, encodeQuery, encodeR
 import { canonicalIP } from './ip.js';
 import { AnswerCache } from './answer-cache.js';
 
-export interface ClusterDNSOptions {
-  /** Address to listen on (UDP and TCP). */
-  host: string;
-  /** Default 53; 0 picks a free port (same for UDP and TCP). */
-  port?: number;
+export interface ClusterDNSOptions extends DnsServerOptions {
+  /** The cluster zone (default cluster.local). */
   domain?: string;
   /** Seconds (default 5, CoreDNS's kubernetes plugin's). */
-  /** Seconds (default 5, CoreDNS's kubernetes plugin's). */
   ttl?: number;
-  /** `ip:port` upstream resolvers (default: nameservers of /etc/resolv.conf). */
-  upstreams?: string[];
+  /** Rewrites IPv4 answers (loopback mode answers the 127.x aliases). */
   mapAddress?: (ip: string) => string;
-  log?: (msg: string) => void;
 }
 
 export interface ClusterDNS extends Component {
@@ -196,6 +190,7 @@ export function createClusterDNS(client: RestClient, opts: ClusterDNSOptions): C
 }
 
 export interface DnsServerOptions {
+  /** Address to listen on (UDP and TCP). */
   host: string;
   /** Default 53; 0 picks a free port (same for UDP and TCP). */
   port?: number;
