@@ -14,7 +14,7 @@
  */
 import net from 'node:net';
 import dgram from 'node:dgram';
-import type { ProxyEndpoint, ServicePort } from './model.js';
+import { serviceKeyOf, type ProxyEndpoint, type ServicePort } from './model.js';
 
 export function loopbackAlias(ip: string): string {
   const p = ip.split('.');
@@ -47,6 +47,7 @@ export interface UserspaceOptions {
 export class UserspaceBackend {
   private readonly frontends = new Map<string, Frontend>();
   private readonly balancers = new Map<string, Balancer>();
+  private readonly desired = new Map<string, ServicePort[]>();
 
   constructor(private readonly o: UserspaceOptions = {}) {}
 
@@ -71,7 +72,23 @@ export class UserspaceBackend {
     return ep;
   }
 
-  async sync(ports: ServicePort[]): Promise<void> {
+  /** Applies the changed Services (key → all its ports; [] removes it); in memory, so cheap. */
+  update(changes: Map<string, ServicePort[]>): Promise<void> {
+    for (const [k, ports] of changes) {
+      if (ports.length) this.desired.set(k, ports);
+      else this.desired.delete(k);
+    }
+    return this.apply([...this.desired.values()].flat());
+  }
+
+  /** Replaces every Service's ports. */
+  sync(ports: ServicePort[]): Promise<void> {
+    this.desired.clear();
+    for (const sp of ports) this.desired.set(serviceKeyOf(sp), [...(this.desired.get(serviceKeyOf(sp)) ?? []), sp]);
+    return this.apply(ports);
+  }
+
+  private async apply(ports: ServicePort[]): Promise<void> {
     const want = new Map<string, { sp: ServicePort; host: string; port: number }>();
     for (const sp of ports) {
       if (sp.protocol === 'SCTP') continue;
