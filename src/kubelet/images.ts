@@ -6,19 +6,11 @@
  * Pure apart from the injected image service and clock.
  */
 import type { Clock } from '../client/workqueue.js';
-import type { Image, ImageSpec, PodSandboxConfig } from '../runtime/cri.js';
+import type { AuthConfig, Image, ImageSpec, PodSandboxConfig } from '../runtime/cri.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
-/** CRI AuthConfig. */
-export interface AuthConfig {
-  username?: string;
-  password?: string;
-  auth?: string;
-  serverAddress?: string;
-  identityToken?: string;
-  registryToken?: string;
-}
+export type { AuthConfig };
 
 /** A parsed image reference, normalized as the docker reference library does. */
 export interface ImageRef {

@@ -36,6 +36,51 @@ export interface PortMapping {
   hostIp?: string;
 }
 
+export type NamespaceMode = 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';
+
+/** CRI NamespaceOption. */
+export interface NamespaceOption {
+  network?: NamespaceMode;
+  pid?: NamespaceMode;
+  ipc?: NamespaceMode;
+  targetId?: string;
+}
+
+/** CRI SecurityProfile (seccomp, AppArmor). */
+export interface SecurityProfile {
+  profileType: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  localhostRef?: string;
+}
+
+/** CRI LinuxSandboxSecurityContext. */
+export interface LinuxSandboxSecurityContext {
+  namespaceOptions?: NamespaceOption;
+  runAsUser?: { value: number };
+  runAsGroup?: { value: number };
+  readonlyRootfs?: boolean;
+  supplementalGroups?: number[];
+  privileged?: boolean;
+  seccomp?: SecurityProfile;
+  apparmor?: SecurityProfile;
+}
+
+/** CRI LinuxContainerSecurityContext. */
+export interface LinuxContainerSecurityContext {
+  capabilities?: { addCapabilities?: string[]; dropCapabilities?: string[] };
+  privileged?: boolean;
+  namespaceOptions?: NamespaceOption;
+  runAsUser?: { value: number };
+  runAsGroup?: { value: number };
+  runAsUsername?: string;
+  readonlyRootfs?: boolean;
+  supplementalGroups?: number[];
+  noNewPrivs?: boolean;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  seccomp?: SecurityProfile;
+  apparmor?: SecurityProfile;
+}
+
 export interface PodSandboxConfig {
   metadata: PodSandboxMetadata;
   hostname?: string;
@@ -48,8 +93,9 @@ export interface PodSandboxConfig {
   linux?: {
     cgroupParent?: string;
     resources?: LinuxContainerResources;
-    /** CRI NamespaceOption.network: NODE for hostNetwork pods (no pod network of their own). */
-    securityContext?: { namespaceOptions?: { network?: 'POD' | 'NODE' } };
+    /** namespaceOptions.network is NODE for hostNetwork pods (no pod network of their own). */
+    securityContext?: LinuxSandboxSecurityContext;
+    sysctls?: Record<string, string>;
   };
 }
 
@@ -116,7 +162,7 @@ export interface ContainerConfig {
   stdin?: boolean;
   stdinOnce?: boolean;
   tty?: boolean;
-  linux?: { resources?: LinuxContainerResources };
+  linux?: { resources?: LinuxContainerResources; securityContext?: LinuxContainerSecurityContext };
 }
 
 export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
@@ -241,10 +287,23 @@ export interface Image {
   repoTags: string[];
   repoDigests: string[];
   size: number;
+  /** The image's user, when numeric (CRI Image.uid); else its name. */
+  uid?: number;
+  username?: string;
+}
+
+/** CRI AuthConfig: credentials for one pull. */
+export interface AuthConfig {
+  username?: string;
+  password?: string;
+  auth?: string;
+  serverAddress?: string;
+  identityToken?: string;
+  registryToken?: string;
 }
 
 export interface ImageService {
-  pullImage(image: ImageSpec, auth?: { username?: string; password?: string }, sandboxConfig?: PodSandboxConfig): Promise<string>;
+  pullImage(image: ImageSpec, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string>;
   listImages(filter?: { image?: ImageSpec }): Promise<Image[]>;
   /** Undefined when the image is not present. */
   imageStatus(image: ImageSpec): Promise<Image | undefined>;

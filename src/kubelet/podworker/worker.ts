@@ -9,6 +9,7 @@ import type { Clock } from '../../client/workqueue.js';
 import { RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type Runtime } from '../../runtime/cri.js';
 import { CrashBackoff, goDuration } from './backoff.js';
 import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
+import { containerSecurityContext, sandboxSecurityContext, verifyRunAsNonRoot } from '../security.js';
 import { generatePodStatus, isSidecar, rfc3339, willRestart, type RtContainer, type RtPod, type Waiting, type WorkerView } from './status.js';
 import path from 'node:path';
 
@@ -189,7 +190,8 @@ export class PodWorker {
       labels: { [LABEL_POD_NAME]: m.name, [LABEL_POD_NAMESPACE]: m.namespace, [LABEL_POD_UID]: m.uid },
       annotations: {},
       dnsConfig: this.deps.dnsConfig?.(this.pod),
-      ...(this.pod.spec?.hostNetwork ? { linux: { securityContext: { namespaceOptions: { network: 'NODE' as const } } } } : {}),
+      // Namespaces (hostNetwork → NODE), run-as ids, groups, privileged, seccomp and sysctls, as upstream.
+      linux: sandboxSecurityContext(this.pod),
     };
   }
 
@@ -398,6 +400,8 @@ export class PodWorker {
     let envs: KeyValue[];
     let mounts: Mount[];
     try {
+      const nonRoot = verifyRunAsNonRoot(this.pod, spec, runtime.name === 'process' ? 'unknown' : pull.image);
+      if (nonRoot) throw new ContainerConfigError(nonRoot);
       ({ envs, mounts } = await this.deps.env.containerEnv(this.pod, spec, this.podIP ?? ''));
     } catch (e) {
       const msg = (e as Error).message;
@@ -422,7 +426,7 @@ export class PodWorker {
       stdin: !!spec.stdin,
       stdinOnce: !!spec.stdinOnce,
       tty: !!spec.tty,
-      linux: { resources: linuxResources(spec.resources) },
+      linux: { resources: linuxResources(spec.resources), securityContext: containerSecurityContext(this.pod, spec) },
     };
     let id: string;
     try {

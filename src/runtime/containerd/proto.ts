@@ -77,13 +77,21 @@ message NamespaceOption {
   string target_id = 4;
 }
 message Int64Value { int64 value = 1; }
+message SecurityProfile {
+  enum ProfileType { RuntimeDefault = 0; Unconfined = 1; Localhost = 2; }
+  ProfileType profile_type = 1;
+  string localhost_ref = 2;
+}
 message LinuxSandboxSecurityContext {
   NamespaceOption namespace_options = 1;
   Int64Value run_as_user = 3;
   bool readonly_rootfs = 4;
   repeated int64 supplemental_groups = 5;
   bool privileged = 6;
+  string seccomp_profile_path = 7;
   Int64Value run_as_group = 8;
+  SecurityProfile seccomp = 9;
+  SecurityProfile apparmor = 10;
 }
 message LinuxPodSandboxConfig {
   string cgroup_parent = 1;
@@ -188,8 +196,14 @@ message LinuxContainerSecurityContext {
   string run_as_username = 6;
   bool readonly_rootfs = 7;
   repeated int64 supplemental_groups = 8;
+  string apparmor_profile = 9;
+  string seccomp_profile_path = 10;
   bool no_new_privs = 11;
   Int64Value run_as_group = 12;
+  repeated string masked_paths = 13;
+  repeated string readonly_paths = 14;
+  SecurityProfile seccomp = 15;
+  SecurityProfile apparmor = 16;
 }
 message LinuxContainerConfig {
   LinuxContainerResources resources = 1;

@@ -14,6 +14,7 @@ import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import {
   RuntimeError,
   nowNanos,
+  type AuthConfig,
   type Container,
   type ContainerConfig,
   type ContainerEvent,
@@ -326,8 +327,11 @@ export class ContainerdRuntime implements Runtime {
 
   // ---- images
 
-  async pullImage(image: ImageSpec, auth?: { username?: string; password?: string }, sandboxConfig?: PodSandboxConfig): Promise<string> {
-    const r = await this.call('image', 'PullImage', { image, auth: auth ? { username: auth.username ?? '', password: auth.password ?? '' } : null, sandboxConfig: sandboxConfig ?? null }, 30 * 60_000);
+  async pullImage(image: ImageSpec, auth?: AuthConfig, sandboxConfig?: PodSandboxConfig): Promise<string> {
+    const a = auth
+      ? { username: auth.username ?? '', password: auth.password ?? '', auth: auth.auth ?? '', serverAddress: auth.serverAddress ?? '', identityToken: auth.identityToken ?? '', registryToken: auth.registryToken ?? '' }
+      : null;
+    const r = await this.call('image', 'PullImage', { image, auth: a, sandboxConfig: sandboxConfig ?? null }, 30 * 60_000);
     return r.imageRef;
   }
 
@@ -355,7 +359,11 @@ export class ContainerdRuntime implements Runtime {
 }
 
 function toImage(i: any): Image {
-  return { id: i.id, repoTags: i.repoTags ?? [], repoDigests: i.repoDigests ?? [], size: Number(i.size ?? 0) };
+  const img: Image = { id: i.id, repoTags: i.repoTags ?? [], repoDigests: i.repoDigests ?? [], size: Number(i.size ?? 0) };
+  // Int64Value uid is present only when the image's user is numeric (proto-loader gives null otherwise).
+  if (i.uid && typeof i.uid.value === 'number') img.uid = i.uid.value;
+  if (i.username) img.username = i.username;
+  return img;
 }
 
 export interface StartContainerdOptions extends Partial<SupervisorOptions> {
