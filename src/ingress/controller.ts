@@ -68,9 +68,11 @@ export function createIngressController(client: RestClient, opts: IngressControl
   ingresses.addHandlers({ add: (o) => queue.add('status:' + keyOf(o)), update: (_o, n) => queue.add('status:' + keyOf(n)) });
 
   function warn(ing: Ingress, reason: string, message: string) {
+    // Once per distinct message (an Ingress may have several invalid annotations), again if the Ingress changes.
     const k = `${ingressKey(ing)}|${reason}|${message}`;
-    if (reported.get(ingressKey(ing) + reason) === k) return;
-    reported.set(ingressKey(ing) + reason, k);
+    const rv = ing.metadata?.resourceVersion ?? '';
+    if (reported.get(k) === rv) return;
+    reported.set(k, rv);
     recorder.record(refOf(ing, 'Ingress', 'networking.k8s.io/v1'), 'Warning', reason, message).catch((e) => opts.log?.(`event for ${ingressKey(ing)}: ${(e as Error).message}`));
     opts.log?.(`ingress ${ingressKey(ing)}: ${reason}: ${message}`);
   }
@@ -104,13 +106,14 @@ export function createIngressController(client: RestClient, opts: IngressControl
   function sync(): void {
     const classList = classes.list();
     const owned = ingresses.list().filter((i) => ownsIngress(i, classList, controllerClass));
-    // Refuse snippets (never executed) and fall back to the last good version of an Ingress that fails.
-    let candidates = owned.map((i) => {
-      const snippet = Object.keys(i.metadata?.annotations ?? {}).find((k) => k === `${prefix}/configuration-snippet` || k === `${prefix}/server-snippet`);
-      if (snippet) warn(i, 'SnippetRefused', `annotation ${snippet} is not supported and is ignored`);
-      return i;
-    });
+    // Fall back to the last good version of an Ingress that fails; annotation problems (snippets refused, invalid values) are only reported.
+    let candidates = owned;
     let table = buildTable(candidates, { annotationPrefix: prefix });
+    for (const p of table.problems) {
+      if (p.reason === 'InvalidRegex') continue;
+      const i = owned.find((x) => ingressKey(x) === p.ingress);
+      if (i) warn(i, p.reason, p.message);
+    }
     const bad = new Set(table.problems.filter((p) => p.reason === 'InvalidRegex').map((p) => p.ingress));
     if (bad.size) {
       for (const p of table.problems) {
@@ -130,6 +133,11 @@ export function createIngressController(client: RestClient, opts: IngressControl
         const eps = endpointsFor(l.backend, byKey.get(l.ingress ?? '') ?? candidates[0]);
         if (eps) endpoints[backendName(l.backend)] = eps;
       }
+    }
+    for (const alt of table.alternatives.values()) {
+      if (endpoints[backendName(alt.backend)]) continue;
+      const eps = endpointsFor(alt.backend, byKey.get(alt.ingress) ?? candidates[0]);
+      if (eps) endpoints[backendName(alt.backend)] = eps;
     }
     const certs: DataPlaneConfig['certs'] = {};
     for (const s of table.servers.values()) {

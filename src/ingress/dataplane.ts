@@ -17,6 +17,9 @@ import { HOP } from './http1.js';
 import { UpstreamPool, type PoolEndpoint } from './upstream.js';
 import { serveMetrics } from './metricsserver.js';
 import { BufferedLog } from './accesslog.js';
+import { PROXY_DEFAULTS } from './annotations/proxy.js';
+import { affinityCookie, affinityKey, authVerdict, checkLimits, ConnectionLimiter, LIMIT_STATUS, RequestLimiter, type LocationConfig } from './annotations/index.js';
+import { affinityStep, bodySizeStep, canaryStep, corsStep, deniedStep, errorPage, redirectStep, sourceRangeStep, STATUS_TEXT, type Answer, type RequestFacts } from './steps.js';
 
 export interface Endpoint {
   address: string;
@@ -76,6 +79,8 @@ export class DataPlane {
   private readonly defaultEndpoint?: PoolEndpoint;
   private httpsServer?: https.Server;
   private readonly agents = new Map<string, http.Agent>();
+  private readonly reqLimiter = new RequestLimiter();
+  private readonly connLimiter = new ConnectionLimiter();
   private readonly failedUntil = new Map<string, number>();
   private readonly rr = new Map<string, number>();
   private defaultContext?: tls.SecureContext;
@@ -200,10 +205,12 @@ export class DataPlane {
     return this.defaultContext;
   }
 
-  private agent(ep: Endpoint): http.Agent {
-    const k = `${ep.address}:${ep.port}`;
+  private agent(ep: Endpoint, tlsUpstream = false): http.Agent {
+    const k = `${tlsUpstream ? 'https' : 'http'}://${ep.address}:${ep.port}`;
     let a = this.agents.get(k);
-    if (!a) this.agents.set(k, (a = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: 'lifo' })));
+    const o = { keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: 'lifo' as const };
+    // backend-protocol HTTPS: like nginx's proxy_ssl_verify off (the default), the upstream certificate is not verified.
+    if (!a) this.agents.set(k, (a = tlsUpstream ? new https.Agent({ ...o, rejectUnauthorized: false }) : new http.Agent(o)));
     return a;
   }
 
@@ -248,27 +255,150 @@ export class DataPlane {
       res.writeHead(r.status, { location: r.location, 'content-type': 'text/html' });
       return void res.end();
     }
-    const name = backendName(r.backend);
+    const cfg = r.location.config;
+    const facts = this.facts(req, scheme);
+    const cl = req.headers['content-length'];
+    const cors = corsStep(cfg, facts);
+    const early = bodySizeStep(cfg, cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : null) ?? deniedStep(cfg) ?? cors.answer ?? redirectStep(r.server, r.location, facts);
+    if (early) return answer(res, early);
+    const lim = checkLimits(cfg.limits, r.location.ingress ?? '', facts.remote, this.reqLimiter, this.connLimiter);
+    if (!lim.ok) return answer(res, { status: LIMIT_STATUS, headers: {} });
+    res.once('close', lim.release);
+    const denied = sourceRangeStep(cfg, facts.remote);
+    if (denied) return answer(res, denied);
+    const chosen = canaryStep(r.backend, r.backend ? snap.table.alternatives.get(backendName(r.backend)) : undefined, facts);
+    let name = backendName(chosen.backend);
     let eps: PoolEndpoint[] | undefined;
-    if (r.backend) eps = snap.endpoints[name];
-    else if (this.defaultEndpoint) eps = [this.defaultEndpoint];
+    if (chosen.backend) {
+      eps = snap.endpoints[name];
+      // A canary without endpoints leaves the request to the main backend.
+      if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
+    } else if (this.defaultEndpoint) eps = [this.defaultEndpoint];
     else return plain(res, 404, 'default backend - 404');
     if (!eps || eps.length === 0) return plain(res, 503, '503 Service Temporarily Unavailable');
     const headers = forwardHeaders(req, scheme, requestId, r);
+    const proceed = (extra: http.OutgoingHttpHeaders) => {
+      Object.assign(headers, extra);
+      this.proxy(req, res, cfg, name, eps!, headers, r.upstreamTarget, r.location.path, scheme, cors.headers, facts, (a) => (upstreamAddr = a));
+    };
+    if (!cfg.auth.url) return proceed({});
+    this.authorize(req, cfg, facts, requestId).then(
+      (a) => ('status' in a ? answer(res, a) : proceed(a.headers)),
+      () => answer(res, { status: 500, headers: {} }),
+    );
+  }
+
+  private facts(req: http.IncomingMessage, scheme: 'http' | 'https'): RequestFacts {
+    return {
+      method: req.method ?? 'GET',
+      scheme,
+      host: req.headers.host ?? '',
+      target: req.url ?? '/',
+      remote: req.socket.remoteAddress ?? '',
+      header: (n) => {
+        const v = req.headers[n];
+        return Array.isArray(v) ? v[0] : v;
+      },
+      httpsPort: this.ports.https || 443,
+    };
+  }
+
+  /**
+   * auth-url: a subrequest without the body; 2xx → the auth-response-headers to add upstream,
+   * 401/403 → that status (401 with the service's WWW-Authenticate, or a redirect to auth-signin),
+   * anything else → 500.
+   */
+  private authorize(req: http.IncomingMessage, cfg: LocationConfig, f: RequestFacts, requestId: string): Promise<{ headers: http.OutgoingHttpHeaders } | Answer> {
+    const u = cfg.auth.url!;
+    const h: http.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && k !== 'content-length' && k !== 'host' && v !== undefined) h[k] = v;
+    h.host = u.host;
+    h['x-original-url'] = `${f.scheme}://${f.host}${f.target}`;
+    h['x-original-method'] = f.method;
+    h['x-auth-request-redirect'] = f.target;
+    h['x-sent-from'] = 'nginx-ingress-controller';
+    h['x-real-ip'] = f.remote;
+    h['x-forwarded-for'] = f.remote;
+    h['x-request-id'] = requestId;
+    const mod = u.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const sub = mod.request(
+        { host: u.hostname, port: u.port || (u.protocol === 'https:' ? 443 : 80), path: u.pathname + u.search, method: cfg.auth.method, headers: h, timeout: cfg.proxy.readTimeoutMs, rejectUnauthorized: false },
+        (ar) => {
+          ar.resume();
+          const status = ar.statusCode ?? 500;
+          const verdict = authVerdict(status);
+          if (verdict === 'allow') {
+            const extra: http.OutgoingHttpHeaders = {};
+            for (const name of cfg.auth.responseHeaders) {
+              const v = ar.headers[name.toLowerCase()];
+              if (v !== undefined) extra[name.toLowerCase()] = v;
+            }
+            return resolve({ headers: extra });
+          }
+          if (verdict === 'error') return resolve({ status: 500, headers: {} });
+          if (status === 401 && cfg.auth.signin) {
+            const sep = cfg.auth.signin.includes('?') ? '&' : '?';
+            return resolve({ status: 302, headers: { location: `${cfg.auth.signin}${sep}rd=${encodeURIComponent(`${f.scheme}://${f.host}${f.target}`)}` } });
+          }
+          const www = ar.headers['www-authenticate'];
+          resolve({ status, headers: status === 401 && typeof www === 'string' ? { 'www-authenticate': www } : {} });
+        },
+      );
+      sub.on('timeout', () => sub.destroy(new Error('auth subrequest timed out')));
+      sub.on('error', reject);
+      sub.end();
+    });
+  }
+
+  private proxy(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    cfg: LocationConfig,
+    name: string,
+    eps: PoolEndpoint[],
+    headers: http.OutgoingHttpHeaders,
+    target: string,
+    locPath: string,
+    scheme: 'http' | 'https',
+    corsHeaders: Record<string, string> | null,
+    facts: RequestFacts,
+    setAddr: (a: string) => void,
+  ): void {
     const tried = new Set<string>();
-    const bodyless = !req.headers['content-length'] && !req.headers['transfer-encoding'];
+    const chunked = !req.headers['content-length'] && !!req.headers['transfer-encoding'];
+    const bodyless = !req.headers['content-length'] && !chunked;
+    const limit = cfg.proxy.bodySize;
+    const tlsUpstream = cfg.proxy.backendProtocol === 'HTTPS';
+    const mod = tlsUpstream ? https : http;
+    const sticky = affinityStep(cfg, facts, eps);
+    // Without the annotation, the data plane's own setting (ingress-nginx's ConfigMap default) applies.
+    const readMs = cfg.proxy.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? cfg.proxy.readTimeoutMs : (this.opts.readTimeout ?? 60) * 1000;
+    let body: Buffer | null = null;
     const attempt = (): void => {
-      const ep = this.pick(name, eps!, tried);
+      const ep = sticky && !tried.has(sticky.key) ? sticky : this.pick(name, eps, tried);
       if (!ep) return plain(res, 502, '502 Bad Gateway');
-      const k = `${ep.address}:${ep.port}`;
+      const k = ep.key;
       tried.add(k);
-      upstreamAddr = k;
+      setAddr(k);
       let responded = false;
-      const up = http.request({ host: ep.address, port: ep.port, method: req.method, path: r.upstreamTarget, headers, agent: this.agent(ep), timeout: (this.opts.readTimeout ?? 60) * 1000 });
+      const up = mod.request({ host: ep.address, port: ep.port, method: req.method, path: target, headers, agent: this.agent(ep, tlsUpstream), timeout: readMs });
+      up.on('socket', (s) => {
+        if (!s.connecting) return;
+        const t = setTimeout(() => up.destroy(Object.assign(new Error('upstream timed out while connecting'), { code: 'ETIMEDOUT' })), cfg.proxy.connectTimeoutMs);
+        s.once('connect', () => clearTimeout(t));
+        s.once('close', () => clearTimeout(t));
+      });
       up.on('response', (ur) => {
         responded = true;
         const h: http.OutgoingHttpHeaders = {};
         for (const [key, v] of Object.entries(ur.headers)) if (key !== 'connection' && key !== 'keep-alive' && key !== 'transfer-encoding') h[key] = v;
+        if (corsHeaders) Object.assign(h, corsHeaders);
+        if (cfg.affinity.cookie && ep !== sticky) {
+          const c = affinityCookie(cfg.affinity, affinityKey(ep.key), locPath, scheme === 'https', Date.now());
+          const prev = h['set-cookie'];
+          h['set-cookie'] = prev === undefined ? [c] : [...(Array.isArray(prev) ? prev : [String(prev)]), c];
+        }
         res.writeHead(ur.statusCode ?? 502, h);
         ur.pipe(res);
         ur.on('error', () => res.destroy());
@@ -278,14 +408,38 @@ export class DataPlane {
         if (responded) return res.destroy();
         // Passive health: a connection failure marks the endpoint and moves on (proxy_next_upstream error).
         if (e.code !== 'ETIMEDOUT') this.failedUntil.set(k, Date.now() + FAIL_TIMEOUT_MS);
-        if (bodyless && !res.headersSent && tried.size < eps!.length && e.code !== 'ETIMEDOUT') return attempt();
+        if ((bodyless || body) && !res.headersSent && tried.size < eps.length && e.code !== 'ETIMEDOUT') return attempt();
         if (!res.headersSent) plain(res, e.code === 'ETIMEDOUT' ? 504 : 502, e.code === 'ETIMEDOUT' ? '504 Gateway Time-out' : '502 Bad Gateway');
         else res.destroy();
       });
       if (bodyless) up.end();
+      else if (body) up.end(body);
       else req.pipe(up);
     };
-    attempt();
+    if (!chunked || limit === 0) return attempt();
+    // A body of unknown length is read first (nginx's proxy_request_buffering), so it can be refused with 413 before any upstream sees it.
+    const parts: Buffer[] = [];
+    let n = 0;
+    const onData = (c: Buffer) => {
+      n += c.length;
+      if (n > limit) {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        res.shouldKeepAlive = false;
+        answer(res, { status: 413, headers: { connection: 'close' } });
+        req.resume();
+        return;
+      }
+      parts.push(c);
+    };
+    const onEnd = () => {
+      body = Buffer.concat(parts);
+      delete headers['transfer-encoding'];
+      headers['content-length'] = String(body.length);
+      attempt();
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
   }
 
   private upgrade(req: http.IncomingMessage, sock: net.Socket, head: Buffer, scheme: 'http' | 'https'): void {
@@ -332,6 +486,18 @@ function forwardHeaders(req: http.IncomingMessage, scheme: string, requestId: st
   h['x-scheme'] = scheme;
   if (r.forwardedPrefix) h['x-forwarded-prefix'] = r.forwardedPrefix;
   return h;
+}
+
+/** A response decided by a step (redirect, 403, 413, 503, CORS preflight…). */
+function answer(res: http.ServerResponse, a: Answer): void {
+  if (res.headersSent) return void res.destroy();
+  // A refused body is not read: the connection cannot be reused.
+  if (a.status === 413) res.shouldKeepAlive = false;
+  const body = a.body ?? (a.status === 204 ? '' : errorPage(a.status));
+  const h: http.OutgoingHttpHeaders = { 'content-type': 'text/html', ...a.headers };
+  if (!('content-length' in a.headers)) h['content-length'] = Buffer.byteLength(body);
+  res.writeHead(a.status, STATUS_TEXT[a.status], h);
+  res.end(body);
 }
 
 function plain(res: http.ServerResponse, status: number, text: string): void {

@@ -183,7 +183,8 @@ export class FastConnection implements UpstreamOwner {
       if (!head) return this.handOff();
       const snap = this.host.snapshot();
       const r = match(snap.table, { host: head.host, target: head.target, scheme: 'http' });
-      if (r.kind !== 'proxy') return this.handOff();
+      // Redirects, errors and locations with per-request features (annotations) are node:http's.
+      if (r.kind !== 'proxy' || !r.location.plain) return this.handOff();
       const route = routeFor(this.host, snap, r.server, r.location);
       if (!route.eps || route.eps.length === 0) return this.handOff();
       this.pending = end + 4 < buf.length ? buf.subarray(end + 4) : null;

@@ -4,6 +4,8 @@
  * updateServerLocations), so the matcher and the rendered nginx.conf see the same model.
  */
 import type { Ingress, IngressBackend } from 'kubernetes-types/networking/v1.js';
+import { parseLocationConfig, perRequestFeatures, DEFAULT_LOCATION_CONFIG, type LocationConfig } from './annotations/index.js';
+import type { CanaryConfig } from './annotations/canary.js';
 
 export const DEFAULT_ANNOTATION_PREFIX = 'nginx.ingress.kubernetes.io';
 /** nginx's name for the catch-all server. */
@@ -33,6 +35,10 @@ export interface Location {
   useRegex: boolean;
   xForwardedPrefix: string | null;
   appRoot: string | null;
+  /** Every other annotation, parsed (annotations/). */
+  config: LocationConfig;
+  /** Nothing per request but routing: the raw fast path may serve it (set once the server is complete). */
+  plain: boolean;
   /** Case-insensitive `^path` regex (regex mode only). */
   re?: RegExp;
   /** The unanchored case-insensitive rewrite regex, when the location rewrites. */
@@ -48,13 +54,24 @@ export interface Server {
   hostRe?: RegExp;
   /** Secret (namespace/name) with the certificate for this host, if any Ingress names one. */
   tlsSecret?: string;
+  /** Some Ingress lists this host under spec.tls (ssl-redirect applies). */
+  tls: boolean;
   /** Static locations by name, for nginx's exact/prefix lookup (non-regex mode). */
   exact: Map<string, Location>;
   prefix: Map<string, Location>;
 }
 
+/** A canary Ingress's backend attached to a main backend (ingress-nginx's AlternativeBackends). */
+export interface Alternative {
+  backend: BackendRef;
+  ingress: string;
+  canary: CanaryConfig;
+}
+
 export interface RoutingTable {
   servers: Map<string, Server>;
+  /** Main upstream name (backendName) → its canary; only the first counts, as in ingress-nginx's balancer. */
+  alternatives: Map<string, Alternative>;
   /** Wildcard servers in nginx.conf order (sorted by hostname). */
   wildcards: Server[];
   catchAll: Server;
@@ -92,16 +109,20 @@ interface Anns {
   useRegex: boolean;
   xForwardedPrefix: string | null;
   appRoot: string | null;
+  config: LocationConfig;
 }
 
-function annotations(ing: Ingress, prefix: string): Anns {
+function annotations(ing: Ingress, prefix: string, problems: Problem[]): Anns {
   const a = ing.metadata?.annotations ?? {};
   const get = (k: string): string | undefined => a[`${prefix}/${k}`];
+  const parsed = parseLocationConfig(a, prefix);
+  for (const p of parsed.problems) problems.push({ ingress: ingressKey(ing), ...p });
   return {
     rewriteTarget: get('rewrite-target') ?? null,
     useRegex: get('use-regex') === 'true',
     xForwardedPrefix: get('x-forwarded-prefix') || null,
     appRoot: validAppRoot(get('app-root')),
+    config: parsed.config,
   };
 }
 
@@ -124,7 +145,7 @@ export function backendName(b: BackendRef | null): string {
 }
 
 function newLocation(path: string, pathType: PathType, backend: BackendRef | null, ingress: string | null, isDef: boolean): Location {
-  return { path, pathType, ingressPath: path, backend, ingress, isDefBackend: isDef, rewriteTarget: null, useRegex: false, xForwardedPrefix: null, appRoot: null };
+  return { path, pathType, ingressPath: path, backend, ingress, isDefBackend: isDef, rewriteTarget: null, useRegex: false, xForwardedPrefix: null, appRoot: null, config: DEFAULT_LOCATION_CONFIG, plain: true };
 }
 
 function applyAnnotations(loc: Location, anns: Anns): void {
@@ -132,6 +153,7 @@ function applyAnnotations(loc: Location, anns: Anns): void {
   loc.useRegex = anns.useRegex;
   loc.xForwardedPrefix = anns.xForwardedPrefix;
   loc.appRoot = anns.appRoot;
+  loc.config = anns.config;
 }
 
 export function needsRewrite(loc: Location): boolean {
@@ -146,10 +168,12 @@ export function buildTable(ingresses: readonly Ingress[], opts: TableOptions = {
   const prefix = opts.annotationPrefix ?? DEFAULT_ANNOTATION_PREFIX;
   const problems: Problem[] = [];
   let sorted = sortIngresses(ingresses);
+  const annsOf = new Map<Ingress, Anns>();
+  for (const ing of sorted) annsOf.set(ing, annotations(ing, prefix, problems));
   // Invalid regexes make nginx refuse the whole configuration; ingress-nginx then keeps the old one.
   // Here only the offending Ingress is dropped, found by building until the table compiles.
   for (let attempt = 0; attempt <= sorted.length; attempt++) {
-    const { table, bad } = tryBuild(sorted, prefix);
+    const { table, bad } = tryBuild(sorted, annsOf);
     if (!bad) return { ...table, problems: [...problems, ...table.problems] };
     problems.push(bad);
     sorted = sorted.filter((i) => ingressKey(i) !== bad.ingress);
@@ -158,13 +182,14 @@ export function buildTable(ingresses: readonly Ingress[], opts: TableOptions = {
   throw new Error('unreachable');
 }
 
-function tryBuild(sorted: Ingress[], prefix: string): { table: RoutingTable; bad?: Problem } {
+function tryBuild(all: Ingress[], annsOf: Map<Ingress, Anns>): { table: RoutingTable; bad?: Problem } {
   const problems: Problem[] = [];
   const servers = new Map<string, Server>();
-  const mkServer = (hostname: string, loc: Location): Server => ({ hostname, locations: [loc], regexMode: false, exact: new Map(), prefix: new Map() });
+  const mkServer = (hostname: string, loc: Location): Server => ({ hostname, locations: [loc], regexMode: false, tls: false, exact: new Map(), prefix: new Map() });
   servers.set(CATCH_ALL, mkServer(CATCH_ALL, newLocation('/', 'Prefix', null, null, true)));
-  const annsOf = new Map<Ingress, Anns>();
-  for (const ing of sorted) annsOf.set(ing, annotations(ing, prefix));
+  // Canary Ingresses create no server or location: their backends are merged afterwards.
+  const sorted = all.filter((i) => !annsOf.get(i)!.config.canary.enabled);
+  const canaries = all.filter((i) => annsOf.get(i)!.config.canary.enabled);
 
   // createServers: hosts, each with a root location on the Ingress's default backend (or the global one).
   for (const ing of sorted) {
@@ -220,10 +245,10 @@ function tryBuild(sorted: Ingress[], prefix: string): { table: RoutingTable; bad
       }
     }
     for (const tls of ing.spec?.tls ?? []) {
-      if (!tls.secretName) continue;
       for (const h of tls.hosts ?? []) {
         const s = servers.get(h);
-        if (s && !s.tlsSecret) s.tlsSecret = `${ns}/${tls.secretName}`;
+        if (s) s.tls = true;
+        if (s && tls.secretName && !s.tlsSecret) s.tlsSecret = `${ns}/${tls.secretName}`;
       }
     }
   }
@@ -258,8 +283,45 @@ function tryBuild(sorted: Ingress[], prefix: string): { table: RoutingTable; bad
       s.hostRe = new RegExp(`^[\\w-]+\\.${rest}$`, 'i');
     }
   }
+  const alternatives = mergeCanaries(canaries, annsOf, servers, problems);
+  for (const s of servers.values()) {
+    for (const l of s.locations) {
+      l.plain = !perRequestFeatures(l.config) && !(s.tls && l.config.redirect.sslRedirect) && !alternatives.has(backendName(l.backend));
+    }
+  }
   const wildcards = [...servers.values()].filter((s) => s.hostRe).sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
-  return { table: { servers, wildcards, catchAll: servers.get(CATCH_ALL)!, problems } };
+  return { table: { servers, alternatives, wildcards, catchAll: servers.get(CATCH_ALL)!, problems } };
+}
+
+/**
+ * ingress-nginx's mergeAlternativeBackends: each canary path finds the main location with the same
+ * host, path and type, and its backend becomes an alternative of that location's upstream (so of
+ * every location proxying to it).
+ */
+function mergeCanaries(canaries: Ingress[], annsOf: Map<Ingress, Anns>, servers: Map<string, Server>, problems: Problem[]): Map<string, Alternative> {
+  const out = new Map<string, Alternative>();
+  for (const ing of canaries) {
+    const ns = ing.metadata?.namespace ?? 'default';
+    const canary = annsOf.get(ing)!.config.canary;
+    for (const rule of ing.spec?.rules ?? []) {
+      const server = servers.get(rule.host || CATCH_ALL);
+      for (const p of rule.http?.paths ?? []) {
+        const backend = backendRef(ns, p.backend);
+        if (!backend) continue;
+        const path = p.path || '/';
+        const pathType = (p.pathType ?? 'ImplementationSpecific') as PathType;
+        const main = server?.locations.find((l) => l.ingressPath === path && l.pathType === pathType && l.backend && !l.isDefBackend);
+        if (!main) {
+          problems.push({ ingress: ingressKey(ing), reason: 'CanaryWithoutMain', message: `no main Ingress serves host ${rule.host || '*'} path ${path}; the canary is ignored` });
+          continue;
+        }
+        const name = backendName(main.backend);
+        if (backendName(backend) === name) continue;
+        if (!out.has(name)) out.set(name, { backend, ingress: ingressKey(ing), canary });
+      }
+    }
+  }
+  return out;
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
