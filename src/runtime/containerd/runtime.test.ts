@@ -5,6 +5,7 @@ import { needs } from '../../testing/real.js';
 import { containerdFixtureMissing, startContainerdFixture, type ContainerdFixture } from './testing.js';
 import { containerdConfig, cniConflist } from './config.js';
 import { exitCodeOf } from './exec.js';
+import { busyboxImage } from '../../images/testimages.js';
 
 const missing = containerdFixtureMissing();
 
@@ -84,5 +85,45 @@ describe('containerd runtime specifics', { skip: missing }, () => {
 
   it('fails a pull of a missing image with NotFound-ish message', async () => {
     await assert.rejects(fx.runtime.pullImage({ image: `${fx.registry.host}/skiff/nope:1` }), /not found/);
+  });
+
+  it('runs a container with the CRI security context (run-as user and groups, read-only rootfs)', async () => {
+    const sbc = { metadata: { name: 'sec', uid: `sec-${Date.now()}`, namespace: 'default', attempt: 0 }, logDirectory: `${fx.dir}/logs/sec`, linux: { securityContext: { supplementalGroups: [2000] } } };
+    const sb = await fx.runtime.runPodSandbox(sbc);
+    const id = await fx.runtime.createContainer(
+      sb,
+      {
+        metadata: { name: 's', attempt: 0 },
+        image: { image: fx.image },
+        command: ['sh', '-c', 'id -u; id -G; touch /x 2>/dev/null && echo writable || echo read-only'],
+        logPath: 's/0.log',
+        linux: { securityContext: { runAsUser: { value: 1000 }, runAsGroup: { value: 3000 }, supplementalGroups: [2000], readonlyRootfs: true, noNewPrivs: true, seccomp: { profileType: 'Unconfined' }, capabilities: { dropCapabilities: ['ALL'] } } },
+      },
+      sbc,
+    );
+    await fx.runtime.startContainer(id);
+    const deadline = Date.now() + 15000;
+    let s = await fx.runtime.containerStatus(id);
+    while (s.state !== 'CONTAINER_EXITED' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      s = await fx.runtime.containerStatus(id);
+    }
+    assert.equal(s.exitCode, 0);
+    const { readFileSync } = await import('node:fs');
+    const lines = readFileSync(s.logPath, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(3).join(' '));
+    assert.equal(lines[0], '1000');
+    assert.deepEqual(lines[1].split(' ').sort(), ['2000', '3000']);
+    assert.equal(lines[2], 'read-only');
+    await fx.runtime.removePodSandbox(sb);
+  });
+
+  // Last: the registry requires credentials from here on.
+  it('pulls with CRI AuthConfig from a registry that requires it', async () => {
+    const image = fx.registry.push(busyboxImage('skiff.local/private:1'), 'private/busybox', '1');
+    fx.registry.requireAuth('puller', 's3cret');
+    await assert.rejects(fx.runtime.pullImage({ image }), /401|unauthori[sz]ed/i);
+    await assert.rejects(fx.runtime.pullImage({ image }, { username: 'puller', password: 'wrong' }), /401|unauthori[sz]ed/i);
+    const ref = await fx.runtime.pullImage({ image }, { username: 'puller', password: 's3cret' });
+    assert.match(ref, /^sha256:/);
   });
 });
