@@ -5,7 +5,7 @@
  * own process (a fresh one per workload), the scheduler and simulated nodes in this one.
  * Also: 10,000 simulated pods Running and 10,000 simulated nodes Ready, against kwok's CI bars.
  *
- *   node dist/bench/scheduler.js [--quick | --scale 0.5] [--only Name,Name] [--cycle-only]
+ *   node dist/bench/scheduler.js [--quick | --scale 0.5] [--only Name,Name] [--cycle-only] [--verbose]
  *
  * Each measurement has a time budget (2 min; 1 min with --quick): a workload that does not finish
  * reports its rate over the budget, so the whole run stays bounded on a small machine.
@@ -98,6 +98,7 @@ interface Workload {
 const scaleArg = argv.includes('--scale') ? Number(argv[argv.indexOf('--scale') + 1]) : undefined;
 const scale = scaleArg ?? (quick ? 0.1 : 1);
 const cycleOnlyMode = argv.includes('--cycle-only');
+const verbose = argv.includes('--verbose');
 /** Each measurement stops after this long and reports the rate so far, so the run stays bounded. */
 const BUDGET_MS = quick ? 60_000 : 120_000;
 const N = (x: number) => Math.max(1, Math.round(x * scale));
@@ -329,14 +330,20 @@ async function cycleOnly(w: Workload): Promise<number> {
       }
     }
   };
+  const tInit = performance.now();
   for (let i = 0; i < w.initPods && w.init; i++) add(w.init!(i, 'init'));
   await drain(w.initPods);
   const base = core.stats.bound;
+  const before = { ...core.stats };
   const t0 = performance.now();
   for (let i = 0; i < w.measurePods; i++) add(w.measure(i, 'measure'));
   await drain(base + w.measurePods);
   const ms = performance.now() - t0;
   core.close();
+  if (verbose) {
+    const d = Object.fromEntries(Object.entries(core.stats).map(([k, v]) => [k, v - (before as any)[k]]));
+    console.error(`  ${w.name} cycle only: init ${((t0 - tInit) / 1000).toFixed(1)} s, measure ${(ms / 1000).toFixed(1)} s, ${JSON.stringify(d)}`);
+  }
   return ((core.stats.bound - base) / ms) * 1000;
 }
 

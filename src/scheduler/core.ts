@@ -75,6 +75,7 @@ export class SchedulerCore {
         pdbs: o.world.pdbs && (() => o.world.pdbs!()),
         nominatedPodsFor: (n) => (this.queue?.hasNominatedPods ? this.queue.nominatedPodsFor(n) : []),
         runFilterWithNominated: (s, pi, ni) => fwk.runFilterWithNominated(s, pi, ni),
+    fitsWithNominated: (s, pi, ni) => fwk.fitsWithNominated(s, pi, ni),
         runPreFilterAddPod: (s, pi, a, ni) => fwk.runPreFilterAddPod(s, pi, a, ni),
         runPreFilterRemovePod: (s, pi, r, ni) => fwk.runPreFilterRemovePod(s, pi, r, ni),
         api: o.api,

@@ -6,6 +6,7 @@ import { MAX_NODE_SCORE, type Pod } from './types.js';
 import { SkiffError } from '../util/errors.js';
 import type { ProfileConfig } from './config.js';
 import type { Registry } from './registry.js';
+import { NodeMemo } from './memo.js';
 
 
 interface Weighted<T> {
@@ -33,6 +34,8 @@ export class Framework {
   readonly preBind: PreBindPlugin[] = [];
   readonly bind: BindPlugin[] = [];
   readonly postBind: PostBindPlugin[] = [];
+  /** Filter verdicts per node for the last pod class seen there (see NodeMemo). */
+  readonly filterMemo = new NodeMemo<MaybeStatus>();
 
   constructor(profile: ProfileConfig, registry: Registry, readonly handle: Handle) {
     this.schedulerName = profile.schedulerName;
@@ -150,23 +153,46 @@ export class Framework {
    */
   runFilterWithNominated(state: CycleState, pi: PodInfo, ni: NodeInfo): MaybeStatus {
     const nominated = this.handle.nominatedPodsFor(ni.name);
-    if (nominated.length) {
-      let added = false;
-      const st = state.clone();
-      const niCopy = ni.clone();
-      for (const np of nominated) {
-        if (np.uid === pi.uid || np.priority < pi.priority) continue;
-        niCopy.addPod(np);
-        const s = this.runPreFilterAddPod(st, pi, np, niCopy);
-        if (s) return s;
-        added = true;
-      }
-      if (added) {
-        const s = this.runFilter(st, pi, niCopy);
-        if (s) return s;
-      }
+    let st: CycleState | undefined;
+    let niCopy: NodeInfo | undefined;
+    for (const np of nominated) {
+      if (np.uid === pi.uid || np.priority < pi.priority) continue;
+      // Copies only when some nominated pod counts: most nodes have none.
+      st ??= state.clone();
+      niCopy ??= ni.clone();
+      niCopy.addPod(np);
+      const s = this.runPreFilterAddPod(st, pi, np, niCopy);
+      if (s) return s;
+    }
+    if (st && niCopy) {
+      const s = this.runFilter(st, pi, niCopy);
+      if (s) return s;
     }
     return this.runFilter(state, pi, ni);
+  }
+
+  /**
+   * Whether runFilterWithNominated would pass, without its status: the plain run goes first, so a
+   * node that fails anyway costs no copy (preemption's reprieve loop needs only yes or no).
+   */
+  fitsWithNominated(state: CycleState, pi: PodInfo, ni: NodeInfo): boolean {
+    if (this.runFilter(state, pi, ni)) return false;
+    const nominated = this.handle.nominatedPodsFor(ni.name);
+    for (const np of nominated) {
+      if (np.uid !== pi.uid && np.priority >= pi.priority) return !this.runFilterWithNominated(state, pi, ni);
+    }
+    return true;
+  }
+
+  /** runFilterWithNominated, remembered per node for pods of one class (cls from podClass; undefined: no memo). */
+  runFilterMemo(cls: string | undefined, state: CycleState, pi: PodInfo, ni: NodeInfo): MaybeStatus {
+    if (cls === undefined) return this.runFilterWithNominated(state, pi, ni);
+    const nominated = this.handle.nominatedPodsFor(ni.name);
+    const hit = this.filterMemo.get(cls, pi, ni, nominated);
+    if (hit !== undefined) return hit;
+    const s = this.runFilterWithNominated(state, pi, ni);
+    this.filterMemo.set(cls, pi, ni, nominated, s);
+    return s;
   }
 
   runPreFilterAddPod(state: CycleState, pi: PodInfo, add: PodInfo, ni: NodeInfo): MaybeStatus {

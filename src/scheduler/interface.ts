@@ -18,6 +18,10 @@ export class CycleState {
   write(key: string, v: StateData): void {
     this.data.set(key, v);
   }
+  /** True when no plugin has stored anything: filters then depend only on the pod and the node. */
+  get empty(): boolean {
+    return this.data.size === 0;
+  }
   clone(): CycleState {
     const c = new CycleState();
     for (const [k, v] of this.data) c.data.set(k, v.clone());
@@ -64,6 +68,8 @@ export interface Handle {
   nominatedPodsFor(nodeName: string): PodInfo[];
   /** Runs the profile's filters on a node, with higher-or-equal priority nominated pods counted, as upstream's RunFilterPluginsWithNominatedPods. */
   runFilterWithNominated(state: CycleState, pi: PodInfo, ni: NodeInfo): MaybeStatus;
+  /** Whether runFilterWithNominated passes, computed more cheaply when only the answer matters. */
+  fitsWithNominated?(state: CycleState, pi: PodInfo, ni: NodeInfo): boolean;
   /** Runs the profile's PreFilter extensions as if podToAdd/podToRemove were on the node. */
   runPreFilterAddPod(state: CycleState, pi: PodInfo, podToAdd: PodInfo, ni: NodeInfo): MaybeStatus;
   runPreFilterRemovePod(state: CycleState, pi: PodInfo, podToRemove: PodInfo, ni: NodeInfo): MaybeStatus;

@@ -61,6 +61,8 @@ export class SchedulingQueue {
   private leftoverTimer: unknown;
   private readonly nominatedByNode = new Map<string, Map<string, PodInfo>>();
   private readonly nominatedNodeOf = new Map<string, string>();
+  /** nominatedPodsFor's answers, dropped when the node's nominations change (filters ask once per node per cycle). */
+  private readonly nominatedLists = new Map<string, PodInfo[]>();
 
   constructor(private readonly o: QueueOptions) {
     this.clock = o.clock ?? realClock;
@@ -298,6 +300,7 @@ export class SchedulingQueue {
       // Keep a nomination made in this process until the status catches up; refresh its PodInfo.
       const n = this.nominatedNodeOf.get(pi.uid)!;
       this.nominatedByNode.get(n)?.set(pi.uid, pi);
+      this.nominatedLists.delete(n);
     }
   }
 
@@ -307,20 +310,26 @@ export class SchedulingQueue {
     if (!m) this.nominatedByNode.set(node, (m = new Map()));
     m.set(pi.uid, pi);
     this.nominatedNodeOf.set(pi.uid, node);
+    this.nominatedLists.delete(node);
   }
 
   deleteNominated(uid: string): void {
     const n = this.nominatedNodeOf.get(uid);
     if (n === undefined) return;
     this.nominatedNodeOf.delete(uid);
+    this.nominatedLists.delete(n);
     const m = this.nominatedByNode.get(n);
     m?.delete(uid);
     if (m && !m.size) this.nominatedByNode.delete(n);
   }
 
+  /** The pods nominated to a node. Read-only: the array is shared until the nominations change. */
   nominatedPodsFor(node: string): PodInfo[] {
     const m = this.nominatedByNode.get(node);
-    return m ? [...m.values()] : [];
+    if (!m) return [];
+    let l = this.nominatedLists.get(node);
+    if (!l) this.nominatedLists.set(node, (l = [...m.values()]));
+    return l;
   }
 
   get hasNominatedPods(): boolean {

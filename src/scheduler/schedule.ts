@@ -3,6 +3,7 @@ import type { CycleState, Snapshot } from './interface.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
 import { Code, Status } from './status.js';
+import { podClass } from './memo.js';
 
 export const ERR_NO_NODES = 'no nodes available to schedule pods';
 const MIN_FEASIBLE_NODES = 100;
@@ -102,10 +103,11 @@ export function schedulePod(ctx: CycleContext, state: CycleState, pi: PodInfo): 
     const want = fwk.filter.length ? numFeasibleNodesToFind(fwk.percentageOfNodesToScore, nodes.length) : nodes.length;
     const n = nodes.length;
     const start = pre.nodeNames ? 0 : ctx.nextStartNodeIndex % n;
+    const cls = podClass(state, pi);
     let processed = 0;
     for (; processed < n && feasible.length < want; processed++) {
       const ni = nodes[(start + processed) % n];
-      const s = fwk.runFilterWithNominated(state, pi, ni);
+      const s = fwk.runFilterMemo(cls, state, pi, ni);
       if (!s) feasible.push(ni);
       else if (s.isRejected) {
         statuses.set(ni.name, s);

@@ -91,6 +91,7 @@ export function mkWorld(nodes: Node[], pods: Pod[] = [], o: { profile?: ProfileS
     pdbs: () => o.pdbs ?? [],
     nominatedPodsFor: (n) => nominated.get(n) ?? [],
     runFilterWithNominated: (s, pi, ni) => fwk.runFilterWithNominated(s, pi, ni),
+    fitsWithNominated: (s, pi, ni) => fwk.fitsWithNominated(s, pi, ni),
     runPreFilterAddPod: (s, pi, a, ni) => fwk.runPreFilterAddPod(s, pi, a, ni),
     runPreFilterRemovePod: (s, pi, r, ni) => fwk.runPreFilterRemovePod(s, pi, r, ni),
     now: () => 0,

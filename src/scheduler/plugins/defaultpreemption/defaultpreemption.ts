@@ -1,4 +1,5 @@
 import type { AnyPlugin, CycleState, Handle } from '../../interface.js';
+import { NodeMemo, podClass } from '../../memo.js';
 import { compileLabelSelector, isEmptySelector } from '../../labels.js';
 import type { NodeInfo } from '../../nodeinfo.js';
 import type { PodInfo } from '../../podinfo.js';
@@ -19,9 +20,16 @@ export interface Candidate {
   numPDBViolations: number;
 }
 
+const startTimes = new WeakMap<Pod, number>();
+/** When the pod started (else was created), parsed once per pod object: victim sorting asks often. */
 function startTime(p: Pod): number {
-  const t = p.status?.startTime ?? p.metadata?.creationTimestamp;
-  return t ? Date.parse(t) : 0;
+  let v = startTimes.get(p);
+  if (v === undefined) {
+    const t = p.status?.startTime ?? p.metadata?.creationTimestamp;
+    v = t ? Date.parse(t) : 0;
+    startTimes.set(p, v);
+  }
+  return v;
 }
 
 /** Higher priority first; among equals the one that started first, as upstream's MoreImportantPod. */
@@ -32,6 +40,8 @@ export function moreImportant(a: PodInfo, b: PodInfo): number {
 
 interface Pdb {
   namespace: string;
+  /** The selector as written, to tell PDBs apart. */
+  source: unknown;
   matches: (l: Record<string, string> | undefined) => boolean;
   allowed: number;
   disrupted: Set<string>;
@@ -42,6 +52,7 @@ function compilePdbs(pdbs: any[]): Pdb[] {
     .filter((p) => p.spec?.selector && !isEmptySelector(p.spec.selector))
     .map((p) => ({
       namespace: p.metadata.namespace,
+      source: p.spec.selector,
       matches: compileLabelSelector(p.spec.selector),
       allowed: p.status?.disruptionsAllowed ?? 0,
       disrupted: new Set(Object.keys(p.status?.disruptedPods ?? {})),
@@ -91,7 +102,7 @@ export function selectVictimsOnNode(h: Handle, state: CycleState, pi: PodInfo, n
   let violations = 0;
   const reprieve = (p: PodInfo): boolean => {
     add(p);
-    const fits = !h.runFilterWithNominated(state, pi, ni);
+    const fits = h.fitsWithNominated ? h.fitsWithNominated(state, pi, ni) : !h.runFilterWithNominated(state, pi, ni);
     if (!fits) {
       remove(p);
       victims.push(p);
@@ -148,6 +159,8 @@ export function fitMessage(numNodes: number, statuses: Map<string, Status>): str
   return `0/${numNodes} nodes are available:` + (parts.length ? ` ${parts.join(', ')}.` : '');
 }
 
+type DryRun = ReturnType<typeof selectVictimsOnNode>;
+
 /**
  * PostFilter: when a pod fits nowhere, find a node where evicting lower-priority pods makes room,
  * nominate the pod there and delete the victims, as upstream's DefaultPreemption.
@@ -155,6 +168,8 @@ export function fitMessage(numNodes: number, statuses: Map<string, Status>): str
 export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () => number = Math.random): AnyPlugin {
   const pct = args.minCandidateNodesPercentage ?? 10;
   const abs = args.minCandidateNodesAbsolute ?? 100;
+  // Dry runs of identical pods on unchanged nodes give the same answer (see NodeMemo).
+  const memo = new NodeMemo<DryRun>();
   return {
     name: 'DefaultPreemption',
     postFilter(state, pi, statuses) {
@@ -175,12 +190,19 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
         const want = Math.min(n, Math.max(Math.trunc((n * pct) / 100), abs));
         const offset = Math.floor(rand() * n);
         let nonViolating = 0;
+        const cls = podClass(state, pi, pdbs.map((d) => [d.namespace, d.allowed, [...d.disrupted], d.source]));
         for (let i = 0; i < n; i++) {
           const ni = potential[(offset + i) % n];
-          const r = selectVictimsOnNode(h, state.clone(), pi, ni.clone(), pdbs);
+          const nominated = cls === undefined ? [] : h.nominatedPodsFor(ni.name);
+          let r = memo.get(cls, pi, ni, nominated);
+          if (!r) {
+            r = selectVictimsOnNode(h, state.clone(), pi, ni.clone(), pdbs);
+            memo.set(cls, pi, ni, nominated, r);
+          }
           if (!r.status && r.victims.length) {
-            candidates.push({ node: ni.name, victims: r.victims, numPDBViolations: r.violations });
+            candidates.push({ node: ni.name, victims: [...r.victims], numPDBViolations: r.violations });
             if (r.violations === 0) nonViolating++;
+            // As upstream's dryRunPreemption: stop with numCandidates candidates, at least one not violating a PDB.
             if (nonViolating > 0 && candidates.length >= want) break;
           } else if (!r.status) out.set(ni.name, Status.error('expected at least one victim pod on node ' + ni.name));
           else out.set(ni.name, r.status);

@@ -1,0 +1,54 @@
+import type { CycleState } from './interface.js';
+import type { NodeInfo } from './nodeinfo.js';
+import type { PodInfo } from './podinfo.js';
+
+/**
+ * What filters can see of a pod when the cycle state is empty (no PreFilter data: filters then
+ * depend on nothing but the pod and the node): its namespace, labels, priority and spec, and
+ * which filters PreFilter said to skip. undefined when the state holds data.
+ */
+export function podClass(state: CycleState, pi: PodInfo, extra?: unknown): string | undefined {
+  if (!state.empty) return undefined;
+  const m = pi.pod.metadata;
+  const spec = { ...pi.pod.spec, nodeName: undefined };
+  return JSON.stringify([m?.namespace, m?.labels ?? null, pi.priority, spec, [...state.skipFilter].sort(), extra ?? null]);
+}
+
+interface Entry<T> {
+  cls: string;
+  generation: number;
+  nominated: PodInfo[];
+  value: T;
+}
+
+/**
+ * Per node, the last answer computed for a pod class, valid while the node does not change (its
+ * generation moves with every pod and node update) and its nominated pods stay the same list (the
+ * queue replaces the list when nominations change). A stream of identical pods (a ReplicaSet, a
+ * benchmark) then skips nodes already judged, as upstream's old equivalence cache did. Entries for
+ * a node where the pod itself is nominated are neither read nor written: its twins see it there.
+ */
+export class NodeMemo<T> {
+  private readonly byNode = new Map<string, Entry<T>>();
+  hits = 0;
+
+  get(cls: string | undefined, pi: PodInfo, ni: NodeInfo, nominated: PodInfo[]): T | undefined {
+    if (cls === undefined) return undefined;
+    const e = this.byNode.get(ni.name);
+    if (!e || e.cls !== cls || e.generation !== ni.generation) return undefined;
+    if (e.nominated !== nominated && (e.nominated.length || nominated.length)) return undefined;
+    if (nominated.length && nominated.some((np) => np.uid === pi.uid)) return undefined;
+    this.hits++;
+    return e.value;
+  }
+
+  set(cls: string | undefined, pi: PodInfo, ni: NodeInfo, nominated: PodInfo[], value: T): void {
+    if (cls === undefined) return;
+    if (nominated.length && nominated.some((np) => np.uid === pi.uid)) return;
+    this.byNode.set(ni.name, { cls, generation: ni.generation, nominated, value });
+  }
+
+  clear(): void {
+    this.byNode.clear();
+  }
+}
