@@ -6,6 +6,7 @@
  * server runs in this process; the agent (kubelet) runs in its own process, as shipped.
  *
  *   node dist/bench/pod-startup.js [--single N] [--burst N]
+ *   BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/pod-startup.js
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -48,7 +49,9 @@ async function main(): Promise<void> {
   const tc = await startTestCluster();
   const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'bench'));
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, [self, '--agent', tc.kubeconfig, path.join(tc.dataDir, 'agent')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the agent alone.
+  const agentArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...agentArgs, self, '--agent', tc.kubeconfig, path.join(tc.dataDir, 'agent')], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('agent ready') && resolve());
     child.on('exit', (c) => reject(new Error(`agent exited with ${c}`)));

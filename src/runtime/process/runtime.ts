@@ -40,6 +40,7 @@ import { detectCgroups, type Cgroups } from './cgroup.js';
 import { mountsEnv, pathMapper } from './paths.js';
 import { spawnPty } from './pty.js';
 import { which } from './which.js';
+import { createSpawner, type Spawned, type Spawner, type SpawnSpec } from './spawner.js';
 import { LoopbackIPAM } from './ipam.js';
 import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
 
@@ -63,6 +64,12 @@ export interface ProcessRuntimeOptions {
   network?: PodNetwork;
   /** Where per-netns files live for `ip netns exec` to bind over /etc (default /etc/netns). */
   netnsEtcDir?: string;
+  /**
+   * How processes are started: 'helper' (default when gcc is there) forks from a tiny helper so
+   * the agent's event loop never forks itself; 'direct' uses child_process.spawn. Env
+   * SKIFF_PROCESS_SPAWNER overrides the default.
+   */
+  spawner?: 'helper' | 'direct';
 }
 
 /** Env var naming the address a pod's processes should bind: its IP, or its 127 alias in loopback mode. */
@@ -90,7 +97,7 @@ interface Proc {
   reason: string;
   message: string;
   logPath: string;
-  child?: ChildProcess;
+  child?: Spawned;
   exited?: Promise<void>;
   cgroup?: string;
   oomBefore: number;
@@ -106,11 +113,41 @@ export class ProcessRuntime implements Runtime {
   private ipam: LoopbackIPAM;
   private configuredCIDR?: string;
   private readonly ipBin = which('ip', DEFAULT_PATH) ?? 'ip';
+  private spawnerP?: Promise<Spawner>;
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.cg = opts.cgroups === false ? undefined : detectCgroups();
     this.ipam = new LoopbackIPAM(opts.podCIDR ?? '127.100.0.0/16');
     this.events.setMaxListeners(0);
+  }
+
+  /** The spawner, started on first use (and again if its helper was killed). */
+  private async spawner(): Promise<Spawner> {
+    const cur = this.spawnerP ? await this.spawnerP : undefined;
+    if (cur && (cur.kind === 'direct' || (cur as { alive?: boolean }).alive !== false)) return cur;
+    this.spawnerP = createSpawner(this.opts.spawner);
+    return this.spawnerP;
+  }
+
+  /** Which spawner runs the containers ('helper' or 'direct'). */
+  async spawnerKind(): Promise<'helper' | 'direct'> {
+    return (await this.spawner()).kind;
+  }
+
+  /** A process of container c: its netns wrap in argv, its cgroup joined by the spawner before exec. */
+  private spawnSpec(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean): SpawnSpec {
+    const ns = this.sandboxes.get(c.sandboxId)?.net?.netnsName;
+    // ip netns exec remounts /sys in a new mount namespace, hiding /sys/fs/cgroup: the cgroup is
+    // joined before it runs, never from inside it.
+    const argv = ns ? [this.ipBin, 'netns', 'exec', ns, ...spec.argv] : spec.argv;
+    return {
+      file: which(argv[0], spec.env.PATH) ?? argv[0],
+      argv,
+      cwd: spec.cwd,
+      env: spec.env,
+      stdin,
+      cgroupProcs: this.cg && c.cgroup ? this.cg.procsFiles(c.cgroup) : undefined,
+    };
   }
 
   get cgroupVersion(): 1 | 2 | undefined {
@@ -299,17 +336,18 @@ export class ProcessRuntime implements Runtime {
     }
     const log = new CriLogWriter(c.logPath, this.opts.rotation ?? DEFAULT_ROTATION);
     if (c.cgroup) c.oomBefore = this.cg!.oomKills(c.cgroup);
-    let child: ChildProcess;
+    let child: Spawned;
     try {
-      child = spawn(this.wrap(c, spec.argv)[0], this.wrap(c, spec.argv).slice(1), {
-        cwd: spec.cwd,
-        env: spec.env,
-        detached: true,
-        stdio: [c.config.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      });
+      child = await (await this.spawner()).spawn(this.spawnSpec(c, spec, !!c.config.stdin));
     } catch (e) {
+      void log.done();
       this.finish(c, 128, 'StartError', (e as Error).message);
       throw new RuntimeError('Internal', c.message);
+    }
+    if (c.state !== 'CONTAINER_CREATED') {
+      // Stopped or removed while it was starting.
+      killGroup(child, 'SIGKILL');
+      throw new RuntimeError('FailedPrecondition', `container "${id}" was stopped while starting`);
     }
     c.child = child;
     c.state = 'CONTAINER_RUNNING';
@@ -317,19 +355,14 @@ export class ProcessRuntime implements Runtime {
     log.attach(child.stdout!, 'stdout');
     log.attach(child.stderr!, 'stderr');
     c.exited = new Promise<void>((resolve) => {
-      let startErr: Error | undefined;
-      child.once('error', (e) => {
-        startErr = e;
-      });
-      child.once('exit', (code, signal) => {
+      child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
         // The container's init process is gone: take the rest of its group with it, as the kernel
         // does for a PID namespace.
         killGroup(child, 'SIGKILL');
         const exitCode = code ?? 128 + (signal ? (osConstants.signals as Record<string, number>)[signal] ?? 0 : 0);
         const oom = c.cgroup ? this.cg!.oomKills(c.cgroup) > c.oomBefore : false;
         const settle = () => {
-          if (startErr && code === null && !signal) this.finish(c, 128, 'StartError', startErr.message);
-          else this.finish(c, exitCode, oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error', '');
+          this.finish(c, exitCode, oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error', '');
           resolve();
         };
         // Logs first, so a reader that sees "exited" also sees the last lines.
@@ -444,9 +477,14 @@ export class ProcessRuntime implements Runtime {
     if (!which(spec.argv[0], spec.env.PATH)) {
       return { stdout: Buffer.alloc(0), stderr: Buffer.from(`exec: "${spec.argv[0]}": executable file not found in $PATH\n`), exitCode: 126 };
     }
-    const argv = this.wrap(c, spec.argv);
+    let child: Spawned;
+    try {
+      // Probes run here every few seconds: through the spawner too, never a fork of the agent.
+      child = await (await this.spawner()).spawn(this.spawnSpec(c, spec, false));
+    } catch (e) {
+      throw new RuntimeError('Internal', (e as Error).message);
+    }
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0], argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout!.on('data', (d: Buffer) => out.push(d));
@@ -458,14 +496,21 @@ export class ProcessRuntime implements Runtime {
           reject(new RuntimeError('DeadlineExceeded', `command ${JSON.stringify(cmd)} timed out after ${timeout}s`));
         }, timeout * 1000);
       }
-      child.once('error', (e) => {
+      // 'close' of a ChildProcess: exited and both streams drained.
+      let left = 3;
+      let exitCode = 0;
+      const done = () => {
+        if (--left > 0) return;
         clearTimeout(timer);
-        reject(new RuntimeError('Internal', e.message));
-      });
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
+        resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode });
+      };
+      child.stdout.once('end', done);
+      child.stderr.once('end', done);
+      child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+        // Its group goes with it, so a lingering grandchild cannot hold the streams open.
         killGroup(child, 'SIGKILL');
-        resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode: code ?? 128 + ((osConstants.signals as Record<string, number>)[signal ?? ''] ?? 0) });
+        exitCode = code ?? 128 + ((osConstants.signals as Record<string, number>)[signal ?? ''] ?? 0);
+        done();
       });
     });
   }
@@ -544,6 +589,9 @@ export class ProcessRuntime implements Runtime {
     for (const sb of this.sandboxes.values()) if (this.cg) this.cg.remove(`skiff/pod${sb.config.metadata.uid}`);
     // The processes die with the runtime, so do their namespaces, veths and addresses.
     for (const sb of this.sandboxes.values()) if (sb.net) await this.stopPodSandbox(sb.id).catch(() => undefined);
+    const sp = this.spawnerP;
+    this.spawnerP = undefined;
+    await (await sp)?.close();
   }
 }
 
@@ -560,13 +608,13 @@ function imageRef(image: string): string {
   return `process://${image}`;
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+function killGroup(child: { pid?: number }, signal: NodeJS.Signals): void {
   if (!child.pid) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
     try {
-      child.kill(signal);
+      process.kill(child.pid, signal);
     } catch {
       // already gone
     }
