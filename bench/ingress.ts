@@ -8,7 +8,7 @@
  * per request (the proxy processes' user+system time over the requests served) is also shown:
  * unlike requests/s it barely moves with other load on the machine.
  *
- *   node dist/bench/ingress.js [--duration 5] [--connections 64] [--rounds 3]
+ *   node dist/bench/ingress.js [--quick] [--duration 5] [--connections 64] [--rounds 3]
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,9 +25,11 @@ const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
-const DURATION = arg('duration', 5);
+/** --quick: one short round, for checking during development that plain routing did not slow down. */
+const QUICK = process.argv.includes('--quick');
+const DURATION = arg('duration', QUICK ? 2 : 5);
 const CONNS = arg('connections', 64);
-const ROUNDS = Math.max(1, arg('rounds', 3));
+const ROUNDS = Math.max(1, arg('rounds', QUICK ? 1 : 3));
 
 interface WrkResult {
   /** CPU microseconds the proxy spent per request (user, system). */
