@@ -306,6 +306,17 @@ spec: {controller: k8s.io/ingress-nginx}
     assert.equal((await request(port, 'allow.test', '/')).status, 403);
     assert.equal((await request(port, 'allowlocal.test', '/')).status, 200);
     assert.equal((await request(port, 'broken.test', '/')).status, 503);
+    // WebSocket upgrades go through the same checks.
+    const upgrade = (host: string) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = net.connect(port, '127.0.0.1', () => sock.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`));
+        let got = '';
+        sock.on('data', (d) => (got += d));
+        sock.on('close', () => resolve(got.split('\r\n')[0]));
+        sock.on('error', reject);
+      });
+    assert.equal(await upgrade('deny.test'), 'HTTP/1.1 403 Forbidden');
+    assert.equal(await upgrade('broken.test'), 'HTTP/1.1 503 Service Temporarily Unavailable');
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await request(port, 'limited.test', '/')).status);
     assert.equal(statuses[0], 200);

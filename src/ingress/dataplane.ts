@@ -448,13 +448,27 @@ export class DataPlane {
     const fail = (status: number, text: string): void => void sock.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
     if (r.kind === 'error') return fail(400, 'Bad Request');
     if (r.kind === 'redirect') return void sock.end(`HTTP/1.1 ${r.status} Moved\r\nLocation: ${r.location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-    const name = backendName(r.backend);
-    const eps = r.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
+    // The steps that decide without a subrequest apply to upgrades too (auth-url is not applied to WebSocket upgrades).
+    const cfg = r.location.config;
+    const facts = this.facts(req, scheme);
+    const early = deniedStep(cfg) ?? redirectStep(r.server, r.location, facts);
+    if (early) {
+      const loc = early.headers.location ? `Location: ${early.headers.location}\r\n` : '';
+      return void sock.end(`HTTP/1.1 ${early.status} ${STATUS_TEXT[early.status] ?? ''}\r\n${loc}Content-Length: 0\r\nConnection: close\r\n\r\n`);
+    }
+    const lim = checkLimits(cfg.limits, r.location.ingress ?? '', facts.remote, this.reqLimiter, this.connLimiter);
+    if (!lim.ok) return fail(LIMIT_STATUS, STATUS_TEXT[LIMIT_STATUS]);
+    sock.once('close', lim.release);
+    if (sourceRangeStep(cfg, facts.remote)) return fail(403, 'Forbidden');
+    const chosen = canaryStep(r.backend, r.backend ? snap.table.alternatives.get(backendName(r.backend)) : undefined, facts);
+    let name = backendName(chosen.backend);
+    let eps = chosen.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
+    if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
     if (!eps?.length) return fail(r.backend ? 503 : 404, r.backend ? 'Service Unavailable' : 'Not Found');
-    const ep = this.pick(name, eps, new Set())!;
+    const ep = affinityStep(cfg, facts, eps) ?? this.pick(name, eps, new Set())!;
     const requestId = (req.headers['x-request-id'] as string | undefined) || newRequestId();
     const headers = forwardHeaders(req, scheme, requestId, r);
-    const up = net.connect(ep.port, ep.address, () => {
+    const onConnect = () => {
       let headText = `${req.method} ${r.upstreamTarget} HTTP/1.1\r\n`;
       for (const [k, v] of Object.entries(headers)) for (const x of Array.isArray(v) ? v : [v]) headText += `${k}: ${x}\r\n`;
       headText += `connection: upgrade\r\nupgrade: ${req.headers.upgrade}\r\n\r\n`;
@@ -462,7 +476,9 @@ export class DataPlane {
       if (head.length) up.write(head);
       up.pipe(sock);
       sock.pipe(up);
-    });
+    };
+    const up: net.Socket =
+      cfg.proxy.backendProtocol === 'HTTPS' ? tls.connect({ port: ep.port, host: ep.address, rejectUnauthorized: false }, onConnect) : net.connect(ep.port, ep.address, onConnect);
     up.on('error', () => void (sock.writable && !up.bytesRead ? fail(502, 'Bad Gateway') : sock.destroy()));
     sock.on('error', () => void up.destroy());
     sock.on('close', () => void up.destroy());
