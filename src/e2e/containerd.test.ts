@@ -228,6 +228,34 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     await kubectl('delete', 'pod', 'private-secret', '--wait=false');
   });
 
+  it('gives containers the service environment variables (enableServiceLinks) and the kubernetes service', async () => {
+    await kubectl('create', 'service', 'clusterip', 'web-svc', '--tcp=80:8080');
+    const svcIP = JSON.parse(await kubectl('get', 'service', 'web-svc', '-o', 'json')).spec.clusterIP;
+    const kube = JSON.parse(await kubectl('get', 'service', 'kubernetes', '-o', 'json')).spec.clusterIP;
+    const envPod = (name: string, links: boolean) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { nodeName: NODE, restartPolicy: 'Never', enableServiceLinks: links, containers: [{ name: 'c', image: 'busybox', command: ['env'], env: [{ name: 'WEB', value: '$(WEB_SVC_SERVICE_HOST)' }] }] },
+    });
+    for (const [n, l] of [['env-links', true], ['env-nolinks', false]] as const) assert.equal((await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(envPod(n, l)) })).code, 0);
+    const envOf = async (name: string) => {
+      await until(`${name} Succeeded`, async () => ((await getPod(name)).status.phase === 'Succeeded' ? true : undefined), DEADLINE);
+      return Object.fromEntries((await kubectl('logs', name)).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    };
+    const links = await envOf('env-links');
+    assert.equal(links.WEB_SVC_SERVICE_HOST, svcIP);
+    assert.equal(links.WEB_SVC_SERVICE_PORT, '80');
+    assert.equal(links.WEB_SVC_PORT_80_TCP, `tcp://${svcIP}:80`);
+    assert.equal(links.WEB, svcIP, '$(VAR) expands service variables');
+    assert.equal(links.KUBERNETES_SERVICE_HOST, kube);
+    const nolinks = await envOf('env-nolinks');
+    assert.equal(nolinks.WEB_SVC_SERVICE_HOST, undefined);
+    assert.equal(nolinks.KUBERNETES_SERVICE_HOST, kube, 'the master service is always there');
+    await kubectl('delete', 'pod', 'env-links', 'env-nolinks', '--wait=false');
+    await kubectl('delete', 'service', 'web-svc');
+  });
+
   it('runs a busybox pod with command, env and an OOM kill under a memory limit', async () => {
     const oom = {
       apiVersion: 'v1',

@@ -1,7 +1,8 @@
 /**
  * A container's environment as upstream's makeEnvironmentVariables: envFrom first (ConfigMaps and
  * Secrets, with prefix), then env in order (value with $(VAR) expansion, configMapKeyRef,
- * secretKeyRef, fieldRef downward API, resourceFieldRef). Missing non-optional sources raise
+ * secretKeyRef, fieldRef downward API, resourceFieldRef), then the service environment variables
+ * (getServiceEnvVarMap) the container did not define itself. Missing non-optional sources raise
  * ContainerConfigError with upstream's messages.
  */
 import { ApiError, type RestClient } from '../client/rest.js';
@@ -10,9 +11,19 @@ import { ContainerConfigError, parseBytes, parseCPU } from './podworker/worker.j
 export interface ObjectSource {
   configMap(namespace: string, name: string): Promise<any | undefined>;
   secret(namespace: string, name: string): Promise<any | undefined>;
+  /** The Services of a namespace, for service environment variables (absent: none are added). */
+  services?(namespace: string): Promise<any[]>;
 }
 
-export function apiObjectSource(client: RestClient): ObjectSource {
+/** Services are listed at most once a second per namespace and client, shared by every pod starting meanwhile. */
+const SERVICE_CACHE_MS = 1000;
+const serviceCache = new WeakMap<RestClient, Map<string, { at: number; items: Promise<any[]> }>>();
+
+/**
+ * Reads through the API server. `services` lists (cached briefly) unless a lister is given: the
+ * kubelet should pass its Service informer's cache, as upstream's serviceLister.
+ */
+export function apiObjectSource(client: RestClient, serviceLister?: (namespace: string) => any[]): ObjectSource {
   const get = async (p: string) => {
     try {
       return await client.get(p);
@@ -21,10 +32,75 @@ export function apiObjectSource(client: RestClient): ObjectSource {
       throw e;
     }
   };
+  const listServices = (ns: string): Promise<any[]> => {
+    let byNs = serviceCache.get(client);
+    if (!byNs) serviceCache.set(client, (byNs = new Map()));
+    const hit = byNs.get(ns);
+    if (hit && Date.now() - hit.at < SERVICE_CACHE_MS) return hit.items;
+    const items = client.get(`/api/v1/namespaces/${ns}/services`).then((l: any) => l?.items ?? []);
+    const entry = { at: Date.now(), items };
+    byNs.set(ns, entry);
+    items.catch(() => byNs!.get(ns) === entry && byNs!.delete(ns));
+    return items;
+  };
   return {
     configMap: (ns, n) => get(`/api/v1/namespaces/${ns}/configmaps/${n}`),
     secret: (ns, n) => get(`/api/v1/namespaces/${ns}/secrets/${n}`),
+    services: serviceLister ? async (ns) => serviceLister(ns) : listServices,
   };
+}
+
+// ---------------------------------------------------------------- service environment variables
+
+const MASTER_SERVICES = new Set(['kubernetes']);
+
+const envName = (s: string) => s.replace(/-/g, '_').toUpperCase();
+
+function isServiceIPSet(svc: any): boolean {
+  const ip = svc?.spec?.clusterIP;
+  return !!ip && ip !== 'None';
+}
+
+/** envvars.FromServices: `{SVC}_SERVICE_HOST`, `_SERVICE_PORT[_{NAME}]`, and the Docker-links variables. */
+export function serviceEnvVars(services: any[]): { key: string; value: string }[] {
+  const out: { key: string; value: string }[] = [];
+  for (const svc of services) {
+    const ports: any[] = svc.spec?.ports ?? [];
+    if (!isServiceIPSet(svc) || !ports.length) continue;
+    const prefix = envName(svc.metadata.name);
+    const ip: string = svc.spec.clusterIP;
+    out.push({ key: `${prefix}_SERVICE_HOST`, value: ip });
+    out.push({ key: `${prefix}_SERVICE_PORT`, value: String(ports[0].port) });
+    for (const p of ports) if (p.name) out.push({ key: `${prefix}_SERVICE_PORT_${envName(p.name)}`, value: String(p.port) });
+    // Docker links: the first port also gets the bare `{SVC}_PORT`.
+    ports.forEach((p, i) => {
+      const proto = String(p.protocol || 'TCP');
+      const hostPort = ip.includes(':') ? `[${ip}]:${p.port}` : `${ip}:${p.port}`;
+      const url = `${proto.toLowerCase()}://${hostPort}`;
+      if (i === 0) out.push({ key: `${prefix}_PORT`, value: url });
+      const pp = `${prefix}_PORT_${p.port}_${proto.toUpperCase()}`;
+      out.push({ key: pp, value: url }, { key: `${pp}_PROTO`, value: proto.toLowerCase() }, { key: `${pp}_PORT`, value: String(p.port) }, { key: `${pp}_ADDR`, value: ip });
+    });
+  }
+  return out;
+}
+
+/**
+ * getServiceEnvVarMap: the `kubernetes` Service of `default` always; the pod namespace's Services
+ * with a cluster IP when enableServiceLinks (default true).
+ */
+export async function serviceEnvMap(pod: any, src: ObjectSource): Promise<Map<string, string>> {
+  const m = new Map<string, string>();
+  if (!src.services) return m;
+  const ns = pod.metadata.namespace;
+  const links = pod.spec?.enableServiceLinks !== false;
+  const chosen = new Map<string, any>();
+  for (const svc of await src.services('default')) {
+    if (isServiceIPSet(svc) && MASTER_SERVICES.has(svc.metadata.name)) chosen.set(svc.metadata.name, svc);
+  }
+  if (links) for (const svc of ns === 'default' ? await src.services('default') : await src.services(ns)) if (isServiceIPSet(svc)) chosen.set(svc.metadata.name, svc);
+  for (const { key, value } of serviceEnvVars([...chosen.values()])) m.set(key, value);
+  return m;
 }
 
 export interface NodeFacts {
@@ -99,6 +175,7 @@ export function expand(s: string, vars: Map<string, string>): string {
 export async function containerEnv(pod: any, spec: any, podIP: string, node: NodeFacts, src: ObjectSource): Promise<{ key: string; value: string }[]> {
   const ns = pod.metadata.namespace;
   const vars = new Map<string, string>();
+  const svcEnv = await serviceEnvMap(pod, src);
   for (const ef of spec.envFrom ?? []) {
     const prefix = ef.prefix ?? '';
     if (ef.configMapRef) {
@@ -121,7 +198,8 @@ export async function containerEnv(pod: any, spec: any, podIP: string, node: Nod
   for (const e of spec.env ?? []) {
     const vf = e.valueFrom;
     if (!vf) {
-      vars.set(e.name, expand(e.value ?? '', vars));
+      // $(VAR) sees the container's variables declared so far, then the service variables.
+      vars.set(e.name, expand(e.value ?? '', svcEnv.size ? new Map([...svcEnv, ...vars]) : vars));
       continue;
     }
     if (vf.fieldRef) vars.set(e.name, fieldValue(pod, vf.fieldRef.fieldPath, podIP, node));
@@ -154,5 +232,7 @@ export async function containerEnv(pod: any, spec: any, podIP: string, node: Nod
       vars.set(e.name, v);
     }
   }
-  return [...vars].map(([key, value]) => ({ key, value }));
+  const out = [...vars].map(([key, value]) => ({ key, value }));
+  for (const [key, value] of [...svcEnv].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) if (!vars.has(key)) out.push({ key, value });
+  return out;
 }
