@@ -11,6 +11,19 @@ interface PodState {
   pi: PodInfo;
   node: string;
   assumed: boolean;
+  /** The binding call returned; an assumed pod may expire from then on. */
+  bindingFinished?: boolean;
+  deadline?: number;
+}
+
+export interface CacheOptions {
+  /**
+   * How long an assumed pod whose binding call returned may wait for the informer to confirm it
+   * before the cache forgets it, as upstream's durationToExpireAssumedPod; 0 (upstream's value
+   * since kubernetes#106361) never expires.
+   */
+  assumedPodTtlMs?: number;
+  now?: () => number;
 }
 
 function zoneOf(node: Node): string {
@@ -41,6 +54,14 @@ export class Cache implements Snapshot {
   private changeLog: string[] = [];
   private logStart = 0;
   private readonly indexes = new Map<string, TopologyCounts>();
+  private readonly assumed = new Set<string>();
+  private readonly ttlMs: number;
+  private readonly now: () => number;
+
+  constructor(o: CacheOptions = {}) {
+    this.ttlMs = o.assumedPodTtlMs ?? 0;
+    this.now = o.now ?? Date.now;
+  }
 
   // Snapshot.
 
@@ -215,6 +236,35 @@ export class Cache implements Snapshot {
     if (this.pods.has(pi.uid)) throw new Error(`pod ${pi.key} is already in the cache`);
     this.place(pi, node);
     this.pods.set(pi.uid, { pi, node, assumed: true });
+    this.assumed.add(pi.uid);
+  }
+
+  /** The binding call for an assumed pod returned: its expiry clock starts, as upstream's FinishBinding. */
+  finishBinding(uid: string): void {
+    const st = this.pods.get(uid);
+    if (!st || !st.assumed) return;
+    st.bindingFinished = true;
+    if (this.ttlMs > 0) st.deadline = this.now() + this.ttlMs;
+  }
+
+  /**
+   * Forgets assumed pods whose binding returned more than the TTL ago and that the informer never
+   * confirmed (a lost watch event, a binding that did not stick), so their room is not held
+   * forever; returns them. Upstream runs this every second.
+   */
+  cleanupExpiredAssumedPods(): PodInfo[] {
+    if (this.ttlMs <= 0 || !this.assumed.size) return [];
+    const now = this.now();
+    const out: PodInfo[] = [];
+    for (const uid of this.assumed) {
+      const st = this.pods.get(uid)!;
+      if (!st.bindingFinished || st.deadline === undefined || now < st.deadline) continue;
+      this.unplace(st);
+      this.pods.delete(uid);
+      this.assumed.delete(uid);
+      out.push(st.pi);
+    }
+    return out;
   }
 
   /** Undoes assumePod (the binding failed). */
@@ -223,6 +273,7 @@ export class Cache implements Snapshot {
     if (!st || !st.assumed) return;
     this.unplace(st);
     this.pods.delete(pi.uid);
+    this.assumed.delete(pi.uid);
   }
 
   /** An assigned pod seen through the informer: confirms an assumed pod, or adds it. */
@@ -232,6 +283,7 @@ export class Cache implements Snapshot {
     if (st) {
       this.unplace(st);
       this.pods.delete(pi.uid);
+      this.assumed.delete(pi.uid);
     }
     this.place(pi, node);
     this.pods.set(pi.uid, { pi, node, assumed: false });
@@ -246,6 +298,7 @@ export class Cache implements Snapshot {
     if (!st) return;
     this.unplace(st);
     this.pods.delete(uid);
+    this.assumed.delete(uid);
   }
 
   private place(pi: PodInfo, node: string): void {

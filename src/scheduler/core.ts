@@ -10,6 +10,7 @@ import type { Registry } from './registry.js';
 import { schedulePod, type CycleContext } from './schedule.js';
 import { Code, Status } from './status.js';
 import type { Node, Pod } from './types.js';
+import { WaitingPod, WaitingPods } from './waitingpods.js';
 
 /** The API side effects of scheduling, so the core runs without sockets in tests. */
 export interface SchedulerApi extends HandleApi {
@@ -35,7 +36,12 @@ export interface CoreOptions {
   rand?: () => number;
   /** Bindings in flight at once; more waits (backpressure on the API server). */
   maxInFlightBindings?: number;
+  /** Forget assumed pods the informer has not confirmed this long after their binding returned; 0 (upstream's default) never. */
+  assumedPodTtlMs?: number;
 }
+
+/** How often expired assumed pods are looked for, as upstream's cleanAssumedPeriod. */
+const CLEAN_ASSUMED_PERIOD_MS = 1000;
 
 function isAssigned(p: Pod): boolean {
   return !!p.spec?.nodeName;
@@ -50,7 +56,9 @@ function isTerminal(p: Pod): boolean {
  * one synchronous scheduling cycle and starts the (asynchronous) binding cycle.
  */
 export class SchedulerCore {
-  readonly cache = new Cache();
+  readonly cache: Cache;
+  readonly waitingPods = new WaitingPods();
+  private cleanupTimer: unknown;
   readonly queue: SchedulingQueue;
   readonly profiles = new Map<string, Framework>();
   private readonly clock: Clock;
@@ -65,6 +73,8 @@ export class SchedulerCore {
   constructor(private readonly o: CoreOptions) {
     this.clock = o.clock ?? realClock;
     this.rand = o.rand ?? Math.random;
+    this.cache = new Cache({ assumedPodTtlMs: o.assumedPodTtlMs, now: () => this.clock.now() });
+    if ((o.assumedPodTtlMs ?? 0) > 0) this.scheduleCleanup();
     this.maxInFlight = o.maxInFlightBindings ?? 512;
     for (const p of o.config.profiles) {
       let fwk!: Framework;
@@ -78,6 +88,8 @@ export class SchedulerCore {
     fitsWithNominated: (s, pi, ni) => fwk.fitsWithNominated(s, pi, ni),
         runPreFilterAddPod: (s, pi, a, ni) => fwk.runPreFilterAddPod(s, pi, a, ni),
         runPreFilterRemovePod: (s, pi, r, ni) => fwk.runPreFilterRemovePod(s, pi, r, ni),
+        getWaitingPod: (uid) => this.waitingPods.get(uid),
+        iterateOverWaitingPods: (fn) => this.waitingPods.forEach(fn),
         api: o.api,
         now: () => this.clock.now(),
       };
@@ -235,18 +247,34 @@ export class SchedulerCore {
       this.fail(q, cycle, permit.status, undefined);
       return;
     }
+    let waiting: WaitingPod | undefined;
+    if (permit.waits) {
+      waiting = new WaitingPod(assumed, node, permit.waits, this.clock);
+      this.waitingPods.add(waiting);
+    }
     this.stats.scheduled++;
     this.queue.deleteNominated(pi.uid);
     this.queue.done(pi.uid);
-    return this.bindingCycle(fwk, state, q, assumed, node, cycle, permit.status?.code === Code.Wait ? permit.timeoutMs ?? 0 : 0);
+    return this.bindingCycle(fwk, state, q, assumed, node, cycle, waiting);
   }
 
-  private async bindingCycle(fwk: Framework, state: CycleState, q: QueuedPodInfo, assumed: PodInfo, node: string, cycle: number, waitMs: number): Promise<void> {
+  private async bindingCycle(fwk: Framework, state: CycleState, q: QueuedPodInfo, assumed: PodInfo, node: string, cycle: number, waiting: WaitingPod | undefined): Promise<void> {
     this.inFlight++;
     try {
-      if (waitMs > 0) await new Promise<void>((r) => this.clock.setTimeout(r, waitMs));
+      if (waiting) {
+        // As upstream's WaitOnPermit: every waiting plugin allows, or one rejects (or times out).
+        const ws = await waiting.wait();
+        this.waitingPods.remove(assumed.uid);
+        if (ws) {
+          if (ws.plugin) q.unschedulablePlugins = new Set([ws.plugin]);
+          throw Object.assign(new Error(ws.message), { status: ws, permit: true });
+        }
+      }
       let s = await fwk.runPreBind(state, assumed, node);
-      if (!s) s = await fwk.runBind(state, assumed, node);
+      if (!s) {
+        s = await fwk.runBind(state, assumed, node);
+        this.cache.finishBinding(assumed.uid);
+      }
       if (s) throw Object.assign(new Error(s.message), { status: s });
       this.stats.bound++;
       const m = assumed.pod.metadata!;
@@ -259,7 +287,7 @@ export class SchedulerCore {
       // The room the pod held is free again.
       this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
       const st: Status = (e as any).status ?? Status.error((e as Error).message);
-      q.unschedulablePlugins = new Set();
+      if (!(e as any).permit) q.unschedulablePlugins = new Set();
       this.fail(q, cycle, st, undefined);
     } finally {
       this.inFlight--;
@@ -288,7 +316,21 @@ export class SchedulerCore {
     void this.o.api.updateStatus(current, { reason, message: msg }, nnChanged ? nominated : undefined).catch(() => undefined);
   }
 
+  /** Looks for expired assumed pods every second (with the injected clock) while the core runs. */
+  private scheduleCleanup(): void {
+    this.cleanupTimer = this.clock.setTimeout(() => {
+      this.cleanupTimer = undefined;
+      const expired = this.cache.cleanupExpiredAssumedPods();
+      // Their room is free again: pods waiting for room may fit now.
+      if (expired.length) this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
+      this.scheduleCleanup();
+    }, CLEAN_ASSUMED_PERIOD_MS);
+  }
+
   close(): void {
+    if (this.cleanupTimer !== undefined) this.clock.clearTimeout(this.cleanupTimer);
+    this.cleanupTimer = undefined;
+    this.waitingPods.forEach((wp) => wp.reject('', 'scheduler stopped'));
     this.queue.close();
   }
 }

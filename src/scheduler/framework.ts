@@ -269,18 +269,18 @@ export class Framework {
     for (let i = this.reserve.length - 1; i >= 0; i--) this.reserve[i].unreserve(state, pi, nodeName);
   }
 
-  /** Success, a rejection, or Wait with the shortest timeout among the waiting plugins. */
-  runPermit(state: CycleState, pi: PodInfo, nodeName: string): { status: MaybeStatus; timeoutMs?: number } {
-    let wait: number | undefined;
+  /** Success, a rejection, or Wait with each waiting plugin's timeout (as upstream, a rejection wins over waits). */
+  runPermit(state: CycleState, pi: PodInfo, nodeName: string): { status: MaybeStatus; waits?: Map<string, number> } {
+    let waits: Map<string, number> | undefined;
     for (const p of this.permit) {
       const r = p.permit(state, pi, nodeName);
       if (r.status?.code === Code.Wait) {
-        wait = Math.min(wait ?? Infinity, r.timeoutMs ?? 0);
+        (waits ??= new Map()).set(p.name, r.timeoutMs ?? 0);
         continue;
       }
       if (r.status && r.status.code !== Code.Success) return { status: r.status.withPlugin(p.name) };
     }
-    if (wait !== undefined) return { status: new Status(Code.Wait), timeoutMs: wait };
+    if (waits) return { status: new Status(Code.Wait, [`one or more plugins asked to wait and no plugin rejected pod "${pi.pod.metadata?.name}"`]), waits };
     return { status: null };
   }
 

@@ -73,6 +73,9 @@ export interface Handle {
   /** Runs the profile's PreFilter extensions as if podToAdd/podToRemove were on the node. */
   runPreFilterAddPod(state: CycleState, pi: PodInfo, podToAdd: PodInfo, ni: NodeInfo): MaybeStatus;
   runPreFilterRemovePod(state: CycleState, pi: PodInfo, podToRemove: PodInfo, ni: NodeInfo): MaybeStatus;
+  /** Pods waiting at Permit (allow or reject them by uid), as upstream's GetWaitingPod/IterateOverWaitingPods. */
+  getWaitingPod?(uid: string): import('./waitingpods.js').WaitingPod | undefined;
+  iterateOverWaitingPods?(fn: (wp: import('./waitingpods.js').WaitingPod) => void): void;
   /** PodDisruptionBudgets, for preemption. */
   pdbs?(): any[];
   /** API side effects, done outside the scheduling cycle. */
@@ -141,7 +144,7 @@ export interface ReservePlugin extends Plugin {
 }
 
 export interface PermitPlugin extends Plugin {
-  /** Wait delays binding until allowed or timeoutMs passes. */
+  /** Wait holds the pod (reserved on the node) until the plugin allows it through Handle.getWaitingPod, or rejects it at timeoutMs. */
   permit(state: CycleState, pi: PodInfo, nodeName: string): { status: MaybeStatus; timeoutMs?: number };
 }
 
