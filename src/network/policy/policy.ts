@@ -39,6 +39,9 @@ export function createNetworkPolicyAgent(client: RestClient, o: NetworkPolicyAge
   const policies = new Informer(client, NETWORKPOLICIES);
   const pods = o.mode === 'nftables' ? new Informer(client, R.pods) : undefined;
   const namespaces = o.mode === 'nftables' ? new Informer(client, R.namespaces) : undefined;
+  // Where cluster DNS really serves (see dnsPods in rules.ts). Optional: without permission to
+  // read it, policies still apply, only DNS allow rules do not reach the node-local server.
+  const dnsSlices = o.mode === 'nftables' ? new Informer(client, { ...R.endpointslices, namespace: 'kube-system', labelSelector: 'kubernetes.io/service-name=kube-dns' }) : undefined;
   const recorder = new EventRecorder(client, { component: 'skiff-network-policy', host: o.nodeName });
   const warned = new Set<string>();
   let dirty = false;
@@ -55,7 +58,7 @@ export function createNetworkPolicyAgent(client: RestClient, o: NetworkPolicyAge
       }
       return;
     }
-    const rules = computeRules({ policies: policies.list(), pods: pods!.list(), namespaces: namespaces!.list(), nodeName: o.nodeName });
+    const rules = computeRules({ policies: policies.list(), pods: pods!.list(), namespaces: namespaces!.list(), nodeName: o.nodeName, dnsSlices: dnsSlices!.list() });
     // No policy at all: no table (nothing in the packet path).
     if (!rules.chains.size && !applied) return;
     await runNft(renderTable(table, rules));
@@ -77,7 +80,7 @@ export function createNetworkPolicyAgent(client: RestClient, o: NetworkPolicyAge
     if (!running) running = loop().finally(() => (running = undefined));
   };
   const informers = [policies, pods, namespaces].filter((i): i is Informer => !!i);
-  for (const inf of informers) inf.addHandlers({ add: kick, update: kick, delete: kick });
+  for (const inf of [...informers, dnsSlices].filter((i): i is Informer => !!i)) inf.addHandlers({ add: kick, update: kick, delete: kick });
 
   return {
     name: `network-policy (${o.mode})`,
@@ -85,6 +88,8 @@ export function createNetworkPolicyAgent(client: RestClient, o: NetworkPolicyAge
       // Pods of one bridge talk through it: without this their traffic never meets the rules.
       if (o.mode === 'nftables') enableBridgeNetfilter();
       await Promise.all(informers.map((i) => i.start()));
+      // Not awaited: it may be forbidden (older RBAC); its events kick a sync when they come.
+      void dnsSlices?.start();
       if (o.mode === 'none') log(`network policy: ${POLICY_NOT_ENFORCED_MESSAGE}`);
       kick();
       await running;
@@ -92,6 +97,7 @@ export function createNetworkPolicyAgent(client: RestClient, o: NetworkPolicyAge
     async stop() {
       stopped = true;
       for (const i of informers) i.stop();
+      dnsSlices?.stop();
       await running;
       if (applied) await runNft(`add table ip ${table}\ndelete table ip ${table}`).catch(() => undefined);
     },

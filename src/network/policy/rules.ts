@@ -26,6 +26,54 @@ export interface PolicyInputs {
   namespaces: any[];
   /** This node: only its pods get chains. */
   nodeName: string;
+  /** The kube-dns Service's EndpointSlices (cluster DNS, see dnsPods). */
+  dnsSlices?: any[];
+}
+
+/** Port 53, where CoreDNS pods serve and policies name cluster DNS. */
+const DNS_PORT = 53;
+
+/**
+ * Cluster DNS is not a pod here: it serves on the node behind the kube-dns Service, on whatever
+ * port its EndpointSlice names. Policies are written for CoreDNS pods (`k8s-app: kube-dns` in
+ * kube-system, port 53, named `dns`/`dns-tcp`), so each DNS endpoint is presented to them as such
+ * a pod, whose port 53 is the real port. Without this, a pod under a default-deny egress policy
+ * with the usual DNS allow rule could not resolve names.
+ */
+function dnsPods(slices: any[] | undefined): any[] {
+  const out: any[] = [];
+  for (const s of slices ?? []) {
+    const ports = (s.ports ?? []).filter((p: any) => p.port);
+    for (const e of s.endpoints ?? []) {
+      const ip = e.addresses?.[0];
+      if (!ip || e.conditions?.ready === false) continue;
+      out.push({
+        metadata: { namespace: 'kube-system', name: `kube-dns@${ip}`, labels: { 'k8s-app': 'kube-dns' } },
+        spec: { containers: [{ name: 'dns', ports: ports.map((p: any) => ({ name: p.name, containerPort: p.port, protocol: p.protocol ?? 'TCP' })) }] },
+        status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+        dns: true,
+      });
+    }
+  }
+  return out;
+}
+
+/** The real port of a DNS pseudo-pod for a numeric port of a rule (53 → the server's port). */
+function dnsPort(pod: any, proto: string, port: string): string | undefined {
+  const [lo, hi] = port.split('-').map(Number);
+  if (!(lo <= DNS_PORT && DNS_PORT <= (hi || lo))) return undefined;
+  const p = (pod.spec.containers[0].ports as any[]).find((x) => String(x.protocol).toLowerCase() === proto);
+  return p ? String(p.containerPort) : undefined;
+}
+
+const ipNum = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+/** Whether an IPv4 address is inside a CIDR (a bare address counts as /32). */
+export function cidrContains(cidr: string, ip: string): boolean {
+  const [base, bits = '32'] = cidr.split('/');
+  if (base.includes(':') || ip.includes(':')) return false;
+  const b = Number(bits);
+  const size = 2 ** (32 - b);
+  return Math.floor(ipNum(ip) / size) === Math.floor(ipNum(base) / size);
 }
 
 const h = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
@@ -83,11 +131,11 @@ function portExpr(m: PortMatch, dest: any | undefined): string | undefined {
 
 type Peer = { kind: 'pods'; pods: any[] } | { kind: 'block'; cidr: string; except: string[] } | { kind: 'all' };
 
-function peersOf(rulePeers: any[] | undefined, policyNs: string, inp: PolicyInputs, nsLabels: Map<string, Record<string, string>>): Peer[] {
+function peersOf(rulePeers: any[] | undefined, policyNs: string, candidates: any[], nsLabels: Map<string, Record<string, string>>): Peer[] {
   if (!rulePeers?.length) return [{ kind: 'all' }];
   return rulePeers.map((peer): Peer => {
     if (peer.ipBlock) return { kind: 'block', cidr: peer.ipBlock.cidr, except: peer.ipBlock.except ?? [] };
-    const pods = inp.pods.filter((p) => {
+    const pods = candidates.filter((p) => {
       if (!networked(p)) return false;
       const ns = p.metadata.namespace;
       if (peer.namespaceSelector) {
@@ -100,15 +148,23 @@ function peersOf(rulePeers: any[] | undefined, policyNs: string, inp: PolicyInpu
 }
 
 /** The rules of one direction for one pod: each returns (allows) what it matches. */
-function directionRules(dir: 'ingress' | 'egress', pod: any, policies: any[], inp: PolicyInputs, nsLabels: Map<string, Record<string, string>>): string[] {
+function directionRules(dir: 'ingress' | 'egress', pod: any, policies: any[], inp: PolicyInputs, nsLabels: Map<string, Record<string, string>>, dns: any[]): string[] {
   const other = dir === 'ingress' ? 'saddr' : 'daddr';
   const out = new Set<string>();
   for (const pol of policies) {
     for (const rule of pol.spec?.[dir] ?? []) {
-      const peers = peersOf(dir === 'ingress' ? rule.from : rule.to, pol.metadata.namespace, inp, nsLabels);
+      const peers = peersOf(dir === 'ingress' ? rule.from : rule.to, pol.metadata.namespace, dir === 'egress' ? [...inp.pods, ...dns] : inp.pods, nsLabels);
       const ports = portMatches(rule.ports);
       for (const peer of peers) {
         for (const pm of ports) {
+          // Cluster DNS reached on port 53 is served on another port: allow that one too.
+          if (dir === 'egress' && pm.port) {
+            const dests = peer.kind === 'pods' ? peer.pods.filter((p) => p.dns) : dns.filter((d) => peer.kind === 'all' || (cidrContains(peer.cidr, d.status.podIP) && !peer.except.some((x) => cidrContains(x, d.status.podIP))));
+            for (const d of dests) {
+              const real = dnsPort(d, pm.proto, pm.port);
+              if (real) out.add(`ip daddr ${d.status.podIP} meta l4proto ${pm.proto} th dport ${real} return`);
+            }
+          }
           if (peer.kind === 'pods') {
             // Egress named ports resolve per destination pod; everything else once.
             const groups = dir === 'egress' && pm.named ? peer.pods.map((p) => ({ ips: podIPs(p), dest: p })) : [{ ips: peer.pods.flatMap(podIPs), dest: dir === 'ingress' ? pod : undefined }];
@@ -140,6 +196,7 @@ export interface PolicyRuleset {
 export function computeRules(inp: PolicyInputs): PolicyRuleset {
   const nsLabels = new Map<string, Record<string, string>>(inp.namespaces.map((n) => [n.metadata.name, n.metadata.labels ?? {}]));
   const res: PolicyRuleset = { ingress: new Map(), egress: new Map(), chains: new Map() };
+  const dns = dnsPods(inp.dnsSlices);
   const byNs = new Map<string, any[]>();
   for (const p of inp.policies) byNs.set(p.metadata.namespace, [...(byNs.get(p.metadata.namespace) ?? []), p]);
   for (const pod of inp.pods) {
@@ -149,7 +206,7 @@ export function computeRules(inp: PolicyInputs): PolicyRuleset {
       const pols = selecting.filter((p) => policyTypes(p)[dir]);
       if (!pols.length) continue;
       const chain = `${dir === 'ingress' ? 'ing' : 'eg'}-${h(`${pod.metadata.namespace}/${pod.metadata.name}/${pod.metadata.uid}`)}`;
-      res.chains.set(chain, [...directionRules(dir, pod, pols, inp, nsLabels), 'reject with icmp type admin-prohibited']);
+      res.chains.set(chain, [...directionRules(dir, pod, pols, inp, nsLabels, dns), 'reject with icmp type admin-prohibited']);
       for (const ip of podIPs(pod)) res[dir].set(ip, chain);
     }
   }
