@@ -256,6 +256,24 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     await kubectl('delete', 'service', 'web-svc');
   });
 
+  it('updates a mounted ConfigMap in a running container when the ConfigMap changes', async () => {
+    await kubectl('create', 'configmap', 'live-cfg', '--from-literal=k=v1');
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'live' },
+      spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, volumes: [{ name: 'cfg', configMap: { name: 'live-cfg' } }], containers: [{ name: 'c', image: 'busybox', command: ['sleep', '300'], volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] }] },
+    };
+    assert.equal((await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(pod) })).code, 0);
+    await until('live Running', async () => ((await getPod('live')).status.phase === 'Running' ? true : undefined), DEADLINE);
+    const cat = async () => (await tc.kubectl(['exec', 'live', '--', 'cat', '/cfg/k'])).stdout;
+    assert.equal(await cat(), 'v1');
+    await kubectl('patch', 'configmap', 'live-cfg', '-p', '{"data":{"k":"v2"}}');
+    await until('v2 visible in the container', async () => ((await cat()) === 'v2' ? true : undefined), DEADLINE);
+    await kubectl('delete', 'pod', 'live', '--wait=false');
+    await kubectl('delete', 'configmap', 'live-cfg');
+  });
+
   it('runs a busybox pod with command, env and an OOM kill under a memory limit', async () => {
     const oom = {
       apiVersion: 'v1',

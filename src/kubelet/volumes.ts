@@ -2,10 +2,13 @@
  * Pod volumes as directories under `<dataDir>/pods/<uid>/volumes/<plugin>/<name>`, as upstream's
  * layout: emptyDir (Memory medium under /dev/shm), configMap, secret, downwardAPI, projected
  * (including serviceAccountToken via the TokenRequest API when the server has it) and hostPath.
- * Files are written atomically with the volume's modes. The runtime receives CRI Mounts
- * (containerPath → hostPath, with subPath resolved here).
+ * Files are written as upstream's AtomicWriter does (a timestamped directory, a `..data` symlink
+ * swapped atomically, and user-visible symlinks into it), so the volume's directory never changes
+ * and a refresh after the ConfigMap or Secret changed reaches containers through their bind mounts.
+ * The runtime receives CRI Mounts (containerPath → hostPath, with subPath resolved here).
  */
-import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomInt } from 'node:crypto';
+import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { RestClient } from '../client/rest.js';
@@ -21,7 +24,17 @@ const PLUGIN: Record<string, string> = {
   projected: 'kubernetes.io~projected',
 };
 
+/** Volumes whose content comes from API objects and may change while the pod runs. */
+export function hasRefreshableVolumes(pod: any): boolean {
+  return (pod.spec?.volumes ?? []).some((v: any) => v.configMap || v.secret || v.downwardAPI || v.projected);
+}
+
 export class VolumeManager {
+  /** Content hash of each written volume directory: unchanged content is not rewritten. */
+  private readonly written = new Map<string, string>();
+  /** Projected service-account tokens, reused until 80% of their lifetime (as the kubelet's token manager). */
+  private readonly tokens = new Map<string, { token: string; refreshAt: number }>();
+
   constructor(
     private readonly podsDir: string,
     private readonly src: ObjectSource,
@@ -74,10 +87,22 @@ export class VolumeManager {
         if (s.configMap) await this.configMapFiles(ns, s.configMap, files, mode);
         if (s.secret) await this.secretFiles(ns, s.secret, files, mode);
         if (s.downwardAPI) this.downwardFiles(pod, s.downwardAPI.items ?? [], files, mode, podIP);
-        if (s.serviceAccountToken) files.set(s.serviceAccountToken.path, { data: Buffer.from(await this.token(pod, s.serviceAccountToken)), mode: mode ?? 0o644 });
+        if (s.serviceAccountToken) files.set(s.serviceAccountToken.path, { data: Buffer.from(await this.cachedToken(pod, v.name, s.serviceAccountToken)), mode: mode ?? 0o644 });
       }
     }
+    const hash = contentHash(files);
+    if (this.written.get(dir) === hash && existsSync(path.join(dir, DATA_DIR_NAME))) return;
     await writeAtomically(dir, files);
+    this.written.set(dir, hash);
+  }
+
+  private async cachedToken(pod: any, volume: string, src: any): Promise<string> {
+    const key = `${pod.metadata.uid}/${volume}/${src.path}`;
+    const hit = this.tokens.get(key);
+    if (hit && Date.now() < hit.refreshAt) return hit.token;
+    const token = await this.token(pod, src);
+    if (token) this.tokens.set(key, { token, refreshAt: Date.now() + 0.8 * (src.expirationSeconds ?? 3607) * 1000 });
+    return token;
   }
 
   private async configMapFiles(ns: string, ref: any, files: Map<string, { data: Buffer; mode: number }>, defaultMode = 0o644): Promise<void> {
@@ -141,6 +166,9 @@ export class VolumeManager {
   }
 
   async teardown(pod: any): Promise<void> {
+    const uid = pod.metadata.uid;
+    for (const k of this.written.keys()) if (k.startsWith(this.podDir(uid) + path.sep)) this.written.delete(k);
+    for (const k of this.tokens.keys()) if (k.startsWith(`${uid}/`)) this.tokens.delete(k);
     await rm(this.podDir(pod.metadata.uid), { recursive: true, force: true });
     await rm(path.join('/dev/shm', 'skiff', pod.metadata.uid), { recursive: true, force: true }).catch(() => undefined);
   }
@@ -158,18 +186,53 @@ function project(all: Record<string, Buffer>, items: any[] | undefined, files: M
   }
 }
 
-/** Writes the files into a fresh directory and swaps it in, so readers never see half an update. */
-async function writeAtomically(dir: string, files: Map<string, { data: Buffer; mode: number }>): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  await mkdir(tmp, { recursive: true });
+const DATA_DIR_NAME = '..data';
+
+function contentHash(files: Map<string, { data: Buffer; mode: number }>): string {
+  const h = createHash('sha256');
+  for (const [rel, f] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) h.update(`${rel}\0${f.mode}\0${f.data.length}\0`).update(f.data);
+  return h.digest('hex');
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/**
+ * AtomicWriter: the files go into a fresh `..<timestamp>` directory inside `dir`, `..data` is
+ * switched to it with one rename, each top-level name is a symlink through `..data`, and the old
+ * timestamped directory and names no longer present are removed. Readers see the old or the new
+ * content, never a mix; `dir` itself stays the same inode, so bind mounts of it see updates.
+ */
+export async function writeAtomically(dir: string, files: Map<string, { data: Buffer; mode: number }>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const d = new Date();
+  const tsName = `..${d.getUTCFullYear()}_${pad(d.getUTCMonth() + 1)}_${pad(d.getUTCDate())}_${pad(d.getUTCHours())}_${pad(d.getUTCMinutes())}_${pad(d.getUTCSeconds())}.${randomInt(1e9)}`;
+  const tsDir = path.join(dir, tsName);
+  await mkdir(tsDir, { mode: 0o755 });
+  const top = new Set<string>();
   for (const [rel, f] of files) {
-    const p = path.join(tmp, rel);
-    if (!p.startsWith(tmp + path.sep)) throw new Error(`invalid path ${rel}`);
+    const p = path.join(tsDir, rel);
+    if (!p.startsWith(tsDir + path.sep) || rel.split('/')[0].startsWith('..')) throw new Error(`invalid path ${rel}`);
     await mkdir(path.dirname(p), { recursive: true });
     await writeFile(p, f.data);
     await chmod(p, f.mode & 0o777);
+    top.add(rel.split('/')[0]);
   }
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(path.dirname(dir), { recursive: true });
-  await rename(tmp, dir);
+  const dataLink = path.join(dir, DATA_DIR_NAME);
+  const old = await readlink(dataLink).catch(() => undefined);
+  const tmpLink = path.join(dir, `${DATA_DIR_NAME}_tmp`);
+  await rm(tmpLink, { force: true });
+  await symlink(tsName, tmpLink);
+  await rename(tmpLink, dataLink);
+  for (const name of top) {
+    const p = path.join(dir, name);
+    const st = await lstat(p).catch(() => undefined);
+    if (st?.isSymbolicLink()) continue;
+    // A plain file or directory here (an older layout) gives way to the symlink.
+    if (st) await rm(p, { recursive: true, force: true });
+    await symlink(path.join(DATA_DIR_NAME, name), p);
+  }
+  for (const name of await readdir(dir)) {
+    if (name === DATA_DIR_NAME || name === tsName) continue;
+    if (name.startsWith('..') ? name === old || /^\.\.\d{4}_/.test(name) : !top.has(name)) await rm(path.join(dir, name), { recursive: true, force: true });
+  }
 }

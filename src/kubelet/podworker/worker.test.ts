@@ -254,3 +254,27 @@ describe('pod worker: images', () => {
     assert.ok(events.includes('Warning FailedToRetrieveImagePullSecret Unable to retrieve some image pull secrets (gone); attempting to pull the image may not succeed.'));
   });
 });
+
+describe('pod worker: volumes', () => {
+  it('refreshes configMap volumes on later syncs, keeping the pod running when a refresh fails', async () => {
+    const { sync, clock, worker, events } = setup({ volumes: [{ name: 'v', configMap: { name: 'c' } }], containers: [app()] });
+    let calls = 0;
+    let fail = false;
+    (worker as any).deps.env.setupVolumes = async () => {
+      calls++;
+      if (fail) throw new Error('MountVolume.SetUp failed for volume "v" : configmap "c" not found');
+    };
+    await sync();
+    await sync();
+    assert.equal(calls, 1, 'not before the resync interval');
+    clock.advance(10_000);
+    await sync();
+    assert.equal(calls, 2);
+    fail = true;
+    clock.advance(10_000);
+    const { status } = await sync();
+    assert.equal(calls, 3);
+    assert.ok(status.containerStatuses[0].state.running);
+    assert.ok(events.includes('Warning FailedMount MountVolume.SetUp failed for volume "v" : configmap "c" not found'));
+  });
+});

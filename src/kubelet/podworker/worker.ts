@@ -70,6 +70,10 @@ export interface PodWorkerDeps {
 }
 
 const MIN_GRACE_SECONDS = 2;
+/** How often volumes fed by API objects (configMap, secret, downwardAPI, projected) are refreshed. */
+export const VOLUME_RESYNC_MS = 10_000;
+
+const hasRefreshableVolumes = (pod: any) => (pod.spec?.volumes ?? []).some((v: any) => v.configMap || v.secret || v.downwardAPI || v.projected);
 
 export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
 export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
@@ -136,6 +140,7 @@ export class PodWorker {
   private startTime?: string;
   private podIP?: string;
   private volumesReady = false;
+  private volumesSyncedAt = 0;
   private killed = false;
   private readonly pulled = new Set<string>();
   private readonly journeyDone = new Set<string>();
@@ -249,12 +254,17 @@ export class PodWorker {
       try {
         await this.deps.env.setupVolumes(this.pod);
         this.volumesReady = true;
+        this.volumesSyncedAt = now;
       } catch (e) {
         this.event('Warning', 'FailedMount', (e as Error).message);
         this.deps.wakeAt(this.uid, now + 2000);
         return { status: generatePodStatus(this.pod, rp, this.view(), now), finished: false };
       }
       this.journey('volumes');
+    } else if (now - this.volumesSyncedAt >= VOLUME_RESYNC_MS && hasRefreshableVolumes(this.pod)) {
+      // ConfigMaps and Secrets may have changed: rewrite their volumes (a failure keeps the old content).
+      this.volumesSyncedAt = now;
+      await this.deps.env.setupVolumes(this.pod).catch((e) => this.event('Warning', 'FailedMount', (e as Error).message));
     }
 
     if (!rp.sandbox?.ready) {

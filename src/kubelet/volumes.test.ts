@@ -1,0 +1,53 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { VolumeManager, writeAtomically } from './volumes.js';
+import type { ObjectSource } from './env.js';
+
+const node = { nodeName: 'n1', hostIP: '10.0.0.1', allocatable: { cpu: '2', memory: '4Gi' } };
+
+describe('volumes: atomic writes and refresh', () => {
+  it('refreshes a configMap volume in place (same directory, ..data swapped, stale names removed)', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'skv-'));
+    try {
+      let data: Record<string, string> = { a: '1', b: '2' };
+      const src: ObjectSource = { configMap: async () => ({ data }), secret: async () => undefined };
+      const vm = new VolumeManager(root, src, node);
+      const pod = { metadata: { name: 'p', namespace: 'd', uid: 'u1' }, spec: { volumes: [{ name: 'cfg', configMap: { name: 'c' } }] } };
+      await vm.setup(pod);
+      const dir = vm.hostPathOf(pod, pod.spec.volumes[0]);
+      const ino = statSync(dir).ino;
+      assert.equal(readFileSync(path.join(dir, 'a'), 'utf8'), '1');
+      assert.equal(readlinkSync(path.join(dir, 'a')), path.join('..data', 'a'));
+      const first = readlinkSync(path.join(dir, '..data'));
+      await vm.setup(pod);
+      assert.equal(readlinkSync(path.join(dir, '..data')), first, 'unchanged content is not rewritten');
+      data = { a: 'one', c: '3' };
+      await vm.setup(pod);
+      assert.equal(statSync(dir).ino, ino, 'the directory (and so bind mounts of it) stays');
+      assert.equal(readFileSync(path.join(dir, 'a'), 'utf8'), 'one');
+      assert.equal(readFileSync(path.join(dir, 'c'), 'utf8'), '3');
+      assert.ok(!existsSync(path.join(dir, 'b')), 'a removed key disappears');
+      assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('..')).length, 2, '..data and one timestamped directory');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('replaces an older plain layout with the symlinked one', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'skv-'));
+    try {
+      writeFileSync(path.join(dir, 'a'), 'old');
+      mkdirSync(path.join(dir, 'sub'));
+      await writeAtomically(dir, new Map([['a', { data: Buffer.from('new'), mode: 0o600 }], ['sub/x', { data: Buffer.from('x'), mode: 0o644 }]]));
+      assert.equal(readFileSync(path.join(dir, 'a'), 'utf8'), 'new');
+      assert.equal(statSync(path.join(dir, 'a')).mode & 0o777, 0o600);
+      assert.equal(readFileSync(path.join(dir, 'sub', 'x'), 'utf8'), 'x');
+      await assert.rejects(writeAtomically(dir, new Map([['../escape', { data: Buffer.from(''), mode: 0o644 }]])));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
