@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import http2 from 'node:http2';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
@@ -333,6 +334,94 @@ spec: {controller: k8s.io/ingress-nginx}
       return x.status === 200 ? x : undefined;
     });
     assert.deepEqual([r.body.backend, r.body.tls, r.body.url], ['secure', true, '/s?q=1']);
+  });
+
+  it('backend-protocol GRPC/GRPCS: HTTP/2 to the backend, trailers passed on (h2c and HTTP/1.1 clients)', async (t) => {
+    if (!needs(t, missing)) return;
+    /** A gRPC-shaped backend: echoes the request body with what it saw, ends with grpc-status trailers. */
+    const grpcBackend = async (name: string, secure: boolean) => {
+      const server = secure ? http2.createSecureServer(await selfSignedCert('grpc.test', ['grpc.test'])) : http2.createServer();
+      server.on('stream', (stream, h) => {
+        const parts: Buffer[] = [];
+        stream.on('data', (d: Buffer) => parts.push(d));
+        stream.on('end', () => {
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+          stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': name }));
+          stream.end(JSON.stringify({ backend: name, path: h[':path'], scheme: h[':scheme'], te: h.te ?? null, xff: h['x-forwarded-for'] ?? null, body: Buffer.concat(parts).toString() }));
+        });
+      });
+      await new Promise<void>((r) => server.listen(0, ip, () => r()));
+      closers.push(() => server.close());
+      return (server.address() as net.AddressInfo).port;
+    };
+    for (const [name, secure] of [['grpc', false], ['grpcs', true]] as const) {
+      const p = await grpcBackend(name, secure);
+      await k(['apply', '-f', '-'], `apiVersion: v1
+kind: Service
+metadata: {name: ${name}}
+spec:
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: ${name}-0, labels: {kubernetes.io/service-name: ${name}}}
+addressType: IPv4
+ports: [{name: http, port: ${p}, protocol: TCP}]
+endpoints: [{addresses: ["${ip}"], conditions: {ready: true}}]
+`);
+    }
+    await apply(ingress('grpc', 'grpc.test', 'grpc', { 'backend-protocol': 'GRPC' }), ingress('grpcs', 'grpcs.test', 'grpcs', { 'backend-protocol': 'GRPCS' }));
+    const h2call = (host: string) =>
+      new Promise<{ status: number; body: any; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+        const session = http2.connect(`http://127.0.0.1:${port}`);
+        session.on('error', reject);
+        const req = session.request({ ':method': 'POST', ':path': '/helloworld.Greeter/SayHello', ':authority': host, 'content-type': 'application/grpc', te: 'trailers' });
+        let status = 0;
+        let body = '';
+        let trailers: http2.IncomingHttpHeaders = {};
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.on('trailers', (tr) => (trailers = tr));
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          session.close();
+          let parsed: any = body;
+          try {
+            parsed = JSON.parse(body);
+          } catch {
+            /* an error page */
+          }
+          resolve({ status, body: parsed, trailers });
+        });
+        req.on('error', reject);
+        req.end('ping');
+      });
+    const r = await until('grpc routed', async () => {
+      const x = await h2call('grpc.test');
+      return x.status === 200 ? x : undefined;
+    });
+    assert.deepEqual([r.body.backend, r.body.path, r.body.scheme, r.body.te, r.body.body, r.body.xff], ['grpc', '/helloworld.Greeter/SayHello', 'http', 'trailers', 'ping', '127.0.0.1']);
+    assert.deepEqual([r.trailers['grpc-status'], r.trailers['grpc-message']], ['0', 'grpc']);
+    // HTTP/1.1 clients reach a GRPCS backend too; trailers arrive in the chunked body's trailer section.
+    const viaHttp1 = await until('grpcs routed', () =>
+      new Promise<{ status: number; body: any; trailers: NodeJS.Dict<string> } | undefined>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/x.Y/Z', method: 'POST', agent: false, headers: { host: 'grpcs.test', te: 'trailers', 'content-type': 'application/grpc' } }, (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(res.statusCode === 200 ? { status: 200, body: JSON.parse(b), trailers: res.trailers } : undefined));
+        });
+        req.on('error', reject);
+        req.end('pong');
+      }),
+    );
+    assert.deepEqual([viaHttp1.body.backend, viaHttp1.body.scheme, viaHttp1.body.body, viaHttp1.trailers['grpc-status']], ['grpcs', 'https', 'pong', '0']);
+    // Plain HTTP/1.1 locations answer h2c clients as well.
+    await service('h2plain');
+    await apply(ingress('h2plain', 'h2plain.test', 'h2plain', {}));
+    const plainViaH2 = await until('h2c to an HTTP backend', async () => {
+      const x = await h2call('h2plain.test');
+      return x.status === 200 ? x : undefined;
+    });
+    assert.deepEqual([plainViaH2.body.backend, plainViaH2.body.method, plainViaH2.body.bodyBytes], ['h2plain', 'POST', 4]);
   });
 
   it('auth-url: 2xx proxies with auth-response-headers, 401/403 pass through, other statuses are 500', async (t) => {

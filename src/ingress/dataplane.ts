@@ -7,6 +7,8 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import http2 from 'node:http2';
+import { H2Sessions, h2RequestHeaders, h2ResponseHeaders } from './h2upstream.js';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import { buildTable, backendName, type Problem, type RoutingTable } from './table.js';
 import { match, type MatchResult } from './match.js';
@@ -80,6 +82,10 @@ export class DataPlane {
   private httpsServer?: https.Server;
   private readonly agents = new Map<string, http.Agent>();
   private readonly reqLimiter = new RequestLimiter();
+  /** HTTP/2 with prior knowledge (h2c) on the plain port: gRPC clients; the fast path hands such connections here. */
+  private h2Server?: http2.Http2Server;
+  private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
+  private readonly h2Upstreams = new H2Sessions();
   private readonly connLimiter = new ConnectionLimiter();
   private readonly failedUntil = new Map<string, number>();
   private readonly rr = new Map<string, number>();
@@ -142,6 +148,14 @@ export class DataPlane {
     this.fastHost.slow = this.httpServer;
     // node:http tracks connections (idle closing, header/request timeouts) only once 'listening' fires.
     this.httpServer.emit('listening');
+    this.h2Server = http2.createServer();
+    this.h2Server.on('session', (s) => {
+      this.h2Sessions.add(s);
+      s.on('close', () => this.h2Sessions.delete(s));
+      s.on('error', () => undefined);
+    });
+    this.h2Server.on('stream', (stream, headers) => this.handleH2(stream, headers, 'http'));
+    this.fastHost.h2 = this.h2Server;
     this.plainServer = net.createServer({ noDelay: true }, (sock) => void new FastConnection(this.fastHost, sock));
     await listen(this.plainServer, this.opts.httpPort, host);
     this.ports.http = (this.plainServer.address() as net.AddressInfo).port;
@@ -188,6 +202,8 @@ export class DataPlane {
     await Promise.all(closing.map((p) => Promise.race([p, new Promise<void>((r) => setTimeout(r, 2500).unref())])));
     for (const c of [...this.fastConnections]) c.stop();
     this.pool.destroy();
+    for (const s of this.h2Sessions) s.destroy();
+    this.h2Upstreams.destroy();
     await this.logFile?.close();
     for (const a of this.agents.values()) a.destroy();
   }
@@ -370,6 +386,7 @@ export class DataPlane {
     const bodyless = !req.headers['content-length'] && !chunked;
     const limit = cfg.proxy.bodySize;
     const tlsUpstream = cfg.proxy.backendProtocol === 'HTTPS';
+    const grpc = cfg.proxy.backendProtocol === 'GRPC' || cfg.proxy.backendProtocol === 'GRPCS';
     const mod = tlsUpstream ? https : http;
     const sticky = affinityStep(cfg, facts, eps);
     // Without the annotation, the data plane's own setting (ingress-nginx's ConfigMap default) applies.
@@ -382,6 +399,7 @@ export class DataPlane {
       tried.add(k);
       setAddr(k);
       let responded = false;
+      if (grpc) return this.grpcFromHttp1(req, res, ep, cfg, target, headers, readMs, corsHeaders);
       const up = mod.request({ host: ep.address, port: ep.port, method: req.method, path: target, headers, agent: this.agent(ep, tlsUpstream), timeout: readMs });
       up.on('socket', (s) => {
         if (!s.connecting) return;
@@ -440,6 +458,124 @@ export class DataPlane {
     };
     req.on('data', onData);
     req.on('end', onEnd);
+  }
+
+  /** An HTTP/1.1 request to a GRPC location: forwarded over HTTP/2 as nginx's grpc_pass does. */
+  private grpcFromHttp1(req: http.IncomingMessage, res: http.ServerResponse, ep: PoolEndpoint, cfg: LocationConfig, target: string, headers: http.OutgoingHttpHeaders, readMs: number, corsHeaders: Record<string, string> | null): void {
+    const secure = cfg.proxy.backendProtocol === 'GRPCS';
+    const h = h2RequestHeaders(headers as Record<string, string>, req.method ?? 'GET', target, req.headers.host ?? '', secure, {});
+    if (String(req.headers.te ?? '').includes('trailers')) h.te = 'trailers';
+    let up: http2.ClientHttp2Stream;
+    try {
+      up = this.h2Upstreams.session(ep.address, ep.port, secure).request(h);
+    } catch {
+      return plain(res, 502, '502 Bad Gateway');
+    }
+    up.setTimeout(readMs, () => up.close(http2.constants.NGHTTP2_CANCEL));
+    up.on('response', (uh) => {
+      res.writeHead(Number(uh[':status'] ?? 502), { ...h2ResponseHeaders(uh), ...corsHeaders });
+      up.pipe(res);
+    });
+    up.on('trailers', (t) => res.addTrailers(h2ResponseHeaders(t) as Record<string, string>));
+    up.on('error', () => (res.headersSent ? res.destroy() : plain(res, 502, '502 Bad Gateway')));
+    up.on('close', () => {
+      if (!res.headersSent) plain(res, up.rstCode === http2.constants.NGHTTP2_CANCEL ? 504 : 502, up.rstCode === http2.constants.NGHTTP2_CANCEL ? '504 Gateway Time-out' : '502 Bad Gateway');
+    });
+    req.pipe(up);
+  }
+
+  /**
+   * A stream of an h2c connection: routed and checked like an HTTP/1.1 request (denied, redirects,
+   * limits, source ranges, canary, affinity; CORS and auth-url are not applied over HTTP/2), then
+   * proxied over HTTP/2 to GRPC/GRPCS backends, over HTTP/1.1 to the others.
+   */
+  private handleH2(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, scheme: 'http' | 'https'): void {
+    const snap = this.snap;
+    const host = String(headers[':authority'] ?? headers.host ?? '');
+    const target = String(headers[':path'] ?? '/');
+    const method = String(headers[':method'] ?? 'GET');
+    const remote = stream.session?.socket?.remoteAddress ?? '';
+    stream.on('error', () => undefined);
+    const respond = (status: number, extra: Record<string, string> = {}) => {
+      if (stream.headersSent || stream.destroyed) return void stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      const body = status === 204 || status < 200 ? '' : errorPage(status);
+      stream.respond({ ':status': status, 'content-type': 'text/html', 'content-length': Buffer.byteLength(body), ...extra });
+      stream.end(body);
+    };
+    const r = match(snap.table, { host, target, scheme });
+    if (r.kind === 'error') return respond(400);
+    if (r.kind === 'redirect') return respond(r.status, { location: r.location });
+    const cfg = r.location.config;
+    const facts: RequestFacts = { method, scheme, host, target, remote, header: (n) => (n === 'host' ? host : (headers[n] as string | undefined)), httpsPort: this.ports.https || 443 };
+    const early = bodySizeStep(cfg, headers['content-length'] !== undefined ? Number(headers['content-length']) : null) ?? deniedStep(cfg) ?? redirectStep(r.server, r.location, facts);
+    if (early) return respond(early.status, early.headers);
+    const lim = checkLimits(cfg.limits, r.location.ingress ?? '', remote, this.reqLimiter, this.connLimiter);
+    if (!lim.ok) return respond(LIMIT_STATUS);
+    stream.once('close', lim.release);
+    if (sourceRangeStep(cfg, remote)) return respond(403);
+    const chosen = canaryStep(r.backend, r.backend ? snap.table.alternatives.get(backendName(r.backend)) : undefined, facts);
+    let name = backendName(chosen.backend);
+    let eps = chosen.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
+    if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
+    if (!eps?.length) return respond(r.backend ? 503 : 404);
+    const ep = affinityStep(cfg, facts, eps) ?? this.pick(name, eps, new Set());
+    if (!ep) return respond(502);
+    const requestId = (headers['x-request-id'] as string | undefined) || newRequestId();
+    const fwd: Record<string, string> = {
+      'x-request-id': requestId,
+      'x-real-ip': remote,
+      'x-forwarded-for': remote,
+      'x-forwarded-host': host.replace(/:\d+$/, ''),
+      'x-forwarded-port': String(stream.session?.socket?.localPort ?? 0),
+      'x-forwarded-proto': scheme,
+      'x-forwarded-scheme': scheme,
+      'x-scheme': scheme,
+    };
+    if (r.forwardedPrefix) fwd['x-forwarded-prefix'] = r.forwardedPrefix;
+    const readMs = cfg.proxy.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? cfg.proxy.readTimeoutMs : (this.opts.readTimeout ?? 60) * 1000;
+    const proto = cfg.proxy.backendProtocol;
+    if (proto === 'GRPC' || proto === 'GRPCS') {
+      const secure = proto === 'GRPCS';
+      let up: http2.ClientHttp2Stream;
+      try {
+        up = this.h2Upstreams.session(ep.address, ep.port, secure).request(h2RequestHeaders(headers as Record<string, string>, method, r.upstreamTarget, host, secure, fwd));
+      } catch {
+        return respond(502);
+      }
+      let trailers: http2.OutgoingHttpHeaders | undefined;
+      up.setTimeout(readMs, () => up.close(http2.constants.NGHTTP2_CANCEL));
+      up.on('response', (uh) => {
+        if (stream.destroyed) return;
+        stream.respond({ ':status': Number(uh[':status'] ?? 502), ...h2ResponseHeaders(uh) }, { waitForTrailers: true });
+        up.pipe(stream);
+      });
+      up.on('trailers', (t) => (trailers = h2ResponseHeaders(t)));
+      stream.on('wantTrailers', () => (trailers && Object.keys(trailers).length ? stream.sendTrailers(trailers) : stream.close()));
+      up.on('error', () => undefined);
+      up.on('close', () => {
+        if (!stream.headersSent) respond(up.rstCode === http2.constants.NGHTTP2_CANCEL ? 504 : 502);
+        else if (!stream.writableEnded) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      });
+      stream.on('close', () => void (up.closed || up.close(http2.constants.NGHTTP2_CANCEL)));
+      stream.pipe(up);
+      return;
+    }
+    const h: http.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(headers)) if (!k.startsWith(':') && !HOP.has(k) && v !== undefined) h[k] = v;
+    h.host = host;
+    Object.assign(h, fwd);
+    const tlsUpstream = proto === 'HTTPS';
+    const up = (tlsUpstream ? https : http).request({ host: ep.address, port: ep.port, method, path: r.upstreamTarget, headers: h, agent: this.agent(ep, tlsUpstream), timeout: readMs });
+    up.on('response', (ur) => {
+      if (stream.destroyed) return void ur.resume();
+      const rh: http2.OutgoingHttpHeaders = { ':status': ur.statusCode ?? 502 };
+      for (const [k, v] of Object.entries(ur.headers)) if (!HOP.has(k) && v !== undefined) rh[k] = v;
+      stream.respond(rh);
+      ur.pipe(stream);
+    });
+    up.on('timeout', () => up.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
+    up.on('error', (e: NodeJS.ErrnoException) => (stream.headersSent ? stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR) : respond(e.code === 'ETIMEDOUT' ? 504 : 502)));
+    stream.pipe(up);
   }
 
   private upgrade(req: http.IncomingMessage, sock: net.Socket, head: Buffer, scheme: 'http' | 'https'): void {

@@ -18,6 +18,8 @@ import type { LatencySeries, IngressMetrics } from './metrics.js';
 import type { PoolEndpoint, Upstream, UpstreamOwner, UpstreamPool } from './upstream.js';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const isH2Preface = (b: Buffer | null): boolean => !!b && b.length >= 16 && b.subarray(0, Math.min(b.length, H2_PREFACE.length)).equals(H2_PREFACE.subarray(0, Math.min(b.length, H2_PREFACE.length)));
 /** node:http's default header limit; a longer head is node:http's to refuse (431). */
 const MAX_HEAD = 16 * 1024;
 /** Pipelined bytes buffered while a request is in flight before reading stops. */
@@ -47,6 +49,8 @@ export interface FastPathHost {
   accessLog: ((line: string) => void) | undefined;
   /** Where connections go that the fast path does not handle. */
   slow: http.Server;
+  /** Where connections that open with the HTTP/2 preface go (h2c with prior knowledge). */
+  h2?: { emit(event: 'connection', sock: net.Socket): boolean };
   connections: Set<FastConnection>;
 }
 
@@ -207,8 +211,14 @@ export class FastConnection implements UpstreamOwner {
     sock.setTimeout(0);
     this.host.connections.delete(this);
     sock.pause();
+    const h2 = this.host.h2 && isH2Preface(this.pending);
     if (this.pending) sock.unshift(this.pending);
     this.pending = null;
+    if (h2) {
+      // The HTTP/2 session reads the socket's buffered bytes itself and then its handle directly: no resume().
+      this.host.h2!.emit('connection', sock);
+      return;
+    }
     this.host.slow.emit('connection', sock);
     sock.resume();
   }

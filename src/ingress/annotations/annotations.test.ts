@@ -41,7 +41,10 @@ const cases: Case[] = [
   { name: 'timeouts in seconds', anns: { 'proxy-connect-timeout': '2', 'proxy-read-timeout': '30', 'proxy-send-timeout': '15s' }, want: (c) => [c.proxy.connectTimeoutMs, c.proxy.readTimeoutMs, c.proxy.sendTimeoutMs], expect: [2000, 30000, 15000] },
   { name: 'timeout invalid', anns: { 'proxy-read-timeout': 'soon' }, want: (c) => c.proxy.readTimeoutMs, expect: 60000, problems: ['InvalidAnnotation'] },
   { name: 'backend-protocol HTTPS', anns: { 'backend-protocol': 'https' }, want: (c) => c.proxy.backendProtocol, expect: 'HTTPS' },
-  { name: 'backend-protocol GRPC refused', anns: { 'backend-protocol': 'GRPC' }, want: (c) => c.proxy.backendProtocol, expect: 'HTTP', problems: ['UnsupportedBackendProtocol'] },
+  { name: 'backend-protocol GRPC', anns: { 'backend-protocol': 'grpc' }, want: (c) => c.proxy.backendProtocol, expect: 'GRPC' },
+  { name: 'backend-protocol GRPCS', anns: { 'backend-protocol': 'GRPCS' }, want: (c) => c.proxy.backendProtocol, expect: 'GRPCS' },
+  { name: 'backend-protocol AUTO_HTTP is HTTP', anns: { 'backend-protocol': 'AUTO_HTTP' }, want: (c) => c.proxy.backendProtocol, expect: 'HTTP' },
+  { name: 'backend-protocol FCGI refused', anns: { 'backend-protocol': 'FCGI' }, want: (c) => c.proxy.backendProtocol, expect: 'HTTP', problems: ['UnsupportedBackendProtocol'] },
   { name: 'backend-protocol unknown', anns: { 'backend-protocol': 'SPDY' }, want: (c) => c.proxy.backendProtocol, expect: 'HTTP', problems: ['InvalidAnnotation'] },
   // canary
   { name: 'canary off ignores canary-*', anns: { 'canary-weight': '50' }, want: (c) => [c.canary.enabled, c.canary.weight], expect: [false, 0] },
@@ -97,6 +100,7 @@ describe('annotation parsers', () => {
       [{ 'force-ssl-redirect': 'true' }, true],
       [{ 'proxy-read-timeout': '1' }, true],
       [{ 'backend-protocol': 'HTTPS' }, true],
+      [{ 'backend-protocol': 'GRPC' }, true],
     ];
     for (const [anns, want] of rows) assert.equal(perRequestFeatures(parse(anns).config), want, JSON.stringify(anns));
   });

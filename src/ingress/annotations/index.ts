@@ -35,10 +35,12 @@ export function parseLocationConfig(annotations: Readonly<Record<string, string>
   const sr = parseSourceRange(r);
   const auth = parseAuth(r);
   let proxy = parseProxy(r);
-  if (proxy.backendProtocol !== 'HTTP' && proxy.backendProtocol !== 'HTTPS' && proxy.backendProtocol !== 'AUTO_HTTP') {
+  if (proxy.backendProtocol === 'FCGI') {
     r.problems.push({ reason: 'UnsupportedBackendProtocol', message: `backend-protocol ${proxy.backendProtocol} is not supported; using HTTP` });
     proxy = { ...proxy, backendProtocol: 'HTTP' };
   }
+  // AUTO_HTTP means HTTP to upstream in ingress-nginx's template.
+  if (proxy.backendProtocol === 'AUTO_HTTP') proxy = { ...proxy, backendProtocol: 'HTTP' };
   const config: LocationConfig = {
     redirect: parseRedirect(r),
     proxy,
@@ -66,7 +68,7 @@ export function perRequestFeatures(c: LocationConfig): boolean {
     c.denied !== null ||
     c.redirect.url !== null ||
     c.redirect.forceSSLRedirect ||
-    p.backendProtocol === 'HTTPS' ||
+    p.backendProtocol !== 'HTTP' ||
     p.connectTimeoutMs !== PROXY_DEFAULTS.connectTimeoutMs ||
     p.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ||
     p.sendTimeoutMs !== PROXY_DEFAULTS.sendTimeoutMs ||
