@@ -259,17 +259,19 @@ export class SchedulerCore {
   }
 
   private async bindingCycle(fwk: Framework, state: CycleState, q: QueuedPodInfo, assumed: PodInfo, node: string, cycle: number, waiting: WaitingPod | undefined): Promise<void> {
+    if (waiting) {
+      // As upstream's WaitOnPermit: every waiting plugin allows, or one rejects (or times out).
+      // Waiting takes no binding slot: a gang waiting for its members must not stop them being scheduled.
+      const ws = await waiting.wait();
+      this.waitingPods.remove(assumed.uid);
+      if (ws) {
+        q.unschedulablePlugins = ws.plugin ? new Set([ws.plugin]) : new Set();
+        this.bindingFailed(fwk, state, q, assumed, node, cycle, ws);
+        return;
+      }
+    }
     this.inFlight++;
     try {
-      if (waiting) {
-        // As upstream's WaitOnPermit: every waiting plugin allows, or one rejects (or times out).
-        const ws = await waiting.wait();
-        this.waitingPods.remove(assumed.uid);
-        if (ws) {
-          if (ws.plugin) q.unschedulablePlugins = new Set([ws.plugin]);
-          throw Object.assign(new Error(ws.message), { status: ws, permit: true });
-        }
-      }
       let s = await fwk.runPreBind(state, assumed, node);
       if (!s) {
         s = await fwk.runBind(state, assumed, node);
@@ -282,18 +284,21 @@ export class SchedulerCore {
       fwk.runPostBind(state, assumed, node);
     } catch (e) {
       this.stats.bindErrors++;
-      fwk.runUnreserve(state, assumed, node);
-      this.cache.forgetPod(assumed);
-      // The room the pod held is free again.
-      this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
-      const st: Status = (e as any).status ?? Status.error((e as Error).message);
-      if (!(e as any).permit) q.unschedulablePlugins = new Set();
-      this.fail(q, cycle, st, undefined);
+      q.unschedulablePlugins = new Set();
+      this.bindingFailed(fwk, state, q, assumed, node, cycle, (e as any).status ?? Status.error((e as Error).message));
     } finally {
       this.inFlight--;
       const w = this.slotWaiters.shift();
       if (w) w();
     }
+  }
+
+  private bindingFailed(fwk: Framework, state: CycleState, q: QueuedPodInfo, assumed: PodInfo, node: string, cycle: number, st: Status): void {
+    fwk.runUnreserve(state, assumed, node);
+    this.cache.forgetPod(assumed);
+    // The room the pod held is free again.
+    this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
+    this.fail(q, cycle, st, undefined);
   }
 
   /** Requeues a pod that did not get scheduled and tells the user why, as upstream's handleSchedulingFailure. */

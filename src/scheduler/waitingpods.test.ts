@@ -59,6 +59,8 @@ test('Permit Wait holds the pod on its node until the plugin allows it', async (
   const wp = w.handle().getWaitingPod!(p.metadata!.uid!);
   assert.ok(wp);
   assert.deepEqual(wp.pendingPlugins(), ['Gate']);
+  // Waiting takes no binding slot.
+  assert.equal(w.core.bindingsInFlight, 0);
   // The room stays reserved while it waits: a second pod does not fit.
   w.add(mkPod('q', { cpu: '600m' }));
   await w.settle();
