@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LinuxContainerResources } from '../cri.js';
 
@@ -9,8 +10,11 @@ import type { LinuxContainerResources } from '../cri.js';
  */
 export interface Cgroups {
   readonly version: 1 | 2;
-  /** Creates (idempotently) the cgroup for `rel` (e.g. "skiff/pod<uid>/<cid>") with limits. */
-  create(rel: string, res?: LinuxContainerResources): void;
+  /**
+   * Creates (idempotently) the cgroup for `rel` (e.g. "skiff/pod<uid>/<cid>") with limits. Async:
+   * cgroupfs mkdirs cost the kernel a while, better spent on libuv's threads than the event loop.
+   */
+  create(rel: string, res?: LinuxContainerResources): Promise<void>;
   /** The cgroup.procs files a process must be written into to join `rel`. */
   procsFiles(rel: string): string[];
   /** How many times the kernel OOM-killed a process in `rel`. */
@@ -27,9 +31,9 @@ export function detectCgroups(root = ROOT): Cgroups | undefined {
   return undefined;
 }
 
-function tryWrite(file: string, value: string): void {
+async function tryWrite(file: string, value: string): Promise<void> {
   try {
-    writeFileSync(file, value);
+    await writeFile(file, value);
   } catch {
     // A controller setting the kernel refuses (e.g. no CFS) is not fatal: the process still runs.
   }
@@ -53,15 +57,15 @@ class V1 implements Cgroups {
   private dir(c: string, rel: string): string {
     return path.join(this.root, c, rel);
   }
-  create(rel: string, res: LinuxContainerResources = {}): void {
-    for (const c of this.controllers) mkdirSync(this.dir(c, rel), { recursive: true });
-    if (res.memoryLimitInBytes) tryWrite(path.join(this.dir('memory', rel), 'memory.limit_in_bytes'), String(res.memoryLimitInBytes));
+  async create(rel: string, res: LinuxContainerResources = {}): Promise<void> {
+    await Promise.all(this.controllers.map((c) => mkdir(this.dir(c, rel), { recursive: true })));
+    if (res.memoryLimitInBytes) await tryWrite(path.join(this.dir('memory', rel), 'memory.limit_in_bytes'), String(res.memoryLimitInBytes));
     if (this.controllers.includes('cpu')) {
       if (res.cpuQuota && res.cpuPeriod) {
-        tryWrite(path.join(this.dir('cpu', rel), 'cpu.cfs_period_us'), String(res.cpuPeriod));
-        tryWrite(path.join(this.dir('cpu', rel), 'cpu.cfs_quota_us'), String(res.cpuQuota));
+        await tryWrite(path.join(this.dir('cpu', rel), 'cpu.cfs_period_us'), String(res.cpuPeriod));
+        await tryWrite(path.join(this.dir('cpu', rel), 'cpu.cfs_quota_us'), String(res.cpuQuota));
       }
-      if (res.cpuShares) tryWrite(path.join(this.dir('cpu', rel), 'cpu.shares'), String(res.cpuShares));
+      if (res.cpuShares) await tryWrite(path.join(this.dir('cpu', rel), 'cpu.shares'), String(res.cpuShares));
     }
   }
   procsFiles(rel: string): string[] {
@@ -84,18 +88,18 @@ class V1 implements Cgroups {
 class V2 implements Cgroups {
   readonly version = 2 as const;
   constructor(private readonly root: string) {}
-  create(rel: string, res: LinuxContainerResources = {}): void {
+  async create(rel: string, res: LinuxContainerResources = {}): Promise<void> {
     // Enable controllers down the path so the leaf can take limits.
     const parts = rel.split('/');
     let cur = this.root;
     for (const p of parts) {
-      tryWrite(path.join(cur, 'cgroup.subtree_control'), '+memory +cpu +pids');
+      await tryWrite(path.join(cur, 'cgroup.subtree_control'), '+memory +cpu +pids');
       cur = path.join(cur, p);
-      mkdirSync(cur, { recursive: true });
+      await mkdir(cur, { recursive: true });
     }
-    if (res.memoryLimitInBytes) tryWrite(path.join(cur, 'memory.max'), String(res.memoryLimitInBytes));
-    if (res.cpuQuota && res.cpuPeriod) tryWrite(path.join(cur, 'cpu.max'), `${res.cpuQuota} ${res.cpuPeriod}`);
-    if (res.cpuShares) tryWrite(path.join(cur, 'cpu.weight'), String(Math.max(1, Math.min(10000, Math.round(1 + ((res.cpuShares - 2) * 9999) / 262142)))));
+    if (res.memoryLimitInBytes) await tryWrite(path.join(cur, 'memory.max'), String(res.memoryLimitInBytes));
+    if (res.cpuQuota && res.cpuPeriod) await tryWrite(path.join(cur, 'cpu.max'), `${res.cpuQuota} ${res.cpuPeriod}`);
+    if (res.cpuShares) await tryWrite(path.join(cur, 'cpu.weight'), String(Math.max(1, Math.min(10000, Math.round(1 + ((res.cpuShares - 2) * 9999) / 262142)))));
   }
   procsFiles(rel: string): string[] {
     return [path.join(this.root, rel, 'cgroup.procs')];

@@ -1,5 +1,11 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open as openFd } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+// A raw fd, not a FileHandle (which would close it when garbage-collected under the stream).
+const openAsync = promisify(openFd);
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { rfc3339Nano } from '../cri.js';
@@ -32,15 +38,29 @@ export class CriLogWriter {
   constructor(
     readonly file: string,
     private readonly rotation: LogRotation = DEFAULT_ROTATION,
+    opened?: { fd: number; size: number },
   ) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    try {
-      this.size = statSync(file).size;
-    } catch {
-      this.size = 0;
+    if (opened) {
+      this.size = opened.size;
+      this.out = createWriteStream(file, { fd: opened.fd });
+    } else {
+      mkdirSync(path.dirname(file), { recursive: true });
+      try {
+        this.size = statSync(file).size;
+      } catch {
+        this.size = 0;
+      }
+      this.out = openLog(file);
     }
-    this.out = openLog(file);
     this.closed = new Promise((r) => (this.resolveClosed = r));
+  }
+
+  /** As the constructor, with the file made and opened off the event loop (a burst opens many). */
+  static async open(file: string, rotation: LogRotation = DEFAULT_ROTATION): Promise<CriLogWriter> {
+    await mkdir(path.dirname(file), { recursive: true });
+    const fd = await openAsync(file, 'a');
+    const size = await stat(file).then((s) => s.size, () => 0);
+    return new CriLogWriter(file, rotation, { fd, size });
   }
 
   /** Follows a stream until it ends. */

@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   RuntimeError,
@@ -43,6 +44,9 @@ import { which } from './which.js';
 import { createSpawner, type Spawned, type Spawner, type SpawnSpec } from './spawner.js';
 import { LoopbackIPAM } from './ipam.js';
 import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
+
+/** The label the kubelet puts on every sandbox and container (podworker's LABEL_POD_UID). */
+const POD_UID_LABEL = 'io.kubernetes.pod.uid';
 
 export const NEEDS_COMMAND_MESSAGE =
   'the process runtime runs host processes and needs `command` (image entrypoints need the containerd runtime: skiff agent --runtime containerd)';
@@ -114,6 +118,8 @@ export class ProcessRuntime implements Runtime {
   private configuredCIDR?: string;
   private readonly ipBin = which('ip', DEFAULT_PATH) ?? 'ip';
   private spawnerP?: Promise<Spawner>;
+  /** Sandbox and container ids by pod UID label: the kubelet lists by it on every sync. */
+  private readonly byPod = new Map<string, Set<string>>();
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     this.cg = opts.cgroups === false ? undefined : detectCgroups();
@@ -196,8 +202,7 @@ export class ProcessRuntime implements Runtime {
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     const id = randomBytes(16).toString('hex');
     const dir = path.join(this.opts.root, 'sandboxes', id);
-    mkdirSync(dir, { recursive: true });
-    mkdirSync(config.logDirectory, { recursive: true });
+    await Promise.all([mkdir(dir, { recursive: true }), mkdir(config.logDirectory, { recursive: true })]);
     const sb: Sandbox = { id, config, state: 'SANDBOX_READY', createdAt: nowNanos(), dir };
     if (config.linux?.securityContext?.namespaceOptions?.network === 'NODE') {
       // hostNetwork: the host's namespace; the kubelet reports the node IP.
@@ -214,6 +219,7 @@ export class ProcessRuntime implements Runtime {
       }
     } else sb.ip = this.ipam.allocate(id);
     this.sandboxes.set(id, sb);
+    this.index(config.labels, id, true);
     return id;
   }
 
@@ -236,6 +242,7 @@ export class ProcessRuntime implements Runtime {
     await this.stopPodSandbox(id);
     for (const c of [...this.containers.values()]) if (c.sandboxId === id) await this.removeContainer(c.id);
     this.sandboxes.delete(id);
+    this.index(sb.config.labels, id, false);
     this.cg?.remove(`skiff/pod${sb.config.metadata.uid}`);
     rmSync(sb.dir, { recursive: true, force: true });
   }
@@ -253,8 +260,28 @@ export class ProcessRuntime implements Runtime {
     };
   }
 
+  private index(labels: Record<string, string> | undefined, id: string, add: boolean): void {
+    const uid = labels?.[POD_UID_LABEL];
+    if (uid === undefined) return;
+    let set = this.byPod.get(uid);
+    if (add) {
+      if (!set) this.byPod.set(uid, (set = new Set()));
+      set.add(id);
+    } else if (set) {
+      set.delete(id);
+      if (!set.size) this.byPod.delete(uid);
+    }
+  }
+
+  /** The candidates for a filter: the pod's own objects when it selects by pod UID, else all. */
+  private candidates<T>(all: Map<string, T>, sel: Record<string, string> | undefined): Iterable<T> {
+    const uid = sel?.[POD_UID_LABEL];
+    if (uid === undefined) return all.values();
+    return [...(this.byPod.get(uid) ?? [])].map((id) => all.get(id)).filter((x): x is T => x !== undefined);
+  }
+
   async listPodSandbox(filter: PodSandboxFilter = {}): Promise<PodSandbox[]> {
-    return [...this.sandboxes.values()]
+    return [...this.candidates(this.sandboxes, filter.labelSelector)]
       .filter((s) => (!filter.id || s.id === filter.id) && (!filter.state || s.state === filter.state) && labelsMatch(s.config.labels, filter.labelSelector))
       .map((s) => ({ id: s.id, metadata: { ...s.config.metadata }, state: s.state, createdAt: s.createdAt, labels: { ...s.config.labels }, annotations: { ...s.config.annotations } }));
   }
@@ -290,9 +317,10 @@ export class ProcessRuntime implements Runtime {
     };
     if (this.cg) {
       c.cgroup = `skiff/pod${sb.config.metadata.uid}/${id}`;
-      this.cg.create(c.cgroup, config.linux?.resources);
+      await this.cg.create(c.cgroup, config.linux?.resources);
     }
     this.containers.set(id, c);
+    this.index(config.labels, id, true);
     this.emit(c, 'CONTAINER_CREATED_EVENT');
     return id;
   }
@@ -334,7 +362,7 @@ export class ProcessRuntime implements Runtime {
       this.finish(c, 128, 'StartError', `exec: "${spec.argv[0]}": executable file not found in $PATH`);
       throw new RuntimeError('Internal', c.message);
     }
-    const log = new CriLogWriter(c.logPath, this.opts.rotation ?? DEFAULT_ROTATION);
+    const log = await CriLogWriter.open(c.logPath, this.opts.rotation ?? DEFAULT_ROTATION);
     if (c.cgroup) c.oomBefore = this.cg!.oomKills(c.cgroup);
     let child: Spawned;
     try {
@@ -415,6 +443,7 @@ export class ProcessRuntime implements Runtime {
     if (!c) return;
     if (c.state === 'CONTAINER_RUNNING') await this.stopContainer(id, 0);
     this.containers.delete(id);
+    this.index(c.config.labels, id, false);
     if (c.cgroup) this.cg!.remove(c.cgroup);
     rmSync(c.logPath, { force: true });
     this.emit(c, 'CONTAINER_DELETED_EVENT');
@@ -442,7 +471,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async listContainers(filter: ContainerFilter = {}): Promise<Container[]> {
-    return [...this.containers.values()]
+    return [...this.candidates(this.containers, filter.labelSelector)]
       .filter((c) => (!filter.id || c.id === filter.id) && (!filter.state || c.state === filter.state) && (!filter.podSandboxId || c.sandboxId === filter.podSandboxId) && labelsMatch(c.config.labels, filter.labelSelector))
       .map((c) => ({
         id: c.id,
