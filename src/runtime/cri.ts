@@ -253,6 +253,25 @@ export interface RuntimeConfig {
   networkConfig?: { podCidr?: string };
 }
 
+/** CRI ContainerStats, flattened: absent values are undefined (CRI's UInt64Value wrappers unset). */
+export interface ContainerStats {
+  id: string;
+  metadata: ContainerMetadata;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Nanoseconds since the epoch when CPU and memory were sampled. */
+  timestamp: number;
+  cpu?: { usageCoreNanoSeconds?: number; usageNanoCores?: number };
+  memory?: { workingSetBytes?: number; availableBytes?: number; usageBytes?: number; rssBytes?: number; pageFaults?: number; majorPageFaults?: number };
+  writableLayer?: { usedBytes?: number; inodesUsed?: number; mountpoint?: string };
+}
+
+export interface ContainerStatsFilter {
+  id?: string;
+  podSandboxId?: string;
+  labelSelector?: Record<string, string>;
+}
+
 export interface RuntimeService {
   version(): Promise<VersionResponse>;
   /** CRI UpdateRuntimeConfig: the kubelet hands the node's pod CIDR to the runtime. */
@@ -280,6 +299,10 @@ export interface RuntimeService {
 
   /** Subscribes to container lifecycle events; returns the unsubscribe function. */
   getContainerEvents(listener: (ev: ContainerEvent) => void): () => void;
+
+  /** CRI ContainerStats / ListContainerStats (optional: not every runtime reports usage). */
+  containerStats?(containerId: string): Promise<ContainerStats>;
+  listContainerStats?(filter?: ContainerStatsFilter): Promise<ContainerStats[]>;
 }
 
 export interface Image {

@@ -117,6 +117,28 @@ describe('containerd runtime specifics', { skip: missing }, () => {
     await fx.runtime.removePodSandbox(sb);
   });
 
+  it('reports container stats (CPU, memory, writable layer) through CRI', async () => {
+    const sbc = { metadata: { name: 'stats', uid: `stats-${Date.now()}`, namespace: 'default', attempt: 0 }, logDirectory: `${fx.dir}/logs/stats` };
+    const sb = await fx.runtime.runPodSandbox(sbc);
+    const id = await fx.runtime.createContainer(sb, { metadata: { name: 'busy', attempt: 0 }, image: { image: fx.image }, command: ['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 60'], logPath: 'busy/0.log', labels: { app: 'stats' } }, sbc);
+    await fx.runtime.startContainer(id);
+    const deadline = Date.now() + 15000;
+    let st = await fx.runtime.containerStats(id);
+    while (!(st.cpu?.usageCoreNanoSeconds && st.memory?.workingSetBytes) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      st = await fx.runtime.containerStats(id);
+    }
+    assert.equal(st.id, id);
+    assert.equal(st.metadata.name, 'busy');
+    assert.ok(st.timestamp > 0);
+    assert.ok((st.cpu?.usageCoreNanoSeconds ?? 0) > 0, JSON.stringify(st));
+    assert.ok((st.memory?.workingSetBytes ?? 0) > 0, JSON.stringify(st));
+    const list = await fx.runtime.listContainerStats({ labelSelector: { app: 'stats' } });
+    assert.deepEqual(list.map((s) => s.id), [id]);
+    await fx.runtime.stopContainer(id, 0);
+    await fx.runtime.removePodSandbox(sb);
+  });
+
   // Last: the registry requires credentials from here on.
   it('pulls with CRI AuthConfig from a registry that requires it', async () => {
     const image = fx.registry.push(busyboxImage('skiff.local/private:1'), 'private/busybox', '1');

@@ -15,6 +15,8 @@ import {
   RuntimeError,
   nowNanos,
   type AuthConfig,
+  type ContainerStats,
+  type ContainerStatsFilter,
   type Container,
   type ContainerConfig,
   type ContainerEvent,
@@ -250,6 +252,18 @@ export class ContainerdRuntime implements Runtime {
     }));
   }
 
+  // ---- stats
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    const r = await this.call('runtime', 'ContainerStats', { containerId: id });
+    return toStats(r.stats);
+  }
+
+  async listContainerStats(filter: ContainerStatsFilter = {}): Promise<ContainerStats[]> {
+    const r = await this.call('runtime', 'ListContainerStats', { filter: { id: filter.id ?? '', podSandboxId: filter.podSandboxId ?? '', labelSelector: filter.labelSelector ?? {} } });
+    return (r.stats ?? []).map(toStats);
+  }
+
   // ---- exec and logs
 
   async execSync(id: string, cmd: string[], timeout: number): Promise<ExecSyncResponse> {
@@ -356,6 +370,28 @@ export class ContainerdRuntime implements Runtime {
     this.c.close();
     await this.opts.supervisor?.stop();
   }
+}
+
+/** UInt64Value → number (unset wrappers are undefined). */
+const u64 = (w: any): number | undefined => (w && w.value !== undefined && w.value !== null ? Number(w.value) : undefined);
+
+function toStats(s: any): ContainerStats {
+  const a = s?.attributes ?? {};
+  const cpu = s?.cpu;
+  const mem = s?.memory;
+  const wl = s?.writableLayer;
+  return {
+    id: a.id ?? '',
+    metadata: a.metadata ?? { name: '', attempt: 0 },
+    labels: a.labels ?? {},
+    annotations: a.annotations ?? {},
+    timestamp: Number(cpu?.timestamp || mem?.timestamp || 0),
+    cpu: cpu ? { usageCoreNanoSeconds: u64(cpu.usageCoreNanoSeconds), usageNanoCores: u64(cpu.usageNanoCores) } : undefined,
+    memory: mem
+      ? { workingSetBytes: u64(mem.workingSetBytes), availableBytes: u64(mem.availableBytes), usageBytes: u64(mem.usageBytes), rssBytes: u64(mem.rssBytes), pageFaults: u64(mem.pageFaults), majorPageFaults: u64(mem.majorPageFaults) }
+      : undefined,
+    writableLayer: wl ? { usedBytes: u64(wl.usedBytes), inodesUsed: u64(wl.inodesUsed), mountpoint: wl.fsId?.mountpoint } : undefined,
+  };
 }
 
 function toImage(i: any): Image {
