@@ -233,8 +233,8 @@ export class HelperSpawner implements Spawner {
 
   /** A process's stdio stream: the helper's first line names its token and fd. */
   private onStream(s: net.Socket): void {
+    // Ref'd, as a ChildProcess's pipes are: they end when the process (and its group) is gone.
     let head = '';
-    s.unref();
     s.on('error', () => undefined);
     const onData = (d: Buffer) => {
       head += d.toString('latin1');

@@ -1,0 +1,80 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DirectSpawner, HelperSpawner, type Spawned, type Spawner } from './spawner.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'skiff-spawner-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function collect(s: Spawned): Promise<{ out: string; err: string; code: number | null; signal: string | null }> {
+  let out = '';
+  let err = '';
+  s.stdout.on('data', (d: Buffer) => (out += d));
+  s.stderr.on('data', (d: Buffer) => (err += d));
+  const ended = (r: NodeJS.ReadableStream) => new Promise((res) => r.once('end', res));
+  const exited = new Promise<[number | null, string | null]>((res) => s.once('exit', (c: number | null, sig: string | null) => res([c, sig])));
+  return Promise.all([exited, ended(s.stdout), ended(s.stderr)]).then(([[code, signal]]) => ({ out, err, code, signal }));
+}
+
+const sh = (script: string, extra: Partial<Parameters<Spawner['spawn']>[0]> = {}) => ({ file: '/bin/sh', argv: ['sh', '-c', script], cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', X: 'y' }, stdin: false, ...extra });
+
+for (const kind of ['helper', 'direct'] as const) {
+  describe(`${kind} spawner`, async () => {
+    const sp: Spawner | undefined = kind === 'direct' ? new DirectSpawner() : await HelperSpawner.start();
+    after(() => sp?.close());
+
+    it('runs a process with its argv, env and cwd; streams stdout and stderr; reports the exit code', async (t) => {
+      if (!sp) return t.skip('no C compiler or not Linux');
+      const p = await sp.spawn(sh('echo out:$X:$(pwd); echo err >&2; exit 7'));
+      assert.ok(p.pid > 0);
+      const r = await collect(p);
+      assert.equal(r.out, `out:y:${dir}\n`);
+      assert.equal(r.err, 'err\n');
+      assert.equal(r.code, 7);
+    });
+
+    it('makes the process its own group leader, and reports death by signal', async (t) => {
+      if (!sp) return t.skip('no C compiler or not Linux');
+      const p = await sp.spawn(sh('sleep 30'));
+      const r = collect(p);
+      process.kill(-p.pid, 'SIGKILL'); // throws unless pid leads its own group
+      const { code, signal } = await r;
+      assert.equal(code, null);
+      assert.equal(signal, 'SIGKILL');
+    });
+
+    it('writes the pid into the cgroup.procs files before the command runs', async (t) => {
+      if (!sp) return t.skip('no C compiler or not Linux');
+      const procs = path.join(dir, `procs-${kind}`);
+      writeFileSync(procs, '');
+      const p = await sp.spawn(sh('cat "$0"', { argv: ['sh', '-c', 'cat "$0"', procs], cgroupProcs: [procs] }));
+      const r = await collect(p);
+      assert.equal(r.out.trim(), String(p.pid));
+      assert.equal(readFileSync(procs, 'utf8').trim(), String(p.pid));
+    });
+
+    it('passes stdin when asked', async (t) => {
+      if (!sp) return t.skip('no C compiler or not Linux');
+      const p = await sp.spawn(sh('read x; echo got:$x', { stdin: true }));
+      const r = collect(p);
+      p.stdin!.end('hi\n');
+      assert.equal((await r).out, 'got:hi\n');
+    });
+
+    it('rejects a missing executable with ENOENT', async (t) => {
+      if (!sp) return t.skip('no C compiler or not Linux');
+      await assert.rejects(sp.spawn({ ...sh(''), file: path.join(dir, 'no-such-binary'), argv: ['no-such-binary'] }), /ENOENT/);
+    });
+
+    it('reports every exit and all output of a burst of short-lived processes', async (t) => {
+      if (!sp) return t.skip('no C compiler or not Linux');
+      const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => sp.spawn(sh(`echo ${i}`)).then(collect)));
+      rs.forEach((r, i) => {
+        assert.equal(r.out, `${i}\n`);
+        assert.equal(r.code, 0);
+      });
+    });
+  });
+}
