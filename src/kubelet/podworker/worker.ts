@@ -395,6 +395,7 @@ export class PodWorker {
     const pull = await this.images.ensure(this.pod, spec, {
       events: (type, reason, message) => this.event(type, reason, message, spec.name),
       keyring: await this.keyring(),
+      sandboxConfig: this.sandboxConfig(0),
       quietPresent: this.pulled.has(`${spec.name}@${attempt}`),
     });
     if (!pull.ok) {
