@@ -278,3 +278,25 @@ describe('pod worker: volumes', () => {
     assert.ok(events.includes('Warning FailedMount MountVolume.SetUp failed for volume "v" : configmap "c" not found'));
   });
 });
+
+describe('pod worker: security context', () => {
+  it('hands the effective security context to the runtime and refuses runAsUser 0 under runAsNonRoot', async () => {
+    const { rt, sync } = setup({
+      securityContext: { runAsUser: 1000, fsGroup: 2000, sysctls: [{ name: 'kernel.shm_rmid_forced', value: '1' }] },
+      containers: [{ ...app(), securityContext: { readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } } }, { ...app('root'), securityContext: { runAsNonRoot: true, runAsUser: 0 } }],
+    });
+    const { status } = await sync();
+    const c = [...rt.containers.values()].find((x) => x.config.metadata.name === 'app')!;
+    const sc = c.config.linux!.securityContext!;
+    assert.deepEqual(sc.runAsUser, { value: 1000 });
+    assert.deepEqual(sc.supplementalGroups, [2000]);
+    assert.equal(sc.readonlyRootfs, true);
+    assert.deepEqual(sc.capabilities, { addCapabilities: [], dropCapabilities: ['ALL'] });
+    const sb = [...rt.sandboxes.values()][0];
+    assert.deepEqual(sb.config.linux?.securityContext?.runAsUser, { value: 1000 });
+    assert.deepEqual(sb.config.linux?.sysctls, { 'kernel.shm_rmid_forced': '1' });
+    const root = status.containerStatuses.find((s: any) => s.name === 'root');
+    assert.equal(root.state.waiting.reason, 'CreateContainerConfigError');
+    assert.equal(root.state.waiting.message, 'container\'s runAsUser breaks non-root policy (pod: "p_default(u1)", container: root)');
+  });
+});
