@@ -140,6 +140,23 @@ describe('incremental service proxy rules (ProxyRuleState)', () => {
     assert.equal(st.kernelChainNames().length, 3);
   });
 
+  it('cleanup never deletes a chain something still points at: dead rules and unused chains are emptied with it', () => {
+    const st = start();
+    // c loses its endpoint (its chains go unused), then gets another one back (its Service chain
+    // is reused: the new rule shadows the old one, which still points at the old endpoint chain).
+    st.update(new Map([['default/c', [port('default', 'c', '10.96.0.22', [], { nodePort: 30001 })]]]), 0).commit();
+    st.update(new Map([['default/c', [port('default', 'c', '10.96.0.22', ['10.244.0.8'], { nodePort: 30001 })]]]), 1500).commit();
+    const c = st.cleanup(2500, 2000);
+    const l = lines(c.script);
+    const gone = l.filter((x) => x.startsWith('delete chain')).map((x) => x.split(' ').pop()!);
+    assert.equal(gone.length, 1, 'the old endpoint chain');
+    const svcChain = st.element('service-ips', '10.96.0.22 . tcp . 80')!.replace('goto ', '');
+    const flushSvc = l.indexOf(`flush chain ip t ${svcChain}`);
+    assert.ok(flushSvc >= 0 && flushSvc < l.indexOf(`delete chain ip t ${gone[0]}`), c.script);
+    c.commit();
+    assert.deepEqual(st.rulesOf(svcChain), [`goto ${st.chainNames().find((n) => n.startsWith('ep-') && st.rulesOf(n)!.some((r) => r.includes('10.244.0.8')))}`]);
+  });
+
   it('a map key two Services claim goes to the first; when it leaves, the other takes it over', () => {
     const st = start();
     // b gets a's ClusterIP (a recreated under another name, say): a keeps it meanwhile.
@@ -221,6 +238,9 @@ describe('incremental service proxy rules against the real nft (root)', () => {
       await b.update(new Map([['default/a', [port('default', 'a', '10.96.0.20', ['10.244.0.2'], { affinitySeconds: 60 })]]]));
       await b.update(new Map([['default/c', [port('default', 'c', '10.96.0.22', [], { nodePort: 30001 })]], ['default/d', [port('default', 'd', '10.96.0.23', ['10.244.0.5'])]]]));
       assert.equal(b.lastKind, 'update');
+      // c comes back with another endpoint and goes again: its chains are reused, then unused.
+      await b.update(new Map([['default/c', [port('default', 'c', '10.96.0.22', ['10.244.0.8'], { nodePort: 30001 })]]]));
+      await b.update(new Map([['default/c', [port('default', 'c', '10.96.0.22', [], { nodePort: 30001 })]]]));
       let k = kernel();
       assert.deepEqual(k.elems, [2, 0, 1]);
       assert.deepEqual(k.chains, b.rules.kernelChainNames().sort());
@@ -241,6 +261,45 @@ describe('incremental service proxy rules against the real nft (root)', () => {
     assert.throws(() => execFileSync('nft', ['list', 'table', 'ip', table], { stdio: 'pipe' }));
   });
 });
+
+describe('random updates and cleanups against the real nft (root)', () => {
+  it('nft accepts every transaction, and the table holds exactly what the state says', async (t) => {
+    if (process.getuid?.() !== 0 || !which('nft')) return t.skip('needs root and nft');
+    for (const s0 of [42, 7, 1234]) await randomRun(s0);
+  });
+});
+
+async function randomRun(s0: number): Promise<void> {
+  {
+    const table = `skiff-proxy-r${randomBytes(3).toString('hex')}`;
+    let now = 0;
+    const b = new NftablesBackend(table, { clusterCIDR: '10.244.0.0/16', staleDeleteMs: 1e12, now: () => now });
+    let seed = s0;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const svcPorts = (i: number): ServicePort[] => {
+      if (rnd(6) === 0) return [];
+      const eps = Array.from({ length: rnd(4) }, () => `10.244.1.${1 + rnd(6)}`);
+      return [port('default', `s${i}`, `10.96.1.${i}`, [...new Set(eps)], { nodePort: rnd(2) ? 30100 + i : undefined, affinitySeconds: rnd(3) === 0 ? 60 + rnd(2) : undefined })];
+    };
+    try {
+      await b.update(new Map(Array.from({ length: 6 }, (_, i) => [`default/s${i}`, svcPorts(i)])));
+      for (let step = 0; step < 60; step++) {
+        now += 500;
+        if (rnd(4) === 0) await b.cleanupNow(1000);
+        else await b.update(new Map(Array.from({ length: 1 + rnd(2) }, () => rnd(6)).map((i) => [`default/s${i}`, svcPorts(i)])));
+      }
+      now += 10_000;
+      await b.cleanupNow(0);
+      const j = JSON.parse(execFileSync('nft', ['-j', 'list', 'table', 'ip', table], { encoding: 'utf8' })).nftables;
+      const chains = j.filter((x: any) => x.chain && /^(svc|ep|ext)-/.test(x.chain.name)).map((x: any) => x.chain.name).sort();
+      assert.deepEqual(chains, b.rules.chainNames().sort());
+      const elems = j.filter((x: any) => x.map).flatMap((x: any) => (x.map.elem ?? []).map(() => x.map.name));
+      assert.ok(elems.length >= 1);
+    } finally {
+      await b.close();
+    }
+  }
+}
 
 describe('service change tracker', () => {
   it('names the Services whose Service or slices changed, and indexes slices by Service', () => {

@@ -123,7 +123,10 @@ export function skeleton(table: string, o: RenderOptions = {}, replace = true): 
   return out.join('\n');
 }
 
-/** The nft commands that turn `prev` into `next` (one atomic transaction when run by nft -f). */
+/**
+ * The nft commands that turn `prev` into `next` by diffing whole states (the previous design,
+ * kept for tests and as the benchmark's baseline; the backend uses ProxyRuleState).
+ */
 export function delta(table: string, prev: NftState, next: NftState): string {
   const T = `ip ${table}`;
   const out: string[] = [];
@@ -394,19 +397,23 @@ export class ProxyRuleState {
   }
 
   /**
-   * Housekeeping, off the update path: chains and sets unreferenced for at least `minAgeMs` are
-   * deleted, and chains with dead rules are rewritten with just their live ones.
+   * Housekeeping, off the update path, once something has waited `minAgeMs`: chains and sets
+   * unreferenced that long are deleted. Dead rules and unused chains may still point at what is
+   * deleted, so every chain with dead rules is rewritten with its live ones and every unused
+   * chain is emptied in the same transaction (an emptied one that comes back is refilled).
    */
   cleanup(now: number, minAgeMs: number): Plan {
     const T = this.T;
-    const gone = [...this.chains].filter(([, c]) => c.staleSince !== undefined && now - c.staleSince >= minAgeMs).map(([n]) => n);
-    const goneSet = new Set(gone);
-    const compact = [...this.chains].filter(([, c]) => c.dead && c.staleSince === undefined && now - (c.deadSince ?? 0) >= minAgeMs);
-    // A set goes with its endpoint chain (aff-X is used by ep-X only).
-    const sets = [...this.sets].filter(([n, s]) => s.staleSince !== undefined && now - s.staleSince >= minAgeMs && (!this.chains.has(`ep-${n.slice(4)}`) || goneSet.has(`ep-${n.slice(4)}`))).map(([n]) => n);
+    const old = (t: number | undefined) => t !== undefined && now - t >= minAgeMs;
+    const stale = [...this.chains].filter(([, c]) => c.staleSince !== undefined);
+    const gone = stale.filter(([, c]) => old(c.staleSince)).map(([n]) => n);
+    const sets = [...this.sets].filter(([, s]) => old(s.staleSince)).map(([n]) => n);
+    const dead = [...this.chains].filter(([, c]) => c.dead && c.staleSince === undefined);
+    const empty = { script: '', commit: () => undefined };
+    if (!gone.length && !sets.length && !dead.some(([, c]) => old(c.deadSince))) return empty;
     const out: string[] = [];
-    for (const n of gone) out.push(`flush chain ${T} ${n}`);
-    for (const [n, c] of compact) {
+    for (const [n, c] of stale) if (c.rules.length) out.push(`flush chain ${T} ${n}`);
+    for (const [n, c] of dead) {
       out.push(`flush chain ${T} ${n}`);
       for (const r of c.rules) out.push(`add rule ${T} ${n} ${r}`);
     }
@@ -415,8 +422,9 @@ export class ProxyRuleState {
     return {
       script: out.join('\n'),
       commit: () => {
+        for (const [n, c] of stale) this.chains.set(n, { rules: [], dead: false, staleSince: c.staleSince });
         for (const n of gone) this.chains.delete(n);
-        for (const [n, c] of compact) this.chains.set(n, { rules: c.rules, dead: false });
+        for (const [n, c] of dead) this.chains.set(n, { rules: c.rules, dead: false });
         for (const n of sets) this.sets.delete(n);
       },
     };
