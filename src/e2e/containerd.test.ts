@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { randomInt } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import YAML from 'yaml';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
@@ -272,6 +273,24 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     await until('v2 visible in the container', async () => ((await cat()) === 'v2' ? true : undefined), DEADLINE);
     await kubectl('delete', 'pod', 'live', '--wait=false');
     await kubectl('delete', 'configmap', 'live-cfg');
+  });
+
+  it('publishes a hostPort through the runtime’s port mappings', async (t) => {
+    const hostIP = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (!hostIP) {
+      t.skip('no non-loopback IPv4 address on this host');
+      return;
+    }
+    const hostPort = randomInt(20000, 30000);
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'hostport' }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, containers: [{ name: 'web', image: 'nginx', ports: [{ containerPort: 80, hostPort }] }] } };
+    assert.equal((await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(pod) })).code, 0);
+    await until('hostport Running', async () => ((await getPod('hostport')).status.phase === 'Running' ? true : undefined), DEADLINE);
+    const res = await until('nginx on the host port', () => httpGet(`http://${hostIP}:${hostPort}/`).catch(() => undefined), DEADLINE);
+    assert.equal(res.status, 200);
+    assert.match(res.body, /Welcome to nginx!/);
+    await kubectl('delete', 'pod', 'hostport', '--wait=true', '--timeout=60s');
   });
 
   it('runs a busybox pod with command, env and an OOM kill under a memory limit', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FakeRuntime } from '../../runtime/fake.js';
 import { RuntimeError } from '../../runtime/cri.js';
 import { CrashBackoff } from './backoff.js';
-import { PodWorker, type ProbeView, type PodWorkerDeps } from './worker.js';
+import { PodWorker, podPortMappings, type ProbeView, type PodWorkerDeps } from './worker.js';
 import type { Clock } from '../../client/workqueue.js';
 
 class FakeClock implements Clock {
@@ -298,5 +298,29 @@ describe('pod worker: security context', () => {
     const root = status.containerStatuses.find((s: any) => s.name === 'root');
     assert.equal(root.state.waiting.reason, 'CreateContainerConfigError');
     assert.equal(root.state.waiting.message, 'container\'s runAsUser breaks non-root policy (pod: "p_default(u1)", container: root)');
+  });
+});
+
+describe('pod worker: port mappings', () => {
+  it('maps the app containers’ ports into the sandbox config once per name, as MakePortMappings', async () => {
+    assert.deepEqual(
+      podPortMappings({
+        spec: {
+          initContainers: [{ name: 'i', ports: [{ containerPort: 1 }] }],
+          containers: [
+            { name: 'a', ports: [{ name: 'http', containerPort: 80, hostPort: 8080 }, { name: 'http', containerPort: 81 }, { containerPort: 53, protocol: 'UDP', hostIP: '10.0.0.1' }] },
+            { name: 'b', ports: [{ containerPort: 9090 }, { containerPort: 9090 }] },
+          ],
+        },
+      }),
+      [
+        { protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIp: '' },
+        { protocol: 'UDP', containerPort: 53, hostPort: 0, hostIp: '10.0.0.1' },
+        { protocol: 'TCP', containerPort: 9090, hostPort: 0, hostIp: '' },
+      ],
+    );
+    const { rt, sync } = setup({ containers: [{ ...app(), ports: [{ containerPort: 80, hostPort: 8080 }] }] });
+    await sync();
+    assert.deepEqual([...rt.sandboxes.values()][0].config.portMappings, [{ protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIp: '' }]);
   });
 });

@@ -6,7 +6,7 @@
  * fake runtime and a fake clock.
  */
 import type { Clock } from '../../client/workqueue.js';
-import { RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type Runtime } from '../../runtime/cri.js';
+import { RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type PortMapping, type Runtime } from '../../runtime/cri.js';
 import { CrashBackoff, goDuration } from './backoff.js';
 import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
 import { containerSecurityContext, sandboxSecurityContext, verifyRunAsNonRoot } from '../security.js';
@@ -188,6 +188,7 @@ export class PodWorker {
 
   private sandboxConfig(attempt: number): PodSandboxConfig {
     const m = this.pod.metadata;
+    const ports = podPortMappings(this.pod);
     return {
       metadata: { name: m.name, uid: m.uid, namespace: m.namespace, attempt },
       hostname: this.pod.spec?.hostname ?? m.name,
@@ -195,6 +196,7 @@ export class PodWorker {
       labels: { [LABEL_POD_NAME]: m.name, [LABEL_POD_NAMESPACE]: m.namespace, [LABEL_POD_UID]: m.uid },
       annotations: {},
       dnsConfig: this.deps.dnsConfig?.(this.pod),
+      ...(ports.length ? { portMappings: ports } : {}),
       // Namespaces (hostNetwork → NODE), run-as ids, groups, privileged, seccomp and sysctls, as upstream.
       linux: sandboxSecurityContext(this.pod),
     };
@@ -544,6 +546,28 @@ export class PodWorker {
     await this.killPod(rp, 0);
     await this.cleanup();
   }
+}
+
+/**
+ * The sandbox's port mappings from the app containers' ports, as upstream's MakePortMappings: every
+ * declared port (the runtime's portmap plugin acts on those with a hostPort), once per name — an
+ * unnamed port is named by its address family, protocol, host IP and ports.
+ */
+export function podPortMappings(pod: any): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const c of pod.spec?.containers ?? []) {
+    const names = new Set<string>();
+    for (const p of c.ports ?? []) {
+      const protocol = (p.protocol ?? 'TCP') as PortMapping['protocol'];
+      const hostIp = p.hostIP ?? '';
+      const family = hostIp ? (hostIp.includes(':') ? 'v6' : 'v4') : 'any';
+      const name = p.name || `${family}-${protocol}-${hostIp}:${p.containerPort}:${p.hostPort ?? 0}`;
+      if (names.has(name)) continue;
+      names.add(name);
+      out.push({ protocol, containerPort: p.containerPort, hostPort: p.hostPort ?? 0, hostIp });
+    }
+  }
+  return out;
 }
 
 /** CPU/memory limits as CRI's LinuxContainerResources (quota per 100 ms period, as upstream). */
