@@ -185,7 +185,7 @@ export class Framework {
   }
 
   /** runFilterWithNominated, remembered per node for pods of one class (cls from podClass; undefined: no memo). */
-  runFilterMemo(cls: string | undefined, state: CycleState, pi: PodInfo, ni: NodeInfo): MaybeStatus {
+  runFilterMemo(cls: number | undefined, state: CycleState, pi: PodInfo, ni: NodeInfo): MaybeStatus {
     if (cls === undefined) return this.runFilterWithNominated(state, pi, ni);
     const nominated = this.handle.nominatedPodsFor(ni.name);
     const hit = this.filterMemo.get(cls, pi, ni, nominated);

@@ -24,6 +24,8 @@ export class NodeInfo {
   generation = nextGeneration();
   /** Image names on the node → size in bytes. */
   images = new Map<string, number>();
+  /** Slots for NodeMemo instances (answers remembered for this node), by memo slot number. */
+  memo: unknown[] = [];
 
   constructor(readonly name: string) {}
 
@@ -106,6 +108,7 @@ export class NodeInfo {
     // Same field order as the constructor, so both share one object shape.
     w.generation = this.generation;
     w.images = this.images;
+    w.memo = [];
     return c;
   }
 }
