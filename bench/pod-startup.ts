@@ -9,6 +9,7 @@
  *   BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/pod-startup.js
  */
 import { spawn } from 'node:child_process';
+import v8 from 'node:v8';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +58,12 @@ async function agent(kubeconfig: string, dataDir: string): Promise<void> {
   const k = createKubelet(client, { nodeName: NODE, dataDir, runtime: 'process', podCIDR: '10.250.0.0/16', port: 0 });
   await k.start();
   process.stdout.write('agent ready\n');
+  // Where the RSS goes, on request: V8 heap spaces, and what lives outside the heap.
+  process.on('SIGUSR2', () => {
+    const m = process.memoryUsage();
+    const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+    process.stdout.write(`mem ${JSON.stringify({ ...m, spaces })}\n`);
+  });
   process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
 }
 
@@ -80,6 +87,8 @@ async function main(): Promise<void> {
     metadata: { name, namespace: 'default' },
     spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
   });
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssFresh = rssMB(child.pid!); // registered, watching, no pod yet
   const timer = await startupTimer(client, podObj);
   const start = timer.start;
 
@@ -107,6 +116,16 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 5000));
   (global as any).gc?.();
   const rssIdle = rssMB(child.pid!);
+  const mem = await new Promise<any>((resolve) => {
+    const onData = (d: Buffer) => {
+      const line = d.toString().split('\n').find((l) => l.startsWith('mem '));
+      if (!line) return;
+      child.stdout!.off('data', onData);
+      resolve(JSON.parse(line.slice(4)));
+    };
+    child.stdout!.on('data', onData);
+    child.kill('SIGUSR2');
+  });
   const helpers = childrenOf(child.pid!).filter((k) => k.comm.startsWith('skiff-spawner'));
 
   const f = (x: number) => `${x.toFixed(0)} ms`.padStart(9);
@@ -116,8 +135,10 @@ async function main(): Promise<void> {
   console.log(`  burst of ${String(burst).padEnd(4)}      ${f(pct(bursts, 50))} ${f(pct(bursts, 99))}    ≤ 5000 ms          ≤ 200 ms   (all Running after ${burstWall.toFixed(0)} ms)`);
   // CPU per pod is steadier than wall time on a shared machine: it is what the burst costs.
   console.log(`  burst CPU: agent ${(agentCpu / burst).toFixed(1)} ms/pod, API server + bench ${((selfCpu.user + selfCpu.system) / 1000 / burst).toFixed(1)} ms/pod (2 cores shared with whatever else runs)`);
-  console.log(`agent RSS: idle ${rssIdle.toFixed(1)} MB (goal ≤ 80 MB); with ${burst + single + 1} pods running ${rssLoaded.toFixed(1)} MB${helpers.length ? `; spawner helper ${helpers.map((h) => rssMB(h.pid).toFixed(1)).join('+')} MB` : ''}`);
+  console.log(`agent RSS: idle ${rssIdle.toFixed(1)} MB (goal ≤ 80 MB; ${rssFresh.toFixed(1)} MB before the first pod); with ${burst + single + 1} pods running ${rssLoaded.toFixed(1)} MB${helpers.length ? `; spawner helper ${helpers.map((h) => rssMB(h.pid).toFixed(1)).join('+')} MB` : ''}`);
 
+  const mb = (x: number) => (x / 1048576).toFixed(1);
+  console.log(`  idle agent: V8 heap ${mb(mem.heapTotal)} MB (${mb(mem.heapUsed)} used; new space ${mb(mem.spaces.new_space)}, old ${mb(mem.spaces.old_space)}, code ${mb(mem.spaces.code_space)}), external ${mb(mem.external)} MB, array buffers ${mb(mem.arrayBuffers)} MB; the rest is Node itself and native allocations`);
   timer.stop();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));

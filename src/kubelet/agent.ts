@@ -13,8 +13,6 @@ import { realClock, type Clock } from '../client/workqueue.js';
 import type { Component } from '../cluster/component.js';
 import type { Runtime } from '../runtime/cri.js';
 import { ProcessRuntime } from '../runtime/process/runtime.js';
-import { ContainerdRuntime, containerdRuntime } from '../runtime/containerd/runtime.js';
-import { containerdDir } from '../runtime/containerd/supervisor.js';
 import { CrashBackoff } from './podworker/backoff.js';
 import { PodWorker, inspectPod, type EventType, type PodEnvironment } from './podworker/worker.js';
 import { ProbeManager } from './prober/manager.js';
@@ -105,7 +103,10 @@ export class Kubelet {
       opts.runtime === 'process'
         ? new ProcessRuntime({ root: path.join(opts.dataDir, 'runtime'), podCIDR: opts.podCIDR, network: opts.network })
         : opts.runtime === 'containerd'
-          ? containerdRuntime({ dir: containerdDir(opts.dataDir), podCIDR: opts.podCIDR, endpoint: opts.containerRuntimeEndpoint, mirrors: opts.registryMirrors, log: opts.log })
+          ? lazyRuntime('containerd', async () => {
+              const [{ containerdRuntime }, { containerdDir }] = await Promise.all([import('../runtime/containerd/runtime.js'), import('../runtime/containerd/supervisor.js')]);
+              return containerdRuntime({ dir: containerdDir(opts.dataDir), podCIDR: opts.podCIDR, endpoint: opts.containerRuntimeEndpoint, mirrors: opts.registryMirrors, log: opts.log });
+            })
           : opts.runtime;
     this.recorder = new EventRecorder(client, { component: 'kubelet', host: opts.nodeName });
     const { allocatable } = machineResources(opts.dataDir);
@@ -165,7 +166,7 @@ export class Kubelet {
   async start(): Promise<void> {
     const o = this.opts;
     mkdirSync(o.dataDir, { recursive: true });
-    if (this.runtime instanceof ContainerdRuntime) await this.runtime.start();
+    if (o.runtime === 'containerd') await (this.runtime as Runtime & { start(): Promise<void> }).start();
     const nodeIP = o.nodeIP ?? '127.0.0.1';
     const cert = await kubeletServingCert(path.join(o.dataDir, 'pki'), o.nodeName, [nodeIP]);
     this.kserver = new KubeletServer({ runtime: this.runtime, findContainer: (ns, p, c, prev) => this.findContainer(ns, p, c, prev) }, { ...cert, caPem: o.caPem ?? this.client.config.caPem });
@@ -360,6 +361,41 @@ export class Kubelet {
     await this.kserver?.stop();
     await this.runtime.close();
   }
+}
+
+/**
+ * A runtime whose module loads on first use. The containerd runtime pulls in gRPC and protobuf
+ * (~20 MB of RSS) that a node on the process runtime never needs, so it is imported only when
+ * chosen. Every method but getContainerEvents is async, so calls simply wait for the load.
+ */
+function lazyRuntime(name: string, load: () => Promise<Runtime>): Runtime {
+  let loaded: Runtime | undefined;
+  const ready = load().then((r) => (loaded = r));
+  ready.catch(() => undefined); // reported by the first call that needs it
+  return new Proxy({} as Runtime, {
+    get(_t, prop) {
+      if (prop === 'name') return loaded?.name ?? name;
+      if (prop === 'then') return undefined; // not a promise itself
+      if (loaded) {
+        const v = (loaded as any)[prop];
+        return typeof v === 'function' ? v.bind(loaded) : v;
+      }
+      if (prop === 'getContainerEvents') {
+        return (listener: Parameters<Runtime['getContainerEvents']>[0]) => {
+          let off: (() => void) | undefined;
+          let cancelled = false;
+          void ready.then((r) => {
+            if (!cancelled) off = r.getContainerEvents(listener);
+          });
+          return () => {
+            cancelled = true;
+            off?.();
+          };
+        };
+      }
+      return async (...args: unknown[]) => ((await ready) as any)[prop](...args);
+    },
+  });
 }
 
 function waitingReason(pod: any, container: string): string {
