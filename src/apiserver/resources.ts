@@ -67,7 +67,7 @@ function group(group: string, version: string, defs: Def[]): ResourceInfo[] {
 export const RESOURCES: ResourceInfo[] = [
   ...group('', 'v1', [
     { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] },
-    { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'log', 'exec'] },
+    { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'] },
     { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] },
     { resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] },
     { resource: 'endpoints', kind: 'Endpoints', shortNames: ['ep'] },
@@ -162,6 +162,10 @@ export function subresourceInfo(info: ResourceInfo, sub: string): { group: strin
       return { group: '', version: 'v1', kind: 'Pod', verbs: ['get'] };
     case 'exec':
       return { group: '', version: 'v1', kind: 'PodExecOptions', verbs: ['create', 'get'] };
+    case 'attach':
+      return { group: '', version: 'v1', kind: 'PodAttachOptions', verbs: ['create', 'get'] };
+    case 'portforward':
+      return { group: '', version: 'v1', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
     case 'finalize':
       return { group: info.group, version: info.version, kind: info.kind, verbs: ['update'] };
     default:

@@ -70,8 +70,11 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
     proxyPodLog(req, res, pod, node, ctx.kubeletClient);
     return;
   }
-  if (r.subresource === 'exec') {
-    throw new StatusError(400, 'BadRequest', 'exec needs a WebSocket upgrade (v5.channel.k8s.io)');
+  if (r.subresource === 'exec' || r.subresource === 'attach') {
+    throw new StatusError(400, 'BadRequest', `${r.subresource} needs a WebSocket upgrade (v5.channel.k8s.io)`);
+  }
+  if (r.subresource === 'portforward') {
+    throw new StatusError(400, 'BadRequest', 'port-forward needs an upgrade to SPDY/3.1 (or a WebSocket with SPDY/3.1+portforward.k8s.io)');
   }
   if (r.subresource === 'eviction') {
     if (method !== 'POST') throw methodNotAllowed();
@@ -156,8 +159,9 @@ async function nodeOf(reg: Registry, name: string): Promise<any | undefined> {
 }
 
 /**
- * WebSocket upgrades: `pods/NAME/exec` (and attach) go to the pod's kubelet after the same
- * authentication and authorization as any request (upstream checks `create` on pods/exec).
+ * Upgrades (WebSocket, SPDY): `pods/NAME/exec`, `attach` and `portforward` go to the pod's kubelet
+ * after the same authentication and authorization as any request (upstream checks `create` on the
+ * subresource).
  */
 export function createUpgradeHandler(ctx: HandlerContext) {
   return async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -175,7 +179,8 @@ export function createUpgradeHandler(ctx: HandlerContext) {
         throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       }
       const parsed = parseResourcePath(path);
-      if (parsed.type !== 'resource' || parsed.req.info.key !== 'pods' || parsed.req.subresource !== 'exec' || !parsed.req.name) {
+      const sub = parsed.type === 'resource' ? parsed.req.subresource : undefined;
+      if (parsed.type !== 'resource' || parsed.req.info.key !== 'pods' || (sub !== 'exec' && sub !== 'attach' && sub !== 'portforward') || !parsed.req.name) {
         throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       }
       const attrs = { ...requestAttributes('POST', path, parsed, url.searchParams, user), verb: 'create' };
@@ -185,7 +190,7 @@ export function createUpgradeHandler(ctx: HandlerContext) {
       const r = parsed.req;
       const pod = ctx.registry.output(r.info, await ctx.registry.get(r.info, r.namespace, r.name!));
       const node = pod.spec?.nodeName ? await nodeOf(ctx.registry, pod.spec.nodeName) : undefined;
-      proxyPodExec(req, socket, head, pod, node, ctx.kubeletClient);
+      proxyPodExec(req, socket, head, pod, node, ctx.kubeletClient, sub as 'exec' | 'attach' | 'portforward');
     } catch (err) {
       fail(err instanceof StatusError ? err : internalError(err));
     }

@@ -118,7 +118,7 @@ export function proxyPodLog(req: IncomingMessage, res: ServerResponse, pod: any,
  * Proxies the pods/NAME/exec WebSocket upgrade to the kubelet byte for byte: the kubelet answers
  * the upgrade (subprotocol v5/v4.channel.k8s.io) and then both sockets are spliced together.
  */
-export function proxyPodExec(req: IncomingMessage, socket: Duplex, head: Buffer, pod: any, node: any, client: KubeletClientTLS): void {
+export function proxyPodExec(req: IncomingMessage, socket: Duplex, head: Buffer, pod: any, node: any, client: KubeletClientTLS, subresource: 'exec' | 'attach' | 'portforward' = 'exec'): void {
   const fail = (code: number, reason: string, message: string) => {
     const body = statusBody(code, reason, message);
     socket.end(`HTTP/1.1 ${code} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
@@ -129,19 +129,25 @@ export function proxyPodExec(req: IncomingMessage, socket: Duplex, head: Buffer,
   try {
     needsNode(pod);
     const q = new URL(req.url ?? '/', 'https://x').searchParams;
-    const container = containerFor(pod, q.get('container'));
     ({ host, port } = kubeletAddress(node));
-    const out = new URLSearchParams();
-    for (const c of q.getAll('command')) out.append('command', c);
-    for (const k of ['stdin', 'stdout', 'stderr', 'tty']) if (q.get(k) !== null) out.set(k, q.get(k)!);
-    path = `/exec/${encodeURIComponent(pod.metadata.namespace)}/${encodeURIComponent(pod.metadata.name)}/${encodeURIComponent(container)}?${out}`;
+    const podPath = `${encodeURIComponent(pod.metadata.namespace)}/${encodeURIComponent(pod.metadata.name)}`;
+    if (subresource === 'portforward') {
+      path = `/portForward/${podPath}`;
+    } else {
+      const container = containerFor(pod, q.get('container'));
+      const out = new URLSearchParams();
+      for (const c of q.getAll('command')) out.append('command', c);
+      for (const k of ['stdin', 'stdout', 'stderr', 'tty']) if (q.get(k) !== null) out.set(k, q.get(k)!);
+      path = `/${subresource}/${podPath}/${encodeURIComponent(container)}?${out}`;
+    }
   } catch (e) {
     const pe = e instanceof ProxyError ? e : new ProxyError(500, 'InternalError', (e as Error).message);
     return fail(pe.code, pe.reason, pe.message);
   }
   const up = tls.connect({ host, port, cert: client.certPem, key: client.keyPem, rejectUnauthorized: false, servername: undefined }, () => {
     const skip = new Set(['host', 'authorization', 'content-length']);
-    let head1 = `GET ${path} HTTP/1.1\r\nhost: ${host}:${port}\r\n`;
+    // The method is the client's: GET for WebSocket upgrades, POST for SPDY ones.
+    let head1 = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\nhost: ${host}:${port}\r\n`;
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       if (!skip.has(req.rawHeaders[i].toLowerCase())) head1 += `${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}\r\n`;
     }

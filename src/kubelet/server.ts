@@ -2,6 +2,7 @@
  * The kubelet's HTTPS API, the part the API server proxies to (upstream pkg/kubelet/server):
  *   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&timestamps&previous&sinceSeconds&sinceTime&limitBytes
  *   GET /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty   (WebSocket, v5/v4.channel.k8s.io)
+ *   GET|POST /portForward/{ns}/{pod}   (SPDY/3.1, directly or tunnelled in a WebSocket)
  *   GET /healthz
  * Clients must present a certificate signed by the cluster CA.
  */
@@ -11,6 +12,11 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Runtime } from '../runtime/cri.js';
 import { writeLogs } from './logs.js';
+import { SpdySession } from './spdy.js';
+import { PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardTarget } from './portforward.js';
+
+/** kubectl ≥ 1.30 tunnels port-forward's SPDY inside a WebSocket with this subprotocol. */
+export const SPDY_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
 
 export interface ContainerRef {
   id: string;
@@ -22,6 +28,8 @@ export interface KubeletApiBackend {
   runtime: Runtime;
   /** Finds a container of a pod on this node; a string is an error message (404). */
   findContainer(namespace: string, pod: string, container: string, previous: boolean): Promise<ContainerRef | string>;
+  /** Where port-forward connections to a pod go; a string is an error message (404). */
+  portForwardTarget?(namespace: string, pod: string): Promise<PortForwardTarget | string>;
 }
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -34,6 +42,8 @@ function sendStatus(res: ServerResponse, code: number, reason: string, message: 
 export class KubeletServer {
   private server?: https.Server;
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protos) => EXEC_PROTOCOLS.find((p) => protos.has(p)) ?? false });
+  private readonly tunnels = new WebSocketServer({ noServer: true, handleProtocols: (protos) => (protos.has(SPDY_TUNNEL_PROTOCOL) ? SPDY_TUNNEL_PROTOCOL : false) });
+  private readonly sessions = new Set<SpdySession>();
   port = 0;
 
   constructor(
@@ -61,6 +71,9 @@ export class KubeletServer {
   async stop(): Promise<void> {
     for (const c of this.wss.clients) c.terminate();
     this.wss.close();
+    for (const c of this.tunnels.clients) c.terminate();
+    this.tunnels.close();
+    for (const sess of this.sessions) sess.destroy();
     const s = this.server;
     if (!s) return;
     s.closeAllConnections?.();
@@ -105,6 +118,8 @@ export class KubeletServer {
     const fail = (code: number, msg: string) => {
       socket.end(`HTTP/1.1 ${code} ${msg}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${msg}`);
     };
+    const pf = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (pf) return this.portForward(req, socket, head, decodeURIComponent(pf[1]), decodeURIComponent(pf[2]), fail);
     if (!m) return fail(404, 'Not Found');
     const [, verb, ns, pod, container] = m.map(decodeURIComponent);
     const q = url.searchParams;
@@ -114,6 +129,46 @@ export class KubeletServer {
     if (verb !== 'exec') return fail(400, 'attach is not supported by this runtime');
     const cmd = q.getAll('command');
     this.wss.handleUpgrade(req, socket, head, (ws) => void this.exec(ws, ref.id, cmd, { stdin: bool('stdin'), stdout: bool('stdout') || !q.has('stdout'), stderr: bool('stderr'), tty: bool('tty') }));
+  }
+
+  private async portForward(req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, pod: string, fail: (code: number, msg: string) => void): Promise<void> {
+    const target = this.backend.portForwardTarget ? await this.backend.portForwardTarget(ns, pod) : 'port-forward is not supported by this kubelet';
+    if (typeof target === 'string') return fail(404, target);
+    const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
+    const start = (write: (b: Buffer) => void, end: () => void): SpdySession => {
+      const session = new SpdySession(write);
+      this.sessions.add(session);
+      session.on('error', () => end());
+      session.on('close', () => {
+        this.sessions.delete(session);
+        end();
+      });
+      servePortForward(session, target);
+      return session;
+    };
+    if (upgrade === 'websocket') {
+      this.tunnels.handleUpgrade(req, socket, head, (ws) => {
+        const session = start(
+          (b) => ws.send(b, { binary: true }),
+          () => ws.close(),
+        );
+        ws.on('message', (d: Buffer) => session.feed(Buffer.isBuffer(d) ? d : Buffer.from(d as ArrayBuffer)));
+        ws.on('close', () => session.destroy());
+        ws.on('error', () => session.destroy());
+      });
+      return;
+    }
+    if (upgrade !== 'spdy/3.1') return fail(400, 'port-forward needs an Upgrade to SPDY/3.1 or a WebSocket');
+    // The direct SPDY upgrade older kubectl versions use.
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`);
+    const session = start(
+      (b) => socket.write(b),
+      () => socket.end(),
+    );
+    if (head?.length) session.feed(head);
+    socket.on('data', (d: Buffer) => session.feed(d));
+    socket.on('close', () => session.destroy());
+    socket.on('error', () => session.destroy());
   }
 
   private async exec(ws: WebSocket, containerId: string, cmd: string[], o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }): Promise<void> {
