@@ -293,6 +293,33 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     await kubectl('delete', 'pod', 'hostport', '--wait=true', '--timeout=60s');
   });
 
+  it('mounts a subPathExpr of an emptyDir (created on demand) shared with another container', async () => {
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'subpath-pod' },
+      spec: {
+        nodeName: NODE,
+        restartPolicy: 'Never',
+        volumes: [{ name: 'data', emptyDir: {} }],
+        initContainers: [
+          {
+            name: 'w',
+            image: 'busybox',
+            command: ['sh', '-c', 'echo hello > /out/f'],
+            env: [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+            volumeMounts: [{ name: 'data', mountPath: '/out', subPathExpr: 'logs/$(POD)' }],
+          },
+        ],
+        containers: [{ name: 'r', image: 'busybox', command: ['cat', '/all/logs/subpath-pod/f'], volumeMounts: [{ name: 'data', mountPath: '/all' }] }],
+      },
+    };
+    assert.equal((await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(pod) })).code, 0);
+    await until('subpath-pod Succeeded', async () => ((await getPod('subpath-pod')).status.phase === 'Succeeded' ? true : undefined), DEADLINE);
+    assert.equal((await kubectl('logs', 'subpath-pod', '-c', 'r')).trim(), 'hello');
+    await kubectl('delete', 'pod', 'subpath-pod', '--wait=false');
+  });
+
   it('runs a busybox pod with command, env and an OOM kill under a memory limit', async () => {
     const oom = {
       apiVersion: 'v1',

@@ -51,3 +51,32 @@ describe('volumes: atomic writes and refresh', () => {
     }
   });
 });
+
+describe('volumes: subPath and subPathExpr', () => {
+  it('creates a missing subPath directory, expands subPathExpr from env and downward-API fields, and refuses escapes', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'skv-'));
+    try {
+      const src: ObjectSource = { configMap: async () => undefined, secret: async () => undefined };
+      const vm = new VolumeManager(root, src, node);
+      const pod: any = { metadata: { name: 'web-0', namespace: 'd', uid: 'u2' }, spec: { volumes: [{ name: 'data', emptyDir: {} }] } };
+      await vm.setup(pod);
+      const dir = vm.hostPathOf(pod, pod.spec.volumes[0]);
+      const spec = {
+        name: 'c',
+        env: [{ name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, { name: 'SUB', value: 'logs/$(POD)' }],
+        volumeMounts: [
+          { name: 'data', mountPath: '/a', subPath: 'x/y' },
+          { name: 'data', mountPath: '/b', subPathExpr: '$(SUB)' },
+        ],
+      };
+      const m = vm.mounts(pod, spec);
+      assert.deepEqual(m.map((x) => x.hostPath), [path.join(dir, 'x/y'), path.join(dir, 'logs/web-0')]);
+      assert.ok(statSync(path.join(dir, 'logs/web-0')).isDirectory());
+      assert.throws(() => vm.mounts(pod, { name: 'c', volumeMounts: [{ name: 'data', mountPath: '/a', subPathExpr: '$(NOPE)' }] }), /^Error: missing value for NOPE$|missing value for NOPE/);
+      assert.throws(() => vm.mounts(pod, { name: 'c', volumeMounts: [{ name: 'data', mountPath: '/a', subPath: '../../etc' }] }), /unable to provision SubPath `..\/..\/etc`/);
+      assert.throws(() => vm.mounts(pod, { name: 'c', volumeMounts: [{ name: 'data', mountPath: '/a', subPath: '/etc' }] }), /must not be an absolute path/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,12 +9,12 @@
  */
 import { createHash, randomInt } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RestClient } from '../client/rest.js';
 import type { Mount } from '../runtime/cri.js';
-import { MountError } from './podworker/worker.js';
-import { fieldValue, resourceValue, type NodeFacts, type ObjectSource } from './env.js';
+import { ContainerConfigError, MountError } from './podworker/worker.js';
+import { expand, fieldValue, resourceValue, type NodeFacts, type ObjectSource } from './env.js';
 
 const PLUGIN: Record<string, string> = {
   emptyDir: 'kubernetes.io~empty-dir',
@@ -151,18 +151,47 @@ export class VolumeManager {
     }
   }
 
-  /** CRI mounts of one container, with subPath resolved. */
+  /**
+   * CRI mounts of one container, with subPath (or subPathExpr, expanded with the container's
+   * declared env values and downward-API fields) resolved and a missing subPath directory created,
+   * as upstream's makeMounts. Throws ContainerConfigError with upstream's messages.
+   */
   mounts(pod: any, spec: any): Mount[] {
     const out: Mount[] = [];
     for (const vm of spec.volumeMounts ?? []) {
       const v = (pod.spec?.volumes ?? []).find((x: any) => x.name === vm.name);
       if (!v) continue;
-      let host = this.hostPathOf(pod, v);
-      const sub = vm.subPath || (vm.subPathExpr ? '' : '');
-      if (sub) host = path.join(host, sub);
+      const volumePath = this.hostPathOf(pod, v);
+      let host = volumePath;
+      let sub: string = vm.subPath ?? '';
+      if (vm.subPathExpr) sub = expandSubPathExpr(vm.subPathExpr, this.subPathEnv(pod, spec));
+      if (sub) {
+        if (path.isAbsolute(sub)) throw new ContainerConfigError(`error SubPath \`${sub}\` must not be an absolute path`);
+        if (sub.split(/[\\/]/).includes('..')) throw new ContainerConfigError(`unable to provision SubPath \`${sub}\`: must not contain '..'`);
+        host = path.join(volumePath, sub);
+        if (!existsSync(host)) {
+          try {
+            const mode = existsSync(volumePath) ? statSync(volumePath).mode & 0o7777 : 0o755;
+            mkdirSync(host, { recursive: true, mode });
+            chmodSync(host, mode);
+          } catch {
+            throw new ContainerConfigError(`failed to create subPath directory for volumeMount "${vm.name}" of container "${spec.name}"`);
+          }
+        }
+      }
       out.push({ containerPath: vm.mountPath, hostPath: host, readonly: !!vm.readOnly });
     }
     return out;
+  }
+
+  /** The env values subPathExpr may use: plain values (expanded in order) and downward-API fields. */
+  private subPathEnv(pod: any, spec: any): Map<string, string> {
+    const vars = new Map<string, string>();
+    for (const e of spec.env ?? []) {
+      if (!e.valueFrom) vars.set(e.name, expand(e.value ?? '', vars));
+      else if (e.valueFrom.fieldRef) vars.set(e.name, fieldValue(pod, e.valueFrom.fieldRef.fieldPath, pod.status?.podIP ?? '', this.node));
+    }
+    return vars;
   }
 
   async teardown(pod: any): Promise<void> {
@@ -172,6 +201,19 @@ export class VolumeManager {
     await rm(this.podDir(pod.metadata.uid), { recursive: true, force: true });
     await rm(path.join('/dev/shm', 'skiff', pod.metadata.uid), { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** kubecontainer.ExpandContainerVolumeMounts: every $(VAR) must have a non-empty value. */
+export function expandSubPathExpr(expr: string, vars: Map<string, string>): string {
+  const missing = new Set<string>();
+  const out = expr.replace(/\$\$|\$\(([^)]*)\)/g, (all, name?: string) => {
+    if (all === '$$') return '$';
+    const v = vars.get(name!);
+    if (!v) missing.add(name!);
+    return v ?? '';
+  });
+  if (missing.size) throw new ContainerConfigError(`missing value for ${[...missing].sort().join(', ')}`);
+  return out;
 }
 
 function project(all: Record<string, Buffer>, items: any[] | undefined, files: Map<string, { data: Buffer; mode: number }>, defaultMode: number, missing: string): void {
