@@ -268,7 +268,8 @@ export class Registry {
     const key = this.keyFor(info, namespace, meta.name);
     const res = await this.backend.create(key, JSON.stringify(obj));
     if (!res.ok) throw alreadyExists(info.group, info.resource, meta.name);
-    return this.present(info, obj, res.revision);
+    // The object came from this request alone: no copy needed before it is returned.
+    return this.present(info, obj, res.revision, true);
   }
 
   private validateCreate(storageInfo: ResourceInfo, obj: any, info: ResourceInfo): void {
@@ -276,8 +277,8 @@ export class Registry {
     if (errs.length) throw invalid(info.group, info.kind, obj.metadata?.name ?? '', errs, formatInvalidMessage(info.kind, obj.metadata?.name ?? '', errs, info.group));
   }
 
-  private present(info: ResourceInfo, obj: any, rv: number): any {
-    const out = structuredClone(obj);
+  private present(info: ResourceInfo, obj: any, rv: number, owned = false): any {
+    const out = owned ? obj : structuredClone(obj);
     if (rv) out.metadata.resourceVersion = String(rv);
     const s = strategyFor(info);
     return s.fromStorage ? s.fromStorage(out) : out;

@@ -245,7 +245,8 @@ export const SKIFF_COMPONENT_ROLES: (RoleDef & { user: string })[] = [
   {
     name: 'skiff:network-policy',
     user: 'system:skiff:network-policy',
-    rules: [rule(['list', 'watch'], [''], ['pods', 'namespaces']), rule(['list', 'watch'], ['networking.k8s.io'], ['networkpolicies']), EV],
+    // EndpointSlices: kube-dns's, so the usual DNS egress rule reaches the node-local cluster DNS.
+    rules: [rule(['list', 'watch'], [''], ['pods', 'namespaces']), rule(['list', 'watch'], ['networking.k8s.io'], ['networkpolicies']), rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']), EV],
   },
   {
     // ingress-nginx's ClusterRole (what the controller reads and the status it writes).
