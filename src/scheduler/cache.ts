@@ -1,7 +1,7 @@
 import type { Snapshot } from './interface.js';
 import { NodeInfo, normalizeImage } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
-import { TopologyCounts, type CountSpec } from './topocount.js';
+import { AntiTermIndex, TopologyCounts, type AntiTermGroup, type CountSpec } from './topocount.js';
 import type { Node } from './types.js';
 
 /** Topology count indexes kept at once (one per distinct constraint/term in recent use). */
@@ -55,6 +55,7 @@ export class Cache implements Snapshot {
   private logStart = 0;
   private readonly indexes = new Map<string, TopologyCounts>();
   private readonly assumed = new Set<string>();
+  private readonly antiTerms = new AntiTermIndex();
   private readonly ttlMs: number;
   private readonly now: () => number;
 
@@ -125,6 +126,11 @@ export class Cache implements Snapshot {
     return ix.counts;
   }
 
+  /** Existing pods' required anti-affinity terms by group, or undefined while some cannot be grouped. Read-only. */
+  antiAffinityGroups(): Iterable<AntiTermGroup> | undefined {
+    return this.antiTerms.unindexed > 0 ? undefined : this.antiTerms.groups.values();
+  }
+
   private touched(name: string): void {
     this.changeLog.push(name);
     if (this.changeLog.length > Math.max(8192, 4 * this.infos.size)) {
@@ -183,7 +189,11 @@ export class Cache implements Snapshot {
     const ni = this.info(node.metadata!.name!);
     const prev = ni.node;
     if (prev) this.countImages(ni, -1);
+    // Anti-affinity terms are counted by their node's labels: recount them under the new ones.
+    const relabel = ni.podsWithRequiredAntiAffinity.length > 0 && prev?.metadata?.labels !== node.metadata?.labels;
+    if (relabel) for (const p of ni.podsWithRequiredAntiAffinity) this.antiTerms.account(p, prev?.metadata?.labels, -1, true);
     ni.setNode(node);
+    if (relabel) for (const p of ni.podsWithRequiredAntiAffinity) this.antiTerms.account(p, node.metadata?.labels, 1, true);
     this.countImages(ni, 1);
     if (!prev || zoneOf(old ?? prev) !== zoneOf(node)) this.invalidateOrder();
     // Heartbeats change neither; topology indexes care only about labels and taints.
@@ -195,6 +205,7 @@ export class Cache implements Snapshot {
     const ni = this.infos.get(name);
     if (!ni) return;
     this.countImages(ni, -1);
+    for (const p of ni.podsWithRequiredAntiAffinity) this.antiTerms.account(p, ni.node?.metadata?.labels, -1, true);
     // Pods still on it keep the entry alive (node unset) until they are removed, as upstream.
     if (ni.pods.length) ni.node = undefined;
     else this.infos.delete(name);
@@ -305,13 +316,14 @@ export class Cache implements Snapshot {
     const ni = this.info(node);
     ni.addPod(pi);
     this.podListsChanged(ni, pi);
+    if (pi.requiredAntiAffinity.length) this.antiTerms.account(pi, ni.node?.metadata?.labels, 1);
     this.touched(node);
   }
 
   private unplace(st: PodState): void {
     const ni = this.infos.get(st.node);
     if (!ni) return;
-    ni.removePod(st.pi.uid);
+    if (ni.removePod(st.pi.uid) && st.pi.requiredAntiAffinity.length) this.antiTerms.account(st.pi, ni.node?.metadata?.labels, -1);
     this.podListsChanged(ni, st.pi);
     if (!ni.node && !ni.pods.length) this.infos.delete(st.node);
     this.touched(st.node);

@@ -2,7 +2,7 @@ import type { Labels } from './labels.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
 import type { MaybeStatus, Status } from './status.js';
-import type { CountSpec } from './topocount.js';
+import type { AntiTermGroup, CountSpec } from './topocount.js';
 import type { Pod } from './types.js';
 
 /** Per-cycle scratch space plugins share between extension points; cloned for preemption what-ifs. */
@@ -48,6 +48,8 @@ export interface Snapshot {
   imageNodeCount(image: string): number;
   /** Matching pods per topology value, kept incrementally (absent: plugins count themselves). Read-only. */
   topologyCounts?(spec: CountSpec): ReadonlyMap<string, number>;
+  /** Existing pods' required anti-affinity terms grouped by what they select, with counts per domain; undefined: scan instead. Read-only. */
+  antiAffinityGroups?(): Iterable<AntiTermGroup> | undefined;
 }
 
 export type ActionType = 'Add' | 'Delete' | 'Update' | 'UpdateNodeAllocatable' | 'UpdateNodeLabel' | 'UpdateNodeTaint' | 'UpdateNodeCondition' | 'UpdatePodLabel' | 'UpdatePodScaleDown' | 'UpdatePodTolerations' | 'UpdatePodSchedulingGates';

@@ -38,7 +38,9 @@ function antiTerm(color: string, key: string) {
 function randomExisting(r: () => number, name: string, node: string): Pod {
   const color = pick(r, ['red', 'blue', 'green']);
   const spec: Record<string, unknown> = {};
-  if (r() < 0.2) spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [antiTerm(pick(r, ['red', 'blue']), pick(r, [ZONE, HOST]))] } };
+  if (r() < 0.35) spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [antiTerm(pick(r, ['red', 'blue']), pick(r, [ZONE, HOST]))] } };
+  // Now and then a term with a namespaceSelector, which the cache cannot group.
+  else if (r() < 0.03) spec.affinity = { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ ...antiTerm('blue', ZONE), namespaceSelector: { matchLabels: { team: 'x' } } }] } };
   const p = mkPod(name, { ns: pick(r, ['default', 'other']), labels: { color, tier: pick(r, ['a', 'b']) }, nodeName: node, spec });
   if (r() < 0.1) (p.metadata as { deletionTimestamp?: string }).deletionTimestamp = '2026-01-01T00:00:00Z';
   return p;
@@ -93,15 +95,16 @@ function mutate(r: () => number, ws: TestWorld[], live: Map<string, Pod>, nodes:
 }
 
 test('incremental PodTopologySpread and InterPodAffinity PreFilter agree with the naive counts on random clusters', () => {
-  for (let seed = 1; seed <= 12; seed++) {
+  for (let seed = 1; seed <= 16; seed++) {
     const r = prng(seed);
     const nodes = new Map<string, Node>();
     for (let i = 0; i < 12; i++) nodes.set(`n${i}`, randomNode(r, `n${i}`));
     const live = new Map<string, Pod>();
-    const fast = mkWorld([...nodes.values()]);
-    const naive = mkWorld([...nodes.values()], [], { naive: true });
+    const nsLabels = { other: { team: 'x' } };
+    const fast = mkWorld([...nodes.values()], [], { nsLabels });
+    const naive = mkWorld([...nodes.values()], [], { naive: true, nsLabels });
     const seq = { n: 100 };
-    for (let step = 0; step < 60; step++) {
+    for (let step = 0; step < 80; step++) {
       const k = 1 + Math.floor(r() * 4);
       for (let i = 0; i < k; i++) mutate(r, [fast, naive], live, nodes, seq);
       const pod = randomIncoming(r, `in${step}`);

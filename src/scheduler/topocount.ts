@@ -1,5 +1,5 @@
 import type { NodeInfo } from './nodeinfo.js';
-import type { PodInfo } from './podinfo.js';
+import type { AffinityTerm, PodInfo } from './podinfo.js';
 import type { Node } from './types.js';
 
 /**
@@ -91,4 +91,50 @@ export function countByTopology(nodes: NodeInfo[], spec: CountSpec): Map<string,
     out.set(v, (out.get(v) ?? 0) + n);
   }
   return out;
+}
+
+/** Existing pods' required anti-affinity terms that select the same pods over the same topology key. */
+export interface AntiTermGroup {
+  /** One of the terms (they all match the same pods). */
+  term: AffinityTerm;
+  topologyKey: string;
+  /** Topology value → how many such terms sit in that domain. */
+  counts: Map<string, number>;
+  total: number;
+}
+
+/**
+ * Required anti-affinity terms of the pods in the cache, grouped by what they select, kept as
+ * pods come and go and node labels change. InterPodAffinity's PreFilter then tests each group
+ * against the incoming pod once instead of every term of every pod. Terms with a
+ * namespaceSelector (their matches move with namespace labels) are only counted, so the plugin
+ * falls back to the scan while any exist.
+ */
+export class AntiTermIndex {
+  readonly groups = new Map<string, AntiTermGroup>();
+  /** Terms that cannot be grouped (namespaceSelector). */
+  unindexed = 0;
+
+  /** Adds (or removes) a pod's terms under its node's labels; relabel: only the label-dependent part (the pod stays). */
+  account(pi: PodInfo, labels: Record<string, string> | undefined, sign: 1 | -1, relabel = false): void {
+    for (const t of pi.requiredAntiAffinity) {
+      if (t.matchKey === undefined) {
+        if (!relabel) this.unindexed += sign;
+        continue;
+      }
+      const v = labels?.[t.topologyKey];
+      if (v === undefined) continue;
+      const k = `${t.matchKey}\u0000${t.topologyKey}`;
+      let g = this.groups.get(k);
+      if (!g) {
+        if (sign < 0) continue;
+        this.groups.set(k, (g = { term: t, topologyKey: t.topologyKey, counts: new Map(), total: 0 }));
+      }
+      const n = (g.counts.get(v) ?? 0) + sign;
+      if (n <= 0) g.counts.delete(v);
+      else g.counts.set(v, n);
+      g.total += sign;
+      if (g.total <= 0) this.groups.delete(k);
+    }
+  }
 }

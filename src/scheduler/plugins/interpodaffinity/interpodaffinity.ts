@@ -67,6 +67,17 @@ class TermCounts {
     }
     return this.total <= 0;
   }
+  /** Topology keys with any count (from the bases or the delta). */
+  keys(): Iterable<string> {
+    if (!this.delta.size) return this.baseKeys();
+    const ks = new Set(this.baseKeys());
+    for (const k of this.delta.byKey.keys()) ks.add(k);
+    return ks;
+  }
+  private baseKeysCache?: string[];
+  private baseKeys(): string[] {
+    return (this.baseKeysCache ??= [...new Set(this.base.map((b) => b.key))]);
+  }
   copy(): TermCounts {
     return new TermCounts(this.base, this.delta.copy());
   }
@@ -75,7 +86,7 @@ class TermCounts {
 class PreFilterState implements StateData {
   constructor(
     /** Existing pods' required anti-affinity terms that match the incoming pod. */
-    readonly existingAnti: Counts,
+    readonly existingAnti: TermCounts,
     /** Pods matching all of the incoming pod's required affinity terms. */
     readonly affinity: TermCounts,
     /** Pods matching each of the incoming pod's required anti-affinity terms. */
@@ -162,22 +173,32 @@ export function newInterPodAffinity(args: InterPodAffinityArgs, h: Handle): AnyP
       if (!withAnti.length && !pi.requiredAffinity.length && !pi.requiredAntiAffinity.length) return { status: Status.skip() };
       const specs = termSpecs(pi, nsLabels);
       const count = snap.topologyCounts && specs.indexable ? (x: CountSpec) => snap.topologyCounts!(x) : (x: CountSpec) => countByTopology(snap.nodes(), x);
+      const groups = snap.antiAffinityGroups?.();
+      let existing: TermCounts;
+      if (groups) {
+        // One match per group of identical terms, their per-domain counts shared from the cache.
+        const base: { key: string; m: ReadonlyMap<string, number> }[] = [];
+        for (const g of groups) if (termMatches(g.term, pi.pod, nsLabels)) base.push({ key: g.topologyKey, m: g.counts });
+        existing = new TermCounts(base);
+      } else {
+        existing = new TermCounts([]);
+        for (const ni of withAnti) {
+          const labels = ni.node?.metadata?.labels;
+          if (!labels) continue;
+          for (const ex of ni.podsWithRequiredAntiAffinity) {
+            for (const t of ex.requiredAntiAffinity) {
+              const v = labels[t.topologyKey];
+              if (v !== undefined && termMatches(t, pi.pod, nsLabels)) existing.bump(t.topologyKey, v, 1);
+            }
+          }
+        }
+      }
       const st = new PreFilterState(
-        new Counts(),
+        existing,
         new TermCounts(specs.affinity.map((x) => ({ key: x.topologyKey, m: count(x) }))),
         new TermCounts(specs.anti.map((x) => ({ key: x.topologyKey, m: count(x) }))),
         nsLabels,
       );
-      for (const ni of withAnti) {
-        const labels = ni.node?.metadata?.labels;
-        if (!labels) continue;
-        for (const ex of ni.podsWithRequiredAntiAffinity) {
-          for (const t of ex.requiredAntiAffinity) {
-            const v = labels[t.topologyKey];
-            if (v !== undefined && termMatches(t, pi.pod, nsLabels)) st.existingAnti.bump(t.topologyKey, v, 1);
-          }
-        }
-      }
       s.write(PRE_FILTER, st);
       return { status: null };
     },
@@ -209,9 +230,9 @@ export function newInterPodAffinity(args: InterPodAffinityArgs, h: Handle): AnyP
         const v = labels[t.topologyKey];
         if (v !== undefined && st.anti.at(t.topologyKey, v) > 0) return Status.unschedulable(ERR_ANTI_AFFINITY);
       }
-      for (const [k, m] of st.existingAnti.byKey) {
+      for (const k of st.existingAnti.keys()) {
         const v = labels[k];
-        if (v !== undefined && (m.get(v) ?? 0) > 0) return Status.unschedulable(ERR_EXISTING_ANTI_AFFINITY);
+        if (v !== undefined && st.existingAnti.at(k, v) > 0) return Status.unschedulable(ERR_EXISTING_ANTI_AFFINITY);
       }
       return null;
     },
