@@ -320,6 +320,24 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     await kubectl('delete', 'pod', 'subpath-pod', '--wait=false');
   });
 
+  it('reports termination messages from the file and, with FallbackToLogsOnError, from the logs', async () => {
+    const pod = (name: string, command: string, policy?: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: { nodeName: NODE, restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox', command: ['sh', '-c', command], ...(policy ? { terminationMessagePolicy: policy } : {}) }] },
+    });
+    for (const p of [pod('term-file', 'echo bye > /dev/termination-log; exit 3'), pod('term-logs', 'echo oops; exit 1', 'FallbackToLogsOnError')])
+      assert.equal((await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(p) })).code, 0);
+    const terminated = (name: string) => until(`${name} terminated`, async () => (await getPod(name)).status.containerStatuses?.[0]?.state?.terminated, DEADLINE);
+    const f = await terminated('term-file');
+    assert.equal(f.exitCode, 3);
+    assert.equal(f.message, 'bye\n');
+    const l = await terminated('term-logs');
+    assert.equal(l.message, 'oops\n');
+    await kubectl('delete', 'pod', 'term-file', 'term-logs', '--wait=false');
+  });
+
   it('runs a busybox pod with command, env and an OOM kill under a memory limit', async () => {
     const oom = {
       apiVersion: 'v1',

@@ -10,6 +10,9 @@ import { RuntimeError, type ContainerConfig, type KeyValue, type Mount, type Pod
 import { CrashBackoff, goDuration } from './backoff.js';
 import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
 import { containerSecurityContext, sandboxSecurityContext, verifyRunAsNonRoot } from '../security.js';
+import { ANN_TERMINATION_PATH, ANN_TERMINATION_POLICY, terminationMessage } from './termination.js';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { generatePodStatus, isSidecar, rfc3339, willRestart, type RtContainer, type RtPod, type Waiting, type WorkerView } from './status.js';
 import path from 'node:path';
 
@@ -112,7 +115,7 @@ export async function inspectPod(runtime: Runtime, uid: string): Promise<RtPod> 
       state: s.state,
       exitCode: s.exitCode,
       reason: s.reason,
-      message: s.message,
+      message: s.state === 'CONTAINER_EXITED' ? withTermination(s) : s.message,
       createdAt: nsToMs(s.createdAt),
       startedAt: nsToMs(s.startedAt),
       finishedAt: nsToMs(s.finishedAt),
@@ -125,6 +128,20 @@ export async function inspectPod(runtime: Runtime, uid: string): Promise<RtPod> 
   }
   for (const arr of rp.containers.values()) arr.sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
   return rp;
+}
+
+/** Exited containers' messages never change: read each termination message once. */
+const exitMessages = new Map<string, string>();
+
+function withTermination(s: Awaited<ReturnType<Runtime['containerStatus']>>): string {
+  let m = exitMessages.get(s.id);
+  if (m === undefined) {
+    const t = terminationMessage(s);
+    m = t ? (s.message ? `${s.message}: ${t}` : t) : s.message;
+    exitMessages.set(s.id, m);
+    if (exitMessages.size > 2000) exitMessages.delete(exitMessages.keys().next().value!);
+  }
+  return m;
 }
 
 export interface SyncResult {
@@ -423,6 +440,18 @@ export class PodWorker {
       this.deps.wakeAt(m.uid, clock.now() + 2000);
       return false;
     }
+    // A fresh host file behind terminationMessagePath (the process runtime has no mounts of files to give it).
+    if (spec.terminationMessagePath && runtime.name !== 'process' && !mounts.some((x) => x.containerPath === spec.terminationMessagePath)) {
+      const dir = this.terminationDir();
+      const file = path.join(dir, `${spec.name}-${attempt}-${randomBytes(4).toString('hex')}`);
+      try {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(file, '', { mode: 0o666 });
+        mounts = [...mounts, { containerPath: spec.terminationMessagePath, hostPath: file }];
+      } catch {
+        // without the file the container runs; it just cannot report a message
+      }
+    }
     const sandbox = rp.sandbox!;
     const sbConfig = this.sandboxConfig(0);
     const config: ContainerConfig = {
@@ -434,7 +463,11 @@ export class PodWorker {
       envs,
       mounts,
       labels: { [LABEL_POD_NAME]: m.name, [LABEL_POD_NAMESPACE]: m.namespace, [LABEL_POD_UID]: m.uid, [LABEL_CONTAINER_NAME]: spec.name },
-      annotations: { 'io.kubernetes.container.restartCount': String(attempt) },
+      annotations: {
+        'io.kubernetes.container.restartCount': String(attempt),
+        [ANN_TERMINATION_PATH]: spec.terminationMessagePath ?? '',
+        [ANN_TERMINATION_POLICY]: spec.terminationMessagePolicy ?? 'File',
+      },
       logPath: `${spec.name}/${attempt}.log`,
       stdin: !!spec.stdin,
       stdinOnce: !!spec.stdinOnce,
@@ -476,6 +509,11 @@ export class PodWorker {
       }
     }
     return true;
+  }
+
+  /** Host files behind the containers' terminationMessagePath (removed with the pod). */
+  private terminationDir(): string {
+    return path.join(this.deps.logRoot, '..', 'termination', this.uid);
   }
 
   /** Credentials from the pod's imagePullSecrets (upstream warns and pulls anyway when some are missing). */
@@ -537,6 +575,7 @@ export class PodWorker {
     const sbs = await this.deps.runtime.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } });
     for (const sb of sbs) await this.deps.runtime.removePodSandbox(sb.id).catch(() => undefined);
     if (this.volumesReady) await this.deps.env.teardownVolumes(this.pod).catch(() => undefined);
+    rmSync(this.terminationDir(), { recursive: true, force: true });
     this.volumesReady = false;
   }
 
