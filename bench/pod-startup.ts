@@ -7,6 +7,7 @@
  *
  *   node dist/bench/pod-startup.js [--single N] [--burst N]
  *   BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/pod-startup.js
+ *   BENCH_DROP_EVENTS=1 …   (diagnosis: the agent's Events are counted but not sent)
  */
 import { spawn } from 'node:child_process';
 import v8 from 'node:v8';
@@ -55,6 +56,16 @@ function rssMB(pid: number): number {
 /** Agent mode: this file run as the kubelet process. */
 async function agent(kubeconfig: string, dataDir: string): Promise<void> {
   const client = new RestClient(configFromKubeconfig(kubeconfig, 'kubelet'));
+  // Every API call the agent makes, by verb and resource: each costs CPU on both sides.
+  const calls: Record<string, number> = {};
+  const request = client.request.bind(client);
+  client.request = ((method: string, p: string, o?: unknown) => {
+    const kind = `${method} ${p.replace(/^\/apis?\/(v1\/|[^/]+\/[^/]+\/)?/, '').replace(/namespaces\/[^/]+\//, '').replace(/\/[^/]+(\/[a-z]+)?$/, (_m, sub) => (sub ? `/*${sub}` : '/*'))}`;
+    calls[kind] = (calls[kind] ?? 0) + 1;
+    // Diagnosis only: what the burst costs without Events (BENCH_DROP_EVENTS=1).
+    if (process.env.BENCH_DROP_EVENTS === '1' && kind === 'POST events') return Promise.resolve({});
+    return request(method, p, o as any);
+  }) as typeof client.request;
   const k = createKubelet(client, { nodeName: NODE, dataDir, runtime: 'process', podCIDR: '10.250.0.0/16', port: 0 });
   await k.start();
   process.stdout.write('agent ready\n');
@@ -62,7 +73,7 @@ async function agent(kubeconfig: string, dataDir: string): Promise<void> {
   process.on('SIGUSR2', () => {
     const m = process.memoryUsage();
     const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
-    process.stdout.write(`mem ${JSON.stringify({ ...m, spaces })}\n`);
+    process.stdout.write(`mem ${JSON.stringify({ ...m, spaces, calls })}\n`);
   });
   process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
 }
@@ -139,6 +150,9 @@ async function main(): Promise<void> {
 
   const mb = (x: number) => (x / 1048576).toFixed(1);
   console.log(`  idle agent: V8 heap ${mb(mem.heapTotal)} MB (${mb(mem.heapUsed)} used; new space ${mb(mem.spaces.new_space)}, old ${mb(mem.spaces.old_space)}, code ${mb(mem.spaces.code_space)}), external ${mb(mem.external)} MB, array buffers ${mb(mem.arrayBuffers)} MB; the rest is Node itself and native allocations`);
+  const pods = burst + single + 1;
+  const calls = Object.entries(mem.calls as Record<string, number>).filter(([, n]) => n >= pods / 2).sort((a, b) => b[1] - a[1]);
+  console.log(`  agent API calls per pod (create→delete): ${calls.map(([k, n]) => `${k} ${(n / pods).toFixed(1)}`).join(', ')}`);
   timer.stop();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));

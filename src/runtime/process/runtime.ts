@@ -363,7 +363,8 @@ export class ProcessRuntime implements Runtime {
       throw new RuntimeError('Internal', c.message);
     }
     const log = await CriLogWriter.open(c.logPath, this.opts.rotation ?? DEFAULT_ROTATION);
-    if (c.cgroup) c.oomBefore = this.cg!.oomKills(c.cgroup);
+    // The cgroup is this container's own, made in createContainer: it starts with no OOM kills,
+    // so oomBefore stays 0 without a read of cgroupfs on the start path.
     let child: Spawned;
     try {
       child = await (await this.spawner()).spawn(this.spawnSpec(c, spec, !!c.config.stdin));
