@@ -43,8 +43,8 @@ function clusterCommand(program: Command, name: string, description: string): Co
     .option('--audit-policy-file <file>', 'audit Policy (audit.k8s.io/v1)')
     .option('--audit-log-path <file>', 'where audit events go (JSON lines; default DATA_DIR/audit.log)')
     .option('--disable-admission-plugins <names>', 'comma-separated admission plugins to turn off', list)
-    .option('--cluster-cidr <cidr>', 'pod addresses of the cluster, a /24 per node', '10.244.0.0/16')
-    .option('--service-cidr <cidr>', 'ClusterIP range (.1 is kubernetes, .10 is DNS)', '10.96.0.0/12')
+    .option('--cluster-cidr <cidr>', 'pod addresses of the cluster, a /24 per node (default 10.244.0.0/16; in loopback mode a free range if another loopback cluster runs)')
+    .option('--service-cidr <cidr>', 'ClusterIP range, .1 is kubernetes, .10 is DNS (default 10.96.0.0/12; in loopback mode as --cluster-cidr)')
     .option('--disable-scheduler', 'run no scheduler (as k3s)')
     .option('--disable-controller-manager', 'run no controller manager (as k3s)');
 }

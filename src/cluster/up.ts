@@ -106,9 +106,26 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
   sel.dns ??= sel.kubelet;
   sel.networkPolicy ??= sel.kubelet;
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
-  await configureNetworks(opts);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const unlock = lockDataDir(dataDir);
+  const unlockDir = lockDataDir(dataDir);
+  let unlock = unlockDir;
+  if (sel.kubelet && !opts.clusterCIDR && !opts.serviceCIDR && (await loopbackNetwork(opts))) {
+    // Two loopback clusters on one machine would share 127 aliases: each data dir gets its own ranges.
+    const { claimLoopbackRanges } = await import('./loopbackslot.js');
+    const slot = claimLoopbackRanges(dataDir);
+    opts = { ...opts, clusterCIDR: slot.ranges.clusterCIDR, serviceCIDR: slot.ranges.serviceCIDR };
+    if (slot.ranges.slot) log(`loopback network: pods ${slot.ranges.clusterCIDR}, Services ${slot.ranges.serviceCIDR} (another loopback cluster uses the defaults)`);
+    unlock = () => {
+      slot.release();
+      unlockDir();
+    };
+  }
+  try {
+    await configureNetworks(opts);
+  } catch (e) {
+    unlock();
+    throw e;
+  }
   const exec = new Executor(log);
   try {
     const pkiDir = path.join(dataDir, 'pki');
@@ -167,6 +184,15 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
     unlock();
     throw e;
   }
+}
+
+/** Whether this node's pods will use the loopback network (no root: the process runtime and 127 aliases). */
+async function loopbackNetwork(opts: UpOptions): Promise<boolean> {
+  const mode = opts.networkMode ?? 'auto';
+  if (mode !== 'auto') return mode === 'loopback';
+  if (opts.runtime === 'containerd' || opts.containerRuntimeEndpoint) return false;
+  const { detectNetworkMode } = await import('../network/pod/select.js');
+  return detectNetworkMode() === 'loopback';
 }
 
 /** --cluster-cidr and --service-cidr: checked, then handed to node IPAM and the Service allocator. */
