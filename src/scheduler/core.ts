@@ -84,6 +84,7 @@ export class SchedulerCore {
         selectorsFor: o.world.selectorsFor && ((pod) => o.world.selectorsFor!(pod)),
         pdbs: o.world.pdbs && (() => o.world.pdbs!()),
         nominatedPodsFor: (n) => (this.queue?.hasNominatedPods ? this.queue.nominatedPodsFor(n) : []),
+        nominatedNodeOf: (uid) => this.queue?.nominatedNodeFor(uid),
         runFilterWithNominated: (s, pi, ni) => fwk.runFilterWithNominated(s, pi, ni),
     fitsWithNominated: (s, pi, ni) => fwk.fitsWithNominated(s, pi, ni),
         runPreFilterAddPod: (s, pi, a, ni) => fwk.runPreFilterAddPod(s, pi, a, ni),

@@ -185,13 +185,13 @@ export class Framework {
   }
 
   /** runFilterWithNominated, remembered per node for pods of one class (cls from podClass; undefined: no memo). */
-  runFilterMemo(cls: number | undefined, state: CycleState, pi: PodInfo, ni: NodeInfo): MaybeStatus {
+  runFilterMemo(cls: number | undefined, own: NodeInfo | undefined, state: CycleState, pi: PodInfo, ni: NodeInfo): MaybeStatus {
     if (cls === undefined) return this.runFilterWithNominated(state, pi, ni);
     const nominated = this.handle.nominatedPodsFor(ni.name);
-    const hit = this.filterMemo.get(cls, pi, ni, nominated);
+    const hit = this.filterMemo.get(cls, own, ni, nominated);
     if (hit !== undefined) return hit;
     const s = this.runFilterWithNominated(state, pi, ni);
-    this.filterMemo.set(cls, pi, ni, nominated, s);
+    this.filterMemo.set(cls, own, ni, nominated, s);
     return s;
   }
 

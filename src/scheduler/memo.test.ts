@@ -44,6 +44,9 @@ test('remembered filter and preemption answers equal fresh ones while the cluste
     let offset = 0;
     const persistent = newDefaultPreemption({}, w.handle, () => offset);
     w.handle.nominatedPodsFor = (n) => nominated.get(n) ?? [];
+    const nominatedNodeOf = (uid: string) => [...nominated].find(([, l]) => l.some((p) => p.uid === uid))?.[0];
+    w.handle.nominatedNodeOf = nominatedNodeOf;
+    let prev: Pod | undefined;
     const cls = pick(r, [{ cpu: '3', priority: 10 }, { cpu: '2', priority: 10, spec: { nodeSelector: { disk: 'ssd' } } }]);
     for (let step = 0; step < 40; step++) {
       const x = r();
@@ -67,9 +70,18 @@ test('remembered filter and preemption answers equal fresh ones while the cluste
         w.cache.updateNode(old, n);
       }
       offset = r();
-      const pod = mkPod(`high${step}`, cls);
+      let pod = mkPod(`high${step}`, cls);
+      if (prev && r() < 0.3) {
+        // The previous pod comes back nominated somewhere: its own nomination must not count against it.
+        pod = prev;
+        const n = pick(r, [...nodes.keys()]);
+        for (const [k, l] of nominated) if (l.some((p) => p.uid === pod.metadata!.uid)) nominated.set(k, l.filter((p) => p.uid !== pod.metadata!.uid));
+        nominated.set(n, [...(nominated.get(n) ?? []), newPodInfo(pod)]);
+      }
+      prev = pod;
       const fresh = mkWorld([...nodes.values()], [...pods.values()]);
       fresh.handle.nominatedPodsFor = (n) => nominated.get(n) ?? [];
+      fresh.handle.nominatedNodeOf = nominatedNodeOf;
       const want = attempt(fresh, newDefaultPreemption({}, fresh.handle, () => offset), pod);
       w.ctx.nextStartNodeIndex = 0;
       assert.equal(attempt(w, persistent, pod), want, `seed ${seed} step ${step}`);

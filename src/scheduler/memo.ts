@@ -1,4 +1,4 @@
-import type { CycleState } from './interface.js';
+import type { CycleState, Handle } from './interface.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
 
@@ -48,19 +48,18 @@ export class NodeMemo<T> {
   private readonly slot = slots++;
   hits = 0;
 
-  get(cls: number | undefined, pi: PodInfo, ni: NodeInfo, nominated: PodInfo[]): T | undefined {
-    if (cls === undefined) return undefined;
+  /** own: the node where the pod itself is nominated (its entry there is neither read nor written). */
+  get(cls: number | undefined, own: NodeInfo | undefined, ni: NodeInfo, nominated: PodInfo[]): T | undefined {
+    if (cls === undefined || ni === own) return undefined;
     const e = ni.memo[this.slot] as Entry<T> | undefined;
     if (!e || e.cls !== cls || e.generation !== ni.generation) return undefined;
     if (e.nominated !== nominated && (e.nominated.length || nominated.length)) return undefined;
-    if (nominated.length && nominated.some((np) => np.uid === pi.uid)) return undefined;
     this.hits++;
     return e.value;
   }
 
-  set(cls: number | undefined, pi: PodInfo, ni: NodeInfo, nominated: PodInfo[], value: T): void {
-    if (cls === undefined) return;
-    if (nominated.length && nominated.some((np) => np.uid === pi.uid)) return;
+  set(cls: number | undefined, own: NodeInfo | undefined, ni: NodeInfo, nominated: PodInfo[], value: T): void {
+    if (cls === undefined || ni === own) return;
     const e = ni.memo[this.slot] as Entry<T> | undefined;
     if (!e) {
       ni.memo[this.slot] = { cls, generation: ni.generation, nominated, value };
@@ -71,4 +70,10 @@ export class NodeMemo<T> {
     e.nominated = nominated;
     e.value = value;
   }
+}
+
+/** The snapshot node where the pod itself is nominated, if any (memo entries there are skipped). */
+export function ownNomination(h: Handle, pi: PodInfo): NodeInfo | undefined {
+  const n = h.nominatedNodeOf ? h.nominatedNodeOf(pi.uid) : pi.pod.status?.nominatedNodeName;
+  return n ? h.snapshot().get(n) : undefined;
 }

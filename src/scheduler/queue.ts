@@ -323,6 +323,10 @@ export class SchedulingQueue {
     if (m && !m.size) this.nominatedByNode.delete(n);
   }
 
+  nominatedNodeFor(uid: string): string | undefined {
+    return this.nominatedNodeOf.get(uid);
+  }
+
   /** The pods nominated to a node. Read-only: the array is shared until the nominations change. */
   nominatedPodsFor(node: string): PodInfo[] {
     const m = this.nominatedByNode.get(node);

@@ -3,7 +3,7 @@ import type { CycleState, Snapshot } from './interface.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
 import { Code, Status } from './status.js';
-import { podClass } from './memo.js';
+import { ownNomination, podClass } from './memo.js';
 
 export const ERR_NO_NODES = 'no nodes available to schedule pods';
 const MIN_FEASIBLE_NODES = 100;
@@ -104,10 +104,11 @@ export function schedulePod(ctx: CycleContext, state: CycleState, pi: PodInfo): 
     const n = nodes.length;
     const start = pre.nodeNames ? 0 : ctx.nextStartNodeIndex % n;
     const cls = podClass(state, pi);
+    const own = cls === undefined ? undefined : ownNomination(fwk.handle, pi);
     let processed = 0;
     for (; processed < n && feasible.length < want; processed++) {
       const ni = nodes[(start + processed) % n];
-      const s = fwk.runFilterMemo(cls, state, pi, ni);
+      const s = fwk.runFilterMemo(cls, own, state, pi, ni);
       if (!s) feasible.push(ni);
       else if (s.isRejected) {
         statuses.set(ni.name, s);

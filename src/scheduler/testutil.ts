@@ -90,6 +90,7 @@ export function mkWorld(nodes: Node[], pods: Pod[] = [], o: { profile?: ProfileS
     selectorsFor: o.selectors,
     pdbs: () => o.pdbs ?? [],
     nominatedPodsFor: (n) => nominated.get(n) ?? [],
+    nominatedNodeOf: (uid) => [...nominated].find(([, l]) => l.some((p) => p.uid === uid))?.[0],
     runFilterWithNominated: (s, pi, ni) => fwk.runFilterWithNominated(s, pi, ni),
     fitsWithNominated: (s, pi, ni) => fwk.fitsWithNominated(s, pi, ni),
     runPreFilterAddPod: (s, pi, a, ni) => fwk.runPreFilterAddPod(s, pi, a, ni),

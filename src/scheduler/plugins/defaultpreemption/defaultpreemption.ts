@@ -1,5 +1,5 @@
 import type { AnyPlugin, CycleState, Handle } from '../../interface.js';
-import { NodeMemo, podClass } from '../../memo.js';
+import { NodeMemo, ownNomination, podClass } from '../../memo.js';
 import { compileLabelSelector, isEmptySelector } from '../../labels.js';
 import type { NodeInfo } from '../../nodeinfo.js';
 import type { PodInfo } from '../../podinfo.js';
@@ -191,13 +191,14 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
         const offset = Math.floor(rand() * n);
         let nonViolating = 0;
         const cls = podClass(state, pi, pdbs.map((d) => [d.namespace, d.allowed, [...d.disrupted], d.source]));
+        const own = cls === undefined ? undefined : ownNomination(h, pi);
         for (let i = 0; i < n; i++) {
           const ni = potential[(offset + i) % n];
           const nominated = cls === undefined ? [] : h.nominatedPodsFor(ni.name);
-          let r = memo.get(cls, pi, ni, nominated);
+          let r = memo.get(cls, own, ni, nominated);
           if (!r) {
             r = selectVictimsOnNode(h, state.clone(), pi, ni.clone(), pdbs);
-            memo.set(cls, pi, ni, nominated, r);
+            memo.set(cls, own, ni, nominated, r);
           }
           if (!r.status && r.victims.length) {
             candidates.push({ node: ni.name, victims: [...r.victims], numPDBViolations: r.violations });
