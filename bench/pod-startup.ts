@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     child.stdout!.on('data', onData);
     child.kill('SIGUSR2');
   });
-  const helpers = childrenOf(child.pid!).filter((k) => k.comm.startsWith('skiff-spawner'));
+  const helpers = childrenOf(child.pid!).filter((k) => k.comm.startsWith('spawner-'));
 
   const f = (x: number) => `${x.toFixed(0)} ms`.padStart(9);
   console.log(`pod startup latency, process runtime (create → Running observed via watch)`);

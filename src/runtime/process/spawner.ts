@@ -2,14 +2,14 @@
  * How the process runtime starts processes. `child_process.spawn` forks the agent itself: with a
  * ~100 MB Node process that blocks the event loop for milliseconds per container, so a burst of
  * pods starts one after another. The helper spawner hands the fork to a tiny long-lived C helper
- * (spawner-helper.ts, compiled once with gcc and cached) that starts processes on request, with
+ * (spawner-helper.ts, compiled once with gcc and cached in a private directory) that starts processes on request, with
  * their group, cgroups and stdio; their stdout/stderr reach the agent over a unix socket.
  * Without gcc (or off Linux) the direct spawner keeps the old behaviour.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -95,14 +95,26 @@ interface Pending {
   reject(e: Error): void;
 }
 
-/** Where compiled helpers are cached, by source hash (shared by every agent on the machine). */
-function helperBinary(): string {
-  const hash = createHash('sha256').update(SPAWNER_C).digest('hex').slice(0, 16);
-  return path.join(tmpdir(), `skiff-spawner-${hash}-${process.getuid?.() ?? 0}`);
+/**
+ * This user's private directory for the helper binary and its sockets. The agent may run as root:
+ * a binary or directory someone else could have planted in a shared /tmp must never be used.
+ */
+function privateDir(): string | undefined {
+  const uid = process.getuid?.() ?? 0;
+  const dir = path.join(tmpdir(), `skiff-${uid}`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
 }
 
-async function compileHelper(): Promise<string | undefined> {
-  const bin = helperBinary();
+async function compileHelper(dir: string): Promise<string | undefined> {
+  // Cached by source hash: compiled once per machine and user, reused by every agent.
+  const bin = path.join(dir, `spawner-${createHash('sha256').update(SPAWNER_C).digest('hex').slice(0, 16)}`);
   if (existsSync(bin)) return bin;
   const gcc = which('gcc') ?? which('cc');
   if (!gcc) return undefined;
@@ -150,10 +162,10 @@ export class HelperSpawner implements Spawner {
   /** Compiles (once per machine) and starts the helper; undefined when it cannot be built. */
   static async start(): Promise<HelperSpawner | undefined> {
     if (process.platform !== 'linux') return undefined;
-    const bin = await compileHelper();
+    const dir = privateDir();
+    if (!dir) return undefined;
+    const bin = await compileHelper(dir);
     if (!bin) return undefined;
-    const dir = path.join(tmpdir(), 'skiff-spawn');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const sockPath = path.join(dir, `${process.pid}-${randomBytes(4).toString('hex')}.sock`);
     const server = net.createServer();
     await new Promise<void>((resolve, reject) => {
