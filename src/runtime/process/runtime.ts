@@ -54,7 +54,7 @@ export const NEEDS_COMMAND_MESSAGE =
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface ProcessRuntimeOptions {
-  /** Where sandboxes keep their directories. */
+  /** The runtime's state directory (sandboxes need no directory of their own today). */
   root: string;
   podCIDR?: string;
   rotation?: LogRotation;
@@ -86,7 +86,6 @@ interface Sandbox {
   createdAt: number;
   ip?: string;
   net?: PodNetworkResult;
-  dir: string;
 }
 
 interface Proc {
@@ -201,9 +200,10 @@ export class ProcessRuntime implements Runtime {
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     const id = randomBytes(16).toString('hex');
-    const dir = path.join(this.opts.root, 'sandboxes', id);
-    await Promise.all([mkdir(dir, { recursive: true }), mkdir(config.logDirectory, { recursive: true })]);
-    const sb: Sandbox = { id, config, state: 'SANDBOX_READY', createdAt: nowNanos(), dir };
+    // A sandbox needs no directory of its own (volumes live under the kubelet's pod dir): only
+    // its log directory, which is made here so it exists as CRI promises.
+    await mkdir(config.logDirectory, { recursive: true });
+    const sb: Sandbox = { id, config, state: 'SANDBOX_READY', createdAt: nowNanos() };
     if (config.linux?.securityContext?.namespaceOptions?.network === 'NODE') {
       // hostNetwork: the host's namespace; the kubelet reports the node IP.
     } else if (this.opts.network) {
@@ -214,7 +214,6 @@ export class ProcessRuntime implements Runtime {
         this.writeNetnsFiles(sb);
       } catch (e) {
         await this.opts.network.tearDown({ uid: m.uid, namespace: m.namespace, name: m.name, sandboxId: id }).catch(() => undefined);
-        rmSync(dir, { recursive: true, force: true });
         throw new RuntimeError('Internal', `failed to set up the network of pod sandbox ${m.namespace}/${m.name}: ${(e as Error).message}`);
       }
     } else sb.ip = this.ipam.allocate(id);
@@ -244,7 +243,6 @@ export class ProcessRuntime implements Runtime {
     this.sandboxes.delete(id);
     this.index(sb.config.labels, id, false);
     this.cg?.remove(`skiff/pod${sb.config.metadata.uid}`);
-    rmSync(sb.dir, { recursive: true, force: true });
   }
 
   async podSandboxStatus(id: string): Promise<PodSandboxStatus> {
