@@ -456,5 +456,34 @@ endpoints: [{addresses: ["${ip}"], conditions: {ready: true}}]
     assert.equal(ok.body.headers['x-other'], undefined);
     assert.equal((await request(port, 'protected.test', '/', { headers: { authorization: 'Bearer forbidden' } })).status, 403);
     assert.equal((await request(port, 'protected.test', '/', { headers: { authorization: 'Bearer broken' } })).status, 500);
+    // Neither a WebSocket upgrade nor HTTP/2 gets around it.
+    const upgradeStatus = (authorization?: string) =>
+      new Promise<string>((resolve, reject) => {
+        const sock = net.connect(port, '127.0.0.1', () =>
+          sock.write(`GET /ws HTTP/1.1\r\nHost: protected.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${authorization ? `Authorization: ${authorization}\r\n` : ''}\r\n`),
+        );
+        let got = '';
+        sock.on('data', (d) => {
+          got += d;
+          if (got.includes('\r\n')) sock.destroy();
+        });
+        sock.on('close', () => resolve(got.split('\r\n')[0]));
+        sock.on('error', reject);
+      });
+    assert.equal(await upgradeStatus(), 'HTTP/1.1 401 Authorization Required');
+    const h2status = (authorization?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const session = http2.connect(`http://127.0.0.1:${port}`);
+        session.on('error', reject);
+        const req = session.request({ ':path': '/', ':authority': 'protected.test', ...(authorization ? { authorization } : {}) });
+        req.on('response', (h) => {
+          resolve(Number(h[':status']));
+          session.close();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await h2status(), 401);
+    assert.equal(await h2status('Bearer good'), 200);
   });
 });

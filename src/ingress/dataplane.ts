@@ -298,7 +298,7 @@ export class DataPlane {
       this.proxy(req, res, cfg, name, eps!, headers, r.upstreamTarget, r.location.path, scheme, cors.headers, facts, (a) => (upstreamAddr = a));
     };
     if (!cfg.auth.url) return proceed({});
-    this.authorize(req, cfg, facts, requestId).then(
+    this.authorize(req.headers, cfg, facts, requestId).then(
       (a) => ('status' in a ? answer(res, a) : proceed(a.headers)),
       () => answer(res, { status: 500, headers: {} }),
     );
@@ -324,10 +324,10 @@ export class DataPlane {
    * 401/403 → that status (401 with the service's WWW-Authenticate, or a redirect to auth-signin),
    * anything else → 500.
    */
-  private authorize(req: http.IncomingMessage, cfg: LocationConfig, f: RequestFacts, requestId: string): Promise<{ headers: http.OutgoingHttpHeaders } | Answer> {
+  private authorize(inbound: Record<string, string | string[] | undefined>, cfg: LocationConfig, f: RequestFacts, requestId: string): Promise<{ headers: http.OutgoingHttpHeaders } | Answer> {
     const u = cfg.auth.url!;
     const h: http.OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && k !== 'content-length' && k !== 'host' && v !== undefined) h[k] = v;
+    for (const [k, v] of Object.entries(inbound)) if (!HOP.has(k) && !k.startsWith(':') && k !== 'content-length' && k !== 'host' && v !== undefined) h[k] = v;
     h.host = u.host;
     h['x-original-url'] = `${f.scheme}://${f.host}${f.target}`;
     h['x-original-method'] = f.method;
@@ -513,6 +513,42 @@ export class DataPlane {
     if (!lim.ok) return respond(LIMIT_STATUS);
     stream.once('close', lim.release);
     if (sourceRangeStep(cfg, remote)) return respond(403);
+    const cors = corsStep(cfg, facts);
+    if (cors.answer) {
+      if (stream.destroyed) return;
+      stream.respond({ ':status': 204, ...cors.answer.headers });
+      return void stream.end();
+    }
+    const requestId = (headers['x-request-id'] as string | undefined) || newRequestId();
+    if (cfg.auth.url) {
+      this.authorize(headers as Record<string, string>, cfg, facts, requestId).then(
+        (a) => ('status' in a ? respond(a.status, a.headers) : this.proxyH2(stream, headers, r, cfg, facts, requestId, a.headers as Record<string, string>, cors.headers)),
+        () => respond(500),
+      );
+      return;
+    }
+    this.proxyH2(stream, headers, r, cfg, facts, requestId, {}, cors.headers);
+  }
+
+  private proxyH2(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    r: Extract<MatchResult, { kind: 'proxy' }>,
+    cfg: LocationConfig,
+    facts: RequestFacts,
+    requestId: string,
+    authHeaders: Record<string, string>,
+    corsHeaders: Record<string, string> | null,
+  ): void {
+    if (stream.destroyed) return;
+    const snap = this.snap;
+    const { host, method, remote, scheme } = facts;
+    const respond = (status: number) => {
+      if (stream.headersSent || stream.destroyed) return void stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      const body = errorPage(status);
+      stream.respond({ ':status': status, 'content-type': 'text/html', 'content-length': Buffer.byteLength(body) });
+      stream.end(body);
+    };
     const chosen = canaryStep(r.backend, r.backend ? snap.table.alternatives.get(backendName(r.backend)) : undefined, facts);
     let name = backendName(chosen.backend);
     let eps = chosen.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
@@ -520,8 +556,8 @@ export class DataPlane {
     if (!eps?.length) return respond(r.backend ? 503 : 404);
     const ep = affinityStep(cfg, facts, eps) ?? this.pick(name, eps, new Set());
     if (!ep) return respond(502);
-    const requestId = (headers['x-request-id'] as string | undefined) || newRequestId();
     const fwd: Record<string, string> = {
+      ...authHeaders,
       'x-request-id': requestId,
       'x-real-ip': remote,
       'x-forwarded-for': remote,
@@ -546,7 +582,7 @@ export class DataPlane {
       up.setTimeout(readMs, () => up.close(http2.constants.NGHTTP2_CANCEL));
       up.on('response', (uh) => {
         if (stream.destroyed) return;
-        stream.respond({ ':status': Number(uh[':status'] ?? 502), ...h2ResponseHeaders(uh) }, { waitForTrailers: true });
+        stream.respond({ ':status': Number(uh[':status'] ?? 502), ...h2ResponseHeaders(uh), ...corsHeaders }, { waitForTrailers: true });
         up.pipe(stream);
       });
       up.on('trailers', (t) => (trailers = h2ResponseHeaders(t)));
@@ -570,6 +606,7 @@ export class DataPlane {
       if (stream.destroyed) return void ur.resume();
       const rh: http2.OutgoingHttpHeaders = { ':status': ur.statusCode ?? 502 };
       for (const [k, v] of Object.entries(ur.headers)) if (!HOP.has(k) && v !== undefined) rh[k] = v;
+      if (corsHeaders) Object.assign(rh, corsHeaders);
       stream.respond(rh);
       ur.pipe(stream);
     });
@@ -604,8 +641,20 @@ export class DataPlane {
     const ep = affinityStep(cfg, facts, eps) ?? this.pick(name, eps, new Set())!;
     const requestId = (req.headers['x-request-id'] as string | undefined) || newRequestId();
     const headers = forwardHeaders(req, scheme, requestId, r);
+    if (cfg.auth.url) {
+      // auth-url guards upgrades too: connect only once the auth service agrees.
+      return void this.authorize(req.headers, cfg, facts, requestId).then(
+        (a) => ('status' in a ? fail(a.status, STATUS_TEXT[a.status] ?? '') : this.connectUpgrade(req, sock, head, cfg, ep, Object.assign(headers, a.headers), r.upstreamTarget, fail)),
+        () => fail(500, 'Internal Server Error'),
+      );
+    }
+    this.connectUpgrade(req, sock, head, cfg, ep, headers, r.upstreamTarget, fail);
+  }
+
+  private connectUpgrade(req: http.IncomingMessage, sock: net.Socket, head: Buffer, cfg: LocationConfig, ep: PoolEndpoint, headers: http.OutgoingHttpHeaders, target: string, fail: (status: number, text: string) => void): void {
+    if (sock.destroyed) return;
     const onConnect = () => {
-      let headText = `${req.method} ${r.upstreamTarget} HTTP/1.1\r\n`;
+      let headText = `${req.method} ${target} HTTP/1.1\r\n`;
       for (const [k, v] of Object.entries(headers)) for (const x of Array.isArray(v) ? v : [v]) headText += `${k}: ${x}\r\n`;
       headText += `connection: upgrade\r\nupgrade: ${req.headers.upgrade}\r\n\r\n`;
       up.write(headText);
