@@ -476,10 +476,9 @@ endpoints: [{addresses: ["${ip}"], conditions: {ready: true}}]
         const session = http2.connect(`http://127.0.0.1:${port}`);
         session.on('error', reject);
         const req = session.request({ ':path': '/', ':authority': 'protected.test', ...(authorization ? { authorization } : {}) });
-        req.on('response', (h) => {
-          resolve(Number(h[':status']));
-          session.close();
-        });
+        req.on('response', (h) => resolve(Number(h[':status'])));
+        req.resume();
+        req.on('close', () => session.close());
         req.on('error', reject);
         req.end();
       });
