@@ -295,7 +295,7 @@ export class DataPlane {
     const headers = forwardHeaders(req, scheme, requestId, r);
     const proceed = (extra: http.OutgoingHttpHeaders) => {
       Object.assign(headers, extra);
-      this.proxy(req, res, cfg, name, eps!, headers, r.upstreamTarget, r.location.path, scheme, cors.headers, facts, (a) => (upstreamAddr = a));
+      this.proxy(req, res, cfg, name, eps!, headers, r.upstreamTarget, cookiePath(r.location.ingressPath), scheme, cors.headers, facts, (a) => (upstreamAddr = a));
     };
     if (!cfg.auth.url) return proceed({});
     this.authorize(req.headers, cfg, facts, requestId).then(
@@ -687,6 +687,11 @@ function forwardHeaders(req: http.IncomingMessage, scheme: string, requestId: st
   h['x-scheme'] = scheme;
   if (r.forwardedPrefix) h['x-forwarded-prefix'] = r.forwardedPrefix;
   return h;
+}
+
+/** The affinity cookie's default Path: the Ingress path, or `/` when that is a regex (ingress-nginx wants session-cookie-path then). */
+export function cookiePath(ingressPath: string): string {
+  return /^\/[A-Za-z0-9._~\-/%]*$/.test(ingressPath) ? ingressPath : '/';
 }
 
 /** A response decided by a step (redirect, 403, 413, 503, CORS preflight…). */

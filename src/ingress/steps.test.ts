@@ -9,6 +9,7 @@ import { chooseCanary, type CanaryConfig } from './annotations/canary.js';
 import { RequestLimiter, ConnectionLimiter, checkLimits } from './annotations/limits.js';
 import { affinityCookie, affinityKey } from './annotations/affinity.js';
 import { parseLocationConfig } from './annotations/index.js';
+import { cookiePath } from './dataplane.js';
 
 function facts(p: Partial<RequestFacts> & { headers?: Record<string, string> } = {}): RequestFacts {
   const h = p.headers ?? {};
@@ -174,6 +175,7 @@ describe('request steps', () => {
     assert.equal(affinityStep(cfg({}), facts({ headers: { cookie: `INGRESSCOOKIE=${affinityKey('10.0.0.2:80')}` } }), eps), undefined);
     assert.equal(affinityCookie(c.affinity, 'v', '/app', true, 0), 'route=v; Path=/app; Max-Age=60; SameSite=None; Secure; HttpOnly');
     assert.equal(affinityCookie(cfg({ affinity: 'cookie' }).affinity, 'v', '/', false, 0), 'INGRESSCOOKIE=v; Path=/; HttpOnly');
+    assert.deepEqual(['/app', '/app/', '/app(/|$)(.*)', '/.*'].map(cookiePath), ['/app', '/app/', '/', '/']);
   });
 });
 
