@@ -182,6 +182,14 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     const ratios = (k: 'rps' | 'p50' | 'p99' | 'cpu') => ss.map((x, i) => (k === 'cpu' ? total(x) / total(ns[i]) : x[k] / ns[i][k]));
     const range = (xs: number[]) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
 
+    // A location with per-request annotations (CORS, limits off) takes node:http instead of the fast path: Skiff alone, for scale.
+    const annotated = ing({ name: 'annotated', host: 'annotated.test', paths: [{ path: '/', service: 'backend' }], annotations: { 'enable-cors': 'true' } });
+    skiff.apply({ ingresses: [...c1.list, annotated], endpoints: c1.endpoints });
+    await skiff.applied();
+    const ann = await wrk(`http://127.0.0.1:${skiffPort}/`, DURATION, 'annotated.test');
+    skiff.apply({ ingresses: c1.list, endpoints: c1.endpoints });
+    await skiff.applied();
+
     // Config changes: 10 each, time until the new path answers.
     const skiffLat: number[] = [];
     const nginxLat: number[] = [];
@@ -210,6 +218,7 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     console.log(`config change p50/max ms ${`${f(pct(skiffLat, 50), 1)} / ${f(Math.max(...skiffLat), 1)}`.padEnd(22)} ${`${f(pct(nginxLat, 50), 1)} / ${f(Math.max(...nginxLat), 1)}`.padEnd(24)} (goal ≤ 50 ms)`);
     console.log(`failed during changes    ${`${sc.errors + sc.non2xx} of ${f(sc.rps * DURATION, 0)}`.padEnd(22)} ${`${nc.errors + nc.non2xx} of ${f(nc.rps * DURATION, 0)}`.padEnd(24)} (goal 0; 5 changes/s)`);
     console.log(`requests/s during changes ${f(sc.rps, 0).padEnd(21)} ${f(nc.rps, 0)}`);
+    console.log(`annotated location (enable-cors, node:http path): ${f(ann.rps, 0)} requests/s, p50 ${f(ann.p50)} ms, p99 ${f(ann.p99)} ms, ${ann.errors + ann.non2xx} failed (skiff only)`);
   } finally {
     await skiff?.stop();
     await nginx?.stop();
