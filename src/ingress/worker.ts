@@ -1,6 +1,13 @@
 /** Entry point of one data plane worker process (see workers.ts). */
 import { DataPlane, type DataPlaneConfig } from './dataplane.js';
 
+// The primary owns this process's lifetime: Ctrl-C or a SIGTERM to the whole process group must not
+// kill workers behind its back (it would fork replacements while shutting down); without the
+// primary there is nothing to serve for.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+process.on('disconnect', () => process.exit(0));
+
 const opts = JSON.parse(process.env.SKIFF_INGRESS_WORKER ?? '{}');
 const plane = new DataPlane(opts);
 await plane.start();
