@@ -191,11 +191,17 @@ async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: nu
       if (boundCount() < w.initPods) throw new Error(`${w.name}: only ${boundCount()}/${w.initPods} init pods bound`);
     }
     const base = boundCount();
+    const before = { ...sched.core.stats };
     const t0 = performance.now();
-    const creating = createPods(client, 'measure', w.measurePods, (i) => w.measure(i, 'measure'));
+    let createdMs = 0;
+    const creating = createPods(client, 'measure', w.measurePods, (i) => w.measure(i, 'measure')).then(() => (createdMs = performance.now() - t0));
     await waitFor(base + w.measurePods, BUDGET_MS);
     const ms = performance.now() - t0;
     const bound = boundCount() - base;
+    if (verbose) {
+      const d = Object.fromEntries(Object.entries(sched.core.stats).map(([k, v]) => [k, v - (before as any)[k]]));
+      console.error(`  ${w.name} end to end: pods created in ${(createdMs / 1000).toFixed(1)} s, all bound in ${(ms / 1000).toFixed(1)} s, ${JSON.stringify(d)}`);
+    }
     await Promise.race([creating, new Promise((r) => setTimeout(r, 30_000))]);
     await sched.stop();
     await sim.stop();
