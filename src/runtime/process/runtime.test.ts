@@ -53,6 +53,16 @@ describe('process runtime specifics', () => {
     assert.match(s.message, /executable file not found/);
   });
 
+  it('ends an exec of a quick command even when nobody reads its output', async () => {
+    const c = sbc('quickexec');
+    const sb = await rt.runPodSandbox(c);
+    const id = await rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, command: ['sleep', '30'] }, c);
+    await rt.startContainer(id);
+    const codes = await Promise.all(Array.from({ length: 20 }, async () => (await rt.exec({ containerId: id, cmd: ['sh', '-c', 'echo out; echo err >&2'], stdout: true, stderr: true })).exit));
+    assert.deepEqual(codes, Array(20).fill(0));
+    await rt.stopContainer(id, 0);
+  });
+
   it('enforces a memory limit and reports OOMKilled (root with cgroups only)', async (t) => {
     if (!detectCgroups()) return t.skip('needs root and cgroups');
     const c = sbc('oom');

@@ -10,6 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -548,6 +549,7 @@ export class ProcessRuntime implements Runtime {
     const spec = this.processSpec(c, req.cmd);
     if (req.tty) spec.env.TERM ??= 'xterm';
     if (!which(spec.argv[0], spec.env.PATH)) throw new RuntimeError('NotFound', `exec: "${spec.argv[0]}": executable file not found in $PATH`);
+    if (!req.tty) return this.execViaSpawner(c, spec, !!req.stdin);
     const argv = this.wrap(c, spec.argv);
     let child: ChildProcess;
     let resize: (w: number, h: number) => void = () => undefined;
@@ -571,6 +573,45 @@ export class ProcessRuntime implements Runtime {
       stdout: child.stdout ?? undefined,
       stderr: req.tty ? undefined : child.stderr ?? undefined,
       resize,
+      exit,
+      kill: () => killGroup(child, 'SIGKILL'),
+    };
+  }
+
+  /** A non-TTY exec through the spawner (no fork of the agent); a TTY still needs the pty helper. */
+  private async execViaSpawner(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean): Promise<ExecSession> {
+    let child: Spawned;
+    try {
+      child = await (await this.spawner()).spawn(this.spawnSpec(c, spec, stdin));
+    } catch (e) {
+      throw new RuntimeError('Internal', (e as Error).message);
+    }
+    // As a ChildProcess's 'close': exited and both streams drained; then its group goes too.
+    const exit = new Promise<number>((resolve) => {
+      let left = 3;
+      let exitCode = 0;
+      const done = () => {
+        if (--left > 0) return;
+        killGroup(child, 'SIGKILL');
+        resolve(exitCode);
+      };
+      // 'finish' (all written into the stream), not 'end': the caller may never read stderr. A
+      // quick command may have finished already, before this line ran.
+      for (const st of [child.stdout, child.stderr] as unknown as Writable[]) {
+        if (st.writableFinished) done();
+        else st.once('finish', done);
+      }
+      child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+        exitCode = code ?? 128 + ((osConstants.signals as Record<string, number>)[signal ?? ''] ?? 0);
+        done();
+      });
+    });
+    child.stdin?.on('error', () => undefined);
+    return {
+      stdin: stdin ? child.stdin ?? undefined : undefined,
+      stdout: child.stdout,
+      stderr: child.stderr,
+      resize: () => undefined,
       exit,
       kill: () => killGroup(child, 'SIGKILL'),
     };
