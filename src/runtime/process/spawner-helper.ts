@@ -8,7 +8,8 @@
  *   token, file, cwd, flags ("i" = stdin socket too), argc, argv…, envc, env…, cgc, cgroup.procs files…
  * For each record the helper connects to the agent's unix socket (argv[1]) once per stdio stream,
  * sends `<token> <fd>\n`, forks a child that makes itself a session/group leader, joins the
- * cgroups, chdirs, takes the sockets as fds 0/1/2 and execs `file`. Replies on stdout, one line each:
+ * cgroups, chdirs, takes fds 0/1/2 and execs `file`. The child's stdout/stderr are pipes (a
+ * socket there would break `> /dev/stdout`), which the helper relays to those sockets. Replies on stdout, one line each:
  *   P <token> <pid>        started
  *   E <token> <errno>      failed to start (exec, chdir, connect)
  *   X <pid> <code> <sig>   a child exited (code -1 when killed by signal sig)
@@ -31,6 +32,30 @@ export const SPAWNER_C = String.raw`
 
 static const char *sock_path;
 static pid_t *kids; static size_t nkids, capkids;
+/* stdout/stderr are pipes (so /dev/stdout can be opened), relayed here to the agent's sockets. */
+struct relay { int in, out; char *pend; size_t plen; };
+static struct relay *relays; static size_t nrelays, caprelays;
+static void add_relay(int in, int out) {
+  if (nrelays == caprelays) { caprelays = caprelays ? caprelays * 2 : 64; relays = realloc(relays, caprelays * sizeof *relays); }
+  fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK); /* a slow reader stalls only its own stream */
+  relays[nrelays].in = in; relays[nrelays].out = out; relays[nrelays].pend = NULL; relays[nrelays].plen = 0; nrelays++;
+}
+/* Writes what it can; keeps the rest pending (then the relay waits for POLLOUT, not input). */
+static int relay_write(struct relay *r, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(r->out, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) break;
+      return -1; /* the agent closed it: drop the output */
+    }
+    p += w; n -= (size_t)w;
+  }
+  char *np = n ? malloc(n) : NULL;
+  if (n) memcpy(np, p, n);
+  free(r->pend); r->pend = np; r->plen = n;
+  return 0;
+}
 
 static void out(const char *s) {
   size_t n = strlen(s);
@@ -63,11 +88,14 @@ static void spawn_one(char *rec, size_t len) {
   size_t cgc = (size_t)atol(i < nf ? f[i++] : "0"); if (i + cgc > nf) cgc = nf - i;
   char **cgs = f + i;
 
-  int fds[3] = {-1, -1, -1}, err = 0;
+  int fds[3] = {-1, -1, -1}, socks[3] = {-1, -1, -1}, rd[3] = {-1, -1, -1}, err = 0;
   if (strchr(flags, 'i')) fds[0] = connect_stream(token, 0);
   else fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  fds[1] = connect_stream(token, 1);
-  fds[2] = connect_stream(token, 2);
+  for (int k = 1; k < 3; k++) {
+    int pp[2];
+    socks[k] = connect_stream(token, k);
+    if (socks[k] >= 0 && pipe2(pp, O_CLOEXEC) == 0) { rd[k] = pp[0]; fds[k] = pp[1]; }
+  }
   for (int k = 0; k < 3; k++) if (fds[k] < 0) err = errno ? errno : EIO;
   int pipefd[2] = {-1, -1};
   if (!err && pipe2(pipefd, O_CLOEXEC) < 0) err = errno;
@@ -97,6 +125,10 @@ static void spawn_one(char *rec, size_t len) {
     }
   }
   for (int k = 0; k < 3; k++) if (fds[k] >= 0) close(fds[k]);
+  for (int k = 1; k < 3; k++) {
+    if (!err && pid > 0 && rd[k] >= 0) add_relay(rd[k], socks[k]);
+    else { if (rd[k] >= 0) close(rd[k]); if (socks[k] >= 0) close(socks[k]); }
+  }
   if (pid > 0) {
     close(pipefd[1]);
     int e = 0; ssize_t r;
@@ -134,9 +166,32 @@ int main(int argc, char **argv) {
   int sfd = signalfd(-1, &m, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0) return 3;
   size_t cap = 1 << 16, len = 0; char *buf = malloc(cap);
+  struct pollfd *pf = NULL; size_t cappf = 0;
+  static char rbuf[65536];
   for (;;) {
-    struct pollfd pf[2] = {{0, POLLIN, 0}, {sfd, POLLIN, 0}};
-    if (poll(pf, 2, -1) < 0) { if (errno == EINTR) continue; return 4; }
+    size_t npf = 2 + nrelays;
+    if (npf > cappf) { cappf = npf * 2; pf = realloc(pf, cappf * sizeof *pf); }
+    pf[0] = (struct pollfd){0, POLLIN, 0}; pf[1] = (struct pollfd){sfd, POLLIN, 0};
+    for (size_t k = 0; k < nrelays; k++) pf[2 + k] = relays[k].plen ? (struct pollfd){relays[k].out, POLLOUT, 0} : (struct pollfd){relays[k].in, POLLIN, 0};
+    if (poll(pf, npf, -1) < 0) { if (errno == EINTR) continue; return 4; }
+    /* Relay output first (before exits are reported), newest relays at the end are safe to skip. */
+    for (size_t k = npf - 2; k-- > 0;) {
+      if (!pf[2 + k].revents) continue;
+      struct relay *rl = &relays[k];
+      int drop = 0;
+      if (rl->plen) {
+        char *old = rl->pend; size_t n = rl->plen; rl->pend = NULL; rl->plen = 0;
+        drop = relay_write(rl, old, n) < 0; free(old);
+        if (!drop) continue;
+      } else {
+        ssize_t r = read(rl->in, rbuf, sizeof rbuf);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (r > 0) { if (relay_write(rl, rbuf, (size_t)r) == 0) continue; }
+      }
+      /* EOF (every writer of the pipe is gone) or the agent went away. */
+      close(rl->in); close(rl->out); free(rl->pend);
+      relays[k] = relays[--nrelays];
+    }
     if (pf[1].revents) { struct signalfd_siginfo si; while (read(sfd, &si, sizeof si) > 0) {} reap(); }
     if (pf[0].revents) {
       if (cap - len < 4096) { cap *= 2; buf = realloc(buf, cap); }

@@ -63,6 +63,25 @@ for (const kind of ['helper', 'direct'] as const) {
       assert.equal((await r).out, 'got:hi\n');
     });
 
+    it('gives the process stdout and stderr it can open by name (/dev/stdout), as pipes are', async (t) => {
+      if (!sp) return t.skip('no C compiler or not Linux');
+      // Node's own stdio "pipes" are socketpairs, which open(2) refuses (ENXIO): a known limit of direct.
+      if (kind === 'direct') return t.skip('child_process stdio are socketpairs');
+      const r = await collect(await sp.spawn(sh('echo a > /dev/stdout; echo b > /dev/stderr')));
+      assert.equal(r.out, 'a\n');
+      assert.equal(r.err, 'b\n');
+    });
+
+    it('stalls only the process whose output nobody reads', async (t) => {
+      if (!sp) return t.skip('no C compiler or not Linux');
+      const flood = await sp.spawn(sh('head -c 4000000 /dev/zero; sleep 30'));
+      const r = await collect(await sp.spawn(sh('echo ok')));
+      assert.equal(r.out, 'ok\n');
+      process.kill(-flood.pid, 'SIGKILL');
+      flood.stdout.resume();
+      flood.stderr.resume();
+    });
+
     it('rejects a missing executable with ENOENT', async (t) => {
       if (!sp) return t.skip('no C compiler or not Linux');
       await assert.rejects(sp.spawn({ ...sh(''), file: path.join(dir, 'no-such-binary'), argv: ['no-such-binary'] }), /ENOENT/);
