@@ -9,6 +9,8 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import http2 from 'node:http2';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
@@ -484,5 +486,72 @@ endpoints: [{addresses: ["${ip}"], conditions: {ready: true}}]
       });
     assert.equal(await h2status(), 401);
     assert.equal(await h2status('Bearer good'), 200);
+  });
+
+  it('HTTP/2 over TLS (ALPN h2): curl --http2 and node:http2 get the rewritten path, forwarded headers and the affinity cookie', async (t) => {
+    if (!needs(t, missing)) return;
+    await service('h2web', 2);
+    await apply(
+      `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: h2rewrite
+  annotations: {${P}/rewrite-target: "/$2"}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: h2.test
+    http:
+      paths:
+      - {path: "/app(/|$)(.*)", pathType: ImplementationSpecific, backend: {service: {name: h2web, port: {number: 80}}}}
+`,
+      ingress('h2sticky', 'h2sticky.test', 'h2web', { affinity: 'cookie' }),
+    );
+    await ready('h2.test', '/app/');
+    await ready('h2sticky.test');
+    const h2get = (host: string, path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; headers: http2.IncomingHttpHeaders; body: any; alpn: string | undefined }>((resolve, reject) => {
+        const session = http2.connect(`https://127.0.0.1:${httpsPort}`, { servername: host, rejectUnauthorized: false });
+        session.on('error', reject);
+        const req = session.request({ ':path': path, ':authority': host, ...headers });
+        let b = '';
+        let h: http2.IncomingHttpHeaders = {};
+        req.on('response', (x) => (h = x));
+        req.on('data', (d) => (b += d));
+        req.on('end', () => {
+          resolve({ status: Number(h[':status']), headers: h, body: JSON.parse(b), alpn: (session.socket as unknown as { alpnProtocol?: string }).alpnProtocol });
+          session.close();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const a = await h2get('h2.test', '/app/v1/foo?q=1');
+    assert.equal(a.alpn, 'h2');
+    assert.equal(a.status, 200);
+    assert.equal(a.body.url, '/v1/foo?q=1');
+    assert.equal(a.body.headers['x-forwarded-proto'], 'https');
+    assert.equal(a.body.headers['x-forwarded-host'], 'h2.test');
+    assert.match(a.body.headers['x-request-id'], /^[0-9a-f]{32}$/);
+    // The affinity cookie is set over HTTP/2 as over HTTP/1.1, and honoured.
+    const first = await h2get('h2sticky.test', '/');
+    const cookies = ([] as string[]).concat(first.headers['set-cookie'] ?? []);
+    assert.ok(cookies.includes('app=1'), "the backend's own cookie is kept");
+    const sticky = cookies.find((x) => x.startsWith('INGRESSCOOKIE='));
+    assert.match(sticky ?? '', /^INGRESSCOOKIE=[0-9a-f]+; Path=\/; HttpOnly$/);
+    for (let i = 0; i < 4; i++) {
+      const r = await h2get('h2sticky.test', '/', { cookie: sticky!.split(';')[0] });
+      assert.equal(r.body.backend, first.body.backend);
+      assert.equal(([] as string[]).concat(r.headers['set-cookie'] ?? []).some((x) => x.startsWith('INGRESSCOOKIE=')), false);
+    }
+    if (!which('curl')) return;
+    const curl = async (args: string[]) => (await promisify(execFile)('curl', ['-sS', '-k', '--resolve', `h2.test:${httpsPort}:127.0.0.1`, ...args])).stdout;
+    const out = await curl(['--http2', '-o', '/dev/null', '-w', '%{http_version}', `https://h2.test:${httpsPort}/app/x`]);
+    assert.equal(out, '2');
+    const body = JSON.parse(await curl(['--http2', `https://h2.test:${httpsPort}/app/v2/bar?z=9`]));
+    assert.equal(body.url, '/v2/bar?z=9');
+    assert.equal(body.headers['x-forwarded-proto'], 'https');
+    // HTTP/1.1 over the same port still works (ALPN http/1.1).
+    const one = JSON.parse(await curl(['--http1.1', `https://h2.test:${httpsPort}/app/one`]));
+    assert.equal(one.url, '/one');
   });
 });

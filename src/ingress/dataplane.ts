@@ -66,6 +66,8 @@ interface Snapshot {
 }
 
 const FAIL_TIMEOUT_MS = 10_000;
+/** nginx's http2_max_concurrent_streams default. */
+const H2_SETTINGS: http2.Settings = { maxConcurrentStreams: 128 };
 const withKey = (e: Endpoint): PoolEndpoint => ({ address: e.address, port: e.port, key: `${e.address}:${e.port}` });
 
 export class DataPlane {
@@ -79,7 +81,13 @@ export class DataPlane {
   private readonly pool: UpstreamPool;
   private readonly fastHost: FastPathHost;
   private readonly defaultEndpoint?: PoolEndpoint;
-  private httpsServer?: https.Server;
+  /** Listens for TLS; ALPN `h2` goes to h2sServer, HTTP/1.1 to the fast path (then httpsServer). */
+  private tlsServer?: tls.Server;
+  /** node:http for HTTP/1.1 over TLS that the fast path hands over; it never listens itself. */
+  private httpsServer?: http.Server;
+  /** HTTP/2 over TLS (ALPN h2); never listens itself. */
+  private h2sServer?: http2.Http2Server;
+  private readonly tlsSockets = new Set<tls.TLSSocket>();
   private readonly agents = new Map<string, http.Agent>();
   private readonly reqLimiter = new RequestLimiter();
   /** HTTP/2 with prior knowledge (h2c) on the plain port: gRPC clients; the fast path hands such connections here. */
@@ -148,13 +156,7 @@ export class DataPlane {
     this.fastHost.slow = this.httpServer;
     // node:http tracks connections (idle closing, header/request timeouts) only once 'listening' fires.
     this.httpServer.emit('listening');
-    this.h2Server = http2.createServer();
-    this.h2Server.on('session', (s) => {
-      this.h2Sessions.add(s);
-      s.on('close', () => this.h2Sessions.delete(s));
-      s.on('error', () => undefined);
-    });
-    this.h2Server.on('stream', (stream, headers) => this.handleH2(stream, headers, 'http'));
+    this.h2Server = this.h2(H2_SETTINGS, 'http');
     this.fastHost.h2 = this.h2Server;
     this.plainServer = net.createServer({ noDelay: true }, (sock) => void new FastConnection(this.fastHost, sock));
     await listen(this.plainServer, this.opts.httpPort, host);
@@ -162,16 +164,27 @@ export class DataPlane {
     if (this.opts.httpsPort !== undefined) {
       const def = this.opts.defaultCert ?? (await selfSignedCert());
       this.defaultContext = tls.createSecureContext(def);
-      this.httpsServer = https.createServer(
-        {
-          ...def,
-          SNICallback: (name, cb) => cb(null, this.contextFor(name)),
-        },
-        (req, res) => this.handle(req, res, 'https'),
-      );
+      this.httpsServer = http.createServer({ keepAliveTimeout: 75_000 }, (req, res) => this.handle(req, res, 'https'));
       this.httpsServer.on('upgrade', (req, sock, head) => this.upgrade(req, sock as net.Socket, head, 'https'));
-      await listen(this.httpsServer, this.opts.httpsPort, host);
-      this.ports.https = (this.httpsServer.address() as net.AddressInfo).port;
+      this.httpsServer.on('clientError', (_e, sock) => sock.destroy());
+      this.httpsServer.emit('listening');
+      this.h2sServer = this.h2(H2_SETTINGS, 'https');
+      const fastTls: FastPathHost = { ...this.fastHost, slow: this.httpsServer, h2: undefined, scheme: 'https' };
+      this.tlsServer = tls.createServer({
+        ...def,
+        ALPNProtocols: ['h2', 'http/1.1'],
+        SNICallback: (name, cb) => cb(null, this.contextFor(name)),
+      });
+      this.tlsServer.on('secureConnection', (sock: tls.TLSSocket) => {
+        // As Http2SecureServer with allowHTTP1: ALPN decides; no ALPN (or http/1.1) is HTTP/1.1.
+        if (sock.alpnProtocol === 'h2') return void this.h2sServer!.emit('connection', sock);
+        this.tlsSockets.add(sock);
+        sock.once('close', () => this.tlsSockets.delete(sock));
+        new FastConnection(fastTls, sock);
+      });
+      this.tlsServer.on('tlsClientError', (_e, sock) => sock.destroy());
+      await listen(this.tlsServer, this.opts.httpsPort, host);
+      this.ports.https = (this.tlsServer.address() as net.AddressInfo).port;
     }
     if (this.opts.metricsPort !== undefined) {
       this.metricsServer = await serveMetrics(this.opts.metricsPort, host, () => this.metrics.render());
@@ -193,19 +206,37 @@ export class DataPlane {
       s.close(() => undefined); // closes idle connections and stops the timeout checks; "not running" is expected
       setTimeout(() => s.closeAllConnections(), 2000).unref();
     }
+    if (this.tlsServer) {
+      const s = this.tlsServer;
+      closing.push(new Promise<void>((r) => s.close(() => r())));
+    }
     if (this.httpsServer) {
       const s = this.httpsServer;
-      s.closeIdleConnections();
-      closing.push(new Promise<void>((r) => s.close(() => r())));
+      s.close(() => undefined);
       setTimeout(() => s.closeAllConnections(), 2000).unref();
     }
+    // HTTP/2 clients get a GOAWAY: streams in flight finish, new ones go to a new connection.
+    for (const s of this.h2Sessions) s.close();
     await Promise.all(closing.map((p) => Promise.race([p, new Promise<void>((r) => setTimeout(r, 2500).unref())])));
     for (const c of [...this.fastConnections]) c.stop();
     this.pool.destroy();
     for (const s of this.h2Sessions) s.destroy();
+    for (const s of this.tlsSockets) s.destroy();
     this.h2Upstreams.destroy();
     await this.logFile?.close();
     for (const a of this.agents.values()) a.destroy();
+  }
+
+  /** An HTTP/2 server that never listens: connections are handed to it (h2c from the fast path, h2 after ALPN). */
+  private h2(settings: http2.Settings, scheme: 'http' | 'https'): http2.Http2Server {
+    const server = http2.createServer({ settings });
+    server.on('session', (s) => {
+      this.h2Sessions.add(s);
+      s.on('close', () => this.h2Sessions.delete(s));
+      s.on('error', () => undefined);
+    });
+    server.on('stream', (stream, headers) => this.handleH2(stream, headers, scheme));
+    return server;
   }
 
   private contextFor(name: string): tls.SecureContext | undefined {
@@ -485,9 +516,10 @@ export class DataPlane {
   }
 
   /**
-   * A stream of an h2c connection: routed and checked like an HTTP/1.1 request (denied, redirects,
-   * limits, source ranges, canary, affinity; CORS and auth-url are not applied over HTTP/2), then
-   * proxied over HTTP/2 to GRPC/GRPCS backends, over HTTP/1.1 to the others.
+   * A stream of an HTTP/2 connection (h2c on the plain port, or ALPN h2 on the TLS port): routed
+   * and checked with the same steps as an HTTP/1.1 request (body size, denied, redirects, limits,
+   * source ranges, CORS, auth-url, canary, affinity), then proxied over HTTP/2 to GRPC/GRPCS
+   * backends, over HTTP/1.1 to the others. Metrics and the access log as for HTTP/1.1.
    */
   private handleH2(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, scheme: 'http' | 'https'): void {
     const snap = this.snap;
@@ -496,13 +528,27 @@ export class DataPlane {
     const method = String(headers[':method'] ?? 'GET');
     const remote = stream.session?.socket?.remoteAddress ?? '';
     stream.on('error', () => undefined);
+    const t0 = performance.now();
+    const requestId = (headers['x-request-id'] as string | undefined) || newRequestId();
+    let matched: MatchResult | undefined;
+    stream.once('close', () => {
+      const r = matched;
+      const status = Number(stream.sentHeaders?.[':status'] ?? 0) || 499;
+      const secs = (performance.now() - t0) / 1000;
+      const proxied = r?.kind === 'proxy' ? r : undefined;
+      this.metrics.observe({ ingress: proxied?.location.ingress ?? '', host: r && r.kind !== 'error' ? r.server.hostname : '', path: proxied?.location.ingressPath ?? '', status }, secs);
+      const len = stream.sentHeaders?.['content-length'];
+      this.opts.accessLog?.(
+        `${remote || '-'} - - [${new Date().toISOString()}] "${method} ${target} HTTP/2.0" ${status} ${len ?? '-'} "${headers.referer ?? '-'}" "${headers['user-agent'] ?? '-'}" ${secs.toFixed(3)} [${proxied ? backendName(proxied.backend) : '-'}] - ${requestId}`,
+      );
+    });
     const respond = (status: number, extra: Record<string, string> = {}) => {
       if (stream.headersSent || stream.destroyed) return void stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       const body = status === 204 || status < 200 ? '' : errorPage(status);
       stream.respond({ ':status': status, 'content-type': 'text/html', 'content-length': Buffer.byteLength(body), ...extra });
       stream.end(body);
     };
-    const r = match(snap.table, { host, target, scheme });
+    const r = (matched = match(snap.table, { host, target, scheme }));
     if (r.kind === 'error') return respond(400);
     if (r.kind === 'redirect') return respond(r.status, { location: r.location });
     const cfg = r.location.config;
@@ -519,7 +565,6 @@ export class DataPlane {
       stream.respond({ ':status': 204, ...cors.answer.headers });
       return void stream.end();
     }
-    const requestId = (headers['x-request-id'] as string | undefined) || newRequestId();
     if (cfg.auth.url) {
       this.authorize(headers as Record<string, string>, cfg, facts, requestId).then(
         (a) => ('status' in a ? respond(a.status, a.headers) : this.proxyH2(stream, headers, r, cfg, facts, requestId, a.headers as Record<string, string>, cors.headers)),
@@ -554,8 +599,17 @@ export class DataPlane {
     let eps = chosen.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
     if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
     if (!eps?.length) return respond(r.backend ? 503 : 404);
-    const ep = affinityStep(cfg, facts, eps) ?? this.pick(name, eps, new Set());
+    const sticky = affinityStep(cfg, facts, eps);
+    const ep = sticky ?? this.pick(name, eps, new Set());
     if (!ep) return respond(502);
+    // A new client (or one whose endpoint is gone) gets the affinity cookie, as over HTTP/1.1.
+    const cookie = cfg.affinity.cookie && ep !== sticky ? affinityCookie(cfg.affinity, affinityKey(ep.key), cookiePath(r.location.ingressPath), scheme === 'https', Date.now()) : null;
+    const withCookie = (rh: http2.OutgoingHttpHeaders): http2.OutgoingHttpHeaders => {
+      if (!cookie) return rh;
+      const prev = rh['set-cookie'];
+      rh['set-cookie'] = prev === undefined ? [cookie] : [...(Array.isArray(prev) ? prev : [String(prev)]), cookie];
+      return rh;
+    };
     const fwd: Record<string, string> = {
       ...authHeaders,
       'x-request-id': requestId,
@@ -582,7 +636,7 @@ export class DataPlane {
       up.setTimeout(readMs, () => up.close(http2.constants.NGHTTP2_CANCEL));
       up.on('response', (uh) => {
         if (stream.destroyed) return;
-        stream.respond({ ':status': Number(uh[':status'] ?? 502), ...h2ResponseHeaders(uh), ...corsHeaders }, { waitForTrailers: true });
+        stream.respond(withCookie({ ':status': Number(uh[':status'] ?? 502), ...h2ResponseHeaders(uh), ...corsHeaders }), { waitForTrailers: true });
         up.pipe(stream);
       });
       up.on('trailers', (t) => (trailers = h2ResponseHeaders(t)));
@@ -607,7 +661,7 @@ export class DataPlane {
       const rh: http2.OutgoingHttpHeaders = { ':status': ur.statusCode ?? 502 };
       for (const [k, v] of Object.entries(ur.headers)) if (!HOP.has(k) && v !== undefined) rh[k] = v;
       if (corsHeaders) Object.assign(rh, corsHeaders);
-      stream.respond(rh);
+      stream.respond(withCookie(rh));
       ur.pipe(stream);
     });
     up.on('timeout', () => up.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));

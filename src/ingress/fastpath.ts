@@ -52,6 +52,8 @@ export interface FastPathHost {
   /** Where connections that open with the HTTP/2 preface go (h2c with prior knowledge). */
   h2?: { emit(event: 'connection', sock: net.Socket): boolean };
   connections: Set<FastConnection>;
+  /** 'https' for the HTTP/1.1 connections of the TLS listener (after the handshake). */
+  scheme?: 'http' | 'https';
 }
 
 /** Per-location facts, computed on first use (a Location belongs to one snapshot). */
@@ -91,6 +93,7 @@ export class FastConnection implements UpstreamOwner {
   private readonly fixedForward: string;
   private lastHost = '\0';
   private lastHostBlock = '';
+  private readonly scheme: 'http' | 'https';
 
   // The request in flight.
   private req!: RequestHead;
@@ -118,7 +121,8 @@ export class FastConnection implements UpstreamOwner {
     private readonly sock: net.Socket,
   ) {
     this.remote = sock.remoteAddress ?? '';
-    this.fixedForward = `x-forwarded-port: ${sock.localPort ?? 0}\r\nx-forwarded-proto: http\r\nx-forwarded-scheme: http\r\nx-scheme: http\r\n`;
+    const scheme = (this.scheme = host.scheme ?? 'http');
+    this.fixedForward = `x-forwarded-port: ${sock.localPort ?? 0}\r\nx-forwarded-proto: ${scheme}\r\nx-forwarded-scheme: ${scheme}\r\nx-scheme: ${scheme}\r\n`;
     sock.setNoDelay(true);
     sock.setTimeout(75_000);
     sock.on('data', this.onData);
@@ -186,9 +190,9 @@ export class FastConnection implements UpstreamOwner {
       const head = parseRequestHead(buf.toString('latin1', 0, end));
       if (!head) return this.handOff();
       const snap = this.host.snapshot();
-      const r = match(snap.table, { host: head.host, target: head.target, scheme: 'http' });
+      const r = match(snap.table, { host: head.host, target: head.target, scheme: this.scheme });
       // Redirects, errors and locations with per-request features (annotations) are node:http's.
-      if (r.kind !== 'proxy' || !r.location.plain) return this.handOff();
+      if (r.kind !== 'proxy' || !(this.scheme === 'http' ? r.location.plain : r.location.plainTls)) return this.handOff();
       const route = routeFor(this.host, snap, r.server, r.location);
       if (!route.eps || route.eps.length === 0) return this.handOff();
       this.pending = end + 4 < buf.length ? buf.subarray(end + 4) : null;

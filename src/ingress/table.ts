@@ -39,6 +39,8 @@ export interface Location {
   config: LocationConfig;
   /** Nothing per request but routing: the raw fast path may serve it (set once the server is complete). */
   plain: boolean;
+  /** The same over TLS, where ssl-redirect does not apply. */
+  plainTls: boolean;
   /** Case-insensitive `^path` regex (regex mode only). */
   re?: RegExp;
   /** The unanchored case-insensitive rewrite regex, when the location rewrites. */
@@ -145,7 +147,7 @@ export function backendName(b: BackendRef | null): string {
 }
 
 function newLocation(path: string, pathType: PathType, backend: BackendRef | null, ingress: string | null, isDef: boolean): Location {
-  return { path, pathType, ingressPath: path, backend, ingress, isDefBackend: isDef, rewriteTarget: null, useRegex: false, xForwardedPrefix: null, appRoot: null, config: DEFAULT_LOCATION_CONFIG, plain: true };
+  return { path, pathType, ingressPath: path, backend, ingress, isDefBackend: isDef, rewriteTarget: null, useRegex: false, xForwardedPrefix: null, appRoot: null, config: DEFAULT_LOCATION_CONFIG, plain: true, plainTls: true };
 }
 
 function applyAnnotations(loc: Location, anns: Anns): void {
@@ -286,7 +288,8 @@ function tryBuild(all: Ingress[], annsOf: Map<Ingress, Anns>): { table: RoutingT
   const alternatives = mergeCanaries(canaries, annsOf, servers, problems);
   for (const s of servers.values()) {
     for (const l of s.locations) {
-      l.plain = !perRequestFeatures(l.config) && !(s.tls && l.config.redirect.sslRedirect) && !alternatives.has(backendName(l.backend));
+      l.plainTls = !perRequestFeatures(l.config) && !alternatives.has(backendName(l.backend));
+      l.plain = l.plainTls && !(s.tls && l.config.redirect.sslRedirect);
     }
   }
   const wildcards = [...servers.values()].filter((s) => s.hostRe).sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
