@@ -20,6 +20,32 @@ function collect(s: Spawned): Promise<{ out: string; err: string; code: number |
 
 const sh = (script: string, extra: Partial<Parameters<Spawner['spawn']>[0]> = {}) => ({ file: '/bin/sh', argv: ['sh', '-c', script], cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', X: 'y' }, stdin: false, ...extra });
 
+describe('helper spawner, when the helper dies', () => {
+  it('reports its processes killed (and kills them) and refuses new work', async (t) => {
+    const sp = await HelperSpawner.start();
+    if (!sp) return t.skip('no C compiler or not Linux');
+    const p = await sp.spawn(sh('sleep 30'));
+    const r = collect(p);
+    process.kill(sp.helperPid!, 'SIGKILL');
+    const { code, signal } = await r;
+    assert.equal(code, null);
+    assert.equal(signal, 'SIGKILL');
+    // The process is gone too: no /proc entry, or a zombie waiting for whoever adopted it.
+    const dead = () => {
+      try {
+        return readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+      } catch {
+        return true;
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    while (!dead() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    assert.ok(dead());
+    assert.equal(sp.alive, false);
+    await assert.rejects(sp.spawn(sh('true')));
+  });
+});
+
 for (const kind of ['helper', 'direct'] as const) {
   describe(`${kind} spawner`, async () => {
     const sp: Spawner | undefined = kind === 'direct' ? new DirectSpawner() : await HelperSpawner.start();

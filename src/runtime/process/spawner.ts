@@ -282,6 +282,12 @@ export class HelperSpawner implements Spawner {
     this.pending.clear();
     this.starting.clear();
     for (const proc of this.byPid.values()) {
+      // Reported as killed, so make it true: nothing would reap or relay for them any more.
+      try {
+        process.kill(-proc.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
       endStreams(proc);
       setImmediate(() => proc.emit('exit', null, 'SIGKILL'));
     }
@@ -292,6 +298,11 @@ export class HelperSpawner implements Spawner {
 
   get alive(): boolean {
     return !this.closed;
+  }
+
+  /** The helper's pid (tests). */
+  get helperPid(): number | undefined {
+    return this.child.pid;
   }
 
   async close(): Promise<void> {
