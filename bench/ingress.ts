@@ -6,12 +6,13 @@
  * The machine is shared, so throughput is measured in rounds that alternate which proxy goes
  * first; each round gives a ratio, and the table shows medians with the per-round range. CPU time
  * per request (the proxy processes' user+system time over the requests served) is also shown:
- * unlike requests/s it barely moves with other load on the machine.
+ * unlike requests/s it barely moves with other load on the machine. The same rounds then run over
+ * TLS (HTTP/1.1, keep-alive, one handshake per connection) against nginx's `listen … ssl`.
  *
  *   node dist/bench/ingress.js [--quick] [--duration 5] [--connections 64] [--rounds 3]
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { buildTable, backendName } from '../src/ingress/table.js';
 import { renderNginxConf } from '../src/ingress/nginxconf.js';
@@ -20,6 +21,7 @@ import { DataPlaneWorkers } from '../src/ingress/workers.js';
 import { ing } from '../src/ingress/fixtures.js';
 import type { Endpoint } from '../src/ingress/dataplane.js';
 import { which } from '../src/testing/real.js';
+import { selfSignedCert } from '../src/ingress/selfsigned.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,6 +45,8 @@ interface WrkResult {
 }
 
 function wrk(url: string, seconds: number, host = 'bench.test'): Promise<WrkResult> {
+  // wrk sends SNI from the URL's host: a name, so both proxies see the same handshake.
+  url = url.replace('https://127.0.0.1:', 'https://localhost:');
   return new Promise((resolve, reject) => {
     execFile('wrk', ['-t2', `-c${CONNS}`, `-d${seconds}s`, '--latency', '-H', `Host: ${host}`, url], { timeout: (seconds + 30) * 1000 }, (err, out) => {
       if (err) return reject(err);
@@ -146,40 +150,59 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     return { list, table, endpoints };
   };
   const nginxPort = await freePort();
+  const nginxTlsPort = await freePort();
   const defaultBackend = eps[0];
-  const nginxConf = (n: number, dir: string) => renderNginxConf({ dir, workers: 2, sites: [{ table: cfgFor(n).table, port: nginxPort, endpoints: cfgFor(n).endpoints, defaultBackend }] });
+  const pair = await selfSignedCert();
+  const nginxConf = (n: number, dir: string) => {
+    writeFileSync(`${dir}/tls.crt`, pair.cert);
+    writeFileSync(`${dir}/tls.key`, pair.key);
+    const tls = { port: nginxTlsPort, certFile: `${dir}/tls.crt`, keyFile: `${dir}/tls.key` };
+    return renderNginxConf({ dir, workers: 2, sites: [{ table: cfgFor(n).table, port: nginxPort, endpoints: cfgFor(n).endpoints, defaultBackend, tls }] });
+  };
   let nginx: NginxProcess | undefined;
   let skiff: DataPlaneWorkers | undefined;
   try {
-    nginx = await startNginx((dir) => nginxConf(1, dir), [nginxPort]);
-    skiff = new DataPlaneWorkers({ httpPort: 0, host: '127.0.0.1', workers: 2 });
+    nginx = await startNginx((dir) => nginxConf(1, dir), [nginxPort, nginxTlsPort]);
+    skiff = new DataPlaneWorkers({ httpPort: 0, httpsPort: await freePort(), defaultCert: pair, host: '127.0.0.1', workers: 2 });
     await skiff.start();
     const c1 = cfgFor(1);
     skiff.apply({ ingresses: c1.list, endpoints: c1.endpoints });
     await skiff.applied();
     const skiffPort = skiff.ports.http;
+    const skiffTlsPort = skiff.ports.https;
 
     await wrk(`http://127.0.0.1:${nginxPort}/`, 1);
     await wrk(`http://127.0.0.1:${skiffPort}/`, 1);
-    const ns: WrkResult[] = [];
-    const ss: WrkResult[] = [];
     const nginxPids = () => childPids(nginx!.child.pid!);
     const skiffPids = () => skiff!.pids();
-    for (let round = 0; round < ROUNDS; round++) {
-      if (round % 2 === 0) {
-        ns.push(await wrkCpu(`http://127.0.0.1:${nginxPort}/`, DURATION, nginxPids));
-        ss.push(await wrkCpu(`http://127.0.0.1:${skiffPort}/`, DURATION, skiffPids));
-      } else {
-        ss.push(await wrkCpu(`http://127.0.0.1:${skiffPort}/`, DURATION, skiffPids));
-        ns.push(await wrkCpu(`http://127.0.0.1:${nginxPort}/`, DURATION, nginxPids));
+    const rounds = async (nginxUrl: string, skiffUrl: string) => {
+      const ns: WrkResult[] = [];
+      const ss: WrkResult[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        if (round % 2 === 0) {
+          ns.push(await wrkCpu(nginxUrl, DURATION, nginxPids));
+          ss.push(await wrkCpu(skiffUrl, DURATION, skiffPids));
+        } else {
+          ss.push(await wrkCpu(skiffUrl, DURATION, skiffPids));
+          ns.push(await wrkCpu(nginxUrl, DURATION, nginxPids));
+        }
       }
-    }
+      return { ns, ss };
+    };
+    const { ns, ss } = await rounds(`http://127.0.0.1:${nginxPort}/`, `http://127.0.0.1:${skiffPort}/`);
+    await wrk(`https://127.0.0.1:${nginxTlsPort}/`, 1);
+    await wrk(`https://127.0.0.1:${skiffTlsPort}/`, 1);
+    const tlsRuns = await rounds(`https://127.0.0.1:${nginxTlsPort}/`, `https://127.0.0.1:${skiffTlsPort}/`);
     const med = (xs: number[]) => pct(xs, 50);
     const summary = (xs: WrkResult[]) => ({ rps: med(xs.map((x) => x.rps)), p50: med(xs.map((x) => x.p50)), p99: med(xs.map((x) => x.p99)), cpu: med(xs.map((x) => x.cpu!.user + x.cpu!.sys)), user: med(xs.map((x) => x.cpu!.user)), sys: med(xs.map((x) => x.cpu!.sys)) });
     const n = summary(ns);
     const s = summary(ss);
     const total = (x: WrkResult) => x.cpu!.user + x.cpu!.sys;
-    const ratios = (k: 'rps' | 'p50' | 'p99' | 'cpu') => ss.map((x, i) => (k === 'cpu' ? total(x) / total(ns[i]) : x[k] / ns[i][k]));
+    const ratiosOf = (ss: WrkResult[], ns: WrkResult[], k: 'rps' | 'p50' | 'p99' | 'cpu') => ss.map((x, i) => (k === 'cpu' ? total(x) / total(ns[i]) : x[k] / ns[i][k]));
+    const ratios = (k: 'rps' | 'p50' | 'p99' | 'cpu') => ratiosOf(ss, ns, k);
+    const tn = summary(tlsRuns.ns);
+    const ts = summary(tlsRuns.ss);
+    const tratios = (k: 'rps' | 'p50' | 'p99' | 'cpu') => ratiosOf(tlsRuns.ss, tlsRuns.ns, k);
     const range = (xs: number[]) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
 
     // A location with per-request annotations (CORS, limits off) takes node:http instead of the fast path: Skiff alone, for scale.
@@ -215,6 +238,9 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     console.log(`p50 ms                   ${f(s.p50).padEnd(22)} ${f(n.p50).padEnd(24)} ${f(s.p50 / n.p50)}× (${range(ratios('p50'))})`);
     console.log(`p99 ms                   ${f(s.p99).padEnd(22)} ${f(n.p99).padEnd(24)} ${f(s.p99 / n.p99)}× (${range(ratios('p99'))}) (goal ≤ 1.5×)`);
     console.log(`CPU µs/request (usr+sys) ${`${f(s.cpu, 1)} (${f(s.user, 1)}+${f(s.sys, 1)})`.padEnd(22)} ${`${f(n.cpu, 1)} (${f(n.user, 1)}+${f(n.sys, 1)})`.padEnd(24)} ${f(s.cpu / n.cpu)}× (${range(ratios('cpu'))})`);
+    console.log(`HTTPS requests/s         ${f(ts.rps, 0).padEnd(22)} ${f(tn.rps, 0).padEnd(24)} ${f(ts.rps / tn.rps)}× (${range(tratios('rps'))})`);
+    console.log(`HTTPS p99 ms             ${f(ts.p99).padEnd(22)} ${f(tn.p99).padEnd(24)} ${f(ts.p99 / tn.p99)}× (${range(tratios('p99'))})`);
+    console.log(`HTTPS CPU µs/request     ${`${f(ts.cpu, 1)} (${f(ts.user, 1)}+${f(ts.sys, 1)})`.padEnd(22)} ${`${f(tn.cpu, 1)} (${f(tn.user, 1)}+${f(tn.sys, 1)})`.padEnd(24)} ${f(ts.cpu / tn.cpu)}× (${range(tratios('cpu'))})`);
     console.log(`config change p50/max ms ${`${f(pct(skiffLat, 50), 1)} / ${f(Math.max(...skiffLat), 1)}`.padEnd(22)} ${`${f(pct(nginxLat, 50), 1)} / ${f(Math.max(...nginxLat), 1)}`.padEnd(24)} (goal ≤ 50 ms)`);
     console.log(`failed during changes    ${`${sc.errors + sc.non2xx} of ${f(sc.rps * DURATION, 0)}`.padEnd(22)} ${`${nc.errors + nc.non2xx} of ${f(nc.rps * DURATION, 0)}`.padEnd(24)} (goal 0; 5 changes/s)`);
     console.log(`requests/s during changes ${f(sc.rps, 0).padEnd(21)} ${f(nc.rps, 0)}`);

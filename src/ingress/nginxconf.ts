@@ -9,7 +9,7 @@ import type { Endpoint } from './dataplane.js';
 export interface NginxRenderOptions {
   dir: string;
   /** One listen port per table; tables render side by side in one nginx process. */
-  sites: { table: RoutingTable; port: number; endpoints: Record<string, Endpoint[]>; defaultBackend: Endpoint }[];
+  sites: { table: RoutingTable; port: number; endpoints: Record<string, Endpoint[]>; defaultBackend: Endpoint; tls?: { port: number; certFile: string; keyFile: string } }[];
   workers?: number;
   host?: string;
 }
@@ -53,6 +53,7 @@ export function renderNginxConf(o: NginxRenderOptions): string {
     for (const s of servers) {
       out.push('  server {');
       out.push(`    listen ${host}:${site.port}${s.hostname === '_' ? ' default_server' : ''};`);
+      if (site.tls) out.push(`    listen ${host}:${site.tls.port} ssl${s.hostname === '_' ? ' default_server' : ''};`, `    ssl_certificate ${site.tls.certFile};`, `    ssl_certificate_key ${site.tls.keyFile};`);
       const name = s.hostname.startsWith('*.') ? q(`~^(?<subdomain>[\\w-]+)\\.${s.hostname.slice(2).split('.').join('\\.')}$`) : s.hostname;
       out.push(`    server_name ${name};`);
       for (const l of s.locations) {
