@@ -41,6 +41,9 @@ export function refOf(obj: any, kind?: string, apiVersion?: string, fieldPath?: 
   return r;
 }
 
+const MAX_EVENTS_IN_FLIGHT = 4;
+const MAX_QUEUED_EVENTS = 1000;
+
 /**
  * Records core/v1 Events the way client-go's recorder does: the same (object, reason, message) seen
  * again bumps `count` and `lastTimestamp` on the existing Event instead of creating a new one, so
@@ -48,14 +51,32 @@ export function refOf(obj: any, kind?: string, apiVersion?: string, fieldPath?: 
  */
 export class EventRecorder {
   private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string }>();
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly client: RestClient,
     private readonly source: EventSource,
   ) {}
 
+  /**
+   * Fire and forget, a few at a time so events never crowd out a component's real writes (status
+   * updates, bindings); beyond a backlog of 1,000 they are dropped, as client-go's broadcaster does.
+   */
   event(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    void this.record(obj, type, reason, message).catch(() => undefined);
+    if (this.waiting.length >= MAX_QUEUED_EVENTS) return;
+    void this.limited(() => this.record(obj, type, reason, message)).catch(() => undefined);
+  }
+
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.inFlight >= MAX_EVENTS_IN_FLIGHT) await new Promise<void>((r) => this.waiting.push(r));
+    this.inFlight++;
+    try {
+      return await fn();
+    } finally {
+      this.inFlight--;
+      this.waiting.shift()?.();
+    }
   }
 
   async record(obj: InvolvedObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {

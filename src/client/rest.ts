@@ -1,7 +1,8 @@
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
+import tls from 'node:tls';
 import { SkiffError } from '../util/errors.js';
 
 /** Connection details for the API server: what a kubeconfig holds. */
@@ -16,6 +17,8 @@ export interface ClientConfig {
 }
 
 export function configFromKubeconfig(path: string, userAgent?: string): ClientConfig {
+  // yaml is loaded on first use: a node agent should not pay ~10 MB for it at import time.
+  const YAML = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   const kc = YAML.parse(readFileSync(path, 'utf8'));
   const ctxName = kc['current-context'];
   const ctx = (kc.contexts ?? []).find((c: any) => c.name === ctxName)?.context ?? kc.contexts?.[0]?.context;
@@ -62,7 +65,9 @@ export class RestClient {
 
   constructor(readonly config: ClientConfig) {
     this.base = new URL(config.server);
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: config.caPem, cert: config.certPem, key: config.keyPem });
+    // One TLS context for every socket (not one per connection: a burst opens dozens).
+    const secureContext = tls.createSecureContext({ ca: config.caPem, cert: config.certPem, key: config.keyPem });
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: config.caPem, cert: config.certPem, key: config.keyPem, secureContext });
   }
 
   private path(p: string, query?: RequestOptions['query']): string {

@@ -20,6 +20,9 @@ import { runProbe } from './prober/probe.js';
 import { apiObjectSource, containerEnv, type NodeFacts } from './env.js';
 import { VolumeManager } from './volumes.js';
 import { KubeletServer, type ContainerRef } from './server.js';
+import type { PortForwardTarget } from './portforward.js';
+import { ImageManager } from './images.js';
+import net from 'node:net';
 import { kubeletServingCert } from './tls.js';
 import { LEASE_RENEW_MS, machineResources, registerNode, renewLease, updateNodeStatus, type NodeOptions } from './node.js';
 import { JOURNEY_ANNOTATION, Journey } from './journey.js';
@@ -85,6 +88,10 @@ export class Kubelet {
   private readonly backoff: CrashBackoff;
   private readonly volumes: VolumeManager;
   private readonly journey: Journey;
+  /** One image manager per node: pull back-off is per pod and image, pulls are shared. */
+  private readonly images: ImageManager;
+  /** Services, for the environment variables of new containers (as upstream's kubelet service lister). */
+  private services?: Informer<any>;
   private readonly nodeFacts: NodeFacts;
   private nodeOpts!: NodeOptions;
   private kserver?: KubeletServer;
@@ -122,6 +129,7 @@ export class Kubelet {
     const src = apiObjectSource(client);
     this.volumes = new VolumeManager(path.join(opts.dataDir, 'pods'), src, this.nodeFacts, client);
     this.journey = new Journey();
+    this.images = new ImageManager(this.runtime, this.clock);
     this.server = undefined;
   }
 
@@ -143,7 +151,7 @@ export class Kubelet {
   }
 
   private env(): PodEnvironment {
-    const src = apiObjectSource(this.client);
+    const src = apiObjectSource(this.client, this.services ? (ns) => this.services!.list().filter((svc: any) => svc.metadata?.namespace === ns) : undefined);
     return {
       setupVolumes: (pod) => this.volumes.setup(pod),
       teardownVolumes: (pod) => this.volumes.teardown(pod),
@@ -169,7 +177,10 @@ export class Kubelet {
     if (o.runtime === 'containerd') await (this.runtime as Runtime & { start(): Promise<void> }).start();
     const nodeIP = o.nodeIP ?? '127.0.0.1';
     const cert = await kubeletServingCert(path.join(o.dataDir, 'pki'), o.nodeName, [nodeIP]);
-    this.kserver = new KubeletServer({ runtime: this.runtime, findContainer: (ns, p, c, prev) => this.findContainer(ns, p, c, prev) }, { ...cert, caPem: o.caPem ?? this.client.config.caPem });
+    this.kserver = new KubeletServer(
+      { runtime: this.runtime, findContainer: (ns, p, c, prev) => this.findContainer(ns, p, c, prev), portForwardTarget: (ns, p) => this.portForwardTarget(ns, p) },
+      { ...cert, caPem: o.caPem ?? this.client.config.caPem },
+    );
     const port = await this.kserver.start(nodeIP, o.port ?? 10250);
     const v = await this.runtime.version();
     const loopbackNet = o.network?.mode === 'loopback' && this.runtime instanceof ProcessRuntime;
@@ -203,6 +214,8 @@ export class Kubelet {
       void sandboxToUid(ev.podSandboxId).then((uid) => uid && this.schedule(uid));
     });
 
+    this.services = new Informer(this.client, R.services);
+    await this.services.start();
     this.informer = new Informer(this.client, { ...R.pods, fieldSelector: `spec.nodeName=${o.nodeName}` });
     this.informer.addHandlers({
       add: (pod) => this.podUpdated(pod),
@@ -260,6 +273,8 @@ export class Kubelet {
       journey: (pod: any, step: string, at: number, detail?: string) => this.journey.record(pod, step, at, detail),
       wakeAt: (uid: string, at: number) => this.wakeAt(uid, at),
       dnsConfig: (pod: any) => podDNSConfig(pod, this.opts.dns),
+      images: this.images,
+      secret: (ns: string, name: string) => this.secretSource(ns, name),
     };
   }
 
@@ -350,11 +365,25 @@ export class Kubelet {
     return { id: c.id, logPath: st.logPath, running: st.state === 'CONTAINER_RUNNING' };
   }
 
+  private secretSource(ns: string, name: string): Promise<any> {
+    return apiObjectSource(this.client).secret(ns, name);
+  }
+
+  /** kubectl port-forward: connections go to the pod's IP (its alias in loopback mode), or the node for hostNetwork pods. */
+  private async portForwardTarget(ns: string, podName: string): Promise<PortForwardTarget | string> {
+    const pod = this.informer?.get(`${ns}/${podName}`);
+    if (!pod) return `pod "${podName}" not found on node "${this.opts.nodeName}"`;
+    const host = pod.spec?.hostNetwork ? '127.0.0.1' : this.reachableIP(pod.status?.podIP ?? '');
+    if (!host) return `pod "${podName}" has no IP yet`;
+    return { pod: `${ns}/${podName}`, uid: pod.metadata.uid, dial: (port) => net.connect({ host, port }) };
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.informer?.stop();
     this.nodeInformer?.stop();
+    this.services?.stop();
     this.unsubscribe?.();
     for (const e of this.entries.values()) if (e.timer) this.clock.clearTimeout(e.timer);
     this.probes.stopAll();
