@@ -269,7 +269,7 @@ export class FastConnection implements UpstreamOwner {
     const end = buf.indexOf(CRLF2);
     if (end < 0) {
       if (buf.length > 64 * 1024) return this.upstreamBroken(up);
-      this.resBuf = buf;
+      this.resBuf = buf === chunk ? Buffer.from(chunk) : buf; // chunk is the shared read buffer
       return;
     }
     this.resBuf = null;
@@ -335,13 +335,14 @@ export class FastConnection implements UpstreamOwner {
       case Body.Close:
         break;
     }
+    // b is (part of) the shared upstream read buffer: what is written is a copy (a string or a new Buffer).
     let flowing: boolean;
-    if (head === undefined) flowing = b.length === 0 || this.sock.write(b);
+    if (head === undefined) flowing = b.length === 0 || this.sock.write(b.length <= SMALL_BODY ? b.toString('latin1') : Buffer.from(b), 'latin1');
     else if (b.length <= SMALL_BODY) flowing = this.sock.write(b.length ? head + b.toString('latin1') : head, 'latin1'); // one write, no writev
     else {
       this.sock.cork();
       this.sock.write(head, 'latin1');
-      flowing = this.sock.write(b);
+      flowing = this.sock.write(Buffer.from(b));
       this.sock.uncork();
     }
     if (!flowing && this.up && !done) {

@@ -12,8 +12,15 @@ export interface PoolEndpoint {
   key: string;
 }
 
+/**
+ * Upstream sockets read into this one buffer (net's `onread`), skipping a Buffer and the stream
+ * machinery per read. Callbacks run one at a time, so one buffer per process is enough.
+ */
+const READ_BUF = Buffer.allocUnsafe(64 * 1024);
+
 /** What a socket reports to the exchange that currently owns it. */
 export interface UpstreamOwner {
+  /** `chunk` is only valid during the call (it is the shared read buffer): copy what is kept or written later. */
   upData(up: Upstream, chunk: Buffer): void;
   /** The connection ended, failed or closed before the owner released it. */
   upGone(up: Upstream, err: NodeJS.ErrnoException | undefined, ended: boolean): void;
@@ -30,9 +37,20 @@ export class Upstream {
     private readonly pool: UpstreamPool,
     readonly ep: PoolEndpoint,
   ) {
-    const sock = (this.sock = net.connect({ host: ep.address, port: ep.port, noDelay: true }));
+    const sock = (this.sock = net.connect({
+      host: ep.address,
+      port: ep.port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUF,
+        callback: (n: number, buf: Uint8Array) => {
+          if (this.owner) this.owner.upData(this, (buf as Buffer).subarray(0, n));
+          else sock.destroy();
+          return true;
+        },
+      },
+    }));
     sock.setTimeout(pool.timeoutMs);
-    sock.on('data', (c: Buffer) => (this.owner ? this.owner.upData(this, c) : sock.destroy()));
     sock.on('end', () => this.gone(undefined, true));
     sock.on('error', (e: NodeJS.ErrnoException) => this.gone(e, false));
     sock.on('close', () => this.gone(undefined, false));
