@@ -20,7 +20,8 @@ import { UpstreamPool, type PoolEndpoint } from './upstream.js';
 import { serveMetrics } from './metricsserver.js';
 import { BufferedLog } from './accesslog.js';
 import { PROXY_DEFAULTS } from './annotations/proxy.js';
-import { affinityCookie, affinityKey, authVerdict, checkLimits, ConnectionLimiter, LIMIT_STATUS, RequestLimiter, type LocationConfig } from './annotations/index.js';
+import { affinityCookie, affinityKey, authVerdict, LIMIT_STATUS, type LocationConfig } from './annotations/index.js';
+import { LocalGate, type LimitGate } from './limitgate.js';
 import { affinityStep, bodySizeStep, canaryStep, corsStep, deniedStep, errorPage, redirectStep, sourceRangeStep, STATUS_TEXT, type Answer, type RequestFacts } from './steps.js';
 
 export interface Endpoint {
@@ -57,6 +58,8 @@ export interface DataPlaneOptions {
   readTimeout?: number;
   /** Serve Prometheus metrics at `GET /metrics` on this port (ingress-nginx uses 10254); 0 picks a free one. */
   metricsPort?: number;
+  /** Where rate and connection limits are counted (workers share the primary's); default: in this process. */
+  limitGate?: LimitGate;
 }
 
 interface Snapshot {
@@ -89,12 +92,11 @@ export class DataPlane {
   private h2sServer?: http2.Http2Server;
   private readonly tlsSockets = new Set<tls.TLSSocket>();
   private readonly agents = new Map<string, http.Agent>();
-  private readonly reqLimiter = new RequestLimiter();
   /** HTTP/2 with prior knowledge (h2c) on the plain port: gRPC clients; the fast path hands such connections here. */
   private h2Server?: http2.Http2Server;
   private readonly h2Sessions = new Set<http2.ServerHttp2Session>();
   private readonly h2Upstreams = new H2Sessions();
-  private readonly connLimiter = new ConnectionLimiter();
+  private readonly limits: LimitGate;
   private readonly failedUntil = new Map<string, number>();
   private readonly rr = new Map<string, number>();
   private defaultContext?: tls.SecureContext;
@@ -109,6 +111,7 @@ export class DataPlane {
     this.snap = { table: buildTable([]), endpoints: {}, contexts: new Map() };
     this.pool = new UpstreamPool((opts.readTimeout ?? 60) * 1000);
     this.defaultEndpoint = opts.defaultBackend && withKey(opts.defaultBackend);
+    this.limits = opts.limitGate ?? new LocalGate();
     if (opts.accessLogFile) {
       const file = (this.logFile = new BufferedLog(opts.accessLogFile));
       const also = opts.accessLog;
@@ -308,31 +311,33 @@ export class DataPlane {
     const cors = corsStep(cfg, facts);
     const early = bodySizeStep(cfg, cl !== undefined && /^\d+$/.test(cl) ? Number(cl) : null) ?? deniedStep(cfg) ?? cors.answer ?? redirectStep(r.server, r.location, facts);
     if (early) return answer(res, early);
-    const lim = checkLimits(cfg.limits, r.location.ingress ?? '', facts.remote, this.reqLimiter, this.connLimiter);
-    if (!lim.ok) return answer(res, { status: LIMIT_STATUS, headers: {} });
-    res.once('close', lim.release);
-    const denied = sourceRangeStep(cfg, facts.remote);
-    if (denied) return answer(res, denied);
-    const chosen = canaryStep(r.backend, r.backend ? snap.table.alternatives.get(backendName(r.backend)) : undefined, facts);
-    let name = backendName(chosen.backend);
-    let eps: PoolEndpoint[] | undefined;
-    if (chosen.backend) {
-      eps = snap.endpoints[name];
-      // A canary without endpoints leaves the request to the main backend.
-      if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
-    } else if (this.defaultEndpoint) eps = [this.defaultEndpoint];
-    else return plain(res, 404, 'default backend - 404');
-    if (!eps || eps.length === 0) return plain(res, 503, '503 Service Temporarily Unavailable');
-    const headers = forwardHeaders(req, scheme, requestId, r);
-    const proceed = (extra: http.OutgoingHttpHeaders) => {
-      Object.assign(headers, extra);
-      this.proxy(req, res, cfg, name, eps!, headers, r.upstreamTarget, cookiePath(r.location.ingressPath), scheme, cors.headers, facts, (a) => (upstreamAddr = a));
-    };
-    if (!cfg.auth.url) return proceed({});
-    this.authorize(req.headers, cfg, facts, requestId).then(
-      (a) => ('status' in a ? answer(res, a) : proceed(a.headers)),
-      () => answer(res, { status: 500, headers: {} }),
-    );
+    this.limits.check(cfg.limits, r.location.ingress ?? '', facts.remote, (ok, release) => {
+      if (req.socket.destroyed) return release();
+      if (!ok) return answer(res, { status: LIMIT_STATUS, headers: {} });
+      res.once('close', release);
+      const denied = sourceRangeStep(cfg, facts.remote);
+      if (denied) return answer(res, denied);
+      const chosen = canaryStep(r.backend, r.backend ? snap.table.alternatives.get(backendName(r.backend)) : undefined, facts);
+      let name = backendName(chosen.backend);
+      let eps: PoolEndpoint[] | undefined;
+      if (chosen.backend) {
+        eps = snap.endpoints[name];
+        // A canary without endpoints leaves the request to the main backend.
+        if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
+      } else if (this.defaultEndpoint) eps = [this.defaultEndpoint];
+      else return plain(res, 404, 'default backend - 404');
+      if (!eps || eps.length === 0) return plain(res, 503, '503 Service Temporarily Unavailable');
+      const headers = forwardHeaders(req, scheme, requestId, r);
+      const proceed = (extra: http.OutgoingHttpHeaders) => {
+        Object.assign(headers, extra);
+        this.proxy(req, res, cfg, name, eps!, headers, r.upstreamTarget, cookiePath(r.location.ingressPath), scheme, cors.headers, facts, (a) => (upstreamAddr = a));
+      };
+      if (!cfg.auth.url) return proceed({});
+      this.authorize(req.headers, cfg, facts, requestId).then(
+        (a) => ('status' in a ? answer(res, a) : proceed(a.headers)),
+        () => answer(res, { status: 500, headers: {} }),
+      );
+    });
   }
 
   private facts(req: http.IncomingMessage, scheme: 'http' | 'https'): RequestFacts {
@@ -555,24 +560,26 @@ export class DataPlane {
     const facts: RequestFacts = { method, scheme, host, target, remote, header: (n) => (n === 'host' ? host : (headers[n] as string | undefined)), httpsPort: this.ports.https || 443 };
     const early = bodySizeStep(cfg, headers['content-length'] !== undefined ? Number(headers['content-length']) : null) ?? deniedStep(cfg) ?? redirectStep(r.server, r.location, facts);
     if (early) return respond(early.status, early.headers);
-    const lim = checkLimits(cfg.limits, r.location.ingress ?? '', remote, this.reqLimiter, this.connLimiter);
-    if (!lim.ok) return respond(LIMIT_STATUS);
-    stream.once('close', lim.release);
-    if (sourceRangeStep(cfg, remote)) return respond(403);
-    const cors = corsStep(cfg, facts);
-    if (cors.answer) {
-      if (stream.destroyed) return;
-      stream.respond({ ':status': 204, ...cors.answer.headers });
-      return void stream.end();
-    }
-    if (cfg.auth.url) {
-      this.authorize(headers as Record<string, string>, cfg, facts, requestId).then(
-        (a) => ('status' in a ? respond(a.status, a.headers) : this.proxyH2(stream, headers, r, cfg, facts, requestId, a.headers as Record<string, string>, cors.headers)),
-        () => respond(500),
-      );
-      return;
-    }
-    this.proxyH2(stream, headers, r, cfg, facts, requestId, {}, cors.headers);
+    this.limits.check(cfg.limits, r.location.ingress ?? '', remote, (ok, release) => {
+      if (stream.closed || stream.destroyed) return release();
+      if (!ok) return respond(LIMIT_STATUS);
+      stream.once('close', release);
+      if (sourceRangeStep(cfg, remote)) return respond(403);
+      const cors = corsStep(cfg, facts);
+      if (cors.answer) {
+        if (stream.destroyed) return;
+        stream.respond({ ':status': 204, ...cors.answer.headers });
+        return void stream.end();
+      }
+      if (cfg.auth.url) {
+        this.authorize(headers as Record<string, string>, cfg, facts, requestId).then(
+          (a) => ('status' in a ? respond(a.status, a.headers) : this.proxyH2(stream, headers, r, cfg, facts, requestId, a.headers as Record<string, string>, cors.headers)),
+          () => respond(500),
+        );
+        return;
+      }
+      this.proxyH2(stream, headers, r, cfg, facts, requestId, {}, cors.headers);
+    });
   }
 
   private proxyH2(
@@ -683,26 +690,28 @@ export class DataPlane {
       const loc = early.headers.location ? `Location: ${early.headers.location}\r\n` : '';
       return void sock.end(`HTTP/1.1 ${early.status} ${STATUS_TEXT[early.status] ?? ''}\r\n${loc}Content-Length: 0\r\nConnection: close\r\n\r\n`);
     }
-    const lim = checkLimits(cfg.limits, r.location.ingress ?? '', facts.remote, this.reqLimiter, this.connLimiter);
-    if (!lim.ok) return fail(LIMIT_STATUS, STATUS_TEXT[LIMIT_STATUS]);
-    sock.once('close', lim.release);
-    if (sourceRangeStep(cfg, facts.remote)) return fail(403, 'Forbidden');
-    const chosen = canaryStep(r.backend, r.backend ? snap.table.alternatives.get(backendName(r.backend)) : undefined, facts);
-    let name = backendName(chosen.backend);
-    let eps = chosen.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
-    if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
-    if (!eps?.length) return fail(r.backend ? 503 : 404, r.backend ? 'Service Unavailable' : 'Not Found');
-    const ep = affinityStep(cfg, facts, eps) ?? this.pick(name, eps, new Set())!;
-    const requestId = (req.headers['x-request-id'] as string | undefined) || newRequestId();
-    const headers = forwardHeaders(req, scheme, requestId, r);
-    if (cfg.auth.url) {
-      // auth-url guards upgrades too: connect only once the auth service agrees.
-      return void this.authorize(req.headers, cfg, facts, requestId).then(
-        (a) => ('status' in a ? fail(a.status, STATUS_TEXT[a.status] ?? '') : this.connectUpgrade(req, sock, head, cfg, ep, Object.assign(headers, a.headers), r.upstreamTarget, fail)),
-        () => fail(500, 'Internal Server Error'),
-      );
-    }
-    this.connectUpgrade(req, sock, head, cfg, ep, headers, r.upstreamTarget, fail);
+    this.limits.check(cfg.limits, r.location.ingress ?? '', facts.remote, (ok, release) => {
+      if (sock.destroyed) return release();
+      if (!ok) return fail(LIMIT_STATUS, STATUS_TEXT[LIMIT_STATUS]);
+      sock.once('close', release);
+      if (sourceRangeStep(cfg, facts.remote)) return fail(403, 'Forbidden');
+      const chosen = canaryStep(r.backend, r.backend ? snap.table.alternatives.get(backendName(r.backend)) : undefined, facts);
+      let name = backendName(chosen.backend);
+      let eps = chosen.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
+      if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
+      if (!eps?.length) return fail(r.backend ? 503 : 404, r.backend ? 'Service Unavailable' : 'Not Found');
+      const ep = affinityStep(cfg, facts, eps) ?? this.pick(name, eps, new Set())!;
+      const requestId = (req.headers['x-request-id'] as string | undefined) || newRequestId();
+      const headers = forwardHeaders(req, scheme, requestId, r);
+      if (cfg.auth.url) {
+        // auth-url guards upgrades too: connect only once the auth service agrees.
+        return void this.authorize(req.headers, cfg, facts, requestId).then(
+          (a) => ('status' in a ? fail(a.status, STATUS_TEXT[a.status] ?? '') : this.connectUpgrade(req, sock, head, cfg, ep, Object.assign(headers, a.headers), r.upstreamTarget, fail)),
+          () => fail(500, 'Internal Server Error'),
+        );
+      }
+      this.connectUpgrade(req, sock, head, cfg, ep, headers, r.upstreamTarget, fail);
+    });
   }
 
   private connectUpgrade(req: http.IncomingMessage, sock: net.Socket, head: Buffer, cfg: LocationConfig, ep: PoolEndpoint, headers: http.OutgoingHttpHeaders, target: string, fail: (status: number, text: string) => void): void {

@@ -55,4 +55,21 @@ describe('data plane workers', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("count rate and connection limits once for all workers, as nginx's shared zones", async () => {
+    const echo = await startEcho('s1');
+    const workers = new DataPlaneWorkers({ httpPort: 0, host: '127.0.0.1', workers: 2 });
+    try {
+      await workers.start();
+      const eps = { 'default-s1-80': [{ address: '127.0.0.1', port: echo.port }] };
+      // limit-rpm 1 with burst multiplier 1: two requests pass, then one a minute; connections spread over both workers.
+      workers.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }], annotations: { 'limit-rpm': '1', 'limit-burst-multiplier': '1' } })], endpoints: eps });
+      await workers.applied();
+      const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => get(workers.ports.http, `/r${i}`).then((r) => r.status)));
+      assert.deepEqual([statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 503).length], [2, 8]);
+    } finally {
+      await workers.stop();
+      await echo.close();
+    }
+  });
 });

@@ -8,8 +8,11 @@ import { availableParallelism } from 'node:os';
 import type { DataPlaneConfig, DataPlaneOptions } from './dataplane.js';
 import { IngressMetrics, type MetricsSnapshot } from './metrics.js';
 import { serveMetrics } from './metricsserver.js';
+import { LimitServer, type LimitRequest } from './limitgate.js';
 
-export interface WorkerMessage {
+export type WorkerMessage = LimitRequest | StatusMessage;
+
+interface StatusMessage {
   type: 'ready' | 'applied' | 'metrics';
   ports?: { http: number; https: number };
   generation?: number;
@@ -26,6 +29,8 @@ export class DataPlaneWorkers {
   private ackWaiters: { gen: number; resolve: () => void }[] = [];
   private readonly metricsWaiters = new Map<number, { want: Set<Worker>; got: MetricsSnapshot[]; resolve: (m: MetricsSnapshot[]) => void }>();
   private metricsId = 0;
+  /** limit-rps / limit-connections counters for all workers, as nginx's shared-memory zones. */
+  private readonly limits = new LimitServer();
   private metricsServer?: { port: number; close(): Promise<void> };
   ports = { http: 0, https: 0, metrics: 0 };
 
@@ -73,7 +78,10 @@ export class DataPlaneWorkers {
     this.workers.add(w);
     return new Promise((resolve, reject) => {
       w.on('message', (m: WorkerMessage) => {
-        if (m.type === 'ready') {
+        if (m.type === 'limit' || m.type === 'limit-release') {
+          const reply = this.limits.handle(w, m);
+          if (reply && w.isConnected()) w.send(reply);
+        } else if (m.type === 'ready') {
           this.ports = { ...this.ports, http: m.ports!.http, https: m.ports!.https };
           if (this.last) w.send({ type: 'config', cfg: this.last, generation: this.generation });
           resolve();
@@ -89,6 +97,7 @@ export class DataPlaneWorkers {
       w.on('exit', (code) => {
         this.workers.delete(w);
         this.acks.delete(w);
+        this.limits.workerGone(w);
         for (const [id, waiting] of this.metricsWaiters) if (waiting.want.delete(w)) this.finishMetrics(id);
         if (!this.stopping) void this.fork().catch(() => undefined); // a crashed worker comes back with the current config
         reject(new Error(`ingress worker exited with ${code}`));

@@ -86,12 +86,27 @@ export class ConnectionLimiter {
   }
 }
 
+/** The counted part of a LimitConfig: plain JSON, so another process can keep the counters. */
+export type LimitCounts = Pick<LimitConfig, 'rps' | 'rpm' | 'connections' | 'burstMultiplier'>;
+
+const noop = () => undefined;
+
+/** The client address to count `remote` under, or null when `c` does not limit it (no limits, or exempt). */
+export function limitedAddress(c: LimitConfig, remote: string): string | null {
+  if (!limited(c)) return null;
+  const { addr, type } = clientAddress(remote);
+  return c.exempt?.check(addr, type) ? null : addr;
+}
+
 /** Whether `remote` may proceed under `c` for the location `zone`; `release` must be called when the request ends. */
 export function checkLimits(c: LimitConfig, zone: string, remote: string, reqs: RequestLimiter, conns: ConnectionLimiter): { ok: boolean; release: () => void } {
-  const noop = () => undefined;
-  if (!limited(c)) return { ok: true, release: noop };
-  const { addr, type } = clientAddress(remote);
-  if (c.exempt?.check(addr, type)) return { ok: true, release: noop };
+  const addr = limitedAddress(c, remote);
+  if (addr === null) return { ok: true, release: noop };
+  return takeLimits(c, zone, addr, reqs, conns);
+}
+
+/** Counts one request of the client `addr` (already known to be limited) against the counters. */
+export function takeLimits(c: LimitCounts, zone: string, addr: string, reqs: RequestLimiter, conns: ConnectionLimiter): { ok: boolean; release: () => void } {
   if (c.rps > 0 && !reqs.take(`${zone}|rps|${addr}`, c.rps, c.rps * c.burstMultiplier)) return { ok: false, release: noop };
   if (c.rpm > 0 && !reqs.take(`${zone}|rpm|${addr}`, c.rpm / 60, c.rpm * c.burstMultiplier)) return { ok: false, release: noop };
   if (c.connections > 0) {
