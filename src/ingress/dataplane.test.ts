@@ -246,4 +246,27 @@ describe('data plane', () => {
     assert.match(r.body, /skiff_ingress_requests_total\{[^}]*status="502"\} 1/);
     assert.match(r.body, /skiff_ingress_request_duration_seconds_bucket\{ingress="default\/a",host="a.test",path="\/",le="\+Inf"\} \d+/);
   });
+
+  it('load-balance: ewma sends most requests to the faster endpoint (fast path and node:http)', async () => {
+    const slowBackend = async (name: string, delayMs: number) => {
+      const s = http.createServer((_req, res) => void setTimeout(() => res.end(name), delayMs));
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+      cleanup.push(async () => void (s.closeAllConnections(), s.close()));
+      return (s.address() as net.AddressInfo).port;
+    };
+    const fast = await slowBackend('fast', 0);
+    const slow = await slowBackend('slow', 40);
+    plane.apply({
+      ingresses: [
+        ing({ name: 'lb', host: 'ewma.test', paths: [{ path: '/', service: 'lb' }], annotations: { 'load-balance': 'ewma' } }),
+        ing({ name: 'lb2', host: 'ewma2.test', paths: [{ path: '/', service: 'lb' }], annotations: { 'load-balance': 'ewma', 'enable-cors': 'true' } }),
+      ],
+      endpoints: { 'default-lb-80': [ { address: '127.0.0.1', port: fast }, { address: '127.0.0.1', port: slow } ] },
+    });
+    for (const host of ['ewma.test', 'ewma2.test']) {
+      const seen = { fast: 0, slow: 0 };
+      for (let i = 0; i < 30; i++) seen[(await get(plane.ports.http, '/', { host })).body as 'fast' | 'slow']++;
+      assert.ok(seen.fast > seen.slow * 2, `${host}: ${JSON.stringify(seen)}`);
+    }
+  });
 });

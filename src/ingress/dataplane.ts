@@ -22,6 +22,7 @@ import { BufferedLog } from './accesslog.js';
 import { PROXY_DEFAULTS } from './annotations/proxy.js';
 import { affinityCookie, affinityKey, authVerdict, LIMIT_STATUS, type LocationConfig } from './annotations/index.js';
 import { LocalGate, type LimitGate } from './limitgate.js';
+import { Ewma } from './ewma.js';
 import { affinityStep, bodySizeStep, canaryStep, corsStep, deniedStep, errorPage, redirectStep, sourceRangeStep, STATUS_TEXT, type Answer, type RequestFacts } from './steps.js';
 
 export interface Endpoint {
@@ -99,6 +100,8 @@ export class DataPlane {
   private readonly limits: LimitGate;
   private readonly failedUntil = new Map<string, number>();
   private readonly rr = new Map<string, number>();
+  /** Response-time averages per endpoint, for locations with load-balance: ewma. */
+  private readonly ewma = new Ewma();
   private defaultContext?: tls.SecureContext;
   private metricsServer?: { port: number; close(): Promise<void> };
   private readonly logFile?: BufferedLog;
@@ -120,7 +123,8 @@ export class DataPlane {
     this.fastHost = {
       snapshot: () => this.snap,
       defaultBackend: this.defaultEndpoint,
-      pick: (name, eps, skip) => this.pick(name, eps, skip),
+      pick: (name, eps, skip, ewma) => this.pick(name, eps, skip, ewma),
+      observe: (key, secs) => this.ewma.observe(key, secs),
       markFailed: (k) => void this.failedUntil.set(k, Date.now() + FAIL_TIMEOUT_MS),
       pool: this.pool,
       metrics: this.metrics,
@@ -265,8 +269,12 @@ export class DataPlane {
   }
 
   /** Round-robin over endpoints not marked failed (nginx's max_fails=1 fail_timeout=10s); all failed → try them anyway. */
-  private pick(name: string, eps: PoolEndpoint[], skip: ReadonlySet<string>): PoolEndpoint | undefined {
+  private pick(name: string, eps: PoolEndpoint[], skip: ReadonlySet<string>, ewma = false): PoolEndpoint | undefined {
     const now = this.failedUntil.size ? Date.now() : 0;
+    if (ewma) {
+      const ok = eps.filter((ep) => !(skip.size && skip.has(ep.key)) && !(now && (this.failedUntil.get(ep.key) ?? 0) > now));
+      return this.ewma.pick(ok) ?? eps.find((ep) => !skip.has(ep.key));
+    }
     const start = this.rr.get(name) ?? 0;
     let fallback: PoolEndpoint | undefined;
     for (let i = 0; i < eps.length; i++) {
@@ -292,6 +300,7 @@ export class DataPlane {
     let upstreamAddr = '-';
     const done = () => {
       const secs = (performance.now() - t0) / 1000;
+      if (r.kind === 'proxy' && upstreamAddr !== '-' && r.location.config.proxy.loadBalance === 'ewma') this.ewma.observe(upstreamAddr, secs);
       const ingress = r.kind === 'proxy' ? (r.location.ingress ?? '') : '';
       const path = r.kind === 'proxy' ? r.location.ingressPath : '';
       this.metrics.observe({ ingress, host: r.kind !== 'error' ? r.server.hostname : '', path, status: res.statusCode }, secs);
@@ -429,7 +438,7 @@ export class DataPlane {
     const readMs = cfg.proxy.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? cfg.proxy.readTimeoutMs : (this.opts.readTimeout ?? 60) * 1000;
     let body: Buffer | null = null;
     const attempt = (): void => {
-      const ep = sticky && !tried.has(sticky.key) ? sticky : this.pick(name, eps, tried);
+      const ep = sticky && !tried.has(sticky.key) ? sticky : this.pick(name, eps, tried, cfg.proxy.loadBalance === 'ewma');
       if (!ep) return plain(res, 502, '502 Bad Gateway');
       const k = ep.key;
       tried.add(k);
@@ -607,7 +616,7 @@ export class DataPlane {
     if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
     if (!eps?.length) return respond(r.backend ? 503 : 404);
     const sticky = affinityStep(cfg, facts, eps);
-    const ep = sticky ?? this.pick(name, eps, new Set());
+    const ep = sticky ?? this.pick(name, eps, new Set(), cfg.proxy.loadBalance === 'ewma');
     if (!ep) return respond(502);
     // A new client (or one whose endpoint is gone) gets the affinity cookie, as over HTTP/1.1.
     const cookie = cfg.affinity.cookie && ep !== sticky ? affinityCookie(cfg.affinity, affinityKey(ep.key), cookiePath(r.location.ingressPath), scheme === 'https', Date.now()) : null;
@@ -700,7 +709,7 @@ export class DataPlane {
       let eps = chosen.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
       if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
       if (!eps?.length) return fail(r.backend ? 503 : 404, r.backend ? 'Service Unavailable' : 'Not Found');
-      const ep = affinityStep(cfg, facts, eps) ?? this.pick(name, eps, new Set())!;
+      const ep = affinityStep(cfg, facts, eps) ?? this.pick(name, eps, new Set(), cfg.proxy.loadBalance === 'ewma')!;
       const requestId = (req.headers['x-request-id'] as string | undefined) || newRequestId();
       const headers = forwardHeaders(req, scheme, requestId, r);
       if (cfg.auth.url) {

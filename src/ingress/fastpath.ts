@@ -42,7 +42,9 @@ export interface FastSnapshot {
 export interface FastPathHost {
   snapshot(): FastSnapshot;
   defaultBackend: PoolEndpoint | undefined;
-  pick(name: string, eps: PoolEndpoint[], skip: ReadonlySet<string>): PoolEndpoint | undefined;
+  pick(name: string, eps: PoolEndpoint[], skip: ReadonlySet<string>, ewma?: boolean): PoolEndpoint | undefined;
+  /** A response time of an endpoint of a load-balance: ewma location, in seconds. */
+  observe(key: string, seconds: number): void;
   markFailed(key: string): void;
   pool: UpstreamPool;
   metrics: IngressMetrics;
@@ -61,6 +63,7 @@ interface Route {
   name: string;
   eps: PoolEndpoint[] | undefined;
   series: LatencySeries;
+  ewma: boolean;
 }
 const routes = new WeakMap<Location, Route>();
 
@@ -69,7 +72,7 @@ function routeFor(host: FastPathHost, snap: FastSnapshot, server: Server, loc: L
   if (!r) {
     const name = backendName(loc.backend);
     const eps = loc.backend ? snap.endpoints[name] : host.defaultBackend ? [host.defaultBackend] : undefined;
-    r = { name, eps, series: host.metrics.series(loc.ingress ?? '', server.hostname, loc.ingressPath) };
+    r = { name, eps, series: host.metrics.series(loc.ingress ?? '', server.hostname, loc.ingressPath), ewma: loc.config.proxy.loadBalance === 'ewma' };
     routes.set(loc, r);
   }
   return r;
@@ -246,7 +249,7 @@ export class FastConnection implements UpstreamOwner {
   }
 
   private attempt(): void {
-    const ep = this.host.pick(this.route.name, this.route.eps!, this.tried ?? NO_SKIP);
+    const ep = this.host.pick(this.route.name, this.route.eps!, this.tried ?? NO_SKIP, this.route.ewma);
     if (!ep) return this.respondError(502, 'Bad Gateway');
     this.upstreamAddr = ep.key;
     this.connectTo(ep);
@@ -444,6 +447,7 @@ export class FastConnection implements UpstreamOwner {
   private record(): void {
     const secs = (performance.now() - this.t0) / 1000;
     this.route.series.observe(this.status, secs);
+    if (this.route.ewma && this.upstreamAddr !== '-') this.host.observe(this.upstreamAddr, secs);
     const log = this.host.accessLog;
     if (log) {
       const q = this.req;

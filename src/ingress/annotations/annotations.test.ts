@@ -34,7 +34,9 @@ const cases: Case[] = [
   { name: 'configuration-snippet refused', anns: { 'configuration-snippet': 'return 200;' }, want: () => null, expect: null, problems: ['SnippetRefused'] },
   { name: 'server-snippet refused', anns: { 'server-snippet': 'location /x {}' }, want: () => null, expect: null, problems: ['SnippetRefused'] },
   // proxy
-  { name: 'proxy defaults', anns: {}, want: (c) => c.proxy, expect: { bodySize: 1048576, connectTimeoutMs: 5000, readTimeoutMs: 60000, sendTimeoutMs: 60000, backendProtocol: 'HTTP' } },
+  { name: 'proxy defaults', anns: {}, want: (c) => c.proxy, expect: { bodySize: 1048576, connectTimeoutMs: 5000, readTimeoutMs: 60000, sendTimeoutMs: 60000, backendProtocol: 'HTTP', loadBalance: 'round_robin' } },
+  { name: 'load-balance ewma', anns: { 'load-balance': 'EWMA' }, want: (c) => c.proxy.loadBalance, expect: 'ewma' },
+  { name: 'load-balance unknown → round_robin', anns: { 'load-balance': 'chash' }, want: (c) => c.proxy.loadBalance, expect: 'round_robin', problems: ['InvalidAnnotation'] },
   { name: 'proxy-body-size 8k', anns: { 'proxy-body-size': '8k' }, want: (c) => c.proxy.bodySize, expect: 8192 },
   { name: 'proxy-body-size 0 = unlimited', anns: { 'proxy-body-size': '0' }, want: (c) => c.proxy.bodySize, expect: 0 },
   { name: 'proxy-body-size bogus → 1m', anns: { 'proxy-body-size': '10 MB' }, want: (c) => c.proxy.bodySize, expect: 1048576, problems: ['InvalidAnnotation'] },

@@ -10,9 +10,11 @@ export interface ProxyConfig {
   readTimeoutMs: number;
   sendTimeoutMs: number;
   backendProtocol: BackendProtocol;
+  /** load-balance: round_robin (the default) or ewma. */
+  loadBalance: 'round_robin' | 'ewma';
 }
 
-export const PROXY_DEFAULTS: ProxyConfig = { bodySize: 1024 * 1024, connectTimeoutMs: 5000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000, backendProtocol: 'HTTP' };
+export const PROXY_DEFAULTS: ProxyConfig = { bodySize: 1024 * 1024, connectTimeoutMs: 5000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000, backendProtocol: 'HTTP', loadBalance: 'round_robin' };
 
 export function parseProxy(r: Reader): ProxyConfig {
   const out = { ...PROXY_DEFAULTS };
@@ -34,5 +36,6 @@ export function parseProxy(r: Reader): ProxyConfig {
     else out[key] = ms;
   }
   out.backendProtocol = r.oneOf('backend-protocol', ['HTTP', 'HTTPS', 'GRPC', 'GRPCS', 'AUTO_HTTP', 'FCGI'] as const, 'HTTP');
+  out.loadBalance = r.oneOf('load-balance', ['round_robin', 'ewma'] as const, 'round_robin');
   return out;
 }
