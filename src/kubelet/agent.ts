@@ -245,7 +245,10 @@ export class Kubelet {
       e = { worker: new PodWorker(this.workerDeps(), pod), running: false, dirty: false };
       this.entries.set(uid, e);
     } else {
+      // The watch echoing our own status write: the worker already has this version, nothing to do.
+      const same = pod.metadata.resourceVersion && pod.metadata.resourceVersion === e.worker.pod?.metadata?.resourceVersion;
       e.worker.pod = pod;
+      if (same) return;
     }
     this.schedule(uid);
   }
