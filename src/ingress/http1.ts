@@ -22,61 +22,76 @@ export interface RequestHead {
 }
 
 const REQUEST_LINE = /^([A-Z]{1,16}) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Anything but tab, CR, LF and printable ASCII. */
-const ODD_BYTES = /[^\t\r\n\x20-\x7e]/;
+/** A header name and its colon, matched where a line starts. */
+const NAME_COLON = /[!#$%&'*+\-.^_`|~0-9A-Za-z]+:/y;
+/** Anything but tab, CR, LF and printable ASCII; or a CR or LF that is not part of a CRLF. */
+const ODD_BYTES = /[^\t\r\n\x20-\x7e]|\r(?!\n)|(?<!\r)\n/;
+/** First letters (lower-cased) of the header names parseRequestHead looks at: HOP and its switch. */
+const INTERESTING = new Set([...'chkptuxre'].map((c) => c.charCodeAt(0)));
 
-/** Parses a request head (latin1, without the final CRLFCRLF); null: leave it to node:http. */
+/**
+ * Parses a request head (latin1, without the final CRLFCRLF); null: leave it to node:http. It
+ * runs once per request: lines are walked in place, and only names that may matter are lower-cased.
+ */
 export function parseRequestHead(head: string): RequestHead | null {
   if (ODD_BYTES.test(head)) return null;
-  const lines = head.split('\r\n');
-  const m = REQUEST_LINE.exec(lines[0]);
+  let eol = head.indexOf('\r\n');
+  if (eol < 0) eol = head.length;
+  const m = REQUEST_LINE.exec(eol === head.length ? head : head.slice(0, eol));
   if (!m || m[1] === 'CONNECT') return null;
   let host: string | undefined;
-  let forward = '';
   let requestId: string | undefined;
   let referer: string | undefined;
   let userAgent: string | undefined;
   let close = false;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (line.includes('\n') || line.includes('\r')) return null;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return null;
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return null;
-    const lower = name.toLowerCase();
-    const value = line.slice(colon + 1).trim();
-    switch (lower) {
-      case 'host':
-        if (host !== undefined) return null;
-        host = value;
-        break;
-      case 'content-length':
-        if (value !== '0') return null;
-        break;
-      case 'transfer-encoding':
-      case 'upgrade':
-      case 'expect':
-        return null;
-      case 'connection': {
-        const v = value.toLowerCase();
-        if (v.includes('upgrade')) return null;
-        if (v.includes('close')) close = true;
-        break;
+  // The kept lines are copied as stretches: `forward` gets a stretch when a dropped line ends it.
+  let forward = '';
+  let keptFrom = eol + 2;
+  let pos = eol + 2;
+  while (pos < head.length) {
+    let end = head.indexOf('\r\n', pos);
+    if (end < 0) end = head.length;
+    NAME_COLON.lastIndex = pos;
+    if (!NAME_COLON.test(head) || NAME_COLON.lastIndex > end) return null;
+    const colon = NAME_COLON.lastIndex - 1;
+    if (INTERESTING.has(head.charCodeAt(pos) | 0x20)) {
+      const lower = head.slice(pos, colon).toLowerCase();
+      switch (lower) {
+        case 'host':
+          if (host !== undefined) return null;
+          host = head.slice(colon + 1, end).trim();
+          break;
+        case 'content-length':
+          if (head.slice(colon + 1, end).trim() !== '0') return null;
+          break;
+        case 'transfer-encoding':
+        case 'upgrade':
+        case 'expect':
+          return null;
+        case 'connection': {
+          const v = head.slice(colon + 1, end).toLowerCase();
+          if (v.includes('upgrade')) return null;
+          if (v.includes('close')) close = true;
+          break;
+        }
+        case 'x-request-id':
+          if (requestId === undefined) requestId = head.slice(colon + 1, end).trim();
+          break;
+        case 'referer':
+          referer ??= head.slice(colon + 1, end).trim();
+          break;
+        case 'user-agent':
+          userAgent ??= head.slice(colon + 1, end).trim();
+          break;
       }
-      case 'x-request-id':
-        if (requestId === undefined) requestId = value;
-        break;
-      case 'referer':
-        referer ??= value;
-        break;
-      case 'user-agent':
-        userAgent ??= value;
-        break;
+      if (HOP.has(lower)) {
+        if (pos > keptFrom) forward += head.slice(keptFrom, pos);
+        keptFrom = end + 2;
+      }
     }
-    if (!HOP.has(lower)) forward += line + '\r\n';
+    pos = end + 2;
   }
+  if (keptFrom < head.length) forward += head.slice(keptFrom) + '\r\n';
   if (host === undefined) return null;
   return { method: m[1], target: m[2], host, forward, requestId, referer, userAgent, close };
 }
