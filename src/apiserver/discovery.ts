@@ -1,4 +1,4 @@
-import { RESOURCES, groupVersions, subresourceInfo, type ResourceInfo } from './resources.js';
+import { allResources, groupVersions, subresourceInfo, type ResourceInfo } from './resources.js';
 
 /**
  * Discovery documents: aggregated (apidiscovery.k8s.io v2 and v2beta1, what kubectl 1.32 asks for
@@ -62,7 +62,7 @@ export function aggregatedDiscovery(which: 'api' | 'apis', version: 'v2' | 'v2be
       metadata: { name: g.group, creationTimestamp: null },
       versions: g.versions.map((v) => ({
         version: v,
-        resources: RESOURCES.filter((r) => r.group === g.group && r.version === v).map(aggregatedResource),
+        resources: allResources().filter((r) => r.group === g.group && r.version === v).map(aggregatedResource),
         freshness: 'Current',
       })),
     })),
@@ -88,7 +88,7 @@ export function apiGroupDoc(group: string) {
 }
 
 export function apiResourceList(group: string, version: string) {
-  const rs = RESOURCES.filter((r) => r.group === group && r.version === version);
+  const rs = allResources().filter((r) => r.group === group && r.version === version);
   if (!rs.length) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const r of rs) {

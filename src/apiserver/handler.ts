@@ -225,6 +225,9 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
         }
         return;
       }
+      if (type === 'strategic' && info.custom) {
+        throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+      }
       if (q.has('force')) throw badRequest('force flag must only be set for apply patches');
       const patch = decodeBody(await readBody(req), 'application/json', 'the patch');
       if (type === 'json' ? !Array.isArray(patch) : patch === null || typeof patch !== 'object' || Array.isArray(patch)) {

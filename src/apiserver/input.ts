@@ -3,6 +3,7 @@ import type { PatchType } from './registry.js';
 import { badRequest, StatusError } from './status.js';
 import { findUnknownFields, dropUnknownFields } from './openapi/schemas.js';
 import { findDuplicateKeys } from './jsondup.js';
+import { checkCustomFields } from './crd/custom.js';
 
 /** Checks apiVersion/kind of a body against the endpoint, as upstream's decoder. */
 export function checkTypeMeta(obj: any, info: ResourceInfo, expectKind = info.kind, expectApiVersion = info.apiVersion): void {
@@ -22,6 +23,7 @@ export function checkTypeMeta(obj: any, info: ResourceInfo, expectKind = info.ki
  * `findDuplicates` scans the raw body, so it runs only when duplicates would be reported (not for Ignore).
  */
 export function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn' | 'Ignore', warnings: string[], findDuplicates: () => string[] = () => []): any {
+  if (info.custom) return checkCustomFields(info, obj, mode, warnings, findDuplicates);
   if (mode === 'Ignore') return dropUnknownFields(info.group, info.version, info.kind, obj);
   const unknown = findUnknownFields(info.group, info.version, info.kind, obj);
   const duplicates = findDuplicates();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RESOURCES, groupVersions, subresourceInfo } from './resources.js';
+import { allResources, groupVersions, resourcesGeneration, subresourceInfo } from './resources.js';
 import { StatusError } from './status.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
@@ -102,8 +102,13 @@ export function groupVersionPaths(): string[] {
 }
 
 const specCache = new Map<string, ResourceSpec[] | undefined>();
+let specGeneration = 0;
 
 function resourceSpecs(gvPath: string): ResourceSpec[] | undefined {
+  if (specGeneration !== resourcesGeneration()) {
+    specCache.clear();
+    specGeneration = resourcesGeneration();
+  }
   if (!specCache.has(gvPath)) specCache.set(gvPath, buildResourceSpecs(gvPath));
   return specCache.get(gvPath);
 }
@@ -111,7 +116,8 @@ function resourceSpecs(gvPath: string): ResourceSpec[] | undefined {
 function buildResourceSpecs(gvPath: string): ResourceSpec[] | undefined {
   const gv = groupVersions().find((g) => (g.group ? `apis/${g.group}/${g.version}` : `api/${g.version}`) === gvPath);
   if (!gv) return undefined;
-  return RESOURCES.filter((r) => r.group === gv.group && r.version === gv.version).map((r) => ({
+  return allResources().filter((r) => r.group === gv.group && r.version === gv.version).map((r) => ({
+    schema: r.custom?.schema,
     group: r.group,
     version: r.version,
     resource: r.resource,

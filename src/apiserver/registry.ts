@@ -28,6 +28,7 @@ import { patchMetaFor } from './openapi/schemas.js';
 import { allocateServiceAddresses } from './serviceips.js';
 import { DEFAULT_PLUGINS, runAdmission, type AdmissionPlugin } from './admission/index.js';
 import type { UserInfo } from './auth/types.js';
+import { admitCustom, normalizeCustom, validateCustom } from './crd/custom.js';
 import { applyConfiguration, managedFieldsAfterUpdate, type WriteContext } from './fieldmanager/manager.js';
 
 export interface WriteOptions {
@@ -139,7 +140,7 @@ export class Registry {
     }
     if (opts.fieldSelector) {
       try {
-        f.field = convertFieldSelector(info.key, parseFieldSelector(opts.fieldSelector));
+        f.field = convertFieldSelector(info.key, parseFieldSelector(opts.fieldSelector), info.custom ? { crd: { namespaced: info.namespaced, selectableFields: info.custom.selectableFields } } : undefined);
       } catch (e) {
         if (e instanceof SelectorError) throw badRequest(e.message);
         throw e;
@@ -151,7 +152,7 @@ export class Registry {
   matches(info: ResourceInfo, f: Filter, obj: any): boolean {
     if (f.namespace && obj.metadata?.namespace !== f.namespace) return false;
     if (f.label && !f.label.matches(obj.metadata?.labels ?? {})) return false;
-    if (f.field && !f.field.matches(fieldsFor(info.key, obj))) return false;
+    if (f.field && !f.field.matches(fieldsFor(info.key, obj, info.custom ? { crd: { namespaced: info.namespaced, selectableFields: info.custom.selectableFields } } : undefined))) return false;
     return true;
   }
 
@@ -257,6 +258,12 @@ export class Registry {
       }
     } else applyDefaults(storageInfo.key, obj);
     await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user, warnings: opts.warnings });
+    if (info.custom) {
+      // Upstream drops status on create when the status subresource is enabled.
+      if (info.subresources.includes('status')) delete obj.status;
+      const errs = admitCustom(info, obj);
+      if (errs.length) throw invalid(info.group, info.kind, meta.name, errs, formatInvalidMessage(info.kind, meta.name, errs, info.group));
+    }
     this.validateCreate(storageInfo, obj, info);
     if (storageInfo.key === 'services') {
       // A Service that already exists is AlreadyExists, not "its clusterIP is allocated" (by itself).
@@ -398,6 +405,7 @@ export class Registry {
       if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old);
       // Server-internal writes (binding, scale) check their own input, as upstream's subresource REST does.
       const errs = opts.subresource === INTERNAL_WRITE ? [] : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
+      if (info.custom && opts.subresource !== INTERNAL_WRITE) errs.push(...validateCustom(info, obj));
       if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
       if (opts.dryRun) return this.present(info, obj, cur.rv);
       const stored = { ...obj, metadata: { ...obj.metadata } };
@@ -425,6 +433,7 @@ export class Registry {
       // A status write changes status only.
       const next = structuredClone(old);
       next.status = obj.status;
+      if (storageInfo.custom) normalizeCustom(storageInfo, next);
       return next;
     }
     if (subresource === 'finalize') {
@@ -452,6 +461,7 @@ export class Registry {
     }
     strategyFor(storageInfo).prepareForUpdate?.(obj, old);
     applyDefaults(storageInfo.key, obj);
+    if (storageInfo.custom) normalizeCustom(storageInfo, obj);
     if (storageInfo.generation) {
       const specChanged = !isDeepStrictEqual(stripMetaStatus(obj), stripMetaStatus(old));
       m.generation = (om.generation ?? 1) + (specChanged ? 1 : 0);

@@ -25,6 +25,20 @@ export interface ResourceInfo {
   storageKey: string;
   /** Not stored: a create-only review (SubjectAccessReview, TokenReview, …) answered by a handler. */
   virtual: boolean;
+  /** Set for custom resources (served from a CustomResourceDefinition). */
+  custom?: CustomInfo;
+}
+
+/** What the store needs to know about a custom resource version, from its CRD. */
+export interface CustomInfo {
+  crdName: string;
+  /** The version objects are stored as. */
+  storageVersion: string;
+  /** The version's openAPIV3Schema. */
+  schema?: Record<string, any>;
+  printerColumns: { name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }[];
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  selectableFields: string[];
 }
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -90,6 +104,9 @@ export const RESOURCES: ResourceInfo[] = [
     { resource: 'jobs', kind: 'Job', categories: ['all'], subresources: ['status'], generation: true },
     { resource: 'cronjobs', kind: 'CronJob', shortNames: ['cj'], categories: ['all'], subresources: ['status'], generation: true },
   ]),
+  ...group('apiextensions.k8s.io', 'v1', [
+    { resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], generation: true },
+  ]),
   ...group('coordination.k8s.io', 'v1', [{ resource: 'leases', kind: 'Lease' }]),
   ...group('discovery.k8s.io', 'v1', [{ resource: 'endpointslices', kind: 'EndpointSlice' }]),
   ...group('events.k8s.io', 'v1', [{ resource: 'events', kind: 'Event', shortNames: ['ev'], storageKey: 'events' }]),
@@ -125,19 +142,49 @@ export const RESOURCES: ResourceInfo[] = [
 const byGroupResource = new Map<string, ResourceInfo>();
 for (const r of RESOURCES) byGroupResource.set(`${r.group}/${r.version}/${r.resource}`, r);
 
+// Custom resources, registered at run time from established CRDs (by CRD name).
+const customByCRD = new Map<string, ResourceInfo[]>();
+const customIndex = new Map<string, ResourceInfo>();
+let customList: ResourceInfo[] = [];
+let customGeneration = 0;
+
+/** Serves (or, with no infos, stops serving) the custom resources of one CRD. */
+export function setCustomResources(crdName: string, infos: ResourceInfo[]): void {
+  if (infos.length) customByCRD.set(crdName, infos);
+  else if (!customByCRD.delete(crdName)) return;
+  customIndex.clear();
+  customList = [...customByCRD.values()].flat();
+  for (const r of customList) {
+    const k = `${r.group}/${r.version}/${r.resource}`;
+    if (!byGroupResource.has(k)) customIndex.set(k, r);
+  }
+  customGeneration++;
+}
+
+/** Changes whenever the set of custom resources does (for caches of discovery and OpenAPI). */
+export function resourcesGeneration(): number {
+  return customGeneration;
+}
+
+/** Built-in and custom resources, in discovery order. */
+export function allResources(): ResourceInfo[] {
+  return customList.length ? RESOURCES.concat(customList) : RESOURCES;
+}
+
 export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
-  return byGroupResource.get(`${group}/${version}/${resource}`);
+  const k = `${group}/${version}/${resource}`;
+  return byGroupResource.get(k) ?? (customIndex.size ? customIndex.get(k) : undefined);
 }
 
 export function findByKey(key: string): ResourceInfo | undefined {
-  return RESOURCES.find((r) => r.key === key);
+  return RESOURCES.find((r) => r.key === key) ?? customList.find((r) => r.key === key);
 }
 
 /** Group versions in discovery order: core first, then groups in the order above. */
 export function groupVersions(): { group: string; version: string }[] {
   const seen = new Set<string>();
   const out: { group: string; version: string }[] = [];
-  for (const r of RESOURCES) {
+  for (const r of allResources()) {
     const gv = `${r.group}/${r.version}`;
     if (!seen.has(gv)) {
       seen.add(gv);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Backend } from '../storage/backend.js';
 import { RESOURCES } from './resources.js';
 import { WatchCache } from './watchcache.js';
+import { CRDController } from './crd/controller.js';
 import { Registry } from './registry.js';
 import { createHandler, createUpgradeHandler, type HandlerContext, type ReviewHandler } from './handler.js';
 import type { ServiceAccountTokens } from './auth/tokens/serviceaccount.js';
@@ -50,6 +51,7 @@ export class ApiServer {
   private server?: https.Server;
   private ready = false;
   private compactTimer?: NodeJS.Timeout;
+  private crds?: CRDController;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.cache = new WatchCache(opts.backend, new Set(RESOURCES.map((r) => r.storageKey)));
@@ -98,6 +100,8 @@ export class ApiServer {
     // Storage and the cache come up while the socket binds; /readyz says when both are done.
     await Promise.all([listening, this.cache.start()]);
     await bootstrap(this.registry);
+    this.crds = new CRDController(this.registry);
+    this.crds.start();
     const ip = this.opts.endpointIP ?? primaryIPv4();
     if (ip) await reconcileKubernetesEndpoints(this.registry, ip, this.port);
     this.ready = true;
@@ -119,6 +123,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     this.ready = false;
     if (this.compactTimer) clearInterval(this.compactTimer);
+    this.crds?.stop();
     this.cache.stop();
     await this.opts.audit?.close();
     if (this.server) {

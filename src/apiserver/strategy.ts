@@ -1,4 +1,12 @@
 import type { ResourceInfo } from './resources.js';
+import { customStrategy } from './crd/custom.js';
+
+const customStrategies = new WeakMap<ResourceInfo, Strategy>();
+function customStrategyOf(info: ResourceInfo): Strategy {
+  let s = customStrategies.get(info);
+  if (!s) customStrategies.set(info, (s = customStrategy(info)));
+  return s;
+}
 
 /**
  * Per-resource behaviour of the generic store, as upstream's registry strategies: what the server
@@ -95,7 +103,25 @@ const eventsV1Strategy: Strategy = {
   toStorage: eventsV1ToCoreEvent,
 };
 
+/** Upstream's CRD strategy: fresh status with the stored version, and the cleanup finalizer. */
+const crdStrategy: Strategy = {
+  prepareForCreate(crd) {
+    const storage = (crd.spec?.versions ?? []).find((v: any) => v?.storage)?.name;
+    crd.status = { acceptedNames: { plural: '', kind: '' }, conditions: [], storedVersions: storage ? [storage] : [] };
+    const f: string[] = crd.metadata.finalizers ?? [];
+    if (!f.includes(CRD_CLEANUP_FINALIZER)) crd.metadata.finalizers = [...f, CRD_CLEANUP_FINALIZER];
+  },
+  prepareForUpdate(crd) {
+    // (A main-resource update already carries the old status over.)
+    const storage = (crd.spec?.versions ?? []).find((v: any) => v?.storage)?.name;
+    if (storage && crd.status && !crd.status.storedVersions?.includes(storage)) crd.status.storedVersions = [...(crd.status.storedVersions ?? []), storage];
+  },
+};
+
+export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+
 export function strategyFor(info: ResourceInfo): Strategy {
+  if (info.custom) return customStrategyOf(info);
   switch (info.key) {
     case 'pods':
       return podStrategy;
@@ -114,6 +140,8 @@ export function strategyFor(info: ResourceInfo): Strategy {
     case 'networking.k8s.io/ingresses':
     case 'resourcequotas':
       return resetStatus;
+    case 'apiextensions.k8s.io/customresourcedefinitions':
+      return crdStrategy;
     default:
       return {};
   }

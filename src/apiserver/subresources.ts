@@ -17,6 +17,7 @@ import { send } from './respond.js';
 import { dryRunParam, fieldManagerParam, type Query } from './params.js';
 import { checkTypeMeta, patchTypeOf } from './input.js';
 import { requestAttributes, type HandlerContext } from './handler.js';
+import { jsonPathValue } from './crd/custom.js';
 
 /**
  * Subresources other than status: pods/binding, pods/eviction, pods/log (proxied to the kubelet),
@@ -92,12 +93,15 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
 async function serveScale(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
   const reg = ctx.registry;
   const { info } = r;
+  const cs = info.custom?.scale;
   const toScale = (o: any) => ({
     kind: 'Scale',
     apiVersion: 'autoscaling/v1',
     metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
-    spec: { replicas: o.spec?.replicas ?? 0 },
-    status: { replicas: o.status?.replicas ?? 0, selector: selectorString(o.spec?.selector) },
+    spec: { replicas: cs ? numberOr0(jsonPathValue(o, cs.specReplicasPath)) : (o.spec?.replicas ?? 0) },
+    status: cs
+      ? { replicas: numberOr0(jsonPathValue(o, cs.statusReplicasPath)), selector: cs.labelSelectorPath ? String(jsonPathValue(o, cs.labelSelectorPath) ?? '') : '' }
+      : { replicas: o.status?.replicas ?? 0, selector: selectorString(o.spec?.selector) },
   });
   if (req.method === 'GET') {
     const c = await reg.get(info, r.namespace, r.name!);
@@ -128,10 +132,26 @@ async function serveScale(ctx: HandlerContext, req: IncomingMessage, res: Server
         causes: [{ reason: 'FieldValueInvalid', message: 'must be greater than or equal to 0', field: 'spec.replicas' }],
       });
     }
-    obj.spec.replicas = replicas;
+    if (cs) setJsonPath(obj, cs.specReplicasPath, replicas);
+    else obj.spec.replicas = replicas;
     return obj;
   }, { fieldManager: fieldManagerParam(new URL(req.url ?? '/', 'http://x').searchParams, req.headers['user-agent']), subresource: 'scale' });
   send(res, 200, toScale(updated));
+}
+
+function numberOr0(v: unknown): number {
+  return typeof v === 'number' ? v : 0;
+}
+
+/** Sets a simple dotted path (`.spec.replicas`), creating objects on the way. */
+function setJsonPath(obj: any, path: string, value: unknown): void {
+  const parts = path.replace(/^\./, '').split('.');
+  let cur = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (cur[p] === null || typeof cur[p] !== 'object') cur[p] = {};
+    cur = cur[p];
+  }
+  cur[parts[parts.length - 1]!] = value;
 }
 
 function selectorString(sel: any): string {

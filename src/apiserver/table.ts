@@ -1,4 +1,14 @@
-import { printerFor } from './printers/index.js';
+import { printerFor as builtinPrinter } from './printers/index.js';
+import { customPrinter } from './crd/custom.js';
+import type { Printer } from './printers/types.js';
+
+const customPrinters = new WeakMap<ResourceInfo, Printer>();
+function printerOf(info: ResourceInfo): Printer {
+  if (!info.custom) return builtinPrinter(info.key);
+  let p = customPrinters.get(info);
+  if (!p) customPrinters.set(info, (p = customPrinter(info)));
+  return p;
+}
 import type { ResourceInfo } from './resources.js';
 import type { TableColumn } from './printers/types.js';
 
@@ -29,12 +39,12 @@ export function partialObjectMetadata(obj: any): any {
 }
 
 export function tableColumns(info: ResourceInfo): TableColumn[] {
-  return printerFor(info.key).columns;
+  return printerOf(info).columns;
 }
 
 /** A Table of rows; `includeObject` is None, Metadata (default) or Object. */
 export function toTable(info: ResourceInfo, objs: any[], opts: { includeObject?: string; resourceVersion?: string; continue?: string; columns?: boolean }, now = new Date()): any {
-  const printer = printerFor(info.key);
+  const printer = printerOf(info);
   const rows = objs.map((o) => {
     const row: any = { cells: printer.cells(o, now) };
     const inc = opts.includeObject ?? 'Metadata';

@@ -254,7 +254,9 @@ export class WatchCache {
     if (this.storageKeys.has(first)) return first;
     const j = rest.indexOf('/', i + 1);
     const two = j < 0 ? rest : rest.slice(0, j);
-    return this.storageKeys.has(two) ? two : undefined;
+    if (this.storageKeys.has(two)) return two;
+    // Custom resources live under "<group>/<plural>", and every CRD group has a dot.
+    return j > 0 && first.includes('.') ? two : undefined;
   }
 
   get lastError(): Error | undefined {

@@ -3,6 +3,7 @@
  * plus the few fields kube-apiserver fills before validation (pod priority, Service IP families,
  * Job selector). applyDefaults mutates the object and is idempotent.
  */
+import { defaultCRD } from '../crd/validation.js';
 import { defaultPod, defaultPodTemplateSpec } from './pod.js';
 import { defaultService } from './service.js';
 import {
@@ -37,6 +38,7 @@ const DEFAULTERS: Record<string, (obj: any) => void> = {
   'apps/statefulsets': defaultStatefulSet,
   'batch/jobs': defaultJob,
   'batch/cronjobs': defaultCronJob,
+  'apiextensions.k8s.io/customresourcedefinitions': defaultCRD,
   'networking.k8s.io/networkpolicies': defaultNetworkPolicy,
   'networking.k8s.io/ingressclasses': defaultIngressClass,
   'discovery.k8s.io/endpointslices': defaultEndpointSlice,

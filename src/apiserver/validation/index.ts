@@ -4,6 +4,7 @@
  * validating. resourceKey is "resource" for the core group and "group/resource" otherwise.
  */
 import type { FieldError } from './types.js';
+import { validateCRD, validateCRDUpdate } from '../crd/validation.js';
 import { nameIsDNSSubdomain, nameIsPathSegment, type NameFn } from './names.js';
 import { validateObjectMeta, validateObjectMetaUpdate, type MetaUpdateOptions } from './meta.js';
 import { validatePod, validatePodTemplateObject, validatePodTemplateSpec, validatePodUpdate } from './pod.js';
@@ -65,6 +66,7 @@ function rules(create: (o: any) => FieldError[], update: (o: any, old: any) => F
 }
 
 const RULES: Record<string, Rules> = {
+  'apiextensions.k8s.io/customresourcedefinitions': rules(validateCRD, validateCRDUpdate),
   pods: rules(validatePod, validatePodUpdate),
   podtemplates: rules(validatePodTemplateObject, (o, old) => validateObjectMetaUpdate(o?.metadata, old?.metadata).concat(validatePodTemplateSpec(o?.template, 'template'))),
   services: rules(validateService, validateServiceUpdate),

@@ -112,7 +112,8 @@ export function labelSelectorAsSelector(sel: unknown): Selector | undefined {
 }
 
 /** Standard finalizer names that need no domain prefix. */
-const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
+// customresourcecleanup is set by the CRD store itself (apiextensions validates CRD metadata with the generic rules).
+const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion', 'customresourcecleanup.apiextensions.k8s.io']);
 
 export function validateKubeFinalizerName(name: string, field: string): FieldError[] {
   if (name.split('/').length === 1 && !STANDARD_FINALIZERS.has(name)) {
