@@ -259,6 +259,7 @@ export class Registry {
     } else applyDefaults(storageInfo.key, obj);
     await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user, warnings: opts.warnings });
     if (info.custom) {
+      if (this.customTerminating(info)) throw new StatusError(405, 'MethodNotAllowed', `create not allowed while custom resource definition is terminating`);
       // Upstream drops status on create when the status subresource is enabled.
       if (info.subresources.includes('status')) delete obj.status;
       const errs = admitCustom(info, obj);
@@ -277,6 +278,12 @@ export class Registry {
     if (!res.ok) throw alreadyExists(info.group, info.resource, meta.name);
     // The object came from this request alone: no copy needed before it is returned.
     return this.present(info, obj, res.revision, true);
+  }
+
+  /** The CRD of a custom resource is being deleted (its instances are going). */
+  private customTerminating(info: ResourceInfo): boolean {
+    const crd = this.cache.get(`${REGISTRY_PREFIX}apiextensions.k8s.io/customresourcedefinitions/${info.custom!.crdName}`);
+    return !!crd?.obj.metadata?.deletionTimestamp;
   }
 
   private validateCreate(storageInfo: ResourceInfo, obj: any, info: ResourceInfo): void {
@@ -463,7 +470,9 @@ export class Registry {
     applyDefaults(storageInfo.key, obj);
     if (storageInfo.custom) normalizeCustom(storageInfo, obj);
     if (storageInfo.generation) {
-      const specChanged = !isDeepStrictEqual(stripMetaStatus(obj), stripMetaStatus(old));
+      // Custom resources without a status subresource count status changes too, as upstream.
+      const strip = storageInfo.custom && !storageInfo.subresources.includes('status') ? stripMeta : stripMetaStatus;
+      const specChanged = !isDeepStrictEqual(strip(obj), strip(old));
       m.generation = (om.generation ?? 1) + (specChanged ? 1 : 0);
     } else if (om.generation !== undefined) m.generation = om.generation;
     else delete m.generation;
@@ -563,6 +572,11 @@ export class Registry {
   async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any, as?: { fieldManager: string; subresource: string }): Promise<any> {
     return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource: INTERNAL_WRITE, fieldManager: as?.fieldManager, trackSubresource: as?.subresource });
   }
+}
+
+function stripMeta(o: any): any {
+  const { metadata: _m, ...rest } = o;
+  return rest;
 }
 
 function stripMetaStatus(o: any): any {

@@ -203,6 +203,36 @@ describe('CustomResourceDefinitions', () => {
     assert.ok(list.items.some((i: any) => i.metadata.name === 'js' && i.spec.replicas === 1));
   });
 
+  it('serves cluster-scoped resources in every served version', async () => {
+    const schema = '      openAPIV3Schema:\n        type: object\n        x-kubernetes-preserve-unknown-fields: true\n';
+    await c.run(['create', '-f', '-'], `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gizmos.example.com
+spec:
+  group: example.com
+  scope: Cluster
+  names: {plural: gizmos, kind: Gizmo}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+${schema}  - name: v1beta1
+    served: true
+    storage: false
+    schema:
+${schema}`);
+    await c.run(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/gizmos.example.com']);
+    await c.run(['create', '-f', '-'], 'apiVersion: example.com/v1beta1\nkind: Gizmo\nmetadata: {name: g1}\nspec: {anything: [1, 2]}\n');
+    const v1 = JSON.parse(await c.run(['get', '--raw', '/apis/example.com/v1/gizmos/g1']));
+    assert.equal(v1.apiVersion, 'example.com/v1');
+    assert.deepEqual(v1.spec, { anything: [1, 2] });
+    const beta = JSON.parse(await c.run(['get', '--raw', '/apis/example.com/v1beta1/gizmos']));
+    assert.equal(beta.items[0].apiVersion, 'example.com/v1beta1');
+    await c.run(['delete', 'crd', 'gizmos.example.com']);
+  });
+
   it('deleting the CRD deletes its custom resources, then the CRD', async () => {
     await c.run(['delete', 'crd', 'widgets.example.com', '--timeout=60s']);
     const r = await c.kubectl(['get', 'crd', 'widgets.example.com']);

@@ -49,7 +49,7 @@ function validateNames(n: any, path: string): FieldError[] {
     if (!DNS1035.test(v)) errs.push(invalid(p, v, DNS1035_MSG));
   };
   label('plural', n.plural, true);
-  label('singular', n.singular, true);
+  label('singular', n.singular, false);
   for (const [i, s] of (n.shortNames ?? []).entries()) if (!DNS1035.test(s)) errs.push(invalid(`${path}.shortNames[${i}]`, s, DNS1035_MSG));
   for (const [i, c] of (n.categories ?? []).entries()) if (!DNS1035.test(c)) errs.push(invalid(`${path}.categories[${i}]`, c, DNS1035_MSG));
   if (!n.kind) errs.push(required(`${path}.kind`, ''));
