@@ -127,6 +127,41 @@ describe('data plane', () => {
     agent.destroy();
   });
 
+  it('passes large bodies, split heads and interim responses through intact (upstream reads share one buffer)', async () => {
+    // 300 KB of a position-dependent pattern: any reuse of a read buffer before it is written shows.
+    const big = Buffer.alloc(300 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = 97 + ((i * 7 + (i >> 10)) % 26);
+    const b = await rawBackend((sock, head) => {
+      if (head.includes('/big')) {
+        sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n`);
+        for (let i = 0; i < big.length; i += 50_000) sock.write(big.subarray(i, i + 50_000));
+      } else if (head.includes('/split')) {
+        sock.write('HTTP/1.1 200 OK\r\nContent-');
+        setTimeout(() => sock.write('Length: 5\r\n\r\nsplit'), 20);
+      } else sock.write('HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\ninterim');
+    });
+    cleanup.push(b.close);
+    plane.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })], endpoints: { 'default-s1-80': ep(b.port) } });
+    try {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < 2; i++) {
+        const r = await new Promise<Buffer>((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port: plane.ports.http, path: '/big', agent, headers: { host: 'a.test' } }, (res) => {
+            const parts: Buffer[] = [];
+            res.on('data', (d: Buffer) => parts.push(d));
+            res.on('end', () => resolve(Buffer.concat(parts)));
+          }).on('error', reject);
+        });
+        assert.ok(r.equals(big), 'the large body arrives intact');
+        assert.equal((await get(plane.ports.http, '/split', { agent })).body, 'split');
+        assert.equal((await get(plane.ports.http, '/interim', { agent })).body, 'interim');
+      }
+      agent.destroy();
+    } finally {
+      plane.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })], endpoints: { 'default-s1-80': ep(echo.port) } });
+    }
+  });
+
   it('passes chunked and close-delimited responses through, and HEAD without a body', async () => {
     const b = await rawBackend((sock, head) => {
       if (head.includes('/chunked')) sock.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');

@@ -17,7 +17,6 @@ import { backendName, type Location, type RoutingTable, type Server } from './ta
 import type { LatencySeries, IngressMetrics } from './metrics.js';
 import type { PoolEndpoint, Upstream, UpstreamOwner, UpstreamPool } from './upstream.js';
 
-const CRLF2 = Buffer.from('\r\n\r\n');
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const isH2Preface = (b: Buffer | null): boolean => !!b && b.length >= 16 && b.subarray(0, Math.min(b.length, H2_PREFACE.length)).equals(H2_PREFACE.subarray(0, Math.min(b.length, H2_PREFACE.length)));
 /** node:http's default header limit; a longer head is node:http's to refuse (431). */
@@ -26,6 +25,8 @@ const MAX_HEAD = 16 * 1024;
 const MAX_PENDING = 64 * 1024;
 /** Up to this many body bytes go out in the same write as the response head. */
 const SMALL_BODY = 8 * 1024;
+/** A longer upstream response head is refused (502). */
+const MAX_RESPONSE_HEAD = 64 * 1024;
 const NO_SKIP: ReadonlySet<string> = new Set();
 
 /** X-Request-ID as ingress-nginx's $request_id: 32 hex digits; a per-process random prefix and a counter keep it cheap. */
@@ -118,6 +119,8 @@ export class FastConnection implements UpstreamOwner {
   private reusable = false;
   private closeAfter = false;
   private upPaused = false;
+  /** The body bytes that came with the response head, as latin1 text (null: not converted). */
+  private restText: string | null = null;
 
   constructor(
     private readonly host: FastPathHost,
@@ -185,12 +188,14 @@ export class FastConnection implements UpstreamOwner {
   private drive(): void {
     while (!this.busy && this.pending && !this.gone) {
       const buf = this.pending;
-      const end = buf.indexOf(CRLF2);
+      // One conversion, then a string search: cheaper than searching the bytes and converting the head.
+      const text = buf.toString('latin1', 0, Math.min(buf.length, MAX_HEAD + 4));
+      const end = text.indexOf('\r\n\r\n');
       if (end < 0) {
         if (buf.length > MAX_HEAD) this.handOff();
         return;
       }
-      const head = parseRequestHead(buf.toString('latin1', 0, end));
+      const head = parseRequestHead(text.length === end ? text : text.slice(0, end));
       if (!head) return this.handOff();
       const snap = this.host.snapshot();
       const r = match(snap.table, { host: head.host, target: head.target, scheme: this.scheme });
@@ -269,16 +274,19 @@ export class FastConnection implements UpstreamOwner {
     if (up !== this.up) return;
     if (this.body !== Body.Head) return this.passBody(chunk);
     const buf = this.resBuf ? Buffer.concat([this.resBuf, chunk]) : chunk;
-    const end = buf.indexOf(CRLF2);
+    // The head and a small body usually come in one read: convert once, search the string.
+    const text = buf.toString('latin1', 0, Math.min(buf.length, MAX_RESPONSE_HEAD + SMALL_BODY));
+    const end = text.indexOf('\r\n\r\n');
     if (end < 0) {
-      if (buf.length > 64 * 1024) return this.upstreamBroken(up);
+      if (buf.length > MAX_RESPONSE_HEAD) return this.upstreamBroken(up);
       this.resBuf = buf === chunk ? Buffer.from(chunk) : buf; // chunk is the shared read buffer
       return;
     }
     this.resBuf = null;
-    const res = parseResponseHead(buf.toString('latin1', 0, end), this.req.method);
+    const res = parseResponseHead(text.slice(0, end), this.req.method);
     if (!res || res.status === 101) return this.upstreamBroken(up);
     const rest = buf.subarray(end + 4);
+    this.restText = text.length === buf.length ? text.slice(end + 4) : null;
     if (res.status < 200) {
       // Interim responses (100, 103) are dropped, as node:http's client does.
       if (rest.length) this.upData(up, rest);
@@ -341,7 +349,11 @@ export class FastConnection implements UpstreamOwner {
     // b is (part of) the shared upstream read buffer: what is written is a copy (a string or a new Buffer).
     let flowing: boolean;
     if (head === undefined) flowing = b.length === 0 || this.sock.write(b.length <= SMALL_BODY ? b.toString('latin1') : Buffer.from(b), 'latin1');
-    else if (b.length <= SMALL_BODY) flowing = this.sock.write(b.length ? head + b.toString('latin1') : head, 'latin1'); // one write, no writev
+    else if (b.length <= SMALL_BODY) {
+      // One write, no writev; the body is a prefix of the text already converted, when there is one.
+      const t = this.restText;
+      flowing = this.sock.write(b.length ? head + (t !== null ? (t.length === b.length ? t : t.slice(0, b.length)) : b.toString('latin1')) : head, 'latin1');
+    }
     else {
       this.sock.cork();
       this.sock.write(head, 'latin1');
