@@ -62,6 +62,17 @@ describe('custom resource schema validation', () => {
   for (const [name, obj, want] of cases) {
     it(name, () => assert.deepEqual(fmt(validateSchema(obj, schema)), want));
   }
+  it('x-kubernetes-list-type set and map', () => {
+    const s = { type: 'object', properties: { set: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } }, map: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' } } } } } };
+    assert.deepEqual(fmt(validateSchema({ set: ['a', 'b', 'a'], map: [{ name: 'x' }, { name: 'x' }] }, s)), ['set[2]: Duplicate value: "a"', 'map[1]: Duplicate value: map[string]interface {}{"name":"x"}']);
+  });
+  it('anyOf, oneOf and not', () => {
+    const s = { type: 'object', properties: { p: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^\\d+%$' }] }, q: { type: 'string', not: { enum: ['x'] } } } };
+    assert.deepEqual(fmt(validateSchema({ p: '50%', q: 'y' }, s)), []);
+    const got = fmt(validateSchema({ p: 'abc', q: 'x' }, s));
+    assert.equal(got[0], 'p: Invalid value: "abc": p in body must validate at least one schema (anyOf)');
+    assert.equal(got.at(-1), 'q: Invalid value: "x": q in body must not validate the schema (not)');
+  });
   it('formats like upstream in an aggregate', () => {
     const errs = validateSchema({ spec: { size: 'small', replicas: 'x' } }, schema);
     assert.equal(errorText(errs[0]!), 'spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"');

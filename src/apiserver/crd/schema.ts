@@ -201,7 +201,9 @@ function validateNode(v: any, s: JSONSchemaProps, path: string, errs: FieldError
       }
     }
     if (isObj(s.items)) v.forEach((x, i) => validateNode(x, s.items, index(path, i), errs));
+    listTypeErrors(v, s, path, errs);
   }
+  composition(v, s, path, name, errs);
   if (isObj(v)) {
     const props: Record<string, JSONSchemaProps> = isObj(s.properties) ? s.properties : {};
     if (Array.isArray(s.required)) {
@@ -219,6 +221,57 @@ function validateNode(v: any, s: JSONSchemaProps, path: string, errs: FieldError
       if (typeof v.apiVersion !== 'string' || !v.apiVersion) errs.push(required(childPath(path, 'apiVersion'), 'must not be empty'));
       if (typeof v.kind !== 'string' || !v.kind) errs.push(required(childPath(path, 'kind'), 'must not be empty'));
     }
+  }
+}
+
+/** x-kubernetes-list-type set (unique items) and map (unique keys). */
+function listTypeErrors(v: any[], s: JSONSchemaProps, path: string, errs: FieldError[]): void {
+  const t = s['x-kubernetes-list-type'];
+  if (t === 'set') {
+    const seen = new Set<string>();
+    v.forEach((x, i) => {
+      const k = JSON.stringify(x);
+      if (seen.has(k)) errs.push(duplicate(index(path, i), x));
+      seen.add(k);
+    });
+  } else if (t === 'map' && Array.isArray(s['x-kubernetes-list-map-keys'])) {
+    const keys: string[] = s['x-kubernetes-list-map-keys'];
+    const seen = new Set<string>();
+    v.forEach((x, i) => {
+      if (!isObj(x)) return;
+      const k = JSON.stringify(keys.map((key) => x[key] ?? s.items?.properties?.[key]?.default ?? null));
+      if (seen.has(k)) {
+        const shown = keys.map((key) => `${JSON.stringify(key)}:${JSON.stringify(x[key])}`).join(', ');
+        errs.push({ type: 'FieldValueDuplicate', field: index(path, i), message: `Duplicate value: map[string]interface {}{${shown}}` });
+      }
+      seen.add(k);
+    });
+  }
+}
+
+/** allOf / anyOf / oneOf / not, with go-openapi's messages. */
+function composition(v: any, s: JSONSchemaProps, path: string, name: string, errs: FieldError[]): void {
+  const passes = (sub: JSONSchemaProps) => {
+    const e: FieldError[] = [];
+    validateNode(v, sub, path, e);
+    return e;
+  };
+  if (Array.isArray(s.allOf)) {
+    for (const sub of s.allOf) if (isObj(sub)) errs.push(...passes(sub));
+  }
+  if (Array.isArray(s.anyOf) && s.anyOf.length) {
+    const results = s.anyOf.filter(isObj).map(passes);
+    if (!results.some((r) => r.length === 0)) {
+      errs.push(invalid(path, v === null || typeof v !== 'object' ? v : typeName(v), `${name} in body must validate at least one schema (anyOf)`));
+      errs.push(...results[0]!);
+    }
+  }
+  if (Array.isArray(s.oneOf) && s.oneOf.length) {
+    const ok = s.oneOf.filter(isObj).map(passes).filter((r) => r.length === 0).length;
+    if (ok !== 1) errs.push(invalid(path, v === null || typeof v !== 'object' ? v : typeName(v), `${name} in body must validate one and only one schema (oneOf)`));
+  }
+  if (isObj(s.not) && passes(s.not).length === 0) {
+    errs.push(invalid(path, v === null || typeof v !== 'object' ? v : typeName(v), `${name} in body must not validate the schema (not)`));
   }
 }
 

@@ -37,6 +37,7 @@ describe('CRD validation', () => {
     ['two storage versions', (c) => c.spec.versions.push({ ...c.spec.versions[0], name: 'v2' }), ['spec.versions: Invalid value: []apiextensions.CustomResourceDefinitionVersion{...}: must have exactly one version marked as storage version']],
     ['no schema', (c) => delete c.spec.versions[0].schema, ['spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required']],
     ['untyped node', (c) => (c.spec.versions[0].schema.openAPIV3Schema.properties.spec = { properties: {} }), ['spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified object fields']],
+    ['preserveUnknownFields', (c) => (c.spec.preserveUnknownFields = true), ['spec.preserveUnknownFields: Invalid value: true: cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead']],
     ['bad plural', (c) => ((c.spec.names.plural = 'Widgets'), (c.metadata.name = 'Widgets.example.com')), ['spec.names.plural: Invalid value: "Widgets": a DNS-1035 label must consist of lower case alphanumeric characters or \'-\', start with an alphabetic character, and end with an alphanumeric character (e.g. \'my-name\',  or \'abc-123\', regex used for validation is \'[a-z]([-a-z0-9]*[a-z0-9])?\')']],
   ];
   for (const [name, over, want] of cases) {

@@ -105,6 +105,9 @@ function validateSpec(spec: any): FieldError[] {
   });
   if (versions.length && storage !== 1) errs.push(invalid('spec.versions', new GoLiteral('[]apiextensions.CustomResourceDefinitionVersion{...}'), 'must have exactly one version marked as storage version'));
   if (versions.length && served === 0) errs.push(invalid('spec.versions', new GoLiteral('[]apiextensions.CustomResourceDefinitionVersion{...}'), 'must have at least one version marked as served'));
+  if (spec.preserveUnknownFields === true) {
+    errs.push(invalid('spec.preserveUnknownFields', true, 'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead'));
+  }
   if (spec.conversion?.strategy && spec.conversion.strategy !== 'None' && spec.conversion.strategy !== 'Webhook') {
     errs.push(notSupported('spec.conversion.strategy', spec.conversion.strategy, ['None', 'Webhook']));
   }
