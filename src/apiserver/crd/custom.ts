@@ -21,6 +21,7 @@ export function customInfos(crd: any): ResourceInfo[] {
   const storage = (spec.versions as any[]).find((v) => v.storage)?.name ?? spec.versions[0].name;
   return (spec.versions as any[])
     .filter((v) => v.served)
+    .sort((a, b) => compareKubeVersions(a.name, b.name))
     .map((v) => {
       const subs: string[] = [];
       if (v.subresources?.status) subs.push('status');
@@ -52,6 +53,24 @@ export function customInfos(crd: any): ResourceInfo[] {
         custom,
       };
     });
+}
+
+/**
+ * Kube-aware version order (upstream's version priority): GA before beta before alpha, higher
+ * numbers first, then other names alphabetically. Discovery lists versions in this order, and the
+ * first is the group's preferred version.
+ */
+export function compareKubeVersions(a: string, b: string): number {
+  const rank = (v: string): [number, number, number] | undefined => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return undefined;
+    return [m[2] === undefined ? 3 : m[2] === 'beta' ? 2 : 1, Number(m[1]), Number(m[3] ?? 0)];
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  if (!ra || !rb) return ra ? -1 : rb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) if (ra[i] !== rb[i]) return rb[i]! - ra[i]!;
+  return 0;
 }
 
 /** Prunes unknown fields and applies defaults of the version's schema (in place). */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultCRD, validateCRD, validateCRDUpdate } from './validation.js';
-import { customInfos, customPrinter, jsonPathValue } from './custom.js';
+import { compareKubeVersions, customInfos, customPrinter, jsonPathValue } from './custom.js';
 
 function crd(over: (c: any) => void = () => {}): any {
   const c: any = {
@@ -64,6 +64,9 @@ describe('custom resource infos and printing', () => {
     assert.equal(infos[0]!.key, 'example.com/widgets');
     assert.deepEqual(infos[0]!.subresources, ['status', 'scale']);
     assert.equal(infos[0]!.apiVersion, 'example.com/v1');
+  });
+  it('orders versions as upstream: GA, beta, alpha, then others', () => {
+    assert.deepEqual(['v1alpha1', 'foo', 'v1beta1', 'v2', 'v1', 'v11alpha2', 'v1beta2', 'bar'].sort(compareKubeVersions), ['v2', 'v1', 'v1beta2', 'v1beta1', 'v11alpha2', 'v1alpha1', 'bar', 'foo']);
   });
   it('evaluates printer-column JSONPaths', () => {
     const o = { spec: { a: { 'b.c': 2 }, list: [{ x: 'y' }] } };
