@@ -8,10 +8,12 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import http2 from 'node:http2';
 import { DataPlane } from './dataplane.js';
 import { startEcho, type EchoServer } from './peers.js';
 import { ing } from './fixtures.js';
 import { selfSignedCert } from './selfsigned.js';
+import { until } from '../testing/wait.js';
 
 interface Answer {
   status: number;
@@ -241,6 +243,41 @@ describe('data plane', () => {
         .on('error', reject);
     });
     assert.equal(JSON.parse(body).proto, 'https');
+  });
+
+  it('serves HTTP/2 over TLS (ALPN h2) and HTTP/1.1 over TLS on the same port, with access log lines', async () => {
+    const session = http2.connect(`https://127.0.0.1:${plane.ports.https}`, { servername: 'a.test', rejectUnauthorized: false });
+    try {
+      const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = session.request({ ':path': '/h2?x=1', ':authority': 'a.test' });
+        let body = '';
+        let status = 0;
+        req.on('response', (h) => (status = Number(h[':status'])));
+        req.on('data', (d) => (body += d));
+        req.on('end', () => resolve({ status, body }));
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(r.status, 200);
+      assert.equal((session.socket as tls.TLSSocket).alpnProtocol, 'h2');
+      const j = JSON.parse(r.body);
+      assert.equal(j.url, '/h2?x=1');
+      assert.equal(j.proto, 'https');
+    } finally {
+      session.close();
+    }
+    const one = await new Promise<string>((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port: plane.ports.https, path: '/h1', servername: 'a.test', headers: { host: 'a.test' }, rejectUnauthorized: false }, (res) => {
+          let b = '';
+          res.on('data', (d) => (b += d));
+          res.on('end', () => resolve(b));
+        })
+        .on('error', reject);
+    });
+    assert.equal(JSON.parse(one).proto, 'https');
+    const line = await until('h2 log line', async () => logs.find((l) => l.includes('"GET /h2?x=1 HTTP/2.0" 200')));
+    assert.match(line, new RegExp(`\\[default-s1-80\\] 127\\.0\\.0\\.1:${echo.port} [0-9a-f]{32}$`));
   });
 
   it('upgrades a WebSocket connection through to the backend', async () => {

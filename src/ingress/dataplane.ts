@@ -237,6 +237,9 @@ export class DataPlane {
   /** An HTTP/2 server that never listens: connections are handed to it (h2c from the fast path, h2 after ALPN). */
   private h2(settings: http2.Settings, scheme: 'http' | 'https'): http2.Http2Server {
     const server = http2.createServer({ settings });
+    // nginx's keepalive_timeout (75 s) for an idle HTTP/2 connection: a GOAWAY lets open streams finish.
+    server.setTimeout(75_000);
+    server.on('timeout', (s: http2.ServerHttp2Session) => s.close());
     server.on('session', (s) => {
       this.h2Sessions.add(s);
       s.on('close', () => this.h2Sessions.delete(s));
@@ -545,15 +548,18 @@ export class DataPlane {
     const t0 = performance.now();
     const requestId = (headers['x-request-id'] as string | undefined) || newRequestId();
     let matched: MatchResult | undefined;
+    let upstreamAddr = '-';
+    const setAddr = (a: string) => void (upstreamAddr = a);
     stream.once('close', () => {
       const r = matched;
       const status = Number(stream.sentHeaders?.[':status'] ?? 0) || 499;
       const secs = (performance.now() - t0) / 1000;
       const proxied = r?.kind === 'proxy' ? r : undefined;
+      if (proxied && upstreamAddr !== '-' && proxied.location.config.proxy.loadBalance === 'ewma') this.ewma.observe(upstreamAddr, secs);
       this.metrics.observe({ ingress: proxied?.location.ingress ?? '', host: r && r.kind !== 'error' ? r.server.hostname : '', path: proxied?.location.ingressPath ?? '', status }, secs);
       const len = stream.sentHeaders?.['content-length'];
       this.opts.accessLog?.(
-        `${remote || '-'} - - [${new Date().toISOString()}] "${method} ${target} HTTP/2.0" ${status} ${len ?? '-'} "${headers.referer ?? '-'}" "${headers['user-agent'] ?? '-'}" ${secs.toFixed(3)} [${proxied ? backendName(proxied.backend) : '-'}] - ${requestId}`,
+        `${remote || '-'} - - [${new Date().toISOString()}] "${method} ${target} HTTP/2.0" ${status} ${len ?? '-'} "${headers.referer ?? '-'}" "${headers['user-agent'] ?? '-'}" ${secs.toFixed(3)} [${proxied ? backendName(proxied.backend) : '-'}] ${upstreamAddr} ${requestId}`,
       );
     });
     const respond = (status: number, extra: Record<string, string> = {}) => {
@@ -582,12 +588,12 @@ export class DataPlane {
       }
       if (cfg.auth.url) {
         this.authorize(headers as Record<string, string>, cfg, facts, requestId).then(
-          (a) => ('status' in a ? respond(a.status, a.headers) : this.proxyH2(stream, headers, r, cfg, facts, requestId, a.headers as Record<string, string>, cors.headers)),
+          (a) => ('status' in a ? respond(a.status, a.headers) : this.proxyH2(stream, headers, r, cfg, facts, requestId, a.headers as Record<string, string>, cors.headers, setAddr)),
           () => respond(500),
         );
         return;
       }
-      this.proxyH2(stream, headers, r, cfg, facts, requestId, {}, cors.headers);
+      this.proxyH2(stream, headers, r, cfg, facts, requestId, {}, cors.headers, setAddr);
     });
   }
 
@@ -600,6 +606,7 @@ export class DataPlane {
     requestId: string,
     authHeaders: Record<string, string>,
     corsHeaders: Record<string, string> | null,
+    setAddr: (a: string) => void,
   ): void {
     if (stream.destroyed) return;
     const snap = this.snap;
@@ -618,6 +625,7 @@ export class DataPlane {
     const sticky = affinityStep(cfg, facts, eps);
     const ep = sticky ?? this.pick(name, eps, new Set(), cfg.proxy.loadBalance === 'ewma');
     if (!ep) return respond(502);
+    setAddr(ep.key);
     // A new client (or one whose endpoint is gone) gets the affinity cookie, as over HTTP/1.1.
     const cookie = cfg.affinity.cookie && ep !== sticky ? affinityCookie(cfg.affinity, affinityKey(ep.key), cookiePath(r.location.ingressPath), scheme === 'https', Date.now()) : null;
     const withCookie = (rh: http2.OutgoingHttpHeaders): http2.OutgoingHttpHeaders => {
