@@ -67,7 +67,7 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, reg:
       return `{"type":"${type}","object":${JSON.stringify(t)}}\n`;
     }
     if (p.form === 'metadata') return `{"type":"${type}","object":${JSON.stringify(partialObjectMetadata(c.obj))}}\n`;
-    return sharedChunk(type, c, info.key, () => reg.outputRaw(info, c));
+    return sharedChunk(type, c, info.custom ? info.apiVersion : info.key, () => reg.outputRaw(info, c));
   };
   const send = (chunk: string | Buffer) => {
     if (closed) return;

@@ -230,6 +230,11 @@ ${schema}`);
     assert.deepEqual(v1.spec, { anything: [1, 2] });
     const beta = JSON.parse(await c.run(['get', '--raw', '/apis/example.com/v1beta1/gizmos']));
     assert.equal(beta.items[0].apiVersion, 'example.com/v1beta1');
+    // Watches of each version see their own apiVersion (events are shared per version, not per resource).
+    for (const v of ['v1', 'v1beta1']) {
+      const ev = await c.run(['get', '--raw', `/apis/example.com/${v}/gizmos?watch=true&timeoutSeconds=1`]);
+      assert.equal(JSON.parse(ev.trim().split('\n')[0]!).object.apiVersion, `example.com/${v}`);
+    }
     await c.run(['delete', 'crd', 'gizmos.example.com']);
   });
 
