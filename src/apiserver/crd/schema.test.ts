@@ -118,6 +118,13 @@ describe('defaulting', () => {
 });
 
 describe('structural schemas', () => {
+  it('refuses defaults that do not validate', () => {
+    const errs = structuralErrors({ type: 'object', properties: { n: { type: 'integer', default: 'x' }, m: { type: 'integer', minimum: 1, default: 0 }, ok: { type: 'string', default: 'y' } } }, 's');
+    assert.deepEqual(errs.map(errorText), [
+      's.properties[n].default: Invalid value: "string": default in body must be of type integer: "string"',
+      's.properties[m].default: Invalid value: 0: default in body should be greater than or equal to 1',
+    ]);
+  });
   it('requires a type on every node unless int-or-string or preserve-unknown-fields', () => {
     const errs = structuralErrors({ type: 'object', properties: { a: { properties: { b: { type: 'string' } } }, c: { 'x-kubernetes-int-or-string': true }, d: { 'x-kubernetes-preserve-unknown-fields': true }, e: { type: 'array' } } }, 'spec.versions[0].schema.openAPIV3Schema');
     assert.deepEqual(errs.map(errorText), [

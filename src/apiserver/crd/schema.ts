@@ -4,7 +4,7 @@
  * CEL rules (x-kubernetes-validations) are not evaluated.
  */
 import type { FieldError } from '../validation/types.js';
-import { duplicate, index, invalid, notSupported, required, tooLongMaxLength, tooMany } from '../validation/errors.js';
+import { duplicate, forbidden, GoLiteral, index, invalid, notSupported, required, tooLongMaxLength, tooMany } from '../validation/errors.js';
 
 export type JSONSchemaProps = Record<string, any>;
 
@@ -303,6 +303,18 @@ function walkStructural(s: any, path: string, errs: FieldError[], root: boolean)
   if (s.type === 'array' && !isObj(s.items)) errs.push(required(childPath(path, 'items'), 'must be specified'));
   if (isObj(s.properties) && isObj(s.additionalProperties)) {
     errs.push(forbiddenBoth(childPath(path, 'additionalProperties')));
+  }
+  if (s.default !== undefined) {
+    // A default must be valid against its own schema and survive pruning, or every write would fail.
+    const dp = childPath(path, 'default');
+    if (root) errs.push(forbidden(dp, 'must not be set at the root'));
+    else if (s.default === null && !s.nullable) errs.push(invalid(dp, 'null', 'default: in body must be of type ' + (s.type ?? 'object') + ': "null"'));
+    else {
+      const copy = structuredClone(s.default);
+      const pruned = prune(copy, s, false);
+      if (pruned.length) errs.push(invalid(dp, new GoLiteral(JSON.stringify(s.default)), `must not have unknown fields: ${pruned.join(', ')}`));
+      for (const e of validateSchema(s.default, s, 'default')) errs.push({ ...e, field: e.field.replace(/^default/, dp) });
+    }
   }
   if (isObj(s.properties)) for (const [k, sub] of Object.entries(s.properties)) walkStructural(sub, `${childPath(path, 'properties')}[${k}]`, errs, false);
   if (isObj(s.items)) walkStructural(s.items, childPath(path, 'items'), errs, false);
