@@ -29,6 +29,7 @@ import { allocateServiceAddresses } from './serviceips.js';
 import { DEFAULT_PLUGINS, runAdmission, type AdmissionPlugin } from './admission/index.js';
 import type { UserInfo } from './auth/types.js';
 import { admitCustom, normalizeCustom, validateCustom } from './crd/custom.js';
+import { celWarnings } from './crd/validation.js';
 import { applyConfiguration, managedFieldsAfterUpdate, type WriteContext } from './fieldmanager/manager.js';
 
 export interface WriteOptions {
@@ -80,6 +81,8 @@ export interface Filter {
   field?: { matches(f: Record<string, string>): boolean };
   resourceKey: string;
 }
+
+const CRD_KEY = 'apiextensions.k8s.io/customresourcedefinitions';
 
 /** Marks a server-internal write (not a client's main-resource update, which may not touch status). */
 const INTERNAL_WRITE = '*internal*';
@@ -266,6 +269,7 @@ export class Registry {
       if (errs.length) throw invalid(info.group, info.kind, meta.name, errs, formatInvalidMessage(info.kind, meta.name, errs, info.group));
     }
     this.validateCreate(storageInfo, obj, info);
+    if (storageInfo.key === CRD_KEY && opts.warnings) opts.warnings.push(...celWarnings(obj));
     if (storageInfo.key === 'services') {
       // A Service that already exists is AlreadyExists, not "its clusterIP is allocated" (by itself).
       if (this.cache.get(this.keyFor(info, namespace, meta.name))) throw alreadyExists(info.group, info.resource, meta.name);
@@ -414,6 +418,7 @@ export class Registry {
       const errs = opts.subresource === INTERNAL_WRITE ? [] : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
       if (info.custom && opts.subresource !== INTERNAL_WRITE) errs.push(...validateCustom(info, obj));
       if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
+      if (storageInfo.key === CRD_KEY && opts.warnings && opts.subresource === undefined) opts.warnings.push(...celWarnings(obj));
       if (opts.dryRun) return this.present(info, obj, cur.rv);
       const stored = { ...obj, metadata: { ...obj.metadata } };
       delete stored.metadata.resourceVersion;

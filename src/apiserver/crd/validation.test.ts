@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultCRD, validateCRD, validateCRDUpdate } from './validation.js';
+import { celWarnings, defaultCRD, validateCRD, validateCRDUpdate } from './validation.js';
 import { compareKubeVersions, customInfos, customPrinter, jsonPathValue } from './custom.js';
 
 function crd(over: (c: any) => void = () => {}): any {
@@ -46,6 +46,11 @@ describe('CRD validation', () => {
       assert.deepEqual(got, want);
     });
   }
+  it('warns that CEL rules are not evaluated', () => {
+    const c = crd((c) => (c.spec.versions[0].schema.openAPIV3Schema.properties.spec['x-kubernetes-validations'] = [{ rule: 'self.a > 0' }]));
+    assert.deepEqual(celWarnings(c), ['x-kubernetes-validations (CEL) rules are not evaluated by this server: spec.versions[0].schema.openAPIV3Schema.properties[spec]']);
+    assert.deepEqual(celWarnings(crd()), []);
+  });
   it('group is immutable', () => {
     const old = crd();
     const next = crd((c) => ((c.spec.group = 'example.org'), (c.metadata.name = 'widgets.example.org')));

@@ -131,3 +131,17 @@ export function validateCRDUpdate(crd: any, old: any): FieldError[] {
   if (old?.spec?.names?.plural && crd?.spec?.names?.plural !== old.spec.names.plural) errs.push(forbidden('spec.names.plural', 'field is immutable'));
   return errs;
 }
+
+/** Where a CRD uses CEL rules (x-kubernetes-validations), which this server does not evaluate. */
+export function celWarnings(crd: any): string[] {
+  const out: string[] = [];
+  const walk = (s: any, path: string): void => {
+    if (!s || typeof s !== 'object') return;
+    if (Array.isArray(s['x-kubernetes-validations']) && s['x-kubernetes-validations'].length) out.push(path);
+    for (const [k, sub] of Object.entries(s.properties ?? {})) walk(sub, `${path}.properties[${k}]`);
+    if (s.items) walk(s.items, `${path}.items`);
+    if (s.additionalProperties && typeof s.additionalProperties === 'object') walk(s.additionalProperties, `${path}.additionalProperties`);
+  };
+  (crd?.spec?.versions ?? []).forEach((v: any, i: number) => walk(v?.schema?.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`));
+  return out.length ? [`x-kubernetes-validations (CEL) rules are not evaluated by this server: ${out.join(', ')}`] : [];
+}
