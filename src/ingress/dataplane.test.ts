@@ -280,6 +280,32 @@ describe('data plane', () => {
     assert.match(line, new RegExp(`\\[default-s1-80\\] 127\\.0\\.0\\.1:${echo.port} [0-9a-f]{32}$`));
   });
 
+  it('resumes a TLS session on another data plane with the same ticket keys (as workers share them)', async () => {
+    const cert = await selfSignedCert();
+    const keys = 'ab'.repeat(48);
+    const planes: DataPlane[] = [];
+    const start = async (ticketKeys?: string) => {
+      const p = new DataPlane({ httpPort: 0, httpsPort: 0, host: '127.0.0.1', defaultCert: cert, ticketKeys });
+      planes.push(p);
+      await p.start();
+      return p.ports.https;
+    };
+    const connect = (port: number, session?: Buffer) =>
+      new Promise<Buffer | boolean>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port, servername: 'a.test', rejectUnauthorized: false, session });
+        s.on('error', reject);
+        if (session) s.once('secureConnect', () => (resolve(s.isSessionReused()), s.destroy()));
+        else s.once('session', (got: Buffer) => (resolve(got), s.destroy()));
+      });
+    try {
+      const [a, same, other] = [await start(keys), await start(keys), await start()];
+      const session = (await connect(a)) as Buffer;
+      assert.deepEqual([await connect(same, session), await connect(other, session)], [true, false]);
+    } finally {
+      for (const p of planes) await p.stop();
+    }
+  });
+
   it('upgrades a WebSocket connection through to the backend', async () => {
     const ws = http.createServer();
     const upgraded = new Set<net.Socket>();

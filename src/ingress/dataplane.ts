@@ -59,6 +59,11 @@ export interface DataPlaneOptions {
   readTimeout?: number;
   /** Serve Prometheus metrics at `GET /metrics` on this port (ingress-nginx uses 10254); 0 picks a free one. */
   metricsPort?: number;
+  /**
+   * TLS session ticket keys (48 bytes, hex), the same in every worker so that a client resumes its
+   * session whichever worker it reaches, as nginx's workers share theirs; default: random per process.
+   */
+  ticketKeys?: string;
   /** Where rate and connection limits are counted (workers share the primary's); default: in this process. */
   limitGate?: LimitGate;
 }
@@ -180,6 +185,7 @@ export class DataPlane {
       this.tlsServer = tls.createServer({
         ...def,
         ALPNProtocols: ['h2', 'http/1.1'],
+        ...(this.opts.ticketKeys ? { ticketKeys: Buffer.from(this.opts.ticketKeys, 'hex') } : {}),
         SNICallback: (name, cb) => cb(null, this.contextFor(name)),
       });
       this.tlsServer.on('secureConnection', (sock: tls.TLSSocket) => {

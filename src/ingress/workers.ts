@@ -5,6 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { DataPlaneConfig, DataPlaneOptions } from './dataplane.js';
 import { IngressMetrics, type MetricsSnapshot } from './metrics.js';
 import { serveMetrics } from './metricsserver.js';
@@ -29,6 +30,8 @@ export class DataPlaneWorkers {
   private ackWaiters: { gen: number; resolve: () => void }[] = [];
   private readonly metricsWaiters = new Map<number, { want: Set<Worker>; got: MetricsSnapshot[]; resolve: (m: MetricsSnapshot[]) => void }>();
   private metricsId = 0;
+  /** One set of TLS session ticket keys for all workers (see DataPlaneOptions.ticketKeys). */
+  private readonly ticketKeys = randomBytes(48).toString('hex');
   /** limit-rps / limit-connections counters for all workers, as nginx's shared-memory zones. */
   private readonly limits = new LimitServer();
   private metricsServer?: { port: number; close(): Promise<void> };
@@ -74,6 +77,7 @@ export class DataPlaneWorkers {
     // requested, so port 0 resolves to one port for all. (Only one of the two ports may be 0, and
     // two DataPlaneWorkers in one process must not both ask for port 0: they would share it.)
     const { metricsPort: _served, ...workerOpts } = this.opts;
+    workerOpts.ticketKeys ??= this.ticketKeys;
     const w = cluster.fork({ SKIFF_INGRESS_WORKER: JSON.stringify(workerOpts) });
     this.workers.add(w);
     return new Promise((resolve, reject) => {
