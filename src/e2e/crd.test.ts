@@ -239,7 +239,16 @@ ${schema}`);
   });
 
   it('deleting the CRD deletes its custom resources, then the CRD', async () => {
-    await c.run(['delete', 'crd', 'widgets.example.com', '--timeout=60s']);
+    // An instance with a finalizer of its own holds the CRD back until it is released.
+    await c.run(['create', '-f', '-'], widget('held', '  size: small\n').replace('  namespace: default', '  namespace: default\n  finalizers: [example.com/hold]'));
+    await c.run(['delete', 'crd', 'widgets.example.com', '--wait=false']);
+    await until('held marked for deletion', async () => JSON.parse(await c.run(['get', 'widget', 'held', '-o', 'json'])).metadata.deletionTimestamp);
+    const crd = JSON.parse(await c.run(['get', 'crd', 'widgets.example.com', '-o', 'json']));
+    assert.ok(crd.metadata.deletionTimestamp);
+    const refused = await c.kubectl(['create', '-f', '-'], { input: widget('late', '  size: small\n') });
+    assert.match(refused.stderr, /create not allowed while custom resource definition is terminating/);
+    await c.run(['patch', 'widget', 'held', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+    await c.run(['wait', '--for=delete', 'crd/widgets.example.com', '--timeout=60s']);
     const r = await c.kubectl(['get', 'crd', 'widgets.example.com']);
     assert.notEqual(r.code, 0);
     await until('widgets no longer served', async () => (await c.kubectl(['get', '--raw', '/apis/example.com/v1/widgets'])).code !== 0);
