@@ -19,6 +19,7 @@ import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { detectNetworkMode } from '../network/pod/select.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
+import { lockHostPodRange } from '../testing/podrange.js';
 import type { NetworkMode } from '../network/pod/types.js';
 import { detectCgroups } from '../runtime/process/cgroup.js';
 import { until } from '../testing/wait.js';
@@ -92,12 +93,16 @@ for (const mode of ['cni', 'netns', 'loopback'] as NetworkMode[]) {
     const id = randomBytes(2).toString('hex');
     const prefix = `skt${id}`;
     let www = '';
+    let releaseRange: (() => void) | undefined;
     const skip = reason(mode);
 
     before(async () => {
       if (skip) return;
       // The cluster uses 10.244.0.0/24 on this host: wait for another test's cluster to give it back.
-      if (mode !== 'loopback') await until('10.244.0.0/24 to be free on this machine', async () => !podRangeTaken(), 120_000);
+      if (mode !== 'loopback') {
+        releaseRange = await lockHostPodRange();
+        await until('10.244.0.0/24 to be free on this machine', async () => !podRangeTaken(), 120_000);
+      }
       www = mkdtempSync(path.join(tmpdir(), 'skiff-www-'));
       c = await startTestCluster({
         components: { controllers: true, scheduler: true, kubelet: true, proxy: true, dns: true, networkPolicy: true },
@@ -107,6 +112,7 @@ for (const mode of ['cni', 'netns', 'loopback'] as NetworkMode[]) {
 
     after(async () => {
       await c?.stop();
+      releaseRange?.();
       if (www) rmSync(www, { recursive: true, force: true });
       if (mode !== 'loopback' && !skip) {
         // Nothing of ours may be left behind: no bridge, namespaces or tables.

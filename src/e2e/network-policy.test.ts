@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
+import { lockHostPodRange } from '../testing/podrange.js';
 import { needs, which } from '../testing/real.js';
 import { detectNetworkMode } from '../network/pod/select.js';
 import { createNetworkPolicyAgent, type NetworkPolicyAgent } from '../network/policy/policy.js';
@@ -76,9 +77,11 @@ describe('network policy e2e: egress, ipBlock, policyTypes, named ports, DNS', (
   const id = randomBytes(2).toString('hex');
   const prefix = `skp${id}`;
   const ips: Record<string, string> = {};
+  let releaseRange: (() => void) | undefined;
 
   before(async () => {
     if (skip) return;
+    releaseRange = await lockHostPodRange();
     await until('10.244.0.0/24 to be free on this machine', async () => !podRangeTaken(), 180_000, 500);
     c = await startTestCluster({
       components: { controllers: true, scheduler: true, kubelet: true, proxy: true, dns: true, networkPolicy: false },
@@ -113,6 +116,7 @@ spec: { selector: { app: server }, ports: [{ name: http, port: 80, targetPort: h
     await agent?.stop();
     admin?.close();
     await c?.stop();
+    releaseRange?.();
     if (!skip) assert.throws(() => execFileSync('nft', ['list', 'table', 'ip', `${prefix}-policy`], { stdio: 'pipe' }), 'policy table removed');
   });
 
