@@ -1,5 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../testing/wait.js';
 import { gunzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -77,6 +78,10 @@ describe('skiff image load / ls', { skip: containerdFixtureMissing() }, () => {
     const sb = await fx.runtime.runPodSandbox(sbc);
     const id = await fx.runtime.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image: 'skiff.local/loaded/busybox:v1' }, command: ['true'], logPath: 'c/0.log' }, sbc);
     await fx.runtime.startContainer(id);
+    // Let `true` finish first: killing a container that is exiting races its shim (ttrpc: closed).
+    const exited = await until('the container to exit', async () => ((await fx.runtime.containerStatus(id)).state === 'CONTAINER_EXITED' ? true : undefined), 30_000);
+    assert.ok(exited);
+    await fx.runtime.stopPodSandbox(sb);
     await fx.runtime.removePodSandbox(sb);
   });
 });

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DirectSpawner, HelperSpawner, type Spawned, type Spawner } from './spawner.js';
+import { needs } from '../../testing/real.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'skiff-spawner-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,7 +24,7 @@ const sh = (script: string, extra: Partial<Parameters<Spawner['spawn']>[0]> = {}
 describe('helper spawner, when the helper dies', () => {
   it('reports its processes killed (and kills them) and refuses new work', async (t) => {
     const sp = await HelperSpawner.start();
-    if (!sp) return t.skip('no C compiler or not Linux');
+    if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
     const p = await sp.spawn(sh('sleep 30'));
     const r = collect(p);
     process.kill(sp.helperPid!, 'SIGKILL');
@@ -52,7 +53,7 @@ for (const kind of ['helper', 'direct'] as const) {
     after(() => sp?.close());
 
     it('runs a process with its argv, env and cwd; streams stdout and stderr; reports the exit code', async (t) => {
-      if (!sp) return t.skip('no C compiler or not Linux');
+      if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
       const p = await sp.spawn(sh('echo out:$X:$(pwd); echo err >&2; exit 7'));
       assert.ok(p.pid > 0);
       const r = await collect(p);
@@ -62,7 +63,7 @@ for (const kind of ['helper', 'direct'] as const) {
     });
 
     it('makes the process its own group leader, and reports death by signal', async (t) => {
-      if (!sp) return t.skip('no C compiler or not Linux');
+      if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
       const p = await sp.spawn(sh('sleep 30'));
       const r = collect(p);
       process.kill(-p.pid, 'SIGKILL'); // throws unless pid leads its own group
@@ -72,7 +73,7 @@ for (const kind of ['helper', 'direct'] as const) {
     });
 
     it('writes the pid into the cgroup.procs files before the command runs', async (t) => {
-      if (!sp) return t.skip('no C compiler or not Linux');
+      if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
       const procs = path.join(dir, `procs-${kind}`);
       writeFileSync(procs, '');
       const p = await sp.spawn(sh('cat "$0"', { argv: ['sh', '-c', 'cat "$0"', procs], cgroupProcs: [procs] }));
@@ -82,7 +83,7 @@ for (const kind of ['helper', 'direct'] as const) {
     });
 
     it('passes stdin when asked', async (t) => {
-      if (!sp) return t.skip('no C compiler or not Linux');
+      if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
       const p = await sp.spawn(sh('read x; echo got:$x', { stdin: true }));
       const r = collect(p);
       p.stdin!.end('hi\n');
@@ -90,16 +91,20 @@ for (const kind of ['helper', 'direct'] as const) {
     });
 
     it('gives the process stdout and stderr it can open by name (/dev/stdout), as pipes are', async (t) => {
-      if (!sp) return t.skip('no C compiler or not Linux');
-      // Node's own stdio "pipes" are socketpairs, which open(2) refuses (ENXIO): a known limit of direct.
-      if (kind === 'direct') return t.skip('child_process stdio are socketpairs');
-      const r = await collect(await sp.spawn(sh('echo a > /dev/stdout; echo b > /dev/stderr')));
+      if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
+      if (kind === 'direct') {
+        // A known limit of direct spawning: Node's stdio "pipes" are socketpairs, which open(2) refuses.
+        const d = await collect(await sp!.spawn(sh('echo a > /dev/stdout')));
+        assert.match(d.err, /No such device or address/);
+        return;
+      }
+      const r = await collect(await sp!.spawn(sh('echo a > /dev/stdout; echo b > /dev/stderr')));
       assert.equal(r.out, 'a\n');
       assert.equal(r.err, 'b\n');
     });
 
     it('stalls only the process whose output nobody reads', async (t) => {
-      if (!sp) return t.skip('no C compiler or not Linux');
+      if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
       const flood = await sp.spawn(sh('head -c 4000000 /dev/zero; sleep 30'));
       const r = await collect(await sp.spawn(sh('echo ok')));
       assert.equal(r.out, 'ok\n');
@@ -109,12 +114,12 @@ for (const kind of ['helper', 'direct'] as const) {
     });
 
     it('rejects a missing executable with ENOENT', async (t) => {
-      if (!sp) return t.skip('no C compiler or not Linux');
+      if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
       await assert.rejects(sp.spawn({ ...sh(''), file: path.join(dir, 'no-such-binary'), argv: ['no-such-binary'] }), /ENOENT/);
     });
 
     it('reports every exit and all output of a burst of short-lived processes', async (t) => {
-      if (!sp) return t.skip('no C compiler or not Linux');
+      if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
       const rs = await Promise.all(Array.from({ length: 40 }, (_, i) => sp.spawn(sh(`echo ${i}`)).then(collect)));
       rs.forEach((r, i) => {
         assert.equal(r.out, `${i}\n`);
