@@ -422,8 +422,9 @@ export class Registry {
       if (opts.dryRun) return this.present(info, obj, cur.rv);
       const stored = { ...obj, metadata: { ...obj.metadata } };
       delete stored.metadata.resourceVersion;
-      // Removing the last finalizer of an object being deleted completes the deletion.
-      if (stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length && !strategyFor(storageInfo).blocksDeletion?.(stored)) {
+      // Removing the last finalizer of an object being deleted completes the deletion — but not during
+      // a graceful deletion (a pod's status updates while it terminates): its owner deletes it, as upstream.
+      if (stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length && !(stored.metadata.deletionGracePeriodSeconds > 0) && !strategyFor(storageInfo).blocksDeletion?.(stored)) {
         const del = await this.backend.delete(key, cur.rv);
         if (del.ok) return this.present(info, obj, del.revision);
       } else {
