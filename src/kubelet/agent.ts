@@ -312,7 +312,11 @@ export class Kubelet {
           e.finished = true;
           const m = e.worker.pod.metadata;
           await this.client.delete(`/api/v1/namespaces/${m.namespace}/pods/${m.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } }).catch((err) => {
-            if (!(err instanceof ApiError && (err.status === 404 || err.status === 409))) throw err;
+            if (!(err instanceof ApiError && (err.status === 404 || err.status === 409))) {
+              // Gone meanwhile: the Node authorizer answers 403 for a pod it no longer links to this node.
+              const gone = err instanceof ApiError && err.status === 403 && this.informer?.get(`${m.namespace}/${m.name}`)?.metadata?.uid !== uid;
+              if (!gone) throw err;
+            }
           });
           this.entries.delete(uid);
           this.journey.forget(uid);
