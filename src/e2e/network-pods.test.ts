@@ -19,31 +19,14 @@ import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { detectNetworkMode } from '../network/pod/select.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
-import { lockHostPodRange } from '../testing/podrange.js';
+import { BUSYBOX, holdHostPodRange } from '../testing/podrange.js';
 import type { NetworkMode } from '../network/pod/types.js';
 import { detectCgroups } from '../runtime/process/cgroup.js';
 import { until } from '../testing/wait.js';
 
-const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => which(p) || existsExe(p));
 const root = process.getuid?.() === 0;
 
-function existsExe(p: string): boolean {
-  try {
-    execFileSync(p, ['true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-/** Something else on this machine already routes the pod range (a real `skiff up`): leave it alone. */
-function podRangeTaken(): boolean {
-  try {
-    return /10\.244\.0\.0\/24/.test(execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }));
-  } catch {
-    return false;
-  }
-}
 
 function reason(mode: NetworkMode): string | undefined {
   if (!which('kubectl')) return 'kubectl is not on PATH';
@@ -100,8 +83,7 @@ for (const mode of ['cni', 'netns', 'loopback'] as NetworkMode[]) {
       if (skip) return;
       // The cluster uses 10.244.0.0/24 on this host: wait for another test's cluster to give it back.
       if (mode !== 'loopback') {
-        releaseRange = await lockHostPodRange();
-        await until('10.244.0.0/24 to be free on this machine', async () => !podRangeTaken(), 120_000);
+        releaseRange = await holdHostPodRange();
       }
       www = mkdtempSync(path.join(tmpdir(), 'skiff-www-'));
       c = await startTestCluster({

@@ -15,29 +15,14 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
-import { lockHostPodRange } from '../testing/podrange.js';
+import { BUSYBOX, holdHostPodRange } from '../testing/podrange.js';
 import { needs, which } from '../testing/real.js';
 import { detectNetworkMode } from '../network/pod/select.js';
 import { createNetworkPolicyAgent, type NetworkPolicyAgent } from '../network/policy/policy.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { until } from '../testing/wait.js';
 
-const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => {
-  try {
-    execFileSync(p, ['true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-});
 
-function podRangeTaken(): boolean {
-  try {
-    return /10\.244\.0\.0\/24/.test(execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' }));
-  } catch {
-    return false;
-  }
-}
 
 const skip = !which('kubectl')
   ? 'kubectl is not on PATH'
@@ -81,8 +66,7 @@ describe('network policy e2e: egress, ipBlock, policyTypes, named ports, DNS', (
 
   before(async () => {
     if (skip) return;
-    releaseRange = await lockHostPodRange();
-    await until('10.244.0.0/24 to be free on this machine', async () => !podRangeTaken(), 180_000, 500);
+    releaseRange = await holdHostPodRange();
     c = await startTestCluster({
       components: { controllers: true, scheduler: true, kubelet: true, proxy: true, dns: true, networkPolicy: false },
       up: { networkMode: detectNetworkMode() === 'cni' ? 'cni' : 'netns', networkPrefix: prefix, nodeName: `polnode-${id}`, runtime: 'process' },
