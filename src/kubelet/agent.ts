@@ -13,7 +13,7 @@ import { realClock, type Clock } from '../client/workqueue.js';
 import type { Component } from '../cluster/component.js';
 import type { Runtime } from '../runtime/cri.js';
 import { ProcessRuntime } from '../runtime/process/runtime.js';
-import { CrashBackoff } from './podworker/backoff.js';
+import { Backoff } from './podworker/backoff.js';
 import { PodWorker, inspectPod, type EventType, type PodEnvironment } from './podworker/worker.js';
 import { ProbeManager } from './prober/manager.js';
 import { runProbe } from './prober/probe.js';
@@ -85,7 +85,7 @@ export class Kubelet {
   private podCIDR?: string;
   private readonly recorder: EventRecorder;
   private readonly probes: ProbeManager;
-  private readonly backoff: CrashBackoff;
+  private readonly backoff: Backoff;
   private readonly volumes: VolumeManager;
   private readonly journey: Journey;
   /** One image manager per node: pull back-off is per pod and image, pulls are shared. */
@@ -125,7 +125,7 @@ export class Kubelet {
       onChange: (uid) => this.schedule(uid),
       podIP: (uid) => this.reachableIP(this.entries.get(uid)?.worker.pod.status?.podIP ?? ''),
     });
-    this.backoff = new CrashBackoff(this.clock);
+    this.backoff = new Backoff(this.clock);
     const src = apiObjectSource(client);
     this.volumes = new VolumeManager(path.join(opts.dataDir, 'pods'), src, this.nodeFacts, client);
     this.journey = new Journey();

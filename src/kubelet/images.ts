@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../client/workqueue.js';
 import type { AuthConfig, Image, ImageSpec, PodSandboxConfig } from '../runtime/cri.js';
+import { Backoff } from './podworker/backoff.js';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -70,40 +71,6 @@ export function defaultPullPolicy(image: string): PullPolicy {
 export function pullPolicyOf(spec: { image?: string; imagePullPolicy?: string }): PullPolicy {
   const p = spec.imagePullPolicy;
   return p === 'Always' || p === 'IfNotPresent' || p === 'Never' ? p : defaultPullPolicy(spec.image ?? '');
-}
-
-// ---------------------------------------------------------------- back-off
-
-/** client-go flowcontrol.Backoff: per-key exponential back-off counted from the last failure. */
-export class PullBackoff {
-  private readonly entries = new Map<string, { backoff: number; lastUpdate: number }>();
-
-  constructor(
-    private readonly clock: Clock,
-    readonly initialMs = 10_000,
-    readonly maxMs = 300_000,
-  ) {}
-
-  /** Still within the back-off that followed the last failure? Returns when it ends. */
-  inBackoff(key: string): number | undefined {
-    const e = this.entries.get(key);
-    const now = this.clock.now();
-    if (!e || now - e.lastUpdate > 2 * this.maxMs) return undefined;
-    return now - e.lastUpdate < e.backoff ? e.lastUpdate + e.backoff : undefined;
-  }
-
-  /** A failure: the first waits initialMs, each later one twice as long (capped). */
-  next(key: string): number {
-    const e = this.entries.get(key);
-    const now = this.clock.now();
-    const backoff = !e || now - e.lastUpdate > 2 * this.maxMs ? this.initialMs : Math.min(e.backoff * 2, this.maxMs);
-    this.entries.set(key, { backoff, lastUpdate: now });
-    return backoff;
-  }
-
-  forget(prefix: string): void {
-    for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
-  }
 }
 
 // ---------------------------------------------------------------- keyring
@@ -267,7 +234,7 @@ export function goDurationMs(ms: number): string {
 }
 
 export class ImageManager {
-  readonly backoff: PullBackoff;
+  readonly backoff: Backoff;
   /** The last pull error per back-off key, shown in the ImagePullBackOff message (upstream since 1.31). */
   private readonly prevPullErr = new Map<string, string>();
 
@@ -275,7 +242,7 @@ export class ImageManager {
     private readonly images: ImageServiceLike,
     private readonly clock: Clock,
   ) {
-    this.backoff = new PullBackoff(clock);
+    this.backoff = new Backoff(clock);
   }
 
   /**
@@ -306,7 +273,7 @@ export class ImageManager {
       return { ok: false, reason: 'ErrImageNeverPull', message: msg };
     }
     const key = `${pod.metadata.uid}_${image}`;
-    const until = this.backoff.inBackoff(key);
+    const until = this.backoff.inBackoffSinceUpdate(key);
     if (until !== undefined) {
       const msg = `Back-off pulling image "${image}"`;
       o.events('Normal', 'BackOff', msg);

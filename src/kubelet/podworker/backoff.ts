@@ -1,11 +1,12 @@
 import type { Clock } from '../../client/workqueue.js';
 
 /**
- * The kubelet's CrashLoopBackOff (client-go flowcontrol.Backoff with 10 s initial, 5 min cap):
- * the first restart is immediate; each later one waits twice as long as the one before, counted
- * from when the container last finished. An entry untouched for twice the cap starts over.
+ * client-go's flowcontrol.Backoff (10 s initial, 5 min cap), as the kubelet uses it twice: for
+ * CrashLoopBackOff (counted from when the container last finished; the first restart is immediate)
+ * and for image pulls (counted from the last failed pull). Each failure doubles the next wait; an
+ * entry untouched for twice the cap starts over.
  */
-export class CrashBackoff {
+export class Backoff {
   private readonly entries = new Map<string, { backoff: number; lastUpdate: number }>();
 
   constructor(
@@ -14,7 +15,7 @@ export class CrashBackoff {
     readonly maxMs = 300_000,
   ) {}
 
-  /** Whether a container that finished at `finishedAt` must still wait; and until when. */
+  /** Whether a container that finished at `finishedAt` must still wait; and until when (IsInBackOffSince). */
   inBackoffSince(key: string, finishedAt: number): { waiting: boolean; until: number; backoffMs: number } {
     const e = this.entries.get(key);
     if (!e || this.expired(e, finishedAt)) return { waiting: false, until: 0, backoffMs: 0 };
@@ -22,12 +23,20 @@ export class CrashBackoff {
     return { waiting: this.clock.now() < until, until, backoffMs: e.backoff };
   }
 
-  /** Records a restart: the next wait doubles. */
-  next(key: string, finishedAt: number): void {
+  /** When the back-off that followed the last failure ends, if it has not yet (IsInBackOffSinceUpdate). */
+  inBackoffSinceUpdate(key: string): number | undefined {
     const e = this.entries.get(key);
     const now = this.clock.now();
-    if (!e || this.expired(e, finishedAt)) this.entries.set(key, { backoff: this.initialMs, lastUpdate: now });
-    else this.entries.set(key, { backoff: Math.min(e.backoff * 2, this.maxMs), lastUpdate: now });
+    if (!e || this.expired(e, now)) return undefined;
+    return now - e.lastUpdate < e.backoff ? e.lastUpdate + e.backoff : undefined;
+  }
+
+  /** Records a failure (a restart, a failed pull): the next wait doubles. Returns that wait. */
+  next(key: string, eventTime = this.clock.now()): number {
+    const e = this.entries.get(key);
+    const backoff = !e || this.expired(e, eventTime) ? this.initialMs : Math.min(e.backoff * 2, this.maxMs);
+    this.entries.set(key, { backoff, lastUpdate: this.clock.now() });
+    return backoff;
   }
 
   forget(prefix: string): void {

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeRuntime } from '../../runtime/fake.js';
 import { RuntimeError } from '../../runtime/cri.js';
-import { CrashBackoff } from './backoff.js';
+import { Backoff } from './backoff.js';
 import { PodWorker, podPortMappings, type ProbeView, type PodWorkerDeps } from './worker.js';
 import type { Clock } from '../../client/workqueue.js';
 
@@ -52,7 +52,7 @@ function setup(podSpec: any, meta: any = {}) {
       containerEnv: async () => ({ envs: [], mounts: [] }),
       runHook: async () => undefined,
     },
-    backoff: new CrashBackoff(clock),
+    backoff: new Backoff(clock),
     wakeAt: (_u, at) => wakes.push(at),
   };
   const pod = { metadata: { name: 'p', namespace: 'default', uid: 'u1', ...meta }, spec: { restartPolicy: 'Always', ...podSpec }, status: { phase: 'Pending', qosClass: 'BestEffort' } as any };

@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../../client/workqueue.js';
 import { RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type PortMapping, type Runtime } from '../../runtime/cri.js';
-import { CrashBackoff, goDuration } from './backoff.js';
+import { Backoff, goDuration } from './backoff.js';
 import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
 import { containerSecurityContext, sandboxSecurityContext, verifyRunAsNonRoot } from '../security.js';
 import { ANN_TERMINATION_PATH, ANN_TERMINATION_POLICY, terminationMessage } from './termination.js';
@@ -60,7 +60,7 @@ export interface PodWorkerDeps {
   events: EventSink;
   probes: ProbeView;
   env: PodEnvironment;
-  backoff: CrashBackoff;
+  backoff: Backoff;
   journey?: JourneySink;
   /** Asks for another sync of this pod at (or after) `at` ms. */
   wakeAt(uid: string, at: number): void;
