@@ -6,6 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { requestHost } from '../ingress/fixtures.js';
 import https from 'node:https';
 import net from 'node:net';
 import http2 from 'node:http2';
@@ -19,34 +20,7 @@ import { hostIPv4 } from '../ingress/peers.js';
 import { selfSignedCert } from '../ingress/selfsigned.js';
 import { until } from '../testing/wait.js';
 
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: any;
-}
-
-function request(port: number, host: string, target: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer[] } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: target, method: opts.method ?? 'GET', agent: false, headers: { host, ...opts.headers } }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => {
-        let body: any = b;
-        try {
-          body = JSON.parse(b);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
-      });
-    });
-    req.on('error', reject);
-    if (Array.isArray(opts.body)) {
-      for (const c of opts.body) req.write(c);
-      req.end();
-    } else req.end(opts.body);
-  });
-}
+const request = requestHost;
 
 interface Backend {
   name: string;

@@ -7,6 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { requestHost } from '../ingress/fixtures.js';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
@@ -16,25 +17,7 @@ import { until } from '../testing/wait.js';
 
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-function get(port: number, host: string, target: string, method = 'GET'): Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: target, method, agent, headers: { host } }, (res) => {
-      let b = '';
-      res.on('data', (d) => (b += d));
-      res.on('end', () => {
-        let body: any = b;
-        try {
-          body = JSON.parse(b);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const get = (port: number, host: string, target: string, method = 'GET') => requestHost(port, host, target, { method, agent });
 
 const svc = (name: string) => `apiVersion: v1
 kind: Service

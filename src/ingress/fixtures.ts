@@ -1,4 +1,5 @@
 /** Compact Ingress builders for tests and benchmarks. */
+import http from 'node:http';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
 import type { PathType } from './table.js';
 
@@ -52,4 +53,40 @@ export function ing(s: IngressSpec): Ingress {
         : {}),
     },
   };
+}
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** Parsed JSON when the body is JSON (the echo backends answer JSON), else the text. */
+  body: any;
+}
+
+/** One request to a data plane on 127.0.0.1 with a Host header (a body may come in chunks). */
+export function requestHost(
+  port: number,
+  host: string,
+  target: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer[]; agent?: http.Agent | false } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: target, method: opts.method ?? 'GET', agent: opts.agent ?? false, headers: { host, ...opts.headers } }, (res) => {
+      let b = '';
+      res.on('data', (d) => (b += d));
+      res.on('end', () => {
+        let body: any = b;
+        try {
+          body = JSON.parse(b);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      });
+    });
+    req.on('error', reject);
+    if (Array.isArray(opts.body)) {
+      for (const c of opts.body) req.write(c);
+      req.end();
+    } else req.end(opts.body);
+  });
 }
