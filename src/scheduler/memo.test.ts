@@ -2,19 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newPodInfo, type PodInfo } from './podinfo.js';
 import { newDefaultPreemption } from './plugins/defaultpreemption/defaultpreemption.js';
-import { mkNode, mkPod, mkWorld, scheduleIn, type TestWorld } from './testutil.js';
+import { mkNode, mkPod, mkWorld, pick, prng, scheduleIn, type TestWorld } from './testutil.js';
 import type { Node, Pod } from './types.js';
 
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const pick = <T>(r: () => number, xs: T[]): T => xs[Math.floor(r() * xs.length)];
 
 /** One scheduling attempt and, when it fails, preemption: what the user would see. */
 function attempt(w: TestWorld, preempt: ReturnType<typeof newDefaultPreemption>, pod: Pod): string {

@@ -185,3 +185,16 @@ export class FakeClock implements Clock {
   }
 }
 
+
+/** A small deterministic PRNG (mulberry32) for randomized tests, so a failure replays. */
+export function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const pick = <T>(r: () => number, xs: T[]): T => xs[Math.floor(r() * xs.length)];

@@ -4,24 +4,13 @@ import { Cache } from './cache.js';
 import { compileLabelSelector } from './labels.js';
 import { newPodInfo } from './podinfo.js';
 import { countByTopology, type CountSpec } from './topocount.js';
-import { filterEach, mkNode, mkPod, mkWorld, type TestWorld } from './testutil.js';
+import { filterEach, mkNode, mkPod, mkWorld, pick, prng, type TestWorld } from './testutil.js';
 import type { Node, Pod } from './types.js';
 
 const ZONE = 'topology.kubernetes.io/zone';
 const HOST = 'kubernetes.io/hostname';
 
-/** A small deterministic PRNG (mulberry32), so a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const pick = <T>(r: () => number, xs: T[]): T => xs[Math.floor(r() * xs.length)];
 
 function randomNode(r: () => number, name: string): Node {
   const labels: Record<string, string> = {};
