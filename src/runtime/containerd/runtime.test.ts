@@ -1,11 +1,19 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { until } from '../../testing/wait.js';
 import { runtimeContract } from '../contract.js';
 import { needs } from '../../testing/real.js';
 import { containerdFixtureMissing, startContainerdFixture, type ContainerdFixture } from './testing.js';
 import { containerdConfig, cniConflist } from './config.js';
 import { exitCodeOf } from './exec.js';
 import { busyboxImage } from '../../images/testimages.js';
+
+/** The container's status once it has exited. */
+const exited = (fx: ContainerdFixture, id: string) =>
+  until(`container ${id} to exit`, async () => {
+    const s = await fx.runtime.containerStatus(id);
+    return s.state === 'CONTAINER_EXITED' ? s : undefined;
+  }, 15_000);
 
 const missing = containerdFixtureMissing();
 
@@ -72,12 +80,7 @@ describe('containerd runtime specifics', { skip: missing }, () => {
       sbc,
     );
     await fx.runtime.startContainer(id);
-    const deadline = Date.now() + 15000;
-    let s = await fx.runtime.containerStatus(id);
-    while (s.state !== 'CONTAINER_EXITED' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      s = await fx.runtime.containerStatus(id);
-    }
+    const s = await exited(fx, id);
     assert.equal(s.reason, 'OOMKilled');
     assert.equal(s.exitCode, 137);
     await fx.runtime.removePodSandbox(sb);
@@ -102,12 +105,7 @@ describe('containerd runtime specifics', { skip: missing }, () => {
       sbc,
     );
     await fx.runtime.startContainer(id);
-    const deadline = Date.now() + 15000;
-    let s = await fx.runtime.containerStatus(id);
-    while (s.state !== 'CONTAINER_EXITED' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      s = await fx.runtime.containerStatus(id);
-    }
+    const s = await exited(fx, id);
     assert.equal(s.exitCode, 0);
     const { readFileSync } = await import('node:fs');
     const lines = readFileSync(s.logPath, 'utf8').trim().split('\n').map((l) => l.split(' ').slice(3).join(' '));
