@@ -188,7 +188,6 @@ export class SpdyStream extends Duplex {
 
   override _final(cb: (e?: Error | null) => void): void {
     this.session.send(dataFrame(this.id, FLAG_FIN, Buffer.alloc(0)));
-    this.session.halfClosedLocal(this.id);
     cb();
   }
 
@@ -254,8 +253,6 @@ export class SpdySession extends EventEmitter {
     this.send(controlFrame(RST_STREAM, 0, Buffer.concat([u32(id & 0x7fffffff), u32(status)])));
     this.streams.delete(id);
   }
-
-  halfClosedLocal(_id: number): void {}
 
   /** GOAWAY, then every stream ends. */
   close(): void {

@@ -186,8 +186,8 @@ export function applyConfiguration(live: any, config: any, ctx: WriteContext, fo
 
   // Fields this manager applied before and dropped now go away, unless someone else owns them.
   if (previous) {
-    let othersOwn = new FieldSet();
-    for (const o of others) othersOwn = othersOwn.union(o.set);
+    const othersOwn = new FieldSet();
+    for (const o of others) othersOwn.addAll(o.set);
     const dropped = previous.set.difference(configSet).difference(othersOwn);
     const removable = dropped.topMembers().filter((p) => !othersOwn.at(p) || othersOwn.at(p)!.empty);
     removeFields(merged, removable, ctx.meta);
@@ -215,9 +215,4 @@ function conflictError(conflicts: { entry: Entry; paths: string[][] }[]): Status
     message = `Apply failed with ${flat.length} conflicts: ${lines.join('\n')}`;
   }
   return new StatusError(409, 'Conflict', message, { causes: flat.map((f) => ({ reason: 'FieldManagerConflict', message: `conflict with ${f.who}`, field: f.path })) });
-}
-
-/** The manager of a write without `fieldManager`: the user agent up to its first `/`, as upstream. */
-export function defaultManager(userAgent: string | undefined): string {
-  return (userAgent ?? 'unknown').split('/')[0] || 'unknown';
 }
