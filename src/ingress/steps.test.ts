@@ -167,6 +167,30 @@ describe('request steps', () => {
     assert.equal(canaryStep(r.backend, alt, facts()).backend?.service, 'stable');
   });
 
+  it("a canary whose only rule is a defaultBackend joins the main Ingress's default backend (the catch-all server)", () => {
+    const table = buildTable([
+      ing({ name: 'main', defaultBackend: { service: 'stable' }, created: 1 }),
+      ing({ name: 'hostless', paths: [{ path: '/api', service: 'api' }], created: 2 }),
+      ing({ name: 'canary', defaultBackend: { service: 'next' }, annotations: { canary: 'true', 'canary-by-header': 'X-Canary' }, created: 3 }),
+    ]);
+    assert.deepEqual(table.problems, []);
+    assert.deepEqual([...table.alternatives.keys()].sort(), ['default-api-80', 'default-stable-80']);
+    for (const [target, main] of [['/anything', 'stable'], ['/api/x', 'api']]) {
+      const r = match(table, { host: 'any.test', target, scheme: 'http' });
+      assert.ok(r.kind === 'proxy');
+      assert.equal(r.backend?.service, main);
+      // With a canary attached the location leaves the fast path, so the canary step runs.
+      assert.equal(r.location.plain, false);
+      const alt = table.alternatives.get(`default-${main}-80`);
+      assert.equal(canaryStep(r.backend, alt, facts({ headers: { 'x-canary': 'always' } })).backend?.service, 'next');
+      assert.equal(canaryStep(r.backend, alt, facts()).backend?.service, main);
+    }
+    // Only the global default backend: nothing to merge into.
+    const alone = buildTable([ing({ name: 'canary', defaultBackend: { service: 'next' }, annotations: { canary: 'true' } }), ing({ name: 'other', host: 'a.test', paths: [{ path: '/', service: 's' }] })]);
+    assert.deepEqual(alone.problems.map((p) => [p.ingress, p.reason]), [['default/canary', 'CanaryWithoutMain']]);
+    assert.equal(alone.alternatives.size, 0);
+  });
+
   it('affinity: the cookie names an endpoint while it exists; Set-Cookie attributes', () => {
     const c = cfg({ affinity: 'cookie', 'session-cookie-name': 'route', 'session-cookie-max-age': '60', 'session-cookie-samesite': 'None' });
     const eps = [{ key: '10.0.0.1:80' }, { key: '10.0.0.2:80' }];

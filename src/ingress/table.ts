@@ -299,13 +299,33 @@ function tryBuild(all: Ingress[], annsOf: Map<Ingress, Anns>): { table: RoutingT
 /**
  * ingress-nginx's mergeAlternativeBackends: each canary path finds the main location with the same
  * host, path and type, and its backend becomes an alternative of that location's upstream (so of
- * every location proxying to it).
+ * every location proxying to it). A canary's spec.defaultBackend becomes the alternative of every
+ * upstream of the catch-all server (`_`: host-less rules and a main Ingress's defaultBackend),
+ * except the global default backend, which takes no canary.
  */
 function mergeCanaries(canaries: Ingress[], annsOf: Map<Ingress, Anns>, servers: Map<string, Server>, problems: Problem[]): Map<string, Alternative> {
   const out = new Map<string, Alternative>();
   for (const ing of canaries) {
     const ns = ing.metadata?.namespace ?? 'default';
     const canary = annsOf.get(ing)!.config.canary;
+    const def = backendRef(ns, ing.spec?.defaultBackend);
+    if (def) {
+      const alt = backendName(def);
+      let merged = false;
+      let samePrimary = false;
+      for (const l of servers.get(CATCH_ALL)!.locations) {
+        if (!l.backend) continue;
+        const name = backendName(l.backend);
+        // The canary's service is the primary of another Ingress: ingress-nginx stops here.
+        if (name === alt) {
+          samePrimary = true;
+          break;
+        }
+        if (!out.has(name)) out.set(name, { backend: def, ingress: ingressKey(ing), canary });
+        merged = true;
+      }
+      if (!merged && !samePrimary) problems.push({ ingress: ingressKey(ing), reason: 'CanaryWithoutMain', message: 'no main Ingress gives the catch-all server a backend; the canary default backend is ignored' });
+    }
     for (const rule of ing.spec?.rules ?? []) {
       const server = servers.get(rule.host || CATCH_ALL);
       for (const p of rule.http?.paths ?? []) {
@@ -313,7 +333,7 @@ function mergeCanaries(canaries: Ingress[], annsOf: Map<Ingress, Anns>, servers:
         if (!backend) continue;
         const path = p.path || '/';
         const pathType = (p.pathType ?? 'ImplementationSpecific') as PathType;
-        const main = server?.locations.find((l) => l.ingressPath === path && l.pathType === pathType && l.backend && !l.isDefBackend);
+        const main = server?.locations.find((l) => l.ingressPath === path && l.pathType === pathType && l.backend);
         if (!main) {
           problems.push({ ingress: ingressKey(ing), reason: 'CanaryWithoutMain', message: `no main Ingress serves host ${rule.host || '*'} path ${path}; the canary is ignored` });
           continue;
