@@ -43,6 +43,12 @@ describe('kubelet e2e (process runtime, real kubectl)', () => {
   const cond = (pod: any, t: string) => pod.status?.conditions?.find((c: any) => c.type === t);
   const pod = (name: string, spec: any) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 5, ...spec } });
   const sh = (name: string, script: string, extra: any = {}) => ({ name, image: 'busybox', command: ['sh', '-c', script], ...extra });
+  /** The pod's Events once `pred` holds (the kubelet sends them after status, so poll). */
+  const eventsOf = (name: string, what: string, pred: (items: any[]) => boolean) =>
+    until(what, async () => {
+      const items = JSON.parse(await kubectl('get', 'events', '--field-selector', `involvedObject.name=${name}`, '-o', 'json')).items;
+      return pred(items) ? items : undefined;
+    });
   const logs = async (name: string, query = '') => {
     const r = await fetch(`${proxyURL}/api/v1/namespaces/default/pods/${name}/log${query ? '?' + query : ''}`);
     return { status: r.status, text: await r.text() };
@@ -124,9 +130,7 @@ describe('kubelet e2e (process runtime, real kubectl)', () => {
     assert.equal(l.text, 'hello from hello\nbye\n');
     const tl = await logs('hello', 'tailLines=1&timestamps=true');
     assert.match(tl.text, /^\d{4}-\d\d-\d\dT[\d:.]+Z bye\n$/);
-    const events = await kubectl('get', 'events', '--field-selector', 'involvedObject.name=hello', '-o', 'json');
-    const reasons = JSON.parse(events).items.map((e: any) => e.reason);
-    for (const want of ['Pulled', 'Created', 'Started']) assert.ok(reasons.includes(want), `event ${want} in ${reasons}`);
+    await eventsOf('hello', 'Pulled, Created, Started events', (items) => ['Pulled', 'Created', 'Started'].every((want) => items.some((e) => e.reason === want)));
     const described = await kubectl('describe', 'pod', 'hello');
     assert.match(described, /Started container main/);
   });
@@ -157,9 +161,10 @@ describe('kubelet e2e (process runtime, real kubectl)', () => {
       return x.status.containerStatuses?.[0]?.restartCount >= 1 ? x : undefined;
     });
     assert.ok(p.status.containerStatuses[0].lastState.terminated);
-    const ev = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.name=live', '-o', 'json')).items;
-    assert.ok(ev.some((e: any) => e.reason === 'Unhealthy' && e.message.startsWith('Liveness probe failed')));
-    assert.ok(ev.some((e: any) => e.reason === 'Killing' && e.message === 'Container app failed liveness probe, will be restarted'));
+    await eventsOf('live', 'Unhealthy and Killing events', (ev) =>
+      ev.some((e: any) => e.reason === 'Unhealthy' && e.message.startsWith('Liveness probe failed')) &&
+      ev.some((e: any) => e.reason === 'Killing' && e.message === 'Container app failed liveness probe, will be restarted'),
+    );
   });
 
   it('gates Ready on the readiness probe', async () => {
@@ -186,7 +191,11 @@ describe('kubelet e2e (process runtime, real kubectl)', () => {
     const journey = await until('journey annotation', async () => (await getPod('ready')).metadata.annotations?.[JOURNEY_ANNOTATION]);
     const steps = JSON.parse(journey).steps.map((s: any) => s.step);
     for (const s of ['seen', 'sandbox', 'container:app', 'ready']) assert.ok(steps.includes(s), `${s} in ${steps}`);
-    const text = await renderTrace(client, { name: 'ready', namespace: 'default' });
+    // Events come after the status (lower priority): the trace shows them once they are written.
+    const text = await until('the trace with its Events', async () => {
+      const t = await renderTrace(client, { name: 'ready', namespace: 'default' });
+      return /Started: Started container app/.test(t) ? t : undefined;
+    });
     assert.match(text, /seen by kubelet/);
     assert.match(text, /Ready/);
   });
@@ -275,8 +284,7 @@ describe('kubelet e2e (process runtime, real kubectl)', () => {
     assert.equal(readFileSync(marker, 'utf8'), 'TERM\n');
     const gone = await tc.kubectl(['get', 'pod', 'graceful']);
     assert.notEqual(gone.code, 0);
-    const ev = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.name=graceful', '-o', 'json')).items;
-    assert.ok(ev.some((e: any) => e.reason === 'Killing' && e.message === 'Stopping container app'));
+    await eventsOf('graceful', 'a Killing event', (ev) => ev.some((e: any) => e.reason === 'Killing' && e.message === 'Stopping container app'));
   });
 
   it('says why a container without command cannot run on the process runtime', async () => {
@@ -286,7 +294,6 @@ describe('kubelet e2e (process runtime, real kubectl)', () => {
       return x.status.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerError' ? x : undefined;
     });
     assert.match(p.status.containerStatuses[0].state.waiting.message, /process runtime .* needs `command`/);
-    const ev = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.name=nocmd', '-o', 'json')).items;
-    assert.ok(ev.some((e: any) => e.reason === 'Failed' && /needs `command`/.test(e.message)));
+    await eventsOf('nocmd', 'a Failed event', (ev) => ev.some((e: any) => e.reason === 'Failed' && /needs `command`/.test(e.message)));
   });
 });

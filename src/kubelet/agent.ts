@@ -5,7 +5,9 @@
  */
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { EventRecorder, refOf } from '../client/events.js';
+import { refOf } from '../client/events.js';
+import { KubeletEvents } from './events.js';
+import { WriteLanes } from './lanes.js';
 import { Informer, keyOf } from '../client/informer.js';
 import { R } from '../client/factory.js';
 import { ApiError, type RestClient } from '../client/rest.js';
@@ -83,7 +85,9 @@ export class Kubelet {
   private informer?: Informer;
   private nodeInformer?: Informer;
   private podCIDR?: string;
-  private readonly recorder: EventRecorder;
+  private readonly recorder: KubeletEvents;
+  /** Status first; Events and the journey when the node is quiet (lanes.ts). */
+  readonly lanes = new WriteLanes();
   private readonly probes: ProbeManager;
   private readonly backoff: Backoff;
   private readonly volumes: VolumeManager;
@@ -115,7 +119,7 @@ export class Kubelet {
               return containerdRuntime({ dir: containerdDir(opts.dataDir), podCIDR: opts.podCIDR, endpoint: opts.containerRuntimeEndpoint, mirrors: opts.registryMirrors, log: opts.log });
             })
           : opts.runtime;
-    this.recorder = new EventRecorder(client, { component: 'kubelet', host: opts.nodeName });
+    this.recorder = new KubeletEvents(client, { component: 'kubelet', host: opts.nodeName }, this.lanes);
     const { allocatable } = machineResources(opts.dataDir);
     this.nodeFacts = { nodeName: opts.nodeName, hostIP: opts.nodeIP ?? '127.0.0.1', allocatable: allocatable as any };
     this.probes = new ProbeManager({
@@ -306,8 +310,14 @@ export class Kubelet {
     try {
       while (e.dirty && !this.stopped) {
         e.dirty = false;
-        const r = await e.worker.sync();
-        await this.report(e, r.status);
+        const idle = this.lanes.busy();
+        let r;
+        try {
+          r = await e.worker.sync();
+          await this.report(e, r.status);
+        } finally {
+          idle();
+        }
         if (r.finished) {
           e.finished = true;
           const m = e.worker.pod.metadata;
@@ -333,7 +343,12 @@ export class Kubelet {
     }
   }
 
-  /** Writes the status when it changed (merge patch; vanished top-level fields are nulled). */
+  /**
+   * Writes the status when it changed (merge patch; vanished top-level fields are nulled). The
+   * journey annotation rides along once the pod is Ready or finished: upstream's pods/status keeps
+   * metadata changes (it resets only spec, deletionTimestamp and ownerReferences). An API server
+   * that drops them gets the annotation in a separate, low-priority patch.
+   */
   private async report(e: Entry, status: any): Promise<void> {
     const text = JSON.stringify(status);
     if (text === e.lastStatus) return;
@@ -341,22 +356,21 @@ export class Kubelet {
     const m = pod.metadata;
     const patch: any = { ...status };
     for (const k of Object.keys(pod.status ?? {})) if (!(k in patch) && k !== 'qosClass') patch[k] = null;
+    const j = this.journey.flushable(m.uid);
+    const meta: any = { uid: m.uid };
+    if (j) meta.annotations = { [JOURNEY_ANNOTATION]: j };
+    let updated: any;
     try {
-      const updated = await this.client.patch(`/api/v1/namespaces/${m.namespace}/pods/${m.name}/status`, { metadata: { uid: m.uid }, status: patch }, 'merge');
+      updated = await this.lanes.high(() => this.client.patch(`/api/v1/namespaces/${m.namespace}/pods/${m.name}/status`, { metadata: meta, status: patch }, 'merge'));
       e.lastStatus = text;
       if (updated?.metadata?.uid === m.uid) e.worker.pod = updated;
-      this.journey.observe(updated ?? pod, this.clock.now());
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return;
+      if (j) this.journey.unflush(m.uid);
       throw err;
     }
-    const j = this.journey.flushable(m.uid);
-    if (j) {
-      // Low priority: written a moment later so it never competes with starting other pods.
-      const t = setTimeout(() => {
-        void this.client.patch(`/api/v1/namespaces/${m.namespace}/pods/${m.name}`, { metadata: { annotations: { [JOURNEY_ANNOTATION]: j } } }, 'merge').catch(() => undefined);
-      }, 500);
-      t.unref();
+    if (j && updated?.metadata?.annotations?.[JOURNEY_ANNOTATION] !== j) {
+      this.lanes.low(() => this.client.patch(`/api/v1/namespaces/${m.namespace}/pods/${m.name}`, { metadata: { annotations: { [JOURNEY_ANNOTATION]: j } } }, 'merge'));
     }
   }
 
@@ -394,6 +408,7 @@ export class Kubelet {
     this.unsubscribe?.();
     for (const e of this.entries.values()) if (e.timer) this.clock.clearTimeout(e.timer);
     this.probes.stopAll();
+    this.lanes.close();
     await this.kserver?.stop();
     await this.runtime.close();
   }

@@ -37,14 +37,18 @@ export class Journey {
     if (step === 'ready' || step === 'completed') t.done = true;
   }
 
-  observe(_pod: any, _now: number): void {}
-
   /** The annotation value, once, after the pod became Ready or finished. */
   flushable(uid: string): string | undefined {
     const t = this.tracks.get(uid);
     if (!t || !t.done || t.flushed) return undefined;
     t.flushed = true;
     return JSON.stringify({ node: t.node, steps: t.steps } satisfies JourneyRecord);
+  }
+
+  /** The write carrying it failed: offer it again with the next status. */
+  unflush(uid: string): void {
+    const t = this.tracks.get(uid);
+    if (t) t.flushed = false;
   }
 
   forget(uid: string): void {
