@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import type { Readable } from 'node:stream';
 import http2 from 'node:http2';
 import { H2Sessions, h2RequestHeaders, h2ResponseHeaders } from './h2upstream.js';
 import type { Ingress } from 'kubernetes-types/networking/v1.js';
@@ -23,6 +24,7 @@ import { PROXY_DEFAULTS } from './annotations/proxy.js';
 import { affinityCookie, affinityKey, authVerdict, LIMIT_STATUS, type LocationConfig } from './annotations/index.js';
 import { LocalGate, type LimitGate } from './limitgate.js';
 import { Ewma } from './ewma.js';
+import { bufferBody, sendBody, watchBodySize } from './bodyflow.js';
 import { affinityStep, bodySizeStep, canaryStep, corsStep, deniedStep, errorPage, redirectStep, sourceRangeStep, STATUS_TEXT, type Answer, type RequestFacts } from './steps.js';
 
 export interface Endpoint {
@@ -453,7 +455,7 @@ export class DataPlane {
       tried.add(k);
       setAddr(k);
       let responded = false;
-      if (grpc) return this.grpcFromHttp1(req, res, ep, cfg, target, headers, readMs, corsHeaders);
+      if (grpc) return this.grpcFromHttp1(req, res, ep, cfg, target, headers, readMs, corsHeaders, bodyless ? null : (body ?? req));
       const up = mod.request({ host: ep.address, port: ep.port, method: req.method, path: target, headers, agent: this.agent(ep, tlsUpstream), timeout: readMs });
       up.on('socket', (s) => {
         if (!s.connecting) return;
@@ -484,38 +486,36 @@ export class DataPlane {
         if (!res.headersSent) plain(res, e.code === 'ETIMEDOUT' ? 504 : 502, e.code === 'ETIMEDOUT' ? '504 Gateway Time-out' : '502 Bad Gateway');
         else res.destroy();
       });
-      if (bodyless) up.end();
-      else if (body) up.end(body);
-      else req.pipe(up);
+      sendBody(up, bodyless ? null : (body ?? req), cfg.proxy.sendTimeoutMs, () => up.destroy(sendTimedOut()));
     };
     if (!chunked || limit === 0) return attempt();
     // A body of unknown length is read first (nginx's proxy_request_buffering), so it can be refused with 413 before any upstream sees it.
-    const parts: Buffer[] = [];
-    let n = 0;
-    const onData = (c: Buffer) => {
-      n += c.length;
-      if (n > limit) {
-        req.off('data', onData);
-        req.off('end', onEnd);
+    bufferBody(req, limit, (b) => {
+      if (b === null) {
         res.shouldKeepAlive = false;
         answer(res, { status: 413, headers: { connection: 'close' } });
         req.resume();
         return;
       }
-      parts.push(c);
-    };
-    const onEnd = () => {
-      body = Buffer.concat(parts);
+      body = b;
       delete headers['transfer-encoding'];
       headers['content-length'] = String(body.length);
       attempt();
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
+    });
   }
 
   /** An HTTP/1.1 request to a GRPC location: forwarded over HTTP/2 as nginx's grpc_pass does. */
-  private grpcFromHttp1(req: http.IncomingMessage, res: http.ServerResponse, ep: PoolEndpoint, cfg: LocationConfig, target: string, headers: http.OutgoingHttpHeaders, readMs: number, corsHeaders: Record<string, string> | null): void {
+  private grpcFromHttp1(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ep: PoolEndpoint,
+    cfg: LocationConfig,
+    target: string,
+    headers: http.OutgoingHttpHeaders,
+    readMs: number,
+    corsHeaders: Record<string, string> | null,
+    body: Readable | Buffer | null,
+  ): void {
     const secure = cfg.proxy.backendProtocol === 'GRPCS';
     const h = h2RequestHeaders(headers as Record<string, string>, req.method ?? 'GET', target, req.headers.host ?? '', secure, {});
     if (String(req.headers.te ?? '').includes('trailers')) h.te = 'trailers';
@@ -535,7 +535,7 @@ export class DataPlane {
     up.on('close', () => {
       if (!res.headersSent) plain(res, up.rstCode === http2.constants.NGHTTP2_CANCEL ? 504 : 502, up.rstCode === http2.constants.NGHTTP2_CANCEL ? '504 Gateway Time-out' : '502 Bad Gateway');
     });
-    req.pipe(up);
+    sendBody(up, body, cfg.proxy.sendTimeoutMs, () => up.close(http2.constants.NGHTTP2_CANCEL));
   }
 
   /**
@@ -623,6 +623,13 @@ export class DataPlane {
       stream.respond({ ':status': status, 'content-type': 'text/html', 'content-length': Buffer.byteLength(body) });
       stream.end(body);
     };
+    // 413 while the client may still be sending: the answer, then RST_STREAM NO_ERROR so it stops (RFC 9113 8.1).
+    const tooLarge = () => {
+      if (stream.headersSent || stream.destroyed) return void stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      const body = errorPage(413);
+      stream.respond({ ':status': 413, 'content-type': 'text/html', 'content-length': Buffer.byteLength(body) });
+      stream.end(body, () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
+    };
     const chosen = canaryStep(r.backend, r.backend ? snap.table.alternatives.get(backendName(r.backend)) : undefined, facts);
     let name = backendName(chosen.backend);
     let eps = chosen.backend ? snap.endpoints[name] : this.defaultEndpoint ? [this.defaultEndpoint] : undefined;
@@ -677,14 +684,45 @@ export class DataPlane {
         else if (!stream.writableEnded) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       });
       stream.on('close', () => void (up.closed || up.close(http2.constants.NGHTTP2_CANCEL)));
-      stream.pipe(up);
+      // A streamed gRPC body is counted as it passes (nginx checks client_max_body_size per DATA frame).
+      watchBodySize(stream, cfg.proxy.bodySize, () => {
+        tooLarge();
+        up.close(http2.constants.NGHTTP2_CANCEL);
+      });
+      sendBody(up, stream.endAfterHeaders ? null : stream, cfg.proxy.sendTimeoutMs, () => up.close(http2.constants.NGHTTP2_CANCEL));
       return;
     }
     const h: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(headers)) if (!k.startsWith(':') && !HOP.has(k) && v !== undefined) h[k] = v;
     h.host = host;
     Object.assign(h, fwd);
-    const tlsUpstream = proto === 'HTTPS';
+    if (!stream.endAfterHeaders && headers['content-length'] === undefined && cfg.proxy.bodySize > 0) {
+      // No length given: read the body first (proxy_request_buffering), so one too large gets 413 and no upstream sees it.
+      return bufferBody(stream, cfg.proxy.bodySize, (b) => {
+        if (b === null) return tooLarge();
+        h['content-length'] = String(b.length);
+        this.forwardH2(stream, h, ep, method, r, readMs, proto === 'HTTPS', cfg.proxy.sendTimeoutMs, corsHeaders, withCookie, respond, b);
+      });
+    }
+    this.forwardH2(stream, h, ep, method, r, readMs, proto === 'HTTPS', cfg.proxy.sendTimeoutMs, corsHeaders, withCookie, respond, stream.endAfterHeaders ? null : stream);
+  }
+
+  /** An HTTP/2 stream's request over HTTP/1.1 to an HTTP or HTTPS backend. */
+  private forwardH2(
+    stream: http2.ServerHttp2Stream,
+    h: http.OutgoingHttpHeaders,
+    ep: PoolEndpoint,
+    method: string,
+    r: Extract<MatchResult, { kind: 'proxy' }>,
+    readMs: number,
+    tlsUpstream: boolean,
+    sendMs: number,
+    corsHeaders: Record<string, string> | null,
+    withCookie: (rh: http2.OutgoingHttpHeaders) => http2.OutgoingHttpHeaders,
+    respond: (status: number) => void,
+    body: Readable | Buffer | null,
+  ): void {
+    if (stream.destroyed) return;
     const up = (tlsUpstream ? https : http).request({ host: ep.address, port: ep.port, method, path: r.upstreamTarget, headers: h, agent: this.agent(ep, tlsUpstream), timeout: readMs });
     up.on('response', (ur) => {
       if (stream.destroyed) return void ur.resume();
@@ -696,7 +734,7 @@ export class DataPlane {
     });
     up.on('timeout', () => up.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
     up.on('error', (e: NodeJS.ErrnoException) => (stream.headersSent ? stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR) : respond(e.code === 'ETIMEDOUT' ? 504 : 502)));
-    stream.pipe(up);
+    sendBody(up, body, sendMs, () => up.destroy(sendTimedOut()));
   }
 
   private upgrade(req: http.IncomingMessage, sock: net.Socket, head: Buffer, scheme: 'http' | 'https'): void {
@@ -756,6 +794,9 @@ export class DataPlane {
     up.on('close', () => void sock.destroy());
   }
 }
+
+/** proxy-send-timeout fired: handled as a read timeout (504 when nothing was answered yet). */
+const sendTimedOut = () => Object.assign(new Error('upstream timed out while sending the request'), { code: 'ETIMEDOUT' });
 
 function forwardHeaders(req: http.IncomingMessage, scheme: string, requestId: string, r: Extract<MatchResult, { kind: 'proxy' }>): http.OutgoingHttpHeaders {
   const h: http.OutgoingHttpHeaders = {};
