@@ -69,8 +69,19 @@ export async function serveWatch(req: IncomingMessage, res: ServerResponse, reg:
     if (p.form === 'metadata') return `{"type":"${type}","object":${JSON.stringify(partialObjectMetadata(c.obj))}}\n`;
     return sharedChunk(type, c, info.custom ? info.apiVersion : info.key, () => reg.outputRaw(info, c));
   };
+  let corked = false;
   const send = (chunk: string | Buffer) => {
     if (closed) return;
+    // Events that arrive together (one commit, the initial snapshot) leave in one TLS write: each
+    // write is a syscall and a TLS record, which cost more than encoding the event.
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(() => {
+        corked = false;
+        res.uncork();
+      });
+    }
     res.write(chunk);
     if (res.writableLength > MAX_BUFFERED_BYTES) finish();
   };

@@ -397,13 +397,16 @@ export class SqliteBackend implements Backend {
   }
 
   /**
-   * Group commit: writes issued in the same tick (e.g. many concurrent requests) share one transaction,
-   * applied in call order. A write is acknowledged only after its transaction committed.
+   * Group commit: writes issued in the same event-loop turn (every request whose bytes arrived in one
+   * poll phase) share one transaction, applied in call order; the commit runs in the check phase
+   * (setImmediate) right after. Each request is handled in its own I/O callback, so committing in a
+   * microtask would give every request its own transaction. A write is acknowledged only after its
+   * transaction committed.
    */
   private enqueue<R>(run: () => Written<R>): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ run, resolve: resolve as (r: unknown) => void, reject });
-      if (this.queue.length === 1) queueMicrotask(() => this.commitQueue());
+      if (this.queue.length === 1) setImmediate(() => this.commitQueue());
     });
   }
 
