@@ -5,6 +5,7 @@ import { Framework } from './framework.js';
 import { CycleState, type ActionType, type Handle, type HandleApi } from './interface.js';
 import type { Labels, Matcher } from './labels.js';
 import { newPodInfo, withNodeName, type PodInfo } from './podinfo.js';
+import { anyLess } from './resources.js';
 import { SchedulingQueue, type QueuedPodInfo } from './queue.js';
 import type { Registry } from './registry.js';
 import { schedulePod, type CycleContext } from './schedule.js';
@@ -125,7 +126,7 @@ export class SchedulerCore {
     if (isAssigned(pod)) {
       this.cache.addPod(newPodInfo(pod));
       this.queue.deleteNominated(pod.metadata!.uid!);
-      this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Add' });
+      this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Add', newObj: pod });
     } else if (this.responsibleFor(pod) && !pod.metadata?.deletionTimestamp) this.queue.add(pod);
   }
 
@@ -137,9 +138,11 @@ export class SchedulerCore {
         this.onPodAdd(pod);
         return;
       }
-      this.cache.updatePod(newPodInfo(pod));
-      const action: ActionType = JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {}) ? 'UpdatePodLabel' : 'Update';
-      if (action === 'UpdatePodLabel' || (!old.metadata?.deletionTimestamp && pod.metadata?.deletionTimestamp)) this.queue.moveAllOnEvent({ resource: 'AssignedPod', action });
+      const pi = newPodInfo(pod);
+      const before = this.cache.podInfo(uid);
+      this.cache.updatePod(pi);
+      // Status-only updates (a kubelet reporting Running) change nothing plugins look at.
+      for (const action of assignedPodUpdateActions(old, pod, before, pi)) this.queue.moveAllOnEvent({ resource: 'AssignedPod', action, oldObj: old, newObj: pod });
       return;
     }
     if (!this.responsibleFor(pod) || pod.metadata?.deletionTimestamp) {
@@ -154,23 +157,23 @@ export class SchedulerCore {
   onPodDelete(pod: Pod): void {
     if (isAssigned(pod)) {
       this.cache.removePod(pod.metadata!.uid!);
-      this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
+      this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete', oldObj: pod });
     } else this.queue.delete(pod);
   }
 
   onNodeAdd(node: Node): void {
     this.cache.addNode(node);
-    this.queue.moveAllOnEvent({ resource: 'Node', action: 'Add' });
+    this.queue.moveAllOnEvent({ resource: 'Node', action: 'Add', newObj: node });
   }
 
   onNodeUpdate(old: Node, node: Node): void {
     this.cache.updateNode(old, node);
-    for (const action of nodeUpdateActions(old, node)) this.queue.moveAllOnEvent({ resource: 'Node', action });
+    for (const action of nodeUpdateActions(old, node)) this.queue.moveAllOnEvent({ resource: 'Node', action, oldObj: old, newObj: node });
   }
 
   onNodeDelete(node: Node): void {
     this.cache.removeNode(node);
-    this.queue.moveAllOnEvent({ resource: 'Node', action: 'Delete' });
+    this.queue.moveAllOnEvent({ resource: 'Node', action: 'Delete', oldObj: node });
   }
 
   // Scheduling.
@@ -298,7 +301,7 @@ export class SchedulerCore {
     fwk.runUnreserve(state, assumed, node);
     this.cache.forgetPod(assumed);
     // The room the pod held is free again.
-    this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
+    this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete', oldObj: assumed.pod });
     this.fail(q, cycle, st, undefined);
   }
 
@@ -339,6 +342,20 @@ export class SchedulerCore {
     this.waitingPods.forEach((wp) => wp.reject('', 'scheduler stopped'));
     this.queue.close();
   }
+}
+
+/**
+ * Which kinds of update an assigned pod had, as upstream's PodSchedulingPropertiesChange: label
+ * changes, lower requests (scale down), and the start of its graceful deletion (an update of no
+ * specific kind: it wakes only plugins registered for every update, such as spreading, which stops
+ * counting terminating pods). Status-only updates give none.
+ */
+export function assignedPodUpdateActions(old: Pod, pod: Pod, before: PodInfo | undefined, after: PodInfo): ActionType[] {
+  const out: ActionType[] = [];
+  if (JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(pod.metadata?.labels ?? {})) out.push('UpdatePodLabel');
+  if (before && anyLess(before.requests, after.requests)) out.push('UpdatePodScaleDown');
+  if (!old.metadata?.deletionTimestamp && pod.metadata?.deletionTimestamp) out.push('Update');
+  return out;
 }
 
 /** Which kinds of node update happened; heartbeat-only changes count as none. */

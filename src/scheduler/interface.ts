@@ -54,10 +54,22 @@ export interface Snapshot {
 
 export type ActionType = 'Add' | 'Delete' | 'Update' | 'UpdateNodeAllocatable' | 'UpdateNodeLabel' | 'UpdateNodeTaint' | 'UpdateNodeCondition' | 'UpdatePodLabel' | 'UpdatePodScaleDown' | 'UpdatePodTolerations' | 'UpdatePodSchedulingGates';
 
-/** A change that may make a rejected pod schedulable, as upstream's framework.ClusterEvent. */
+/** Whether an event is worth another attempt for a pod a plugin rejected, as upstream's framework.QueueingHint. */
+export type QueueingHint = 'Queue' | 'QueueSkip';
+
+/** Decides for one rejected pod and one event (old/new object; undefined on add/delete); throwing counts as Queue. */
+export type QueueingHintFn = (pi: PodInfo, oldObj: any, newObj: any) => QueueingHint;
+
+/**
+ * A change that may make a rejected pod schedulable, as upstream's framework.ClusterEventWithHint.
+ * The action 'Update' registers for every kind of update; as an event it is an update of no more
+ * specific kind, which wakes only plugins registered for 'Update' or '*'.
+ */
 export interface ClusterEvent {
-  resource: 'Node' | 'Pod' | 'AssignedPod' | 'UnscheduledPod' | 'Namespace' | 'Service' | '*';
+  resource: 'Node' | 'Pod' | 'AssignedPod' | 'UnscheduledPod' | 'Namespace' | 'Service' | 'PersistentVolume' | 'PersistentVolumeClaim' | 'StorageClass' | '*';
   actions: ActionType[] | '*';
+  /** Without a hint every matching event requeues the pod. */
+  hint?: QueueingHintFn;
 }
 
 /** What plugins may ask of the scheduler around them. */

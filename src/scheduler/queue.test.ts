@@ -93,3 +93,35 @@ test('pods parked too long are retried; deleted pods leave every queue', () => {
   q.delete(p.pi.pod);
   assert.equal(q.where(p.pi.uid), undefined);
 });
+
+test('QueueingHints: a registered event whose hint says QueueSkip leaves the pod parked', () => {
+  const c = new FakeClock();
+  const q = new SchedulingQueue({
+    less: (a, b) => a.timestamp < b.timestamp,
+    preEnqueue: () => null,
+    eventsByPlugin: new Map([['NodeResourcesFit', [{ resource: 'Node', actions: ['Add'], hint: (_pi: unknown, _o: unknown, n: any) => (n.big ? 'Queue' : 'QueueSkip') }]]] as any),
+    clock: c,
+  });
+  q.add(mkPod('p'));
+  const p = q.tryPop()!;
+  p.unschedulablePlugins = new Set(['NodeResourcesFit']);
+  q.addUnschedulableIfNotPresent(p, q.schedulingCycleNumber);
+  q.moveAllOnEvent({ resource: 'Node', action: 'Add', newObj: { big: false } });
+  assert.equal(q.where(p.pi.uid), 'unschedulable');
+  q.moveAllOnEvent({ resource: 'Node', action: 'Add', newObj: { big: true } });
+  assert.equal(q.where(p.pi.uid), 'backoff');
+});
+
+test('an update of no specific kind wakes only plugins registered for every update', () => {
+  const c = new FakeClock();
+  const q = mkQueue(c);
+  q.add(mkPod('p'));
+  const p = q.tryPop()!;
+  p.unschedulablePlugins = new Set(['NodeResourcesFit']);
+  q.addUnschedulableIfNotPresent(p, q.schedulingCycleNumber);
+  // A victim's graceful deletion starting frees nothing yet.
+  q.moveAllOnEvent({ resource: 'AssignedPod', action: 'Update' });
+  assert.equal(q.where(p.pi.uid), 'unschedulable');
+  q.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
+  assert.equal(q.where(p.pi.uid), 'backoff');
+});

@@ -21,6 +21,9 @@ export interface QueuedPodInfo {
 export interface QueueEvent {
   resource: ClusterEvent['resource'];
   action: ActionType;
+  /** The object before and after the change, for QueueingHints (oldObj undefined on add, newObj on delete). */
+  oldObj?: unknown;
+  newObj?: unknown;
 }
 
 export interface QueueOptions {
@@ -270,14 +273,21 @@ export class SchedulingQueue {
     this.moveRequestCycle = this.schedulingCycle;
   }
 
+  /**
+   * Whether one of the plugins that rejected the pod registered for the event and, if it gave a
+   * QueueingHint, the hint says Queue (as upstream's isPodWorthRequeuing).
+   */
   private interested(q: QueuedPodInfo, ev: QueueEvent): boolean {
     if (ev.resource === '*' || q.unschedulablePlugins.size === 0) return true;
     for (const p of q.unschedulablePlugins) {
       for (const e of this.o.eventsByPlugin.get(p) ?? []) {
-        if (e.resource !== ev.resource && e.resource !== '*') continue;
-        if (e.actions === '*' || e.actions.includes(ev.action)) return true;
-        // A generic update covers every specific kind of update.
-        if (ev.action === 'Update' && e.actions.some((a) => a.startsWith('Update'))) return true;
+        if (!eventMatches(e, ev)) continue;
+        if (!e.hint) return true;
+        try {
+          if (e.hint(q.pi, ev.oldObj, ev.newObj) === 'Queue') return true;
+        } catch {
+          return true;
+        }
       }
     }
     return false;
@@ -347,6 +357,13 @@ export class SchedulingQueue {
     for (const w of this.waiters) w(undefined);
     this.waiters = [];
   }
+}
+
+/** Whether a registration covers an event: a registered 'Update' covers every kind of update. */
+export function eventMatches(e: ClusterEvent, ev: QueueEvent): boolean {
+  if (e.resource !== ev.resource && e.resource !== '*') return false;
+  if (e.actions === '*' || e.actions.includes(ev.action)) return true;
+  return ev.action.startsWith('Update') && e.actions.includes('Update');
 }
 
 /** Whether an update is worth a new attempt: anything but status and bookkeeping metadata changed. */

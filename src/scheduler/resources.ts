@@ -107,3 +107,10 @@ export function podRequests(pod: Pod, nonZero = false): Resource {
   if (spec.overhead) addList(reqs, spec.overhead);
   return reqs;
 }
+
+/** Whether b asks less than a of some resource (a pod's in-place scale down frees room). */
+export function anyLess(a: Resource, b: Resource): boolean {
+  if (b.milliCPU < a.milliCPU || b.memory < a.memory || b.ephemeralStorage < a.ephemeralStorage) return true;
+  for (const [k, v] of a.scalar ?? []) if ((b.scalar?.get(k) ?? 0) < v) return true;
+  return false;
+}

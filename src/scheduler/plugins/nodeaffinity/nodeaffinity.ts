@@ -108,6 +108,17 @@ export function newNodeAffinity(args: NodeAffinityArgs = {}): AnyPlugin {
     normalize(_s, _pi, scores) {
       defaultNormalizeScore(MAX_NODE_SCORE, false, scores);
     },
-    events: () => [{ resource: 'Node', actions: ['Add', 'UpdateNodeLabel'] }],
+    events: () => [
+      {
+        resource: 'Node',
+        actions: ['Add', 'UpdateNodeLabel'],
+        // As upstream's isSchedulableAfterNodeChange: only a node that matches now and did not before.
+        hint: (pi, oldNode: Node | undefined, newNode: Node) => {
+          const matches = (n: Node) => (!added || added(n)) && podMatchesNodeAffinity(pi, n);
+          if (!matches(newNode)) return 'QueueSkip';
+          return !oldNode || !matches(oldNode) ? 'Queue' : 'QueueSkip';
+        },
+      },
+    ],
   };
 }

@@ -1,6 +1,8 @@
-import type { AnyPlugin } from '../../interface.js';
+import type { AnyPlugin, QueueingHint } from '../../interface.js';
 import type { NodeInfo } from '../../nodeinfo.js';
-import type { PodInfo } from '../../podinfo.js';
+import { newPodInfo, type PodInfo } from '../../podinfo.js';
+import { resourceFromList, type Resource } from '../../resources.js';
+import type { Node, Pod } from '../../types.js';
 import { Status } from '../../status.js';
 import { MAX_NODE_SCORE } from '../../types.js';
 
@@ -37,6 +39,50 @@ export function insufficientResources(pi: PodInfo, ni: NodeInfo, ignored?: (name
     }
   }
   return out;
+}
+
+/** Whether the pod's requests fit the node's whole allocatable (an empty node), as upstream's isFit. */
+function fitsEmpty(r: Resource, a: Resource, ignored: (name: string) => boolean): boolean {
+  if (a.allowedPodNumber < 1) return false;
+  if (r.milliCPU > a.milliCPU || r.memory > a.memory || r.ephemeralStorage > a.ephemeralStorage) return false;
+  for (const [name, q] of r.scalar ?? []) if (q > 0 && !ignored(name) && q > (a.scalar?.get(name) ?? 0)) return false;
+  return true;
+}
+
+/**
+ * QueueingHint for node events, as upstream's isSchedulableAfterNodeChange: a node the pod could
+ * not fit even empty changes nothing; an update helps only if a resource the pod asks for grew.
+ */
+export function afterNodeEvent(pi: PodInfo, oldNode: Node | undefined, newNode: Node, ignored: (name: string) => boolean = () => false): QueueingHint {
+  const after = resourceFromList(newNode.status?.allocatable as Record<string, string>);
+  if (!fitsEmpty(pi.requests, after, ignored)) return 'QueueSkip';
+  if (!oldNode) return 'Queue';
+  const before = resourceFromList(oldNode.status?.allocatable as Record<string, string>);
+  const r = pi.requests;
+  const grew =
+    after.allowedPodNumber > before.allowedPodNumber ||
+    (r.milliCPU > 0 && after.milliCPU > before.milliCPU) ||
+    (r.memory > 0 && after.memory > before.memory) ||
+    (r.ephemeralStorage > 0 && after.ephemeralStorage > before.ephemeralStorage) ||
+    [...(r.scalar ?? [])].some(([k, q]) => q > 0 && (after.scalar?.get(k) ?? 0) > (before.scalar?.get(k) ?? 0));
+  return grew ? 'Queue' : 'QueueSkip';
+}
+
+/**
+ * QueueingHint for assigned pods, as upstream's isSchedulableAfterPodEvent: a deleted pod frees
+ * room; a scaled-down one only if it asks less of something the pod asks for.
+ */
+export function afterPodEvent(pi: PodInfo, oldPod: Pod, newPod: Pod | undefined): QueueingHint {
+  if (!newPod) return oldPod.spec?.nodeName ? 'Queue' : 'QueueSkip';
+  const a = newPodInfo(oldPod).requests;
+  const b = newPodInfo(newPod).requests;
+  const r = pi.requests;
+  const less =
+    (r.milliCPU > 0 && b.milliCPU < a.milliCPU) ||
+    (r.memory > 0 && b.memory < a.memory) ||
+    (r.ephemeralStorage > 0 && b.ephemeralStorage < a.ephemeralStorage) ||
+    [...(r.scalar ?? [])].some(([k, q]) => q > 0 && (b.scalar?.get(k) ?? 0) < (a.scalar?.get(k) ?? 0));
+  return less ? 'Queue' : 'QueueSkip';
 }
 
 /** Allocatable and requested-with-this-pod of one resource; nonZero counts request-less containers as 100m/200Mi. */
@@ -139,8 +185,8 @@ export function newNodeResourcesFit(args: FitArgs = {}): AnyPlugin {
     },
     score: (_s, pi, ni) => scorer(pi, ni),
     events: () => [
-      { resource: 'AssignedPod', actions: ['Delete', 'UpdatePodScaleDown'] },
-      { resource: 'Node', actions: ['Add', 'UpdateNodeAllocatable'] },
+      { resource: 'AssignedPod', actions: ['Delete', 'UpdatePodScaleDown'], hint: (pi, oldPod, newPod) => afterPodEvent(pi, oldPod, newPod) },
+      { resource: 'Node', actions: ['Add', 'UpdateNodeAllocatable'], hint: (pi, oldNode, newNode) => afterNodeEvent(pi, oldNode, newNode, isIgnored) },
     ],
   };
 }

@@ -1,6 +1,6 @@
 import type { AnyPlugin, CycleState, StateData } from '../../interface.js';
 import { Status } from '../../status.js';
-import { MAX_NODE_SCORE, type Toleration } from '../../types.js';
+import { MAX_NODE_SCORE, type Node, type Toleration } from '../../types.js';
 import { defaultNormalizeScore } from '../helper/normalize.js';
 import { findUntoleratedTaint, tolerated } from '../helper/taints.js';
 
@@ -44,7 +44,17 @@ export function newTaintToleration(): AnyPlugin {
       defaultNormalizeScore(MAX_NODE_SCORE, true, scores);
     },
     events: () => [
-      { resource: 'Node', actions: ['Add', 'UpdateNodeTaint'] },
+      {
+        resource: 'Node',
+        actions: ['Add', 'UpdateNodeTaint'],
+        // As upstream: only when the node went from an untolerated taint to none.
+        hint: (pi, oldNode: Node | undefined, newNode: Node) => {
+          const tols = pi.pod.spec?.tolerations;
+          const was = oldNode ? !!findUntoleratedTaint(oldNode.spec?.taints, tols, hard) : true;
+          const is = !!findUntoleratedTaint(newNode.spec?.taints, tols, hard);
+          return was && !is ? 'Queue' : 'QueueSkip';
+        },
+      },
       { resource: 'Pod', actions: ['UpdatePodTolerations'] },
     ],
   };
