@@ -92,6 +92,7 @@ export class SchedulerCore {
         runPreFilterRemovePod: (s, pi, r, ni) => fwk.runPreFilterRemovePod(s, pi, r, ni),
         getWaitingPod: (uid) => this.waitingPods.get(uid),
         iterateOverWaitingPods: (fn) => this.waitingPods.forEach(fn),
+        activate: (pods) => void this.queue.activate(pods.map((p) => p.metadata!.uid!)),
         api: o.api,
         now: () => this.clock.now(),
       };

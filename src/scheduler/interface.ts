@@ -92,6 +92,8 @@ export interface Handle {
   /** Pods waiting at Permit (allow or reject them by uid), as upstream's GetWaitingPod/IterateOverWaitingPods. */
   getWaitingPod?(uid: string): import('./waitingpods.js').WaitingPod | undefined;
   iterateOverWaitingPods?(fn: (wp: import('./waitingpods.js').WaitingPod) => void): void;
+  /** Moves these pods (parked or backing off) to activeQ now, as upstream's Handle.Activate. */
+  activate?(pods: Pod[]): void;
   /** PodDisruptionBudgets, for preemption. */
   pdbs?(): any[];
   /** API side effects, done outside the scheduling cycle. */

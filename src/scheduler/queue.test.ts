@@ -125,3 +125,30 @@ test('an update of no specific kind wakes only plugins registered for every upda
   q.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
   assert.equal(q.where(p.pi.uid), 'backoff');
 });
+
+test('activate moves parked and backing-off pods to activeQ at once; an in-flight one when its cycle fails', () => {
+  const c = new FakeClock();
+  const q = mkQueue(c);
+  const park = (name: string) => {
+    q.add(mkPod(name));
+    const p = q.tryPop()!;
+    p.unschedulablePlugins = new Set(['NodeResourcesFit']);
+    q.addUnschedulableIfNotPresent(p, q.schedulingCycleNumber);
+    return p;
+  };
+  const a = park('a');
+  const b = park('b');
+  q.moveAllOnEvent({ resource: 'Node', action: 'Add' });
+  assert.equal(q.where(b.pi.uid), 'backoff');
+  const gated = mkPod('g', { spec: { schedulingGates: [{ name: 'x' }] } });
+  q.add(gated);
+  q.add(mkPod('c'));
+  const cq = q.tryPop()!;
+  assert.equal(q.activate([a.pi.uid, b.pi.uid, gated.metadata!.uid!, cq.pi.uid]), 2);
+  assert.equal(q.where(a.pi.uid), 'active');
+  assert.equal(q.where(b.pi.uid), 'active');
+  assert.equal(q.where(gated.metadata!.uid!), 'unschedulable', 'scheduling gates still hold it');
+  cq.unschedulablePlugins = new Set(['NodeResourcesFit']);
+  q.addUnschedulableIfNotPresent(cq, q.schedulingCycleNumber);
+  assert.equal(q.where(cq.pi.uid), 'active');
+});

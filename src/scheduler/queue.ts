@@ -51,6 +51,8 @@ export class SchedulingQueue {
   private readonly backoff: KeyedHeap<QueuedPodInfo>;
   private readonly unschedulable = new Map<string, QueuedPodInfo>();
   private readonly inFlight = new Set<string>();
+  /** In-flight pods to put straight into activeQ if their cycle fails (activated meanwhile). */
+  private readonly activateWhenDone = new Set<string>();
   private readonly clock: Clock;
   private readonly initialBackoff: number;
   private readonly maxBackoff: number;
@@ -149,6 +151,34 @@ export class SchedulingQueue {
   /** The scheduling cycle of a popped pod has ended (bound, assumed or requeued). */
   done(uid: string): void {
     this.inFlight.delete(uid);
+    this.activateWhenDone.delete(uid);
+  }
+
+  /**
+   * Moves pods from unschedulablePods or backoffQ straight to activeQ, as upstream's Activate (a
+   * Permit plugin waking a gang's siblings); a pod in its scheduling cycle goes to activeQ if the
+   * cycle fails. Gated pods stay gated. Returns how many moved.
+   */
+  activate(uids: Iterable<string>): number {
+    let n = 0;
+    for (const uid of uids) {
+      const u = this.unschedulable.get(uid);
+      if (u && !u.gated) {
+        this.unschedulable.delete(uid);
+        this.moveToActive(u);
+        n++;
+        continue;
+      }
+      const b = this.backoff.get(uid);
+      if (b) {
+        this.backoff.delete(uid);
+        this.moveToActive(b);
+        n++;
+        continue;
+      }
+      if (this.inFlight.has(uid)) this.activateWhenDone.add(uid);
+    }
+    return n;
   }
 
   backoffDuration(q: QueuedPodInfo): number {
@@ -178,7 +208,8 @@ export class SchedulingQueue {
     this.inFlight.delete(uid);
     if (this.has(uid)) return;
     q.timestamp = this.clock.now();
-    if (this.moveRequestCycle >= podSchedulingCycle || q.unschedulablePlugins.size === 0) this.pushBackoff(q);
+    if (this.activateWhenDone.delete(uid)) this.moveToActive(q);
+    else if (this.moveRequestCycle >= podSchedulingCycle || q.unschedulablePlugins.size === 0) this.pushBackoff(q);
     else this.unschedulable.set(uid, q);
   }
 
