@@ -172,7 +172,7 @@ export class DataPlane {
     this.httpServer.emit('listening');
     this.h2Server = this.h2(H2_SETTINGS, 'http');
     this.fastHost.h2 = this.h2Server;
-    this.plainServer = net.createServer({ noDelay: true }, (sock) => void new FastConnection(this.fastHost, sock));
+    this.plainServer = net.createServer({ noDelay: true, pauseOnConnect: true }, (sock) => FastConnection.adopt(this.fastHost, sock));
     await listen(this.plainServer, this.opts.httpPort, host);
     this.ports.http = (this.plainServer.address() as net.AddressInfo).port;
     if (this.opts.httpsPort !== undefined) {
@@ -214,6 +214,14 @@ export class DataPlane {
       const s = this.plainServer;
       closing.push(new Promise<void>((r) => s.close(() => r())));
       for (const c of [...this.fastConnections]) c.stop();
+      // Adopted connections are not counted by the server (FastConnection.adopt): wait for their requests in flight here.
+      const conns = this.fastConnections;
+      closing.push(
+        new Promise<void>((r) => {
+          const check = () => (conns.size === 0 ? r() : void setTimeout(check, 10).unref());
+          check();
+        }),
+      );
     }
     // The handed-over plain connections: node:http's server never listened, so only its connections close.
     if (this.httpServer) {

@@ -9,7 +9,7 @@
  * handled pushed back), so every rare case keeps exactly the slow path's behaviour.
  */
 import type http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ChunkedEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
 import { match } from './match.js';
@@ -28,6 +28,12 @@ const SMALL_BODY = 8 * 1024;
 /** A longer upstream response head is refused (502). */
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const NO_SKIP: ReadonlySet<string> = new Set();
+/**
+ * Plain client connections read into this one buffer (net's `onread`), as upstream sockets do
+ * (upstream.ts): no Buffer allocation and no stream machinery per read. Callbacks run one at a time.
+ */
+const CLIENT_BUF = Buffer.allocUnsafe(64 * 1024);
+const inClientBuf = (b: Buffer | null): boolean => b !== null && b.buffer === CLIENT_BUF.buffer;
 
 /** X-Request-ID as ingress-nginx's $request_id: 32 hex digits; a per-process random prefix and a counter keep it cheap. */
 const ridPrefix = randomBytes(8).toString('hex');
@@ -122,16 +128,50 @@ export class FastConnection implements UpstreamOwner {
   /** The body bytes that came with the response head, as latin1 text (null: not converted). */
   private restText: string | null = null;
 
+  /**
+   * Serves a plain connection accepted by a `pauseOnConnect` net.Server on the fast path, reading
+   * into CLIENT_BUF: node's public `onread` exists only for sockets it creates, so the accepted
+   * socket's handle moves into a new net.Socket made with it (as node's own cluster and
+   * child_process handle passing do), and the accepted one is destroyed without its handle (which
+   * only settles the server's connection count).
+   */
+  static adopt(host: FastPathHost, accepted: net.Socket): void {
+    const a = accepted as unknown as { _handle: unknown };
+    const handle = a._handle;
+    if (!handle) return void accepted.destroy();
+    a._handle = null;
+    accepted.destroy();
+    let conn: FastConnection | undefined;
+    const sock: net.Socket = new net.Socket({
+      handle,
+      onread: {
+        buffer: CLIENT_BUF,
+        callback: (n: number) => {
+          const chunk = CLIENT_BUF.subarray(0, n);
+          // Handed over (and the new owner reads through the stream, as node:http does after an upgrade): pass a copy on.
+          if (!conn || conn.handedOff) sock.push(Buffer.from(chunk));
+          else conn.onRead(chunk);
+          return true;
+        },
+      },
+    } as net.SocketConstructorOpts);
+    conn = new FastConnection(host, sock, true);
+  }
+
+  private handedOff = false;
+
   constructor(
     private readonly host: FastPathHost,
     private readonly sock: net.Socket,
+    /** Reads arrive through onRead (CLIENT_BUF), not 'data' events. */
+    ownReads = false,
   ) {
     this.remote = sock.remoteAddress ?? '';
     const scheme = (this.scheme = host.scheme ?? 'http');
     this.fixedForward = `x-forwarded-port: ${sock.localPort ?? 0}\r\nx-forwarded-proto: ${scheme}\r\nx-forwarded-scheme: ${scheme}\r\nx-scheme: ${scheme}\r\n`;
     sock.setNoDelay(true);
     sock.setTimeout(75_000);
-    sock.on('data', this.onData);
+    if (!ownReads) sock.on('data', this.onData);
     sock.on('drain', this.onDrain);
     sock.on('close', this.onClose);
     sock.on('error', this.onError);
@@ -143,6 +183,12 @@ export class FastConnection implements UpstreamOwner {
   stop(): void {
     this.stopping = true;
     if (!this.busy) this.sock.destroy();
+  }
+
+  /** A read in CLIENT_BUF: whatever is kept past this call is copied out of it. */
+  private onRead(chunk: Buffer): void {
+    this.onData(chunk);
+    if (inClientBuf(this.pending)) this.pending = Buffer.from(this.pending!);
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -222,9 +268,10 @@ export class FastConnection implements UpstreamOwner {
     sock.off('timeout', this.onTimeout);
     sock.setTimeout(0);
     this.host.connections.delete(this);
+    this.handedOff = true;
     sock.pause();
     const h2 = this.host.h2 && isH2Preface(this.pending);
-    if (this.pending) sock.unshift(this.pending);
+    if (this.pending) sock.unshift(inClientBuf(this.pending) ? Buffer.from(this.pending) : this.pending);
     this.pending = null;
     if (h2) {
       // The HTTP/2 session reads the socket's buffered bytes itself and then its handle directly: no resume().
