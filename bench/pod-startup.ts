@@ -8,16 +8,16 @@
  *   node dist/bench/pod-startup.js [--single N] [--burst N]
  *   BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/pod-startup.js
  *   BENCH_DROP_EVENTS=1 …   (diagnosis: the agent's Events are counted but not sent)
+ *   BENCH_AGENT_HEAP=default …   (diagnosis: V8's default young generation, not capped as `skiff agent`)
  */
 import { spawn } from 'node:child_process';
 import v8 from 'node:v8';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestCluster } from '../src/testing/cluster.js';
-import { RestClient, configFromKubeconfig } from '../src/client/rest.js';
-import { createKubelet } from '../src/kubelet/agent.js';
-import { startupTimer } from './lib/startup.js';
+import { capYoungGeneration } from '../src/kubelet/heap.js';
+// Everything else loads dynamically: the agent process caps its young generation before any
+// module can grow it, as `skiff agent` must (see heap.ts).
 
 const NODE = 'bench-node';
 
@@ -55,6 +55,10 @@ function rssMB(pid: number): number {
 
 /** Agent mode: this file run as the kubelet process. */
 async function agent(kubeconfig: string, dataDir: string): Promise<void> {
+  // As `skiff agent` ships: the CLI's module graph loaded (the young generation is capped first, below).
+  await import('../src/cli/main.js');
+  const { RestClient, configFromKubeconfig } = await import('../src/client/rest.js');
+  const { createKubelet } = await import('../src/kubelet/agent.js');
   const client = new RestClient(configFromKubeconfig(kubeconfig, 'kubelet'));
   // Every API call the agent makes, by verb and resource: each costs CPU on both sides.
   const calls: Record<string, number> = {};
@@ -81,7 +85,12 @@ async function agent(kubeconfig: string, dataDir: string): Promise<void> {
 async function main(): Promise<void> {
   const single = arg('single', 10);
   const burst = arg('burst', 100);
+  // Imported here, not at the top: the agent process (this file with --agent) must load only what
+  // `skiff agent` loads, or its RSS would include the API server's modules.
+  const { startTestCluster } = await import('../src/testing/cluster.js');
   const tc = await startTestCluster();
+  const { RestClient, configFromKubeconfig } = await import('../src/client/rest.js');
+  const { startupTimer } = await import('./lib/startup.js');
   const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'bench'));
   const self = fileURLToPath(import.meta.url);
   // BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the agent alone.
@@ -168,8 +177,10 @@ async function main(): Promise<void> {
   await tc.stop();
 }
 
-if (process.argv[2] === '--agent') void agent(process.argv[3], process.argv[4]);
-else
+if (process.argv[2] === '--agent') {
+  if (process.env.BENCH_AGENT_HEAP !== 'default') capYoungGeneration();
+  void agent(process.argv[3], process.argv[4]);
+} else
   main().then(
     () => process.exit(0),
     (e) => {

@@ -9,14 +9,29 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocketServer, WebSocket } from 'ws';
 import type { Runtime } from '../runtime/cri.js';
 import { writeLogs } from './logs.js';
-import { SpdySession } from './spdy.js';
-import { PORT_FORWARD_PROTOCOL, servePortForward, type PortForwardTarget } from './portforward.js';
+import type { SpdySession } from './spdy.js';
+import type { PortForwardTarget } from './portforward.js';
 
+/** The port-forward stream protocol (portforward.ts), here too so that module loads only when used. */
+const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 /** kubectl ≥ 1.30 tunnels port-forward's SPDY inside a WebSocket with this subprotocol. */
 export const SPDY_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
+
+/**
+ * WebSockets (ws), SPDY and port-forward load on the first upgrade: an idle node agent does not
+ * carry them (ws alone brings zlib and its own parsers, several MB of resident memory).
+ */
+let streaming: Promise<{ WebSocketServer: typeof WebSocketServer; SpdySession: typeof SpdySession; servePortForward: typeof import('./portforward.js').servePortForward }> | undefined;
+function loadStreaming() {
+  return (streaming ??= Promise.all([import('ws'), import('./spdy.js'), import('./portforward.js')]).then(([ws, spdy, pf]) => ({
+    WebSocketServer: ws.WebSocketServer,
+    SpdySession: spdy.SpdySession,
+    servePortForward: pf.servePortForward,
+  })));
+}
 
 export interface ContainerRef {
   id: string;
@@ -41,8 +56,8 @@ function sendStatus(res: ServerResponse, code: number, reason: string, message: 
 
 export class KubeletServer {
   private server?: https.Server;
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (protos) => EXEC_PROTOCOLS.find((p) => protos.has(p)) ?? false });
-  private readonly tunnels = new WebSocketServer({ noServer: true, handleProtocols: (protos) => (protos.has(SPDY_TUNNEL_PROTOCOL) ? SPDY_TUNNEL_PROTOCOL : false) });
+  private wss?: WebSocketServer;
+  private tunnels?: WebSocketServer;
   private readonly sessions = new Set<SpdySession>();
   port = 0;
 
@@ -69,10 +84,11 @@ export class KubeletServer {
   }
 
   async stop(): Promise<void> {
-    for (const c of this.wss.clients) c.terminate();
-    this.wss.close();
-    for (const c of this.tunnels.clients) c.terminate();
-    this.tunnels.close();
+    for (const w of [this.wss, this.tunnels]) {
+      if (!w) continue;
+      for (const c of w.clients) c.terminate();
+      w.close();
+    }
     for (const sess of this.sessions) sess.destroy();
     const s = this.server;
     if (!s) return;
@@ -113,6 +129,9 @@ export class KubeletServer {
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { WebSocketServer } = await loadStreaming();
+    this.wss ??= new WebSocketServer({ noServer: true, handleProtocols: (protos) => EXEC_PROTOCOLS.find((p) => protos.has(p)) ?? false });
+    this.tunnels ??= new WebSocketServer({ noServer: true, handleProtocols: (protos) => (protos.has(SPDY_TUNNEL_PROTOCOL) ? SPDY_TUNNEL_PROTOCOL : false) });
     const url = new URL(req.url ?? '/', 'https://kubelet');
     const m = /^\/(exec|attach)\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     const fail = (code: number, msg: string) => {
@@ -128,13 +147,14 @@ export class KubeletServer {
     if (typeof ref === 'string') return fail(404, ref);
     if (verb !== 'exec') return fail(400, 'attach is not supported by this runtime');
     const cmd = q.getAll('command');
-    this.wss.handleUpgrade(req, socket, head, (ws) => void this.exec(ws, ref.id, cmd, { stdin: bool('stdin'), stdout: bool('stdout') || !q.has('stdout'), stderr: bool('stderr'), tty: bool('tty') }));
+    this.wss!.handleUpgrade(req, socket, head, (ws) => void this.exec(ws, ref.id, cmd, { stdin: bool('stdin'), stdout: bool('stdout') || !q.has('stdout'), stderr: bool('stderr'), tty: bool('tty') }));
   }
 
   private async portForward(req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, pod: string, fail: (code: number, msg: string) => void): Promise<void> {
     const target = this.backend.portForwardTarget ? await this.backend.portForwardTarget(ns, pod) : 'port-forward is not supported by this kubelet';
     if (typeof target === 'string') return fail(404, target);
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
+    const { SpdySession, servePortForward } = await loadStreaming();
     const start = (write: (b: Buffer) => void, end: () => void): SpdySession => {
       const session = new SpdySession(write);
       this.sessions.add(session);
@@ -147,7 +167,7 @@ export class KubeletServer {
       return session;
     };
     if (upgrade === 'websocket') {
-      this.tunnels.handleUpgrade(req, socket, head, (ws) => {
+      this.tunnels!.handleUpgrade(req, socket, head, (ws) => {
         const session = start(
           (b) => ws.send(b, { binary: true }),
           () => ws.close(),

@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import http2 from 'node:http2';
+import type http2 from 'node:http2';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { Runtime } from '../../runtime/cri.js';
 
@@ -100,9 +101,11 @@ function tcpProbe(host: string, port: number, timeoutSec: number): Promise<Probe
 
 /** grpc.health.v1.Health/Check over HTTP/2 with hand-encoded protobuf (one string field, one enum). */
 function grpcProbe(host: string, port: number, service: string, timeoutSec: number): Promise<ProbeOutcome> {
+  // node:http2 loads on the first gRPC probe: most nodes never run one (~5 MB resident).
+  const h2 = createRequire(import.meta.url)('node:http2') as typeof http2;
   return new Promise((resolve) => {
     const target = `${host}:${port}`;
-    const session = http2.connect(`http://${target}`);
+    const session = h2.connect(`http://${target}`);
     const timer = setTimeout(() => {
       session.destroy();
       resolve({ ok: false, output: `timeout: health rpc did not complete within ${timeoutSec}s` });
