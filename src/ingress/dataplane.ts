@@ -17,7 +17,7 @@ import { IngressMetrics } from './metrics.js';
 import { selfSignedCert, type PemPair } from './selfsigned.js';
 import { FastConnection, newRequestId, type FastPathHost } from './fastpath.js';
 import { HOP } from './http1.js';
-import { UpstreamPool, type PoolEndpoint } from './upstream.js';
+import { coarse, UpstreamPool, type PoolEndpoint } from './upstream.js';
 import { serveMetrics } from './metricsserver.js';
 import { BufferedLog } from './accesslog.js';
 import { PROXY_DEFAULTS } from './annotations/proxy.js';
@@ -112,6 +112,8 @@ export class DataPlane {
   private defaultContext?: tls.SecureContext;
   private metricsServer?: { port: number; close(): Promise<void> };
   private readonly logFile?: BufferedLog;
+  /** Times out fast-path connections (upstream.ts `coarse`). */
+  private sweeper?: NodeJS.Timeout;
   ports = { http: 0, https: 0, metrics: 0 };
 
   private readonly opts: DataPlaneOptions;
@@ -164,6 +166,15 @@ export class DataPlane {
 
   async start(): Promise<void> {
     const host = this.opts.host ?? '0.0.0.0';
+    // A quarter of the read timeout, at most 250 ms: timeouts fire within that much of their time.
+    this.pool.sweep();
+    this.sweeper = setInterval(
+      () => {
+        this.pool.sweep();
+        for (const c of this.fastConnections) c.sweep(coarse.now);
+      },
+      Math.max(20, Math.min(250, this.pool.timeoutMs / 4)),
+    ).unref();
     this.httpServer = http.createServer({ keepAliveTimeout: 75_000 }, (req, res) => this.handle(req, res, 'http'));
     this.httpServer.on('upgrade', (req, sock, head) => this.upgrade(req, sock as net.Socket, head, 'http'));
     this.httpServer.on('clientError', (_e, sock) => sock.destroy());
@@ -208,6 +219,7 @@ export class DataPlane {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.sweeper);
     const closing: Promise<void>[] = [];
     if (this.metricsServer) closing.push(this.metricsServer.close());
     if (this.plainServer) {

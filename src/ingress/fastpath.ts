@@ -15,7 +15,7 @@ import { ChunkedEnd, parseRequestHead, parseResponseHead, type RequestHead } fro
 import { match } from './match.js';
 import { backendName, type Location, type RoutingTable, type Server } from './table.js';
 import type { LatencySeries, IngressMetrics } from './metrics.js';
-import type { PoolEndpoint, Upstream, UpstreamOwner, UpstreamPool } from './upstream.js';
+import { coarse, type PoolEndpoint, type Upstream, type UpstreamOwner, type UpstreamPool } from './upstream.js';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const isH2Preface = (b: Buffer | null): boolean => !!b && b.length >= 16 && b.subarray(0, Math.min(b.length, H2_PREFACE.length)).equals(H2_PREFACE.subarray(0, Math.min(b.length, H2_PREFACE.length)));
@@ -28,6 +28,8 @@ const SMALL_BODY = 8 * 1024;
 /** A longer upstream response head is refused (502). */
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const NO_SKIP: ReadonlySet<string> = new Set();
+/** nginx's keepalive_timeout default. */
+const KEEPALIVE_MS = 75_000;
 /**
  * Plain client connections read into this one buffer (net's `onread`), as upstream sockets do
  * (upstream.ts): no Buffer allocation and no stream machinery per read. Callbacks run one at a time.
@@ -170,12 +172,10 @@ export class FastConnection implements UpstreamOwner {
     const scheme = (this.scheme = host.scheme ?? 'http');
     this.fixedForward = `x-forwarded-port: ${sock.localPort ?? 0}\r\nx-forwarded-proto: ${scheme}\r\nx-forwarded-scheme: ${scheme}\r\nx-scheme: ${scheme}\r\n`;
     sock.setNoDelay(true);
-    sock.setTimeout(75_000);
     if (!ownReads) sock.on('data', this.onData);
     sock.on('drain', this.onDrain);
     sock.on('close', this.onClose);
     sock.on('error', this.onError);
-    sock.on('timeout', this.onTimeout);
     host.connections.add(this);
   }
 
@@ -192,6 +192,7 @@ export class FastConnection implements UpstreamOwner {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    this.seen = coarse.now;
     this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     if (this.busy) {
       if (this.pending.length > MAX_PENDING && !this.paused) {
@@ -226,9 +227,13 @@ export class FastConnection implements UpstreamOwner {
     /* 'close' follows */
   };
 
-  private readonly onTimeout = (): void => {
-    if (!this.busy) this.sock.destroy();
-  };
+  /** coarse.now when the connection last did something (keep-alive timeout). */
+  private seen = coarse.now;
+
+  /** nginx's keepalive_timeout (75 s) between requests; the owner calls it every SWEEP_MS. */
+  sweep(now: number): void {
+    if (!this.busy && now - this.seen > KEEPALIVE_MS) this.sock.destroy();
+  }
 
   /** Handles the buffered requests, one at a time. */
   private drive(): void {
@@ -265,8 +270,6 @@ export class FastConnection implements UpstreamOwner {
     sock.off('drain', this.onDrain);
     sock.off('close', this.onClose);
     sock.off('error', this.onError);
-    sock.off('timeout', this.onTimeout);
-    sock.setTimeout(0);
     this.host.connections.delete(this);
     this.handedOff = true;
     sock.pause();
@@ -314,7 +317,7 @@ export class FastConnection implements UpstreamOwner {
     this.chunked = null;
     this.upPaused = false;
     const up = (this.up = this.host.pool.acquire(ep, this));
-    up.sock.write(this.requestText, 'latin1');
+    up.send(this.requestText);
   }
 
   upData(up: Upstream, chunk: Buffer): void {
@@ -495,6 +498,7 @@ export class FastConnection implements UpstreamOwner {
     }
     this.record();
     this.busy = false;
+    this.seen = coarse.now;
     if (this.gone) return;
     if (this.closeAfter || this.stopping) {
       this.sock.end();

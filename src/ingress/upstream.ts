@@ -18,6 +18,13 @@ export interface PoolEndpoint {
  */
 const READ_BUF = Buffer.allocUnsafe(64 * 1024);
 
+/**
+ * A coarse clock (ms) for the fast path's idle and read timeouts: advanced by the owner's sweep
+ * (see UpstreamPool.sweep), so marking activity is a field store. Node's socket timeouts re-arm a
+ * timer on every read and write, four times per proxied request.
+ */
+export const coarse = { now: 0 };
+
 /** What a socket reports to the exchange that currently owns it. */
 export interface UpstreamOwner {
   /** `chunk` is only valid during the call (it is the shared read buffer): copy what is kept or written later. */
@@ -32,6 +39,8 @@ export class Upstream {
   /** Taken from the idle list (it may have been closed by the peer meanwhile). */
   reused = false;
   readonly sock: net.Socket;
+  /** coarse.now at the last read or request sent (the read timeout, and the idle timeout in the pool). */
+  seen = coarse.now;
 
   constructor(
     private readonly pool: UpstreamPool,
@@ -44,21 +53,35 @@ export class Upstream {
       onread: {
         buffer: READ_BUF,
         callback: (n: number, buf: Uint8Array) => {
+          this.seen = coarse.now;
           if (this.owner) this.owner.upData(this, (buf as Buffer).subarray(0, n));
           else sock.destroy();
           return true;
         },
       },
     }));
-    sock.setTimeout(pool.timeoutMs);
     sock.on('end', () => this.gone(undefined, true));
     sock.on('error', (e: NodeJS.ErrnoException) => this.gone(e, false));
     sock.on('close', () => this.gone(undefined, false));
-    sock.on('timeout', () => (this.owner ? this.owner.upTimeout(this) : sock.destroy()));
+    pool.all.add(this);
+  }
+
+  /** Sends a request: the read timeout counts from here. */
+  send(text: string): void {
+    this.seen = coarse.now;
+    this.sock.write(text, 'latin1');
+  }
+
+  /** proxy-read-timeout while a request waits; the keep-alive timeout while idle. */
+  sweep(now: number): void {
+    if (now - this.seen <= this.pool.timeoutMs) return;
+    if (this.owner) this.owner.upTimeout(this);
+    else this.sock.destroy();
   }
 
   private gone(err: NodeJS.ErrnoException | undefined, ended: boolean): void {
     this.pool.forget(this);
+    this.pool.all.delete(this);
     const o = this.owner;
     this.owner = null;
     if (o) o.upGone(this, err, ended);
@@ -68,6 +91,8 @@ export class Upstream {
 
 export class UpstreamPool {
   private readonly idle = new Map<string, Upstream[]>();
+  /** Every open connection, busy or idle, for the sweep. */
+  readonly all = new Set<Upstream>();
 
   constructor(
     readonly timeoutMs: number,
@@ -96,6 +121,12 @@ export class UpstreamPool {
     if (!list) return;
     const i = list.lastIndexOf(up);
     if (i >= 0) list.splice(i, 1);
+  }
+
+  /** Advances the coarse clock and times out connections; the owner calls it every SWEEP_MS. */
+  sweep(): void {
+    const now = (coarse.now = Math.round(performance.now()));
+    for (const up of this.all) up.sweep(now);
   }
 
   destroy(): void {
