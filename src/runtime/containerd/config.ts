@@ -57,6 +57,9 @@ export function containerdConfig(o: ContainerdConfigOptions): string {
     '  stream_server_address = "127.0.0.1"',
     '  stream_server_port = "0"',
     '  disable_apparmor = true',
+    // Pod network namespaces under our state dir, not the host's /run/netns: leftovers of an abrupt
+    // stop are then ours to find and release (reconcile.ts), and never another runtime's.
+    '  netns_mounts_under_state_dir = true',
     '  enable_selinux = false',
     `  [${cri}.containerd]`,
     '    snapshotter = "overlayfs"',

@@ -7,6 +7,11 @@ import { containerdFixtureMissing, startContainerdFixture, type ContainerdFixtur
 import { containerdConfig, cniConflist } from './config.js';
 import { exitCodeOf } from './exec.js';
 import { busyboxImage } from '../../images/testimages.js';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startContainerdRuntime, type ContainerdRuntime } from './runtime.js';
+import { ContainerdSupervisor } from './supervisor.js';
 
 /** The container's status once it has exited. */
 const exited = (fx: ContainerdFixture, id: string) =>
@@ -145,5 +150,68 @@ describe('containerd runtime specifics', { skip: missing }, () => {
     await assert.rejects(fx.runtime.pullImage({ image }, { username: 'puller', password: 'wrong' }), /401|unauthori[sz]ed/i);
     const ref = await fx.runtime.pullImage({ image }, { username: 'puller', password: 's3cret' });
     assert.match(ref, /^sha256:/);
+  });
+});
+
+describe('containerd after an abrupt stop (kill -9 of the process that ran it)', { skip: missing }, () => {
+  it('restarts its daemon, keeps live pods, and releases orphaned sandboxes, IPs and network namespaces', async () => {
+    const dir = mkdtempSync('/tmp/skc-');
+    const podCIDR = '10.244.127.0/24';
+    const sv = new ContainerdSupervisor({ dir });
+    const ipamNet = path.join(sv.cni.ipamDataDir, sv.cni.name);
+    let rt: ContainerdRuntime | undefined;
+    try {
+      // A process runs containerd and two pods, then dies without cleaning up.
+      const child = spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const { startContainerdRuntime } = await import(${JSON.stringify(new URL('./runtime.js', import.meta.url).href)});
+           const rt = await startContainerdRuntime({ dir: ${JSON.stringify(dir)}, podCIDR: ${JSON.stringify(podCIDR)} });
+           const ids = [];
+           for (const uid of ['keep-me', 'gone']) ids.push(await rt.runPodSandbox({ metadata: { name: uid, uid, namespace: 'default', attempt: 0 }, labels: { 'io.kubernetes.pod.uid': uid } }));
+           console.log(JSON.stringify(ids));
+           setInterval(() => {}, 1000);`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const [keepId, goneId] = await new Promise<string[]>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (d) => {
+          out += d;
+          if (out.includes('\n')) resolve(JSON.parse(out));
+        });
+        child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+      });
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      // Its containerd is still running (an orphan). Leftovers of a crash mid-RunPodSandbox: an IP
+      // reserved for a sandbox containerd never recorded, and an unused namespace file.
+      writeFileSync(path.join(ipamNet, '10.244.127.250'), 'never-recorded\r\neth0');
+      mkdirSync(sv.netnsDir, { recursive: true });
+      writeFileSync(path.join(sv.netnsDir, 'cni-leaked'), '');
+
+      rt = await startContainerdRuntime({ dir, podCIDR });
+      assert.ok(!existsSync(path.join(ipamNet, '10.244.127.250')), 'the unowned IP is released at start');
+      assert.ok(!existsSync(path.join(sv.netnsDir, 'cni-leaked')), 'the unused namespace is removed at start');
+      const ready = await rt.listPodSandbox({ state: 'SANDBOX_READY' });
+      assert.deepEqual(ready.map((s) => s.id).sort(), [keepId, goneId].sort(), 'pods outlive the killed process');
+      const ipOf = async (id: string) => (await rt!.podSandboxStatus(id)).network?.ip ?? '';
+      const goneIP = await ipOf(goneId);
+      assert.ok(existsSync(path.join(ipamNet, goneIP)));
+      const netnsBefore = readdirSync(sv.netnsDir).length;
+
+      // The kubelet knows its pods: the other sandbox goes, with its IP and namespace.
+      const r = await rt.reconcile(new Set(['keep-me']));
+      assert.deepEqual(r.removedSandboxes, [goneId]);
+      assert.deepEqual((await rt.listPodSandbox()).map((s) => s.id), [keepId]);
+      assert.ok(!existsSync(path.join(ipamNet, goneIP)), 'its IP is released');
+      assert.ok(existsSync(path.join(ipamNet, await ipOf(keepId))), 'the kept pod keeps its IP');
+      assert.equal(readdirSync(sv.netnsDir).length, netnsBefore - 1, 'its namespace is gone');
+    } finally {
+      await rt?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -38,6 +38,7 @@ import {
 import { criClients, type CriClients } from './proto.js';
 import { dialExec } from './exec.js';
 import { ContainerdSupervisor, type SupervisorOptions } from './supervisor.js';
+import { reconcileRuntime, type ReconcileResult } from './reconcile.js';
 
 export interface ContainerdRuntimeOptions {
   /** CRI endpoint, `unix:///path/containerd.sock`. */
@@ -92,9 +93,27 @@ export class ContainerdRuntime implements Runtime {
     });
   }
 
-  /** Starts the owned containerd (if any and not yet running); safe to call more than once. */
+  /**
+   * Starts the owned containerd (if any and not yet running), then releases what an abrupt stop
+   * left behind (IPs and network namespaces no sandbox owns); safe to call more than once.
+   */
   async start(): Promise<void> {
-    await this.opts.supervisor?.start();
+    const sv = this.opts.supervisor;
+    if (!sv) return;
+    const first = !sv.running;
+    await sv.start();
+    if (first) await this.reconcile().catch((e) => sv.log(`containerd: reconcile after start: ${(e as Error).message}`));
+  }
+
+  /**
+   * Releases leftovers of abrupt stops: with `keepPodUids` (the pods the node should run, from the
+   * kubelet), sandboxes of other pods are stopped and removed too, as upstream's kubelet removes
+   * runtime pods it does not know. IPs and namespaces only for a containerd Skiff runs itself: an
+   * external endpoint's network state is its own (its StopPodSandbox releases it).
+   */
+  async reconcile(keepPodUids?: ReadonlySet<string>): Promise<ReconcileResult> {
+    const sv = this.opts.supervisor;
+    return reconcileRuntime(this, { ipamDataDir: sv?.cni.ipamDataDir, netnsDir: sv?.netnsDir, keepPodUids, log: sv ? (m) => sv.log(m) : undefined });
   }
 
   async version(): Promise<VersionResponse> {
@@ -160,6 +179,12 @@ export class ContainerdRuntime implements Runtime {
       labels: s.labels ?? {},
       annotations: s.annotations ?? {},
     };
+  }
+
+  /** containerd's verbose sandbox info (`info`: JSON with the runtime spec, pid, CNI result). */
+  async podSandboxInfo(id: string): Promise<Record<string, string>> {
+    const r = await this.call('runtime', 'PodSandboxStatus', { podSandboxId: id, verbose: true });
+    return r.info ?? {};
   }
 
   async listPodSandbox(filter: PodSandboxFilter = {}): Promise<PodSandbox[]> {

@@ -83,6 +83,24 @@ export class ContainerdSupervisor {
     return `unix://${this.paths.socket}`;
   }
 
+  /** Where CRI mounts pod network namespaces (netns_mounts_under_state_dir: ours alone, not /run/netns). */
+  get netnsDir(): string {
+    return path.join(this.paths.state, 'io.containerd.grpc.v1.cri', 'netns');
+  }
+
+  /** Whether start() has been called (and stop() not since). */
+  get running(): boolean {
+    return this.started !== undefined;
+  }
+
+  log(msg: string): void {
+    this.opts.log?.(msg);
+  }
+
+  private get pidFile(): string {
+    return path.join(this.opts.dir, 'containerd.pid');
+  }
+
   private get logFile(): string {
     return path.join(this.opts.dir, 'containerd.log');
   }
@@ -100,12 +118,17 @@ export class ContainerdSupervisor {
     if (this.opts.podCIDR) writeFileSync(path.join(p.cniConfDir, CNI_CONF_FILE), cniConflist(this.cni, this.opts.podCIDR));
     const configFile = path.join(this.opts.dir, 'config.toml');
     writeFileSync(configFile, containerdConfig({ paths: p, sandboxImage: PAUSE_IMAGE, mirrors: this.opts.mirrors }));
+    // A containerd of an earlier run that was killed (kill -9 of skiff leaves its child running)
+    // holds the metadata lock: stop it. Its shims, and so the pods, outlive it; the new daemon
+    // reconnects to them.
+    await stopStaleDaemon(this.pidFile, configFile, (m) => this.log(m));
     rmSync(p.socket, { force: true });
 
     const out = openSync(this.logFile, 'a');
     const child = spawn('containerd', ['--config', configFile], { stdio: ['ignore', out, out] });
     closeSync(out);
     this.child = child;
+    if (child.pid) writeFileSync(this.pidFile, String(child.pid));
     this.exited = new Promise((r) => child.once('exit', () => r()));
     let died = false;
     void this.exited.then(() => (died = true));
@@ -187,7 +210,45 @@ export class ContainerdSupervisor {
     await this.exited;
     clearTimeout(t);
     this.child = undefined;
+    rmSync(this.pidFile, { force: true });
   }
+}
+
+/** Stops the daemon named by `pidFile` if it still runs with `configFile` (else the pid was reused). */
+async function stopStaleDaemon(pidFile: string, configFile: string, log: (m: string) => void): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  const alive = () => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return argv.includes(configFile) && path.basename(argv[0]) === 'containerd';
+    } catch {
+      return false;
+    }
+  };
+  if (!(pid > 0) || !alive()) return;
+  log(`containerd: stopping the daemon of an earlier run (pid ${pid})`);
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // gone already
+    }
+  };
+  kill('SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (alive()) {
+    if (Date.now() > deadline) {
+      kill('SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  while (alive()) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Imports a tarball with `ctr` (the address may be unix:// or a path); returns ctr's output. */
