@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { URL } from 'node:url';
 import type { Registry } from './registry.js';
-import { patchStatus } from './registry.js';
+import { patchStatus, writtenJsonOf } from './registry.js';
 import { PatchError } from './patch/strategic.js';
 import { parseResourcePath, type ResourceRequest } from './request.js';
 import { StatusError, badRequest, internalError, methodNotAllowed, success } from './status.js';
@@ -120,7 +120,8 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   if (r.subresource && !info.subresources.includes(r.subresource)) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
   const ns = r.namespace;
   const warnings: string[] = [];
-  const render = (obj: any) => (form === 'table' ? toTable(info, [obj], { includeObject: q.get('includeObject') ?? undefined }) : form === 'metadata' ? partialObjectMetadata(obj) : obj);
+  // A write's result goes out as the JSON the watch cache holds for it, when the registry has it.
+  const render = (obj: any) => (form === 'table' ? toTable(info, [obj], { includeObject: q.get('includeObject') ?? undefined }) : form === 'metadata' ? partialObjectMetadata(obj) : (writtenJsonOf(obj) ?? obj));
 
   if (info.virtual) {
     if (method !== 'POST' || r.name) throw methodNotAllowed();

@@ -5,7 +5,8 @@ import { CompactedError } from '../storage/errors.js';
 import type { ResourceInfo } from './resources.js';
 import { findByKey } from './resources.js';
 import { strategyFor } from './strategy.js';
-import { REGISTRY_PREFIX, type CachedObject, type WatchCache } from './watchcache.js';
+import { REGISTRY_PREFIX, storageOrder, type CachedObject, type WatchCache } from './watchcache.js';
+import { deepCopy } from './clone.js';
 import {
   StatusError,
   alreadyExists,
@@ -278,10 +279,10 @@ export class Registry {
     obj = withTypeMeta(storageInfo, obj);
     if (opts.dryRun) return this.present(info, obj, 0);
     const key = this.keyFor(info, namespace, meta.name);
-    const res = await this.backend.create(key, JSON.stringify(obj));
+    const res = await this.backend.create(key, JSON.stringify(storageOrder(obj)));
     if (!res.ok) throw alreadyExists(info.group, info.resource, meta.name);
     // The object came from this request alone: no copy needed before it is returned.
-    return this.present(info, obj, res.revision, true);
+    return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision, true));
   }
 
   /** The CRD of a custom resource is being deleted (its instances are going). */
@@ -295,8 +296,19 @@ export class Registry {
     if (errs.length) throw invalid(info.group, info.kind, obj.metadata?.name ?? '', errs, formatInvalidMessage(info.kind, obj.metadata?.name ?? '', errs, info.group));
   }
 
+  /**
+   * Remembers, for a write's result, the JSON the watch cache already holds for that revision, so the
+   * response is sent without serialising the object again. The cache has it when the backend
+   * publishes before acknowledging (sqlite); otherwise (or with a conversion) the result is encoded.
+   */
+  private withRaw(info: ResourceInfo, key: string, rv: number, out: any): any {
+    const c = this.cache.get(key);
+    if (c && c.rv === rv && !strategyFor(info).fromStorage) writtenJson.set(out, c.raw);
+    return out;
+  }
+
   private present(info: ResourceInfo, obj: any, rv: number, owned = false): any {
-    const out = owned ? obj : structuredClone(obj);
+    const out = owned ? obj : deepCopy(obj);
     if (rv) out.metadata.resourceVersion = String(rv);
     const s = strategyFor(info);
     return s.fromStorage ? s.fromStorage(out) : out;
@@ -324,7 +336,7 @@ export class Registry {
     const wanted = input?.metadata?.resourceVersion as string | undefined;
     return this.guaranteedUpdate(info, namespace, name, !!wanted, (cur) => {
       if (wanted && wanted !== String(cur.rv)) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
-      return structuredClone(input);
+      return deepCopy(input);
     }, opts);
   }
 
@@ -420,7 +432,8 @@ export class Registry {
       if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
       if (storageInfo.key === CRD_KEY && opts.warnings && opts.subresource === undefined) opts.warnings.push(...celWarnings(obj));
       if (opts.dryRun) return this.present(info, obj, cur.rv);
-      const stored = { ...obj, metadata: { ...obj.metadata } };
+      const stored = storageOrder(obj);
+      stored.metadata = { ...obj.metadata };
       delete stored.metadata.resourceVersion;
       // Removing the last finalizer of an object being deleted completes the deletion — but not during
       // a graceful deletion (a pod's status updates while it terminates): its owner deletes it, as upstream.
@@ -429,7 +442,7 @@ export class Registry {
         if (del.ok) return this.present(info, obj, del.revision);
       } else {
         const res = await this.backend.update(key, JSON.stringify(stored), cur.rv);
-        if (res.ok) return this.present(info, obj, res.revision);
+        if (res.ok) return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision));
       }
       if (pinned || attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
     }
@@ -444,14 +457,14 @@ export class Registry {
     const om = old.metadata;
     if (subresource === 'status') {
       // A status write changes status only.
-      const next = structuredClone(old);
+      const next = deepCopy(old);
       next.status = obj.status;
       if (storageInfo.custom) normalizeCustom(storageInfo, next);
       return next;
     }
     if (subresource === 'finalize') {
       // Namespace finalize changes spec.finalizers only.
-      const next = structuredClone(old);
+      const next = deepCopy(old);
       next.spec = { ...next.spec, finalizers: obj.spec?.finalizers ?? [] };
       return next;
     }
@@ -470,7 +483,7 @@ export class Registry {
     delete m.selfLink;
     if (storageInfo.subresources.includes('status') && subresource !== INTERNAL_WRITE) {
       if (old.status === undefined) delete obj.status;
-      else obj.status = structuredClone(old.status);
+      else obj.status = deepCopy(old.status);
     }
     strategyFor(storageInfo).prepareForUpdate?.(obj, old);
     applyDefaults(storageInfo.key, obj);
@@ -506,7 +519,7 @@ export class Registry {
       if (attempt === 0) {
         await runAdmission(this.admission, { info: storageInfo, operation: 'DELETE', object: undefined, oldObject: cur.obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user });
       }
-      const obj = structuredClone(cur.obj);
+      const obj = deepCopy(cur.obj);
       const m = obj.metadata;
       const finalizers: string[] = [...(m.finalizers ?? [])];
       const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
@@ -549,7 +562,8 @@ export class Registry {
       else delete m.finalizers;
       st.markDeleting?.(obj);
       if (opts.dryRun) return { obj: this.present(info, obj, cur.rv), deleted: false };
-      const stored = { ...obj, metadata: { ...m } };
+      const stored = storageOrder(obj);
+      stored.metadata = { ...m };
       delete stored.metadata.resourceVersion;
       const res = await this.backend.update(key, JSON.stringify(stored), cur.rv);
       if (res.ok) return { obj: this.present(info, obj, res.revision), deleted: false };
@@ -578,6 +592,17 @@ export class Registry {
   async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any, as?: { fieldManager: string; subresource: string }): Promise<any> {
     return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource: INTERNAL_WRITE, fieldManager: as?.fieldManager, trackSubresource: as?.subresource });
   }
+}
+
+/** Write results → their JSON as stored at that revision (see Registry.withRaw). */
+const writtenJson = new WeakMap<object, string>();
+
+/**
+ * The JSON of a write's result as the registry returned it, if known: valid only while the caller
+ * has not changed the object (the API handler sends it straight away).
+ */
+export function writtenJsonOf(obj: unknown): string | undefined {
+  return obj !== null && typeof obj === 'object' ? writtenJson.get(obj) : undefined;
 }
 
 function stripMeta(o: any): any {
