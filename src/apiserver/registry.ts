@@ -17,7 +17,7 @@ import {
   notFound,
   OPTIMISTIC_LOCK_MESSAGE,
 } from './status.js';
-import { validateObject, validateObjectUpdate, formatInvalidMessage } from './validation/index.js';
+import { validateObject, validateObjectUpdate, validateStatusUpdate, formatInvalidMessage } from './validation/index.js';
 import { applyDefaults } from './defaults/index.js';
 import { parseLabelSelector, type LabelSelector } from './selectors/labels.js';
 import { parseFieldSelector, fieldsFor, convertFieldSelector } from './selectors/fields.js';
@@ -427,7 +427,10 @@ export class Registry {
       if (isDeepStrictEqual(obj, old)) return this.present(info, old, cur.rv);
       if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old);
       // Server-internal writes (binding, scale) check their own input, as upstream's subresource REST does.
-      const errs = opts.subresource === INTERNAL_WRITE ? [] : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
+      const errs =
+        opts.subresource === INTERNAL_WRITE ? []
+        : opts.subresource === 'status' ? validateStatusUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced })
+        : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
       if (info.custom && opts.subresource !== INTERNAL_WRITE) errs.push(...validateCustom(info, obj));
       if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
       if (storageInfo.key === CRD_KEY && opts.warnings && opts.subresource === undefined) opts.warnings.push(...celWarnings(obj));
@@ -455,7 +458,8 @@ export class Registry {
     obj.metadata ??= {};
     const m = obj.metadata;
     const om = old.metadata;
-    if (subresource === 'status') {
+    const forStatus = subresource === 'status' ? strategyFor(storageInfo).prepareForStatusUpdate : undefined;
+    if (subresource === 'status' && !forStatus) {
       // A status write changes status only.
       const next = deepCopy(old);
       next.status = obj.status;
@@ -481,6 +485,13 @@ export class Registry {
       delete m.deletionGracePeriodSeconds;
     }
     delete m.selfLink;
+    if (forStatus) {
+      // A status write that may change metadata too (pods): no defaulting, no generation bump.
+      forStatus(obj, old);
+      if (om.generation !== undefined) m.generation = om.generation;
+      else delete m.generation;
+      return obj;
+    }
     if (storageInfo.subresources.includes('status') && subresource !== INTERNAL_WRITE) {
       if (old.status === undefined) delete obj.status;
       else obj.status = deepCopy(old.status);

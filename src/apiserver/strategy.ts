@@ -1,5 +1,6 @@
 import type { ResourceInfo } from './resources.js';
 import { customStrategy } from './crd/custom.js';
+import { deepCopy } from './clone.js';
 
 const customStrategies = new WeakMap<ResourceInfo, Strategy>();
 function customStrategyOf(info: ResourceInfo): Strategy {
@@ -17,6 +18,12 @@ export interface Strategy {
   prepareForCreate?(obj: any): void;
   /** Main-resource update: the caller may not change status here (reset from old when the resource has a status subresource). */
   prepareForUpdate?(obj: any, old: any): void;
+  /**
+   * Status-subresource update of a resource whose status writes may also change metadata (pods, as
+   * upstream): given the written object with the server-owned metadata already carried over, reset
+   * what the status endpoint may not change. Without it a status write changes status only.
+   */
+  prepareForStatusUpdate?(obj: any, old: any): void;
   /** Grace period for a delete without an explicit one (undefined: delete at once). */
   defaultGracePeriod?(obj: any): number | undefined;
   /** Something other than metadata.finalizers holds deletion back (namespace spec.finalizers). */
@@ -51,6 +58,18 @@ const podStrategy: Strategy = {
     // Upstream turns a negative grace period into the minimum, rather than refusing it.
     if (pod.spec?.terminationGracePeriodSeconds < 0) pod.spec.terminationGracePeriodSeconds = 1;
     pod.status = { phase: 'Pending', qosClass: podQOSClass(pod) };
+  },
+  prepareForStatusUpdate(pod, old) {
+    // Upstream's podStatusStrategy: the spec and ownerReferences stay (old kubelets corrupted the
+    // latter), the deletion timestamp too; labels, annotations and finalizers may change; the QoS
+    // class is backfilled when a status leaves it out.
+    if (old.spec === undefined) delete pod.spec;
+    else pod.spec = deepCopy(old.spec);
+    if (old.metadata.ownerReferences === undefined) delete pod.metadata.ownerReferences;
+    else pod.metadata.ownerReferences = deepCopy(old.metadata.ownerReferences);
+    const qos = old.status?.qosClass;
+    const status = pod.status !== null && typeof pod.status === 'object' && !Array.isArray(pod.status) ? pod.status : undefined;
+    if (qos && !status?.qosClass) pod.status = { ...status, qosClass: qos };
   },
   defaultGracePeriod(pod) {
     // An unscheduled or finished pod has no kubelet to wait for: it goes at once, as upstream.

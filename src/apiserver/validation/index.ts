@@ -7,7 +7,7 @@ import type { FieldError } from './types.js';
 import { validateCRD, validateCRDUpdate } from '../crd/validation.js';
 import { nameIsDNSSubdomain, nameIsPathSegment, type NameFn } from './names.js';
 import { validateObjectMeta, validateObjectMetaUpdate, type MetaUpdateOptions } from './meta.js';
-import { validatePod, validatePodTemplateObject, validatePodTemplateSpec, validatePodUpdate } from './pod.js';
+import { validatePod, validatePodStatusUpdate, validatePodTemplateObject, validatePodTemplateSpec, validatePodUpdate } from './pod.js';
 import { validateService, validateServiceUpdate } from './service.js';
 import { validateConfigMap, validateConfigMapUpdate, validateSecret, validateSecretUpdate } from './configdata.js';
 import { validateNamespace, validateNamespaceUpdate } from './namespace.js';
@@ -121,6 +121,17 @@ function scopeErrors(errs: FieldError[], obj: any, opts: ValidateOptions): Field
 /** Validates an object being created. Returns [] when it is valid. */
 export function validateObject(resourceKey: string, obj: any, opts: ValidateOptions): FieldError[] {
   return scopeErrors(rulesFor(resourceKey).create(obj, opts), obj, opts);
+}
+
+/** Status-subresource rules where they differ from the main resource's (the spec cannot change there). */
+const STATUS_RULES: Record<string, (obj: any, old: any) => FieldError[]> = {
+  pods: validatePodStatusUpdate,
+};
+
+/** Validates a status-subresource update of `old` to `obj`. */
+export function validateStatusUpdate(resourceKey: string, obj: any, old: any, opts: ValidateUpdateOptions): FieldError[] {
+  const rule = STATUS_RULES[resourceKey];
+  return rule ? rule(obj, old) : validateObjectUpdate(resourceKey, obj, old, opts);
 }
 
 /** Validates an update of `old` to `obj`, including upstream's immutability rules. */

@@ -1180,9 +1180,31 @@ function clone<T>(v: T): T {
 /** ValidatePodUpdate: only images, activeDeadlineSeconds, added tolerations and removed gates may change. */
 export function validatePodUpdate(newPod: any, oldPod: any): FieldError[] {
   const errs = validateObjectMetaUpdate(newPod?.metadata, oldPod?.metadata);
+  errs.push(...validatePodMetadataAndSpec(newPod, allowsInvalidDeletionCost(oldPod)));
+  errs.push(...podAnnotationUpdateErrors(newPod, oldPod));
+  return errs.concat(podSpecUpdateErrors(newPod, oldPod));
+}
+
+/** An existing invalid deletion cost may stay (upstream's validation options from the old pod). */
+function allowsInvalidDeletionCost(oldPod: any): boolean {
   const oldCost = oldPod?.metadata?.annotations?.[DELETION_COST];
-  const allowInvalidCost = oldCost !== undefined && validatePodSpecificAnnotations({ [DELETION_COST]: oldCost }, {}, '').length > 0;
-  errs.push(...validatePodMetadataAndSpec(newPod, allowInvalidCost));
+  return oldCost !== undefined && validatePodSpecificAnnotations({ [DELETION_COST]: oldCost }, {}, '').length > 0;
+}
+
+/**
+ * ValidatePodStatusUpdate: a pods/status write keeps the old spec (the strategy resets it), so only
+ * metadata is checked, not the whole spec again: ObjectMeta update rules and the pod-specific
+ * annotation rules.
+ */
+export function validatePodStatusUpdate(newPod: any, oldPod: any): FieldError[] {
+  const errs = validateObjectMetaUpdate(newPod?.metadata, oldPod?.metadata);
+  errs.push(...validatePodSpecificAnnotations(newPod?.metadata?.annotations, newPod?.spec, 'metadata.annotations', allowsInvalidDeletionCost(oldPod)));
+  return errs.concat(podAnnotationUpdateErrors(newPod, oldPod));
+}
+
+/** AppArmor and mirror-pod annotations may not be added, removed or changed. */
+function podAnnotationUpdateErrors(newPod: any, oldPod: any): FieldError[] {
+  const errs: FieldError[] = [];
   const oldA = isObj(oldPod?.metadata?.annotations) ? oldPod.metadata.annotations : {};
   const newA = isObj(newPod?.metadata?.annotations) ? newPod.metadata.annotations : {};
   for (const [k, v] of Object.entries(oldA)) {
@@ -1195,6 +1217,11 @@ export function validatePodUpdate(newPod: any, oldPod: any): FieldError[] {
     if (k.startsWith(APPARMOR_PREFIX)) errs.push(forbidden(key('metadata.annotations', k), 'may not add AppArmor annotations'));
     if (k === MIRROR) errs.push(forbidden(key('metadata.annotations', k), 'may not add mirror pod annotation'));
   }
+  return errs;
+}
+
+function podSpecUpdateErrors(newPod: any, oldPod: any): FieldError[] {
+  const errs: FieldError[] = [];
   const newSpec = isObj(newPod?.spec) ? newPod.spec : {};
   const oldSpec = isObj(oldPod?.spec) ? oldPod.spec : {};
   for (const kind of ['containers', 'initContainers']) {
