@@ -337,6 +337,56 @@ describe('data plane', () => {
     }
   });
 
+  it('carries WebSocket over HTTP/2 (RFC 8441 extended CONNECT) to an HTTP/1.1 backend upgrade; a plain CONNECT gets 405', async () => {
+    const ws = http.createServer();
+    const upgraded = new Set<net.Socket>();
+    ws.on('upgrade', (req, sock: net.Socket) => {
+      upgraded.add(sock);
+      const ok = req.headers.upgrade === 'websocket' && /^[A-Za-z0-9+/]{22}==$/.test(String(req.headers['sec-websocket-key'])) && req.headers['sec-websocket-version'] === '13';
+      sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\nX-Seen: ${req.url} ${ok} ${req.headers['x-forwarded-proto']}\r\n\r\n`);
+      sock.on('data', (d) => sock.write(Buffer.concat([Buffer.from('echo:'), d])));
+    });
+    await new Promise<void>((r) => ws.listen(0, '127.0.0.1', () => r()));
+    cleanup.push(() => new Promise<void>((r) => (upgraded.forEach((s) => s.destroy()), ws.close(() => r()))));
+    const ingresses = [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })];
+    plane.apply({ ingresses, endpoints: { 'default-s1-80': ep((ws.address() as net.AddressInfo).port) } });
+    const session = http2.connect(`http://127.0.0.1:${plane.ports.http}`);
+    try {
+      await new Promise((r) => session.once('remoteSettings', r));
+      assert.equal(session.remoteSettings.enableConnectProtocol, true);
+      const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'http', ':path': '/chat?x=1', ':authority': 'a.test', 'sec-websocket-version': '13' });
+      const got = await new Promise<{ headers: http2.IncomingHttpHeaders; data: string }>((resolve, reject) => {
+        let data = '';
+        let headers: http2.IncomingHttpHeaders = {};
+        stream.on('response', (h) => {
+          headers = h;
+          stream.write('ping');
+        });
+        stream.on('data', (d) => {
+          data += d;
+          if (data.includes('echo:ping')) resolve({ headers, data });
+        });
+        stream.on('error', reject);
+        stream.on('close', () => resolve({ headers, data }));
+      });
+      stream.close();
+      assert.equal(got.headers[':status'], 200);
+      assert.equal(got.headers['sec-websocket-accept'], undefined);
+      assert.equal(got.headers['x-seen'], '/chat?x=1 true http');
+      assert.equal(got.data, 'echo:ping');
+      const plain = session.request({ ':method': 'CONNECT', ':authority': 'a.test:443' });
+      const status = await new Promise<number>((resolve) => {
+        plain.on('response', (h) => resolve(Number(h[':status'])));
+        plain.on('error', () => resolve(0));
+        plain.resume();
+      });
+      assert.equal(status, 405);
+    } finally {
+      session.destroy();
+      plane.apply({ ingresses, endpoints: { 'default-s1-80': ep(echo.port) } });
+    }
+  });
+
   it('serves Prometheus metrics at /metrics', async () => {
     const r = await get(plane.ports.metrics, '/metrics');
     assert.equal(r.status, 200);

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import http2 from 'node:http2';
 import { H2Sessions, h2RequestHeaders, h2ResponseHeaders } from './h2upstream.js';
@@ -77,8 +78,8 @@ interface Snapshot {
 }
 
 const FAIL_TIMEOUT_MS = 10_000;
-/** nginx's http2_max_concurrent_streams default. */
-const H2_SETTINGS: http2.Settings = { maxConcurrentStreams: 128 };
+/** nginx's http2_max_concurrent_streams default; extended CONNECT (RFC 8441) for WebSocket over HTTP/2. */
+const H2_SETTINGS: http2.Settings = { maxConcurrentStreams: 128, enableConnectProtocol: true };
 const withKey = (e: Endpoint): PoolEndpoint => ({ address: e.address, port: e.port, key: `${e.address}:${e.port}` });
 
 export class DataPlane {
@@ -594,6 +595,8 @@ export class DataPlane {
       stream.respond({ ':status': status, 'content-type': 'text/html', 'content-length': Buffer.byteLength(body), ...extra });
       stream.end(body);
     };
+    // CONNECT is only for WebSocket (RFC 8441); a plain CONNECT gets nginx's 405.
+    if (method === 'CONNECT' && headers[':protocol'] !== 'websocket') return respond(405);
     const r = (matched = match(snap.table, { host, target, scheme }));
     if (r.kind === 'error') return respond(400);
     if (r.kind === 'redirect') return respond(r.status, { location: r.location });
@@ -679,6 +682,7 @@ export class DataPlane {
       'x-scheme': scheme,
     };
     if (r.forwardedPrefix) fwd['x-forwarded-prefix'] = r.forwardedPrefix;
+    if (method === 'CONNECT') return this.websocketH2(stream, headers, host, r, cfg, ep, fwd, withCookie, respond);
     const readMs = cfg.proxy.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? cfg.proxy.readTimeoutMs : (this.opts.readTimeout ?? 60) * 1000;
     const proto = cfg.proxy.backendProtocol;
     if (proto === 'GRPC' || proto === 'GRPCS') {
@@ -755,6 +759,78 @@ export class DataPlane {
     up.on('timeout', () => up.destroy(Object.assign(new Error('upstream timed out'), { code: 'ETIMEDOUT' })));
     up.on('error', (e: NodeJS.ErrnoException) => (stream.headersSent ? stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR) : respond(e.code === 'ETIMEDOUT' ? 504 : 502)));
     sendBody(up, body, sendMs, () => up.destroy(sendTimedOut()));
+  }
+
+  /**
+   * WebSocket over HTTP/2 (RFC 8441): the extended CONNECT stream becomes an HTTP/1.1 Upgrade to
+   * the backend, with a Sec-WebSocket-Key of our own (RFC 8441 has none); the backend's 101 is the
+   * client's 200 (without Sec-WebSocket-Accept), then bytes flow both ways. Anything but 101 is
+   * passed on as an ordinary response.
+   */
+  private websocketH2(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    host: string,
+    r: Extract<MatchResult, { kind: 'proxy' }>,
+    cfg: LocationConfig,
+    ep: PoolEndpoint,
+    fwd: Record<string, string>,
+    withCookie: (rh: http2.OutgoingHttpHeaders) => http2.OutgoingHttpHeaders,
+    respond: (status: number) => void,
+  ): void {
+    let head = `GET ${r.upstreamTarget} HTTP/1.1\r\nhost: ${host}\r\n`;
+    for (const [k, v] of Object.entries(headers)) {
+      if (k.startsWith(':') || HOP.has(k) || k === 'sec-websocket-key' || v === undefined) continue;
+      for (const x of Array.isArray(v) ? v : [v]) head += `${k}: ${x}\r\n`;
+    }
+    for (const [k, v] of Object.entries(fwd)) head += `${k}: ${v}\r\n`;
+    head += `connection: upgrade\r\nupgrade: websocket\r\nsec-websocket-key: ${randomBytes(16).toString('base64')}\r\n\r\n`;
+    const secure = cfg.proxy.backendProtocol === 'HTTPS';
+    const up: net.Socket = secure ? tls.connect({ port: ep.port, host: ep.address, rejectUnauthorized: false }) : net.connect(ep.port, ep.address);
+    const connectTimer = setTimeout(() => up.destroy(), cfg.proxy.connectTimeoutMs);
+    up.once(secure ? 'secureConnect' : 'connect', () => {
+      clearTimeout(connectTimer);
+      up.setNoDelay(true);
+      up.write(head, 'latin1');
+    });
+    let buf = Buffer.alloc(0);
+    const onHead = (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (buf.length > 64 * 1024) up.destroy();
+        return;
+      }
+      up.off('data', onHead);
+      up.pause();
+      const lines = buf.subarray(0, end).toString('latin1').split('\r\n');
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(lines[0])?.[1] ?? 0);
+      if (!status || stream.destroyed) return void up.destroy();
+      const rh: http2.OutgoingHttpHeaders = {};
+      for (const line of lines.slice(1)) {
+        const i = line.indexOf(':');
+        const k = line.slice(0, i).trim().toLowerCase();
+        if (i <= 0 || HOP.has(k) || k === 'sec-websocket-accept') continue;
+        const v = line.slice(i + 1).trim();
+        const prev = rh[k];
+        rh[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [String(prev)]), v];
+      }
+      rh[':status'] = status === 101 ? 200 : status;
+      stream.respond(withCookie(rh));
+      const rest = buf.subarray(end + 4);
+      if (rest.length) stream.write(rest);
+      up.pipe(stream);
+      if (status === 101) stream.pipe(up);
+      up.resume();
+    };
+    up.on('data', onHead);
+    up.on('error', () => undefined);
+    up.on('close', () => {
+      clearTimeout(connectTimer);
+      if (!stream.headersSent) respond(502);
+      else if (!stream.writableEnded && !stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    });
+    stream.on('close', () => up.destroy());
   }
 
   private upgrade(req: http.IncomingMessage, sock: net.Socket, head: Buffer, scheme: 'http' | 'https'): void {
