@@ -10,6 +10,8 @@ import { busyboxMissing } from './rootfs.js';
 import { busyboxImage } from './testimages.js';
 import { startLocalRegistry } from './registry.js';
 import { imageList, imageLoad } from './cli.js';
+import { ImageGarbageCollector, statfsUsage } from './gc.js';
+import { PAUSE_IMAGE } from './testimages.js';
 import { containerdFixtureMissing, startContainerdFixture, type ContainerdFixture } from '../runtime/containerd/testing.js';
 
 describe('OCI image builder', () => {
@@ -83,5 +85,45 @@ describe('skiff image load / ls', { skip: containerdFixtureMissing() }, () => {
     assert.ok(exited);
     await fx.runtime.stopPodSandbox(sb);
     await fx.runtime.removePodSandbox(sb);
+  });
+
+  it('image GC over CRI: frees an unused image when the image filesystem is over the threshold; keeps the one in use and the sandbox image', async () => {
+    const file = path.join(fx.dir, 'junk.tar');
+    writeFileSync(file, buildImage('skiff.local/junk:1', [{ type: 'file', path: 'junk', data: Buffer.alloc(4096, 1) }], { cmd: ['x'] }).archive());
+    await imageLoad([file], { endpoint: fx.runtime.endpoint, out: () => undefined });
+    const junk = (await fx.runtime.imageStatus({ image: 'skiff.local/junk:1' }))!;
+    const used = (await fx.runtime.imageStatus({ image: fx.image }))!;
+    const pause = (await fx.runtime.imageStatus({ image: PAUSE_IMAGE }))!;
+    const sbc = { metadata: { name: 'gc', uid: `gc-${Date.now()}`, namespace: 'default', attempt: 0 }, logDirectory: path.join(fx.dir, 'logs', 'gc') };
+    const sb = await fx.runtime.runPodSandbox(sbc);
+    // Created, never started: a container that exists keeps its image in use, as upstream.
+    await fx.runtime.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image: fx.image }, command: ['true'], logPath: 'c/0.log' }, sbc);
+
+    const events: string[] = [];
+    const gc = new ImageGarbageCollector({
+      runtime: fx.runtime,
+      // 95 % used: everything eligible goes, and it is not enough.
+      fsUsage: async () => ({ capacityBytes: 100 * 1024 ** 3, availableBytes: 5 * 1024 ** 3 }),
+      pinned: () => new Set([PAUSE_IMAGE]),
+      policy: { highThresholdPercent: 85, lowThresholdPercent: 80, minAgeMs: 0, maxAgeMs: 0 },
+      now: (() => {
+        let t = Date.now();
+        return () => (t += 1000);
+      })(),
+      event: (_t, reason) => events.push(reason),
+    });
+    const r = await gc.garbageCollect();
+    assert.deepEqual(r.removed, [junk.id]);
+    assert.equal(await fx.runtime.imageStatus({ image: 'skiff.local/junk:1' }), undefined);
+    assert.ok(await fx.runtime.imageStatus({ image: used.id }), 'the image in use stays');
+    assert.ok(await fx.runtime.imageStatus({ image: pause.id }), 'the sandbox image stays');
+    assert.deepEqual(events, ['FreeDiskSpaceFailed']);
+    await fx.runtime.removePodSandbox(sb);
+
+    // The image filesystem as CRI reports it (ImageFsInfo), measured with statfs as the kubelet does.
+    const [imageFs] = await fx.runtime.imageFsInfo();
+    assert.ok(imageFs.mountpoint.startsWith(fx.dir), imageFs.mountpoint);
+    const usage = await statfsUsage(imageFs.mountpoint);
+    assert.ok(usage.capacityBytes > 0 && usage.availableBytes <= usage.capacityBytes);
   });
 });

@@ -43,6 +43,7 @@ service ImageService {
   rpc ImageStatus(ImageStatusRequest) returns (ImageStatusResponse) {}
   rpc PullImage(PullImageRequest) returns (PullImageResponse) {}
   rpc RemoveImage(RemoveImageRequest) returns (RemoveImageResponse) {}
+  rpc ImageFsInfo(ImageFsInfoRequest) returns (ImageFsInfoResponse) {}
 }
 
 message VersionRequest { string version = 1; }
@@ -328,6 +329,7 @@ message Image {
   uint64 size = 4;
   Int64Value uid = 5;
   string username = 6;
+  bool pinned = 8;
 }
 message ListImagesResponse { repeated Image images = 1; }
 message ImageStatusRequest {
@@ -354,6 +356,11 @@ message PullImageRequest {
 message PullImageResponse { string image_ref = 1; }
 message RemoveImageRequest { ImageSpec image = 1; }
 message RemoveImageResponse {}
+message ImageFsInfoRequest {}
+message ImageFsInfoResponse {
+  repeated FilesystemUsage image_filesystems = 1;
+  repeated FilesystemUsage container_filesystems = 2;
+}
 
 message NetworkConfig { string pod_cidr = 1; }
 message RuntimeConfig { NetworkConfig network_config = 1; }

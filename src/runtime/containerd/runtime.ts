@@ -388,6 +388,12 @@ export class ContainerdRuntime implements Runtime {
     await this.call('image', 'RemoveImage', { image });
   }
 
+  /** CRI ImageFsInfo: where images live (statfs that mountpoint for capacity) and what they use. */
+  async imageFsInfo(): Promise<{ mountpoint: string; usedBytes?: number; inodesUsed?: number; timestamp: number }[]> {
+    const r = await this.call('image', 'ImageFsInfo', {});
+    return (r.imageFilesystems ?? []).map((f: any) => ({ mountpoint: f.fsId?.mountpoint ?? '', usedBytes: u64(f.usedBytes), inodesUsed: u64(f.inodesUsed), timestamp: Number(f.timestamp ?? 0) }));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
@@ -424,6 +430,8 @@ function toImage(i: any): Image {
   // Int64Value uid is present only when the image's user is numeric (proto-loader gives null otherwise).
   if (i.uid && typeof i.uid.value === 'number') img.uid = i.uid.value;
   if (i.username) img.username = i.username;
+  // CRI Image.pinned (containerd ≥ 1.7 and CRI-O pin their sandbox image): image GC skips it.
+  if (i.pinned) (img as Image & { pinned?: boolean }).pinned = true;
   return img;
 }
 
