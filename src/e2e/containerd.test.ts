@@ -6,7 +6,9 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import http from 'node:http';
 import { randomInt } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
@@ -131,11 +133,25 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     const events = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.name=example-pod', '-o', 'json')).items.map((e: any) => e.reason);
     for (const want of ['Pulling', 'Pulled', 'Created', 'Started']) assert.ok(events.includes(want), `event ${want} in ${events}`);
 
-    // Deleting the pod removes its containers and sandbox.
+    // Deleting the pod removes its containers, sandbox, IP and network namespace — as ctr and the
+    // CNI plugin's own state see it, not only through CRI.
     const uid = pod.metadata.uid;
+    const [sandbox] = await runtime.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
+    const containerId = pod.status.containerStatuses[0].containerID.replace('containerd://', '');
+    const sv = runtime.supervisor!;
+    const ctr = (...args: string[]) => execFileSync('ctr', ['--address', sv.paths.socket, '--namespace', 'k8s.io', ...args], { encoding: 'utf8' });
+    const ipFile = path.join(sv.cni.ipamDataDir, sv.cni.name, pod.status.podIP);
+    assert.ok(ctr('containers', 'ls', '-q').includes(sandbox.id) && ctr('containers', 'ls', '-q').includes(containerId), 'ctr sees the sandbox and the container');
+    assert.equal(readFileSync(ipFile, 'utf8').split(/\r?\n/)[0], sandbox.id, 'host-local holds the IP for the sandbox');
+    const netnsBefore = readdirSync(sv.netnsDir).length;
     await kubectl('delete', 'pod', 'example-pod', '--wait=true', '--timeout=60s');
     await until('sandbox removed', async () => ((await runtime.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length === 0 ? true : undefined), DEADLINE);
     assert.equal((await runtime.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).length, 0);
+    const left = ctr('containers', 'ls', '-q');
+    assert.ok(!left.includes(sandbox.id) && !left.includes(containerId), `ctr still lists: ${left}`);
+    assert.ok(!ctr('tasks', 'ls').includes(containerId));
+    assert.ok(!existsSync(ipFile), 'the IP is released in host-local');
+    assert.equal(readdirSync(sv.netnsDir).length, netnsBefore - 1, 'the network namespace is gone');
   });
 
   it('reports a missing image as ErrImagePull, then ImagePullBackOff, with upstream messages and events', async () => {

@@ -87,6 +87,11 @@ export class ContainerdRuntime implements Runtime {
     return this.opts.endpoint;
   }
 
+  /** The containerd Skiff runs for this runtime (undefined with an external endpoint). */
+  get supervisor(): ContainerdSupervisor | undefined {
+    return this.opts.supervisor;
+  }
+
   private call<T = any>(svc: 'runtime' | 'image', method: string, req: object, timeoutMs = this.opts.callTimeoutMs ?? 60_000): Promise<T> {
     return new Promise((resolve, reject) => {
       this.c[svc][method](req, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res: T) => (err ? reject(toRuntimeError(err)) : resolve(res)));
