@@ -11,6 +11,7 @@
  * reports its rate over the budget, so the whole run stays bounded on a small machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,6 +48,21 @@ async function apiServer(): Promise<{ kubeconfig: string; child: ChildProcess; d
     child.on('exit', (code) => reject(new Error(`API server exited with ${code}`)));
   });
   return { kubeconfig, child, dir };
+}
+
+/** CPU ms (user+system) a process has used, from /proc (0 where unavailable). */
+function procCpuMs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function selfCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 async function stopServer(s: { child: ChildProcess; dir: string }): Promise<void> {
@@ -192,6 +208,7 @@ async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: nu
     }
     const base = boundCount();
     const before = { ...sched.core.stats };
+    const cpu0 = { self: selfCpuMs(), api: procCpuMs(srv.child.pid) };
     const t0 = performance.now();
     let createdMs = 0;
     const creating = createPods(client, 'measure', w.measurePods, (i) => w.measure(i, 'measure')).then(() => (createdMs = performance.now() - t0));
@@ -200,7 +217,11 @@ async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: nu
     const bound = boundCount() - base;
     if (verbose) {
       const d = Object.fromEntries(Object.entries(sched.core.stats).map(([k, v]) => [k, v - (before as any)[k]]));
+      // Who used the CPU: this process (scheduler, simulated nodes and the pod creator) or the API server.
+      const self = selfCpuMs() - cpu0.self;
+      const api = procCpuMs(srv.child.pid) - cpu0.api;
       console.error(`  ${w.name} end to end: pods created in ${(createdMs / 1000).toFixed(1)} s, all bound in ${(ms / 1000).toFixed(1)} s, ${JSON.stringify(d)}`);
+      console.error(`  CPU per bound pod: scheduler process ${(self / bound).toFixed(2)} ms, API server ${(api / bound).toFixed(2)} ms`);
     }
     await Promise.race([creating, new Promise((r) => setTimeout(r, 30_000))]);
     await sched.stop();
@@ -236,8 +257,13 @@ async function podsRunning(count: number, nodes: number): Promise<number> {
         },
       }),
     );
+    const cpu0 = { self: selfCpuMs(), api: procCpuMs(srv.child.pid) };
     await createPods(client, 'default', count, (i) => podTemplate(`run-${i}`, 'default', { spec: { nodeName: `sim-node-${i % nodes}` } }));
+    const createdS = (performance.now() - t0) / 1000;
     await Promise.race([finished, new Promise((r) => setTimeout(r, 300_000))]);
+    if (verbose) {
+      console.error(`  pods created in ${createdS.toFixed(2)} s; CPU per pod: this process ${((selfCpuMs() - cpu0.self) / count).toFixed(2)} ms, API server ${((procCpuMs(srv.child.pid) - cpu0.api) / count).toFixed(2)} ms`);
+    }
     inf.stop();
     await sim.stop();
     return ((at || performance.now()) - t0) / 1000;

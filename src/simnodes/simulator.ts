@@ -85,7 +85,10 @@ export class SimulatedNodes implements Component {
         this.manage(n);
         if (this.leading) this.checkReady(n);
       },
-      delete: (n) => this.managed.delete(n.metadata!.name!),
+      delete: (n) => {
+        this.managed.delete(n.metadata!.name!);
+        this.leased.delete(n.metadata!.name!);
+      },
     });
     const enqueue = (p: Pod) => {
       if (this.managed.has(p.spec?.nodeName ?? '')) this.queue.add(keyOf(p));
@@ -218,30 +221,42 @@ export class SimulatedNodes implements Component {
     this.managed.get(p.node)?.ips.release(p.ip);
   }
 
+  /** Nodes whose Lease this instance has seen or created: renewed with one patch, the others created with one POST. */
+  private readonly leased = new Set<string>();
+
   /** Creates or renews every managed node's Lease in kube-node-lease, as the kubelet does. */
   private async renewLeases(): Promise<void> {
     const dur = this.o.leaseDurationSeconds ?? 40;
     const now = microTime();
+    if (!this.leased.size) {
+      // One list instead of a failing patch per node on the first round.
+      const list: any = await this.client.get('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases').catch(() => ({ items: [] }));
+      for (const l of list.items ?? []) if (this.managed.has(l.metadata?.name)) this.leased.add(l.metadata.name);
+    }
+    const create = async (name: string) => {
+      const node = this.nodes.get(name);
+      await this.client.create('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace: 'kube-node-lease', ownerReferences: node ? [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata!.uid }] : undefined },
+        spec: { holderIdentity: name, leaseDurationSeconds: dur, renewTime: now },
+      });
+    };
+    const patch = (name: string) => this.client.patch(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`, { spec: { holderIdentity: name, leaseDurationSeconds: dur, renewTime: now } }, 'merge');
     await Promise.all(
       [...this.managed.keys()].map((name) =>
         this.pool.run(async () => {
-          const path = `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${name}`;
+          // Create or patch, falling back to the other when the Lease was deleted or made meanwhile.
+          const first = this.leased.has(name) ? patch : create;
           try {
-            await this.client.patch(path, { spec: { holderIdentity: name, leaseDurationSeconds: dur, renewTime: now } }, 'merge');
+            await first(name);
           } catch (e) {
-            if (!(e instanceof ApiError && e.status === 404)) throw e;
-            const node = this.nodes.get(name);
-            await this.client
-              .create('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', {
-                apiVersion: 'coordination.k8s.io/v1',
-                kind: 'Lease',
-                metadata: { name, namespace: 'kube-node-lease', ownerReferences: node ? [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata!.uid }] : undefined },
-                spec: { holderIdentity: name, leaseDurationSeconds: dur, renewTime: now },
-              })
-              .catch((err) => {
-                if (!(err instanceof ApiError && err.status === 409)) throw err;
-              });
+            if (!(e instanceof ApiError && (e.status === 404 || e.status === 409))) throw e;
+            await (first === patch ? create : patch)(name).catch((err) => {
+              if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) throw err;
+            });
           }
+          this.leased.add(name);
           this.stats.leaseRenewals++;
         }),
       ),
