@@ -118,21 +118,122 @@ export function managedFieldsAfterUpdate(prev: any, next: any, ctx: WriteContext
   const incoming = next?.metadata?.managedFields;
   // `managedFields: [{}]` resets ownership, as upstream.
   if (Array.isArray(incoming) && incoming.length === 1 && incoming[0] && !Object.keys(incoming[0]).length) return [];
-  const entries = decode(prev ? prev.metadata?.managedFields : incoming);
+  const entries = decodeLazy(prev ? prev.metadata?.managedFields : incoming);
   const base = prev ?? { metadata: {}, ...(next && 'spec' in next ? { spec: {} } : {}) };
   const changed = stripIgnored(changedFields(relevant(withoutManaged(base), ctx), relevant(withoutManaged(next), ctx), ctx.meta), ctx);
-  if (changed.empty && prev) return encode(entries.map((x) => ({ e: x.e, set: x.set })));
-  const out: Entry[] = [];
-  let mine: Entry | undefined;
+  // Entries this write leaves as they were are passed on without decoding and re-encoding them
+  // (most writes touch one manager's fields): the fast paths below give what the general one would.
+  if (changed.empty && prev) return entries.flatMap((x) => (x.canonical ? [emitLazy(x.e, x.json)] : encode([{ e: x.e, set: x.set() }])));
+  const out: ManagedFieldsEntry[] = [];
+  let mine: LazyEntry | undefined;
   for (const x of entries) {
-    if (sameWriter(x.e, ctx, 'Update')) mine = x;
-    else out.push({ e: x.e, set: prev ? pruneMissing(x.set.difference(changed), next) : x.set.difference(changed) });
+    if (sameWriter(x.e, ctx, 'Update')) {
+      mine = x;
+      continue;
+    }
+    if (x.canonical && !sharesMember(changed, x.json as Json) && (!prev || allExist(x.json as Json, next))) {
+      out.push(emitLazy(x.e, x.json));
+      continue;
+    }
+    out.push(...encode([{ e: x.e, set: prev ? pruneMissing(x.set().difference(changed), next) : x.set().difference(changed) }]));
   }
-  const set = mine ? pruneMissing(mine.set, next).union(changed) : changed;
-  const e: Entry['e'] = { manager: ctx.manager, operation: 'Update', apiVersion: ctx.apiVersion, time: keepTime(mine, set, ctx.now), fieldsType: 'FieldsV1' };
+  const e: Entry['e'] = { manager: ctx.manager, operation: 'Update', apiVersion: ctx.apiVersion, time: ctx.now, fieldsType: 'FieldsV1' };
   if (ctx.subresource) e.subresource = ctx.subresource;
-  out.push({ e, set });
-  return encode(out);
+  if (mine?.canonical && allExist(mine.json as Json, next) && containsAll(mine.json as Json, changed)) {
+    // The writer's field set is unchanged: same fields, same time.
+    if (mine.e.time) e.time = mine.e.time;
+    out.push(emitLazy(e, mine.json));
+    return out;
+  }
+  const mineSet = mine ? mine.set() : undefined;
+  const set = mineSet ? pruneMissing(mineSet, next).union(changed) : changed;
+  e.time = keepTime(mine && mineSet ? { e: mine.e, set: mineSet } : undefined, set, ctx.now);
+  out.push(...encode([{ e, set }]));
+  return out;
+}
+
+type Json = Record<string, unknown>;
+
+/** An entry as stored, decoded into a FieldSet only when a write changes it. */
+interface LazyEntry {
+  e: Entry['e'];
+  json: unknown;
+  /** json is exactly what encoding its FieldSet gives back. */
+  canonical: boolean;
+  set(): FieldSet;
+}
+
+function decodeLazy(list: unknown): LazyEntry[] {
+  if (!Array.isArray(list)) return [];
+  const out: LazyEntry[] = [];
+  for (const m of list) {
+    if (!m || typeof m !== 'object' || !m.manager && !m.fieldsV1) continue;
+    const { fieldsV1, ...e } = m as ManagedFieldsEntry;
+    let set: FieldSet | undefined;
+    out.push({ e: { ...e, fieldsType: 'FieldsV1' }, json: fieldsV1, canonical: isPlain(fieldsV1) && Object.keys(fieldsV1).length > 0 && isCanonical(fieldsV1), set: () => (set ??= FieldSet.fromFieldsV1(fieldsV1)) });
+  }
+  return out;
+}
+
+function emitLazy(e: Entry['e'], json: unknown): ManagedFieldsEntry {
+  return { ...e, fieldsType: 'FieldsV1', fieldsV1: json as Record<string, unknown> };
+}
+
+const isPlain = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** FieldsV1 as FieldSet.toFieldsV1 writes it: sorted keys, `{}` leaves, `.` (empty) only beside children. */
+function isCanonical(json: Json): boolean {
+  let last: string | undefined;
+  let n = 0;
+  for (const k in json) {
+    if (!Object.prototype.hasOwnProperty.call(json, k)) continue;
+    if (last !== undefined && !(last < k)) return false;
+    last = k;
+    n++;
+    const v = json[k];
+    if (!isPlain(v)) return false;
+    if (k === '.') {
+      if (Object.keys(v).length) return false;
+    } else if (!isCanonical(v)) return false;
+  }
+  return !(n === 1 && last === '.');
+}
+
+/** Whether a member of `set` is a member of the canonical FieldsV1 node `json`. */
+function sharesMember(set: FieldSet, json: Json): boolean {
+  if (set.self && ('.' in json || Object.keys(json).length === 0)) return true;
+  for (const [k, c] of set.children) {
+    if (!Object.prototype.hasOwnProperty.call(json, k)) continue;
+    if (sharesMember(c, json[k] as Json)) return true;
+  }
+  return false;
+}
+
+/** Whether every member of `set` is a member of the canonical FieldsV1 node `json`. */
+function containsAll(json: Json, set: FieldSet): boolean {
+  if (set.self && !('.' in json || Object.keys(json).length === 0)) return false;
+  for (const [k, c] of set.children) {
+    if (!Object.prototype.hasOwnProperty.call(json, k)) return false;
+    if (!containsAll(json[k] as Json, c)) return false;
+  }
+  return true;
+}
+
+/** Whether every member of the canonical FieldsV1 node `json` exists in `v` (pruneMissing would keep them all). */
+function allExist(json: Json, v: unknown): boolean {
+  for (const k of Object.keys(json)) {
+    if (k === '.') continue;
+    let child: unknown;
+    if (k.startsWith('f:')) {
+      if (!v || typeof v !== 'object' || Array.isArray(v) || !(k.slice(2) in (v as object))) return false;
+      child = (v as Json)[k.slice(2)];
+    } else if (Array.isArray(v)) {
+      child = findItem(v, k);
+      if (child === undefined) return false;
+    } else return false;
+    if (!allExist(json[k] as Json, child)) return false;
+  }
+  return true;
 }
 
 /** Only the part of an object a write may own (status for the status subresource), to keep diffs small. */
