@@ -28,6 +28,10 @@ export function imageEndpoint(o: ImageCommandOptions): string {
 export async function imageLoad(files: string[], o: ImageCommandOptions = {}): Promise<string[]> {
   const out = o.out ?? ((l: string) => process.stdout.write(`${l}\n`));
   const endpoint = imageEndpoint(o);
+  // Loading goes through containerd's own API (ctr); other CRI runtimes have their own tools.
+  const rt = new ContainerdRuntime({ endpoint });
+  const v = await rt.version().finally(() => rt.close());
+  if (v.runtimeName !== 'containerd') throw new SkiffError('Unsupported', `skiff image load needs containerd, but ${endpoint} is ${v.runtimeName} ${v.runtimeVersion}; load images with that runtime's own tools (for CRI-O: skopeo copy into containers-storage)`);
   const names: string[] = [];
   for (const f of files) {
     if (!existsSync(f)) throw new SkiffError('NotFound', `image archive ${f} does not exist`);

@@ -142,6 +142,24 @@ describe('containerd runtime specifics', { skip: missing }, () => {
     await fx.runtime.removePodSandbox(sb);
   });
 
+  it('uses an existing endpoint as any CRI runtime: name from CRI, no daemon or network state of its own', async () => {
+    const { containerdRuntime } = await import('./runtime.js');
+    const ext = containerdRuntime({ endpoint: fx.runtime.endpoint });
+    await ext.start();
+    assert.equal(ext.name, (await ext.version()).runtimeName);
+    assert.equal(ext.supervisor, undefined);
+    // Network leftovers belong to that runtime: reconcile leaves its IPAM state alone.
+    const sv = fx.runtime.supervisor!;
+    const planted = path.join(sv.cni.ipamDataDir, sv.cni.name, '10.244.0.250');
+    mkdirSync(path.dirname(planted), { recursive: true });
+    writeFileSync(planted, 'nobody');
+    assert.deepEqual(await ext.reconcile(), { removedSandboxes: [], releasedIPs: [], removedNetns: [] });
+    assert.ok(existsSync(planted));
+    rmSync(planted);
+    await ext.close();
+    assert.ok((await fx.runtime.version()).runtimeVersion, 'closing a client of an existing endpoint leaves the daemon running');
+  });
+
   // Last: the registry requires credentials from here on.
   it('pulls with CRI AuthConfig from a registry that requires it', async () => {
     const image = fx.registry.push(busyboxImage('skiff.local/private:1'), 'private/busybox', '1');

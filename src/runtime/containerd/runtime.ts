@@ -69,7 +69,8 @@ function toRuntimeError(e: ServiceError): RuntimeError {
 type EventType = ContainerEvent['containerEventType'];
 
 export class ContainerdRuntime implements Runtime {
-  readonly name = 'containerd';
+  /** CRI's runtimeName (`containerd`, `cri-o`): containerIDs are `<name>://<id>`, as upstream. */
+  name = 'containerd';
   private readonly c: CriClients;
   private readonly events = new EventEmitter();
   private readonly emitted = new Map<string, EventType>();
@@ -104,7 +105,12 @@ export class ContainerdRuntime implements Runtime {
    */
   async start(): Promise<void> {
     const sv = this.opts.supervisor;
-    if (!sv) return;
+    if (!sv) {
+      // An existing endpoint may be CRI-O or another CRI runtime: take its name from CRI.
+      const v = await this.version();
+      if (v.runtimeName) this.name = v.runtimeName;
+      return;
+    }
     const first = !sv.running;
     await sv.start();
     if (first) await this.reconcile().catch((e) => sv.log(`containerd: reconcile after start: ${(e as Error).message}`));
