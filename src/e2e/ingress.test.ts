@@ -210,6 +210,36 @@ spec:
     assert.equal((await get(port, 'regex.test', '/r42')).body.backend, 'app');
   });
 
+  it('a missing Service, Service port or TLS Secret is reported as a Warning Event; the rest of the Ingress serves', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    await k(['apply', '-f', '-'], `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: dangling, annotations: {nginx.ingress.kubernetes.io/ssl-redirect: "false"}}
+spec:
+  tls: [{hosts: [dangling.test], secretName: no-such-secret}]
+  rules:
+  - host: dangling.test
+    http:
+      paths:
+      - {path: /gone, pathType: Prefix, backend: {service: {name: no-such-service, port: {number: 80}}}}
+      - {path: /badport, pathType: Prefix, backend: {service: {name: app, port: {name: no-such-port}}}}
+      - {path: /ok, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}
+`);
+    const reasons = await until('warning events', async () => {
+      const out = await k(['get', 'events', '--field-selector', 'involvedObject.name=dangling,type=Warning', '-o', 'jsonpath={.items[*].reason}']);
+      return ['ServiceNotFound', 'ServicePortNotFound', 'SecretNotFound'].every((r) => out.includes(r)) ? out : undefined;
+    });
+    assert.ok(reasons);
+    // The path whose Service exists serves; the others answer 503 (no endpoints), as ingress-nginx's.
+    const ok = await until('ok path', async () => {
+      const r = await get(port, 'dangling.test', '/ok');
+      return r.status === 200 ? r : undefined;
+    });
+    assert.equal(ok.body.backend, 'app');
+    assert.equal((await get(port, 'dangling.test', '/gone')).status, 503);
+    assert.equal((await get(port, 'dangling.test', '/badport')).status, 503);
+  });
+
   it('zero failed requests while Ingresses and endpoints change 10 times per second', async (t) => {
     if (!needs(t, kubectlMissing)) return;
     await backend('churn', 3);
