@@ -39,7 +39,7 @@ export interface SchedulerConfig {
   leaderElection: { leaderElect: boolean; resourceNamespace: string; resourceName: string; leaseDurationSeconds: number };
 }
 
-/** Upstream's default plugins (v1 MultiPoint), with score weights; volume plugins are not built yet. */
+/** Upstream's default plugins (v1 MultiPoint), with score weights; of the volume plugins only VolumeBinding (without its scoring) is built. */
 export const DEFAULT_PLUGINS: PluginRef[] = [
   { name: 'SchedulingGates' },
   { name: 'PrioritySort' },
@@ -49,6 +49,7 @@ export const DEFAULT_PLUGINS: PluginRef[] = [
   { name: 'NodeAffinity', weight: 2 },
   { name: 'NodePorts' },
   { name: 'NodeResourcesFit', weight: 1 },
+  { name: 'VolumeBinding' },
   { name: 'PodTopologySpread', weight: 2 },
   { name: 'InterPodAffinity', weight: 2 },
   { name: 'DefaultPreemption' },

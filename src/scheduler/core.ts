@@ -6,6 +6,7 @@ import { CycleState, type ActionType, type Handle, type HandleApi } from './inte
 import type { Labels, Matcher } from './labels.js';
 import { newPodInfo, withNodeName, type PodInfo } from './podinfo.js';
 import { anyLess } from './resources.js';
+import type { VolumeLister } from './plugins/volumebinding/volumebinding.js';
 import { SchedulingQueue, type QueuedPodInfo } from './queue.js';
 import type { Registry } from './registry.js';
 import { schedulePod, type CycleContext } from './schedule.js';
@@ -26,6 +27,7 @@ export interface World {
   namespaceLabels(ns: string): Labels;
   selectorsFor?(pod: Pod): Matcher[];
   pdbs?(): any[];
+  volumes?: VolumeLister;
 }
 
 export interface CoreOptions {
@@ -84,6 +86,7 @@ export class SchedulerCore {
         namespaceLabels: (ns) => o.world.namespaceLabels(ns),
         selectorsFor: o.world.selectorsFor && ((pod) => o.world.selectorsFor!(pod)),
         pdbs: o.world.pdbs && (() => o.world.pdbs!()),
+        volumes: o.world.volumes,
         nominatedPodsFor: (n) => (this.queue?.hasNominatedPods ? this.queue.nominatedPodsFor(n) : []),
         nominatedNodeOf: (uid) => this.queue?.nominatedNodeFor(uid),
         runFilterWithNominated: (s, pi, ni) => fwk.runFilterWithNominated(s, pi, ni),

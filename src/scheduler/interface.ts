@@ -96,6 +96,8 @@ export interface Handle {
   activate?(pods: Pod[]): void;
   /** PodDisruptionBudgets, for preemption. */
   pdbs?(): any[];
+  /** PVCs, PVs and StorageClasses, for VolumeBinding (absent: not served or not watched). */
+  volumes?: import('./plugins/volumebinding/volumebinding.js').VolumeLister;
   /** API side effects, done outside the scheduling cycle. */
   api?: HandleApi;
   now(): number;
@@ -106,6 +108,8 @@ export interface HandleApi {
   /** Deletes a preemption victim (after marking it DisruptionTarget) and records the Preempted event. */
   preemptVictim(victim: Pod, preemptor: Pod, nodeName: string): Promise<void>;
   clearNominatedNodeName(pod: Pod): Promise<void>;
+  /** Writes VolumeBinding's decisions (PV claimRef, PVC selected-node); absent: nothing to write to. */
+  bindPodVolumes?(pod: Pod, node: string, d: import('./plugins/volumebinding/volumebinding.js').VolumeDecisions): Promise<void>;
 }
 
 export interface Plugin {

@@ -13,6 +13,7 @@ import { newPodTopologySpread } from './plugins/podtopologyspread/podtopologyspr
 import { newPrioritySort } from './plugins/prioritysort/prioritysort.js';
 import { newSchedulingGates } from './plugins/schedulinggates/schedulinggates.js';
 import { newTaintToleration } from './plugins/tainttoleration/tainttoleration.js';
+import { newVolumeBinding } from './plugins/volumebinding/volumebinding.js';
 
 /** Plugin name → factory; out-of-tree plugins are added with register(). */
 export class Registry extends Map<string, PluginFactory> {
@@ -31,6 +32,7 @@ export function inTreeRegistry(): Registry {
     ['NodeAffinity', (a) => newNodeAffinity(a)],
     ['NodePorts', () => newNodePorts()],
     ['NodeResourcesFit', (a) => newNodeResourcesFit(a)],
+    ['VolumeBinding', (a, h) => newVolumeBinding(a, h)],
     ['NodeResourcesBalancedAllocation', (a) => newBalancedAllocation(a)],
     ['ImageLocality', (a, h) => newImageLocality(a, h)],
     ['InterPodAffinity', (a, h) => newInterPodAffinity(a, h)],

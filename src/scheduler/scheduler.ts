@@ -12,6 +12,7 @@ import { EventSink } from './eventsink.js';
 import { compileLabelSelector, type Matcher } from './labels.js';
 import { inTreeRegistry, type Registry } from './registry.js';
 import type { Pod } from './types.js';
+import { SELECTED_NODE_ANNOTATION, type VolumeLister } from './plugins/volumebinding/volumebinding.js';
 
 export interface SchedulerOptions {
   /** A KubeSchedulerConfiguration file (YAML or JSON). */
@@ -45,6 +46,8 @@ export class Scheduler implements Component {
   private wake?: () => void;
   private readonly log: (m: string) => void;
   readonly identity: string;
+  /** Filled at start from the informers of whichever of PVC/PV/StorageClass the API server serves. */
+  private readonly volumes = new InformerVolumes();
 
   constructor(
     private readonly client: RestClient,
@@ -61,6 +64,7 @@ export class Scheduler implements Component {
     const services = this.factory.for(R.services);
     const rss = this.factory.for(R.replicasets);
     const sss = this.factory.for(R.statefulsets);
+    const rcs = this.factory.for({ group: '', version: 'v1', resource: 'replicationcontrollers' });
     this.recorder = new EventRecorder(client, { component: this.config.profiles[0]?.schedulerName ?? 'default-scheduler', host: this.identity });
     this.events = new EventSink((e) => this.recorder.record(e.obj, e.type, e.reason, e.message));
     const api = this.makeApi();
@@ -73,7 +77,8 @@ export class Scheduler implements Component {
         pod: (key) => this.pods.get(key),
         namespaceLabels: (ns) => namespaces.get(ns)?.metadata?.labels,
         pdbs: () => pdbs.list(),
-        selectorsFor: (pod) => selectorsFor(pod, services.list(), [], rss.list(), sss.list()),
+        selectorsFor: (pod) => selectorsFor(pod, services.list(), rcs.list(), rss.list(), sss.list()),
+        volumes: this.volumes,
       },
     });
     const c = this.core;
@@ -88,6 +93,41 @@ export class Scheduler implements Component {
       update: (a, b) => (c.onNodeUpdate(a, b), kick()),
       delete: (n) => (c.onNodeDelete(n), kick()),
     });
+  }
+
+  /**
+   * Watches PVCs, PVs and StorageClasses when the API server serves them (discovery); when it does
+   * not, VolumeBinding lets pods through (claims cannot exist) and says so once in the log.
+   */
+  private async watchVolumes(): Promise<void> {
+    const served = async (gv: string, resource: string) => {
+      try {
+        const list: any = await this.client.get(gv);
+        return (list.resources ?? []).some((r: any) => r.name === resource);
+      } catch {
+        return false;
+      }
+    };
+    const [claims, classes] = await Promise.all([served('/api/v1', 'persistentvolumeclaims'), served('/apis/storage.k8s.io/v1', 'storageclasses')]);
+    const c = this.core;
+    const kick = () => this.wake?.();
+    const on = (resource: 'PersistentVolumeClaim' | 'PersistentVolume' | 'StorageClass') => ({
+      add: (o: any) => (c.queue.moveAllOnEvent({ resource, action: 'Add', newObj: o }), kick()),
+      update: (a: any, b: any) => (c.queue.moveAllOnEvent({ resource, action: 'Update', oldObj: a, newObj: b }), kick()),
+    });
+    if (claims) {
+      const pvcs = this.factory.for({ group: '', version: 'v1', resource: 'persistentvolumeclaims' });
+      const pvs = this.factory.for({ group: '', version: 'v1', resource: 'persistentvolumes' });
+      pvcs.addHandlers(on('PersistentVolumeClaim'));
+      pvs.addHandlers(on('PersistentVolume'));
+      this.volumes.claims = pvcs;
+      this.volumes.pvInformer = pvs;
+    } else this.log('scheduler: the API server does not serve persistentvolumeclaims; VolumeBinding checks nothing');
+    if (classes) {
+      const scs = this.factory.for({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' });
+      scs.addHandlers(on('StorageClass'));
+      this.volumes.classes = scs;
+    } else this.log('scheduler: the API server does not serve storage.k8s.io/v1 storageclasses; unbound claims count as Immediate');
   }
 
   private makeApi(): SchedulerApi {
@@ -132,10 +172,24 @@ export class Scheduler implements Component {
         this.events.push({ obj: refOf(victim, 'Pod', 'v1'), type: 'Normal', reason: 'Preempted', message: `Preempted by pod ${preemptor.metadata!.uid} on node ${node}` });
       },
       event: (pod, type, reason, message) => this.events.push({ obj: refOf(pod, 'Pod', 'v1'), type, reason, message }),
+      bindPodVolumes: async (pod, node, d) => {
+        // As upstream's BindPodVolumes (without waiting for a PV controller): reserve the chosen PVs
+        // for their claims, and ask provisioners for volumes on the chosen node.
+        for (const b of d.bindings) {
+          const m = b.pvc.metadata;
+          await client.patch(`/api/v1/persistentvolumes/${b.pv.metadata.name}`, { spec: { claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: m.namespace, name: m.name, uid: m.uid } } }, 'merge');
+        }
+        for (const pvc of d.provisions) {
+          const m = pvc.metadata;
+          await client.patch(`/api/v1/namespaces/${m.namespace}/persistentvolumeclaims/${m.name}`, { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: node } } }, 'merge');
+        }
+        void pod;
+      },
     };
   }
 
   async start(): Promise<void> {
+    await this.watchVolumes();
     await this.factory.start();
     const le = this.config.leaderElection;
     const elect = this.o.leaderElect ?? le.leaderElect;
@@ -213,7 +267,29 @@ export class Scheduler implements Component {
   }
 }
 
-/** Selectors of the Services, RCs (not served by Skiff yet, so none), ReplicaSets and StatefulSets that select the pod: the default spreading group. */
+/** Read access to whichever volume informers run; not served means nothing to check. */
+class InformerVolumes implements VolumeLister {
+  claims?: Informer<any>;
+  pvInformer?: Informer<any>;
+  classes?: Informer<any>;
+  get served(): boolean {
+    return !!this.claims;
+  }
+  pvc(ns: string, name: string) {
+    return this.claims?.get(`${ns}/${name}`);
+  }
+  pv(name: string) {
+    return this.pvInformer?.get(name);
+  }
+  pvs() {
+    return this.pvInformer?.list() ?? [];
+  }
+  storageClass(name: string) {
+    return name ? this.classes?.get(name) : undefined;
+  }
+}
+
+/** Selectors of the Services, ReplicationControllers, ReplicaSets and StatefulSets that select the pod: the default spreading group. */
 export function selectorsFor(pod: Pod, services: any[], rcs: any[], rss: any[], sss: any[]): Matcher[] {
   const ns = pod.metadata?.namespace;
   const labels = pod.metadata?.labels;

@@ -9,6 +9,7 @@ import { newPodInfo, type PodInfo } from './podinfo.js';
 import { inTreeRegistry } from './registry.js';
 import { schedulePod, type CycleContext, type ScheduleResult } from './schedule.js';
 import type { Node, Pod, Taint } from './types.js';
+import type { VolumeLister } from './plugins/volumebinding/volumebinding.js';
 
 export interface NodeOpts {
   cpu?: string;
@@ -74,7 +75,7 @@ export interface TestWorld {
   ctx: CycleContext;
 }
 
-export function mkWorld(nodes: Node[], pods: Pod[] = [], o: { profile?: ProfileSpec; nsLabels?: Record<string, Labels>; selectors?: (p: Pod) => Matcher[]; pdbs?: any[]; rand?: () => number; naive?: boolean } = {}): TestWorld {
+export function mkWorld(nodes: Node[], pods: Pod[] = [], o: { profile?: ProfileSpec; nsLabels?: Record<string, Labels>; selectors?: (p: Pod) => Matcher[]; pdbs?: any[]; rand?: () => number; naive?: boolean; volumes?: VolumeLister } = {}): TestWorld {
   const cache = new Cache();
   // naive: plugins see a snapshot without the incremental count indexes (the reference computation).
   const snap: Snapshot = o.naive
@@ -89,6 +90,7 @@ export function mkWorld(nodes: Node[], pods: Pod[] = [], o: { profile?: ProfileS
     namespaceLabels: (ns) => o.nsLabels?.[ns],
     selectorsFor: o.selectors,
     pdbs: () => o.pdbs ?? [],
+    volumes: o.volumes,
     nominatedPodsFor: (n) => nominated.get(n) ?? [],
     nominatedNodeOf: (uid) => [...nominated].find(([, l]) => l.some((p) => p.uid === uid))?.[0],
     runFilterWithNominated: (s, pi, ni) => fwk.runFilterWithNominated(s, pi, ni),

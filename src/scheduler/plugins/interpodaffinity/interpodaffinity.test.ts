@@ -56,3 +56,21 @@ test('InterPodAffinity score: preferred terms attract and repel by weight', () =
   // a: +50, b: -50, nozone: 0 → normalized over [-50, 50].
   assert.deepEqual(scoresOf(mkWorld(zones(), existing), pod, 'InterPodAffinity'), { a1: 100, a2: 100, b1: 0, nozone: 50 });
 });
+
+test("InterPodAffinity score: existing pods' required terms (hardPodAffinityWeight) and preferred terms, as upstream", () => {
+  const withReq = mkPod('e', { nodeName: 'a1', spec: { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ app: 'web' }, ZONE)] } } } });
+  const withPrefAnti = mkPod('f', { nodeName: 'b1', spec: { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 30, podAffinityTerm: term({ app: 'web' }, 'kubernetes.io/hostname') }] } } } });
+  const withPref = mkPod('g', { nodeName: 'b1', spec: { affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, podAffinityTerm: term({ app: 'web' }, ZONE) }] } } } });
+  const web = mkPod('web', { labels: { app: 'web' } });
+  const args = (a: object) => ({ profile: { pluginConfig: [{ name: 'InterPodAffinity', args: a }] } });
+  const cases: [string, ReturnType<typeof mkPod>[], object, Record<string, number>][] = [
+    ['hard weight 1: the zone of a pod that requires us', [withReq], {}, { a1: 100, a2: 100, b1: 0, nozone: 0 }],
+    ['hard weight 0: required terms of others do not score', [withReq], { hardPodAffinityWeight: 0 }, { a1: 0, a2: 0, b1: 0, nozone: 0 }],
+    // a: +1, b1: -30, others 0 → normalized over [-30, 1].
+    ["an existing pod's preferred anti-affinity repels on its host", [withReq, withPrefAnti], {}, { a1: 100, a2: 100, b1: 0, nozone: 96 }],
+    // a: +5, b: +10 (zone b from g's preferred term).
+    ["an existing pod's preferred affinity attracts over its zone", [withReq, withPref], { hardPodAffinityWeight: 5 }, { a1: 50, a2: 50, b1: 100, nozone: 0 }],
+    ["ignorePreferredTermsOfExistingPods: an incoming pod without preferred terms skips scoring", [withReq, withPref], { ignorePreferredTermsOfExistingPods: true }, { a1: 0, a2: 0, b1: 0, nozone: 0 }],
+  ];
+  for (const [name, existing, a, want] of cases) assert.deepEqual(scoresOf(mkWorld(zones(), existing, args(a)), web, 'InterPodAffinity'), want, name);
+});

@@ -55,3 +55,13 @@ test('PodTopologySpread score: soft constraints and system defaults prefer empti
   const none = scoresOf(w2, mkPod('lonely', { labels: { app: 'z' } }), 'PodTopologySpread');
   assert.deepEqual(none, { a1: 0, a2: 0, b1: 0, b2: 0 });
 });
+
+test('PodTopologySpread score: system default constraints (hostname skew 3, zone skew 5) with upstream numbers', () => {
+  // Raw: a1 = 2·ln6 + 2 + 2·ln4 + 4 → 12; a2 = 2 + 2·ln4 + 4 → 9; b = 2 + 4 → 6; normalized 100·(max+min−s)/max.
+  const sel = compileLabelSelector({ matchLabels: { app: 'x' } });
+  const w = mkWorld(nodes(), [placed('p1', 'a1'), placed('p2', 'a1')], { selectors: (p) => (sel(p.metadata?.labels) ? [sel] : []) });
+  assert.deepEqual(scoresOf(w, mkPod('new', { labels: { app: 'x' } }), 'PodTopologySpread'), { a1: 50, a2: 75, b1: 100, b2: 100 });
+  // defaultingType List without constraints: no defaults at all.
+  const list = mkWorld(nodes(), [placed('p1', 'a1')], { selectors: () => [sel], profile: { pluginConfig: [{ name: 'PodTopologySpread', args: { defaultingType: 'List' } }] } });
+  assert.deepEqual(scoresOf(list, mkPod('new', { labels: { app: 'x' } }), 'PodTopologySpread'), { a1: 0, a2: 0, b1: 0, b2: 0 });
+});
