@@ -2,6 +2,7 @@
  * The kubelet's HTTPS API, the part the API server proxies to (upstream pkg/kubelet/server):
  *   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&timestamps&previous&sinceSeconds&sinceTime&limitBytes
  *   GET /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty   (WebSocket, v5/v4.channel.k8s.io)
+ *   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty           (WebSocket, as exec)
  *   GET|POST /portForward/{ns}/{pod}   (SPDY/3.1, directly or tunnelled in a WebSocket)
  *   GET /healthz
  * Clients must present a certificate signed by the cluster CA.
@@ -10,7 +11,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer, WebSocket } from 'ws';
-import type { Runtime } from '../runtime/cri.js';
+import type { ExecSession, Runtime } from '../runtime/cri.js';
 import { writeLogs } from './logs.js';
 import type { SpdySession } from './spdy.js';
 import type { PortForwardTarget } from './portforward.js';
@@ -145,9 +146,23 @@ export class KubeletServer {
     const bool = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
     const ref = await this.backend.findContainer(ns, pod, container, false);
     if (typeof ref === 'string') return fail(404, ref);
-    if (verb !== 'exec') return fail(400, 'attach is not supported by this runtime');
+    const o = { stdin: bool('stdin'), stdout: bool('stdout') || !q.has('stdout'), stderr: bool('stderr'), tty: bool('tty') };
+    const rt = this.backend.runtime;
+    if (verb === 'attach') {
+      if (!rt.attach) return fail(400, `attach is not supported by the ${rt.name} runtime`);
+      if (!ref.running) return fail(400, `container ${container} is not running`);
+      this.wss!.handleUpgrade(req, socket, head, (ws) =>
+        void this.stream(ws, async () => {
+          const a = await rt.attach!({ containerId: ref.id, ...o });
+          return { ...a, kill: () => a.detach(), attach: true };
+        }),
+      );
+      return;
+    }
     const cmd = q.getAll('command');
-    this.wss!.handleUpgrade(req, socket, head, (ws) => void this.exec(ws, ref.id, cmd, { stdin: bool('stdin'), stdout: bool('stdout') || !q.has('stdout'), stderr: bool('stderr'), tty: bool('tty') }));
+    this.wss!.handleUpgrade(req, socket, head, (ws) =>
+      void this.stream(ws, () => rt.exec({ containerId: ref.id, cmd, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr && !o.tty }), cmd),
+    );
   }
 
   private async portForward(req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, pod: string, fail: (code: number, msg: string) => void): Promise<void> {
@@ -191,23 +206,23 @@ export class KubeletServer {
     socket.on('error', () => session.destroy());
   }
 
-  private async exec(ws: WebSocket, containerId: string, cmd: string[], o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }): Promise<void> {
+  /**
+   * An exec or attach session over the channel protocol: 0 stdin, 1 stdout, 2 stderr, 3 status,
+   * 4 resize, and (v5) 255 to close a stream. Ends with the status: Success, or the exit code.
+   */
+  private async stream(ws: WebSocket, open: () => Promise<ExecSession & { attach?: boolean }>, cmd: string[] = []): Promise<void> {
     const v5 = ws.protocol === 'v5.channel.k8s.io';
     const send = (ch: number, data: Buffer | string) => {
       if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
     };
     const status = (s: object) => send(3, JSON.stringify(s));
-    let sess;
-    try {
-      sess = await this.backend.runtime.exec({ containerId, cmd, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr && !o.tty });
-    } catch (e) {
-      status({ metadata: {}, status: 'Failure', message: (e as Error).message, reason: 'InternalError', code: 500 });
-      ws.close(1000);
-      return;
-    }
-    ws.on('message', (raw: Buffer) => {
-      const data = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as any);
-      if (!data.length) return;
+    // Listen at once: kubectl sends the terminal size (and maybe input) as soon as it connects,
+    // before the process is up; those messages wait for the session, in order.
+    let sess: (ExecSession & { attach?: boolean }) | undefined;
+    const early: Buffer[] = [];
+    let closed = false;
+    const onMessage = (data: Buffer) => {
+      if (!data.length || !sess) return;
       const ch = data[0];
       const body = data.subarray(1);
       if (ch === 0) sess.stdin?.write(body);
@@ -219,14 +234,32 @@ export class KubeletServer {
           // ignore a bad resize
         }
       } else if (v5 && ch === 255 && body[0] === 0) sess.stdin?.end();
+    };
+    ws.on('message', (raw: Buffer) => {
+      const data = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as any);
+      if (sess) onMessage(data);
+      else early.push(data);
     });
-    ws.on('close', () => sess.kill());
+    ws.on('close', () => {
+      closed = true;
+      sess?.kill();
+    });
+    try {
+      sess = await open();
+    } catch (e) {
+      status({ metadata: {}, status: 'Failure', message: (e as Error).message, reason: 'InternalError', code: 500 });
+      ws.close(1000);
+      return;
+    }
+    if (closed) return sess.kill();
+    for (const d of early.splice(0)) onMessage(d);
     const ended = (s?: NodeJS.ReadableStream) => (s ? new Promise<void>((r) => (s.on('end', r), s.on('error', r), s.on('close', r))) : Promise.resolve());
     sess.stdout?.on('data', (d: Buffer) => send(1, d));
     sess.stderr?.on('data', (d: Buffer) => send(2, d));
     const code = await sess.exit;
     await Promise.race([Promise.all([ended(sess.stdout), ended(sess.stderr)]), new Promise((r) => setTimeout(r, 500))]);
-    if (code === 0) status({ metadata: {}, status: 'Success' });
+    // An attach ends when the container does: Success, as upstream's streaming server says.
+    if (code === 0 || sess.attach) status({ metadata: {}, status: 'Success' });
     else
       status({
         metadata: {},

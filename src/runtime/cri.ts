@@ -234,6 +234,29 @@ export interface ExecSession {
   kill(): void;
 }
 
+/** CRI's AttachRequest: the streams of a running container's main process. */
+export interface AttachRequest {
+  containerId: string;
+  stdin?: boolean;
+  stdout?: boolean;
+  stderr?: boolean;
+  tty?: boolean;
+}
+
+/** An attach session: the container's output from now on, its stdin if it has one. */
+export interface AttachSession {
+  /** Present when stdin was requested and the container keeps stdin open (`stdin: true`). */
+  stdin?: Writable;
+  stdout?: Readable;
+  /** Absent with a TTY (one output stream, as upstream). */
+  stderr?: Readable;
+  resize(width: number, height: number): void;
+  /** Resolves with the container's exit code when it ends. */
+  exit: Promise<number>;
+  /** Ends this session; the container runs on. */
+  detach(): void;
+}
+
 /** CRI's ContainerEventResponse (GetContainerEvents, the evented PLEG). */
 export interface ContainerEvent {
   containerId: string;
@@ -294,6 +317,8 @@ export interface RuntimeService {
   /** Runs a command in the container and waits (timeout in seconds, 0: none). */
   execSync(containerId: string, cmd: string[], timeout: number): Promise<ExecSyncResponse>;
   exec(req: ExecRequest): Promise<ExecSession>;
+  /** Attaches to a running container's main process (optional: the kubelet answers 400 without it). */
+  attach?(req: AttachRequest): Promise<AttachSession>;
   /** CRI ReopenContainerLog: start a new log file after the kubelet rotated it away. */
   reopenContainerLog(containerId: string): Promise<void>;
 

@@ -8,9 +8,8 @@
  * by rewriting paths, see paths.ts), no image entrypoints (a container needs `command`), and the
  * processes die with the agent (they cannot be re-adopted: their log pipes end with it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { Writable } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +18,8 @@ import path from 'node:path';
 import {
   RuntimeError,
   nowNanos,
+  type AttachRequest,
+  type AttachSession,
   type Container,
   type ContainerConfig,
   type ContainerEvent,
@@ -40,7 +41,6 @@ import {
 import { CriLogWriter, DEFAULT_ROTATION, type LogRotation } from './logwriter.js';
 import { detectCgroups, type Cgroups } from './cgroup.js';
 import { mountsEnv, pathMapper } from './paths.js';
-import { spawnPty } from './pty.js';
 import { which } from './which.js';
 import { createSpawner, type Spawned, type Spawner, type SpawnSpec } from './spawner.js';
 import { LoopbackIPAM } from './ipam.js';
@@ -141,7 +141,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   /** A process of container c: its netns wrap in argv, its cgroup joined by the spawner before exec. */
-  private spawnSpec(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean): SpawnSpec {
+  private spawnSpec(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean, tty = false): SpawnSpec {
     const ns = this.sandboxes.get(c.sandboxId)?.net?.netnsName;
     // ip netns exec remounts /sys in a new mount namespace, hiding /sys/fs/cgroup: the cgroup is
     // joined before it runs, never from inside it.
@@ -152,6 +152,7 @@ export class ProcessRuntime implements Runtime {
       cwd: spec.cwd,
       env: spec.env,
       stdin,
+      tty,
       cgroupProcs: this.cg && c.cgroup ? this.cg.procsFiles(c.cgroup) : undefined,
     };
   }
@@ -337,21 +338,6 @@ export class ProcessRuntime implements Runtime {
     return { argv: argv.map(map), env, cwd };
   }
 
-  /** Wraps argv so the process joins the container's cgroup before it execs (no window outside it). */
-  private wrap(c: Proc, argv: string[]): string[] {
-    let out = argv;
-    // Into the pod's network namespace (ip netns exec also binds /etc/netns/<name>/* over /etc).
-    // It remounts /sys in a new mount namespace, hiding /sys/fs/cgroup: so it runs inside the
-    // cgroup wrap below, never around it.
-    const ns = this.sandboxes.get(c.sandboxId)?.net?.netnsName;
-    if (ns) out = [this.ipBin, 'netns', 'exec', ns, ...out];
-    if (this.cg && c.cgroup) {
-      const files = this.cg.procsFiles(c.cgroup);
-      out = ['/bin/sh', '-c', `for f in ${files.join(' ')}; do echo $$ > $f; done; exec "$@"`, 'sh', ...out];
-    }
-    return out;
-  }
-
   async startContainer(id: string): Promise<void> {
     const c = this.container(id);
     if (c.state !== 'CONTAINER_CREATED') throw new RuntimeError('FailedPrecondition', `container "${id}" is in state ${c.state}, not created`);
@@ -366,7 +352,9 @@ export class ProcessRuntime implements Runtime {
     // so oomBefore stays 0 without a read of cgroupfs on the start path.
     let child: Spawned;
     try {
-      child = await (await this.spawner()).spawn(this.spawnSpec(c, spec, !!c.config.stdin));
+      const sp = await this.spawner();
+      // A terminal needs the helper (it owns the pty); without one the container runs on pipes.
+      child = await sp.spawn(this.spawnSpec(c, spec, !!c.config.stdin, !!c.config.tty && sp.kind === 'helper'));
     } catch (e) {
       void log.done();
       this.finish(c, 128, 'StartError', (e as Error).message);
@@ -549,40 +537,14 @@ export class ProcessRuntime implements Runtime {
     const spec = this.processSpec(c, req.cmd);
     if (req.tty) spec.env.TERM ??= 'xterm';
     if (!which(spec.argv[0], spec.env.PATH)) throw new RuntimeError('NotFound', `exec: "${spec.argv[0]}": executable file not found in $PATH`);
-    if (!req.tty) return this.execViaSpawner(c, spec, !!req.stdin);
-    const argv = this.wrap(c, spec.argv);
-    let child: ChildProcess;
-    let resize: (w: number, h: number) => void = () => undefined;
-    if (req.tty) {
-      const p = spawnPty(argv, { cwd: spec.cwd, env: spec.env, detached: true });
-      child = p.child;
-      resize = p.resize;
-    } else {
-      child = spawn(argv[0], argv.slice(1), { cwd: spec.cwd, env: spec.env, detached: true, stdio: [req.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-    }
-    const exit = new Promise<number>((resolve) => {
-      child.once('error', () => resolve(126));
-      child.once('close', (code, signal) => {
-        killGroup(child, 'SIGKILL');
-        resolve(code ?? 128 + ((osConstants.signals as Record<string, number>)[signal ?? ''] ?? 0));
-      });
-    });
-    child.stdin?.on('error', () => undefined);
-    return {
-      stdin: req.stdin ? child.stdin ?? undefined : undefined,
-      stdout: child.stdout ?? undefined,
-      stderr: req.tty ? undefined : child.stderr ?? undefined,
-      resize,
-      exit,
-      kill: () => killGroup(child, 'SIGKILL'),
-    };
+    return this.execViaSpawner(c, spec, !!req.stdin, !!req.tty);
   }
 
-  /** A non-TTY exec through the spawner (no fork of the agent); a TTY still needs the pty helper. */
-  private async execViaSpawner(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean): Promise<ExecSession> {
+  /** An exec through the spawner (no fork of the agent); with a TTY on a pty the helper opens. */
+  private async execViaSpawner(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean, tty: boolean): Promise<ExecSession> {
     let child: Spawned;
     try {
-      child = await (await this.spawner()).spawn(this.spawnSpec(c, spec, stdin));
+      child = await (await this.spawner()).spawn(this.spawnSpec(c, spec, stdin, tty));
     } catch (e) {
       throw new RuntimeError('Internal', (e as Error).message);
     }
@@ -610,11 +572,56 @@ export class ProcessRuntime implements Runtime {
     return {
       stdin: stdin ? child.stdin ?? undefined : undefined,
       stdout: child.stdout,
-      stderr: child.stderr,
-      resize: () => undefined,
+      stderr: tty ? undefined : child.stderr,
+      resize: (w, h) => child.resize?.(w, h),
       exit,
       kill: () => killGroup(child, 'SIGKILL'),
     };
+  }
+
+  /**
+   * kubectl attach: the container's output from now on (its log keeps everything), its stdin when
+   * it has one (`stdin: true`). With `stdinOnce`, the first session to close stdin closes the
+   * container's, as upstream.
+   */
+  async attach(req: AttachRequest): Promise<AttachSession> {
+    const c = this.running(req.containerId);
+    const child = c.child!;
+    const tty = !!c.config.tty && !!child.resize;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const onOut = (d: string | Buffer) => stdout.write(d);
+    const onErr = (d: string | Buffer) => stderr.write(d);
+    if (req.stdout !== false) child.stdout.on('data', onOut);
+    if (req.stderr && !tty) child.stderr.on('data', onErr);
+    let detached = false;
+    const detach = () => {
+      if (detached) return;
+      detached = true;
+      child.stdout.off('data', onOut);
+      child.stderr.off('data', onErr);
+      stdout.end();
+      stderr.end();
+    };
+    const target = child.stdin;
+    const stdin =
+      req.stdin && c.config.stdin && target
+        ? new Writable({
+            write: (chunk, _enc, cb) => {
+              if (target.writable) target.write(chunk, () => cb());
+              else cb();
+            },
+            final: (cb) => {
+              if (c.config.stdinOnce) target.end();
+              cb();
+            },
+          })
+        : undefined;
+    const exit = c.exited!.then(() => {
+      detach();
+      return c.exitCode;
+    });
+    return { stdin, stdout, stderr: tty ? undefined : stderr, resize: (w, h) => child.resize?.(w, h), exit, detach };
   }
 
   async reopenContainerLog(id: string): Promise<void> {

@@ -5,11 +5,15 @@
  * Kept as a string because the build (tsc) ships only JavaScript.
  *
  * Protocol (agent → helper on stdin): records `<len>\n` + len bytes of NUL-terminated fields:
- *   token, file, cwd, flags ("i" = stdin socket too), argc, argv…, envc, env…, cgc, cgroup.procs files…
+ *   token, file, cwd, flags ("i" = stdin socket too, "t" = on a new pseudo-terminal), argc, argv…, envc, env…, cgc, cgroup.procs files…
+ * or a resize of a TTY process's terminal: "R", pid, cols, rows.
  * For each record the helper connects to the agent's unix socket (argv[1]) once per stdio stream,
  * sends `<token> <fd>\n`, forks a child that makes itself a session/group leader, joins the
  * cgroups, chdirs, takes fds 0/1/2 and execs `file`. The child's stdout/stderr are pipes (a
- * socket there would break `> /dev/stdout`), which the helper relays to those sockets. Replies on stdout, one line each:
+ * socket there would break `> /dev/stdout`), which the helper relays to those sockets. With "t"
+ * the child's fds 0/1/2 are the slave of a new pty (its controlling terminal) instead, and the
+ * helper relays the master to the stdout socket and the stdin socket to the master (no stderr
+ * stream: a terminal has one output, as upstream's TTY exec). Replies on stdout, one line each:
  *   P <token> <pid>        started
  *   E <token> <errno>      failed to start (exec, chdir, connect)
  *   X <pid> <code> <sig>   a child exited (code -1 when killed by signal sig)
@@ -24,6 +28,7 @@ export const SPAWNER_C = String.raw`
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -33,12 +38,21 @@ export const SPAWNER_C = String.raw`
 static const char *sock_path;
 static pid_t *kids; static size_t nkids, capkids;
 /* stdout/stderr are pipes (so /dev/stdout can be opened), relayed here to the agent's sockets. */
-struct relay { int in, out; char *pend; size_t plen; };
+/* A TTY child's relays have an owner and a kind: its stdin feed goes when it is reaped; its
+ * terminal output is drained then (the helper holds the slave open, so nothing the child wrote
+ * is lost to EIO) and closes once written (eof). */
+enum { R_PLAIN, R_TTY_IN, R_TTY_OUT };
+struct relay { int in, out; char *pend; size_t plen; pid_t owner; int kind, eof; };
 static struct relay *relays; static size_t nrelays, caprelays;
-static void add_relay(int in, int out) {
+/* Per TTY child: a master fd for resizes and the helper's own slave fd. */
+struct ptyent { pid_t pid; int fd, slave; };
+static struct ptyent *ptys; static size_t nptys, capptys;
+static void add_relay_owned(int in, int out, pid_t owner, int kind);
+static void add_relay(int in, int out) { add_relay_owned(in, out, 0, R_PLAIN); }
+static void add_relay_owned(int in, int out, pid_t owner, int kind) {
   if (nrelays == caprelays) { caprelays = caprelays ? caprelays * 2 : 64; relays = realloc(relays, caprelays * sizeof *relays); }
   fcntl(out, F_SETFL, fcntl(out, F_GETFL) | O_NONBLOCK); /* a slow reader stalls only its own stream */
-  relays[nrelays].in = in; relays[nrelays].out = out; relays[nrelays].pend = NULL; relays[nrelays].plen = 0; nrelays++;
+  relays[nrelays].in = in; relays[nrelays].out = out; relays[nrelays].pend = NULL; relays[nrelays].plen = 0; relays[nrelays].owner = owner; relays[nrelays].kind = kind; relays[nrelays].eof = 0; nrelays++;
 }
 /* Writes what it can; keeps the rest pending (then the relay waits for POLLOUT, not input). */
 static int relay_write(struct relay *r, const char *p, size_t n) {
@@ -55,6 +69,10 @@ static int relay_write(struct relay *r, const char *p, size_t n) {
   if (n) memcpy(np, p, n);
   free(r->pend); r->pend = np; r->plen = n;
   return 0;
+}
+
+static void relay_append(struct relay *r, const char *p, size_t n) {
+  r->pend = realloc(r->pend, r->plen + n); memcpy(r->pend + r->plen, p, n); r->plen += n;
 }
 
 static void out(const char *s) {
@@ -74,10 +92,23 @@ static int connect_stream(const char *token, int fd) {
   return s;
 }
 
+static void resize_one(char **f, size_t nf) {
+  if (nf < 4) return;
+  pid_t pid = (pid_t)atol(f[1]);
+  for (size_t k = 0; k < nptys; k++) {
+    if (ptys[k].pid != pid) continue;
+    struct winsize ws; memset(&ws, 0, sizeof ws);
+    ws.ws_col = (unsigned short)atoi(f[2]); ws.ws_row = (unsigned short)atoi(f[3]);
+    ioctl(ptys[k].fd, TIOCSWINSZ, &ws); /* the kernel sends SIGWINCH to the foreground group */
+    return;
+  }
+}
+
 static void spawn_one(char *rec, size_t len) {
   char *f[4096]; size_t nf = 0; char *p = rec, *end = rec + len;
   while (p < end && nf < 4096) { f[nf++] = p; p += strlen(p) + 1; }
   char line[160];
+  if (nf >= 1 && strcmp(f[0], "R") == 0) { resize_one(f, nf); return; }
   if (nf < 5) return;
   size_t i = 0;
   const char *token = f[i++], *file = f[i++], *cwd = f[i++], *flags = f[i++];
@@ -89,14 +120,24 @@ static void spawn_one(char *rec, size_t len) {
   char **cgs = f + i;
 
   int fds[3] = {-1, -1, -1}, socks[3] = {-1, -1, -1}, rd[3] = {-1, -1, -1}, err = 0;
-  if (strchr(flags, 'i')) fds[0] = connect_stream(token, 0);
-  else fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  for (int k = 1; k < 3; k++) {
-    int pp[2];
-    socks[k] = connect_stream(token, k);
-    if (socks[k] >= 0 && pipe2(pp, O_CLOEXEC) == 0) { rd[k] = pp[0]; fds[k] = pp[1]; }
+  int tty = strchr(flags, 't') != NULL, master = -1;
+  char slave[128] = "";
+  if (tty) {
+    errno = 0;
+    master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname_r(master, slave, sizeof slave) != 0) err = errno ? errno : EIO;
+    if (strchr(flags, 'i') && (socks[0] = connect_stream(token, 0)) < 0) err = errno ? errno : EIO;
+    if ((socks[1] = connect_stream(token, 1)) < 0) err = errno ? errno : EIO;
+  } else {
+    if (strchr(flags, 'i')) fds[0] = connect_stream(token, 0);
+    else fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    for (int k = 1; k < 3; k++) {
+      int pp[2];
+      socks[k] = connect_stream(token, k);
+      if (socks[k] >= 0 && pipe2(pp, O_CLOEXEC) == 0) { rd[k] = pp[0]; fds[k] = pp[1]; }
+    }
+    for (int k = 0; k < 3; k++) if (fds[k] < 0) err = errno ? errno : EIO;
   }
-  for (int k = 0; k < 3; k++) if (fds[k] < 0) err = errno ? errno : EIO;
   int pipefd[2] = {-1, -1};
   if (!err && pipe2(pipefd, O_CLOEXEC) < 0) err = errno;
   pid_t pid = -1;
@@ -113,7 +154,13 @@ static void spawn_one(char *rec, size_t len) {
         if (c >= 0) { if (write(c, me, (size_t)ml) < 0) {} close(c); }
       }
       int e = 0;
-      if (chdir(cwd) < 0) e = errno;
+      if (tty) {
+        /* A session leader opening a terminal without O_NOCTTY makes it its controlling tty. */
+        int sl = open(slave, O_RDWR);
+        if (sl < 0) e = errno;
+        else { ioctl(sl, TIOCSCTTY, 0); fds[0] = fds[1] = fds[2] = sl; }
+      }
+      if (!e && chdir(cwd) < 0) e = errno;
       if (!e) {
         /* Move the stream fds above 2 first so dup2 never clobbers one we still need. */
         for (int k = 0; k < 3; k++) { int d = fcntl(fds[k], F_DUPFD_CLOEXEC, 3); if (d < 0) { e = errno; break; } fds[k] = d; }
@@ -125,7 +172,22 @@ static void spawn_one(char *rec, size_t len) {
     }
   }
   for (int k = 0; k < 3; k++) if (fds[k] >= 0) close(fds[k]);
-  for (int k = 1; k < 3; k++) {
+  if (tty) {
+    /* Each relay owns its fd: the master is dup'ed for the input side and for resizes. */
+    if (!err && pid > 0) {
+      fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+      if (socks[0] >= 0) add_relay_owned(socks[0], fcntl(master, F_DUPFD_CLOEXEC, 3), pid, R_TTY_IN);
+      if (nptys == capptys) { capptys = capptys ? capptys * 2 : 16; ptys = realloc(ptys, capptys * sizeof *ptys); }
+      ptys[nptys].pid = pid; ptys[nptys].fd = fcntl(master, F_DUPFD_CLOEXEC, 3);
+      ptys[nptys].slave = open(slave, O_RDWR | O_NOCTTY | O_CLOEXEC); nptys++;
+      add_relay_owned(master, socks[1], pid, R_TTY_OUT);
+    } else {
+      if (master >= 0) close(master);
+      if (socks[0] >= 0) close(socks[0]);
+      if (socks[1] >= 0) close(socks[1]);
+    }
+  }
+  for (int k = 1; k < 3 && !tty; k++) {
     if (!err && pid > 0 && rd[k] >= 0) add_relay(rd[k], socks[k]);
     else { if (rd[k] >= 0) close(rd[k]); if (socks[k] >= 0) close(socks[k]); }
   }
@@ -151,6 +213,21 @@ static void reap(void) {
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
     int known = 0;
     for (size_t k = 0; k < nkids; k++) if (kids[k] == pid) { kids[k] = kids[--nkids]; known = 1; break; }
+    /* Its terminal: the output it wrote is drained (then sent and closed), the stdin feed and
+     * the resize handle go. */
+    for (size_t k = nrelays; k-- > 0;) {
+      struct relay *rl = &relays[k];
+      if (rl->owner != pid) continue;
+      if (rl->kind == R_TTY_OUT) {
+        static char dbuf[65536]; ssize_t r;
+        while ((r = read(rl->in, dbuf, sizeof dbuf)) > 0 || (r < 0 && errno == EINTR)) if (r > 0) relay_append(rl, dbuf, (size_t)r);
+        rl->eof = 1;
+        continue;
+      }
+      close(rl->in); close(rl->out); free(rl->pend);
+      relays[k] = relays[--nrelays];
+    }
+    for (size_t k = 0; k < nptys; k++) if (ptys[k].pid == pid) { close(ptys[k].fd); if (ptys[k].slave >= 0) close(ptys[k].slave); ptys[k] = ptys[--nptys]; break; }
     if (!known) continue; /* a child whose exec failed: already reported with E */
     if (WIFEXITED(st)) snprintf(line, sizeof line, "X %d %d 0\n", (int)pid, WEXITSTATUS(st));
     else snprintf(line, sizeof line, "X %d -1 %d\n", (int)pid, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
@@ -172,7 +249,7 @@ int main(int argc, char **argv) {
     size_t npf = 2 + nrelays;
     if (npf > cappf) { cappf = npf * 2; pf = realloc(pf, cappf * sizeof *pf); }
     pf[0] = (struct pollfd){0, POLLIN, 0}; pf[1] = (struct pollfd){sfd, POLLIN, 0};
-    for (size_t k = 0; k < nrelays; k++) pf[2 + k] = relays[k].plen ? (struct pollfd){relays[k].out, POLLOUT, 0} : (struct pollfd){relays[k].in, POLLIN, 0};
+    for (size_t k = 0; k < nrelays; k++) pf[2 + k] = relays[k].plen || relays[k].eof ? (struct pollfd){relays[k].out, POLLOUT, 0} : (struct pollfd){relays[k].in, POLLIN, 0};
     if (poll(pf, npf, -1) < 0) { if (errno == EINTR) continue; return 4; }
     /* Relay output first (before exits are reported), newest relays at the end are safe to skip. */
     for (size_t k = npf - 2; k-- > 0;) {
@@ -182,7 +259,9 @@ int main(int argc, char **argv) {
       if (rl->plen) {
         char *old = rl->pend; size_t n = rl->plen; rl->pend = NULL; rl->plen = 0;
         drop = relay_write(rl, old, n) < 0; free(old);
-        if (!drop) continue;
+        if (!drop && !(rl->eof && !rl->plen)) continue;
+      } else if (rl->eof) {
+        /* drained and sent: close below */
       } else {
         ssize_t r = read(rl->in, rbuf, sizeof rbuf);
         if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;

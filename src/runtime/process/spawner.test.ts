@@ -128,3 +128,40 @@ for (const kind of ['helper', 'direct'] as const) {
     });
   });
 }
+
+describe('helper spawner, TTY', () => {
+  it('runs a process on its own terminal: isatty, controlling tty, stdin relayed, resize seen by the process', async (t) => {
+    const sp = await HelperSpawner.start();
+    if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
+    try {
+      // stty reads the size from its controlling terminal; the shell echoes what it reads.
+      const p = await sp.spawn(sh('[ -t 0 ] && [ -t 1 ] && echo tty-yes; read line; echo "got:$line"; stty size; read again; stty size', { stdin: true, tty: true }));
+      assert.ok(p.resize, 'a TTY process can be resized');
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d));
+      const exited = new Promise<number | null>((res) => p.once('exit', (c: number | null) => res(c)));
+      const waitFor = async (re: RegExp) => {
+        const deadline = Date.now() + 10_000;
+        while (!re.test(out) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+        assert.match(out, re);
+      };
+      await waitFor(/tty-yes/);
+      p.resize!(100, 40);
+      p.stdin!.write('hello\n');
+      await waitFor(/got:hello\r?\n/);
+      await waitFor(/40 100/);
+      p.resize!(120, 50);
+      p.stdin!.write('x\n');
+      await waitFor(/50 120/);
+      assert.equal(await exited, 0);
+      // A terminal has one output: stderr is empty and ended.
+      assert.equal(p.stderr.readableEnded || p.stderr.readableLength === 0, true);
+    } finally {
+      await sp.close();
+    }
+  });
+
+  it('the direct spawner refuses a TTY with a clear message', async () => {
+    await assert.rejects(new DirectSpawner().spawn(sh('true', { tty: true })), /tty.*spawner helper/);
+  });
+});

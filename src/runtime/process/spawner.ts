@@ -24,6 +24,8 @@ export interface SpawnSpec {
   cwd: string;
   env: Record<string, string>;
   stdin: boolean;
+  /** On a new pseudo-terminal (its controlling tty): stdout carries the terminal's output, stderr stays empty. */
+  tty?: boolean;
   /** cgroup.procs files the process joins before it execs (no moment outside its cgroup). */
   cgroupProcs?: string[];
 }
@@ -34,6 +36,8 @@ export interface Spawned extends EventEmitter {
   readonly stdin: Writable | null;
   readonly stdout: Readable;
   readonly stderr: Readable;
+  /** Sets the terminal's size (TTY processes). */
+  resize?(cols: number, rows: number): void;
 }
 
 export interface Spawner {
@@ -49,6 +53,7 @@ const signalNames = new Map(Object.entries(osConstants.signals).map(([k, v]) => 
 export class DirectSpawner implements Spawner {
   readonly kind = 'direct' as const;
   spawn(spec: SpawnSpec): Promise<Spawned> {
+    if (spec.tty) return Promise.reject(new Error('a terminal (tty) needs the spawner helper, which needs gcc on this machine'));
     let argv = spec.argv;
     let file = spec.file;
     if (spec.cgroupProcs?.length) {
@@ -82,10 +87,12 @@ class HelperProcess extends EventEmitter implements Spawned {
   stdin: Writable | null = null;
   readonly stdout = new PassThrough();
   readonly stderr = new PassThrough();
-  constructor(readonly token: string, wantStdin: boolean) {
+  resize?: (cols: number, rows: number) => void;
+  constructor(readonly token: string, wantStdin: boolean, readonly tty: boolean) {
     super();
-    this.awaiting = wantStdin ? 3 : 2;
+    this.awaiting = (wantStdin ? 1 : 0) + (tty ? 1 : 2);
     if (wantStdin) this.stdin = new PassThrough();
+    if (tty) this.stderr.end(); // a terminal has one output stream
   }
 }
 
@@ -195,17 +202,23 @@ export class HelperSpawner implements Spawner {
   spawn(spec: SpawnSpec): Promise<Spawned> {
     if (this.closed) return Promise.reject(new Error('spawner is closed'));
     const token = String(++this.seq);
-    const proc = new HelperProcess(token, spec.stdin);
+    const proc = new HelperProcess(token, spec.stdin, !!spec.tty);
     const env = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
     const cg = spec.cgroupProcs ?? [];
-    const fields = [token, spec.file, spec.cwd, spec.stdin ? 'i' : '', String(spec.argv.length), ...spec.argv, String(env.length), ...env, String(cg.length), ...cg];
-    const body = Buffer.from(fields.map((f) => `${f}\0`).join(''));
+    const fields = [token, spec.file, spec.cwd, `${spec.stdin ? 'i' : ''}${spec.tty ? 't' : ''}`, String(spec.argv.length), ...spec.argv, String(env.length), ...env, String(cg.length), ...cg];
     return new Promise<Spawned>((resolve, reject) => {
       this.pending.set(token, { proc, resolve, reject });
       this.starting.set(token, proc);
       this.refresh();
-      this.child.stdin!.write(Buffer.concat([Buffer.from(`${body.length}\n`), body]));
+      this.send(fields);
     });
+  }
+
+  /** One record of NUL-terminated fields, length-prefixed. */
+  private send(fields: string[]): void {
+    if (this.closed) return;
+    const body = Buffer.from(fields.map((f) => `${f}\0`).join(''));
+    this.child.stdin!.write(Buffer.concat([Buffer.from(`${body.length}\n`), body]));
   }
 
   private onReplies(d: string): void {
@@ -220,6 +233,8 @@ export class HelperSpawner implements Spawner {
         this.pending.delete(a);
         if (kind === 'P') {
           p.proc.pid = Number(b);
+          const pid = p.proc.pid;
+          if (p.proc.tty) p.proc.resize = (cols, rows) => this.send(['R', String(pid), String(Math.max(0, cols | 0)), String(Math.max(0, rows | 0))]);
           this.byPid.set(p.proc.pid, p.proc);
           p.resolve(p.proc);
         } else {
