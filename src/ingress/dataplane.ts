@@ -18,7 +18,7 @@ import { IngressMetrics } from './metrics.js';
 import { selfSignedCert, type PemPair } from './selfsigned.js';
 import { FastConnection, newRequestId, type FastPathHost } from './fastpath.js';
 import { HOP } from './http1.js';
-import { coarse, UpstreamPool, type PoolEndpoint } from './upstream.js';
+import { coarse, CONNECT_TIMEOUT, UpstreamPool, type PoolEndpoint } from './upstream.js';
 import { serveMetrics } from './metricsserver.js';
 import { BufferedLog } from './accesslog.js';
 import { PROXY_DEFAULTS } from './annotations/proxy.js';
@@ -60,6 +60,8 @@ export interface DataPlaneOptions {
   defaultCert?: PemPair;
   /** Seconds; ingress-nginx's proxy-read-timeout default. */
   readTimeout?: number;
+  /** Seconds; ingress-nginx's proxy-connect-timeout default (5). */
+  connectTimeout?: number;
   /** Serve Prometheus metrics at `GET /metrics` on this port (ingress-nginx uses 10254); 0 picks a free one. */
   metricsPort?: number;
   /**
@@ -122,7 +124,7 @@ export class DataPlane {
   constructor(opts: DataPlaneOptions) {
     this.opts = opts;
     this.snap = { table: buildTable([]), endpoints: {}, contexts: new Map() };
-    this.pool = new UpstreamPool((opts.readTimeout ?? 60) * 1000);
+    this.pool = new UpstreamPool((opts.readTimeout ?? 60) * 1000, (opts.connectTimeout ?? 5) * 1000);
     this.defaultEndpoint = opts.defaultBackend && withKey(opts.defaultBackend);
     this.limits = opts.limitGate ?? new LocalGate();
     if (opts.accessLogFile) {
@@ -174,7 +176,7 @@ export class DataPlane {
         this.pool.sweep();
         for (const c of this.fastConnections) c.sweep(coarse.now);
       },
-      Math.max(20, Math.min(250, this.pool.timeoutMs / 4)),
+      Math.max(20, Math.min(250, this.pool.timeoutMs / 4, this.pool.connectTimeoutMs / 4)),
     ).unref();
     this.httpServer = http.createServer({ keepAliveTimeout: 75_000 }, (req, res) => this.handle(req, res, 'http'));
     this.httpServer.on('upgrade', (req, sock, head) => this.upgrade(req, sock as net.Socket, head, 'http'));
@@ -468,6 +470,7 @@ export class DataPlane {
     const sticky = affinityStep(cfg, facts, eps);
     // Without the annotation, the data plane's own setting (ingress-nginx's ConfigMap default) applies.
     const readMs = cfg.proxy.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? cfg.proxy.readTimeoutMs : (this.opts.readTimeout ?? 60) * 1000;
+    const connectMs = cfg.proxy.connectTimeoutMs !== PROXY_DEFAULTS.connectTimeoutMs ? cfg.proxy.connectTimeoutMs : this.pool.connectTimeoutMs;
     let body: Buffer | null = null;
     const attempt = (): void => {
       const ep = sticky && !tried.has(sticky.key) ? sticky : this.pick(name, eps, tried, cfg.proxy.loadBalance === 'ewma');
@@ -480,7 +483,7 @@ export class DataPlane {
       const up = mod.request({ host: ep.address, port: ep.port, method: req.method, path: target, headers, agent: this.agent(ep, tlsUpstream), timeout: readMs });
       up.on('socket', (s) => {
         if (!s.connecting) return;
-        const t = setTimeout(() => up.destroy(Object.assign(new Error('upstream timed out while connecting'), { code: 'ETIMEDOUT' })), cfg.proxy.connectTimeoutMs);
+        const t = setTimeout(() => up.destroy(Object.assign(new Error('upstream timed out while connecting'), { code: CONNECT_TIMEOUT })), connectMs);
         s.once('connect', () => clearTimeout(t));
         s.once('close', () => clearTimeout(t));
       });
@@ -504,7 +507,8 @@ export class DataPlane {
         // Passive health: a connection failure marks the endpoint and moves on (proxy_next_upstream error).
         if (e.code !== 'ETIMEDOUT') this.failedUntil.set(k, Date.now() + FAIL_TIMEOUT_MS);
         if ((bodyless || body) && !res.headersSent && tried.size < eps.length && e.code !== 'ETIMEDOUT') return attempt();
-        if (!res.headersSent) plain(res, e.code === 'ETIMEDOUT' ? 504 : 502, e.code === 'ETIMEDOUT' ? '504 Gateway Time-out' : '502 Bad Gateway');
+        const timedOut = e.code === 'ETIMEDOUT' || e.code === CONNECT_TIMEOUT;
+        if (!res.headersSent) plain(res, timedOut ? 504 : 502, timedOut ? '504 Gateway Time-out' : '502 Bad Gateway');
         else res.destroy();
       });
       sendBody(up, bodyless ? null : (body ?? req), cfg.proxy.sendTimeoutMs, () => up.destroy(sendTimedOut()));

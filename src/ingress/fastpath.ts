@@ -15,7 +15,7 @@ import { ChunkedEnd, parseRequestHead, parseResponseHead, type RequestHead } fro
 import { match } from './match.js';
 import { backendName, type Location, type RoutingTable, type Server } from './table.js';
 import type { LatencySeries, IngressMetrics } from './metrics.js';
-import { coarse, type PoolEndpoint, type Upstream, type UpstreamOwner, type UpstreamPool } from './upstream.js';
+import { coarse, CONNECT_TIMEOUT, type PoolEndpoint, type Upstream, type UpstreamOwner, type UpstreamPool } from './upstream.js';
 
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const isH2Preface = (b: Buffer | null): boolean => !!b && b.length >= 16 && b.subarray(0, Math.min(b.length, H2_PREFACE.length)).equals(H2_PREFACE.subarray(0, Math.min(b.length, H2_PREFACE.length)));
@@ -466,6 +466,7 @@ export class FastConnection implements UpstreamOwner {
     this.host.markFailed(ep.key);
     (this.tried ??= new Set()).add(ep.key);
     if (this.tried.size < this.route.eps!.length) return this.attempt();
+    if (code === CONNECT_TIMEOUT) return this.respondError(504, 'Gateway Time-out');
     this.respondError(502, 'Bad Gateway');
   }
 

@@ -25,6 +25,9 @@ const READ_BUF = Buffer.allocUnsafe(64 * 1024);
  */
 export const coarse = { now: 0 };
 
+/** The error code of a connect that took longer than proxy-connect-timeout. */
+export const CONNECT_TIMEOUT = 'ECONNECTTIMEOUT';
+
 /** What a socket reports to the exchange that currently owns it. */
 export interface UpstreamOwner {
   /** `chunk` is only valid during the call (it is the shared read buffer): copy what is kept or written later. */
@@ -72,8 +75,13 @@ export class Upstream {
     this.sock.write(text, 'latin1');
   }
 
-  /** proxy-read-timeout while a request waits; the keep-alive timeout while idle. */
+  /** proxy-connect-timeout while connecting; proxy-read-timeout while a request waits; the keep-alive timeout while idle. */
   sweep(now: number): void {
+    if (this.sock.connecting) {
+      // Reported as a connection failure: the exchange moves on to the next endpoint, as nginx's proxy_next_upstream timeout.
+      if (now - this.seen > this.pool.connectTimeoutMs) this.sock.destroy(Object.assign(new Error('upstream timed out while connecting'), { code: CONNECT_TIMEOUT }));
+      return;
+    }
     if (now - this.seen <= this.pool.timeoutMs) return;
     if (this.owner) this.owner.upTimeout(this);
     else this.sock.destroy();
@@ -96,6 +104,8 @@ export class UpstreamPool {
 
   constructor(
     readonly timeoutMs: number,
+    /** proxy-connect-timeout (ingress-nginx's default: 5 s). */
+    readonly connectTimeoutMs = 5000,
     private readonly maxIdle = 256,
   ) {}
 

@@ -1,0 +1,78 @@
+/**
+ * proxy-connect-timeout against an endpoint whose connects hang (a listener whose accept queue is
+ * full, so the kernel drops further SYNs): on the fast path (the data plane's default) and on
+ * node:http (the annotation), the request moves on to the next endpoint, and 504 when none is left.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { DataPlane } from './dataplane.js';
+import { startEcho, type EchoServer } from './peers.js';
+import { ing, requestHost } from './fixtures.js';
+import { needs, which } from '../testing/real.js';
+
+/** A port whose connects hang: python3 listens with backlog 0 and never accepts; one queued connect fills it. */
+async function hangingPort(): Promise<{ port: number; close(): void }> {
+  const py: ChildProcess = spawn('python3', ['-c', "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()"], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: py.stdout! }).once('line', (l) => resolve(Number(l)));
+    py.once('error', reject);
+  });
+  const fillers = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
+  for (const f of fillers) f.on('error', () => undefined);
+  await new Promise((r) => fillers[0].once('connect', r));
+  return {
+    port,
+    close: () => {
+      for (const f of fillers) f.destroy();
+      py.kill();
+    },
+  };
+}
+
+describe('connect timeouts', () => {
+  const skip = which('python3') ? undefined : 'python3 is not installed';
+  let plane: DataPlane;
+  let echo: EchoServer;
+  let hang: { port: number; close(): void };
+
+  before(async () => {
+    if (skip) return;
+    echo = await startEcho('echo');
+    hang = await hangingPort();
+    plane = new DataPlane({ httpPort: 0, host: '127.0.0.1', connectTimeout: 0.3 });
+    await plane.start();
+    const hangEp = { address: '127.0.0.1', port: hang.port };
+    plane.apply({
+      ingresses: [
+        ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 'both' }] }),
+        ing({ name: 'b', host: 'b.test', paths: [{ path: '/', service: 'hang' }] }),
+        ing({ name: 'c', host: 'c.test', paths: [{ path: '/', service: 'hang' }], annotations: { 'proxy-connect-timeout': '1' } }),
+      ],
+      endpoints: { 'default-both-80': [hangEp, { address: '127.0.0.1', port: echo.port }], 'default-hang-80': [hangEp] },
+    });
+  });
+  after(async () => {
+    if (skip) return;
+    await plane.stop();
+    await echo.close();
+    hang.close();
+  });
+
+  it('fast path: a hanging endpoint is left for the next one; 504 when it is the only one', async (t) => {
+    if (!needs(t, skip)) return;
+    for (let i = 0; i < 2; i++) {
+      const r = await requestHost(plane.ports.http, 'a.test', `/x${i}`);
+      assert.equal(r.status, 200);
+      assert.equal(r.body.backend, 'echo');
+    }
+    assert.equal((await requestHost(plane.ports.http, 'b.test', '/')).status, 504);
+  });
+
+  it('proxy-connect-timeout annotation (node:http path): 504', async (t) => {
+    if (!needs(t, skip)) return;
+    assert.equal((await requestHost(plane.ports.http, 'c.test', '/')).status, 504);
+  });
+});
