@@ -7,6 +7,7 @@ import { allocatableAndRequested, type ResourceSpec } from './fit.js';
 export function newBalancedAllocation(args: { resources?: ResourceSpec[] } = {}): AnyPlugin {
   const resources = args.resources?.length ? args.resources.map((r) => r.name) : ['cpu', 'memory'];
   const fractions: number[] = [];
+  const cpuMemOnly = resources.length === 2 && resources[0] === 'cpu' && resources[1] === 'memory';
   return {
     name: 'NodeResourcesBalancedAllocation',
     preScore(_s, pi) {
@@ -15,6 +16,15 @@ export function newBalancedAllocation(args: { resources?: ResourceSpec[] } = {})
       return any ? null : Status.skip();
     },
     score(_s, pi, ni) {
+      if (cpuMemOnly) {
+        // The default resources without the generic path's tuples: this runs for every scored node.
+        const ac = ni.allocatable.milliCPU;
+        const am = ni.allocatable.memory;
+        if (ac === 0 || am === 0) return MAX_NODE_SCORE;
+        const fc = Math.min(1, (ni.requested.milliCPU + pi.requests.milliCPU) / ac);
+        const fm = Math.min(1, (ni.requested.memory + pi.requests.memory) / am);
+        return Math.trunc((1 - Math.abs((fc - fm) / 2)) * MAX_NODE_SCORE);
+      }
       fractions.length = 0;
       let total = 0;
       for (const n of resources) {

@@ -69,3 +69,19 @@ test('NodeResourcesBalancedAllocation favors even cpu/memory use', () => {
   // a: 0.5/0.5 → 100; b: 0.5/0.125 → std 0.1875 → 81.
   assert.deepEqual(s, { a: 100, b: 81 });
 });
+
+test('default cpu/memory scoring (fast path) equals the generic path over random nodes', async () => {
+  const { prng } = await import('../../testutil.js');
+  const rnd = prng(7);
+  const cpu = () => `${Math.floor(rnd() * 8000)}m`;
+  const mem = () => `${Math.floor(rnd() * 16)}Gi`;
+  const nodes = Array.from({ length: 30 }, (_, i) => mkNode(`n${i}`, { cpu: i % 7 === 0 ? '0' : String(1 + Math.floor(rnd() * 16)), memory: i % 11 === 0 ? '0' : `${1 + Math.floor(rnd() * 64)}Gi` }));
+  const pods = nodes.map((n, i) => mkPod(`e${i}`, { nodeName: n.metadata!.name, cpu: cpu(), memory: mem() }));
+  const generic = { pluginConfig: [{ name: 'NodeResourcesFit', args: { scoringStrategy: { type: 'LeastAllocated', resources: [{ name: 'memory' }, { name: 'cpu' }] } } }, { name: 'NodeResourcesBalancedAllocation', args: { resources: [{ name: 'memory' }, { name: 'cpu' }] } }] };
+  for (let k = 0; k < 20; k++) {
+    const p = mkPod(`p${k}`, { cpu: cpu(), memory: k % 3 ? mem() : undefined });
+    for (const plugin of ['NodeResourcesFit', 'NodeResourcesBalancedAllocation']) {
+      assert.deepEqual(scoresOf(mkWorld(nodes, pods), p, plugin), scoresOf(mkWorld(nodes, pods, { profile: generic }), p, plugin), plugin);
+    }
+  }
+});

@@ -158,6 +158,19 @@ export function makeScorer(strategy: FitArgs['scoringStrategy'] = {}): Scorer {
     };
   }
   const fn = type === 'MostAllocated' ? mostRequested : leastRequested;
+  if (resources.length === 2 && resources[0].name === 'cpu' && resources[1].name === 'memory' && resources[0].weight === 1 && resources[1].weight === 1) {
+    // The default resources without the generic path's tuples: this runs for every scored node.
+    return (pi, ni) => {
+      const ac = ni.allocatable.milliCPU;
+      const am = ni.allocatable.memory;
+      const c = ac === 0 ? -1 : fn(ni.nonZeroRequested.milliCPU + pi.nonZeroRequests.milliCPU, ac);
+      const m = am === 0 ? -1 : fn(ni.nonZeroRequested.memory + pi.nonZeroRequests.memory, am);
+      if (c < 0 && m < 0) return 0;
+      if (c < 0) return m;
+      if (m < 0) return c;
+      return Math.trunc((c + m) / 2);
+    };
+  }
   return (pi, ni) => {
     let sum = 0;
     let w = 0;
