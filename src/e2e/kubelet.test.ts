@@ -287,6 +287,20 @@ describe('kubelet e2e (process runtime, real kubectl)', () => {
     await eventsOf('graceful', 'a Killing event', (ev) => ev.some((e: any) => e.reason === 'Killing' && e.message === 'Stopping container app'));
   });
 
+  it('runs as runAsUser/runAsGroup, refuses runAsNonRoot without a user, and says what it cannot enforce (root agent)', async (t) => {
+    if (process.getuid?.() !== 0) return void needs(t as any, 'switching users needs a root agent');
+    await apply(pod('asuser', { restartPolicy: 'Never', securityContext: { runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000] }, containers: [sh('app', 'echo "ids $(id -u) $(id -g) $(id -G)"', { securityContext: { capabilities: { drop: ['ALL'] } } })] }));
+    await until('Succeeded', async () => (await getPod('asuser')).status.phase === 'Succeeded');
+    assert.match((await logs('asuser')).text, /^ids 1000 3000 3000 4000\n$/);
+    await eventsOf('asuser', 'a SecurityContextNotEnforced warning', (ev) => ev.some((e: any) => e.type === 'Warning' && e.reason === 'SecurityContextNotEnforced' && /does not enforce: capabilities/.test(e.message)));
+    await apply(pod('nonroot', { securityContext: { runAsNonRoot: true }, containers: [sh('app', 'sleep 60')] }));
+    const p = await until('CreateContainerConfigError', async () => {
+      const x = await getPod('nonroot');
+      return x.status.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError' ? x : undefined;
+    });
+    assert.match(p.status.containerStatuses[0].state.waiting.message, /^container has runAsNonRoot and image will run as root \(pod: "nonroot_default\(.+\)", container: app\)$/);
+  });
+
   it('says why a container without command cannot run on the process runtime', async () => {
     await apply(pod('nocmd', { containers: [{ name: 'web', image: 'nginx' }] }));
     const p = await until('waiting reason', async () => {

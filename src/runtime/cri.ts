@@ -317,6 +317,11 @@ export interface RuntimeService {
   /** Runs a command in the container and waits (timeout in seconds, 0: none). */
   execSync(containerId: string, cmd: string[], timeout: number): Promise<ExecSyncResponse>;
   exec(req: ExecRequest): Promise<ExecSession>;
+  /**
+   * The parts of a container's security context this runtime cannot enforce (optional; absent:
+   * everything is). The kubelet says so in a Warning event rather than pretend.
+   */
+  unenforcedSecurity?(config: ContainerConfig): string[];
   /** Attaches to a running container's main process (optional: the kubelet answers 400 without it). */
   attach?(req: AttachRequest): Promise<AttachSession>;
   /** CRI ReopenContainerLog: start a new log file after the kubelet rotated it away. */

@@ -430,7 +430,7 @@ export class PodWorker {
     let envs: KeyValue[];
     let mounts: Mount[];
     try {
-      const nonRoot = verifyRunAsNonRoot(this.pod, spec, runtime.name === 'process' ? 'unknown' : pull.image);
+      const nonRoot = verifyRunAsNonRoot(this.pod, spec, pull.image);
       if (nonRoot) throw new ContainerConfigError(nonRoot);
       ({ envs, mounts } = await this.deps.env.containerEnv(this.pod, spec, this.podIP ?? ''));
     } catch (e) {
@@ -485,6 +485,10 @@ export class PodWorker {
       return false;
     }
     this.event('Normal', 'Created', `Created container ${spec.name}`, spec.name);
+    const unenforced = runtime.unenforcedSecurity?.(config);
+    if (Array.isArray(unenforced) && unenforced.length) {
+      this.event('Warning', 'SecurityContextNotEnforced', `The ${runtime.name} runtime runs containers as host processes and does not enforce: ${unenforced.join(', ')}. Use the containerd runtime for isolation.`, spec.name);
+    }
     try {
       await runtime.startContainer(id);
     } catch (e) {

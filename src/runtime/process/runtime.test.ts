@@ -5,13 +5,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runtimeContract } from '../contract.js';
 import { RuntimeError, parseLogLine } from '../cri.js';
-import { ProcessRuntime, NEEDS_COMMAND_MESSAGE, LISTEN_IP_ENV, resolvConf } from './runtime.js';
+import { ProcessRuntime, NEEDS_COMMAND_MESSAGE, LISTEN_IP_ENV, resolvConf, containerUser } from './runtime.js';
+import { needs } from '../../testing/real.js';
 import { createPodNetwork } from '../../network/pod/select.js';
 import { LoopbackIPAM } from './ipam.js';
 import { pathMapper } from './paths.js';
 import { CriLogWriter, rotatedFiles } from './logwriter.js';
 import { PassThrough } from 'node:stream';
 import { detectCgroups } from './cgroup.js';
+import { until as untilT } from '../../testing/wait.js';
+const until = <T>(fn: () => Promise<T | undefined>) => untilT('the container log', fn, 10_000);
 
 runtimeContract('process', async () => {
   const root = mkdtempSync(path.join(tmpdir(), 'skiff-proc-'));
@@ -61,6 +64,43 @@ describe('process runtime specifics', () => {
     const codes = await Promise.all(Array.from({ length: 20 }, async () => (await rt.exec({ containerId: id, cmd: ['sh', '-c', 'echo out; echo err >&2'], stdout: true, stderr: true })).exit));
     assert.deepEqual(codes, Array(20).fill(0));
     await rt.stopContainer(id, 0);
+  });
+
+  it('runs processes as runAsUser/runAsGroup with supplementalGroups and no_new_privs (root only), exec too', async (t) => {
+    if (process.getuid?.() !== 0) return void needs(t, 'switching users needs a root agent');
+    if ((await rt.spawnerKind()) !== 'helper') return void needs(t, 'no C compiler (gcc) for the spawner helper');
+    const c = sbc('user');
+    const sb = await rt.runPodSandbox(c);
+    const securityContext = { runAsUser: { value: 1234 }, runAsGroup: { value: 2345 }, supplementalGroups: [3456, 4567], noNewPrivs: true };
+    const config = { metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, command: ['sh', '-c', 'echo "$(id -u) $(id -g) $(id -G)"; grep NoNewPrivs /proc/self/status; sleep 30'], linux: { securityContext } };
+    assert.deepEqual(rt.unenforcedSecurity(config), []);
+    const id = await rt.createContainer(sb, config, c);
+    await rt.startContainer(id);
+    const log = await until(async () => {
+      const l = readFileSync((await rt.containerStatus(id)).logPath, 'utf8');
+      return /NoNewPrivs/.test(l) ? l : undefined;
+    });
+    assert.match(log, / 1234 2345 2345 3456 4567\n/);
+    assert.match(log, /NoNewPrivs:\s+1/);
+    const r = await rt.execSync(id, ['id', '-u'], 10);
+    assert.equal(r.stdout.toString().trim(), '1234', 'kubectl exec and probes run as the container user too');
+    await rt.stopContainer(id, 0);
+  });
+
+  it('says what host processes cannot enforce', () => {
+    const sc = { capabilities: { dropCapabilities: ['ALL'] }, readonlyRootfs: true, seccomp: { profileType: 'RuntimeDefault' as const }, apparmor: { profileType: 'Unconfined' as const } };
+    const out = rt.unenforcedSecurity({ metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, linux: { securityContext: sc } });
+    assert.deepEqual(out.filter((x) => !x.startsWith('runAsUser')), ['capabilities', 'readOnlyRootFilesystem', 'seccompProfile RuntimeDefault']);
+  });
+
+  it('picks the user: runAsGroup, else the primary group from passwd, else 0 (root agents only)', (t) => {
+    if (process.getuid?.() !== 0) return void needs(t, 'switching users needs a root agent');
+    const passwd = () => new Map([[1000, 1001]]);
+    const cfg = (securityContext: any) => ({ metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, linux: { securityContext } });
+    assert.deepEqual(containerUser(cfg({ runAsUser: { value: 1000 } }), passwd), { uid: 1000, gid: 1001, groups: [] });
+    assert.deepEqual(containerUser(cfg({ runAsUser: { value: 77 } }), passwd), { uid: 77, gid: 0, groups: [] });
+    assert.deepEqual(containerUser(cfg({ runAsUser: { value: 1000 }, runAsGroup: { value: 5 }, supplementalGroups: [5, 6, 6] }), passwd), { uid: 1000, gid: 5, groups: [5, 6] });
+    assert.equal(containerUser(cfg({ seccomp: { profileType: 'RuntimeDefault' } }), passwd), undefined);
   });
 
   it('enforces a memory limit and reports OOMKilled (root with cgroups only)', async (t) => {

@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough, Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -42,7 +42,7 @@ import { CriLogWriter, DEFAULT_ROTATION, type LogRotation } from './logwriter.js
 import { detectCgroups, type Cgroups } from './cgroup.js';
 import { mountsEnv, pathMapper } from './paths.js';
 import { which } from './which.js';
-import { createSpawner, type Spawned, type Spawner, type SpawnSpec } from './spawner.js';
+import { createSpawner, HelperSpawner, type Spawned, type Spawner, type SpawnSpec, type SpawnUser } from './spawner.js';
 import { LoopbackIPAM } from './ipam.js';
 import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
 
@@ -118,6 +118,8 @@ export class ProcessRuntime implements Runtime {
   private configuredCIDR?: string;
   private readonly ipBin = which('ip', DEFAULT_PATH) ?? 'ip';
   private spawnerP?: Promise<Spawner>;
+  /** The kind of the last spawner started (for what can be enforced without waiting for it). */
+  private spawnerKind_?: 'helper' | 'direct';
   /** Sandbox and container ids by pod UID label: the kubelet lists by it on every sync. */
   private readonly byPod = new Map<string, Set<string>>();
 
@@ -132,6 +134,7 @@ export class ProcessRuntime implements Runtime {
     const cur = this.spawnerP ? await this.spawnerP : undefined;
     if (cur && (cur.kind === 'direct' || (cur as { alive?: boolean }).alive !== false)) return cur;
     this.spawnerP = createSpawner(this.opts.spawner);
+    void this.spawnerP.then((sp) => (this.spawnerKind_ = sp.kind));
     return this.spawnerP;
   }
 
@@ -140,21 +143,52 @@ export class ProcessRuntime implements Runtime {
     return (await this.spawner()).kind;
   }
 
-  /** A process of container c: its netns wrap in argv, its cgroup joined by the spawner before exec. */
-  private spawnSpec(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean, tty = false): SpawnSpec {
+  /**
+   * A process of container c: its netns wrap in argv, its cgroup joined by the spawner before exec,
+   * its user (runAsUser/runAsGroup/supplementalGroups, root agents only) and no_new_privs.
+   */
+  private spawnSpec(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean, tty: boolean, sp: Spawner): SpawnSpec {
     const ns = this.sandboxes.get(c.sandboxId)?.net?.netnsName;
-    // ip netns exec remounts /sys in a new mount namespace, hiding /sys/fs/cgroup: the cgroup is
-    // joined before it runs, never from inside it.
-    const argv = ns ? [this.ipBin, 'netns', 'exec', ns, ...spec.argv] : spec.argv;
+    const user = containerUser(c.config);
+    const file = which(spec.argv[0], spec.env.PATH) ?? spec.argv[0];
+    let argv = spec.argv;
+    let passUser = user;
+    if (ns) {
+      // ip netns exec needs root, so the user changes after it: the helper binary runs as
+      // `--as uid gid groups file argv…` inside the namespace.
+      if (user && sp instanceof HelperSpawner) argv = [sp.bin, '--as', String(user.uid), String(user.gid), user.groups.join(','), file, ...spec.argv.slice(1)];
+      // ip netns exec remounts /sys in a new mount namespace, hiding /sys/fs/cgroup: the cgroup is
+      // joined before it runs, never from inside it.
+      argv = [this.ipBin, 'netns', 'exec', ns, ...argv];
+      passUser = undefined;
+    }
     return {
-      file: which(argv[0], spec.env.PATH) ?? argv[0],
+      file: ns ? this.ipBin : file,
       argv,
       cwd: spec.cwd,
       env: spec.env,
       stdin,
       tty,
       cgroupProcs: this.cg && c.cgroup ? this.cg.procsFiles(c.cgroup) : undefined,
+      user: passUser,
+      noNewPrivs: !!c.config.linux?.securityContext?.noNewPrivs,
     };
+  }
+
+  /** What of the container's security context host processes cannot honour (see unenforcedSecurity in cri.ts). */
+  unenforcedSecurity(config: ContainerConfig): string[] {
+    const sc = config.linux?.securityContext ?? {};
+    const out: string[] = [];
+    const root = process.getuid?.() === 0;
+    if (!root && (sc.runAsUser || sc.runAsGroup || sc.supplementalGroups?.length)) out.push(`runAsUser/runAsGroup/supplementalGroups (the agent is not root: processes run as uid ${process.getuid?.()})`);
+    const direct = this.spawnerKind_ === 'direct';
+    if (root && direct && sc.supplementalGroups?.length) out.push('supplementalGroups (no spawner helper: gcc is missing)');
+    if (direct && sc.noNewPrivs) out.push('allowPrivilegeEscalation: false (no spawner helper: gcc is missing)');
+    if (sc.capabilities?.dropCapabilities?.length || sc.capabilities?.addCapabilities?.length) out.push('capabilities');
+    if (sc.readonlyRootfs) out.push('readOnlyRootFilesystem');
+    if (sc.seccomp && sc.seccomp.profileType !== 'Unconfined') out.push(`seccompProfile ${sc.seccomp.profileType}`);
+    if (sc.apparmor && sc.apparmor.profileType !== 'Unconfined') out.push(`appArmorProfile ${sc.apparmor.profileType}`);
+    return out;
   }
 
   get cgroupVersion(): 1 | 2 | undefined {
@@ -354,7 +388,7 @@ export class ProcessRuntime implements Runtime {
     try {
       const sp = await this.spawner();
       // A terminal needs the helper (it owns the pty); without one the container runs on pipes.
-      child = await sp.spawn(this.spawnSpec(c, spec, !!c.config.stdin, !!c.config.tty && sp.kind === 'helper'));
+      child = await sp.spawn(this.spawnSpec(c, spec, !!c.config.stdin, !!c.config.tty && sp.kind === 'helper', sp));
     } catch (e) {
       void log.done();
       this.finish(c, 128, 'StartError', (e as Error).message);
@@ -497,7 +531,8 @@ export class ProcessRuntime implements Runtime {
     let child: Spawned;
     try {
       // Probes run here every few seconds: through the spawner too, never a fork of the agent.
-      child = await (await this.spawner()).spawn(this.spawnSpec(c, spec, false));
+      const sp = await this.spawner();
+      child = await sp.spawn(this.spawnSpec(c, spec, false, false, sp));
     } catch (e) {
       throw new RuntimeError('Internal', (e as Error).message);
     }
@@ -544,7 +579,8 @@ export class ProcessRuntime implements Runtime {
   private async execViaSpawner(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean, tty: boolean): Promise<ExecSession> {
     let child: Spawned;
     try {
-      child = await (await this.spawner()).spawn(this.spawnSpec(c, spec, stdin, tty));
+      const sp = await this.spawner();
+      child = await sp.spawn(this.spawnSpec(c, spec, stdin, tty, sp));
     } catch (e) {
       throw new RuntimeError('Internal', (e as Error).message);
     }
@@ -642,7 +678,9 @@ export class ProcessRuntime implements Runtime {
 
   async pullImage(image: ImageSpec): Promise<string> {
     const ref = imageRef(image.image);
-    this.images.set(ref, { id: ref, repoTags: [image.image], repoDigests: [], size: 0 });
+    // The "image user" is the agent's: a container without runAsUser runs as the agent does, so
+    // runAsNonRoot is checked against it (upstream's "image will run as root").
+    this.images.set(ref, { id: ref, repoTags: [image.image], repoDigests: [], size: 0, uid: process.getuid?.() });
     return ref;
   }
 
@@ -678,6 +716,37 @@ export function resolvConf(d: NonNullable<PodSandboxConfig['dnsConfig']>): strin
   for (const s of d.servers ?? []) lines.push(`nameserver ${s}`);
   if (d.options?.length) lines.push(`options ${d.options.join(' ')}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The user a container's processes run as, when the agent can switch users (root): runAsUser, its
+ * runAsGroup or else the user's primary group in /etc/passwd (0 without an entry, as runtimes do
+ * for an image without one), and the supplemental groups (fsGroup first).
+ */
+export function containerUser(config: ContainerConfig, passwd = readPasswd): SpawnUser | undefined {
+  const sc = config.linux?.securityContext;
+  if (process.getuid?.() !== 0 || !sc) return undefined;
+  const uid = sc.runAsUser?.value;
+  const gid = sc.runAsGroup?.value;
+  const groups = sc.supplementalGroups ?? [];
+  if (uid === undefined && gid === undefined && !groups.length) return undefined;
+  const u = uid ?? 0;
+  return { uid: u, gid: gid ?? passwd().get(u) ?? 0, groups: [...new Set(groups)] };
+}
+
+let passwdCache: Map<number, number> | undefined;
+function readPasswd(): Map<number, number> {
+  if (passwdCache) return passwdCache;
+  passwdCache = new Map();
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length >= 4 && !passwdCache.has(Number(f[2]))) passwdCache.set(Number(f[2]), Number(f[3]));
+    }
+  } catch {
+    // no passwd: primary group 0
+  }
+  return passwdCache;
 }
 
 function imageRef(image: string): string {

@@ -5,7 +5,9 @@
  * Kept as a string because the build (tsc) ships only JavaScript.
  *
  * Protocol (agent → helper on stdin): records `<len>\n` + len bytes of NUL-terminated fields:
- *   token, file, cwd, flags ("i" = stdin socket too, "t" = on a new pseudo-terminal), argc, argv…, envc, env…, cgc, cgroup.procs files…
+ *   token, file, cwd, flags ("i" = stdin socket too, "t" = on a new pseudo-terminal, "n" =
+ *   no_new_privs), argc, argv…, envc, env…, cgc, cgroup.procs files…, then optionally the user:
+ *   uid, gid, groups ("g1,g2", may be empty)
  * or a resize of a TTY process's terminal: "R", pid, cols, rows.
  * For each record the helper connects to the agent's unix socket (argv[1]) once per stdio stream,
  * sends `<token> <fd>\n`, forks a child that makes itself a session/group leader, joins the
@@ -18,6 +20,9 @@
  *   E <token> <errno>      failed to start (exec, chdir, connect)
  *   X <pid> <code> <sig>   a child exited (code -1 when killed by signal sig)
  * On stdin EOF (the agent is gone) it kills every child's process group and exits.
+ *
+ * `spawner --as uid gid groups file argv…` only drops to that user and execs: for a process that
+ * must enter its pod's network namespace (`ip netns exec`, which needs root) before it changes user.
  */
 export const SPAWNER_C = String.raw`
 #define _GNU_SOURCE
@@ -28,7 +33,9 @@ export const SPAWNER_C = String.raw`
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -92,6 +99,16 @@ static int connect_stream(const char *token, int fd) {
   return s;
 }
 
+/* Supplementary groups, then gid, then uid (after which nothing privileged is possible). */
+static int become(const char *uid, const char *gid, const char *groups) {
+  gid_t gs[64]; size_t ng = 0;
+  for (const char *p = groups; p && *p && ng < 64;) { gs[ng++] = (gid_t)strtoul(p, NULL, 10); p = strchr(p, ','); if (p) p++; }
+  if (setgroups(ng, gs) < 0) return errno;
+  if (setgid((gid_t)strtoul(gid, NULL, 10)) < 0) return errno;
+  if (setuid((uid_t)strtoul(uid, NULL, 10)) < 0) return errno;
+  return 0;
+}
+
 static void resize_one(char **f, size_t nf) {
   if (nf < 4) return;
   pid_t pid = (pid_t)atol(f[1]);
@@ -117,7 +134,9 @@ static void spawn_one(char *rec, size_t len) {
   size_t envc = (size_t)atol(i < nf ? f[i++] : "0"); if (i + envc > nf) { free(argv); return; }
   char **envp = calloc(envc + 1, sizeof(char *)); for (size_t k = 0; k < envc; k++) envp[k] = f[i++];
   size_t cgc = (size_t)atol(i < nf ? f[i++] : "0"); if (i + cgc > nf) cgc = nf - i;
-  char **cgs = f + i;
+  char **cgs = f + i; i += cgc;
+  const char *as_uid = NULL, *as_gid = NULL, *as_groups = NULL;
+  if (i + 3 <= nf) { as_uid = f[i]; as_gid = f[i + 1]; as_groups = f[i + 2]; }
 
   int fds[3] = {-1, -1, -1}, socks[3] = {-1, -1, -1}, rd[3] = {-1, -1, -1}, err = 0;
   int tty = strchr(flags, 't') != NULL, master = -1;
@@ -154,7 +173,10 @@ static void spawn_one(char *rec, size_t len) {
         if (c >= 0) { if (write(c, me, (size_t)ml) < 0) {} close(c); }
       }
       int e = 0;
-      if (tty) {
+      if (strchr(flags, 'n') && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) e = errno;
+      /* The user before the directory: the process must be able to enter it as itself. */
+      if (!e && as_uid) e = become(as_uid, as_gid, as_groups);
+      if (!e && tty) {
         /* A session leader opening a terminal without O_NOCTTY makes it its controlling tty. */
         int sl = open(slave, O_RDWR);
         if (sl < 0) e = errno;
@@ -236,6 +258,13 @@ static void reap(void) {
 }
 
 int main(int argc, char **argv) {
+  if (argc >= 6 && strcmp(argv[1], "--as") == 0) {
+    int e = become(argv[2], argv[3], argv[4]);
+    if (e) { fprintf(stderr, "spawner: cannot become uid %s gid %s: %s\n", argv[2], argv[3], strerror(e)); return 126; }
+    execvp(argv[5], argv + 5);
+    fprintf(stderr, "spawner: exec %s: %s\n", argv[5], strerror(errno));
+    return 127;
+  }
   if (argc < 2) return 2;
   sock_path = argv[1];
   signal(SIGPIPE, SIG_IGN);

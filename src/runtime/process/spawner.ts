@@ -28,6 +28,16 @@ export interface SpawnSpec {
   tty?: boolean;
   /** cgroup.procs files the process joins before it execs (no moment outside its cgroup). */
   cgroupProcs?: string[];
+  /** Run as this user (root agents only): supplementary groups, gid, then uid, before the exec. */
+  user?: SpawnUser;
+  /** prctl(PR_SET_NO_NEW_PRIVS): setuid binaries and file capabilities grant nothing (allowPrivilegeEscalation: false). */
+  noNewPrivs?: boolean;
+}
+
+export interface SpawnUser {
+  uid: number;
+  gid: number;
+  groups: number[];
 }
 
 /** The part of a ChildProcess the runtime uses; 'exit' fires (code, signal) as ChildProcess does. */
@@ -64,7 +74,8 @@ export class DirectSpawner implements Spawner {
     return new Promise((resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawn(file, argv.slice(1), { argv0: argv[0], cwd: spec.cwd, env: spec.env, detached: true, stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+        // libuv drops supplementary groups with uid/gid: the helper keeps them, this fallback cannot.
+        child = spawn(file, argv.slice(1), { argv0: argv[0], cwd: spec.cwd, env: spec.env, detached: true, stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], uid: spec.user?.uid, gid: spec.user?.gid });
       } catch (e) {
         reject(e);
         return;
@@ -152,6 +163,8 @@ export class HelperSpawner implements Spawner {
     private readonly child: ChildProcess,
     private readonly server: net.Server,
     private readonly sockPath: string,
+    /** The helper binary, which also runs as `--as uid gid groups file argv…` to change user. */
+    readonly bin: string,
   ) {
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (d: string) => this.onReplies(d));
@@ -190,7 +203,7 @@ export class HelperSpawner implements Spawner {
       rmSync(sockPath, { force: true });
       return undefined;
     }
-    return new HelperSpawner(child, server, sockPath);
+    return new HelperSpawner(child, server, sockPath, bin);
   }
 
   private refresh(): void {
@@ -205,7 +218,9 @@ export class HelperSpawner implements Spawner {
     const proc = new HelperProcess(token, spec.stdin, !!spec.tty);
     const env = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
     const cg = spec.cgroupProcs ?? [];
-    const fields = [token, spec.file, spec.cwd, `${spec.stdin ? 'i' : ''}${spec.tty ? 't' : ''}`, String(spec.argv.length), ...spec.argv, String(env.length), ...env, String(cg.length), ...cg];
+    const flags = `${spec.stdin ? 'i' : ''}${spec.tty ? 't' : ''}${spec.noNewPrivs ? 'n' : ''}`;
+    const fields = [token, spec.file, spec.cwd, flags, String(spec.argv.length), ...spec.argv, String(env.length), ...env, String(cg.length), ...cg];
+    if (spec.user) fields.push(String(spec.user.uid), String(spec.user.gid), spec.user.groups.join(','));
     return new Promise<Spawned>((resolve, reject) => {
       this.pending.set(token, { proc, resolve, reject });
       this.starting.set(token, proc);
