@@ -14,6 +14,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { loadavg } from 'node:os';
 import { buildTable, backendName } from '../src/ingress/table.js';
 import { renderNginxConf } from '../src/ingress/nginxconf.js';
 import { startNginx, freePort, nginxMissing, type NginxProcess } from '../src/ingress/peers.js';
@@ -171,6 +172,8 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     const skiffPort = skiff.ports.http;
     const skiffTlsPort = skiff.ports.https;
 
+    // Other load on the machine moves requests/s and p99 (not CPU per request): shown with the figures.
+    const loadBefore = loadavg()[0];
     await wrk(`http://127.0.0.1:${nginxPort}/`, 1);
     await wrk(`http://127.0.0.1:${skiffPort}/`, 1);
     const nginxPids = () => childPids(nginx!.child.pid!);
@@ -233,6 +236,7 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     const [nc] = await Promise.all([wrk(`http://127.0.0.1:${nginxPort}/`, DURATION), churn((i) => nginx!.reload(nginxConf(i, nginx!.dir)), DURATION)]);
 
     console.log(`ingress data plane, wrk -t2 -c${CONNS} -d${DURATION}s × ${ROUNDS} alternating rounds, same backend (nginx return 200), same run; medians`);
+    console.log(`machine load average (1 min) ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after (2 cores; above ~3 other work skews requests/s and p99)`);
     console.log(`                         skiff (2 workers)      nginx 1.22 (2 workers)   ratio of medians (per-round range)`);
     console.log(`requests/s               ${f(s.rps, 0).padEnd(22)} ${f(n.rps, 0).padEnd(24)} ${f(s.rps / n.rps)}× (${range(ratios('rps'))}) (goal ≥ 0.8×)`);
     console.log(`p50 ms                   ${f(s.p50).padEnd(22)} ${f(n.p50).padEnd(24)} ${f(s.p50 / n.p50)}× (${range(ratios('p50'))})`);
