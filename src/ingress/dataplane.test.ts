@@ -387,6 +387,26 @@ describe('data plane', () => {
     }
   });
 
+  it('stop() lets a fast-path request in flight finish, then closes the connection', async () => {
+    let answer: (() => void) | undefined;
+    const slow = await rawBackend((sock) => {
+      answer = () => sock.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nslow');
+    });
+    cleanup.push(() => slow.close());
+    const p = new DataPlane({ httpPort: 0, host: '127.0.0.1' });
+    await p.start();
+    p.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })], endpoints: { 'default-s1-80': ep(slow.port) } });
+    const res = get(p.ports.http, '/in-flight');
+    await until('request at the backend', async () => answer !== undefined);
+    const stopped = p.stop();
+    answer!();
+    const r = await res;
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'slow');
+    assert.equal(r.headers.connection, 'close');
+    await stopped;
+  });
+
   it('serves Prometheus metrics at /metrics', async () => {
     const r = await get(plane.ports.metrics, '/metrics');
     assert.equal(r.status, 200);
