@@ -115,7 +115,7 @@ export class Registry {
 
   /** Stored object → the shape this resource serves (a fresh copy the caller may change). */
   output(info: ResourceInfo, c: CachedObject): any {
-    const obj = JSON.parse(c.raw);
+    const obj = deepCopy(c.obj);
     const s = strategyFor(info);
     return s.fromStorage ? s.fromStorage(obj) : withTypeMeta(info, obj);
   }
