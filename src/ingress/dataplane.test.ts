@@ -100,6 +100,8 @@ describe('data plane', () => {
       assert.equal(j.url, `/x/${i}?q=1`);
       assert.equal(j.xff, '127.0.0.1');
       assert.equal(j.proto, 'http');
+      assert.equal(j.xfhost, 'a.test');
+      assert.equal(j.xfport, String(plane.ports.http));
       assert.match(j.rid, /^[0-9a-f]{32}$/);
       assert.equal(r.headers.connection, 'keep-alive');
     }
@@ -121,7 +123,9 @@ describe('data plane', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const post = await get(plane.ports.http, '/post', { agent, method: 'POST', body: 'hello' });
     assert.equal(post.status, 200);
-    assert.equal(JSON.parse(post.body).method, 'POST');
+    const pj = JSON.parse(post.body);
+    assert.deepEqual([pj.method, pj.xff, pj.proto, pj.xfhost, pj.xfport], ['POST', '127.0.0.1', 'http', 'a.test', String(plane.ports.http)]);
+    assert.match(pj.rid, /^[0-9a-f]{32}$/);
     const after = await get(plane.ports.http, '/after', { agent });
     assert.equal(JSON.parse(after.body).url, '/after');
     const notFound = await get(plane.ports.http, '/', { host: 'nowhere.test' });
@@ -263,6 +267,7 @@ describe('data plane', () => {
       const j = JSON.parse(r.body);
       assert.equal(j.url, '/h2?x=1');
       assert.equal(j.proto, 'https');
+      assert.deepEqual([j.xfhost, j.xfport], ['a.test', String(plane.ports.https)]);
     } finally {
       session.close();
     }

@@ -21,7 +21,7 @@ export interface EchoServer {
 /** Answers every request with JSON {backend, url, method, prefix, host}; `status` for the default backend's 404. */
 export async function startEcho(name: string, status = 200, port = 0, host = '127.0.0.1'): Promise<EchoServer> {
   const server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
-    const body = JSON.stringify({ backend: name, url: req.url, method: req.method, prefix: req.headers['x-forwarded-prefix'] ?? null, host: req.headers.host ?? null, xff: req.headers['x-forwarded-for'] ?? null, proto: req.headers['x-forwarded-proto'] ?? null, rid: req.headers['x-request-id'] ?? null });
+    const body = JSON.stringify({ backend: name, url: req.url, method: req.method, prefix: req.headers['x-forwarded-prefix'] ?? null, host: req.headers.host ?? null, xff: req.headers['x-forwarded-for'] ?? null, proto: req.headers['x-forwarded-proto'] ?? null, xfhost: req.headers['x-forwarded-host'] ?? null, xfport: req.headers['x-forwarded-port'] ?? null, rid: req.headers['x-request-id'] ?? null });
     req.resume();
     req.on('end', () => {
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
