@@ -88,3 +88,23 @@ test('managedFields: [{}] resets ownership', () => {
   const next = { ...cm({ a: '1' }), metadata: { name: 'c', managedFields: [{}] } };
   assert.deepEqual(managedFieldsAfterUpdate(prev, next, ctx('y')), []);
 });
+
+test('entries a write does not touch pass through; the writer keeps its time while its fields stay the same', () => {
+  const pctx = (manager: string, sub: string, now: string) => ctx(manager, { hasStatus: true, subresource: sub, meta: patchMetaFor('', 'v1', 'Pod'), now });
+  const pod = (status: any, labels?: any) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels }, spec: { containers: [{ name: 'c', image: 'i' }] }, status });
+  const withMf = (o: any, mf: any) => ({ ...o, metadata: { ...o.metadata, managedFields: mf } });
+  const created = withMf(pod({ phase: 'Pending' }, { a: '1' }), managedFieldsAfterUpdate(undefined, pod({ phase: 'Pending' }, { a: '1' }), pctx('creator', '', 't0')));
+  const s1 = withMf(pod({ phase: 'Running' }, { a: '1' }), managedFieldsAfterUpdate(created, pod({ phase: 'Running' }, { a: '1' }), pctx('kubelet', 'status', 't1')));
+  assert.deepEqual(s1.metadata.managedFields[0], created.metadata.managedFields[0]);
+  assert.equal(s1.metadata.managedFields[1].time, 't1');
+  // Same field changes again: the kubelet's entry is unchanged, time included.
+  const s2 = managedFieldsAfterUpdate(s1, pod({ phase: 'Succeeded' }, { a: '1' }), pctx('kubelet', 'status', 't2'));
+  assert.deepEqual(s2, s1.metadata.managedFields);
+  // A new field: the entry grows and takes the new time.
+  const s3 = managedFieldsAfterUpdate(s1, pod({ phase: 'Running', podIP: '10.0.0.1' }, { a: '1' }), pctx('kubelet', 'status', 't3'));
+  assert.deepEqual(s3[1].fieldsV1, { 'f:status': { 'f:phase': {}, 'f:podIP': {} } });
+  assert.equal(s3[1].time, 't3');
+  // Removing a field another manager owns takes it from that manager.
+  const s4 = managedFieldsAfterUpdate(s1, pod({ phase: 'Running' }), pctx('editor', '', 't4'));
+  assert.deepEqual(s4[0].fieldsV1, { 'f:spec': { 'f:containers': { '.': {}, 'k:{"name":"c"}': { '.': {}, 'f:image': {}, 'f:name': {} } } } });
+});
