@@ -2,7 +2,7 @@ import type { Framework } from './framework.js';
 import type { CycleState, Snapshot } from './interface.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
-import { Code, Status } from './status.js';
+import { Code, reasonHistogram, Status } from './status.js';
 import { ownNomination, podClass } from './memo.js';
 
 export const ERR_NO_NODES = 'no nodes available to schedule pods';
@@ -24,9 +24,7 @@ export class FitError {
     let msg = `0/${this.numAllNodes} nodes are available:`;
     if (this.preFilterMsg) msg += ` ${this.preFilterMsg}.`;
     else {
-      const hist = new Map<string, number>();
-      for (const s of this.statuses.values()) for (const r of s.reasons) hist.set(r, (hist.get(r) ?? 0) + 1);
-      const parts = [...hist].map(([r, n]) => `${n} ${r}`).sort();
+      const parts = reasonHistogram(this.statuses.values());
       if (parts.length) msg += ` ${parts.join(', ')}.`;
     }
     if (this.postFilterMsg) msg += ` ${this.postFilterMsg}`;

@@ -52,6 +52,18 @@ const SKIP = new Status(Code.Skip);
 
 export type MaybeStatus = Status | null;
 
+/**
+ * "N reason" for each reason over the statuses, sorted, as upstream's FitError message. Counts by
+ * status object first: thousands of nodes usually share a few statuses.
+ */
+export function reasonHistogram(statuses: Iterable<Status>): string[] {
+  const byStatus = new Map<Status, number>();
+  for (const s of statuses) byStatus.set(s, (byStatus.get(s) ?? 0) + 1);
+  const hist = new Map<string, number>();
+  for (const [s, n] of byStatus) for (const r of s.reasons) hist.set(r, (hist.get(r) ?? 0) + n);
+  return [...hist].map(([r, n]) => `${n} ${r}`).sort();
+}
+
 export function isSuccess(s: MaybeStatus | undefined): boolean {
   return !s || s.code === Code.Success;
 }

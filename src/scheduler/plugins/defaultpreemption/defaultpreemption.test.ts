@@ -78,3 +78,26 @@ test('preemption messages when it cannot help', () => {
   const never = preempt([mkNode('n1', { cpu: '1' })], [mkPod('low', { cpu: '1', priority: 1, nodeName: 'n1' })], mkPod('p', { cpu: '1', priority: 10, spec: { preemptionPolicy: 'Never' } }));
   assert.equal(never.message, '0/1 nodes are available: 1 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never.');
 });
+
+test('a nominated pod waits while lower-priority pods terminate by preemption on its node (not other deletions)', async () => {
+  const { notEligible, terminatingByPreemption } = await import('./defaultpreemption.js');
+  const { newPodInfo } = await import('../../podinfo.js');
+  const { Status } = await import('../../status.js');
+  const preempted = { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' };
+  const victim = (name: string, conds: object[]) => mkPod(name, { nodeName: 'n1', priority: 1, status: { phase: 'Running', conditions: conds } });
+  const deleting = (p: ReturnType<typeof mkPod>) => ({ ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
+  const high = newPodInfo(mkPod('high', { priority: 10, status: { nominatedNodeName: 'n1' } }));
+  const cases: [string, ReturnType<typeof mkPod>, string | undefined][] = [
+    ['a victim terminating by preemption', deleting(victim('v', [preempted])), 'not eligible due to a terminating pod on the nominated node.'],
+    ['a pod deleted for another reason', deleting(victim('v', [])), undefined],
+    ['a preempted pod not yet deleting', victim('v', [preempted]), undefined],
+  ];
+  for (const [name, pod, want] of cases) {
+    const w = mkWorld([mkNode('n1')], [pod]);
+    assert.equal(terminatingByPreemption(pod), want !== undefined, name);
+    assert.equal(notEligible(w.handle, high, new Map()), want, name);
+  }
+  // The nominated node rejected for good: preempt again elsewhere.
+  const w = mkWorld([mkNode('n1')], [cases[0][1]]);
+  assert.equal(notEligible(w.handle, high, new Map([['n1', Status.unresolvable('x')]])), undefined);
+});

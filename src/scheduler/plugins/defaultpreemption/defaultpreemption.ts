@@ -3,7 +3,7 @@ import { NodeMemo, ownNomination, podClass } from '../../memo.js';
 import { compileLabelSelector, isEmptySelector } from '../../labels.js';
 import type { NodeInfo } from '../../nodeinfo.js';
 import type { PodInfo } from '../../podinfo.js';
-import { Code, Status } from '../../status.js';
+import { Code, reasonHistogram, Status } from '../../status.js';
 import type { Pod } from '../../types.js';
 
 export const MSG_NOT_HELPFUL = 'Preemption is not helpful for scheduling';
@@ -137,6 +137,12 @@ export function pickCandidate(cs: Candidate[]): Candidate | undefined {
   return best[0];
 }
 
+/** Being deleted because the scheduler preempted it (DisruptionTarget by PreemptionByScheduler), as upstream's podTerminatingByPreemption. */
+export function terminatingByPreemption(p: Pod): boolean {
+  if (!p.metadata?.deletionTimestamp) return false;
+  return (p.status?.conditions ?? []).some((c) => c.type === 'DisruptionTarget' && c.status === 'True' && c.reason === 'PreemptionByScheduler');
+}
+
 /** Why the pod may not preempt, or undefined when it may. */
 export function notEligible(h: Handle, pi: PodInfo, statuses: Map<string, Status>): string | undefined {
   const pod = pi.pod;
@@ -146,16 +152,14 @@ export function notEligible(h: Handle, pi: PodInfo, statuses: Map<string, Status
     // The pod already preempted there; if the node is still unfit only because victims are terminating, wait.
     if (statuses.get(nominated)?.code === Code.UnschedulableAndUnresolvable) return undefined;
     const ni = h.snapshot().get(nominated);
-    if (ni?.pods.some((p) => p.pod.metadata?.deletionTimestamp && p.priority < pi.priority)) return 'not eligible due to a terminating pod on the nominated node.';
+    if (ni?.pods.some((p) => p.priority < pi.priority && terminatingByPreemption(p.pod))) return 'not eligible due to a terminating pod on the nominated node.';
   }
   return undefined;
 }
 
 /** Formats a node → status map as "0/N nodes are available: …." (the FitError form). */
 export function fitMessage(numNodes: number, statuses: Map<string, Status>): string {
-  const hist = new Map<string, number>();
-  for (const s of statuses.values()) for (const r of s.reasons) hist.set(r, (hist.get(r) ?? 0) + 1);
-  const parts = [...hist].map(([r, n]) => `${n} ${r}`).sort();
+  const parts = reasonHistogram(statuses.values());
   return `0/${numNodes} nodes are available:` + (parts.length ? ` ${parts.join(', ')}.` : '');
 }
 
