@@ -92,6 +92,9 @@ async function main(): Promise<void> {
   const { RestClient, configFromKubeconfig } = await import('../src/client/rest.js');
   const { startupTimer } = await import('./lib/startup.js');
   const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'bench'));
+  // A real client (client-go, kubectl) multiplexes its requests over one HTTP/2 connection; over
+  // HTTP/1.1 a burst through 64 sockets would mostly measure 64 TLS handshakes on both ends.
+  client.agent.maxSockets = Number(process.env.BENCH_CLIENT_SOCKETS ?? 8);
   const self = fileURLToPath(import.meta.url);
   // BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the agent alone.
   const agentArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -13,7 +13,6 @@ import { PassThrough, Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import {
   RuntimeError,
@@ -236,9 +235,8 @@ export class ProcessRuntime implements Runtime {
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     const id = randomBytes(16).toString('hex');
-    // A sandbox needs no directory of its own (volumes live under the kubelet's pod dir): only
-    // its log directory, which is made here so it exists as CRI promises.
-    await mkdir(config.logDirectory, { recursive: true });
+    // A sandbox needs no directory of its own (volumes live under the kubelet's pod dir), and its
+    // log directory is made with its first container's log file (one filesystem call fewer per pod).
     const sb: Sandbox = { id, config, state: 'SANDBOX_READY', createdAt: nowNanos() };
     if (config.linux?.securityContext?.namespaceOptions?.network === 'NODE') {
       // hostNetwork: the host's namespace; the kubelet reports the node IP.
