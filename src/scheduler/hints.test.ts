@@ -7,7 +7,7 @@ import { newNodePorts } from './plugins/nodeports/nodeports.js';
 import { newNodeResourcesFit } from './plugins/noderesources/fit.js';
 import { newNodeUnschedulable } from './plugins/nodeunschedulable/nodeunschedulable.js';
 import { newTaintToleration } from './plugins/tainttoleration/tainttoleration.js';
-import { mkNode, mkPod } from './testutil.js';
+import { mkNode, mkPod, mkWorld } from './testutil.js';
 import type { Pod } from './types.js';
 
 /** The hint a plugin registered for resource/action, applied to (pod, old, new). */
@@ -50,3 +50,32 @@ for (const [name, plugin, resource, action, pod, oldObj, newObj, want] of cases)
     assert.equal(hint(plugin, resource, action, pod, oldObj, newObj), want);
   });
 }
+
+test('QueueingHints of InterPodAffinity and PodTopologySpread (assigned pods and nodes)', () => {
+  const w = mkWorld([mkNode('n')]);
+  const plugin = (name: string) => w.fwk.eventsByPlugin().get(name)!;
+  const h = (name: string, resource: string, pod: Pod, oldObj: unknown, newObj: unknown) => {
+    const e = plugin(name).find((x) => x.resource === resource)!;
+    return e.hint!(newPodInfo(pod), oldObj, newObj);
+  };
+  const ZONE = 'topology.kubernetes.io/zone';
+  const term = { labelSelector: { matchLabels: { app: 'db' } }, topologyKey: ZONE };
+  const wantsDb = mkPod('w', { spec: { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } } });
+  const avoidsDb = mkPod('a', { spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } } } });
+  const db = mkPod('db', { labels: { app: 'db' }, nodeName: 'n' });
+  const web = mkPod('web', { labels: { app: 'web' }, nodeName: 'n' });
+  const guard = mkPod('guard', { nodeName: 'n', spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'x' } }, topologyKey: ZONE }] } } } });
+  const cases: [string, string, string, Pod, unknown, unknown, string][] = [
+    ['IPA: a pod matching the required affinity added', 'InterPodAffinity', 'AssignedPod', wantsDb, undefined, db, 'Queue'],
+    ['IPA: an unrelated pod added', 'InterPodAffinity', 'AssignedPod', wantsDb, undefined, web, 'QueueSkip'],
+    ['IPA: relabelled to match', 'InterPodAffinity', 'AssignedPod', wantsDb, web, { ...web, metadata: { ...web.metadata, labels: { app: 'db' } } }, 'Queue'],
+    ['IPA: a pod the anti-affinity avoided deleted', 'InterPodAffinity', 'AssignedPod', avoidsDb, db, undefined, 'Queue'],
+    ['IPA: an unrelated pod deleted', 'InterPodAffinity', 'AssignedPod', avoidsDb, web, undefined, 'QueueSkip'],
+    ["IPA: a deleted pod whose anti-affinity kept us out", 'InterPodAffinity', 'AssignedPod', mkPod('x', { labels: { app: 'x' } }), guard, undefined, 'Queue'],
+    ['PTS: a selected pod of the namespace deleted', 'PodTopologySpread', 'AssignedPod', mkPod('s', { labels: { app: 'db' }, spec: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'db' } } }] } }), db, undefined, 'Queue'],
+    ['PTS: an unselected pod deleted', 'PodTopologySpread', 'AssignedPod', mkPod('s', { labels: { app: 'db' }, spec: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'db' } } }] } }), web, undefined, 'QueueSkip'],
+    ['PTS: a node with the topology key', 'PodTopologySpread', 'Node', mkPod('s', { spec: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'db' } } }] } }), undefined, mkNode('z', { labels: { [ZONE]: 'a' } }), 'Queue'],
+    ['PTS: a node without it', 'PodTopologySpread', 'Node', mkPod('s', { spec: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: ZONE, whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'db' } } }] } }), undefined, mkNode('z'), 'QueueSkip'],
+  ];
+  for (const [name, p, r, pod, o, n, want] of cases) assert.equal(h(p, r, pod, o, n), want, name);
+});

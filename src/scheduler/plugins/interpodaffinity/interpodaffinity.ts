@@ -1,7 +1,7 @@
 import type { AnyPlugin, CycleState, Handle, StateData } from '../../interface.js';
 import type { Labels } from '../../labels.js';
 import type { NodeInfo } from '../../nodeinfo.js';
-import { termMatches, type AffinityTerm, type PodInfo } from '../../podinfo.js';
+import { newPodInfo, termMatches, type AffinityTerm, type PodInfo } from '../../podinfo.js';
 import { Status } from '../../status.js';
 import { MAX_NODE_SCORE, type Pod } from '../../types.js';
 import { countByTopology, type CountSpec } from '../../topocount.js';
@@ -287,8 +287,34 @@ export function newInterPodAffinity(args: InterPodAffinityArgs, h: Handle): AnyP
       for (let i = 0; i < scores.length; i++) scores[i] = diff > 0 ? Math.trunc(MAX_NODE_SCORE * ((scores[i] - min) / diff)) : 0;
     },
     events: () => [
-      { resource: 'AssignedPod', actions: '*' },
+      { resource: 'AssignedPod', actions: '*', hint: (pi, oldPod, newPod) => afterPodEvent(pi, oldPod, newPod, nsLabels) },
       { resource: 'Node', actions: ['Add', 'UpdateNodeLabel'] },
     ],
   };
+}
+
+/** A non-empty term list that the pod matches entirely (upstream's podMatchesAllAffinityTerms). */
+function matchesAllTerms(terms: AffinityTerm[], pod: Pod, ns: (n: string) => Labels): boolean {
+  return terms.length > 0 && matchesAll(terms, pod, ns);
+}
+
+/**
+ * QueueingHint for assigned pods, as upstream's isSchedulableAfterPodChange: a pod that now matches
+ * the incoming pod's required affinity (added or relabelled), or that no longer matches its
+ * anti-affinity (relabelled or deleted); a deleted pod whose own anti-affinity kept the pod out.
+ */
+export function afterPodEvent(pi: PodInfo, oldPod: Pod | undefined, newPod: Pod | undefined, ns: (n: string) => Labels): 'Queue' | 'QueueSkip' {
+  if ((newPod && !newPod.spec?.nodeName) || (oldPod && !oldPod.spec?.nodeName)) return 'QueueSkip';
+  const aff = pi.requiredAffinity;
+  const anti = pi.requiredAntiAffinity;
+  if (oldPod && newPod) {
+    if (!matchesAllTerms(aff, oldPod, ns) && matchesAllTerms(aff, newPod, ns)) return 'Queue';
+    if (anti.some((t) => termMatches(t, oldPod, ns)) && !anti.some((t) => termMatches(t, newPod, ns))) return 'Queue';
+    return 'QueueSkip';
+  }
+  if (newPod) return matchesAllTerms(aff, newPod, ns) ? 'Queue' : 'QueueSkip';
+  if (!oldPod) return 'Queue';
+  if (anti.some((t) => termMatches(t, oldPod, ns))) return 'Queue';
+  const theirs = newPodInfo(oldPod).requiredAntiAffinity;
+  return theirs.some((t) => termMatches(t, pi.pod, ns)) ? 'Queue' : 'QueueSkip';
 }

@@ -3,7 +3,7 @@ import { compileLabelSelector, type Matcher } from '../../labels.js';
 import type { NodeInfo } from '../../nodeinfo.js';
 import type { PodInfo } from '../../podinfo.js';
 import { Status } from '../../status.js';
-import { MAX_NODE_SCORE, type Node, type TopologySpreadConstraint } from '../../types.js';
+import { MAX_NODE_SCORE, type Node, type Pod, type TopologySpreadConstraint } from '../../types.js';
 import { podMatchesNodeAffinity } from '../nodeaffinity/nodeaffinity.js';
 import { findUntoleratedTaint } from '../helper/taints.js';
 import type { CountSpec } from '../../topocount.js';
@@ -301,8 +301,28 @@ export function newPodTopologySpread(args: PodTopologySpreadArgs, h: Handle): An
       }
     },
     events: () => [
-      { resource: 'AssignedPod', actions: '*' },
-      { resource: 'Node', actions: ['Add', 'Delete', 'UpdateNodeLabel', 'UpdateNodeTaint'] },
+      {
+        resource: 'AssignedPod',
+        actions: '*',
+        // As upstream's isSchedulableAfterPodChange: only pods of the namespace that some constraint selects (or selected).
+        hint: (pi, oldPod: Pod | undefined, newPod: Pod | undefined) => {
+          const ns = pi.pod.metadata?.namespace;
+          if ((newPod && newPod.metadata?.namespace !== ns) || (oldPod && oldPod.metadata?.namespace !== ns)) return 'QueueSkip';
+          const cs = constraintsFor(pi, 'DoNotSchedule');
+          if (oldPod && newPod) {
+            if (JSON.stringify(oldPod.metadata?.labels ?? {}) === JSON.stringify(newPod.metadata?.labels ?? {}) && !!oldPod.metadata?.deletionTimestamp === !!newPod.metadata?.deletionTimestamp) return 'QueueSkip';
+            return cs.some((c) => c.selector(oldPod.metadata?.labels) || c.selector(newPod.metadata?.labels)) ? 'Queue' : 'QueueSkip';
+          }
+          const p = (newPod ?? oldPod)!;
+          return cs.some((c) => c.selector(p.metadata?.labels)) ? 'Queue' : 'QueueSkip';
+        },
+      },
+      {
+        resource: 'Node',
+        actions: ['Add', 'Delete', 'UpdateNodeLabel', 'UpdateNodeTaint'],
+        // As upstream's isSchedulableAfterNodeChange: only a node (added, changed or deleted) that has every topology key.
+        hint: (pi, oldNode: Node | undefined, newNode: Node | undefined) => (hasAllKeys(newNode ?? oldNode, constraintsFor(pi, 'DoNotSchedule')) ? 'Queue' : 'QueueSkip'),
+      },
     ],
   };
 
