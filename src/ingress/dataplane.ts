@@ -209,7 +209,7 @@ export class DataPlane {
         if (sock.alpnProtocol === 'h2') return void this.h2sServer!.emit('connection', sock);
         this.tlsSockets.add(sock);
         sock.once('close', () => this.tlsSockets.delete(sock));
-        new FastConnection(fastTls, sock);
+        FastConnection.serveTls(fastTls, sock);
       });
       this.tlsServer.on('tlsClientError', (_e, sock) => sock.destroy());
       await listen(this.tlsServer, this.opts.httpsPort, host);

@@ -37,6 +37,33 @@ const KEEPALIVE_MS = 75_000;
 const CLIENT_BUF = Buffer.allocUnsafe(64 * 1024);
 const inClientBuf = (b: Buffer | null): boolean => b !== null && b.buffer === CLIENT_BUF.buffer;
 
+/**
+ * net.Socket's private keys for an `onread` buffer and callback, read off a throwaway socket made
+ * with that public option. TLS sockets made by tls.Server cannot be given `onread`; with these
+ * keys (and the handle's useUserBuffer, which TLS handles have too) their cleartext reads land in
+ * CLIENT_BUF all the same. Undefined where this Node lays sockets out otherwise: then TLS
+ * connections read through 'data' events, as before.
+ */
+const ONREAD_KEYS = (() => {
+  const probe = new net.Socket({ onread: { buffer: Buffer.alloc(1), callback: () => true } } as net.SocketConstructorOpts);
+  const key = (d: string) => Object.getOwnPropertySymbols(probe).find((s) => s.description === d);
+  const buffer = key('kBuffer');
+  const callback = key('kBufferCb');
+  return buffer && callback && (probe as unknown as Record<symbol, unknown>)[buffer] instanceof Buffer ? { buffer, callback } : undefined;
+})();
+
+/** Reads of a connection served on the fast path: to the FastConnection, or pushed on as copies once it has been handed over. */
+function readInto(sock: () => net.Socket, conn: () => FastConnection | undefined): (n: number) => boolean {
+  return (n: number) => {
+    const chunk = CLIENT_BUF.subarray(0, n);
+    const c = conn();
+    // Handed over (and the new owner reads through the stream, as node:http does after an upgrade): pass a copy on.
+    if (!c || c.handedOff) sock().push(Buffer.from(chunk));
+    else c.onRead(chunk);
+    return true;
+  };
+}
+
 /** X-Request-ID as ingress-nginx's $request_id: 32 hex digits; a per-process random prefix and a counter keep it cheap. */
 const ridPrefix = randomBytes(8).toString('hex');
 let ridCounter = 0;
@@ -144,23 +171,35 @@ export class FastConnection implements UpstreamOwner {
     a._handle = null;
     accepted.destroy();
     let conn: FastConnection | undefined;
-    const sock: net.Socket = new net.Socket({
-      handle,
-      onread: {
-        buffer: CLIENT_BUF,
-        callback: (n: number) => {
-          const chunk = CLIENT_BUF.subarray(0, n);
-          // Handed over (and the new owner reads through the stream, as node:http does after an upgrade): pass a copy on.
-          if (!conn || conn.handedOff) sock.push(Buffer.from(chunk));
-          else conn.onRead(chunk);
-          return true;
-        },
-      },
-    } as net.SocketConstructorOpts);
+    const sock: net.Socket = new net.Socket({ handle, onread: { buffer: CLIENT_BUF, callback: readInto(() => sock, () => conn) } } as net.SocketConstructorOpts);
     conn = new FastConnection(host, sock, true);
   }
 
-  private handedOff = false;
+  /**
+   * Serves an HTTP/1.1 connection of the TLS listener (after the handshake) on the fast path, its
+   * cleartext read into CLIENT_BUF where possible (see ONREAD_KEYS). Whatever the socket read
+   * before the switch is handled first.
+   */
+  static serveTls(host: FastPathHost, sock: net.Socket): void {
+    const handle = (sock as unknown as { _handle?: { useUserBuffer?: (b: Buffer) => void } })._handle;
+    if (!ONREAD_KEYS || typeof handle?.useUserBuffer !== 'function') return void new FastConnection(host, sock);
+    const early: Buffer[] = [];
+    for (let b: Buffer | null; (b = sock.read() as Buffer | null) !== null; ) early.push(b);
+    let conn: FastConnection | undefined;
+    const fields = sock as unknown as Record<symbol, unknown>;
+    const cb = readInto(() => sock, () => conn);
+    fields[ONREAD_KEYS.buffer] = CLIENT_BUF;
+    fields[ONREAD_KEYS.callback] = cb;
+    handle.useUserBuffer(CLIENT_BUF);
+    conn = new FastConnection(host, sock, true);
+    if (early.length) conn.onData(Buffer.concat(early));
+  }
+
+  /** Whether the buffer-reading fast path applies to TLS connections on this Node (for tests). */
+  static readonly tlsReadsIntoBuffer = ONREAD_KEYS !== undefined;
+
+  /** @internal */
+  handedOff = false;
 
   constructor(
     private readonly host: FastPathHost,
@@ -185,13 +224,14 @@ export class FastConnection implements UpstreamOwner {
     if (!this.busy) this.sock.destroy();
   }
 
-  /** A read in CLIENT_BUF: whatever is kept past this call is copied out of it. */
-  private onRead(chunk: Buffer): void {
+  /** A read in CLIENT_BUF: whatever is kept past this call is copied out of it. @internal */
+  onRead(chunk: Buffer): void {
     this.onData(chunk);
     if (inClientBuf(this.pending)) this.pending = Buffer.from(this.pending!);
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  /** @internal */
+  readonly onData = (chunk: Buffer): void => {
     this.seen = coarse.now;
     this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
     if (this.busy) {
