@@ -9,6 +9,7 @@
  *   BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/pod-startup.js
  *   BENCH_DROP_EVENTS=1 …   (diagnosis: the agent's Events are counted but not sent)
  *   BENCH_AGENT_HEAP=default …   (diagnosis: V8's default young generation, not capped as `skiff agent`)
+ *   BENCH_AGENT_CLI=lazy …   (the agent without the API server's modules, which main.ts loads today)
  */
 import { spawn } from 'node:child_process';
 import v8 from 'node:v8';
@@ -56,7 +57,9 @@ function rssMB(pid: number): number {
 /** Agent mode: this file run as the kubelet process. */
 async function agent(kubeconfig: string, dataDir: string): Promise<void> {
   // As `skiff agent` ships: the CLI's module graph loaded (the young generation is capped first, below).
-  await import('../src/cli/main.js');
+  // BENCH_AGENT_CLI=lazy: as it would with main.ts importing cluster/up.js only for up/server.
+  if (process.env.BENCH_AGENT_CLI === 'lazy') await Promise.all([import('commander'), import('../src/network/pod/select.js')]);
+  else await import('../src/cli/main.js');
   const { RestClient, configFromKubeconfig } = await import('../src/client/rest.js');
   const { createKubelet } = await import('../src/kubelet/agent.js');
   const client = new RestClient(configFromKubeconfig(kubeconfig, 'kubelet'));
