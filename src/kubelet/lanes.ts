@@ -46,7 +46,7 @@ export class WriteLanes {
     this.lowConcurrency = o.lowConcurrency ?? 2;
     this.maxLowDelayMs = o.maxLowDelayMs ?? 2000;
     this.maxLowBacklog = o.maxLowBacklog ?? 1000;
-    this.quietMs = o.quietMs ?? 50;
+    this.quietMs = o.quietMs ?? 200;
     this.now = o.now ?? Date.now;
   }
 
