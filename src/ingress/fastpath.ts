@@ -31,8 +31,9 @@ const NO_SKIP: ReadonlySet<string> = new Set();
 /** nginx's keepalive_timeout default. */
 const KEEPALIVE_MS = 75_000;
 /**
- * Plain client connections read into this one buffer (net's `onread`), as upstream sockets do
- * (upstream.ts): no Buffer allocation and no stream machinery per read. Callbacks run one at a time.
+ * Client connections (plain, and the cleartext of TLS ones) read into this one buffer (net's
+ * `onread`), as upstream sockets do (upstream.ts): no Buffer allocation and no stream machinery
+ * per read. Callbacks run one at a time; what is kept past one is copied out.
  */
 const CLIENT_BUF = Buffer.allocUnsafe(64 * 1024);
 const inClientBuf = (b: Buffer | null): boolean => b !== null && b.buffer === CLIENT_BUF.buffer;
