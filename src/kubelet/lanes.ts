@@ -126,11 +126,6 @@ export class WriteLanes {
     }
   }
 
-  /** Waits until every low-priority write queued so far is done (tests, shutdown). */
-  async drain(): Promise<void> {
-    while (this.pendingLow > 0) await new Promise((r) => setTimeout(r, 5));
-  }
-
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);

@@ -166,6 +166,23 @@ export function runtimeContract(name: string, setup: () => Promise<RuntimeFixtur
       await rt.stopContainer(id, 0);
     });
 
+    it('attaches to a running container: its output from then on, its stdin when it keeps one (optional method)', async (t) => {
+      if (!rt.attach) return t.skip(`the ${name} runtime has no attach`);
+      const { id } = await run('while read l; do echo "out:$l"; echo "err:$l" >&2; done; echo eof', { stdin: true, stdinOnce: true });
+      const a = await rt.attach({ containerId: id, stdin: true, stdout: true, stderr: true });
+      let out = '';
+      let err = '';
+      a.stdout!.on('data', (d) => (out += d));
+      a.stderr!.on('data', (d) => (err += d));
+      a.stdin!.write('one\n');
+      await until('echoed output', async () => (out.includes('out:one') && err.includes('err:one') ? true : undefined));
+      // stdinOnce: the first session to close stdin closes the container's; it ends, and so does the session.
+      a.stdin!.end();
+      assert.equal(await a.exit, 0);
+      await until('the last line', async () => (out.includes('eof') ? true : undefined));
+      assert.equal((await exited(id)).exitCode, 0);
+    });
+
     it('lists containers by sandbox, state and label, and emits lifecycle events', async () => {
       const events: ContainerEvent[] = [];
       const off = rt.getContainerEvents((e) => events.push(e));
