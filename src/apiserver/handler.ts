@@ -14,7 +14,7 @@ import type { Attributes, Authenticator, Authorizer, UserInfo } from './auth/typ
 import { authenticate, authorize, forbiddenMessage } from './auth/chain.js';
 import { send, sendStatusError, JSON_TYPE } from './respond.js';
 import { boolParam, intParam, dryRunParam, fieldManagerParam, fieldValidationParam, listOptions, deleteOptions, type Query } from './params.js';
-import { checkTypeMeta, checkFields, duplicatesOf, patchTypeOf } from './input.js';
+import { checkTypeMeta, checkFields, duplicatesOf, mergePatchMayAddUnknown, patchTypeOf } from './input.js';
 import { serveNonResource } from './nonresource.js';
 import { serveSubresource } from './subresources.js';
 
@@ -240,7 +240,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
         subresource,
         warnings,
         user,
-        check: (obj: any) => checkFields(info, obj, mode, warnings),
+        check: type === 'merge' && !mergePatchMayAddUnknown(info, patch) ? undefined : (obj: any) => checkFields(info, obj, mode, warnings),
         fieldManager: fieldManagerParam(q, req.headers['user-agent']),
       });
       send(res, 200, render(updated), JSON_TYPE, warnings);

@@ -36,6 +36,17 @@ export function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn
   return unknown.length ? dropUnknownFields(info.group, info.version, info.kind, obj) : obj;
 }
 
+/**
+ * Whether a JSON merge patch can bring in a field the schema does not know. Its keys land at the
+ * same paths in the result (lists are replaced whole), and the object it applies to was checked
+ * when it was stored, so when the patch has no unknown field the result has none either, and the
+ * whole result need not be walked again (upstream decodes the stored object typed, so it cannot
+ * carry unknown fields either). Custom resources keep their own checks.
+ */
+export function mergePatchMayAddUnknown(info: ResourceInfo, patch: unknown): boolean {
+  return !!info.custom || findUnknownFields(info.group, info.version, info.kind, patch).length > 0;
+}
+
 /** Duplicate keys in a JSON body (JSON.parse keeps the last one silently). */
 export function duplicatesOf(buf: Buffer, contentType: string | undefined): string[] {
   const t = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();

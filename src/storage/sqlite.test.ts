@@ -142,16 +142,26 @@ describe('sqlite backend', () => {
     try {
       const moduleUrl = new URL('./sqlite.js', import.meta.url).href;
       const script = join(dir, 'writer.mjs');
-      // Acknowledge each committed write on stdout (writeSync: nothing buffered in-process).
+      // Acknowledge each committed write on stdout (writeSync: nothing buffered in-process). The pipe
+      // is non-blocking: when the reader falls behind (a loaded machine), writeSync says EAGAIN; retry.
       await writeFile(
         script,
         `import { writeSync } from 'node:fs';
 import { SqliteBackend } from ${JSON.stringify(moduleUrl)};
 const b = SqliteBackend.open(process.argv[2]);
+const ack = (s) => {
+  for (;;) {
+    try {
+      return writeSync(1, s);
+    } catch (e) {
+      if (e.code !== 'EAGAIN') throw e;
+    }
+  }
+};
 for (let i = 0; ; i++) {
   const r = await b.create('/kill/' + i, 'value-' + i);
   if (!r.ok) throw new Error('unexpected conflict');
-  writeSync(1, i + ' ' + r.revision + '\\n');
+  ack(i + ' ' + r.revision + '\\n');
 }
 `,
       );

@@ -83,8 +83,31 @@ const fmt = (name: string, v: bigint): string => {
   return `${name}=${typeof q === 'string' ? String(v) : formatQuantity(q)}`;
 };
 
-/** Current usage of a namespace for the quota's hard resources, from the watch cache. */
-export function computeUsage(reg: Registry, namespace: string, quota: any): Usage {
+/**
+ * Creates quota admitted whose objects the watch cache may not hold yet (the write follows admission,
+ * and the store commits writes in groups): a recount adds them, or it would give their room away twice.
+ */
+export class Reservations {
+  private readonly byKey = new Map<string, { namespace: string; resource: string; obj: any; until: number }>();
+  add(storageKey: string, namespace: string, resource: string, obj: any): void {
+    this.byKey.set(storageKey, { namespace, resource, obj, until: Date.now() + RESERVATION_MS });
+  }
+  /** Admitted objects of a namespace's resource not yet in the cache (dropping those that arrived or whose write never came). */
+  pending(reg: Registry, namespace: string, resource: string): any[] {
+    const out: any[] = [];
+    const now = Date.now();
+    for (const [k, r] of this.byKey) {
+      if (reg.cache.get(k) || r.until < now) this.byKey.delete(k);
+      else if (r.namespace === namespace && r.resource === resource) out.push(r.obj);
+    }
+    return out;
+  }
+}
+/** How long an admitted create counts before it must have reached the cache (a failed write frees its room then). */
+const RESERVATION_MS = 10_000;
+
+/** Current usage of a namespace for the quota's hard resources, from the watch cache (and admitted creates on their way). */
+export function computeUsage(reg: Registry, namespace: string, quota: any, reserved?: Reservations): Usage {
   const hard = Object.keys(quota.spec?.hard ?? {});
   const used: Usage = new Map(hard.map((h) => [h, 0n]));
   const keys = new Set<string>();
@@ -97,9 +120,11 @@ export function computeUsage(reg: Registry, namespace: string, quota: any): Usag
     else keys.add('pods');
   }
   for (const key of keys) {
-    for (const c of reg.cache.list(key, `${REGISTRY_PREFIX}${key}/${namespace}/`)) {
-      if (!matchesScopes(quota, key, c.obj)) continue;
-      for (const [k, v] of usageOf(key, c.obj)) if (used.has(k)) used.set(k, used.get(k)! + v);
+    const objs = reg.cache.list(key, `${REGISTRY_PREFIX}${key}/${namespace}/`).map((c) => c.obj);
+    if (reserved) objs.push(...reserved.pending(reg, namespace, key));
+    for (const obj of objs) {
+      if (!matchesScopes(quota, key, obj)) continue;
+      for (const [k, v] of usageOf(key, obj)) if (used.has(k)) used.set(k, used.get(k)! + v);
     }
   }
   return used;
@@ -138,6 +163,7 @@ function toStatus(u: Usage): Record<string, string> {
  */
 export function resourceQuotaPlugin(): AdmissionPlugin {
   const locks = new NamespaceLocks();
+  const reserved = new Reservations();
   const quotaInfo = findResource('', 'v1', 'resourcequotas')!;
   return {
     name: 'ResourceQuota',
@@ -164,6 +190,7 @@ export function resourceQuotaPlugin(): AdmissionPlugin {
       if (![...delta.values()].some((v) => v > 0n)) return;
       await locks.run(req.namespace!, async () => {
         await reg.cache.sync();
+        let charged = false;
         for (const c of list()) {
           const quota = c.obj;
           if (!matchesScopes(quota, key, req.object)) continue;
@@ -187,7 +214,7 @@ export function resourceQuotaPlugin(): AdmissionPlugin {
           const over = (u: Map<string, bigint>) => constrained.filter((k) => (u.get(k) ?? 0n) + delta.get(k)! > milli(hard[k]));
           let exceeded = over(used);
           if (exceeded.length || constrained.some((k) => !used.has(k))) {
-            used = computeUsage(reg, req.namespace!, quota);
+            used = computeUsage(reg, req.namespace!, quota, reserved);
             exceeded = over(used);
           }
           if (exceeded.length) {
@@ -201,11 +228,14 @@ export function resourceQuotaPlugin(): AdmissionPlugin {
           next.status = { hard: { ...hard }, used: { ...(quota.status?.used ?? {}), ...toStatus(nu) } };
           try {
             await reg.update(quotaInfo, req.namespace, quota.metadata.name, next, { subresource: 'status' });
+            charged = true;
           } catch (e) {
             if (e instanceof StatusError && e.reason === 'Conflict') throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on resourcequotas "${quota.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`);
             throw e;
           }
         }
+        const name = req.object?.metadata?.name;
+        if (charged && req.operation === 'CREATE' && name) reserved.add(reg.keyFor(req.info, req.namespace, name), req.namespace!, key, req.object);
       });
     },
   };
