@@ -7,6 +7,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { selfSignedCert } from '../ingress/selfsigned.js';
 import { requestHost } from '../ingress/fixtures.js';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
@@ -65,7 +70,7 @@ kind: IngressClass
 metadata: {name: nginx, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
 spec: {controller: k8s.io/ingress-nginx}
 `);
-    ctl = createIngressController(client, { httpPort: 0, host: '127.0.0.1' });
+    ctl = createIngressController(client, { httpPort: 0, httpsPort: 0, host: '127.0.0.1' });
     await ctl.start();
     port = ctl.dataPlane!.ports.http;
   });
@@ -208,6 +213,53 @@ spec:
     await k(['apply', '-f', '-'], manifest('/r(['));
     await until('event', async () => (await k(['get', 'events', '-o', 'jsonpath={.items[*].reason}'])).includes('InvalidRegex'));
     assert.equal((await get(port, 'regex.test', '/r42')).body.backend, 'app');
+  });
+
+  it('conformance host_rules: TLS from a Secret with hostname verification (SNI); other names get the fake certificate; HTTP gets 308', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    const pair = await selfSignedCert('tls.test', ['tls.test']);
+    const dir = mkdtempSync(path.join(tmpdir(), 'skiff-ingress-tls-'));
+    try {
+      writeFileSync(path.join(dir, 'tls.crt'), pair.cert);
+      writeFileSync(path.join(dir, 'tls.key'), pair.key);
+      await k(['create', 'secret', 'tls', 'tls-test', `--cert=${path.join(dir, 'tls.crt')}`, `--key=${path.join(dir, 'tls.key')}`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await k(['apply', '-f', '-'], `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: tls}
+spec:
+  tls: [{hosts: [tls.test], secretName: tls-test}]
+  rules:
+  - host: tls.test
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}
+`);
+    const httpsPort = ctl.dataPlane!.ports.https;
+    // Verified against the Secret's certificate as the only CA, for the name the client asked for.
+    const verified = (servername: string) =>
+      new Promise<{ status: number; body: any } | Error>((resolve) => {
+        https
+          .get({ host: '127.0.0.1', port: httpsPort, path: '/secure?x=1', servername, ca: pair.cert, headers: { host: servername }, agent: false }, (res) => {
+            let b = '';
+            res.on('data', (d) => (b += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(b) }));
+          })
+          .on('error', (e) => resolve(e));
+      });
+    const ok = await until('tls.test served with its Secret', async () => {
+      const r = await verified('tls.test');
+      return r instanceof Error ? undefined : r;
+    });
+    assert.equal(ok.status, 200);
+    assert.deepEqual([ok.body.backend, ok.body.url, ok.body.proto], ['app', '/secure?x=1', 'https']);
+    // Another name gets the default (fake) certificate, which the Secret's CA does not verify.
+    assert.ok((await verified('other.test')) instanceof Error);
+    const plain = await get(port, 'tls.test', '/secure?x=1');
+    assert.equal(plain.status, 308);
+    assert.equal(plain.headers.location, `https://tls.test:${httpsPort}/secure?x=1`);
   });
 
   it('a missing Service, Service port or TLS Secret is reported as a Warning Event; the rest of the Ingress serves', async (t) => {
