@@ -1,7 +1,7 @@
 import { CycleState, type AnyPlugin, type BindPlugin, type FilterPlugin, type Handle, type PermitPlugin, type PostBindPlugin, type PostFilterPlugin, type PreBindPlugin, type PreEnqueuePlugin, type PreFilterPlugin, type PreScorePlugin, type QueueSortPlugin, type ReservePlugin, type ScorePlugin, type ClusterEvent, type PostFilterResult } from './interface.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
-import { Code, Status, type MaybeStatus } from './status.js';
+import { Code, Status, type MaybeStatus, type NodeStatusReader } from './status.js';
 import { MAX_NODE_SCORE, type Pod } from './types.js';
 import { SkiffError } from '../util/errors.js';
 import type { ProfileConfig } from './config.js';
@@ -214,7 +214,7 @@ export class Framework {
   }
 
   /** The first PostFilter that succeeds wins; otherwise the rejections are merged. */
-  runPostFilter(state: CycleState, pi: PodInfo, statuses: Map<string, Status>): { status: Status; result?: PostFilterResult } {
+  runPostFilter(state: CycleState, pi: PodInfo, statuses: NodeStatusReader): { status: Status; result?: PostFilterResult } {
     const reasons: string[] = [];
     let result: PostFilterResult | undefined;
     let rejector = '';

@@ -1,7 +1,7 @@
 import type { Labels } from './labels.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
-import type { MaybeStatus, Status } from './status.js';
+import type { MaybeStatus, NodeStatusReader, Status } from './status.js';
 import type { AntiTermGroup, CountSpec } from './topocount.js';
 import type { Pod } from './types.js';
 
@@ -147,7 +147,7 @@ export interface PostFilterResult {
 }
 
 export interface PostFilterPlugin extends Plugin {
-  postFilter(state: CycleState, pi: PodInfo, statuses: Map<string, Status>): { status: Status | null; result?: PostFilterResult };
+  postFilter(state: CycleState, pi: PodInfo, statuses: NodeStatusReader): { status: Status | null; result?: PostFilterResult };
 }
 
 export interface PreScorePlugin extends Plugin {

@@ -2,7 +2,7 @@ import type { Framework } from './framework.js';
 import type { CycleState, Snapshot } from './interface.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
-import { Code, reasonHistogram, Status } from './status.js';
+import { Code, NodeStatuses, reasonHistogram, Status } from './status.js';
 import { ownNomination, podClass } from './memo.js';
 
 export const ERR_NO_NODES = 'no nodes available to schedule pods';
@@ -14,7 +14,7 @@ export class FitError {
   postFilterMsg = '';
   constructor(
     readonly numAllNodes: number,
-    readonly statuses: Map<string, Status>,
+    readonly statuses: NodeStatuses,
     readonly unschedulablePlugins: Set<string>,
     readonly preFilterMsg = '',
   ) {}
@@ -70,12 +70,12 @@ export function schedulePod(ctx: CycleContext, state: CycleState, pi: PodInfo): 
   const pre = fwk.runPreFilter(state, pi, all);
   if (pre.status) {
     if (!pre.status.isRejected) return { kind: 'error', message: pre.status.message };
-    const statuses = new Map<string, Status>();
+    const statuses = new NodeStatuses();
     for (const ni of all) statuses.set(ni.name, pre.status);
     return { kind: 'unschedulable', fitError: new FitError(all.length, statuses, new Set([pre.status.plugin]), pre.status.message) };
   }
 
-  const statuses = new Map<string, Status>();
+  const statuses = new NodeStatuses();
   const plugins = new Set<string>();
   let nodes = all;
   if (pre.nodeNames) {

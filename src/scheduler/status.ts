@@ -52,6 +52,58 @@ const SKIP = new Status(Code.Skip);
 
 export type MaybeStatus = Status | null;
 
+/** Read access to node → status, as upstream's NodeToStatusReader (a Map is one). */
+export interface NodeStatusReader {
+  get(name: string): Status | undefined;
+  values(): Iterable<Status>;
+  forEach(fn: (s: Status, name: string) => void): void;
+  readonly size: number;
+}
+
+/**
+ * Node → status as two arrays: a failed cycle records a status for every node (thousands), and a
+ * Map insert per node cost more than the filters themselves. Lookups scan until asked often, then
+ * index.
+ */
+export class NodeStatuses implements NodeStatusReader {
+  private readonly names: string[] = [];
+  private readonly list: Status[] = [];
+  private index?: Map<string, number>;
+  private lookups = 0;
+
+  set(name: string, s: Status): this {
+    const i = this.index ? this.index.get(name) : undefined;
+    if (i !== undefined) this.list[i] = s;
+    else {
+      this.index?.set(name, this.names.length);
+      this.names.push(name);
+      this.list.push(s);
+    }
+    return this;
+  }
+
+  get(name: string): Status | undefined {
+    if (!this.index && ++this.lookups > 4) {
+      this.index = new Map();
+      for (let i = 0; i < this.names.length; i++) this.index.set(this.names[i], i);
+    }
+    const i = this.index ? this.index.get(name) : this.names.indexOf(name);
+    return i === undefined || i < 0 ? undefined : this.list[i];
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  values(): Iterable<Status> {
+    return this.list;
+  }
+
+  forEach(fn: (s: Status, name: string) => void): void {
+    for (let i = 0; i < this.names.length; i++) fn(this.list[i], this.names[i]);
+  }
+}
+
 /**
  * "N reason" for each reason over the statuses, sorted, as upstream's FitError message. Counts by
  * status object first: thousands of nodes usually share a few statuses.

@@ -3,7 +3,7 @@ import { NodeMemo, ownNomination, podClass } from '../../memo.js';
 import { compileLabelSelector, isEmptySelector } from '../../labels.js';
 import type { NodeInfo } from '../../nodeinfo.js';
 import type { PodInfo } from '../../podinfo.js';
-import { Code, reasonHistogram, Status } from '../../status.js';
+import { Code, NodeStatuses, reasonHistogram, Status, type NodeStatusReader } from '../../status.js';
 import type { Pod } from '../../types.js';
 
 export const MSG_NOT_HELPFUL = 'Preemption is not helpful for scheduling';
@@ -144,7 +144,7 @@ export function terminatingByPreemption(p: Pod): boolean {
 }
 
 /** Why the pod may not preempt, or undefined when it may. */
-export function notEligible(h: Handle, pi: PodInfo, statuses: Map<string, Status>): string | undefined {
+export function notEligible(h: Handle, pi: PodInfo, statuses: NodeStatusReader): string | undefined {
   const pod = pi.pod;
   if ((pod.spec?.preemptionPolicy ?? 'PreemptLowerPriority') === 'Never') return 'not eligible due to preemptionPolicy=Never.';
   const nominated = pod.status?.nominatedNodeName;
@@ -158,7 +158,7 @@ export function notEligible(h: Handle, pi: PodInfo, statuses: Map<string, Status
 }
 
 /** Formats a node → status map as "0/N nodes are available: …." (the FitError form). */
-export function fitMessage(numNodes: number, statuses: Map<string, Status>): string {
+export function fitMessage(numNodes: number, statuses: NodeStatusReader): string {
   const parts = reasonHistogram(statuses.values());
   return `0/${numNodes} nodes are available:` + (parts.length ? ` ${parts.join(', ')}.` : '');
 }
@@ -180,11 +180,16 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
       const why = notEligible(h, pi, statuses);
       if (why) return { status: Status.unschedulable(`preemption: ${why}`) };
       const all = h.snapshot().nodes();
-      const out = new Map<string, Status>();
+      const out = new NodeStatuses();
       const potential: NodeInfo[] = [];
+      // Nodes rejected for good (usually few) by one pass over the statuses, not a lookup per node.
+      const unresolvable = new Set<string>();
+      statuses.forEach((s, name) => {
+        if (s.code === Code.UnschedulableAndUnresolvable) unresolvable.add(name);
+      });
+      const notHelpful = Status.unresolvable(MSG_NOT_HELPFUL);
       for (const ni of all) {
-        const s = statuses.get(ni.name);
-        if (s?.code === Code.UnschedulableAndUnresolvable) out.set(ni.name, Status.unresolvable(MSG_NOT_HELPFUL));
+        if (unresolvable.has(ni.name)) out.set(ni.name, notHelpful);
         else potential.push(ni);
       }
       const candidates: Candidate[] = [];

@@ -190,11 +190,17 @@ export function newNodeResourcesFit(args: FitArgs = {}): AnyPlugin {
   const groups = new Set(args.ignoredResourceGroups ?? []);
   const isIgnored = (n: string) => ignored.has(n) || (n.includes('/') && groups.has(n.slice(0, n.indexOf('/'))));
   const scorer = makeScorer(args.scoringStrategy);
+  const shared = new Map<string, Status>();
   return {
     name: 'NodeResourcesFit',
     filter(_s, pi, ni) {
       const reasons = insufficientResources(pi, ni, isIgnored);
-      return reasons.length ? Status.unschedulable(...reasons) : null;
+      if (!reasons.length) return null;
+      // One status object per set of reasons: failed cycles histogram thousands of them by object.
+      const key = reasons.length === 1 ? reasons[0] : reasons.join('\u0000');
+      let s = shared.get(key);
+      if (!s) shared.set(key, (s = Status.unschedulable(...reasons)));
+      return s;
     },
     score: (_s, pi, ni) => scorer(pi, ni),
     events: () => [
