@@ -44,11 +44,43 @@ export function serviceIP(n: number): string {
   return intToIp(range().base + n);
 }
 
+/**
+ * Addresses handed out whose Service the watch cache may not hold yet: the write follows allocation
+ * and the store commits writes in groups, so a concurrent request must still see them as taken.
+ * Kept until a Service with that uid is in the cache, or for RESERVATION_MS (its write failed).
+ */
+const reservations = new WeakMap<Registry, Map<string, { spec: any; until: number }>>();
+const RESERVATION_MS = 10_000;
+
+function reservedSpecs(reg: Registry, uid: string | undefined): any[] {
+  const m = reservations.get(reg);
+  if (!m?.size) return [];
+  const now = Date.now();
+  const cached = new Set(reg.cache.list('services', `${REGISTRY_PREFIX}services/`).map((c) => c.obj.metadata?.uid));
+  const out: any[] = [];
+  for (const [u, r] of m) {
+    if (cached.has(u) || r.until < now) m.delete(u);
+    else if (u !== uid) out.push(r.spec);
+  }
+  return out;
+}
+
 export async function allocateServiceAddresses(reg: Registry, svc: any, old: any | undefined): Promise<void> {
+  await allocate(reg, svc, old);
+  const uid = svc.metadata?.uid;
+  if (uid) {
+    let m = reservations.get(reg);
+    if (!m) reservations.set(reg, (m = new Map()));
+    m.set(uid, { spec: { clusterIP: svc.spec?.clusterIP, ports: (svc.spec?.ports ?? []).map((p: any) => ({ nodePort: p?.nodePort })) }, until: Date.now() + RESERVATION_MS });
+  }
+}
+
+async function allocate(reg: Registry, svc: any, old: any | undefined): Promise<void> {
   const spec = (svc.spec ??= {});
   const name = svc.metadata?.name ?? '';
   const errs: FieldError[] = [];
   const others = reg.cache.list('services', `${REGISTRY_PREFIX}services/`).filter((c) => c.obj.metadata.uid !== svc.metadata.uid);
+  for (const r of reservedSpecs(reg, svc.metadata?.uid)) others.push({ key: '', obj: { metadata: {}, spec: r }, raw: '', rv: 0 });
   if (spec.type === 'ExternalName') {
     delete spec.clusterIP;
     delete spec.clusterIPs;
