@@ -13,6 +13,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ChunkedEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
 import { match } from './match.js';
+import { PROXY_DEFAULTS } from './annotations/proxy.js';
 import { backendName, type Location, type RoutingTable, type Server } from './table.js';
 import type { LatencySeries, IngressMetrics } from './metrics.js';
 import { coarse, CONNECT_TIMEOUT, type PoolEndpoint, type Upstream, type UpstreamOwner, type UpstreamPool } from './upstream.js';
@@ -101,6 +102,9 @@ interface Route {
   eps: PoolEndpoint[] | undefined;
   series: LatencySeries;
   ewma: boolean;
+  /** proxy-read-timeout and proxy-connect-timeout: the location's annotation, else the data plane's. */
+  readMs: number;
+  connectMs: number;
 }
 const routes = new WeakMap<Location, Route>();
 
@@ -109,7 +113,15 @@ function routeFor(host: FastPathHost, snap: FastSnapshot, server: Server, loc: L
   if (!r) {
     const name = backendName(loc.backend);
     const eps = loc.backend ? snap.endpoints[name] : host.defaultBackend ? [host.defaultBackend] : undefined;
-    r = { name, eps, series: host.metrics.series(loc.ingress ?? '', server.hostname, loc.ingressPath), ewma: loc.config.proxy.loadBalance === 'ewma' };
+    const p = loc.config.proxy;
+    r = {
+      name,
+      eps,
+      series: host.metrics.series(loc.ingress ?? '', server.hostname, loc.ingressPath),
+      ewma: p.loadBalance === 'ewma',
+      readMs: p.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? p.readTimeoutMs : host.pool.timeoutMs,
+      connectMs: p.connectTimeoutMs !== PROXY_DEFAULTS.connectTimeoutMs ? p.connectTimeoutMs : host.pool.connectTimeoutMs,
+    };
     routes.set(loc, r);
   }
   return r;
@@ -357,7 +369,7 @@ export class FastConnection implements UpstreamOwner {
     this.body = Body.Head;
     this.chunked = null;
     this.upPaused = false;
-    const up = (this.up = this.host.pool.acquire(ep, this));
+    const up = (this.up = this.host.pool.acquire(ep, this, this.route.readMs, this.route.connectMs));
     up.send(this.requestText);
   }
 

@@ -37,11 +37,18 @@ describe('connect timeouts', () => {
   let plane: DataPlane;
   let echo: EchoServer;
   let hang: { port: number; close(): void };
+  /** Accepts and reads requests, never answers. */
+  let mute: net.Server;
+  let mutePort = 0;
+  const muted = new Set<net.Socket>();
 
   before(async () => {
     if (skip) return;
     echo = await startEcho('echo');
     hang = await hangingPort();
+    mute = net.createServer((s) => void (muted.add(s), s.resume()));
+    await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+    mutePort = (mute.address() as net.AddressInfo).port;
     plane = new DataPlane({ httpPort: 0, host: '127.0.0.1', connectTimeout: 0.3 });
     await plane.start();
     const hangEp = { address: '127.0.0.1', port: hang.port };
@@ -50,8 +57,12 @@ describe('connect timeouts', () => {
         ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 'both' }] }),
         ing({ name: 'b', host: 'b.test', paths: [{ path: '/', service: 'hang' }] }),
         ing({ name: 'c', host: 'c.test', paths: [{ path: '/', service: 'hang' }], annotations: { 'proxy-connect-timeout': '1' } }),
+        // enable-cors takes the location off the fast path: the same annotations on node:http.
+        ing({ name: 'd', host: 'd.test', paths: [{ path: '/', service: 'hang' }], annotations: { 'proxy-connect-timeout': '1', 'enable-cors': 'true' } }),
+        ing({ name: 'e', host: 'e.test', paths: [{ path: '/', service: 'mute' }], annotations: { 'proxy-read-timeout': '1' } }),
+        ing({ name: 'f', host: 'f.test', paths: [{ path: '/', service: 'mute' }], annotations: { 'proxy-read-timeout': '1', 'enable-cors': 'true' } }),
       ],
-      endpoints: { 'default-both-80': [hangEp, { address: '127.0.0.1', port: echo.port }], 'default-hang-80': [hangEp] },
+      endpoints: { 'default-both-80': [hangEp, { address: '127.0.0.1', port: echo.port }], 'default-hang-80': [hangEp], 'default-mute-80': [{ address: '127.0.0.1', port: mutePort }] },
     });
   });
   after(async () => {
@@ -59,6 +70,8 @@ describe('connect timeouts', () => {
     await plane.stop();
     await echo.close();
     hang.close();
+    for (const s of muted) s.destroy();
+    mute.close();
   });
 
   it('fast path: a hanging endpoint is left for the next one; 504 when it is the only one', async (t) => {
@@ -71,8 +84,8 @@ describe('connect timeouts', () => {
     assert.equal((await requestHost(plane.ports.http, 'b.test', '/')).status, 504);
   });
 
-  it('proxy-connect-timeout annotation (node:http path): 504', async (t) => {
+  it('proxy-connect-timeout and proxy-read-timeout annotations, on the fast path and on node:http: 504', async (t) => {
     if (!needs(t, skip)) return;
-    assert.equal((await requestHost(plane.ports.http, 'c.test', '/')).status, 504);
+    for (const host of ['c.test', 'd.test', 'e.test', 'f.test']) assert.equal((await requestHost(plane.ports.http, host, '/')).status, 504, host);
   });
 });

@@ -44,11 +44,17 @@ export class Upstream {
   readonly sock: net.Socket;
   /** coarse.now at the last read or request sent (the read timeout, and the idle timeout in the pool). */
   seen = coarse.now;
+  /** The owner's location's proxy-read-timeout and proxy-connect-timeout (the pool's while idle). */
+  readMs: number;
+  connectMs: number;
 
   constructor(
     private readonly pool: UpstreamPool,
     readonly ep: PoolEndpoint,
+    connectMs: number,
   ) {
+    this.readMs = pool.timeoutMs;
+    this.connectMs = connectMs;
     const sock = (this.sock = net.connect({
       host: ep.address,
       port: ep.port,
@@ -79,10 +85,10 @@ export class Upstream {
   sweep(now: number): void {
     if (this.sock.connecting) {
       // Reported as a connection failure: the exchange moves on to the next endpoint, as nginx's proxy_next_upstream timeout.
-      if (now - this.seen > this.pool.connectTimeoutMs) this.sock.destroy(Object.assign(new Error('upstream timed out while connecting'), { code: CONNECT_TIMEOUT }));
+      if (now - this.seen > this.connectMs) this.sock.destroy(Object.assign(new Error('upstream timed out while connecting'), { code: CONNECT_TIMEOUT }));
       return;
     }
-    if (now - this.seen <= this.pool.timeoutMs) return;
+    if (now - this.seen <= (this.owner ? this.readMs : this.pool.timeoutMs)) return;
     if (this.owner) this.owner.upTimeout(this);
     else this.sock.destroy();
   }
@@ -109,12 +115,14 @@ export class UpstreamPool {
     private readonly maxIdle = 256,
   ) {}
 
-  acquire(ep: PoolEndpoint, owner: UpstreamOwner): Upstream {
+  /** A connection to `ep` for `owner`, whose location's timeouts (ms) apply while it owns it. */
+  acquire(ep: PoolEndpoint, owner: UpstreamOwner, readMs = this.timeoutMs, connectMs = this.connectTimeoutMs): Upstream {
     const list = this.idle.get(ep.key);
     let up = list?.pop();
     if (up) up.reused = true;
-    else up = new Upstream(this, ep);
+    else up = new Upstream(this, ep, connectMs);
     up.owner = owner;
+    up.readMs = readMs;
     return up;
   }
 

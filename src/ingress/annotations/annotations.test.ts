@@ -100,7 +100,8 @@ describe('annotation parsers', () => {
       [{ 'auth-url': 'http://a.test' }, true],
       [{ 'permanent-redirect': 'http://a.test' }, true],
       [{ 'force-ssl-redirect': 'true' }, true],
-      [{ 'proxy-read-timeout': '1' }, true],
+      // The fast path applies the proxy timeouts itself (a bodyless request's send is one small write).
+      [{ 'proxy-read-timeout': '1', 'proxy-connect-timeout': '2', 'proxy-send-timeout': '3' }, false],
       [{ 'backend-protocol': 'HTTPS' }, true],
       [{ 'backend-protocol': 'GRPC' }, true],
     ];

@@ -69,9 +69,6 @@ export function perRequestFeatures(c: LocationConfig): boolean {
     c.redirect.url !== null ||
     c.redirect.forceSSLRedirect ||
     p.backendProtocol !== 'HTTP' ||
-    p.connectTimeoutMs !== PROXY_DEFAULTS.connectTimeoutMs ||
-    p.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ||
-    p.sendTimeoutMs !== PROXY_DEFAULTS.sendTimeoutMs ||
     c.affinity.cookie ||
     c.cors.enabled ||
     limited(c.limits) ||
