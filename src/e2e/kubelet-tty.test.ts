@@ -65,8 +65,17 @@ describe('kubectl exec -it and attach (process runtime)', () => {
     await until('tty answers', () => /isatty:yes/.test(k.out()) && /30 100/.test(k.out()), 20_000).catch((e) => assert.fail(`${e.message}: ${JSON.stringify(k.out())}`));
     assert.match(k.out(), /\/dev\/pts\/\d+/);
     k.p.resize!(120, 40);
-    k.p.stdin!.write('stty size\n');
-    await until('the new size', () => /40 120/.test(k.out()), 20_000);
+    // The resize and the typed line reach the container by different paths: ask until it shows.
+    await until(
+      'the new size',
+      () => {
+        if (/40 120/.test(k.out())) return true;
+        k.p.stdin!.write('stty size\n');
+        return undefined;
+      },
+      20_000,
+      300,
+    );
     k.p.stdin!.write('exit 3\n');
     assert.equal(await k.exited, 3, k.out());
   });
@@ -108,8 +117,16 @@ describe('kubectl exec -it and attach (process runtime)', () => {
       300,
     );
     k.p.resize!(90, 25);
-    k.p.stdin!.write('again\n');
-    await until('the resized terminal', () => /25 90/.test(k.out()), 20_000);
+    await until(
+      'the resized terminal',
+      () => {
+        if (/25 90/.test(k.out())) return true;
+        k.p.stdin!.write('again\n');
+        return undefined;
+      },
+      20_000,
+      300,
+    );
     // kubectl goes away; the container runs on.
     process.kill(-k.p.pid, 'SIGKILL');
     await k.exited;

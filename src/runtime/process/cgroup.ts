@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LinuxContainerResources } from '../cri.js';
+import { mkdirParentAndSelf } from './mkdir2.js';
 
 /**
  * Per-container cgroups under a per-pod parent, for cgroup v1 (one hierarchy per controller:
@@ -58,7 +59,7 @@ class V1 implements Cgroups {
     return path.join(this.root, c, rel);
   }
   async create(rel: string, res: LinuxContainerResources = {}): Promise<void> {
-    await Promise.all(this.controllers.map((c) => mkdir(this.dir(c, rel), { recursive: true })));
+    await Promise.all(this.controllers.map((c) => mkdirParentAndSelf(this.dir(c, rel))));
     if (res.memoryLimitInBytes) await tryWrite(path.join(this.dir('memory', rel), 'memory.limit_in_bytes'), String(res.memoryLimitInBytes));
     if (this.controllers.includes('cpu')) {
       if (res.cpuQuota && res.cpuPeriod) {

@@ -1,12 +1,13 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open as openFd } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 // A raw fd, not a FileHandle (which would close it when garbage-collected under the stream).
 const openAsync = promisify(openFd);
 import path from 'node:path';
+import { mkdirParentAndSelf } from './mkdir2.js';
 import type { Readable } from 'node:stream';
 import { rfc3339Nano } from '../cri.js';
 
@@ -57,7 +58,13 @@ export class CriLogWriter {
 
   /** As the constructor, with the file made and opened off the event loop (a burst opens many). */
   static async open(file: string, rotation: LogRotation = DEFAULT_ROTATION): Promise<CriLogWriter> {
-    await mkdir(path.dirname(file), { recursive: true });
+    await mkdirParentAndSelf(path.dirname(file));
+    // A new attempt's file is new: created exclusively, it needs no stat for its size.
+    const fresh = await openAsync(file, 'ax').catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+      return undefined;
+    });
+    if (fresh !== undefined) return new CriLogWriter(file, rotation, { fd: fresh, size: 0 });
     const fd = await openAsync(file, 'a');
     const size = await stat(file).then((s) => s.size, () => 0);
     return new CriLogWriter(file, rotation, { fd, size });

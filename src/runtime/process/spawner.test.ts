@@ -135,24 +135,28 @@ describe('helper spawner, TTY', () => {
     if (!sp) return void needs(t, 'no C compiler (gcc) or not Linux');
     try {
       // stty reads the size from its controlling terminal; the shell echoes what it reads.
-      const p = await sp.spawn(sh('[ -t 0 ] && [ -t 1 ] && echo tty-yes; read line; echo "got:$line"; stty size; read again; stty size', { stdin: true, tty: true }));
+      const p = await sp.spawn(sh('[ -t 0 ] && [ -t 1 ] && echo tty-yes; while read line; do echo "got:$line"; [ "$line" = q ] && exit 0; stty size; done', { stdin: true, tty: true }));
       assert.ok(p.resize, 'a TTY process can be resized');
+      p.resize!(100, 40); // before any input: the helper handles it before the input is even typed
       let out = '';
       p.stdout.on('data', (d: Buffer) => (out += d));
       const exited = new Promise<number | null>((res) => p.once('exit', (c: number | null) => res(c)));
-      const waitFor = async (re: RegExp) => {
+      const waitFor = async (re: RegExp, poke?: string) => {
         const deadline = Date.now() + 10_000;
-        while (!re.test(out) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
+        while (!re.test(out) && Date.now() < deadline) {
+          // A resize and typed input travel apart (the helper's control pipe, the stdin socket): ask again until the size shows.
+          if (poke) p.stdin!.write(poke);
+          await new Promise((res) => setTimeout(res, poke ? 50 : 10));
+        }
         assert.match(out, re);
       };
       await waitFor(/tty-yes/);
-      p.resize!(100, 40);
       p.stdin!.write('hello\n');
       await waitFor(/got:hello\r?\n/);
       await waitFor(/40 100/);
       p.resize!(120, 50);
-      p.stdin!.write('x\n');
-      await waitFor(/50 120/);
+      await waitFor(/50 120/, 'x\n');
+      p.stdin!.write('q\n');
       assert.equal(await exited, 0);
       // A terminal has one output: stderr is empty and ended.
       assert.equal(p.stderr.readableEnded || p.stderr.readableLength === 0, true);
