@@ -43,6 +43,8 @@ export interface CoreOptions {
   assumedPodTtlMs?: number;
 }
 
+const NO_PODS: PodInfo[] = Object.freeze([]) as unknown as PodInfo[];
+
 /** How often expired assumed pods are looked for, as upstream's cleanAssumedPeriod. */
 const CLEAN_ASSUMED_PERIOD_MS = 1000;
 
@@ -87,7 +89,7 @@ export class SchedulerCore {
         selectorsFor: o.world.selectorsFor && ((pod) => o.world.selectorsFor!(pod)),
         pdbs: o.world.pdbs && (() => o.world.pdbs!()),
         volumes: o.world.volumes,
-        nominatedPodsFor: (n) => (this.queue?.hasNominatedPods ? this.queue.nominatedPodsFor(n) : []),
+        nominatedPodsFor: (n) => (this.queue?.hasNominatedPods ? this.queue.nominatedPodsFor(n) : NO_PODS),
         nominatedNodeOf: (uid) => this.queue?.nominatedNodeFor(uid),
         runFilterWithNominated: (s, pi, ni) => fwk.runFilterWithNominated(s, pi, ni),
     fitsWithNominated: (s, pi, ni) => fwk.fitsWithNominated(s, pi, ni),

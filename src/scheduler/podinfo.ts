@@ -34,6 +34,8 @@ export interface PodInfo {
   preferredAffinity: AffinityTerm[];
   preferredAntiAffinity: AffinityTerm[];
   hostPorts: HostPort[];
+  /** When the pod started (else was created), in ms; filled in by the first caller that needs it (preemption's ordering). */
+  startMs?: number;
 }
 
 function term(pod: Pod, t: PodAffinityTerm, weight: number): AffinityTerm {

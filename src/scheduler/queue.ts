@@ -371,7 +371,7 @@ export class SchedulingQueue {
   /** The pods nominated to a node. Read-only: the array is shared until the nominations change. */
   nominatedPodsFor(node: string): PodInfo[] {
     const m = this.nominatedByNode.get(node);
-    if (!m) return [];
+    if (!m) return NO_PODS;
     let l = this.nominatedLists.get(node);
     if (!l) this.nominatedLists.set(node, (l = [...m.values()]));
     return l;
@@ -389,6 +389,9 @@ export class SchedulingQueue {
     this.waiters = [];
   }
 }
+
+/** The shared answer for nodes without nominated pods (filters ask per node per cycle: no allocation). */
+const NO_PODS: PodInfo[] = Object.freeze([]) as unknown as PodInfo[];
 
 /** Whether a registration covers an event: a registered 'Update' covers every kind of update. */
 export function eventMatches(e: ClusterEvent, ev: QueueEvent): boolean {
