@@ -187,7 +187,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       const body = decodeBody(buf, req.headers['content-type']) as any;
       checkTypeMeta(body, info);
       const obj = checkFields(info, body, fieldValidationParam(q), warnings, () => duplicatesOf(buf, req.headers['content-type']));
-      const created = await reg.create(info, ns, obj, { dryRun: dryRunParam(q), warnings, user, fieldManager: fieldManagerParam(q, req.headers['user-agent']) });
+      const created = await reg.create(info, ns, obj, { dryRun: dryRunParam(q), warnings, user, fieldManager: fieldManagerParam(q, req.headers['user-agent']), forResponse: true });
       send(res, 201, render(created), JSON_TYPE, warnings);
       return;
     }
@@ -197,7 +197,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       const body = decodeBody(buf, req.headers['content-type']) as any;
       checkTypeMeta(body, info);
       const obj = checkFields(info, body, fieldValidationParam(q), warnings, () => duplicatesOf(buf, req.headers['content-type']));
-      const updated = await reg.update(info, ns, r.name, obj, { dryRun: dryRunParam(q), subresource, warnings, user, fieldManager: fieldManagerParam(q, req.headers['user-agent']) });
+      const updated = await reg.update(info, ns, r.name, obj, { dryRun: dryRunParam(q), subresource, warnings, user, fieldManager: fieldManagerParam(q, req.headers['user-agent']), forResponse: true });
       send(res, 200, render(updated), JSON_TYPE, warnings);
       return;
     }
@@ -215,7 +215,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
         checkTypeMeta(body, info);
         const cfg = checkFields(info, body, fieldValidationParam(q), warnings, () => duplicatesOf(buf, 'application/json'));
         if (cfg.metadata?.name !== undefined && cfg.metadata.name !== r.name) throw badRequest(`the name of the object (${cfg.metadata.name}) does not match the name on the URL (${r.name})`);
-        const opts = { dryRun: dryRunParam(q), subresource, warnings, user, fieldManager: manager, apply: { force: boolParam(q, 'force') ?? false } };
+        const opts = { dryRun: dryRunParam(q), subresource, warnings, user, fieldManager: manager, apply: { force: boolParam(q, 'force') ?? false }, forResponse: true };
         try {
           send(res, 200, render(await reg.patch(info, ns, r.name, 'apply', cfg, opts)), JSON_TYPE, warnings);
         } catch (e) {
@@ -242,6 +242,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
         user,
         check: type === 'merge' && !mergePatchMayAddUnknown(info, patch) ? undefined : (obj: any) => checkFields(info, obj, mode, warnings),
         fieldManager: fieldManagerParam(q, req.headers['user-agent']),
+        forResponse: true,
       });
       send(res, 200, render(updated), JSON_TYPE, warnings);
       return;

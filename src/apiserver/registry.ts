@@ -47,6 +47,11 @@ export interface WriteOptions {
   apply?: { force: boolean };
   /** For server-internal writes on behalf of a client (scale): the subresource its managedFields entry names. */
   trackSubresource?: string;
+  /**
+   * The caller only serialises the result (the API handler): it may share parts with cached objects,
+   * so no defensive copy is made. Anyone else gets a copy of their own.
+   */
+  forResponse?: boolean;
 }
 
 export interface ListOptions {
@@ -90,8 +95,17 @@ const INTERNAL_WRITE = '*internal*';
 
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
+let lastSecond = NaN;
+let lastText = '';
+
+/** RFC 3339 at second precision; formatted once per second (every write stamps a time or two). */
 export function nowRFC3339(d = new Date()): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond) {
+    lastText = d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastSecond = second;
+  }
+  return lastText;
 }
 
 /**
@@ -445,7 +459,7 @@ export class Registry {
         if (del.ok) return this.present(info, obj, del.revision);
       } else {
         const res = await this.backend.update(key, JSON.stringify(stored), cur.rv);
-        if (res.ok) return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision));
+        if (res.ok) return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision, opts.forResponse));
       }
       if (pinned || attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
     }
@@ -689,6 +703,6 @@ function writeContext(info: ResourceInfo, manager: string, subresource: string):
     subresource,
     hasStatus: storageInfo.subresources.includes('status'),
     meta: patchMetaFor(info.group, info.version, info.kind),
-    now: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    now: nowRFC3339(),
   };
 }
