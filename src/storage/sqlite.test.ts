@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { SqliteBackend, prefixEnd } from './sqlite.js';
 import { backendContract } from './contract.js';
 import { CompactedError } from './errors.js';
@@ -131,6 +132,31 @@ describe('sqlite backend', () => {
       const e = await b.create('/k/c', 'three');
       assert.ok(e.ok);
       assert.equal(e.revision, d.revision + 1);
+      await b.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads values from the log, so databases that also kept them in `current` open unchanged', async () => {
+    const dir = await tempDir();
+    try {
+      const path = join(dir, 'state.db');
+      let b = SqliteBackend.open(path);
+      await b.create('/v/a', 'one');
+      const u = await b.update('/v/a', 'two', (await b.get('/v/a')).kv!.modRevision);
+      assert.ok(u.ok);
+      await b.create('/v/b', 'three');
+      await b.close();
+      // The earlier layout kept a copy of each value in `current`: whatever is there is not read.
+      const raw = new Database(path);
+      raw.prepare("UPDATE current SET value = 'stale copy'").run();
+      raw.close();
+      b = SqliteBackend.open(path);
+      assert.equal((await b.get('/v/a')).kv?.value, 'two');
+      assert.deepEqual((await b.list('/v/')).kvs.map((kv) => kv.value), ['two', 'three']);
+      const d = await b.delete('/v/a');
+      assert.ok(d.ok && d.prev.value === 'two');
       await b.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
- * SQLite backend (kine-like): an append-only `log` of every write plus a `current` table holding the
- * latest state of each live key. Reads at the latest revision hit `current`; reads at older revisions
- * and watch replays read the log. Watches are in-process and fed after each commit.
+ * SQLite backend (kine-like): an append-only `log` of every write plus a `current` table naming the
+ * latest revision of each live key (its value is that log row's). Reads at the latest revision go
+ * through `current`; reads at older revisions and watch replays read the log. Watches are in-process
+ * and fed after each commit.
  *
  * One process owns the database file: revisions are assigned from an in-memory counter.
  */
@@ -246,22 +247,26 @@ export class SqliteBackend implements Backend {
     return {
       getMeta: db.prepare('SELECT value FROM meta WHERE name = ?'),
       setMeta: db.prepare('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
-      getCurrent: db.prepare('SELECT key, value, create_rev, mod_rev FROM current WHERE key = ?'),
+      // `current` points at each live key's latest log row, whose value it is: values are written once
+      // (to the log), not twice. Its own value column is left empty (databases written before hold a
+      // copy there, unused: the log has the same value at mod_rev, which compaction always keeps).
+      getCurrent: db.prepare(
+        'SELECT c.key, l.value, c.create_rev, c.mod_rev FROM current AS c JOIN log AS l ON l.rev = c.mod_rev WHERE c.key = ?',
+      ),
       insertCurrent: db.prepare(
-        'INSERT INTO current (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING',
+        "INSERT INTO current (key, value, create_rev, mod_rev) VALUES (?, '', ?, ?) ON CONFLICT (key) DO NOTHING",
       ),
       // Read the guarded row (its old value becomes prevKv); overwritten in the same transaction.
-      getCurrentIf: db.prepare('SELECT key, value, create_rev, mod_rev FROM current WHERE key = ? AND mod_rev = ?'),
-      setCurrent: db.prepare('UPDATE current SET value = ?, mod_rev = ? WHERE key = ?'),
-      deleteCurrent: db.prepare('DELETE FROM current WHERE key = ? RETURNING key, value, create_rev, mod_rev'),
-      deleteCurrentIf: db.prepare(
-        'DELETE FROM current WHERE key = ? AND mod_rev = ? RETURNING key, value, create_rev, mod_rev',
+      getCurrentIf: db.prepare(
+        'SELECT c.key, l.value, c.create_rev, c.mod_rev FROM current AS c JOIN log AS l ON l.rev = c.mod_rev WHERE c.key = ? AND c.mod_rev = ?',
       ),
+      setCurrent: db.prepare("UPDATE current SET value = '', mod_rev = ? WHERE key = ?"),
+      deleteCurrent: db.prepare('DELETE FROM current WHERE key = ?'),
       insertLog: db.prepare(
         'INSERT INTO log (rev, key, value, create_rev, prev_rev, deleted) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       listCurrent: db.prepare(
-        'SELECT key, value, create_rev, mod_rev FROM current WHERE key >= ? AND key < ? ORDER BY key LIMIT ?',
+        'SELECT c.key, l.value, c.create_rev, c.mod_rev FROM current AS c JOIN log AS l ON l.rev = c.mod_rev WHERE c.key >= ? AND c.key < ? ORDER BY c.key LIMIT ?',
       ),
       countCurrent: db.prepare('SELECT count(*) AS n FROM current WHERE key >= ? AND key < ?').pluck(),
       getAt: db.prepare(
@@ -352,7 +357,7 @@ export class SqliteBackend implements Backend {
     validateKey(key);
     return this.enqueue((): Written<WriteResult> => {
       const rev = this.nextRev + 1;
-      if (this.st.insertCurrent.run(key, value, rev, rev).changes === 0) {
+      if (this.st.insertCurrent.run(key, rev, rev).changes === 0) {
         return { result: { ok: false, current: this.currentKv(key) } };
       }
       this.st.insertLog.run(rev, key, value, rev, 0, 0);
@@ -369,7 +374,7 @@ export class SqliteBackend implements Backend {
       const rev = this.nextRev + 1;
       const prev = this.st.getCurrentIf.get(key, expectedModRevision) as CurrentRow | undefined;
       if (!prev) return { result: { ok: false, current: this.currentKv(key) } };
-      this.st.setCurrent.run(value, rev, key);
+      this.st.setCurrent.run(rev, key);
       this.st.insertLog.run(rev, key, value, prev.create_rev, prev.mod_rev, 0);
       this.nextRev = rev;
       const kv: KeyValue = { key, value, createRevision: prev.create_rev, modRevision: rev };
@@ -384,10 +389,11 @@ export class SqliteBackend implements Backend {
       const rev = this.nextRev + 1;
       const prev = (
         expectedModRevision === undefined
-          ? this.st.deleteCurrent.get(key)
-          : this.st.deleteCurrentIf.get(key, expectedModRevision)
+          ? this.st.getCurrent.get(key)
+          : this.st.getCurrentIf.get(key, expectedModRevision)
       ) as CurrentRow | undefined;
       if (!prev) return { result: { ok: false, current: this.currentKv(key) } };
+      this.st.deleteCurrent.run(key);
       this.st.insertLog.run(rev, key, prev.value, prev.create_rev, prev.mod_rev, 1);
       this.nextRev = rev;
       const prevKv = toKv(prev);
