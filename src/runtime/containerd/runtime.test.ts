@@ -160,6 +160,27 @@ describe('containerd runtime specifics', { skip: missing }, () => {
     assert.ok((await fx.runtime.version()).runtimeVersion, 'closing a client of an existing endpoint leaves the daemon running');
   });
 
+  it('serves a /stats/summary-shaped view of the pods from CRI stats and ImageFsInfo', async () => {
+    const { collectStatsSummary } = await import('./summary.js');
+    const uid = `sum-${Date.now()}`;
+    const labels = { 'io.kubernetes.pod.name': 'sum', 'io.kubernetes.pod.namespace': 'default', 'io.kubernetes.pod.uid': uid };
+    const sbc = { metadata: { name: 'sum', uid, namespace: 'default', attempt: 0 }, labels, logDirectory: `${fx.dir}/logs/sum` };
+    const sb = await fx.runtime.runPodSandbox(sbc);
+    const id = await fx.runtime.createContainer(sb, { metadata: { name: 'app', attempt: 0 }, image: { image: fx.image }, command: ['sleep', '60'], logPath: 'app/0.log', labels: { ...labels, 'io.kubernetes.container.name': 'app' } }, sbc);
+    await fx.runtime.startContainer(id);
+    const summary = await until('the pod with memory stats in the summary', async () => {
+      const s = await collectStatsSummary(fx.runtime, { nodeName: 'n' });
+      const p = s.pods.find((x) => x.podRef.uid === uid);
+      return p?.memory?.workingSetBytes ? s : undefined;
+    }, 15_000);
+    const p = summary.pods.find((x) => x.podRef.uid === uid)!;
+    assert.deepEqual(p.podRef, { name: 'sum', namespace: 'default', uid });
+    assert.deepEqual(p.containers.map((c) => c.name), ['app']);
+    assert.ok((summary.node.runtime?.imageFs?.capacityBytes ?? 0) > 0);
+    await fx.runtime.stopContainer(id, 0);
+    await fx.runtime.removePodSandbox(sb);
+  });
+
   // Last: the registry requires credentials from here on.
   it('pulls with CRI AuthConfig from a registry that requires it', async () => {
     const image = fx.registry.push(busyboxImage('skiff.local/private:1'), 'private/busybox', '1');
