@@ -188,7 +188,9 @@ describe('kubelet e2e (process runtime, real kubectl)', () => {
       return cond(x, 'Ready')?.status === 'True' ? x : undefined;
     });
     assert.equal(ready.status.containerStatuses[0].ready, true);
-    const journey = await until('journey annotation', async () => (await getPod('ready')).metadata.annotations?.[JOURNEY_ANNOTATION]);
+    // The journey rides in the status write that makes the pod Ready (pods/status keeps metadata, as upstream).
+    const journey = ready.metadata.annotations?.[JOURNEY_ANNOTATION];
+    assert.ok(journey, 'the journey annotation comes with the Ready status');
     const steps = JSON.parse(journey).steps.map((s: any) => s.step);
     for (const s of ['seen', 'sandbox', 'container:app', 'ready']) assert.ok(steps.includes(s), `${s} in ${steps}`);
     // Events come after the status (lower priority): the trace shows them once they are written.
