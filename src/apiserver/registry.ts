@@ -459,7 +459,8 @@ export class Registry {
         if (del.ok) return this.present(info, obj, del.revision);
       } else {
         const res = await this.backend.update(key, JSON.stringify(stored), cur.rv);
-        if (res.ok) return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision, opts.forResponse));
+        // A conversion (fromStorage) may change the object in place: then it gets its own copy.
+        if (res.ok) return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision, opts.forResponse && !s.fromStorage));
       }
       if (pinned || attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
     }
