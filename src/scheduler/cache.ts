@@ -17,6 +17,8 @@ interface PodState {
 }
 
 export interface CacheOptions {
+  /** Called for each NodeInfo the cache creates (the core fills in its nominated pods). */
+  onNewNodeInfo?: (ni: NodeInfo) => void;
   /**
    * How long an assumed pod whose binding call returned may wait for the informer to confirm it
    * before the cache forgets it, as upstream's durationToExpireAssumedPod; 0 (upstream's value
@@ -59,9 +61,12 @@ export class Cache implements Snapshot {
   private readonly ttlMs: number;
   private readonly now: () => number;
 
+  private readonly onNewNodeInfo?: (ni: NodeInfo) => void;
+
   constructor(o: CacheOptions = {}) {
     this.ttlMs = o.assumedPodTtlMs ?? 0;
     this.now = o.now ?? Date.now;
+    this.onNewNodeInfo = o.onNewNodeInfo;
   }
 
   // Snapshot.
@@ -175,7 +180,10 @@ export class Cache implements Snapshot {
 
   private info(name: string): NodeInfo {
     let ni = this.infos.get(name);
-    if (!ni) this.infos.set(name, (ni = new NodeInfo(name)));
+    if (!ni) {
+      this.infos.set(name, (ni = new NodeInfo(name)));
+      this.onNewNodeInfo?.(ni);
+    }
     return ni;
   }
 

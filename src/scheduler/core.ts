@@ -6,6 +6,7 @@ import { CycleState, type ActionType, type Handle, type HandleApi } from './inte
 import type { Labels, Matcher } from './labels.js';
 import { newPodInfo, withNodeName, type PodInfo } from './podinfo.js';
 import { anyLess } from './resources.js';
+import { NO_NOMINATED } from './nodeinfo.js';
 import type { VolumeLister } from './plugins/volumebinding/volumebinding.js';
 import { SchedulingQueue, type QueuedPodInfo } from './queue.js';
 import type { Registry } from './registry.js';
@@ -43,8 +44,6 @@ export interface CoreOptions {
   assumedPodTtlMs?: number;
 }
 
-const NO_PODS: PodInfo[] = Object.freeze([]) as unknown as PodInfo[];
-
 /** How often expired assumed pods are looked for, as upstream's cleanAssumedPeriod. */
 const CLEAN_ASSUMED_PERIOD_MS = 1000;
 
@@ -73,12 +72,17 @@ export class SchedulerCore {
   private slotWaiters: (() => void)[] = [];
   private readonly maxInFlight: number;
   /** Counters for benchmarks and logs. */
-  readonly stats = { attempts: 0, scheduled: 0, unschedulable: 0, errors: 0, bound: 0, bindErrors: 0 };
+  readonly stats = { attempts: 0, scheduled: 0, unschedulable: 0, errors: 0, bound: 0, bindErrors: 0, preemptions: 0, victims: 0 };
 
   constructor(private readonly o: CoreOptions) {
     this.clock = o.clock ?? realClock;
     this.rand = o.rand ?? Math.random;
-    this.cache = new Cache({ assumedPodTtlMs: o.assumedPodTtlMs, now: () => this.clock.now() });
+    this.cache = new Cache({
+      assumedPodTtlMs: o.assumedPodTtlMs,
+      now: () => this.clock.now(),
+      // The queue's nominations, mirrored onto each NodeInfo (see NodeInfo.nominated).
+      onNewNodeInfo: (ni) => (ni.nominated = this.queue ? this.queue.nominatedPodsFor(ni.name) : NO_NOMINATED),
+    });
     if ((o.assumedPodTtlMs ?? 0) > 0) this.scheduleCleanup();
     this.maxInFlight = o.maxInFlightBindings ?? 512;
     for (const p of o.config.profiles) {
@@ -89,7 +93,8 @@ export class SchedulerCore {
         selectorsFor: o.world.selectorsFor && ((pod) => o.world.selectorsFor!(pod)),
         pdbs: o.world.pdbs && (() => o.world.pdbs!()),
         volumes: o.world.volumes,
-        nominatedPodsFor: (n) => (this.queue?.hasNominatedPods ? this.queue.nominatedPodsFor(n) : NO_PODS),
+        nominatedPodsFor: (n) => (this.queue?.hasNominatedPods ? this.queue.nominatedPodsFor(n) : NO_NOMINATED),
+        nominatedPodsOn: (ni) => ni.nominated,
         nominatedNodeOf: (uid) => this.queue?.nominatedNodeFor(uid),
         runFilterWithNominated: (s, pi, ni) => fwk.runFilterWithNominated(s, pi, ni),
     fitsWithNominated: (s, pi, ni) => fwk.fitsWithNominated(s, pi, ni),
@@ -98,7 +103,7 @@ export class SchedulerCore {
         getWaitingPod: (uid) => this.waitingPods.get(uid),
         iterateOverWaitingPods: (fn) => this.waitingPods.forEach(fn),
         activate: (pods) => void this.queue.activate(pods.map((p) => p.metadata!.uid!)),
-        api: o.api,
+        api: { ...o.api, preemptVictim: (v, p, n) => (this.stats.victims++, o.api.preemptVictim(v, p, n)) },
         now: () => this.clock.now(),
       };
       fwk = new Framework(p, o.registry, handle);
@@ -115,6 +120,10 @@ export class SchedulerCore {
       clock: this.clock,
       initialBackoffMs: o.config.podInitialBackoffSeconds * 1000,
       maxBackoffMs: o.config.podMaxBackoffSeconds * 1000,
+      onNominatedChanged: (node) => {
+        const ni = this.cache.get(node);
+        if (ni) ni.nominated = this.queue.nominatedPodsFor(node);
+      },
     });
   }
 
@@ -232,6 +241,7 @@ export class SchedulerCore {
       if (fwk.postFilter.length) {
         const pf = fwk.runPostFilter(state, pi, fe.statuses);
         nominated = pf.result?.nominatedNodeName;
+        if (nominated) this.stats.preemptions++;
         if (pf.status.code !== Code.Success) fe.postFilterMsg = pf.status.message;
       }
       q.unschedulablePlugins = fe.unschedulablePlugins;

@@ -151,8 +151,13 @@ export class Framework {
    * Filters with nominated pods of equal or higher priority counted on the node, and again without
    * them (a pod must fit both ways, since nominated pods may not end up there), as upstream.
    */
+  private nominatedOn(ni: NodeInfo): PodInfo[] {
+    const h = this.handle;
+    return h.nominatedPodsOn ? h.nominatedPodsOn(ni) : h.nominatedPodsFor(ni.name);
+  }
+
   runFilterWithNominated(state: CycleState, pi: PodInfo, ni: NodeInfo): MaybeStatus {
-    const nominated = this.handle.nominatedPodsFor(ni.name);
+    const nominated = this.nominatedOn(ni);
     let st: CycleState | undefined;
     let niCopy: NodeInfo | undefined;
     for (const np of nominated) {
@@ -177,7 +182,7 @@ export class Framework {
    */
   fitsWithNominated(state: CycleState, pi: PodInfo, ni: NodeInfo): boolean {
     if (this.runFilter(state, pi, ni)) return false;
-    const nominated = this.handle.nominatedPodsFor(ni.name);
+    const nominated = this.nominatedOn(ni);
     for (const np of nominated) {
       if (np.uid !== pi.uid && np.priority >= pi.priority) return !this.runFilterWithNominated(state, pi, ni);
     }
@@ -187,7 +192,7 @@ export class Framework {
   /** runFilterWithNominated, remembered per node for pods of one class (cls from podClass; undefined: no memo). */
   runFilterMemo(cls: number | undefined, own: NodeInfo | undefined, state: CycleState, pi: PodInfo, ni: NodeInfo): MaybeStatus {
     if (cls === undefined) return this.runFilterWithNominated(state, pi, ni);
-    const nominated = this.handle.nominatedPodsFor(ni.name);
+    const nominated = this.nominatedOn(ni);
     const hit = this.filterMemo.get(cls, own, ni, nominated);
     if (hit !== undefined) return hit;
     const s = this.runFilterWithNominated(state, pi, ni);

@@ -80,6 +80,8 @@ export interface Handle {
   selectorsFor?(pod: Pod): import('./labels.js').Matcher[];
   /** Nominated pods on a node with priority ≥ the given one (other than the pod itself). */
   nominatedPodsFor(nodeName: string): PodInfo[];
+  /** The same for a snapshot node, without a lookup by name (absent: use nominatedPodsFor). */
+  nominatedPodsOn?(ni: NodeInfo): PodInfo[];
   /** The node a pod is nominated to in this scheduler (which may be ahead of its status). */
   nominatedNodeOf?(uid: string): string | undefined;
   /** Runs the profile's filters on a node, with higher-or-equal priority nominated pods counted, as upstream's RunFilterPluginsWithNominatedPods. */

@@ -2,6 +2,9 @@ import { addList, addResource, cloneResource, emptyResource, type Resource } fro
 import type { HostPort, PodInfo } from './podinfo.js';
 import type { Node } from './types.js';
 
+/** The shared empty nomination list. */
+export const NO_NOMINATED: PodInfo[] = Object.freeze([]) as unknown as PodInfo[];
+
 let generation = 0;
 export function nextGeneration(): number {
   return ++generation;
@@ -26,6 +29,12 @@ export class NodeInfo {
   images = new Map<string, number>();
   /** Slots for NodeMemo instances (answers remembered for this node), by memo slot number. */
   memo: unknown[] = [];
+  /**
+   * The pods nominated to this node, kept here by the scheduler core as the queue's nominations
+   * change (read-only, shared): filters ask per node per cycle, and a lookup by name cost more than
+   * the filters on nodes with nothing nominated.
+   */
+  nominated: PodInfo[] = NO_NOMINATED;
 
   constructor(readonly name: string) {}
 
@@ -109,6 +118,7 @@ export class NodeInfo {
     w.generation = this.generation;
     w.images = this.images;
     w.memo = [];
+    w.nominated = this.nominated;
     return c;
   }
 }

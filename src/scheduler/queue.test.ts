@@ -152,3 +152,24 @@ test('activate moves parked and backing-off pods to activeQ at once; an in-fligh
   q.addUnschedulableIfNotPresent(cq, q.schedulingCycleNumber);
   assert.equal(q.where(cq.pi.uid), 'active');
 });
+
+test('a pod gated by a PreEnqueue plugin comes back on an event that plugin registered for, and PreEnqueue runs again', () => {
+  const c = new FakeClock();
+  let holding = true;
+  const q = new SchedulingQueue({
+    less: (a, b) => a.timestamp < b.timestamp,
+    preEnqueue: () => (holding ? Status.unresolvable('waiting for the preemption for this pod to be finished').withPlugin('DefaultPreemption') : null),
+    eventsByPlugin: new Map([['DefaultPreemption', [{ resource: 'AssignedPod', actions: ['Delete'] }]]] as any),
+    clock: c,
+  });
+  const p = mkPod('p');
+  q.add(p);
+  assert.equal(q.where(p.metadata!.uid!), 'unschedulable');
+  q.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
+  assert.equal(q.where(p.metadata!.uid!), 'unschedulable', 'still held');
+  q.moveAllOnEvent({ resource: 'Node', action: 'Add' });
+  holding = false;
+  assert.equal(q.where(p.metadata!.uid!), 'unschedulable', 'an event the gating plugin did not register for');
+  q.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
+  assert.equal(q.where(p.metadata!.uid!), 'active');
+});

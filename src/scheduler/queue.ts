@@ -3,6 +3,7 @@ import { KeyedHeap } from './heap.js';
 import type { ActionType, ClusterEvent } from './interface.js';
 import { newPodInfo, type PodInfo } from './podinfo.js';
 import type { MaybeStatus } from './status.js';
+import { NO_NOMINATED } from './nodeinfo.js';
 import type { Pod } from './types.js';
 
 /** A pod waiting in the scheduling queue, as upstream's QueuedPodInfo. */
@@ -36,6 +37,8 @@ export interface QueueOptions {
   maxBackoffMs?: number;
   /** Pods stuck in unschedulable longer than this are retried anyway (upstream: 5 min). */
   maxUnschedulableMs?: number;
+  /** A node's nominated pods changed (nominatedPodsFor gives the new list). */
+  onNominatedChanged?: (node: string) => void;
 }
 
 export const EVENT_UNSCHEDULABLE_TIMEOUT: QueueEvent = { resource: '*', action: 'Update' };
@@ -299,7 +302,8 @@ export class SchedulingQueue {
    */
   moveAllOnEvent(ev: QueueEvent, filter?: (q: QueuedPodInfo) => boolean): void {
     const pods: QueuedPodInfo[] = [];
-    for (const q of this.unschedulable.values()) if (!q.gated && (!filter || filter(q)) && this.interested(q, ev)) pods.push(q);
+    // Gated pods move too when their gating plugin registered for the event: PreEnqueue runs again.
+    for (const q of this.unschedulable.values()) if ((!filter || filter(q)) && this.interested(q, ev)) pods.push(q);
     this.movePods(pods, ev);
     this.moveRequestCycle = this.schedulingCycle;
   }
@@ -327,7 +331,8 @@ export class SchedulingQueue {
   private movePods(pods: QueuedPodInfo[], _ev: QueueEvent): void {
     for (const q of pods) {
       this.unschedulable.delete(q.pi.uid);
-      if (this.isBackingOff(q)) this.pushBackoff(q);
+      // A gated pod does not back off (as upstream's isPodBackingoff): PreEnqueue decides again now.
+      if (!q.gated && this.isBackingOff(q)) this.pushBackoff(q);
       else this.moveToActive(q);
     }
   }
@@ -341,7 +346,7 @@ export class SchedulingQueue {
       // Keep a nomination made in this process until the status catches up; refresh its PodInfo.
       const n = this.nominatedNodeOf.get(pi.uid)!;
       this.nominatedByNode.get(n)?.set(pi.uid, pi);
-      this.nominatedLists.delete(n);
+      this.nominationsChanged(n);
     }
   }
 
@@ -351,17 +356,22 @@ export class SchedulingQueue {
     if (!m) this.nominatedByNode.set(node, (m = new Map()));
     m.set(pi.uid, pi);
     this.nominatedNodeOf.set(pi.uid, node);
-    this.nominatedLists.delete(node);
+    this.nominationsChanged(node);
   }
 
   deleteNominated(uid: string): void {
     const n = this.nominatedNodeOf.get(uid);
     if (n === undefined) return;
     this.nominatedNodeOf.delete(uid);
-    this.nominatedLists.delete(n);
     const m = this.nominatedByNode.get(n);
     m?.delete(uid);
     if (m && !m.size) this.nominatedByNode.delete(n);
+    this.nominationsChanged(n);
+  }
+
+  private nominationsChanged(node: string): void {
+    this.nominatedLists.delete(node);
+    this.o.onNominatedChanged?.(node);
   }
 
   nominatedNodeFor(uid: string): string | undefined {
@@ -371,7 +381,7 @@ export class SchedulingQueue {
   /** The pods nominated to a node. Read-only: the array is shared until the nominations change. */
   nominatedPodsFor(node: string): PodInfo[] {
     const m = this.nominatedByNode.get(node);
-    if (!m) return NO_PODS;
+    if (!m) return NO_NOMINATED;
     let l = this.nominatedLists.get(node);
     if (!l) this.nominatedLists.set(node, (l = [...m.values()]));
     return l;
@@ -390,8 +400,6 @@ export class SchedulingQueue {
   }
 }
 
-/** The shared answer for nodes without nominated pods (filters ask per node per cycle: no allocation). */
-const NO_PODS: PodInfo[] = Object.freeze([]) as unknown as PodInfo[];
 
 /** Whether a registration covers an event: a registered 'Update' covers every kind of update. */
 export function eventMatches(e: ClusterEvent, ev: QueueEvent): boolean {

@@ -8,6 +8,7 @@ import type { Pod } from '../../types.js';
 
 export const MSG_NOT_HELPFUL = 'Preemption is not helpful for scheduling';
 export const MSG_NO_VICTIMS = 'No preemption victims found for incoming pod';
+export const MSG_PREEMPTING = 'waiting for the preemption for this pod to be finished';
 
 export interface PreemptionArgs {
   minCandidateNodesPercentage?: number;
@@ -174,8 +175,16 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
   const abs = args.minCandidateNodesAbsolute ?? 100;
   // Dry runs of identical pods on unchanged nodes give the same answer (see NodeMemo).
   const memo = new NodeMemo<DryRun>();
+  /** Preemptors whose victims are still being deleted (upstream's Evaluator.preempting). */
+  const preempting = new Set<string>();
   return {
     name: 'DefaultPreemption',
+    // As upstream's async preemption: a preemptor waits out its own victims' API calls, so it does
+    // not come back, find them not yet terminating, and preempt a second set.
+    preEnqueue(pod) {
+      return preempting.has(pod.metadata?.uid ?? '') ? Status.unresolvable(MSG_PREEMPTING) : null;
+    },
+    events: () => [{ resource: 'AssignedPod', actions: ['Delete'] }],
     postFilter(state, pi, statuses) {
       const why = notEligible(h, pi, statuses);
       if (why) return { status: Status.unschedulable(`preemption: ${why}`) };
@@ -203,7 +212,7 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
         const own = cls === undefined ? undefined : ownNomination(h, pi);
         for (let i = 0; i < n; i++) {
           const ni = potential[(offset + i) % n];
-          const nominated = cls === undefined ? [] : h.nominatedPodsFor(ni.name);
+          const nominated = cls === undefined ? [] : h.nominatedPodsOn ? h.nominatedPodsOn(ni) : h.nominatedPodsFor(ni.name);
           let r = memo.get(cls, own, ni, nominated);
           if (!r) {
             r = selectVictimsOnNode(h, state.clone(), pi, ni.clone(), pdbs);
@@ -224,9 +233,18 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
       }
       const best = pickCandidate(candidates)!;
       if (h.api) {
-        for (const v of best.victims) void h.api.preemptVictim(v.pod, pi.pod, best.node).catch(() => undefined);
+        const api = h.api;
         // Lower-priority pods nominated to this node lose their nomination: the room is now ours.
-        for (const np of h.nominatedPodsFor(best.node)) if (np.priority < pi.priority) void h.api.clearNominatedNodeName(np.pod).catch(() => undefined);
+        for (const np of h.nominatedPodsFor(best.node)) if (np.priority < pi.priority) void api.clearNominatedNodeName(np.pod).catch(() => undefined);
+        // As upstream's prepareCandidateAsync: all victims but the last in parallel while the
+        // preemptor is held back, then the last one, whose deletion event brings the preemptor back.
+        const uid = pi.uid;
+        const victims = best.victims;
+        const evict = (v: PodInfo) => api.preemptVictim(v.pod, pi.pod, best.node).catch(() => undefined);
+        preempting.add(uid);
+        void Promise.all(victims.slice(0, -1).map(evict))
+          .finally(() => preempting.delete(uid))
+          .then(() => evict(victims[victims.length - 1]));
       }
       return { status: null, result: { nominatedNodeName: best.node } };
     },
