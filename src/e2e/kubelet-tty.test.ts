@@ -27,8 +27,9 @@ describe('kubectl exec -it and attach (process runtime)', () => {
       skip = 'no C compiler (gcc) for the spawner helper, which owns the terminals';
       return;
     }
-    // Controllers: node IPAM gives the node its pod range (and the default ServiceAccount appears).
-    c = await startTestCluster({ components: { kubelet: true, controllers: true }, up: { runtime: 'process', networkMode: 'loopback', nodeName: node, networkPrefix: `tt${node.slice(4)}` } });
+    // Controllers: node IPAM gives the node its pod range (and the default ServiceAccount appears);
+    // the scheduler places `kubectl run`'s pod.
+    c = await startTestCluster({ components: { kubelet: true, controllers: true, scheduler: true }, up: { runtime: 'process', networkMode: 'loopback', nodeName: node, networkPrefix: `tt${node.slice(4)}` } });
     const pod = (name: string, container: any) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', ...container }] } });
     for (const p of [
       pod('shell', { command: ['sleep', '3600'] }),
@@ -78,6 +79,25 @@ describe('kubectl exec -it and attach (process runtime)', () => {
     );
     k.p.stdin!.write('exit 3\n');
     assert.equal(await k.exited, 3, k.out());
+  });
+
+  it('kubectl run -it --rm: an interactive shell on a terminal, then the pod is gone', async (t) => {
+    if (skip) return void needs(t, skip);
+    const k = await onTerminal(['run', '-it', '--rm', 'oneshot', '--image=busybox', '--restart=Never', '--command', '--', 'sh']);
+    await until('attached', () => /If you don't see a command prompt/.test(k.out()), 30_000);
+    await until(
+      'the shell answers',
+      () => {
+        if (/hello-from-run/.test(k.out())) return true;
+        k.p.stdin!.write('echo hello-from-$((1+0))run | tr -d 1\n');
+        return undefined;
+      },
+      20_000,
+      300,
+    ).catch((e) => assert.fail(`${e.message}: ${JSON.stringify(k.out())}`));
+    k.p.stdin!.write('exit 0\n');
+    assert.equal(await k.exited, 0, k.out());
+    assert.match(k.out(), /pod "oneshot" deleted/);
   });
 
   it('kubectl attach -i relays stdin to a running container and streams its output; stdinOnce closes it after', async (t) => {
