@@ -117,17 +117,31 @@ export function changedFields(prev: unknown, next: unknown, meta: PatchMeta | un
 
 /** A value that did not exist before: it and every container in it are owned (the `.` entries). */
 function added(value: unknown, meta: PatchMeta | undefined, out: FieldSet, path: string[]): void {
-  out.insert(path);
+  let node = out;
+  for (const pe of path) node = childOf(node, pe);
+  addedAt(value, meta, node);
+}
+
+/** `added`, building the set node by node rather than inserting each member's path from the root. */
+function addedAt(value: unknown, meta: PatchMeta | undefined, node: FieldSet): void {
+  node.self = true;
   if (isLeaf(value, meta)) return;
   if (Array.isArray(value)) {
     const lk = listKindOf(meta);
-    value.forEach((item, i) => {
-      if (lk.kind === 'set') out.insert([...path, valueKey(item)]);
-      else if (lk.kind === 'map') added(item, meta?.items(), out, [...path, keyOf(item, lk.keys) ?? `i:${i}`]);
-    });
+    if (lk.kind === 'set') for (const item of value) childOf(node, valueKey(item)).self = true;
+    else if (lk.kind === 'map') {
+      const items = meta?.items();
+      value.forEach((item, i) => addedAt(item, items, childOf(node, keyOf(item, lk.keys) ?? `i:${i}`)));
+    }
     return;
   }
-  for (const [k, v] of Object.entries(value as Obj)) added(v, childMeta(meta, k), out, [...path, `f:${k}`]);
+  for (const k of Object.keys(value as Obj)) addedAt((value as Obj)[k], childMeta(meta, k), childOf(node, `f:${k}`));
+}
+
+function childOf(node: FieldSet, pe: string): FieldSet {
+  let c = node.children.get(pe);
+  if (!c) node.children.set(pe, (c = new FieldSet()));
+  return c;
 }
 
 /** Merges an applied configuration into the live object (keyed lists by key, sets by value). */
