@@ -615,8 +615,8 @@ export class Registry {
 
   /** Writes made by the server itself (binding, scale): the whole object, status included, may change. */
   /** A server-side read-modify-write (binding, scale); `as` records the writer's fields under that subresource. */
-  async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any, as?: { fieldManager: string; subresource: string }): Promise<any> {
-    return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource: INTERNAL_WRITE, fieldManager: as?.fieldManager, trackSubresource: as?.subresource });
+  async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any, as?: { fieldManager: string; subresource: string }, opts?: { forResponse?: boolean }): Promise<any> {
+    return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource: INTERNAL_WRITE, fieldManager: as?.fieldManager, trackSubresource: as?.subresource, forResponse: opts?.forResponse });
   }
 }
 

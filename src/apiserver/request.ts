@@ -18,7 +18,8 @@ export type ParsedPath =
   | { type: 'other' };
 
 export function parseResourcePath(path: string): ParsedPath {
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  // Most paths have nothing escaped: decodeURIComponent only where there is something to decode.
+  const parts = path.split('/').filter(Boolean).map((p) => (p.includes('%') ? decodeURIComponent(p) : p));
   let group: string;
   let version: string;
   let rest: string[];

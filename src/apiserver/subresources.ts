@@ -50,7 +50,7 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
       if (c) Object.assign(c, cond);
       else conds.push(cond);
       return pod;
-    });
+    }, undefined, { forResponse: true });
     send(res, 201, success());
     return;
   }
