@@ -130,8 +130,10 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     assert.equal(v.code, 0, v.stderr);
     assert.match(v.stderr + v.stdout, /nginx version: nginx\/1\.\d+/);
 
-    const events = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.name=example-pod', '-o', 'json')).items.map((e: any) => e.reason);
-    for (const want of ['Pulling', 'Pulled', 'Created', 'Started']) assert.ok(events.includes(want), `event ${want} in ${events}`);
+    await until('Pulling, Pulled, Created and Started events', async () => {
+      const events = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.name=example-pod', '-o', 'json')).items.map((e: any) => e.reason);
+      return ['Pulling', 'Pulled', 'Created', 'Started'].every((want) => events.includes(want)) ? true : undefined;
+    }, DEADLINE);
 
     // Deleting the pod removes its containers, sandbox, IP and network namespace — as ctr and the
     // CNI plugin's own state see it, not only through CRI.
@@ -222,7 +224,8 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
       metadata: { name },
       spec: { nodeName: NODE, restartPolicy: 'Never', ...(secrets ? { imagePullSecrets: secrets.map((n) => ({ name: n })) } : {}), containers: [{ name: 'c', image: privateImage, command: ['true'] }] },
     });
-    assert.equal((await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(pod('private-nosecret')) })).code, 0);
+    const created = await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(pod('private-nosecret')) });
+    assert.equal(created.code, 0, created.stderr);
     const w = await until(
       'ImagePullBackOff without credentials',
       async () => {
@@ -240,8 +243,11 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     await kubectl('create', 'secret', 'docker-registry', 'regcred', `--docker-server=${privateRegistry.host}`, '--docker-username=puller', '--docker-password=s3cret');
     assert.equal((await tc.kubectl(['create', '-f', '-'], { input: YAML.stringify(pod('private-secret', ['missing-cred', 'regcred'])) })).code, 0);
     await until('private-secret Succeeded', async () => ((await getPod('private-secret')).status.phase === 'Succeeded' ? true : undefined), DEADLINE);
-    const events = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.name=private-secret', '-o', 'json')).items.map((e: any) => e.reason);
-    assert.ok(events.includes('FailedToRetrieveImagePullSecret'), `${events}`);
+    // Events go out after the status (lower priority): poll for them.
+    await until('a FailedToRetrieveImagePullSecret event', async () => {
+      const events = JSON.parse(await kubectl('get', 'events', '--field-selector', 'involvedObject.name=private-secret', '-o', 'json')).items.map((e: any) => e.reason);
+      return events.includes('FailedToRetrieveImagePullSecret') ? true : undefined;
+    }, DEADLINE);
     await kubectl('delete', 'pod', 'private-secret', '--wait=false');
   });
 
