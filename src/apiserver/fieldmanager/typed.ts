@@ -25,6 +25,14 @@ function listKindOf(meta: PatchMeta | undefined): ListKind {
 /** The `k:` element of a keyed-list item (keys sorted; protocol defaults to TCP as the schema does). */
 function keyOf(item: unknown, keys: string[]): string | undefined {
   if (!isObj(item)) return undefined;
+  if (keys.length === 1) {
+    // The common case (name, type…): the same text as the general path below, built directly.
+    const k = keys[0];
+    let v = item[k];
+    if (v === undefined && k === 'protocol') v = 'TCP';
+    if (v === undefined) return undefined;
+    return `k:{${JSON.stringify(k)}:${JSON.stringify(v)}}`;
+  }
   const out: Obj = {};
   for (const k of [...keys].sort()) {
     let v = item[k];
