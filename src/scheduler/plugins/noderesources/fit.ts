@@ -54,10 +54,11 @@ function fitsEmpty(r: Resource, a: Resource, ignored: (name: string) => boolean)
  * not fit even empty changes nothing; an update helps only if a resource the pod asks for grew.
  */
 export function afterNodeEvent(pi: PodInfo, oldNode: Node | undefined, newNode: Node, ignored: (name: string) => boolean = () => false): QueueingHint {
-  const after = resourceFromList(newNode.status?.allocatable as Record<string, string>);
+  const alloc = (n: Node) => resourceFromList((n.status?.allocatable ?? n.status?.capacity) as Record<string, string>);
+  const after = alloc(newNode);
   if (!fitsEmpty(pi.requests, after, ignored)) return 'QueueSkip';
   if (!oldNode) return 'Queue';
-  const before = resourceFromList(oldNode.status?.allocatable as Record<string, string>);
+  const before = alloc(oldNode);
   const r = pi.requests;
   const grew =
     after.allowedPodNumber > before.allowedPodNumber ||
