@@ -84,6 +84,12 @@ describe('process runtime specifics', () => {
     assert.match(log, /NoNewPrivs:\s+1/);
     const r = await rt.execSync(id, ['id', '-u'], 10);
     assert.equal(r.stdout.toString().trim(), '1234', 'kubectl exec and probes run as the container user too');
+    // A TTY exec too: the terminal is the user's.
+    const tty = await rt.exec({ containerId: id, cmd: ['sh', '-c', 'echo "$(id -u) $(stat -c %u $(tty))"'], tty: true, stdout: true });
+    let out = '';
+    tty.stdout!.on('data', (d) => (out += d));
+    assert.equal(await tty.exit, 0);
+    await until(async () => (out.includes('1234 1234') ? true : undefined));
     await rt.stopContainer(id, 0);
   });
 

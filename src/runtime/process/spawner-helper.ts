@@ -173,15 +173,19 @@ static void spawn_one(char *rec, size_t len) {
         if (c >= 0) { if (write(c, me, (size_t)ml) < 0) {} close(c); }
       }
       int e = 0;
-      if (strchr(flags, 'n') && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) e = errno;
-      /* The user before the directory: the process must be able to enter it as itself. */
-      if (!e && as_uid) e = become(as_uid, as_gid, as_groups);
-      if (!e && tty) {
-        /* A session leader opening a terminal without O_NOCTTY makes it its controlling tty. */
+      if (tty) {
+        /* A session leader opening a terminal without O_NOCTTY makes it its controlling tty. It is
+         * opened while still root (the slave belongs to the helper's user) and given to the user. */
         int sl = open(slave, O_RDWR);
         if (sl < 0) e = errno;
-        else { ioctl(sl, TIOCSCTTY, 0); fds[0] = fds[1] = fds[2] = sl; }
+        else {
+          ioctl(sl, TIOCSCTTY, 0); fds[0] = fds[1] = fds[2] = sl;
+          if (as_uid && fchown(sl, (uid_t)strtoul(as_uid, NULL, 10), (gid_t)-1) < 0) {}
+        }
       }
+      if (!e && strchr(flags, 'n') && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) e = errno;
+      /* The user before the directory: the process must be able to enter it as itself. */
+      if (!e && as_uid) e = become(as_uid, as_gid, as_groups);
       if (!e && chdir(cwd) < 0) e = errno;
       if (!e) {
         /* Move the stream fds above 2 first so dup2 never clobbers one we still need. */
