@@ -19,6 +19,7 @@ import { createKubelet } from '../kubelet/agent.js';
 import { needs, which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
 import { startLocalRegistry, type LocalRegistry } from '../images/registry.js';
+import { startTestRegistry, type TestRegistry } from '../images/distribution.js';
 import { busyboxImage, nginxImage } from '../images/testimages.js';
 import { nginxMissing } from '../images/rootfs.js';
 import { containerdFixtureMissing } from '../runtime/containerd/testing.js';
@@ -54,7 +55,8 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
 
 describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', () => {
   let tc: TestCluster;
-  let registry: LocalRegistry;
+  /** Debian's docker-registry (where installed) standing in for docker.io. */
+  let registry: TestRegistry;
   /** A second registry that requires basic auth (imagePullSecrets). */
   let privateRegistry: LocalRegistry;
   let privateImage = '';
@@ -74,9 +76,10 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
 
   before(async (t) => {
     if (!needs(t as any, which('kubectl') ? containerdFixtureMissing() ?? nginxMissing() : 'kubectl not on PATH')) return;
-    registry = await startLocalRegistry();
-    registry.push(nginxImage(), 'library/nginx', 'latest');
-    registry.push(busyboxImage('docker.io/library/busybox:latest'), 'library/busybox', 'latest');
+    registry = await startTestRegistry();
+    await registry.publish(nginxImage(), 'library/nginx', 'latest');
+    await registry.publish(busyboxImage('docker.io/library/busybox:latest'), 'library/busybox', 'latest');
+    (t as any).diagnostic?.(`registry: ${registry.kind}`);
     privateRegistry = await startLocalRegistry();
     privateImage = privateRegistry.push(busyboxImage('skiff.local/private:1'), 'private/busybox', '1');
     privateRegistry.requireAuth('puller', 's3cret');
@@ -114,7 +117,7 @@ describe('containerd e2e: the seed pod.yml runs nginx for real (real kubectl)', 
     assert.equal(pod.status.podIP.split('.').slice(0, 3).join('.'), `10.244.${third}`);
     assert.match(pod.status.containerStatuses[0].containerID, /^containerd:\/\//);
     assert.match(pod.status.containerStatuses[0].imageID, /sha256:/);
-    assert.ok(registry.requests.some((r) => r.startsWith('GET /v2/library/nginx/blobs/')), 'pulled through the registry');
+    await until('the pull in the registry log', async () => (registry.requests.some((r) => r.startsWith('GET /v2/library/nginx/blobs/')) ? true : undefined));
 
     const res = await until('nginx answers', () => httpGet(`http://${pod.status.podIP}/`).catch(() => undefined), DEADLINE);
     assert.equal(res.status, 200);

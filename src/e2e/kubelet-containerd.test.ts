@@ -15,7 +15,7 @@ import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createKubelet } from '../kubelet/agent.js';
 import { needs, which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
-import { startLocalRegistry, type LocalRegistry } from '../images/registry.js';
+import { startTestRegistry, type TestRegistry } from '../images/distribution.js';
 import { busyboxImage } from '../images/testimages.js';
 import { containerdFixtureMissing } from '../runtime/containerd/testing.js';
 
@@ -24,7 +24,7 @@ const DEADLINE = 60_000;
 
 describe('kubelet e2e (containerd runtime, real kubectl)', () => {
   let tc: TestCluster;
-  let registry: LocalRegistry | undefined;
+  let registry: TestRegistry | undefined;
   let stopKubelet: (() => Promise<void>) | undefined;
   let dir = '';
   let hostDir = '';
@@ -58,8 +58,8 @@ describe('kubelet e2e (containerd runtime, real kubectl)', () => {
 
   before(async (t) => {
     if (!needs(t as any, which('kubectl') ? containerdFixtureMissing() : 'kubectl not on PATH')) return;
-    registry = await startLocalRegistry();
-    registry.push(busyboxImage('docker.io/library/busybox:latest'), 'library/busybox', 'latest');
+    registry = await startTestRegistry(); // Debian's docker-registry where installed
+    await registry.publish(busyboxImage('docker.io/library/busybox:latest'), 'library/busybox', 'latest');
     dir = mkdtempSync('/tmp/skc-'); // short: containerd's socket lives under it
     hostDir = mkdtempSync(path.join(tmpdir(), 'skiff-ctr-host-'));
     tc = await startTestCluster();

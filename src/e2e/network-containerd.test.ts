@@ -14,7 +14,7 @@ import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { holdHostPodRange } from '../testing/podrange.js';
 import { until } from '../testing/wait.js';
-import { startLocalRegistry, type LocalRegistry } from '../images/registry.js';
+import { startTestRegistry, type TestRegistry } from '../images/distribution.js';
 import { busyboxImage } from '../images/testimages.js';
 import { containerdFixtureMissing } from '../runtime/containerd/testing.js';
 
@@ -48,15 +48,15 @@ spec: { selector: { app: web }, ports: [{ name: http, port: 80, targetPort: http
 
 describe('pod network e2e: containerd runtime (real kubectl)', () => {
   let c: TestCluster | undefined;
-  let registry: LocalRegistry | undefined;
+  let registry: TestRegistry | undefined;
   let releaseRange: (() => void) | undefined;
   const id = randomBytes(2).toString('hex');
   const skip = which('kubectl') ? (containerdFixtureMissing() ?? (which('nft') ? undefined : 'needs nftables')) : 'kubectl is not on PATH';
 
   before(async () => {
     if (skip) return;
-    registry = await startLocalRegistry();
-    registry.push(busyboxImage('docker.io/library/busybox:latest'), 'library/busybox', 'latest');
+    registry = await startTestRegistry(); // Debian's docker-registry where installed
+    await registry.publish(busyboxImage('docker.io/library/busybox:latest'), 'library/busybox', 'latest');
     // The node gets 10.244.0.0/24 on the host's routing table: take turns with the other network tests.
     releaseRange = await holdHostPodRange();
     c = await startTestCluster({

@@ -11,6 +11,7 @@ import { busyboxImage } from './testimages.js';
 import { startLocalRegistry } from './registry.js';
 import { imageList, imageLoad } from './cli.js';
 import { ImageGarbageCollector, statfsUsage } from './gc.js';
+import { dockerRegistryMissing, startDockerRegistry } from './distribution.js';
 import { PAUSE_IMAGE } from './testimages.js';
 import { containerdFixtureMissing, startContainerdFixture, type ContainerdFixture } from '../runtime/containerd/testing.js';
 
@@ -42,6 +43,25 @@ describe('OCI image builder', () => {
       const blob = Buffer.from(await (await fetch(`http://${reg.host}/v2/lib/t/blobs/${img.layer.digest}`)).arrayBuffer());
       assert.equal(sha256(blob), img.layer.digest);
       assert.equal((await fetch(`http://${reg.host}/v2/lib/t/manifests/2`)).status, 404);
+    } finally {
+      await reg.close();
+    }
+  });
+
+  it('pushes to Debian\'s docker-registry over the v2 upload API and pulls the same bytes back', { skip: dockerRegistryMissing() }, async () => {
+    const reg = await startDockerRegistry();
+    try {
+      const img = buildImage('skiff.local/t:2', [{ type: 'file', path: 'b', data: Buffer.from('b') }], { cmd: ['x'] });
+      assert.equal(await reg.publish(img, 'lib/t', '2'), `${reg.host}/lib/t:2`);
+      const m = await fetch(`http://${reg.host}/v2/lib/t/manifests/2`, { headers: { Accept: img.manifest.mediaType } });
+      assert.equal(m.status, 200);
+      assert.equal(m.headers.get('docker-content-digest'), img.manifest.digest);
+      const blob = Buffer.from(await (await fetch(`http://${reg.host}/v2/lib/t/blobs/${img.layer.digest}`)).arrayBuffer());
+      assert.equal(sha256(blob), img.layer.digest);
+      // Publishing again skips blobs the registry has.
+      await reg.publish(img, 'lib/t', '3');
+      await until('access log lines', async () => (reg.requests.some((r) => r.startsWith('GET /v2/lib/t/blobs/')) ? true : undefined));
+      assert.ok(reg.requests.includes(`HEAD /v2/lib/t/blobs/${img.layer.digest}`));
     } finally {
       await reg.close();
     }

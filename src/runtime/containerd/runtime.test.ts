@@ -70,8 +70,8 @@ describe('containerd runtime specifics', { skip: missing }, () => {
     await fx?.cleanup();
   });
 
-  it('pulled the image from the registry', () => {
-    assert.ok(fx.registry.requests.some((r) => r.startsWith('GET /v2/skiff/busybox/blobs/')));
+  it('pulled the image from the registry', async () => {
+    await until('the pull in the registry log', async () => (fx.registry.requests.some((r) => r.startsWith('GET /v2/skiff/busybox/blobs/')) ? true : undefined));
   });
 
   it('gives sandboxes IPs from the pod range and reports OOMKilled', async () => {
@@ -183,8 +183,8 @@ describe('containerd runtime specifics', { skip: missing }, () => {
 
   // Last: the registry requires credentials from here on.
   it('pulls with CRI AuthConfig from a registry that requires it', async () => {
-    const image = fx.registry.push(busyboxImage('skiff.local/private:1'), 'private/busybox', '1');
-    fx.registry.requireAuth('puller', 's3cret');
+    const image = fx.authRegistry.push(busyboxImage('skiff.local/private:1'), 'private/busybox', '1');
+    fx.authRegistry.requireAuth('puller', 's3cret');
     await assert.rejects(fx.runtime.pullImage({ image }), /401|unauthori[sz]ed/i);
     await assert.rejects(fx.runtime.pullImage({ image }, { username: 'puller', password: 'wrong' }), /401|unauthori[sz]ed/i);
     const ref = await fx.runtime.pullImage({ image }, { username: 'puller', password: 's3cret' });
