@@ -28,8 +28,9 @@ describe('kubelet e2e (containerd runtime, real kubectl)', () => {
   let stopKubelet: (() => Promise<void>) | undefined;
   let dir = '';
   let hostDir = '';
-  // 10.244.64-127: apart from containerd.test.ts and the runtime fixture (128-254), which may run at the same time.
-  const third = randomInt(64, 128);
+  // 10.244.64-126: apart from containerd.test.ts and the runtime fixture (128-254) and the
+  // abrupt-stop test (127), which may run at the same time.
+  const third = randomInt(64, 127);
 
   const kubectl = async (...args: string[]) => {
     const r = await tc.kubectl(args);
