@@ -125,6 +125,8 @@ class PreFilterState implements StateData {
   private mins: (number | undefined)[];
   /** Whether counts[i] is this state's own; shared maps (the cache's index, a clone's source) are copied before a change. */
   private owned: boolean[];
+  /** Per constraint: 1 when the incoming pod matches its own selector (it counts in the domain it joins). */
+  self: number[] = [];
   constructor(
     readonly constraints: Constraint[],
     /** Per constraint: topology value → matching pods. */
@@ -161,6 +163,7 @@ class PreFilterState implements StateData {
     this.owned.fill(false);
     const c = new PreFilterState(this.constraints, [...this.counts]);
     c.mins = [...this.mins];
+    c.self = this.self;
     return c;
   }
 }
@@ -207,6 +210,8 @@ export function newPodTopologySpread(args: PodTopologySpreadArgs, h: Handle): An
       let st: PreFilterState;
       if (snap.topologyCounts && specs.every((x) => x !== undefined)) st = new PreFilterState(cs, specs.map((x) => snap.topologyCounts!(x!)));
       else st = new PreFilterState(cs, naiveCounts(pi, cs, snap.nodes()), true);
+      const own = pi.pod.metadata?.labels;
+      st.self = cs.map((c) => (c.selector(own) ? 1 : 0));
       s.write(PRE_FILTER, st);
       return { status: null };
     },
@@ -220,13 +225,11 @@ export function newPodTopologySpread(args: PodTopologySpreadArgs, h: Handle): An
       const st = s.read<PreFilterState>(PRE_FILTER);
       if (!st) return null;
       const labels = ni.node?.metadata?.labels ?? {};
-      const own = pi.pod.metadata?.labels;
       for (let i = 0; i < st.constraints.length; i++) {
         const c = st.constraints[i];
         const v = labels[c.topologyKey];
         if (v === undefined) return Status.unresolvable(ERR_MISSING_LABEL);
-        const self = c.selector(own) ? 1 : 0;
-        const skew = (st.counts[i].get(v) ?? 0) + self - st.minMatch(i);
+        const skew = (st.counts[i].get(v) ?? 0) + st.self[i] - st.minMatch(i);
         if (skew > c.maxSkew) return Status.unschedulable(ERR_CONSTRAINTS_NOT_MATCH);
       }
       return null;
