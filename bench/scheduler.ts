@@ -212,7 +212,15 @@ async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: nu
     const t0 = performance.now();
     let createdMs = 0;
     const creating = createPods(client, 'measure', w.measurePods, (i) => w.measure(i, 'measure')).then(() => (createdMs = performance.now() - t0));
+    // Whether bindings queue up (API latency) or the scheduler is the one behind (active pods waiting).
+    let maxInFlight = 0;
+    let maxActive = 0;
+    const sampler = setInterval(() => {
+      maxInFlight = Math.max(maxInFlight, sched.core.bindingsInFlight);
+      maxActive = Math.max(maxActive, sched.core.queue.counts().active);
+    }, 50);
     await waitFor(base + w.measurePods, BUDGET_MS);
+    clearInterval(sampler);
     const ms = performance.now() - t0;
     const bound = boundCount() - base;
     if (verbose) {
@@ -221,7 +229,7 @@ async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: nu
       const self = selfCpuMs() - cpu0.self;
       const api = procCpuMs(srv.child.pid) - cpu0.api;
       console.error(`  ${w.name} end to end: pods created in ${(createdMs / 1000).toFixed(1)} s, all bound in ${(ms / 1000).toFixed(1)} s, ${JSON.stringify(d)}`);
-      console.error(`  CPU per bound pod: scheduler process ${(self / bound).toFixed(2)} ms, API server ${(api / bound).toFixed(2)} ms`);
+      console.error(`  CPU per bound pod: scheduler process ${(self / bound).toFixed(2)} ms, API server ${(api / bound).toFixed(2)} ms; at most ${maxInFlight} bindings in flight, ${maxActive} pods waiting in activeQ`);
     }
     await Promise.race([creating, new Promise((r) => setTimeout(r, 30_000))]);
     await sched.stop();
