@@ -7,7 +7,7 @@ import { FakeClock, mkNode, mkPod } from './testutil.js';
 import type { Pod } from './types.js';
 
 /** The core with a recording fake API and an in-memory pod store standing in for the informer. */
-function setup() {
+function setup(o: { preemptVictim?: SchedulerApi['preemptVictim'] } = {}) {
   const pods = new Map<string, Pod>();
   const calls: string[] = [];
   const clock = new FakeClock();
@@ -29,6 +29,7 @@ function setup() {
     },
     clearNominatedNodeName: async (p) => void calls.push(`clear ${p.metadata!.name}`),
   };
+  if (o.preemptVictim) api.preemptVictim = o.preemptVictim;
   core = new SchedulerCore({ config: defaultConfig(), registry: inTreeRegistry(), api, clock, rand: () => 0.99, world: { pod: (k) => pods.get(k), namespaceLabels: () => undefined } });
   const add = (p: Pod) => {
     pods.set(`default/${p.metadata!.name}`, p);
@@ -87,4 +88,32 @@ test('node heartbeats are not cluster events; taint changes are', () => {
   b.spec = { taints: [{ key: 'k', effect: 'NoSchedule' }] };
   b.metadata!.labels!.x = 'y';
   assert.deepEqual(nodeUpdateActions(a, b), ['UpdateNodeLabel', 'UpdateNodeTaint']);
+});
+
+test('async preemption: the preemptor is held back while its victims are evicted, and woken after the last eviction even without a deletion event', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const evicted: string[] = [];
+  // Victims already gone from the API: their evictions return without any deletion event.
+  const w = setup({
+    preemptVictim: async (v) => {
+      await gate;
+      evicted.push(v.metadata!.name!);
+    },
+  });
+  w.core.onNodeAdd(mkNode('n1', { cpu: '1' }));
+  w.add(mkPod('v1', { cpu: '400m', priority: 1 }));
+  w.add(mkPod('v2', { cpu: '400m', priority: 1 }));
+  await w.settle();
+  const high = mkPod('high', { cpu: '800m', priority: 100 });
+  w.add(high);
+  await w.settle();
+  const uid = high.metadata!.uid!;
+  // Something moves it while the evictions are in flight: PreEnqueue holds it.
+  w.core.queue.activate([uid]);
+  assert.equal(w.core.queue.where(uid), 'unschedulable');
+  release();
+  for (let i = 0; i < 10 && w.core.queue.where(uid) !== 'active'; i++) await new Promise((r) => setImmediate(r));
+  assert.deepEqual(evicted.sort(), ['v1', 'v2']);
+  assert.equal(w.core.queue.where(uid), 'active');
 });

@@ -147,7 +147,7 @@ test('activate moves parked and backing-off pods to activeQ at once; an in-fligh
   assert.equal(q.activate([a.pi.uid, b.pi.uid, gated.metadata!.uid!, cq.pi.uid]), 2);
   assert.equal(q.where(a.pi.uid), 'active');
   assert.equal(q.where(b.pi.uid), 'active');
-  assert.equal(q.where(gated.metadata!.uid!), 'unschedulable', 'scheduling gates still hold it');
+  assert.equal(q.where(gated.metadata!.uid!), 'unschedulable', 'scheduling gates still hold it (PreEnqueue ran again)');
   cq.unschedulablePlugins = new Set(['NodeResourcesFit']);
   q.addUnschedulableIfNotPresent(cq, q.schedulingCycleNumber);
   assert.equal(q.where(cq.pi.uid), 'active');

@@ -160,16 +160,17 @@ export class SchedulingQueue {
   /**
    * Moves pods from unschedulablePods or backoffQ straight to activeQ, as upstream's Activate (a
    * Permit plugin waking a gang's siblings); a pod in its scheduling cycle goes to activeQ if the
-   * cycle fails. Gated pods stay gated. Returns how many moved.
+   * cycle fails. Gated pods go through PreEnqueue again (and stay if still gated). Returns how many
+   * reached activeQ.
    */
   activate(uids: Iterable<string>): number {
     let n = 0;
     for (const uid of uids) {
       const u = this.unschedulable.get(uid);
-      if (u && !u.gated) {
+      if (u) {
         this.unschedulable.delete(uid);
         this.moveToActive(u);
-        n++;
+        if (!u.gated) n++;
         continue;
       }
       const b = this.backoff.get(uid);

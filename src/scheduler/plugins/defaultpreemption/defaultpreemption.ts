@@ -177,12 +177,17 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
   const memo = new NodeMemo<DryRun>();
   /** Preemptors whose victims are still being deleted (upstream's Evaluator.preempting). */
   const preempting = new Set<string>();
+  /** Preemptors PreEnqueue held back: woken once their last victim's eviction returned, in case no deletion event comes (it was gone already). */
+  const held = new Set<string>();
   return {
     name: 'DefaultPreemption',
     // As upstream's async preemption: a preemptor waits out its own victims' API calls, so it does
     // not come back, find them not yet terminating, and preempt a second set.
     preEnqueue(pod) {
-      return preempting.has(pod.metadata?.uid ?? '') ? Status.unresolvable(MSG_PREEMPTING) : null;
+      const uid = pod.metadata?.uid ?? '';
+      if (!preempting.has(uid)) return null;
+      held.add(uid);
+      return Status.unresolvable(MSG_PREEMPTING);
     },
     events: () => [{ resource: 'AssignedPod', actions: ['Delete'] }],
     postFilter(state, pi, statuses) {
@@ -244,7 +249,10 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
         preempting.add(uid);
         void Promise.all(victims.slice(0, -1).map(evict))
           .finally(() => preempting.delete(uid))
-          .then(() => evict(victims[victims.length - 1]));
+          .then(() => evict(victims[victims.length - 1]))
+          .then(() => {
+            if (held.delete(uid)) h.activate?.([pi.pod]);
+          });
       }
       return { status: null, result: { nominatedNodeName: best.node } };
     },
