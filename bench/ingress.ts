@@ -248,6 +248,8 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     console.log(`config change p50/max ms ${`${f(pct(skiffLat, 50), 1)} / ${f(Math.max(...skiffLat), 1)}`.padEnd(22)} ${`${f(pct(nginxLat, 50), 1)} / ${f(Math.max(...nginxLat), 1)}`.padEnd(24)} (goal ≤ 50 ms)`);
     console.log(`failed during changes    ${`${sc.errors + sc.non2xx} of ${f(sc.rps * DURATION, 0)}`.padEnd(22)} ${`${nc.errors + nc.non2xx} of ${f(nc.rps * DURATION, 0)}`.padEnd(24)} (goal 0; 5 changes/s)`);
     console.log(`requests/s during changes ${f(sc.rps, 0).padEnd(21)} ${f(nc.rps, 0)}`);
+    const perRound = (ss: WrkResult[], ns: WrkResult[]) => ss.map((x, i) => `${f(x.rps / ns[i].rps)}/${f(x.p99 / ns[i].p99)}`).join(' ');
+    console.log(`per round, in order (requests/s ratio / p99 ratio): HTTP ${perRound(ss, ns)}; HTTPS ${perRound(tlsRuns.ss, tlsRuns.ns)}`);
     console.log(`annotated location (enable-cors, node:http path): ${f(ann.rps, 0)} requests/s, p50 ${f(ann.p50)} ms, p99 ${f(ann.p99)} ms, ${ann.errors + ann.non2xx} failed (skiff only)`);
   } finally {
     await skiff?.stop();
