@@ -172,7 +172,7 @@ export class Scheduler implements Component {
         this.events.push({ obj: refOf(victim, 'Pod', 'v1'), type: 'Normal', reason: 'Preempted', message: `Preempted by pod ${preemptor.metadata!.uid} on node ${node}` });
       },
       event: (pod, type, reason, message) => this.events.push({ obj: refOf(pod, 'Pod', 'v1'), type, reason, message }),
-      bindPodVolumes: async (pod, node, d) => {
+      bindPodVolumes: async (_pod, node, d) => {
         // As upstream's BindPodVolumes (without waiting for a PV controller): reserve the chosen PVs
         // for their claims, and ask provisioners for volumes on the chosen node.
         for (const b of d.bindings) {
@@ -183,7 +183,6 @@ export class Scheduler implements Component {
           const m = pvc.metadata;
           await client.patch(`/api/v1/namespaces/${m.namespace}/persistentvolumeclaims/${m.name}`, { metadata: { annotations: { [SELECTED_NODE_ANNOTATION]: node } } }, 'merge');
         }
-        void pod;
       },
     };
   }
