@@ -40,8 +40,8 @@ export function nodeObject(t: NodeTemplate, now: Date): Node {
 }
 
 export function nodeStatus(t: Pick<NodeTemplate, 'capacity' | 'ip' | 'name'>, now: Date): NonNullable<Node['status']> {
-  const t = ts(now);
-  const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: t, lastTransitionTime: t });
+  const stamp = ts(now);
+  const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, reason, message, lastHeartbeatTime: stamp, lastTransitionTime: stamp });
   return {
     capacity: t.capacity,
     allocatable: t.capacity,
