@@ -72,7 +72,7 @@ export class SchedulerCore {
   private slotWaiters: (() => void)[] = [];
   private readonly maxInFlight: number;
   /** Counters for benchmarks and logs. */
-  readonly stats = { attempts: 0, scheduled: 0, unschedulable: 0, errors: 0, bound: 0, bindErrors: 0, preemptions: 0, victims: 0 };
+  readonly stats = { attempts: 0, scheduled: 0, unschedulable: 0, errors: 0, bound: 0, bindErrors: 0, preemptions: 0, victims: 0, cycleMs: 0 };
 
   constructor(private readonly o: CoreOptions) {
     this.clock = o.clock ?? realClock;
@@ -207,7 +207,9 @@ export class SchedulerCore {
   scheduleNext(): boolean {
     const q = this.queue.tryPop();
     if (!q) return false;
+    const t0 = performance.now();
     this.scheduleOne(q);
+    this.stats.cycleMs += performance.now() - t0;
     return true;
   }
 
