@@ -104,13 +104,15 @@ export function schedulePod(ctx: CycleContext, state: CycleState, pi: PodInfo): 
     const cls = podClass(state, pi);
     const own = cls === undefined ? undefined : ownNomination(fwk.handle, pi);
     let processed = 0;
+    let lastPlugin = '';
     for (; processed < n && feasible.length < want; processed++) {
       const ni = nodes[(start + processed) % n];
       const s = fwk.runFilterMemo(cls, own, state, pi, ni);
       if (!s) feasible.push(ni);
       else if (s.isRejected) {
         statuses.set(ni.name, s);
-        if (s.plugin) plugins.add(s.plugin);
+        // Thousands of nodes usually fail on the same plugin.
+        if (s.plugin && s.plugin !== lastPlugin) plugins.add((lastPlugin = s.plugin));
       } else return { kind: 'error', message: s.message };
     }
     if (!pre.nodeNames) ctx.nextStartNodeIndex = (start + processed) % n;

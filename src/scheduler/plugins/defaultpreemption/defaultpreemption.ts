@@ -3,7 +3,7 @@ import { NodeMemo, ownNomination, podClass } from '../../memo.js';
 import { compileLabelSelector, isEmptySelector } from '../../labels.js';
 import type { NodeInfo } from '../../nodeinfo.js';
 import type { PodInfo } from '../../podinfo.js';
-import { Code, NodeStatuses, reasonHistogram, Status, type NodeStatusReader } from '../../status.js';
+import { Code, NodeStatuses, reasonHistogram, Status, type MaybeStatus, type NodeStatusReader } from '../../status.js';
 import type { Pod } from '../../types.js';
 
 export const MSG_NOT_HELPFUL = 'Preemption is not helpful for scheduling';
@@ -19,6 +19,8 @@ export interface Candidate {
   node: string;
   victims: PodInfo[];
   numPDBViolations: number;
+  /** candidateKeys, computed once (dry runs are remembered per node, and so are their keys). */
+  keys?: number[];
 }
 
 /** When the pod started (else was created), parsed once per PodInfo: victim sorting asks often. */
@@ -35,6 +37,15 @@ function startTime(pi: PodInfo): number {
 export function moreImportant(a: PodInfo, b: PodInfo): number {
   if (a.priority !== b.priority) return b.priority - a.priority;
   return startTime(a) - startTime(b);
+}
+
+/** A node's dry run: the victims (read-only, shared with candidates), PDB violations, or why none. */
+export interface DryRun {
+  victims: PodInfo[];
+  violations: number;
+  status: MaybeStatus;
+  /** The candidate's ordering keys, once computed. */
+  keys?: number[];
 }
 
 interface Pdb {
@@ -81,7 +92,7 @@ export function splitByPdb(pods: PodInfo[], pdbs: Pdb[]): [PodInfo[], PodInfo[]]
  * SelectVictimsOnNode: remove them all, check the pod fits, then add back (reprieve) as many as
  * possible, most important first and PDB-protected ones before the rest.
  */
-export function selectVictimsOnNode(h: Handle, state: CycleState, pi: PodInfo, ni: NodeInfo, pdbs: Pdb[]): { victims: PodInfo[]; violations: number; status: Status | null } {
+export function selectVictimsOnNode(h: Handle, state: CycleState, pi: PodInfo, ni: NodeInfo, pdbs: Pdb[]): DryRun {
   const remove = (p: PodInfo) => {
     ni.removePod(p.uid);
     h.runPreFilterRemovePod(state, pi, p, ni);
@@ -114,28 +125,38 @@ export function selectVictimsOnNode(h: Handle, state: CycleState, pi: PodInfo, n
   return { victims, violations, status: null };
 }
 
-/** The candidate upstream would pick: fewest PDB violations, lowest top victim priority, lowest priority sum, fewest victims, latest start. */
-export function pickCandidate(cs: Candidate[]): Candidate | undefined {
-  if (!cs.length) return undefined;
-  const highest = (c: Candidate) => (c.victims.length ? c.victims[0].priority : -Infinity);
-  const sum = (c: Candidate) => c.victims.reduce((s, v) => s + v.priority + 2 ** 31 + 1, 0);
-  const earliestOfHighest = (c: Candidate) => {
-    const top = highest(c);
-    let t = Infinity;
-    for (const v of c.victims) if (v.priority === top) t = Math.min(t, startTime(v));
-    return t;
-  };
-  const keys: ((c: Candidate) => number)[] = [(c) => c.numPDBViolations, highest, sum, (c) => c.victims.length, (c) => -earliestOfHighest(c)];
-  let best = cs;
-  for (const k of keys) {
-    if (best.length === 1) break;
-    // Each key once per candidate (hundreds of candidates per preemption).
-    const vals = best.map(k);
-    let min = Infinity;
-    for (const v of vals) if (v < min) min = v;
-    best = best.filter((_, i) => vals[i] === min);
+/** A candidate's ordering keys, smaller first: PDB violations, top victim priority, priority sum, victims, minus the earliest start among the top victims. */
+export function candidateKeys(c: Candidate): number[] {
+  const top = c.victims.length ? c.victims[0].priority : -Infinity;
+  let sum = 0;
+  let earliest = Infinity;
+  for (const v of c.victims) {
+    sum += v.priority + 2 ** 31 + 1;
+    if (v.priority === top) earliest = Math.min(earliest, startTime(v));
   }
-  return best[0];
+  return [c.numPDBViolations, top, sum, c.victims.length, -earliest];
+}
+
+/**
+ * The candidate upstream would pick (pickOneNodeForPreemption): fewest PDB violations, lowest top
+ * victim priority, lowest priority sum, fewest victims, latest start; the first on a full tie.
+ */
+export function pickCandidate(cs: Candidate[]): Candidate | undefined {
+  let best: Candidate | undefined;
+  let bestKeys: number[] = [];
+  for (const c of cs) {
+    const k = (c.keys ??= candidateKeys(c));
+    if (!best || lexLess(k, bestKeys)) {
+      best = c;
+      bestKeys = k;
+    }
+  }
+  return best;
+}
+
+function lexLess(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
 }
 
 /** Being deleted because the scheduler preempted it (DisruptionTarget by PreemptionByScheduler), as upstream's podTerminatingByPreemption. */
@@ -164,7 +185,6 @@ export function fitMessage(numNodes: number, statuses: NodeStatusReader): string
   return `0/${numNodes} nodes are available:` + (parts.length ? ` ${parts.join(', ')}.` : '');
 }
 
-type DryRun = ReturnType<typeof selectVictimsOnNode>;
 
 /**
  * PostFilter: when a pod fits nowhere, find a node where evicting lower-priority pods makes room,
@@ -224,7 +244,9 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
             memo.set(cls, own, ni, nominated, r);
           }
           if (!r.status && r.victims.length) {
-            candidates.push({ node: ni.name, victims: [...r.victims], numPDBViolations: r.violations });
+            const c: Candidate = { node: ni.name, victims: r.victims, numPDBViolations: r.violations };
+            c.keys = r.keys ??= candidateKeys(c);
+            candidates.push(c);
             if (r.violations === 0) nonViolating++;
             // As upstream's dryRunPreemption: stop with numCandidates candidates, at least one not violating a PDB.
             if (nonViolating > 0 && candidates.length >= want) break;
