@@ -1,9 +1,11 @@
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
-import { up, type UpOptions, type ComponentSelection } from '../cluster/up.js';
+// The API server's and the simulator's modules load only for the commands that run them, so that
+// `skiff agent` stays small (its idle RSS is a goal).
+import type { UpOptions, ComponentSelection } from '../cluster/up.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
-import { simulatedNodesOptionsFromFlags, type SimNodeFlags } from '../simnodes/cli.js';
+import type { SimNodeFlags } from '../simnodes/cli.js';
 import type { SimulatedNodesOptions } from '../simnodes/simulator.js';
 
 function port(v: string): number {
@@ -73,6 +75,7 @@ async function runCluster(o: ClusterFlags, components: ComponentSelection, node:
   };
   let cluster;
   try {
+    const { up } = await import('../cluster/up.js');
     cluster = await up(opts);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`port ${o.apiPort} is already in use: stop what holds it or pass --api-port`, { cause: e });
@@ -144,9 +147,10 @@ function simFlags(o: SimUpFlags): SimNodeFlags {
   return { namePrefix: o.simNamePrefix, cpu: o.simCpu, memory: o.simMemory, pods: o.simPods, labels: o.simLabels, taints: o.simTaints, zones: o.simZones };
 }
 
-function simulated(o: SimUpFlags): SimulatedNodesOptions | undefined {
+async function simulated(o: SimUpFlags): Promise<SimulatedNodesOptions | undefined> {
   if (!o.simulatedNodes) return undefined;
   if (!Number.isInteger(o.simulatedNodes) || o.simulatedNodes < 0) throw new InvalidArgumentError('--simulated-nodes must be a whole number');
+  const { simulatedNodesOptionsFromFlags } = await import('../simnodes/cli.js');
   return simulatedNodesOptionsFromFlags(o.simulatedNodes, simFlags(o));
 }
 
@@ -165,7 +169,7 @@ export async function main(argv: string[]): Promise<void> {
       .option('--network-mode <mode>', 'pod network: cni (root, CNI plugins), netns (root, iproute2), loopback (no root), or auto', 'auto')
       .option('--simulated-nodes <n>', 'also register N simulated (kwok-like) nodes', Number),
   ).action((o: ClusterFlags & SimUpFlags & NodeFlags & { kubelet: boolean; ingress: boolean }) =>
-    runCluster(o, { controllers: true, scheduler: true, kubelet: o.kubelet, ingress: o.ingress, simulatedNodes: simulated(o) }, nodeOptions(o)),
+    simulated(o).then((simulatedNodes) => runCluster(o, { controllers: true, scheduler: true, kubelet: o.kubelet, ingress: o.ingress, simulatedNodes }, nodeOptions(o))),
   );
 
   simNodeOptions(
@@ -174,7 +178,7 @@ export async function main(argv: string[]): Promise<void> {
       'register N simulated (kwok-like) nodes',
       Number,
     ),
-  ).action((o: ClusterFlags & SimUpFlags) => runCluster(o, { controllers: true, scheduler: true, kubelet: false, simulatedNodes: simulated(o) }));
+  ).action(async (o: ClusterFlags & SimUpFlags) => runCluster(o, { controllers: true, scheduler: true, kubelet: false, simulatedNodes: await simulated(o) }));
 
   const sim = program.command('sim').description('simulated nodes (kwok-like), for testing schedulers and controllers at scale');
   simNodeOptions(
