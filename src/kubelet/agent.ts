@@ -24,6 +24,7 @@ import { VolumeManager } from './volumes.js';
 import { KubeletServer, type ContainerRef } from './server.js';
 import type { PortForwardTarget } from './portforward.js';
 import { ImageManager } from './images.js';
+import { NodeDockerKeyring } from '../images/dockerconfig.js';
 import net from 'node:net';
 import { kubeletServingCert } from './tls.js';
 import { LEASE_RENEW_MS, machineResources, registerNode, renewLease, updateNodeStatus, type NodeOptions } from './node.js';
@@ -94,6 +95,8 @@ export class Kubelet {
   private readonly journey: Journey;
   /** One image manager per node: pull back-off is per pod and image, pulls are shared. */
   private readonly images: ImageManager;
+  /** The node's docker config credentials (re-read at most every 5 minutes), shared by all pods. */
+  private readonly nodeKeyring: NodeDockerKeyring;
   /** Services, for the environment variables of new containers (as upstream's kubelet service lister). */
   private services?: Informer<any>;
   private readonly nodeFacts: NodeFacts;
@@ -134,6 +137,7 @@ export class Kubelet {
     this.volumes = new VolumeManager(path.join(opts.dataDir, 'pods'), src, this.nodeFacts, client);
     this.journey = new Journey();
     this.images = new ImageManager(this.runtime, this.clock);
+    this.nodeKeyring = new NodeDockerKeyring({ rootDir: opts.dataDir }, () => this.clock.now());
     this.server = undefined;
   }
 
@@ -282,6 +286,7 @@ export class Kubelet {
       dnsConfig: (pod: any) => podDNSConfig(pod, this.opts.dns),
       images: this.images,
       secret: (ns: string, name: string) => this.secretSource(ns, name),
+      nodeKeyring: this.nodeKeyring,
     };
   }
 

@@ -253,6 +253,28 @@ describe('pod worker: images', () => {
     assert.deepEqual(auths, [{ username: 'me', password: 'secret' }]);
     assert.ok(events.includes('Warning FailedToRetrieveImagePullSecret Unable to retrieve some image pull secrets (gone); attempting to pull the image may not succeed.'));
   });
+
+  it("falls back to the node's docker config credentials after the pod's pull secrets", async () => {
+    const { Keyring } = await import('../images.js');
+    const node = new Keyring();
+    node.add({ 'registry.example.com': { auth: Buffer.from('node:pw').toString('base64') } });
+    for (const pullSecrets of [undefined, [{ name: 'other' }]]) {
+      const { rt, sync, worker } = setup({ imagePullSecrets: pullSecrets, containers: [{ name: 'app', image: 'registry.example.com/app:1', command: ['true'] }] });
+      const auths: any[] = [];
+      const pull = rt.pullImage.bind(rt);
+      rt.pullImage = async (img: any, auth?: any) => {
+        auths.push(auth);
+        return pull(img);
+      };
+      // The pod's secret holds credentials for another registry only: the node's are used.
+      const cfg = { auths: { 'elsewhere.example.com': { auth: Buffer.from('pod:x').toString('base64') } } };
+      (worker as any).deps.secret = async () => ({ type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(JSON.stringify(cfg)).toString('base64') } });
+      (worker as any).deps.nodeKeyring = { get: () => node };
+      const { status } = await sync();
+      assert.ok(status.containerStatuses[0].state.running);
+      assert.deepEqual(auths, [{ username: 'node', password: 'pw' }]);
+    }
+  });
 });
 
 describe('pod worker: volumes', () => {

@@ -9,6 +9,7 @@ import type { Clock } from '../../client/workqueue.js';
 import { RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type PortMapping, type Runtime } from '../../runtime/cri.js';
 import { Backoff, goDuration } from './backoff.js';
 import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
+import { UnionKeyring } from '../../images/dockerconfig.js';
 import { containerSecurityContext, sandboxSecurityContext, verifyRunAsNonRoot } from '../security.js';
 import { ANN_TERMINATION_PATH, ANN_TERMINATION_POLICY, terminationMessage } from './termination.js';
 import { randomBytes } from 'node:crypto';
@@ -70,6 +71,8 @@ export interface PodWorkerDeps {
   images?: ImageManager;
   /** Reads a Secret for imagePullSecrets (undefined: not found); without it pulls go unauthenticated. */
   secret?(namespace: string, name: string): Promise<any | undefined>;
+  /** The node's docker config credentials (one per kubelet), tried after the pod's pull secrets. */
+  nodeKeyring?: { get(): Keyring };
 }
 
 const MIN_GRACE_SECONDS = 2;
@@ -520,12 +523,17 @@ export class PodWorker {
     return path.join(this.deps.logRoot, '..', 'termination', this.uid);
   }
 
-  /** Credentials from the pod's imagePullSecrets (upstream warns and pulls anyway when some are missing). */
+  /**
+   * Credentials from the pod's imagePullSecrets (upstream warns and pulls anyway when some are
+   * missing), then the node's docker config, as upstream's MakeDockerKeyring.
+   */
   private async keyring(): Promise<Keyring | undefined> {
-    if (!this.deps.secret || !this.pod.spec?.imagePullSecrets?.length) return undefined;
+    const node = this.deps.nodeKeyring?.get();
+    if (!this.deps.secret || !this.pod.spec?.imagePullSecrets?.length) return node;
     const { secrets, missing } = await pullSecretsForPod(this.pod, (ns, n) => this.deps.secret!(ns, n));
     if (missing.length) this.event('Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`);
-    return keyringFromSecrets(secrets);
+    const fromSecrets = keyringFromSecrets(secrets);
+    return node ? new UnionKeyring([fromSecrets, node]) : fromSecrets;
   }
 
   /** Keeps the newest dead instance per container (for --previous); removes older ones. */
