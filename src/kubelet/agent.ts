@@ -25,6 +25,8 @@ import { KubeletServer, type ContainerRef } from './server.js';
 import type { PortForwardTarget } from './portforward.js';
 import { ImageManager } from './images.js';
 import { NodeDockerKeyring } from '../images/dockerconfig.js';
+import { NodeStatsCollector } from './nodestats.js';
+import { collectStatsSummary } from '../runtime/containerd/summary.js';
 import net from 'node:net';
 import { kubeletServingCert } from './tls.js';
 import { LEASE_RENEW_MS, machineResources, registerNode, renewLease, updateNodeStatus, type NodeOptions } from './node.js';
@@ -97,6 +99,7 @@ export class Kubelet {
   private readonly images: ImageManager;
   /** The node's docker config credentials (re-read at most every 5 minutes), shared by all pods. */
   private readonly nodeKeyring: NodeDockerKeyring;
+  private readonly nodeStats: NodeStatsCollector;
   /** Services, for the environment variables of new containers (as upstream's kubelet service lister). */
   private services?: Informer<any>;
   private readonly nodeFacts: NodeFacts;
@@ -138,6 +141,7 @@ export class Kubelet {
     this.journey = new Journey();
     this.images = new ImageManager(this.runtime, this.clock);
     this.nodeKeyring = new NodeDockerKeyring({ rootDir: opts.dataDir }, () => this.clock.now());
+    this.nodeStats = new NodeStatsCollector(opts.dataDir);
     this.server = undefined;
   }
 
@@ -186,7 +190,12 @@ export class Kubelet {
     const nodeIP = o.nodeIP ?? '127.0.0.1';
     const cert = await kubeletServingCert(path.join(o.dataDir, 'pki'), o.nodeName, [nodeIP]);
     this.kserver = new KubeletServer(
-      { runtime: this.runtime, findContainer: (ns, p, c, prev) => this.findContainer(ns, p, c, prev), portForwardTarget: (ns, p) => this.portForwardTarget(ns, p) },
+      {
+        runtime: this.runtime,
+        findContainer: (ns, p, c, prev) => this.findContainer(ns, p, c, prev),
+        portForwardTarget: (ns, p) => this.portForwardTarget(ns, p),
+        statsSummary: () => this.statsSummary(),
+      },
       { ...cert, caPem: o.caPem ?? this.client.config.caPem },
     );
     const port = await this.kserver.start(nodeIP, o.port ?? 10250);
@@ -389,6 +398,12 @@ export class Kubelet {
     if (!c) return `previous terminated container "${container}" in pod "${podName}" not found`;
     const st = await this.runtime.containerStatus(c.id);
     return { id: c.id, logPath: st.logPath, running: st.state === 'CONTAINER_RUNNING' };
+  }
+
+  /** GET /stats/summary: node figures from /proc and the data dir; pods from a runtime with container stats (none on the process runtime). */
+  private async statsSummary(): Promise<unknown> {
+    const node = await this.nodeStats.collect();
+    return collectStatsSummary(this.runtime, { nodeName: this.opts.nodeName, ...node });
   }
 
   private secretSource(ns: string, name: string): Promise<any> {

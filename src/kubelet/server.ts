@@ -4,6 +4,7 @@
  *   GET /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty   (WebSocket, v5/v4.channel.k8s.io)
  *   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty           (WebSocket, as exec)
  *   GET|POST /portForward/{ns}/{pod}   (SPDY/3.1, directly or tunnelled in a WebSocket)
+ *   GET /stats/summary   (stats/v1alpha1 Summary; pods only from a runtime that reports container stats)
  *   GET /healthz
  * Clients must present a certificate signed by the cluster CA.
  */
@@ -46,6 +47,8 @@ export interface KubeletApiBackend {
   findContainer(namespace: string, pod: string, container: string, previous: boolean): Promise<ContainerRef | string>;
   /** Where port-forward connections to a pod go; a string is an error message (404). */
   portForwardTarget?(namespace: string, pod: string): Promise<PortForwardTarget | string>;
+  /** The node's stats summary (404 when absent). */
+  statsSummary?(): Promise<unknown>;
 }
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -101,6 +104,12 @@ export class KubeletServer {
     const url = new URL(req.url ?? '/', 'https://kubelet');
     if (url.pathname === '/healthz') {
       res.end('ok');
+      return;
+    }
+    if (url.pathname === '/stats/summary' && req.method === 'GET' && this.backend.statsSummary) {
+      const body = JSON.stringify(await this.backend.statsSummary());
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
       return;
     }
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
