@@ -117,6 +117,13 @@ const resetStatus: Strategy = {
   },
 };
 
+/** Upstream's PV strategy: a new volume starts Pending, and its phase transition is stamped (GA in 1.31). */
+const persistentVolumeStrategy: Strategy = {
+  prepareForCreate(obj) {
+    obj.status = { phase: 'Pending', lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+  },
+};
+
 const eventsV1Strategy: Strategy = {
   fromStorage: coreEventToEventsV1,
   toStorage: eventsV1ToCoreEvent,
@@ -158,7 +165,10 @@ export function strategyFor(info: ResourceInfo): Strategy {
     case 'batch/cronjobs':
     case 'networking.k8s.io/ingresses':
     case 'resourcequotas':
+    case 'persistentvolumeclaims':
       return resetStatus;
+    case 'persistentvolumes':
+      return persistentVolumeStrategy;
     case 'apiextensions.k8s.io/customresourcedefinitions':
       return crdStrategy;
     default:

@@ -11,7 +11,7 @@ import {
 } from './workloads.js';
 import {
   defaultBinding, defaultEndpointSlice, defaultEndpoints, defaultIngressClass, defaultLimitRange, defaultNamespace, defaultNetworkPolicy,
-  defaultNode, defaultPV, defaultPVC, defaultResourceQuota, defaultSecret,
+  defaultNode, defaultPV, defaultPVC, defaultResourceQuota, defaultSecret, defaultStorageClass,
 } from './misc.js';
 
 export { imageTag } from './pod.js';
@@ -32,6 +32,7 @@ const DEFAULTERS: Record<string, (obj: any) => void> = {
   replicationcontrollers: defaultReplicationController,
   persistentvolumeclaims: defaultPVC,
   persistentvolumes: defaultPV,
+  'storage.k8s.io/storageclasses': defaultStorageClass,
   'apps/deployments': defaultDeployment,
   'apps/replicasets': defaultReplicaSet,
   'apps/daemonsets': defaultDaemonSet,

@@ -109,6 +109,13 @@ export function defaultPV(pv: any): void {
   if (!status.phase) status.phase = 'Pending';
 }
 
+/** SetDefaults_StorageClass (storage.k8s.io/v1). */
+export function defaultStorageClass(sc: any): void {
+  if (!isObj(sc)) return;
+  if (unset(sc.reclaimPolicy)) sc.reclaimPolicy = 'Delete';
+  if (unset(sc.volumeBindingMode)) sc.volumeBindingMode = 'Immediate';
+}
+
 export function defaultNode(node: any): void {
   const status = node?.status;
   if (!isObj(status)) return;

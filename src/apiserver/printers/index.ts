@@ -18,6 +18,7 @@ import { podPrinter } from './pods.js';
 import { resourceQuotaPrinter } from './quota.js';
 import { clusterRoleBindingPrinter, roleBindingPrinter } from './rbac.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './services.js';
+import { persistentVolumeClaimPrinter, persistentVolumePrinter, storageClassPrinter } from './storage.js';
 import {
   controllerRevisionPrinter,
   daemonSetPrinter,
@@ -44,6 +45,9 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['serviceaccounts', serviceAccountPrinter],
   ['events', eventPrinter],
   ['resourcequotas', resourceQuotaPrinter],
+  ['persistentvolumes', persistentVolumePrinter],
+  ['persistentvolumeclaims', persistentVolumeClaimPrinter],
+  ['storage.k8s.io/storageclasses', storageClassPrinter],
   ['events.k8s.io/events', eventsV1Printer],
   ['coordination.k8s.io/leases', leasePrinter],
   ['policy/poddisruptionbudgets', podDisruptionBudgetPrinter],

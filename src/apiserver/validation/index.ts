@@ -30,7 +30,9 @@ import {
 import { validateLease, validateLeaseUpdate } from './lease.js';
 import { validateCoreEvent, validateCoreEventUpdate, validateEventsV1, validateEventsV1Update } from './events.js';
 import { validateLimitRange, validateLimitRangeUpdate, validateResourceQuota, validateResourceQuotaUpdate } from './quota.js';
-import { validatePVC, validatePVCUpdate } from './storage.js';
+import {
+  validatePV, validatePVC, validatePVCUpdate, validatePVUpdate, validateStorageClass, validateStorageClassUpdate,
+} from './storage.js';
 
 export type { FieldError } from './types.js';
 export { formatInvalidMessage, invalidStatus, aggregateMessage, type InvalidStatus } from './format.js';
@@ -80,6 +82,8 @@ const RULES: Record<string, Rules> = {
   resourcequotas: rules(validateResourceQuota, validateResourceQuotaUpdate),
   replicationcontrollers: rules(validateReplicationController, validateReplicationControllerUpdate),
   persistentvolumeclaims: rules(validatePVC, validatePVCUpdate),
+  persistentvolumes: rules(validatePV, validatePVUpdate),
+  'storage.k8s.io/storageclasses': rules(validateStorageClass, validateStorageClassUpdate),
   serviceaccounts: metaOnly(nameIsDNSSubdomain),
   'apps/deployments': rules(validateDeployment, validateDeploymentUpdate),
   'apps/replicasets': rules(validateReplicaSet, validateReplicaSetUpdate),
