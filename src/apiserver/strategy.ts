@@ -117,10 +117,29 @@ const resetStatus: Strategy = {
   },
 };
 
-/** Upstream's PV strategy: a new volume starts Pending, and its phase transition is stamped (GA in 1.31). */
-const persistentVolumeStrategy: Strategy = {
+const rfc3339Now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/**
+ * Upstream's PV strategy: a new volume starts Pending, and every phase change is stamped in
+ * status.lastPhaseTransitionTime (PersistentVolumeLastPhaseTransitionTime, GA in 1.31) unless the
+ * writer set a new time itself.
+ */
+export const persistentVolumeStrategy: Strategy = {
   prepareForCreate(obj) {
-    obj.status = { phase: 'Pending', lastPhaseTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+    obj.status = { phase: 'Pending', lastPhaseTransitionTime: rfc3339Now() };
+  },
+  prepareForStatusUpdate(pv, old) {
+    // Otherwise a status write changes status only, as for the other resources.
+    const status = pv.status;
+    for (const k of Object.keys(pv)) delete pv[k];
+    Object.assign(pv, deepCopy(old));
+    if (status === undefined) delete pv.status;
+    else pv.status = status;
+    if (status === null || typeof status !== 'object' || Array.isArray(status)) return;
+    const before = old.status ?? {};
+    if (status.phase !== before.phase && (!status.lastPhaseTransitionTime || status.lastPhaseTransitionTime === before.lastPhaseTransitionTime)) {
+      status.lastPhaseTransitionTime = rfc3339Now();
+    }
   },
 };
 

@@ -79,6 +79,10 @@ describe('storage resources (kubectl)', { skip: !which('kubectl') && !requireRea
     // A main-resource write cannot change status.
     await k(['patch', 'pvc', 'data', '--type=merge', '-p', '{"status":{"phase":"Lost"}}']);
     assert.deepEqual(rows(await k(['get', 'pv', '--no-headers']))[0].slice(0, 6), ['pv1', '5Gi', 'RWO', 'Retain', 'Bound', 'default/data']);
+    assert.match(await k(['get', 'pv', 'pv1', '-o', 'jsonpath={.status.lastPhaseTransitionTime}']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    // A status write leaves the spec alone.
+    await k(['patch', 'pv', 'pv1', '--subresource=status', '--type=merge', '-p', '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}']);
+    assert.equal(await k(['get', 'pv', 'pv1', '-o', 'jsonpath={.spec.persistentVolumeReclaimPolicy}']), 'Retain');
     assert.deepEqual(rows(await k(['get', 'pvc', '--no-headers']))[0].slice(0, 6), ['data', 'Bound', 'pv1', '5Gi', 'RWO', 'standard']);
   });
 
