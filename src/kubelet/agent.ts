@@ -27,6 +27,7 @@ import { ImageManager } from './images.js';
 import { NodeDockerKeyring } from '../images/dockerconfig.js';
 import { NodeStatsCollector } from './nodestats.js';
 import { collectStatsSummary } from '../runtime/containerd/summary.js';
+import { DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS, ImageGarbageCollector, validateImageGCPolicy, type ImageGCPolicy } from '../images/gc.js';
 import net from 'node:net';
 import { kubeletServingCert } from './tls.js';
 import { LEASE_RENEW_MS, machineResources, registerNode, renewLease, updateNodeStatus, type NodeOptions } from './node.js';
@@ -67,6 +68,14 @@ export interface KubeletOptions {
   network?: PodNetwork;
   /** Cluster DNS for ClusterFirst pods (kubelet --cluster-dns / --cluster-domain); off when absent. */
   dns?: ClusterDNSSettings;
+  /** Image GC (not on the process runtime): collect unused images at or above this disk usage (default 85; 100 disables image GC). */
+  imageGCHighThresholdPercent?: number;
+  /** Image GC collects down to this disk usage (default 80). */
+  imageGCLowThresholdPercent?: number;
+  /** Unused images younger than this (ms) are never collected (default 2 minutes). */
+  imageMinimumGCAge?: number;
+  /** Unused images older than this (ms) are collected whatever the disk usage (default 0: off). */
+  imageMaximumGCAge?: number;
 }
 
 interface Entry {
@@ -100,6 +109,11 @@ export class Kubelet {
   /** The node's docker config credentials (re-read at most every 5 minutes), shared by all pods. */
   private readonly nodeKeyring: NodeDockerKeyring;
   private readonly nodeStats: NodeStatsCollector;
+  private readonly imageGCPolicy: ImageGCPolicy;
+  /** The image garbage collector, once started (none on the process runtime or with image GC disabled). */
+  imageGC?: ImageGarbageCollector;
+  /** Pod syncs wait until the runtime has been reconciled with the pods bound here (once, at start). */
+  private holding = true;
   /** Services, for the environment variables of new containers (as upstream's kubelet service lister). */
   private services?: Informer<any>;
   private readonly nodeFacts: NodeFacts;
@@ -142,6 +156,16 @@ export class Kubelet {
     this.images = new ImageManager(this.runtime, this.clock);
     this.nodeKeyring = new NodeDockerKeyring({ rootDir: opts.dataDir }, () => this.clock.now());
     this.nodeStats = new NodeStatsCollector(opts.dataDir);
+    const d = DEFAULT_IMAGE_GC_POLICY;
+    this.imageGCPolicy = {
+      highThresholdPercent: opts.imageGCHighThresholdPercent ?? d.highThresholdPercent,
+      lowThresholdPercent: opts.imageGCLowThresholdPercent ?? d.lowThresholdPercent,
+      minAgeMs: opts.imageMinimumGCAge ?? d.minAgeMs,
+      maxAgeMs: opts.imageMaximumGCAge ?? d.maxAgeMs,
+    };
+    // An invalid policy stops the kubelet at construction, as upstream's config validation does.
+    const invalid = validateImageGCPolicy(this.imageGCPolicy);
+    if (invalid) throw new Error(`kubelet: ${invalid}`);
     this.server = undefined;
   }
 
@@ -240,6 +264,63 @@ export class Kubelet {
       delete: (pod) => this.podDeleted(pod),
     });
     await this.informer.start();
+    await this.reconcileRuntime();
+    this.holding = false;
+    for (const uid of this.entries.keys()) this.schedule(uid);
+    await this.startImageGC();
+  }
+
+  /**
+   * Once the pod informer has synced and before any pod syncs: the runtime releases sandboxes,
+   * IPs and network namespaces of pods no longer bound here (a kubelet that was down missed their
+   * deletion). Finished pods are not kept. Failures are logged: the pods still start.
+   */
+  private async reconcileRuntime(): Promise<void> {
+    const rt = this.runtime as Runtime & { reconcile?: (keep: ReadonlySet<string>) => Promise<unknown> };
+    if (typeof rt.reconcile !== 'function' || !this.informer) return;
+    const keep = new Set<string>();
+    for (const pod of this.informer.list() as any[]) {
+      const phase = pod.status?.phase;
+      if (phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata?.uid) keep.add(pod.metadata.uid);
+    }
+    try {
+      await rt.reconcile(keep);
+    } catch (e) {
+      this.log(`kubelet: runtime reconcile: ${(e as Error).message}`);
+    }
+  }
+
+  /** Image GC (upstream's image manager) every IMAGE_GC_PERIOD_MS; the process runtime has no images. */
+  private async startImageGC(): Promise<void> {
+    if (this.runtime instanceof ProcessRuntime || this.stopped) return;
+    const rt = this.runtime as Runtime & { imageFsInfo?: () => Promise<{ mountpoint: string }[]> };
+    const imageFsPath = typeof rt.imageFsInfo === 'function' ? (await rt.imageFsInfo().catch(() => []))[0]?.mountpoint : undefined;
+    const { PAUSE_IMAGE } = await import('../images/testimages.js');
+    const gc = new ImageGarbageCollector({
+      runtime: this.runtime,
+      imageFsPath,
+      pinned: () => new Set([PAUSE_IMAGE]),
+      policy: this.imageGCPolicy,
+      now: () => this.clock.now(),
+      event: (type, reason, message) => this.recorder.event(refOf(this.node, 'Node', 'v1'), type, reason, message),
+      log: this.log,
+    });
+    if (!gc.enabled) return;
+    this.imageGC = gc;
+    // The first detection dates the images already there (their age counts from now, as upstream's).
+    void gc.detect().catch((e) => this.log(`image GC: ${(e as Error).message}`));
+    let running = false;
+    const t = setInterval(() => {
+      if (running || this.stopped) return;
+      running = true;
+      void gc
+        .garbageCollect()
+        .then((r) => r.error && this.log(`image GC: ${r.error}`))
+        .catch((e) => this.log(`image GC: ${(e as Error).message}`))
+        .finally(() => (running = false));
+    }, IMAGE_GC_PERIOD_MS);
+    t.unref();
+    this.timers.push(t);
   }
 
   /** Hands a (new) podCIDR to the runtime, which configures its pod network from it, as CRI's UpdateRuntimeConfig. */
@@ -316,6 +397,7 @@ export class Kubelet {
     const e = this.entries.get(uid);
     if (!e || this.stopped) return;
     e.dirty = true;
+    if (this.holding) return;
     if (!e.running) void this.loop(uid, e);
   }
 
