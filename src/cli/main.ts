@@ -103,6 +103,22 @@ interface NodeFlags {
   runtime?: string;
   containerRuntimeEndpoint?: string;
   registryMirror?: string[];
+  imageGcHighThreshold?: number;
+  imageGcLowThreshold?: number;
+}
+
+/** The kubelet's image GC thresholds (percent of the image filesystem), as upstream's flags. */
+function percent(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError('must be a whole percentage, 0 to 100');
+  return n;
+}
+
+function imageGCOptions(o: NodeFlags): { imageGCHighThresholdPercent?: number; imageGCLowThresholdPercent?: number } {
+  if (o.imageGcHighThreshold !== undefined && o.imageGcLowThreshold !== undefined && o.imageGcLowThreshold > o.imageGcHighThreshold) {
+    throw new InvalidArgumentError(`--image-gc-low-threshold (${o.imageGcLowThreshold}) must not exceed --image-gc-high-threshold (${o.imageGcHighThreshold})`);
+  }
+  return { imageGCHighThresholdPercent: o.imageGcHighThreshold, imageGCLowThresholdPercent: o.imageGcLowThreshold };
 }
 
 /** --runtime/--container-runtime-endpoint/--registry-mirror as UpOptions. */
@@ -117,7 +133,7 @@ function nodeOptions(o: NodeFlags): Partial<UpOptions> {
   }
   const networkMode = o.networkMode ?? 'auto';
   if (!['auto', 'cni', 'netns', 'loopback'].includes(networkMode)) throw new InvalidArgumentError(`--network-mode must be auto, cni, netns or loopback, not "${networkMode}"`);
-  return { runtime, containerRuntimeEndpoint: o.containerRuntimeEndpoint, registryMirrors, networkMode: networkMode as UpOptions['networkMode'] };
+  return { runtime, containerRuntimeEndpoint: o.containerRuntimeEndpoint, registryMirrors, networkMode: networkMode as UpOptions['networkMode'], imageGC: imageGCOptions(o) };
 }
 
 interface SimUpFlags {
@@ -166,6 +182,8 @@ export async function main(argv: string[]): Promise<void> {
       .option('--container-runtime-endpoint <url>', 'use an existing CRI runtime (unix:///run/containerd/containerd.sock)')
       .option('--registry-mirror <host=url>', 'registry mirror for the containerd runtime, e.g. docker.io=http://127.0.0.1:5000 (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .option('--no-ingress', 'run no ingress controller')
+      .option('--image-gc-high-threshold <percent>', 'image filesystem usage that starts image garbage collection (containerd; default 85)', percent)
+      .option('--image-gc-low-threshold <percent>', 'usage image garbage collection frees down to (default 80)', percent)
       .option('--network-mode <mode>', 'pod network: cni (root, CNI plugins), netns (root, iproute2), loopback (no root), or auto', 'auto')
       .option('--simulated-nodes <n>', 'also register N simulated (kwok-like) nodes', Number),
   ).action((o: ClusterFlags & SimUpFlags & NodeFlags & { kubelet: boolean; ingress: boolean }) =>
@@ -209,6 +227,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--port <port>', 'kubelet API port', port, 10250)
     .option('--network-mode <mode>', 'pod network for the process runtime: cni, netns, loopback or auto', 'auto')
     .option('--cluster-dns <ip>', 'nameserver for pods (the kube-dns Service)', '10.96.0.10')
+    .option('--image-gc-high-threshold <percent>', 'image filesystem usage that starts image garbage collection (containerd; default 85)', percent)
+    .option('--image-gc-low-threshold <percent>', 'usage image garbage collection frees down to (default 80)', percent)
     .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; runtime: string; podCidr?: string; nodeIp?: string; port: number; clusterDns: string } & NodeFlags) => {
       if (o.runtime !== 'process' && o.runtime !== 'containerd') throw new InvalidArgumentError(`--runtime must be process or containerd, not "${o.runtime}"`);
       const node = nodeOptions(o);
@@ -224,6 +244,7 @@ export async function main(argv: string[]): Promise<void> {
         runtime: o.runtime as 'process' | 'containerd',
         containerRuntimeEndpoint: node.containerRuntimeEndpoint,
         registryMirrors: node.registryMirrors,
+        ...node.imageGC,
         podCIDR: o.podCidr,
         nodeIP: o.nodeIp,
         port: o.port,

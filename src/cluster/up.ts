@@ -55,6 +55,8 @@ export interface UpOptions {
   runtime?: 'process' | 'containerd' | 'auto';
   containerRuntimeEndpoint?: string;
   registryMirrors?: Record<string, string[]>;
+  /** The kubelet's image GC thresholds (percent of the image filesystem; containerd only). */
+  imageGC?: { imageGCHighThresholdPercent?: number; imageGCLowThresholdPercent?: number };
   /** Ingress ports to try, in order (default 80/443, then 8080/8443). */
   ingressPorts?: { http: number; https: number }[];
   /**
@@ -293,6 +295,7 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
       runtime,
       containerRuntimeEndpoint: env.opts.containerRuntimeEndpoint,
       registryMirrors: env.opts.registryMirrors,
+      ...env.opts.imageGC,
       port: 0,
       caPem: env.pki.ca.certPem,
       log: env.log,
