@@ -16,7 +16,7 @@ import { send, sendStatusError, JSON_TYPE } from './respond.js';
 import { boolParam, intParam, dryRunParam, fieldManagerParam, fieldValidationParam, listOptions, deleteOptions, type Query } from './params.js';
 import { checkTypeMeta, checkFields, duplicatesOf, mergePatchMayAddUnknown, patchTypeOf } from './input.js';
 import { serveNonResource } from './nonresource.js';
-import { serveSubresource } from './subresources.js';
+import { serveSubresource, serveNodeProxy } from './subresources.js';
 
 export { groupVersionPaths } from './nonresource.js';
 export { createUpgradeHandler } from './subresources.js';
@@ -78,7 +78,7 @@ export function requestAttributes(method: string, path: string, parsed: ReturnTy
   switch (method) {
     case 'GET':
     case 'HEAD':
-      verb = r.legacyWatch || q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : r.name ? 'get' : 'list';
+      verb = r.subresource === 'proxy' ? 'get' : r.legacyWatch || q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : r.name ? 'get' : 'list';
       break;
     case 'POST':
       verb = 'create';
@@ -113,6 +113,8 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   const reg = ctx.registry;
   const { info } = r;
   const method = req.method ?? 'GET';
+  // The kubelet, not this server, answers a node proxy request: whatever it accepts or returns.
+  if (r.subresource === 'proxy' && info.key === 'nodes' && r.name) return serveNodeProxy(ctx, req, res, r);
   const form = negotiateForm(req.headers.accept);
   if (form === 'unacceptable') throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io`);
   if (info.namespaced && r.namespace === undefined && r.name !== undefined) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');

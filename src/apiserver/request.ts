@@ -8,6 +8,8 @@ export interface ResourceRequest {
   namespace?: string;
   name?: string;
   subresource?: string;
+  /** For `…/proxy/<path>`: the path after the subresource, still escaped, with a leading '/'. */
+  proxyPath?: string;
   /** The path used the legacy /watch/ prefix. */
   legacyWatch: boolean;
 }
@@ -19,7 +21,8 @@ export type ParsedPath =
 
 export function parseResourcePath(path: string): ParsedPath {
   // Most paths have nothing escaped: decodeURIComponent only where there is something to decode.
-  const parts = path.split('/').filter(Boolean).map((p) => (p.includes('%') ? decodeURIComponent(p) : p));
+  const raw = path.split('/').filter(Boolean);
+  const parts = raw.map((p) => (p.includes('%') ? decodeURIComponent(p) : p));
   let group: string;
   let version: string;
   let rest: string[];
@@ -39,6 +42,9 @@ export function parseResourcePath(path: string): ParsedPath {
     legacyWatch = true;
     rest = rest.slice(1);
   }
+  // Where `rest` starts in `raw`: a proxy path is passed on as the client escaped it.
+  const restAt = parts.length - rest.length;
+  let proxyPath: string | undefined;
   let namespace: string | undefined;
   let resource: string;
   let name: string | undefined;
@@ -49,14 +55,16 @@ export function parseResourcePath(path: string): ParsedPath {
     resource = rest[2];
     name = rest[3];
     subresource = rest[4];
-    if (rest.length > 5) return { type: 'other' };
+    if (subresource === 'proxy') proxyPath = '/' + raw.slice(restAt + 5).join('/');
+    else if (rest.length > 5) return { type: 'other' };
   } else {
     resource = rest[0];
     name = rest[1];
     subresource = rest[2];
-    if (rest.length > 3) return { type: 'other' };
+    if (subresource === 'proxy') proxyPath = '/' + raw.slice(restAt + 3).join('/');
+    else if (rest.length > 3) return { type: 'other' };
   }
   const info = findResource(group, version, resource);
   if (!info) return { type: 'unknown-resource', group, version, resource };
-  return { type: 'resource', req: { info, group, version, namespace, name, subresource, legacyWatch } };
+  return { type: 'resource', req: { info, group, version, namespace, name, subresource, ...(proxyPath !== undefined ? { proxyPath } : {}), legacyWatch } };
 }

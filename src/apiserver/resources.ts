@@ -82,7 +82,7 @@ export const RESOURCES: ResourceInfo[] = [
   ...group('', 'v1', [
     { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] },
     { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'] },
-    { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status'] },
+    { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'] },
     { resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] },
     { resource: 'endpoints', kind: 'Endpoints', shortNames: ['ep'] },
     { resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] },
@@ -218,6 +218,8 @@ export function subresourceInfo(info: ResourceInfo, sub: string): { group: strin
       return { group: '', version: 'v1', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] };
     case 'finalize':
       return { group: info.group, version: info.version, kind: info.kind, verbs: ['update'] };
+    case 'proxy':
+      return { group: '', version: 'v1', kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] };
     default:
       return { group: info.group, version: info.version, kind: info.kind, verbs: ['get', 'patch', 'update'] };
   }

@@ -8,7 +8,7 @@ import { findResource } from './resources.js';
 import { StatusError, badRequest, internalError, methodNotAllowed, success } from './status.js';
 import { readBody, decodeBody } from './body.js';
 import { evictPod } from './eviction.js';
-import { proxyPodLog, proxyPodExec } from '../kubelet/apiproxy.js';
+import { proxyPodLog, proxyPodExec, proxyNode } from '../kubelet/apiproxy.js';
 import { applyJsonPatch } from './patch/json.js';
 import { applyMergePatch } from './patch/merge.js';
 import type { UserInfo } from './auth/types.js';
@@ -87,6 +87,20 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
     return;
   }
   throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
+}
+
+/**
+ * `nodes/NAME[:PORT]/proxy/<path>`: any method, to the node's kubelet (upstream's node
+ * ResourceLocation: https, port from the name or else the kubelet endpoint).
+ */
+export async function serveNodeProxy(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
+  const m = /^([^:]+)(?::(\d+))?$/.exec(r.name ?? '');
+  const port = m?.[2] !== undefined ? Number(m[2]) : undefined;
+  if (!m || (port !== undefined && (port < 1 || port > 65535))) throw badRequest(`invalid node request "${r.name}"`);
+  const node = ctx.registry.output(r.info, await ctx.registry.get(r.info, undefined, m[1]));
+  if (!ctx.kubeletClient) throw new StatusError(503, 'ServiceUnavailable', 'this API server has no kubelet client credentials');
+  const search = new URL(req.url ?? '/', 'https://skiff').search;
+  proxyNode(req, res, node, port, r.proxyPath ?? '/', search, ctx.kubeletClient);
 }
 
 /** autoscaling/v1 Scale for deployments, replicasets and statefulsets. */

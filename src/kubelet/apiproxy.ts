@@ -163,3 +163,52 @@ export function proxyPodExec(req: IncomingMessage, socket: Duplex, head: Buffer,
   socket.on('close', () => up.destroy());
   up.on('close', () => socket.destroy());
 }
+
+// Hop-by-hop headers are the proxy's own (RFC 7230 §6.1); the caller's credentials stay here too.
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
+
+/**
+ * Proxies `nodes/NAME[:PORT]/proxy/<path>` to the node's kubelet over HTTPS (upstream
+ * pkg/registry/core/node/rest/proxy.go): method, body, query and end-to-end headers pass through,
+ * and the kubelet's answer comes back as it is. `port` overrides the daemonEndpoints port.
+ */
+export function proxyNode(req: IncomingMessage, res: ServerResponse, node: any, port: number | undefined, path: string, search: string, client: KubeletClientTLS): void {
+  let host: string;
+  let kport: number;
+  try {
+    const addrs: any[] = node?.status?.addresses ?? [];
+    const h = addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
+    kport = port ?? node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!h || !kport) throw new ProxyError(500, 'InternalError', `node "${node?.metadata?.name}" has no kubelet endpoint`);
+    host = h;
+  } catch (e) {
+    const pe = e as ProxyError;
+    res.writeHead(pe.code, { 'content-type': 'application/json' });
+    res.end(statusBody(pe.code, pe.reason, pe.message));
+    return;
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined || HOP.has(k) || k === 'authorization' || k === 'host' || k.startsWith('impersonate-')) continue;
+    headers[k] = v;
+  }
+  headers.host = `${host}:${kport}`;
+  const up = https.request({ host, port: kport, path: path + search, method: req.method ?? 'GET', headers, cert: client.certPem, key: client.keyPem, rejectUnauthorized: false, agent: false }, (kres) => {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(kres.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+    res.writeHead(kres.statusCode ?? 502, out);
+    kres.pipe(res);
+  });
+  up.on('error', (e) => {
+    if (!res.headersSent) {
+      // Upstream's proxy transport: a backend it cannot reach is 503 "error trying to reach service".
+      const sys = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? `dial tcp ${host}:${kport}: connect: connection refused` : e.message;
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(statusBody(503, 'ServiceUnavailable', `error trying to reach service: ${sys}`));
+    } else res.destroy();
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) up.destroy();
+  });
+  req.pipe(up);
+}

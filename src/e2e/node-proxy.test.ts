@@ -1,0 +1,104 @@
+/**
+ * nodes/NAME/proxy/<path> with the real kubectl: the API server forwards to a real kubelet's API
+ * (process runtime) with its kubelet client certificate; RBAC guards `nodes/proxy`.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import net from 'node:net';
+import { startTestCluster, type TestCluster } from '../testing/cluster.js';
+import { RestClient, configFromKubeconfig } from '../client/rest.js';
+import { createKubelet } from '../kubelet/agent.js';
+import { issueClientCert } from '../pki/ca.js';
+import { writeKubeconfig } from '../pki/kubeconfig.js';
+import { needs, which } from '../testing/real.js';
+import { until } from '../testing/wait.js';
+
+const NODE = 'skiff-proxy-node';
+
+describe('nodes/proxy (real kubelet, real kubectl)', () => {
+  let tc: TestCluster;
+  let stopKubelet: (() => Promise<void>) | undefined;
+
+  before(async (t) => {
+    if (!needs(t as any, which('kubectl') ? undefined : 'kubectl not on PATH')) return;
+    tc = await startTestCluster();
+    const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'node-proxy-e2e'));
+    const comp = createKubelet(client, { nodeName: NODE, dataDir: path.join(tc.dataDir, 'kubelet'), runtime: 'process', podCIDR: '10.244.9.0/24', port: 0, resyncMs: 2000 });
+    await comp.start();
+    stopKubelet = () => comp.stop();
+    await until('node registered with a kubelet endpoint', async () => {
+      const r = await tc.kubectl(['get', 'node', NODE, '-o', 'json']);
+      return r.code === 0 && JSON.parse(r.stdout).status?.daemonEndpoints?.kubeletEndpoint?.Port ? true : undefined;
+    });
+  });
+
+  after(async () => {
+    await stopKubelet?.();
+    await tc?.stop();
+  });
+
+  it('get --raw …/proxy/stats/summary returns the kubelet summary', async () => {
+    const summary = JSON.parse(await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/stats/summary`]));
+    assert.equal(summary.node.nodeName, NODE);
+    assert.ok(Array.isArray(summary.pods));
+  });
+
+  it('get --raw …/proxy/healthz, with the port in the name too', async () => {
+    assert.equal((await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/healthz`])).trim(), 'ok');
+    const node = JSON.parse(await tc.run(['get', 'node', NODE, '-o', 'json']));
+    const port = node.status.daemonEndpoints.kubeletEndpoint.Port;
+    assert.equal((await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}:${port}/proxy/healthz`])).trim(), 'ok');
+  });
+
+  it('kubelet answers (404 for an unknown path) pass through', async () => {
+    const r = await tc.kubectl(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/no-such-kubelet-path`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /NotFound|not found/i);
+  });
+
+  it('a missing node is 404 NotFound', async () => {
+    const r = await tc.kubectl(['get', '--raw', '/api/v1/nodes/no-such-node/proxy/healthz']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /nodes "no-such-node" not found/);
+  });
+
+  it('an unreachable kubelet port is 503 "error trying to reach service"', async () => {
+    // A port that was just free: nothing listens there.
+    const free = await new Promise<number>((res) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => res(p));
+      });
+    });
+    const r = await tc.kubectl(['get', '--raw', `/api/v1/nodes/${NODE}:${free}/proxy/healthz`]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /ServiceUnavailable|error trying to reach service/);
+  });
+
+  it('RBAC: a user without nodes/proxy gets 403; granting get on nodes/proxy lets it through', async () => {
+    const pkiDir = path.join(tc.dataDir, 'pki');
+    const ca = { certPem: readFileSync(path.join(pkiDir, 'ca.crt'), 'utf8'), keyPem: readFileSync(path.join(pkiDir, 'ca.key'), 'utf8') };
+    const cert = await issueClientCert({ ca }, 'proxy-user', []);
+    const kc = path.join(tc.dataDir, 'proxy-user.kubeconfig');
+    await writeKubeconfig(kc, { server: tc.server, caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem, userName: 'proxy-user' });
+    // Can read nodes, but not proxy to them.
+    await tc.run(['create', 'clusterrole', 'node-reader', '--verb=get,list', '--resource=nodes']);
+    await tc.run(['create', 'clusterrolebinding', 'node-reader', '--clusterrole=node-reader', '--user=proxy-user']);
+    const denied = await tc.kubectl(['--kubeconfig', kc, 'get', '--raw', `/api/v1/nodes/${NODE}/proxy/healthz`]);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /Forbidden|forbidden/);
+    assert.match(denied.stderr, /cannot get resource "nodes\/proxy"/);
+    await tc.run(['create', 'clusterrole', 'node-proxier', '--verb=get', '--resource=nodes/proxy']);
+    await tc.run(['create', 'clusterrolebinding', 'node-proxier', '--clusterrole=node-proxier', '--user=proxy-user']);
+    const ok = await until('nodes/proxy granted', async () => {
+      const r = await tc.kubectl(['--kubeconfig', kc, 'get', '--raw', `/api/v1/nodes/${NODE}/proxy/healthz`]);
+      return r.code === 0 ? r.stdout : undefined;
+    });
+    assert.equal(ok.trim(), 'ok');
+    // POST is `create` on nodes/proxy, which this user lacks.
+    const post = await tc.kubectl(['--kubeconfig', kc, 'create', '--raw', `/api/v1/nodes/${NODE}/proxy/healthz`, '-f', '-'], { input: '{}' });
+    assert.match(post.stderr, /cannot create resource "nodes\/proxy"/);
+  });
+});
