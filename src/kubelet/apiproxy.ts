@@ -32,11 +32,10 @@ export class ProxyError extends Error {
   }
 }
 
-/** Where the pod's kubelet listens: InternalIP (else Hostname) and daemonEndpoints port. */
-export function kubeletAddress(node: any): { host: string; port: number } {
+/** Where the node's kubelet listens: InternalIP (else Hostname) and `port`, else the daemonEndpoints port. */
+export function kubeletAddress(node: any, port: number | undefined = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port): { host: string; port: number } {
   const addrs: any[] = node?.status?.addresses ?? [];
   const host = addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
-  const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
   if (!host || !port) throw new ProxyError(500, 'InternalError', `node "${node?.metadata?.name}" has no kubelet endpoint`);
   return { host, port };
 }
@@ -176,11 +175,7 @@ export function proxyNode(req: IncomingMessage, res: ServerResponse, node: any, 
   let host: string;
   let kport: number;
   try {
-    const addrs: any[] = node?.status?.addresses ?? [];
-    const h = addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
-    kport = port ?? node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
-    if (!h || !kport) throw new ProxyError(500, 'InternalError', `node "${node?.metadata?.name}" has no kubelet endpoint`);
-    host = h;
+    ({ host, port: kport } = kubeletAddress(node, port));
   } catch (e) {
     const pe = e as ProxyError;
     res.writeHead(pe.code, { 'content-type': 'application/json' });
