@@ -21,7 +21,6 @@ import { HOP } from './http1.js';
 import { coarse, CONNECT_TIMEOUT, UpstreamPool, type PoolEndpoint } from './upstream.js';
 import { serveMetrics } from './metricsserver.js';
 import { BufferedLog } from './accesslog.js';
-import { PROXY_DEFAULTS } from './annotations/proxy.js';
 import { affinityCookie, affinityKey, authVerdict, LIMIT_STATUS, type LocationConfig } from './annotations/index.js';
 import { LocalGate, type LimitGate } from './limitgate.js';
 import { Ewma } from './ewma.js';
@@ -468,9 +467,8 @@ export class DataPlane {
     const grpc = cfg.proxy.backendProtocol === 'GRPC' || cfg.proxy.backendProtocol === 'GRPCS';
     const mod = tlsUpstream ? https : http;
     const sticky = affinityStep(cfg, facts, eps);
-    // Without the annotation, the data plane's own setting (ingress-nginx's ConfigMap default) applies.
-    const readMs = cfg.proxy.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? cfg.proxy.readTimeoutMs : (this.opts.readTimeout ?? 60) * 1000;
-    const connectMs = cfg.proxy.connectTimeoutMs !== PROXY_DEFAULTS.connectTimeoutMs ? cfg.proxy.connectTimeoutMs : this.pool.connectTimeoutMs;
+    const readMs = this.pool.readMsFor(cfg.proxy);
+    const connectMs = this.pool.connectMsFor(cfg.proxy);
     let body: Buffer | null = null;
     const attempt = (): void => {
       const ep = sticky && !tried.has(sticky.key) ? sticky : this.pick(name, eps, tried, cfg.proxy.loadBalance === 'ewma');
@@ -687,7 +685,7 @@ export class DataPlane {
     };
     if (r.forwardedPrefix) fwd['x-forwarded-prefix'] = r.forwardedPrefix;
     if (method === 'CONNECT') return this.websocketH2(stream, headers, host, r, cfg, ep, fwd, withCookie, respond);
-    const readMs = cfg.proxy.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? cfg.proxy.readTimeoutMs : (this.opts.readTimeout ?? 60) * 1000;
+    const readMs = this.pool.readMsFor(cfg.proxy);
     const proto = cfg.proxy.backendProtocol;
     if (proto === 'GRPC' || proto === 'GRPCS') {
       const secure = proto === 'GRPCS';

@@ -13,7 +13,6 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ChunkedEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
 import { match } from './match.js';
-import { PROXY_DEFAULTS } from './annotations/proxy.js';
 import { backendName, type Location, type RoutingTable, type Server } from './table.js';
 import type { LatencySeries, IngressMetrics } from './metrics.js';
 import { coarse, CONNECT_TIMEOUT, type PoolEndpoint, type Upstream, type UpstreamOwner, type UpstreamPool } from './upstream.js';
@@ -119,8 +118,8 @@ function routeFor(host: FastPathHost, snap: FastSnapshot, server: Server, loc: L
       eps,
       series: host.metrics.series(loc.ingress ?? '', server.hostname, loc.ingressPath),
       ewma: p.loadBalance === 'ewma',
-      readMs: p.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? p.readTimeoutMs : host.pool.timeoutMs,
-      connectMs: p.connectTimeoutMs !== PROXY_DEFAULTS.connectTimeoutMs ? p.connectTimeoutMs : host.pool.connectTimeoutMs,
+      readMs: host.pool.readMsFor(p),
+      connectMs: host.pool.connectMsFor(p),
     };
     routes.set(loc, r);
   }

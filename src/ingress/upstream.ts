@@ -4,6 +4,7 @@
  * Each socket's listeners are attached once; the exchange that owns it is a field, not a closure.
  */
 import net from 'node:net';
+import { PROXY_DEFAULTS, type ProxyConfig } from './annotations/proxy.js';
 
 export interface PoolEndpoint {
   address: string;
@@ -114,6 +115,16 @@ export class UpstreamPool {
     readonly connectTimeoutMs = 5000,
     private readonly maxIdle = 256,
   ) {}
+
+  /** A location's proxy-read-timeout: its annotation, else the data plane's own setting (ingress-nginx's ConfigMap default). */
+  readMsFor(p: ProxyConfig): number {
+    return p.readTimeoutMs !== PROXY_DEFAULTS.readTimeoutMs ? p.readTimeoutMs : this.timeoutMs;
+  }
+
+  /** A location's proxy-connect-timeout: its annotation, else the data plane's own setting. */
+  connectMsFor(p: ProxyConfig): number {
+    return p.connectTimeoutMs !== PROXY_DEFAULTS.connectTimeoutMs ? p.connectTimeoutMs : this.connectTimeoutMs;
+  }
 
   /** A connection to `ep` for `owner`, whose location's timeouts (ms) apply while it owns it. */
   acquire(ep: PoolEndpoint, owner: UpstreamOwner, readMs = this.timeoutMs, connectMs = this.connectTimeoutMs): Upstream {
