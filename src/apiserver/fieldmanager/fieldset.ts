@@ -37,13 +37,16 @@ export class FieldSet {
     return !this.self && this.children.size === 0;
   }
 
+  /** The child node for a path element, created (empty) if missing. */
+  child(pe: string): FieldSet {
+    let c = this.children.get(pe);
+    if (!c) this.children.set(pe, (c = new FieldSet()));
+    return c;
+  }
+
   insert(path: readonly string[]): void {
     let n: FieldSet = this;
-    for (const pe of path) {
-      let c = n.children.get(pe);
-      if (!c) n.children.set(pe, (c = new FieldSet()));
-      n = c;
-    }
+    for (const pe of path) n = n.child(pe);
     n.self = true;
   }
 
@@ -81,11 +84,7 @@ export class FieldSet {
 
   addAll(o: FieldSet): void {
     if (o.self) this.self = true;
-    for (const [k, c] of o.children) {
-      let mine = this.children.get(k);
-      if (!mine) this.children.set(k, (mine = new FieldSet()));
-      mine.addAll(c);
-    }
+    for (const [k, c] of o.children) this.child(k).addAll(c);
   }
 
   /** Members of this set that are not members of `o`. */

@@ -126,7 +126,7 @@ export function changedFields(prev: unknown, next: unknown, meta: PatchMeta | un
 /** A value that did not exist before: it and every container in it are owned (the `.` entries). */
 function added(value: unknown, meta: PatchMeta | undefined, out: FieldSet, path: string[]): void {
   let node = out;
-  for (const pe of path) node = childOf(node, pe);
+  for (const pe of path) node = node.child(pe);
   addedAt(value, meta, node);
 }
 
@@ -136,20 +136,14 @@ function addedAt(value: unknown, meta: PatchMeta | undefined, node: FieldSet): v
   if (isLeaf(value, meta)) return;
   if (Array.isArray(value)) {
     const lk = listKindOf(meta);
-    if (lk.kind === 'set') for (const item of value) childOf(node, valueKey(item)).self = true;
+    if (lk.kind === 'set') for (const item of value) node.child(valueKey(item)).self = true;
     else if (lk.kind === 'map') {
       const items = meta?.items();
-      value.forEach((item, i) => addedAt(item, items, childOf(node, keyOf(item, lk.keys) ?? `i:${i}`)));
+      value.forEach((item, i) => addedAt(item, items, node.child(keyOf(item, lk.keys) ?? `i:${i}`)));
     }
     return;
   }
-  for (const k of Object.keys(value as Obj)) addedAt((value as Obj)[k], childMeta(meta, k), childOf(node, `f:${k}`));
-}
-
-function childOf(node: FieldSet, pe: string): FieldSet {
-  let c = node.children.get(pe);
-  if (!c) node.children.set(pe, (c = new FieldSet()));
-  return c;
+  for (const k of Object.keys(value as Obj)) addedAt((value as Obj)[k], childMeta(meta, k), node.child(`f:${k}`));
 }
 
 /** Merges an applied configuration into the live object (keyed lists by key, sets by value). */
