@@ -59,13 +59,7 @@ export function afterNodeEvent(pi: PodInfo, oldNode: Node | undefined, newNode: 
   if (!fitsEmpty(pi.requests, after, ignored)) return 'QueueSkip';
   if (!oldNode) return 'Queue';
   const before = alloc(oldNode);
-  const r = pi.requests;
-  const grew =
-    after.allowedPodNumber > before.allowedPodNumber ||
-    (r.milliCPU > 0 && after.milliCPU > before.milliCPU) ||
-    (r.memory > 0 && after.memory > before.memory) ||
-    (r.ephemeralStorage > 0 && after.ephemeralStorage > before.ephemeralStorage) ||
-    [...(r.scalar ?? [])].some(([k, q]) => q > 0 && (after.scalar?.get(k) ?? 0) > (before.scalar?.get(k) ?? 0));
+  const grew = after.allowedPodNumber > before.allowedPodNumber || requestedMoved(pi.requests, before, after, (x, y) => y > x);
   return grew ? 'Queue' : 'QueueSkip';
 }
 
@@ -75,15 +69,18 @@ export function afterNodeEvent(pi: PodInfo, oldNode: Node | undefined, newNode: 
  */
 export function afterPodEvent(pi: PodInfo, oldPod: Pod, newPod: Pod | undefined): QueueingHint {
   if (!newPod) return oldPod.spec?.nodeName ? 'Queue' : 'QueueSkip';
-  const a = newPodInfo(oldPod).requests;
-  const b = newPodInfo(newPod).requests;
-  const r = pi.requests;
-  const less =
-    (r.milliCPU > 0 && b.milliCPU < a.milliCPU) ||
-    (r.memory > 0 && b.memory < a.memory) ||
-    (r.ephemeralStorage > 0 && b.ephemeralStorage < a.ephemeralStorage) ||
-    [...(r.scalar ?? [])].some(([k, q]) => q > 0 && (b.scalar?.get(k) ?? 0) < (a.scalar?.get(k) ?? 0));
+  const less = requestedMoved(pi.requests, newPodInfo(oldPod).requests, newPodInfo(newPod).requests, (x, y) => y < x);
   return less ? 'Queue' : 'QueueSkip';
+}
+
+/** Whether `moved(from, to)` holds for some resource the pod requests (r). */
+function requestedMoved(r: Resource, from: Resource, to: Resource, moved: (x: number, y: number) => boolean): boolean {
+  return (
+    (r.milliCPU > 0 && moved(from.milliCPU, to.milliCPU)) ||
+    (r.memory > 0 && moved(from.memory, to.memory)) ||
+    (r.ephemeralStorage > 0 && moved(from.ephemeralStorage, to.ephemeralStorage)) ||
+    [...(r.scalar ?? [])].some(([k, q]) => q > 0 && moved(from.scalar?.get(k) ?? 0, to.scalar?.get(k) ?? 0))
+  );
 }
 
 /** Allocatable and requested-with-this-pod of one resource; nonZero counts request-less containers as 100m/200Mi. */
