@@ -613,8 +613,10 @@ export class Registry {
     return out;
   }
 
-  /** Writes made by the server itself (binding, scale): the whole object, status included, may change. */
-  /** A server-side read-modify-write (binding, scale); `as` records the writer's fields under that subresource. */
+  /**
+   * A server-side read-modify-write (binding, scale): the whole object, status included, may change;
+   * `as` records the writer's fields under that subresource.
+   */
   async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any, as?: { fieldManager: string; subresource: string }, opts?: { forResponse?: boolean }): Promise<any> {
     return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource: INTERNAL_WRITE, fieldManager: as?.fieldManager, trackSubresource: as?.subresource, forResponse: opts?.forResponse });
   }
