@@ -16,7 +16,7 @@ import { needs, which } from '../testing/real.js';
 import { detectNetworkMode } from '../network/pod/select.js';
 import { BUSYBOX, holdHostPodRange } from '../testing/podrange.js';
 import { freePort } from '../ingress/peers.js';
-import { requestHost } from '../ingress/fixtures.js';
+import { requestHost, seedIngressesYaml } from '../ingress/fixtures.js';
 import { until } from '../testing/wait.js';
 
 const root = process.getuid?.() === 0;
@@ -52,30 +52,7 @@ spec:
 ---
 `,
   )
-  .join('')}apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: simple
-  annotations: { nginx.ingress.kubernetes.io/rewrite-target: / }
-spec:
-  rules:
-  - host: simple.test
-    http:
-      paths:
-      - { path: /app, pathType: Prefix, backend: { service: { name: app, port: { number: 80 } } } }
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: captures
-  annotations: { nginx.ingress.kubernetes.io/rewrite-target: /$2, nginx.ingress.kubernetes.io/use-regex: "true" }
-spec:
-  rules:
-  - host: captures.test
-    http:
-      paths:
-      - { path: /app(/|$)(.*), pathType: ImplementationSpecific, backend: { service: { name: app, port: { name: http } } } }
-`;
+  .join('')}${seedIngressesYaml()}`;
 
 describe('ingress with real pods (skiff up composition)', () => {
   let c: TestCluster | undefined;

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { selfSignedCert } from '../ingress/selfsigned.js';
-import { requestHost } from '../ingress/fixtures.js';
+import { requestHost, seedIngressesYaml } from '../ingress/fixtures.js';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
@@ -85,32 +85,7 @@ spec: {controller: k8s.io/ingress-nginx}
   it('the seed examples: /app → /, and /app(/|$)(.*) with rewrite-target /$2', async (t) => {
     if (!needs(t, kubectlMissing)) return;
     await backend('app');
-    await k(['apply', '-f', '-'], `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: simple
-  annotations: {nginx.ingress.kubernetes.io/rewrite-target: /}
-spec:
-  ingressClassName: nginx
-  rules:
-  - host: simple.test
-    http:
-      paths:
-      - {path: /app, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: captures
-  annotations: {nginx.ingress.kubernetes.io/rewrite-target: /$2, nginx.ingress.kubernetes.io/use-regex: "true"}
-spec:
-  ingressClassName: nginx
-  rules:
-  - host: captures.test
-    http:
-      paths:
-      - {path: /app(/|$)(.*), pathType: ImplementationSpecific, backend: {service: {name: app, port: {name: http}}}}
-`);
+    await k(['apply', '-f', '-'], seedIngressesYaml('nginx'));
     const r1 = await until('simple.test/app', async () => ((await get(port, 'simple.test', '/app')).status === 200 ? get(port, 'simple.test', '/app') : undefined));
     assert.equal(r1.body.url, '/');
     assert.equal(r1.body.backend, 'app');

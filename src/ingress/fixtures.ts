@@ -90,3 +90,35 @@ export function requestHost(
     } else req.end(opts.body);
   });
 }
+
+/**
+ * The seed's two rewrite-target Ingresses (simple.test `/app` → `/`; captures.test `/app(/|$)(.*)`
+ * → `/$2`) to Service `app` port 80 (`http`), as YAML for kubectl; no className: the default IngressClass.
+ */
+export function seedIngressesYaml(className?: string): string {
+  const cls = className ? `\n  ingressClassName: ${className}` : '';
+  return `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: simple
+  annotations: { nginx.ingress.kubernetes.io/rewrite-target: / }
+spec:${cls}
+  rules:
+  - host: simple.test
+    http:
+      paths:
+      - { path: /app, pathType: Prefix, backend: { service: { name: app, port: { number: 80 } } } }
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: captures
+  annotations: { nginx.ingress.kubernetes.io/rewrite-target: /$2, nginx.ingress.kubernetes.io/use-regex: "true" }
+spec:${cls}
+  rules:
+  - host: captures.test
+    http:
+      paths:
+      - { path: /app(/|$)(.*), pathType: ImplementationSpecific, backend: { service: { name: app, port: { name: http } } } }
+`;
+}
