@@ -6,7 +6,6 @@
  *   node dist/bench/api.js [--quick]
  */
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +13,7 @@ import path from 'node:path';
 import { clientFromKubeconfig, type ApiClient } from '../src/testing/client.js';
 import { spawnSkiffUp } from '../src/testing/cluster.js';
 import { startEtcd, etcdMissing } from '../src/testing/etcd.js';
+import { cpuMs } from './lib/proc.js';
 
 const quick = process.argv.includes('--quick');
 // Without the controller manager no default ServiceAccounts exist, which ServiceAccount admission requires for pods.
@@ -86,11 +86,6 @@ async function listLatency(c: Client, runs: number) {
   return xs;
 }
 
-/** CPU time (user+system) a process has used so far, ms (USER_HZ 100). */
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-}
 
 /** N watchers on configmaps; each event's delivery time is measured from just before the write. */
 async function watchFanout(c: Client, watchers: number, events: number) {

@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capYoungGeneration } from '../src/kubelet/heap.js';
+import { cpuMs } from './lib/proc.js';
 // Everything else loads dynamically: the agent process caps its young generation before any
 // module can grow it, as `skiff agent` must (see heap.ts).
 
@@ -32,11 +33,6 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
 
-/** CPU time (user+system) a process has used so far, ms. */
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
 
 /** The agent's helper processes (the process runtime's spawner), by command name. */
 function childrenOf(pid: number): { pid: number; comm: string }[] {

@@ -11,7 +11,6 @@
  * reports its rate over the budget, so the whole run stays bounded on a small machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,6 +26,7 @@ import { nodeObject } from '../src/simnodes/lifecycle.js';
 import { nodeIP, podCIDR } from '../src/simnodes/addressing.js';
 import { Pool } from '../src/simnodes/pool.js';
 import { createSimulatedNodes, registerSimulatedNodes, type SimulatedNodesOptions } from '../src/simnodes/simulator.js';
+import { cpuMs } from './lib/proc.js';
 
 const argv = process.argv.slice(2);
 
@@ -53,8 +53,7 @@ async function apiServer(): Promise<{ kubeconfig: string; child: ChildProcess; d
 /** CPU ms (user+system) a process has used, from /proc (0 where unavailable). */
 function procCpuMs(pid: number | undefined): number {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    return cpuMs(pid!);
   } catch {
     return 0;
   }
