@@ -23,6 +23,25 @@ export async function evictPod(reg: Registry, pods: ResourceInfo, namespace: str
     await reg.delete(pods, namespace, name, opts);
     return;
   }
+  // A budget's status is also written by the disruption controller: a conflict re-reads the budget
+  // and tries again, as upstream's eviction does (EvictionsRetry), rather than failing the eviction.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await spendBudget(reg, pod, namespace, name, dryRun);
+      break;
+    } catch (e) {
+      if (!(e instanceof StatusError && e.code === 409) || attempt >= EVICTION_CONFLICT_RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, EVICTION_RETRY_DELAY_MS));
+    }
+  }
+  await reg.delete(pods, namespace, name, opts);
+}
+
+const EVICTION_CONFLICT_RETRIES = 20;
+const EVICTION_RETRY_DELAY_MS = 50;
+
+/** Checks the pod's PodDisruptionBudget (if any) and records one more disruption in its status. */
+async function spendBudget(reg: Registry, pod: any, namespace: string, name: string, dryRun: boolean): Promise<void> {
   const pdbs = findResource('policy', 'v1', 'poddisruptionbudgets')!;
   const matching = reg.cache
     .list(pdbs.storageKey, `${REGISTRY_PREFIX}${pdbs.storageKey}/${namespace}/`)
@@ -62,5 +81,4 @@ export async function evictPod(reg: Registry, pods: ResourceInfo, namespace: str
       }
     }
   }
-  await reg.delete(pods, namespace, name, opts);
 }
