@@ -209,6 +209,7 @@ async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: nu
     const before = { ...sched.core.stats };
     const cpu0 = { self: selfCpuMs(), api: procCpuMs(srv.child.pid) };
     const t0 = performance.now();
+    const hr0 = process.hrtime.bigint();
     let createdMs = 0;
     const creating = createPods(client, 'measure', w.measurePods, (i) => w.measure(i, 'measure')).then(() => (createdMs = performance.now() - t0));
     // Whether bindings queue up (API latency) or the scheduler is the one behind (active pods waiting).
@@ -228,6 +229,8 @@ async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: nu
       const self = selfCpuMs() - cpu0.self;
       const api = procCpuMs(srv.child.pid) - cpu0.api;
       console.error(`  ${w.name} end to end: pods created in ${(createdMs / 1000).toFixed(1)} s, all bound in ${(ms / 1000).toFixed(1)} s, ${JSON.stringify(d)}`);
+      // Monotonic µs of the measured window, to cut a --cpu-prof profile to it (V8's timestamps use the same clock).
+      console.error(`  window (monotonic µs): ${(hr0 / 1000n).toString()} ${(process.hrtime.bigint() / 1000n).toString()}`);
       console.error(`  CPU per bound pod: scheduler process ${(self / bound).toFixed(2)} ms, API server ${(api / bound).toFixed(2)} ms; at most ${maxInFlight} bindings in flight, ${maxActive} pods waiting in activeQ`);
     }
     await Promise.race([creating, new Promise((r) => setTimeout(r, 30_000))]);
