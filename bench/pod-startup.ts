@@ -7,6 +7,7 @@
  *
  *   node dist/bench/pod-startup.js [--single N] [--burst N]
  *   BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/pod-startup.js
+ *   BENCH_PROFILE_WINDOW=1 …   (prints the burst's CLOCK_MONOTONIC window in µs, to cut --cpu-prof profiles to it)
  *   BENCH_DROP_EVENTS=1 …   (diagnosis: the agent's Events are counted but not sent)
  *   BENCH_AGENT_HEAP=default …   (diagnosis: V8's default young generation, not capped as `skiff agent`)
  *   BENCH_AGENT_CLI=lazy …   (the agent without the API server's modules, which main.ts loads today)
@@ -17,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { capYoungGeneration } from '../src/kubelet/heap.js';
-import { cpuMs } from './lib/proc.js';
+import { cpuMs, machineBusyMs } from './lib/proc.js';
 // Everything else loads dynamically: the agent process caps its young generation before any
 // module can grow it, as `skiff agent` must (see heap.ts).
 
@@ -98,6 +99,8 @@ async function main(): Promise<void> {
   // BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the agent alone.
   const agentArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...agentArgs, self, '--agent', tc.kubeconfig, path.join(tc.dataDir, 'agent')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_AGENT_STDOUT=1: the agent's stdout (e.g. with BENCH_AGENT_NODE_ARGS=--trace-gc) on stderr.
+  if (process.env.BENCH_AGENT_STDOUT) child.stdout!.on('data', (d: Buffer) => process.stderr.write(d));
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('agent ready') && resolve());
     child.on('exit', (c) => reject(new Error(`agent exited with ${c}`)));
@@ -123,13 +126,20 @@ async function main(): Promise<void> {
     singles.push(timer.latency(`single-${i}`));
   }
   const t0 = performance.now();
+  const mono0 = process.hrtime.bigint() / 1000n;
   const agentCpu0 = cpuMs(child.pid!);
+  const machine0 = machineBusyMs();
   const selfCpu0 = process.cpuUsage();
   await Promise.all(Array.from({ length: burst }, (_, i) => start(`burst-${i}`)));
   const burstWall = performance.now() - t0;
+  // The burst's window on CLOCK_MONOTONIC (the clock --cpu-prof profiles use), to cut profiles to it.
+  if (process.env.BENCH_PROFILE_WINDOW) console.log(`burst window (µs, CLOCK_MONOTONIC): ${mono0} ${process.hrtime.bigint() / 1000n}`);
   const agentCpu = cpuMs(child.pid!) - agentCpu0;
+  const machineCpu = machineBusyMs() - machine0;
   const selfCpu = process.cpuUsage(selfCpu0);
   const bursts = Array.from({ length: burst }, (_, i) => timer.latency(`burst-${i}`));
+  // BENCH_VERBOSE=1: each tenth pod's latency in creation order (a throughput bound grows linearly).
+  if (process.env.BENCH_VERBOSE) console.log(`burst latencies by creation order: ${bursts.filter((_, i) => i % 10 === 0 || i === burst - 1).map((x) => x.toFixed(0)).join(' ')}`);
   // The agent sends Events after status (lower priority): the burst's full cost includes them.
   const started = async () => (await client.get('/api/v1/namespaces/default/events', { fieldSelector: 'reason=Started' })).items.filter((e: any) => e.involvedObject?.name?.startsWith('burst-')).length;
   const deadline = Date.now() + 30_000;
@@ -163,7 +173,7 @@ async function main(): Promise<void> {
   console.log(`  1 pod (x${String(single).padEnd(3)})     ${f(pct(singles, 50))} ${f(pct(singles, 99))}    ≤ 5000 ms          -`);
   console.log(`  burst of ${String(burst).padEnd(4)}      ${f(pct(bursts, 50))} ${f(pct(bursts, 99))}    ≤ 5000 ms          ≤ 200 ms   (all Running after ${burstWall.toFixed(0)} ms)`);
   // CPU per pod is steadier than wall time on a shared machine: it is what the burst costs.
-  console.log(`  burst CPU until all Running: agent ${(agentCpu / burst).toFixed(1)} ms/pod, API server + bench ${((selfCpu.user + selfCpu.system) / 1000 / burst).toFixed(1)} ms/pod (2 cores shared with whatever else runs)`);
+  console.log(`  burst CPU until all Running: agent ${(agentCpu / burst).toFixed(1)} ms/pod, API server + bench ${((selfCpu.user + selfCpu.system) / 1000 / burst).toFixed(1)} ms/pod, whole machine ${(machineCpu / burst).toFixed(1)} ms/pod (2 cores, shared with whatever else runs)`);
   console.log(`  … until its Events are written too (${eventsWall.toFixed(0)} ms): agent ${(agentCpuAll / burst).toFixed(1)} ms/pod, API server + bench ${((selfCpuAll.user + selfCpuAll.system) / 1000 / burst).toFixed(1)} ms/pod (incl. the bench's polling)`);
   console.log(`agent RSS: idle ${rssIdle.toFixed(1)} MB (goal ≤ 80 MB; ${rssFresh.toFixed(1)} MB before the first pod); with ${burst + single + 1} pods running ${rssLoaded.toFixed(1)} MB${helpers.length ? `; spawner helper ${helpers.map((h) => rssMB(h.pid).toFixed(1)).join('+')} MB` : ''}`);
 

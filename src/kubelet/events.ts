@@ -29,14 +29,14 @@ interface Sent {
 
 /** Seconds precision, as Event timestamps (metav1.Time). */
 function secs(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
 
 /** Microsecond precision (metav1.MicroTime), which lets `skiff trace` order steps finer than seconds. */
 function micros(): string {
   const ms = Date.now();
   const micro = Math.floor((performance.timeOrigin * 1000 + performance.now() * 1000) % 1000);
-  return new Date(ms).toISOString().replace('Z', `${String(micro).padStart(3, '0')}Z`);
+  return `${new Date(ms).toISOString().slice(0, 23)}${String(micro).padStart(3, '0')}Z`;
 }
 
 export class KubeletEvents {
@@ -58,7 +58,8 @@ export class KubeletEvents {
       p.last = secs(now);
       return;
     }
-    const item: Pending = { obj, type, reason, message, first: secs(now), last: secs(now), eventTime: micros(), count: 1 };
+    const at = secs(now);
+    const item: Pending = { obj, type, reason, message, first: at, last: at, eventTime: micros(), count: 1 };
     if (!this.lanes.low(() => this.send(key, item))) return;
     this.pending.set(key, item);
   }

@@ -88,6 +88,9 @@ interface Sandbox {
   net?: PodNetworkResult;
 }
 
+/** The agent's uid never changes: one syscall, not one per container. */
+const AGENT_UID = process.getuid?.();
+
 interface Proc {
   id: string;
   sandboxId: string;
@@ -178,8 +181,8 @@ export class ProcessRuntime implements Runtime {
   unenforcedSecurity(config: ContainerConfig): string[] {
     const sc = config.linux?.securityContext ?? {};
     const out: string[] = [];
-    const root = process.getuid?.() === 0;
-    if (!root && (sc.runAsUser || sc.runAsGroup || sc.supplementalGroups?.length)) out.push(`runAsUser/runAsGroup/supplementalGroups (the agent is not root: processes run as uid ${process.getuid?.()})`);
+    const root = AGENT_UID === 0;
+    if (!root && (sc.runAsUser || sc.runAsGroup || sc.supplementalGroups?.length)) out.push(`runAsUser/runAsGroup/supplementalGroups (the agent is not root: processes run as uid ${AGENT_UID})`);
     const direct = this.spawnerKind_ === 'direct';
     if (root && direct && sc.supplementalGroups?.length) out.push('supplementalGroups (no spawner helper: gcc is missing)');
     if (direct && sc.noNewPrivs) out.push('allowPrivilegeEscalation: false (no spawner helper: gcc is missing)');
@@ -678,7 +681,7 @@ export class ProcessRuntime implements Runtime {
     const ref = imageRef(image.image);
     // The "image user" is the agent's: a container without runAsUser runs as the agent does, so
     // runAsNonRoot is checked against it (upstream's "image will run as root").
-    this.images.set(ref, { id: ref, repoTags: [image.image], repoDigests: [], size: 0, uid: process.getuid?.() });
+    this.images.set(ref, { id: ref, repoTags: [image.image], repoDigests: [], size: 0, uid: AGENT_UID });
     return ref;
   }
 
@@ -723,7 +726,7 @@ export function resolvConf(d: NonNullable<PodSandboxConfig['dnsConfig']>): strin
  */
 export function containerUser(config: ContainerConfig, passwd = readPasswd): SpawnUser | undefined {
   const sc = config.linux?.securityContext;
-  if (process.getuid?.() !== 0 || !sc) return undefined;
+  if (AGENT_UID !== 0 || !sc) return undefined;
   const uid = sc.runAsUser?.value;
   const gid = sc.runAsGroup?.value;
   const groups = sc.supplementalGroups ?? [];
