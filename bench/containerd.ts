@@ -4,9 +4,14 @@
  * p50/p99 from pod creation to Running observed via watch, beside upstream's SLO (p99 ≤ 5 s)
  * and the goal for the containerd burst (p99 ≤ 1.5 s). Needs root, containerd, runc, CNI.
  *
+ * CPU during the burst is attributed from cgroups (containerd's own accounting cgroup holds its
+ * shims, runc and CNI plugins; the containers' cgroups hold runc init and the pods' processes) and
+ * this process; with BENCH_PERF=FILE a `perf record -a` over the burst adds CPU per command name.
+ *
  *   node dist/bench/containerd.js [--single N] [--burst N]
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { startTestCluster } from '../src/testing/cluster.js';
 import { RestClient, configFromKubeconfig } from '../src/client/rest.js';
@@ -14,7 +19,6 @@ import { createKubelet } from '../src/kubelet/agent.js';
 import { busyboxImage } from '../src/images/testimages.js';
 import { containerdFixtureMissing } from '../src/runtime/containerd/testing.js';
 import { ContainerdRuntime } from '../src/runtime/containerd/runtime.js';
-import { containerdDir } from '../src/runtime/containerd/supervisor.js';
 import { startupTimer } from './lib/startup.js';
 
 function arg(name: string, dflt: number): number {
@@ -31,49 +35,50 @@ interface Result {
   singles: number[];
   bursts: number[];
   burstWall: number;
-  /** CPU ms during the burst: this process (API server + kubelet + bench), containerd's process tree, the whole machine. */
-  cpu: { self: number; containerd?: number; machine: number };
+  /**
+   * CPU ms during the burst: this process (API server + kubelet + bench); containerd's cgroup
+   * (daemon, shims, runc, CNI plugins); the containers' cgroups (runc init, pause, the pods'
+   * processes); the whole machine (kernel threads and other tenants included).
+   */
+  cpu: { self: number; containerd?: number; containers?: number; machine: number };
+  /** CRI calls during the burst, by method (containerd only). */
+  criCalls: [string, number][];
+  /** `perf report --sort comm` over the burst: [command, CPU ms] (with BENCH_PERF). */
+  perfComms?: [string, number][];
 }
 
 const TICK_MS = 10; // USER_HZ 100
 
-/** utime+stime (+ reaped children) of a pid, in ms. */
-function procCpuMs(pid: number): { self: number; children: number; ppid: number } | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { self: (Number(f[11]) + Number(f[12])) * TICK_MS, children: (Number(f[13]) + Number(f[14])) * TICK_MS, ppid: Number(f[1]) };
-  } catch {
-    return undefined;
-  }
+/** CPU ms of the containers' cgroups: containerd puts them under `k8s.io` when no cgroup parent is given. */
+function containersCpuMs(): number | undefined {
+  const f = '/sys/fs/cgroup/cpuacct/k8s.io/cpuacct.usage';
+  return existsSync(f) ? Number(readFileSync(f, 'utf8')) / 1e6 : undefined;
 }
 
-/**
- * CPU of containerd and everything under it: its shims are reparented to it (containerd is a
- * subreaper), runc and the CNI plugins are reaped by them and so counted in their children's time.
- * Snapshots key per pid so processes that come and go between two snapshots are not lost: a pid
- * gone by the second snapshot has been reaped into its parent's children time.
- */
-function treeCpuMs(root: number): Map<number, number> {
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const c = procCpuMs(Number(name));
-    if (!c) continue;
-    parent.set(Number(name), c.ppid);
-    cpu.set(Number(name), c.self + c.children);
-  }
-  const out = new Map<number, number>();
-  for (const pid of cpu.keys()) {
-    for (let p: number | undefined = pid, hops = 0; p && hops < 20; p = parent.get(p), hops++) {
-      if (p === root) {
-        out.set(pid, cpu.get(pid)!);
-        break;
+/** `perf record -a` over the burst, when BENCH_PERF names an output file; report() gives CPU ms per command. */
+async function startPerf(out: string): Promise<{ report(): Promise<[string, number][]> }> {
+  const hz = 997;
+  const child = spawn('perf', ['record', '-a', '-F', String(hz), '-o', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise((r) => setTimeout(r, 300)); // perf needs a moment before it samples
+  return {
+    report: async () => {
+      await new Promise<void>((r) => {
+        child.once('exit', () => r());
+        child.kill('SIGINT');
+      });
+      const text = execFileSync('perf', ['report', '-i', out, '--sort', 'comm', '-F', 'sample,comm', '--stdio'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 16 << 20 });
+      const byComm = new Map<string, number>();
+      for (const line of text.split('\n')) {
+        const m = /^\s*(\d+)\s+(.+?)\s*$/.exec(line);
+        // runc's init stages, kworker/1:2 and the like: one row per program
+        if (m) {
+          const comm = m[2].replace(/^(runc):\[\d:(\w+)\]$/, '$1 $2').replace(/[/:-]\d.*$/, '');
+          byComm.set(comm, (byComm.get(comm) ?? 0) + (Number(m[1]) * 1000) / hz);
+        }
       }
-    }
-  }
-  return out;
+      return [...byComm].sort((x, y) => y[1] - x[1]);
+    },
+  };
 }
 
 function machineBusyMs(): number {
@@ -113,8 +118,11 @@ async function measure(runtime: 'process' | 'containerd', single: number, burst:
     await start(`single-${i}`);
     singles.push(timer.latency(`single-${i}`));
   }
-  const ctrPid = runtime === 'containerd' ? Number(readFileSync(path.join(containerdDir(dataDir), 'containerd.pid'), 'utf8')) : 0;
-  const tree0 = ctrPid ? treeCpuMs(ctrPid) : undefined;
+  const rt = runtime === 'containerd' ? (k.kubelet.runtime as ContainerdRuntime) : undefined;
+  const perf = rt && process.env.BENCH_PERF ? await startPerf(process.env.BENCH_PERF) : undefined;
+  const calls0 = new Map(rt?.callCounts);
+  const ctr0 = rt?.supervisor?.cpuUsageMs();
+  const containers0 = rt ? containersCpuMs() : undefined;
   const self0 = process.cpuUsage();
   const machine0 = machineBusyMs();
   const t0 = performance.now();
@@ -122,12 +130,12 @@ async function measure(runtime: 'process' | 'containerd', single: number, burst:
   const burstWall = performance.now() - t0;
   const machine = machineBusyMs() - machine0;
   const selfUsage = process.cpuUsage(self0);
-  let containerd: number | undefined;
-  if (tree0) {
-    const tree1 = treeCpuMs(ctrPid);
-    containerd = 0;
-    for (const [pid, ms] of tree1) containerd += ms - (tree0.get(pid) ?? 0);
-  }
+  const ctr1 = rt?.supervisor?.cpuUsageMs();
+  const containers1 = rt ? containersCpuMs() : undefined;
+  const containerd = ctr0 !== undefined && ctr1 !== undefined ? ctr1 - ctr0 : undefined;
+  const containers = containers0 !== undefined && containers1 !== undefined ? containers1 - containers0 : undefined;
+  const criCalls: [string, number][] = rt ? [...rt.callCounts].map(([m, n]): [string, number] => [m, n - (calls0.get(m) ?? 0)]).filter(([, n]) => n > 0) : [];
+  const perfComms = await perf?.report();
   const bursts = Array.from({ length: burst }, (_, i) => timer.latency(`burst-${i}`));
 
   timer.stop();
@@ -135,7 +143,7 @@ async function measure(runtime: 'process' | 'containerd', single: number, burst:
   client.close();
   await tc.stop();
   if (runtime === 'containerd') rmSync(dataDir, { recursive: true, force: true });
-  return { singles, bursts, burstWall, cpu: { self: (selfUsage.user + selfUsage.system) / 1000, containerd, machine } };
+  return { singles, bursts, burstWall, cpu: { self: (selfUsage.user + selfUsage.system) / 1000, containerd, containers, machine }, criCalls, perfComms };
 }
 
 async function main(): Promise<void> {
@@ -156,13 +164,22 @@ async function main(): Promise<void> {
     console.log(`  ${name.padEnd(10)} burst of ${String(burst).padEnd(4)} ${f(pct(r.bursts, 50))} ${f(pct(r.bursts, 99))}    ≤ 5000 ms          ${goal.padEnd(10)} (all Running after ${r.burstWall.toFixed(0)} ms)`);
   }
   console.log(`CPU during the burst, per pod (2 cores give ${((2 * ctr.burstWall) / burst).toFixed(0)} ms per pod of wall time):`);
+  const per = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms / burst).toFixed(1)} ms`);
   for (const [name, r] of [['process', proc], ['containerd', ctr]] as const) {
-    const per = (ms: number) => `${(ms / burst).toFixed(1)} ms`;
-    console.log(
-      `  ${name.padEnd(10)} API server + kubelet + bench ${per(r.cpu.self)}` +
-        (r.cpu.containerd !== undefined ? `, containerd + shims + runc + CNI ${per(r.cpu.containerd)}` : '') +
-        `, whole machine (other tenants included) ${per(r.cpu.machine)}`,
-    );
+    const parts = [`API server + kubelet + bench ${per(r.cpu.self)}`];
+    if (name === 'containerd') {
+      parts.push(`containerd + shims + runc + CNI ${per(r.cpu.containerd)}`, `containers (runc init, pause, pod) ${per(r.cpu.containers)}`);
+      const known = r.cpu.self + (r.cpu.containerd ?? 0) + (r.cpu.containers ?? 0);
+      parts.push(`rest of the machine (kernel threads, other tenants) ${per(r.cpu.machine - known)}`);
+    }
+    parts.push(`whole machine ${per(r.cpu.machine)}`);
+    console.log(`  ${name.padEnd(10)} ${parts.join(', ')}`);
+  }
+  const calls = [...ctr.criCalls].sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${(n / burst).toFixed(1)}`);
+  console.log(`CRI calls during the burst, per pod: ${calls.join(', ')}`);
+  if (ctr.perfComms) {
+    const top = ctr.perfComms.filter(([, ms]) => ms / burst >= 0.5).map(([c, ms]) => `${c} ${(ms / burst).toFixed(1)}`);
+    console.log(`perf: CPU ms per pod by command during the burst (sampling starts up to 300 ms earlier): ${top.join(', ')}`);
   }
 }
 

@@ -474,7 +474,9 @@ export function grpcTarget(endpoint: string): string {
 export function criClients(endpoint: string): CriClients {
   const pkg = (load() as any).runtime.v1;
   const target = grpcTarget(endpoint);
-  const opts = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 + 1024 };
+  // No retries (the kubelet retries CRI calls itself, as upstream's does) and no channelz
+  // bookkeeping: together they halve grpc-js's CPU per call (~0.3 → ~0.17 ms when cold).
+  const opts = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 + 1024, 'grpc.enable_retries': 0, 'grpc.enable_channelz': 0 };
   const runtime = new pkg.RuntimeService(target, grpc.credentials.createInsecure(), opts);
   // Both services share one channel: a second Client on the same target reuses the subchannel.
   const image = new pkg.ImageService(target, grpc.credentials.createInsecure(), opts);

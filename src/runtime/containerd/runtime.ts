@@ -78,6 +78,8 @@ export class ContainerdRuntime implements Runtime {
   private poller?: NodeJS.Timeout;
   private polling = false;
   private closed = false;
+  /** CRI calls made, by method (what a pod costs the daemon; the benchmark prints it). */
+  readonly callCounts = new Map<string, number>();
 
   constructor(private readonly opts: ContainerdRuntimeOptions) {
     this.c = criClients(opts.endpoint);
@@ -94,6 +96,7 @@ export class ContainerdRuntime implements Runtime {
   }
 
   private call<T = any>(svc: 'runtime' | 'image', method: string, req: object, timeoutMs = this.opts.callTimeoutMs ?? 60_000): Promise<T> {
+    this.callCounts.set(method, (this.callCounts.get(method) ?? 0) + 1);
     return new Promise((resolve, reject) => {
       this.c[svc][method](req, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res: T) => (err ? reject(toRuntimeError(err)) : resolve(res)));
     });

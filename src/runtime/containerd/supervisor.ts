@@ -6,7 +6,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { SkiffError } from '../../util/errors.js';
@@ -58,12 +58,16 @@ export class ContainerdSupervisor {
   readonly paths: ContainerdPaths;
   readonly cni: CniOptions;
   private child?: ChildProcess;
+  /** containerd's own accounting cgroup (see joinAccountingCgroup), when one could be made. */
+  private cgroup?: AccountingCgroup;
+  private readonly tag: string;
   private started?: Promise<void>;
   private exited?: Promise<void>;
 
   constructor(private readonly opts: SupervisorOptions) {
     const dir = path.resolve(opts.dir);
     const tag = createHash('sha256').update(dir).digest('hex').slice(0, 8);
+    this.tag = tag;
     // unix socket paths are limited to 108 bytes: fall back to a short path keyed by the dir.
     const runDir = path.join(dir, 'run');
     const shortRun = runDir.length > 80 ? `/run/skiff-${tag}` : runDir;
@@ -129,6 +133,7 @@ export class ContainerdSupervisor {
     closeSync(out);
     this.child = child;
     if (child.pid) writeFileSync(this.pidFile, String(child.pid));
+    if (child.pid) this.cgroup = joinAccountingCgroup(`skiff-containerd-${this.tag}`, child.pid);
     this.exited = new Promise((r) => child.once('exit', () => r()));
     let died = false;
     void this.exited.then(() => (died = true));
@@ -152,6 +157,15 @@ export class ContainerdSupervisor {
     }
     clients.close();
     await this.importImage(this.pauseArchive());
+  }
+
+  /**
+   * CPU (ms) used so far by containerd and everything it started that stays in its cgroup: shims
+   * (which leave its process tree), runc, runc init until it joins the container's cgroup, CNI
+   * plugins. Undefined where no accounting cgroup could be made.
+   */
+  cpuUsageMs(): number | undefined {
+    return this.cgroup?.usageMs();
   }
 
   private logTail(): string {
@@ -198,6 +212,8 @@ export class ContainerdSupervisor {
     this.started = undefined;
     if (!this.opts.keepPods) await removeAllPods(this.endpoint).catch((e) => this.opts.log?.(`containerd: removing pods: ${(e as Error).message}`));
     await this.stopDaemon();
+    this.cgroup?.remove();
+    this.cgroup = undefined;
     await unmountUnder([this.opts.dir, path.dirname(this.paths.state)]);
     await execFileP('ip', ['link', 'del', this.cni.bridge]).catch(() => undefined);
   }
@@ -212,6 +228,45 @@ export class ContainerdSupervisor {
     this.child = undefined;
     rmSync(this.pidFile, { force: true });
   }
+}
+
+interface AccountingCgroup {
+  usageMs(): number;
+  remove(): void;
+}
+
+/**
+ * Puts `pid` into a cgroup of its own for CPU accounting only (cgroup v1 cpuacct, or a v2 leaf),
+ * as a service manager would: its children (shims, runc, CNI plugins) inherit it, so their CPU is
+ * counted even after they leave containerd's process tree. Best effort: undefined if not possible.
+ */
+function joinAccountingCgroup(name: string, pid: number): AccountingCgroup | undefined {
+  const v1 = '/sys/fs/cgroup/cpuacct';
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : undefined;
+  const base = existsSync(path.join(v1, 'cpuacct.usage')) ? v1 : v2;
+  if (!base) return undefined;
+  const dir = path.join(base, name);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+  } catch {
+    return undefined;
+  }
+  return {
+    usageMs: () => {
+      if (base === v1) return Number(readFileSync(path.join(dir, 'cpuacct.usage'), 'utf8')) / 1e6;
+      const m = /usage_usec (\d+)/.exec(readFileSync(path.join(dir, 'cpu.stat'), 'utf8'));
+      return m ? Number(m[1]) / 1000 : 0;
+    },
+    // Fails while shims of kept pods still live in it; the next start joins the same cgroup.
+    remove: () => {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // still in use
+      }
+    },
+  };
 }
 
 /** Stops the daemon named by `pidFile` if it still runs with `configFile` (else the pid was reused). */
