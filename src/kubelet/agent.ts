@@ -147,7 +147,11 @@ export class Kubelet {
       clock: this.clock,
       events: (pod, type, reason, message, fieldPath) => this.event(pod, type, reason, message, fieldPath),
       onChange: (uid) => this.schedule(uid),
-      podIP: (uid) => this.reachableIP(this.entries.get(uid)?.worker.pod.status?.podIP ?? ''),
+      // The sandbox's IP, not the API's copy: a probe may run before the status with podIP is written.
+      podIP: (uid) => {
+        const w = this.entries.get(uid)?.worker;
+        return this.reachableIP(w?.ip ?? w?.pod.status?.podIP ?? '');
+      },
     });
     this.backoff = new Backoff(this.clock);
     const src = apiObjectSource(client);

@@ -177,6 +177,11 @@ export class PodWorker {
     if (st.phase === 'Succeeded' || st.phase === 'Failed') this.terminal = { phase: st.phase, reason: st.reason, message: st.message };
   }
 
+  /** The pod's IP as the sandbox reported it: known before the status carrying it is written. */
+  get ip(): string | undefined {
+    return this.podIP;
+  }
+
   get uid(): string {
     return this.pod.metadata.uid;
   }
