@@ -11,6 +11,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
@@ -111,6 +112,8 @@ const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
 describe('node controllers (kubectl)', () => {
   let c: TestCluster;
   let client: RestClient;
+  let mgrClient: RestClient;
+  let schedClient: RestClient;
   let mgr: ControllerManager;
   let sched: Scheduler;
   let sim: NodeSim;
@@ -123,13 +126,17 @@ describe('node controllers (kubectl)', () => {
     // A short grace period so a silent node is noticed in seconds, not upstream's 40.
     await loadBuiltinControllers();
     registerController('node-lifecycle', nodeLifecycleFactory({ gracePeriodMs: 2000, monitorPeriodMs: 500, startupGracePeriodMs: 5000 }));
-    mgr = createControllerManager(client, {
+    // The controllers and the scheduler run as `skiff up` runs them, under their own identities, so
+    // the bootstrap RBAC roles must grant what each controller does (as upstream's controller roles).
+    mgrClient = new RestClient(configFromKubeconfig(path.join(c.dataDir, 'components', 'controller-manager.kubeconfig'), 'e2e-nodes-controllers'));
+    schedClient = new RestClient(configFromKubeconfig(path.join(c.dataDir, 'components', 'scheduler.kubeconfig'), 'e2e-nodes-scheduler'));
+    mgr = createControllerManager(mgrClient, {
       identity: 'e2e-nodes',
       controllers: ['daemonset', 'statefulset', 'replicaset', 'deployment', 'node-lifecycle', 'taint-eviction-controller', 'disruption', 'garbage-collector', 'serviceaccount'],
     });
     await mgr.start();
     await mgr.whenRunning();
-    sched = createScheduler(client, { leaderElect: false });
+    sched = createScheduler(schedClient, { leaderElect: false });
     await sched.start();
   });
   after(async () => {
@@ -137,6 +144,8 @@ describe('node controllers (kubectl)', () => {
     await mgr?.stop();
     sim?.stop();
     client?.close();
+    mgrClient?.close();
+    schedClient?.close();
     await c?.stop();
   });
 

@@ -219,6 +219,58 @@ export const CONTROLLER_ROLES: RoleDef[] = [
     rules: [rule(['get', 'list', 'watch'], [''], ['services', 'pods']), rule(['create', 'delete', 'get', 'list', 'update'], [''], ['endpoints']), rule(['create'], [''], ['endpoints/restricted']), EV],
   },
   {
+    name: 'system:controller:daemon-set-controller',
+    rules: [
+      rule(['get', 'list', 'watch'], ['extensions', 'apps'], ['daemonsets']),
+      rule(['update'], ['extensions', 'apps'], ['daemonsets/status', 'daemonsets/finalizers']),
+      rule(['list', 'watch'], [''], ['nodes']),
+      rule(['list', 'watch', 'create', 'delete', 'patch'], [''], ['pods']),
+      rule(['create'], [''], ['pods/binding']),
+      rule(['get', 'list', 'watch', 'create', 'delete', 'update', 'patch'], ['apps'], ['controllerrevisions']),
+      EV,
+    ],
+  },
+  {
+    name: 'system:controller:statefulset-controller',
+    rules: [
+      rule(['list', 'watch'], [''], ['pods']),
+      rule(['get', 'list', 'watch'], ['apps'], ['statefulsets']),
+      rule(['update'], ['apps'], ['statefulsets/status', 'statefulsets/finalizers']),
+      rule(['get', 'create', 'delete', 'update', 'patch'], [''], ['pods']),
+      rule(['get', 'create', 'delete', 'update', 'patch', 'list', 'watch'], ['apps'], ['controllerrevisions']),
+      rule(['get', 'create', 'list', 'watch'], [''], ['persistentvolumeclaims']),
+      rule(['update', 'delete'], [''], ['persistentvolumeclaims']),
+      rule(['update'], [''], ['pods/finalizers']),
+      EV,
+    ],
+  },
+  {
+    name: 'system:controller:disruption-controller',
+    rules: [
+      rule(['get', 'list', 'watch'], ['extensions', 'apps'], ['deployments']),
+      rule(['get', 'list', 'watch'], ['apps', 'extensions'], ['replicasets']),
+      rule(['get', 'list', 'watch'], [''], ['replicationcontrollers']),
+      rule(['get', 'list', 'watch'], ['policy'], ['poddisruptionbudgets']),
+      rule(['get', 'list', 'watch'], ['apps'], ['statefulsets']),
+      rule(['update'], ['policy'], ['poddisruptionbudgets/status']),
+      rule(['patch', 'update'], [''], ['pods/status']),
+      rule(['get'], ['*'], ['*/scale']),
+      EV,
+    ],
+  },
+  {
+    // Upstream's node lifecycle, node IPAM and taint eviction controllers all run as node-controller.
+    name: 'system:controller:node-controller',
+    rules: [
+      rule(['get', 'list', 'watch', 'update', 'delete', 'patch'], [''], ['nodes']),
+      rule(['patch', 'update'], [''], ['nodes/status']),
+      rule(['patch', 'update'], [''], ['pods/status']),
+      rule(['list', 'watch', 'get', 'delete'], [''], ['pods']),
+      EV,
+    ],
+  },
+  { name: 'system:controller:ttl-after-finished-controller', rules: [rule(['get', 'list', 'watch', 'delete'], ['batch'], ['jobs']), EV] },
+  {
     name: 'system:controller:resourcequota-controller',
     rules: [rule(['list', 'watch'], ['*'], ['*']), rule(['update'], [''], ['resourcequotas/status']), EV],
   },
