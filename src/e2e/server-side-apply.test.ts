@@ -67,6 +67,32 @@ describe('server-side apply', () => {
     assert.equal(obj.spec.template.spec.containers[0].image, 'nginx:2');
   });
 
+  it('replaces atomic lists (command, args) whole, on create and on a later apply over a client-side apply', async () => {
+    const job = (args: string[]) => `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: worker}
+spec:
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      containers:
+      - name: w
+        image: busybox
+        command: ["sh", "-c"]
+        args: ${JSON.stringify(args)}
+`;
+    await c.run(['apply', '-f', '-'], job(['sleep 1', 'x']));
+    assert.match(await c.run(['apply', '--server-side', '--force-conflicts', '-f', '-'], job(['sleep 2'])), /serverside-applied/);
+    let w = JSON.parse(await c.run(['get', 'deploy', 'worker', '-o', 'json'])).spec.template.spec.containers[0];
+    assert.deepEqual([w.command, w.args], [['sh', '-c'], ['sleep 2']]);
+    await c.run(['delete', 'deploy', 'worker']);
+    assert.match(await c.run(['apply', '--server-side', '-f', '-'], job(['sleep 3'])), /serverside-applied/);
+    w = JSON.parse(await c.run(['get', 'deploy', 'worker', '-o', 'json'])).spec.template.spec.containers[0];
+    assert.deepEqual([w.command, w.args], [['sh', '-c'], ['sleep 3']]);
+  });
+
   it('kubectl diff --server-side shows a pending change without making it', async () => {
     const r = await c.kubectl(['diff', '--server-side', '-f', '-'], { input: deployment(4, 'nginx:2', false) });
     assert.equal(r.code, 1, r.stderr);

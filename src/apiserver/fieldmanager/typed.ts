@@ -149,7 +149,9 @@ function addedAt(value: unknown, meta: PatchMeta | undefined, node: FieldSet): v
 /** Merges an applied configuration into the live object (keyed lists by key, sets by value). */
 export function mergeApplied(live: unknown, cfg: unknown, meta: PatchMeta | undefined): unknown {
   if (cfg === null || cfg === undefined) return live;
-  if (isLeaf(cfg, meta) || isLeaf(live, meta) || live === undefined || Array.isArray(live) !== Array.isArray(cfg)) {
+  // An atomic value (scalar, atomic list such as `command`) replaces the live one whole.
+  if (isLeaf(cfg, meta)) return cfg;
+  if (isLeaf(live, meta) || live === undefined || Array.isArray(live) !== Array.isArray(cfg)) {
     return isObj(cfg) || Array.isArray(cfg) ? mergeApplied(Array.isArray(cfg) ? [] : {}, cfg, meta) : cfg;
   }
   if (Array.isArray(cfg)) {
