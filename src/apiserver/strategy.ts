@@ -79,6 +79,26 @@ const podStrategy: Strategy = {
   },
 };
 
+/**
+ * Upstream's podEphemeralContainersStrategy: a write through pods/ephemeralcontainers changes
+ * spec.ephemeralContainers only; everything else comes from the stored pod (identity fields are
+ * kept from the write so that validation can refuse a change of them).
+ */
+export const podEphemeralContainersStrategy = {
+  prepareForUpdate(pod: any, old: any): any {
+    const next = deepCopy(old);
+    next.metadata ??= {};
+    for (const k of ['name', 'namespace', 'uid', 'resourceVersion']) {
+      if (pod?.metadata?.[k] !== undefined) next.metadata[k] = pod.metadata[k];
+    }
+    next.spec ??= {};
+    const ecs = pod?.spec?.ephemeralContainers;
+    if (ecs === undefined || ecs === null) delete next.spec.ephemeralContainers;
+    else next.spec.ephemeralContainers = ecs;
+    return next;
+  },
+};
+
 /** Every namespace carries its own name as a label, so selectors can pick namespaces by name. */
 function labelNamespaceName(ns: any): void {
   ns.metadata.labels = { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name };

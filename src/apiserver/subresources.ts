@@ -18,10 +18,11 @@ import { dryRunParam, fieldManagerParam, type Query } from './params.js';
 import { checkTypeMeta, patchTypeOf } from './input.js';
 import { requestAttributes, type HandlerContext } from './handler.js';
 import { jsonPathValue } from './crd/custom.js';
+import { serveEphemeralContainers, EPHEMERAL_SUBRESOURCE } from './ephemeral.js';
 
 /**
- * Subresources other than status: pods/binding, pods/eviction, pods/log (proxied to the kubelet),
- * serviceaccounts/token, and scale.
+ * Subresources other than status: pods/binding, pods/eviction, pods/ephemeralcontainers,
+ * pods/log (proxied to the kubelet), serviceaccounts/token, and scale.
  */
 export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query): Promise<void> {
   const reg = ctx.registry;
@@ -29,6 +30,7 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
   const method = req.method ?? 'GET';
   const ns = r.namespace;
   if (r.subresource === 'scale') return serveScale(ctx, req, res, r);
+  if (r.subresource === EPHEMERAL_SUBRESOURCE && info.key === 'pods') return serveEphemeralContainers(ctx, req, res, r, q);
   if (r.subresource === 'binding') {
     if (method !== 'POST') throw methodNotAllowed();
     const binding = decodeBody(await readBody(req), req.headers['content-type']) as any;

@@ -556,7 +556,7 @@ function lazyRuntime(name: string, load: () => Promise<Runtime>): Runtime {
 }
 
 function waitingReason(pod: any, container: string): string {
-  const all = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+  const all = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
   return all.find((s: any) => s.name === container)?.state?.waiting?.reason ?? 'ContainerCreating';
 }
 

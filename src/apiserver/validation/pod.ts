@@ -698,7 +698,8 @@ function validateInitContainers(containers: unknown, regular: unknown, vols: Vol
   return errs;
 }
 
-const EPHEMERAL_DISALLOWED = ['ports', 'resources', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'];
+// Upstream's allow-list, inverted: every EphemeralContainerCommon field outside it, in struct order.
+const EPHEMERAL_DISALLOWED = ['ports', 'resources', 'resizePolicy', 'restartPolicy', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle'];
 
 function validateEphemeralContainers(list: unknown, containers: unknown, inits: unknown, vols: Volumes, field: string, podRestartPolicy: string, hostUsers: boolean): FieldError[] {
   const errs: FieldError[] = [];
@@ -1163,7 +1164,11 @@ const UPDATABLE_POD_SPEC_FIELDS = [
 
 /** A short stand-in for cmp.Diff: one -/+ pair per changed field. */
 function specDiff(oldSpec: unknown, newSpec: unknown): string {
-  const lines = ['  core.PodSpec{'];
+  return structDiff('core.PodSpec', oldSpec, newSpec);
+}
+
+function structDiff(type: string, oldSpec: unknown, newSpec: unknown): string {
+  const lines = [`  ${type}{`];
   for (const p of diffPaths(oldSpec, newSpec)) {
     const get = (o: any) => p.split(/\.|\[(\d+)\]/).filter((x) => x !== undefined && x !== '').reduce((acc: any, k) => (acc == null ? acc : acc[k]), o);
     lines.push(`- \t${p}: ${JSON.stringify(get(oldSpec)) ?? 'nil'},`);
@@ -1293,6 +1298,31 @@ function podSpecUpdateErrors(newPod: any, oldPod: any): FieldError[] {
   }
   if (!semanticEqual(munged, oldSpec)) {
     errs.push(forbidden('spec', `pod updates may not change fields other than ${UPDATABLE_POD_SPEC_FIELDS.join(',')}\n${specDiff(oldSpec, munged)}`));
+  }
+  return errs;
+}
+
+/**
+ * ValidatePodEphemeralContainersUpdate (the pods/ephemeralcontainers subresource): the new pod must
+ * be valid as a whole, and existing ephemeral containers may be neither removed nor changed (matched
+ * by name, since a patch need not keep their order). Static pods get none.
+ */
+export function validatePodEphemeralContainersUpdate(newPod: any, oldPod: any): FieldError[] {
+  const errs = validateObjectMetaUpdate(newPod?.metadata, oldPod?.metadata);
+  errs.push(...validatePodMetadataAndSpec(newPod, allowsInvalidDeletionCost(oldPod)));
+  errs.push(...podAnnotationUpdateErrors(newPod, oldPod));
+  if (isObj(oldPod?.metadata?.annotations) && MIRROR in oldPod.metadata.annotations) {
+    return [forbidden('', 'static pods do not support ephemeral containers')];
+  }
+  const byName = new Map<string, any>();
+  for (const ec of arr(newPod?.spec?.ephemeralContainers)) byName.set(str(ec?.name), ec);
+  for (const old of arr(oldPod?.spec?.ephemeralContainers)) {
+    const name = str(old?.name);
+    const cur = byName.get(name);
+    if (cur === undefined) errs.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(name)} may not be removed\n`));
+    else if (!semanticEqual(old, cur)) {
+      errs.push(forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(name)} may not be changed\n${structDiff('core.EphemeralContainer', old, cur)}`));
+    }
   }
   return errs;
 }

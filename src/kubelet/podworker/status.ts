@@ -74,12 +74,17 @@ export function willRestart(pod: any, spec: any, c: RtContainer | undefined, isI
   return policy === 'Always' || (policy === 'OnFailure' && c.exitCode !== 0);
 }
 
-export function containerStatus(pod: any, spec: any, rp: RtPod, v: WorkerView, isInit: boolean): any {
+/**
+ * One container's API status. Ephemeral containers never restart, are never ready, and carry no
+ * `started` (upstream's prober sets it for app and init containers only).
+ */
+export function containerStatus(pod: any, spec: any, rp: RtPod, v: WorkerView, isInit: boolean, ephemeral = false): any {
   const list = rp.containers.get(spec.name) ?? [];
   const latest = list[0];
   const prev = list[1];
   const defaultWaiting: Waiting = { reason: (pod.spec?.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating' };
   const cs: any = { name: spec.name, image: spec.image, imageID: '', ready: false, started: false, restartCount: latest ? latest.attempt : 0, state: {}, lastState: {} };
+  if (ephemeral) delete cs.started;
   const waiting = v.waiting.get(spec.name);
   if (!latest) {
     cs.state = { waiting: waiting ?? defaultWaiting };
@@ -88,12 +93,13 @@ export function containerStatus(pod: any, spec: any, rp: RtPod, v: WorkerView, i
     cs.imageID = latest.imageRef;
     if (latest.state === 'CONTAINER_RUNNING') {
       cs.state = { running: { startedAt: rfc3339(latest.startedAt) } };
+      if (ephemeral) return cs;
       cs.started = v.started(spec.name, latest.id);
       cs.ready = cs.started && v.ready(spec.name, latest.id);
       if (isInit && !isSidecar(spec)) cs.ready = false;
     } else if (latest.state === 'CONTAINER_EXITED') {
       const term = terminatedOf(latest, v.runtimeName);
-      if (!v.terminal && willRestart(pod, spec, latest, isInit) && waiting) {
+      if (!ephemeral && !v.terminal && willRestart(pod, spec, latest, isInit) && waiting) {
         cs.state = { waiting };
         cs.lastState = { terminated: term };
       } else {
@@ -224,6 +230,8 @@ export function generatePodStatus(pod: any, rp: RtPod, v: WorkerView, now: numbe
     qosClass: old.qosClass,
   };
   if (initStatuses.length) status.initContainerStatuses = initStatuses;
+  const ephemeral = pod.spec?.ephemeralContainers ?? [];
+  if (ephemeral.length) status.ephemeralContainerStatuses = ephemeral.map((c: any) => containerStatus(pod, c, rp, v, false, true));
   if (v.terminal?.reason) status.reason = v.terminal.reason;
   if (v.terminal?.message) status.message = v.terminal.message;
   for (const k of Object.keys(status)) if (status[k] === undefined) delete status[k];

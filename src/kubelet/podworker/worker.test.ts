@@ -209,6 +209,69 @@ describe('pod worker', () => {
   });
 });
 
+describe('pod worker: ephemeral containers', () => {
+  const debug = (name = 'debugger', extra: any = {}) => ({ name, image: 'busybox', command: ['sh'], stdin: true, tty: true, terminationMessagePolicy: 'File', ...extra });
+
+  it('starts an added ephemeral container once, reports it without started/ready, and never restarts it', async () => {
+    const { rt, sync, pod, events } = setup({ containers: [app()] });
+    await sync();
+    (pod.spec as any).ephemeralContainers = [debug()];
+    let { status } = await sync();
+    assert.ok(rt.running('debugger'));
+    const cfg = [...(rt as any).containers.values()].find((c: any) => c.config.metadata.name === 'debugger').config;
+    assert.equal(cfg.stdin, true);
+    assert.equal(cfg.tty, true);
+    const es = status.ephemeralContainerStatuses[0];
+    assert.equal(es.name, 'debugger');
+    assert.ok(es.state.running);
+    assert.equal(es.ready, false);
+    assert.equal(es.restartCount, 0);
+    assert.equal('started' in es, false);
+    assert.equal(status.containerStatuses.length, 1, 'not among the app containers');
+    assert.equal(cond(status, 'Ready').status, 'True', 'readiness ignores ephemeral containers');
+    assert.ok(events.includes('Normal Created Created container debugger'));
+    assert.ok(events.includes('Normal Started Started container debugger'));
+    rt.exit('debugger', 3);
+    ({ status } = await sync());
+    ({ status } = await sync());
+    assert.equal(rt.ops.filter((o) => o === 'start:debugger').length, 1, 'no restart, whatever the restart policy');
+    assert.deepEqual(
+      { exitCode: status.ephemeralContainerStatuses[0].state.terminated.exitCode, reason: status.ephemeralContainerStatuses[0].state.terminated.reason },
+      { exitCode: 3, reason: 'Error' },
+    );
+    assert.equal(status.phase, 'Running');
+  });
+
+  it('waits as ContainerCreating until started, and retries a failed start', async () => {
+    const { rt, sync, pod } = setup({ containers: [app()] });
+    await sync();
+    (pod.spec as any).ephemeralContainers = [debug('dbg', { command: undefined })];
+    rt.createErrors.set('dbg', new RuntimeError('InvalidArgument', 'the process runtime needs `command`'));
+    let { status } = await sync();
+    assert.deepEqual(status.ephemeralContainerStatuses[0].state.waiting, { reason: 'CreateContainerError', message: 'the process runtime needs `command`' });
+    rt.createErrors.delete('dbg');
+    ({ status } = await sync());
+    assert.ok(status.ephemeralContainerStatuses[0].state.running);
+  });
+
+  it("shares the target container's process namespace and is stopped with the pod", async () => {
+    const { rt, sync, pod } = setup({ containers: [app()], terminationGracePeriodSeconds: 5 });
+    await sync();
+    (pod.spec as any).ephemeralContainers = [debug('dbg', { targetContainerName: 'app' })];
+    await sync();
+    const all = [...(rt as any).containers.values()];
+    const target = all.find((c: any) => c.config.metadata.name === 'app');
+    const ns = all.find((c: any) => c.config.metadata.name === 'dbg').config.linux.securityContext.namespaceOptions;
+    assert.equal(ns.pid, 'TARGET');
+    assert.equal(ns.targetId, target.id);
+    (pod.metadata as any).deletionTimestamp = new Date().toISOString();
+    (pod.metadata as any).deletionGracePeriodSeconds = 5;
+    const r = await sync();
+    assert.equal(r.finished, true);
+    assert.ok(rt.ops.includes('stop:dbg:5'));
+  });
+});
+
 describe('pod worker: images', () => {
   it('reports ErrImagePull, then ImagePullBackOff, and pulls again after the back-off', async () => {
     const { rt, sync, clock, events, wakes } = setup({ containers: [{ name: 'app', image: 'nope:1', command: ['true'] }] });

@@ -95,6 +95,7 @@ export function podLogDir(logRoot: string, pod: any): string {
 export function fieldPathOf(pod: any, name: string): string {
   const i = (pod.spec?.initContainers ?? []).findIndex((c: any) => c.name === name);
   if (i >= 0) return `spec.initContainers{${name}}`;
+  if ((pod.spec?.ephemeralContainers ?? []).some((c: any) => c.name === name)) return `spec.ephemeralContainers{${name}}`;
   return `spec.containers{${name}}`;
 }
 
@@ -321,6 +322,14 @@ export class PodWorker {
     }
     if (rp.containers.size) rp = await inspectPod(this.deps.runtime, this.uid);
 
+    // Ephemeral containers start once each, before init containers as upstream (so a debugger can
+    // join a pod whose init is stuck); one that ran is never started again.
+    let ephemeralStarted = false;
+    for (const ec of this.pod.spec?.ephemeralContainers ?? []) {
+      if (!rp.containers.has(ec.name)) ephemeralStarted = (await this.startContainer(ec, rp, false, true)) || ephemeralStarted;
+    }
+    if (ephemeralStarted) rp = await inspectPod(this.deps.runtime, this.uid);
+
     const policy = this.pod.spec?.restartPolicy ?? 'Always';
     let changed = false;
     // Init containers in order; a regular one must succeed before the next; a sidecar must be started.
@@ -394,11 +403,11 @@ export class PodWorker {
   }
 
   private specOf(name: string): any {
-    return [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? [])].find((c: any) => c.name === name) ?? { name };
+    return [...(this.pod.spec?.initContainers ?? []), ...(this.pod.spec?.containers ?? []), ...(this.pod.spec?.ephemeralContainers ?? [])].find((c: any) => c.name === name) ?? { name };
   }
 
   /** Starts (or restarts, after back-off) one container. Returns whether anything changed. */
-  private async startContainer(spec: any, rp: RtPod, isInit: boolean): Promise<boolean> {
+  private async startContainer(spec: any, rp: RtPod, isInit: boolean, ephemeral = false): Promise<boolean> {
     const { runtime, clock } = this.deps;
     const m = this.pod.metadata;
     const list = rp.containers.get(spec.name) ?? [];
@@ -482,6 +491,15 @@ export class PodWorker {
       tty: !!spec.tty,
       linux: { resources: linuxResources(spec.resources), securityContext: containerSecurityContext(this.pod, spec) },
     };
+    if (ephemeral && spec.targetContainerName) {
+      // Join the target's process namespace, as upstream (a runtime whose containers are host
+      // processes shares one namespace among all of them anyway).
+      const target = rp.containers.get(spec.targetContainerName)?.[0];
+      if (target) {
+        const sc = config.linux!.securityContext!;
+        sc.namespaceOptions = { ...sc.namespaceOptions, pid: 'TARGET', targetId: target.id };
+      }
+    }
     let id: string;
     try {
       id = await runtime.createContainer(sandbox.id, config, sbConfig);
@@ -507,6 +525,7 @@ export class PodWorker {
     }
     this.waiting.delete(spec.name);
     this.event('Normal', 'Started', `Started container ${spec.name}`, spec.name);
+    if (ephemeral) return true;
     this.deps.probes.containerStarted(this.pod, spec, id, isInit);
     if (!isInit) this.journey(`container:${spec.name}`);
     else this.journey(`init:${spec.name}`);
@@ -569,7 +588,8 @@ export class PodWorker {
       const c = rp.containers.get(name)?.[0];
       return c && c.state === 'CONTAINER_RUNNING' ? c : undefined;
     };
-    const apps = (this.pod.spec?.containers ?? []).filter((s: any) => running(s.name));
+    // Ephemeral containers go with the app containers, with the same grace.
+    const apps = [...(this.pod.spec?.containers ?? []), ...(this.pod.spec?.ephemeralContainers ?? [])].filter((s: any) => running(s.name));
     await Promise.all(apps.map((s: any) => this.killContainer(s, running(s.name)!, graceSec)));
     const inits = [...(this.pod.spec?.initContainers ?? [])].reverse();
     for (const s of inits) {
