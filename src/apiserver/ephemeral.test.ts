@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ephemeralContainersUpdate } from './ephemeral.js';
 import { StatusError } from './status.js';
@@ -7,6 +7,8 @@ import { validatePodEphemeralContainersUpdate } from './validation/pod.js';
 import { validateObjectUpdate } from './validation/index.js';
 import { subresourceInfo, findResource } from './resources.js';
 import { aggregatedDiscovery, apiResourceList } from './discovery.js';
+import { startTestCluster, type TestCluster } from '../testing/cluster.js';
+import { clientFromKubeconfig, type ApiClient } from '../testing/client.js';
 
 function storedPod(extra: any = {}): any {
   const pod = {
@@ -132,5 +134,56 @@ test('discovery lists pods/ephemeralcontainers (kind Pod; get, patch, update)', 
     subresource: 'ephemeralcontainers',
     responseKind: { group: '', version: 'v1', kind: 'Pod' },
     verbs: ['get', 'patch', 'update'],
+  });
+});
+
+describe('pods/ephemeralcontainers over HTTP', () => {
+  let c: TestCluster;
+  let api: ApiClient;
+  const path = '/api/v1/namespaces/default/pods/p';
+  before(async () => {
+    c = await startTestCluster();
+    api = await clientFromKubeconfig(c.kubeconfig);
+    const res = await api.request('POST', '/api/v1/namespaces/default/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'app', image: 'nginx' }] } });
+    assert.equal(res.status, 201, res.body);
+  });
+  after(async () => {
+    api.close();
+    await c.stop();
+  });
+
+  it('GET returns the Pod; a PUT adds a container and records its manager under the subresource', async () => {
+    const pod = (await api.request('GET', `${path}/ephemeralcontainers`)).json();
+    assert.equal(pod.kind, 'Pod');
+    pod.spec.ephemeralContainers = [ec('put')];
+    pod.metadata.labels = { ignored: 'yes' };
+    const res = await api.request('PUT', `${path}/ephemeralcontainers?fieldManager=tester`, pod);
+    assert.equal(res.status, 200, res.body);
+    const out = res.json();
+    assert.deepEqual(out.spec.ephemeralContainers.map((e: any) => e.name), ['put']);
+    assert.equal(out.metadata.labels, undefined, 'labels are not changed through this subresource');
+    assert.ok(out.metadata.managedFields.some((m: any) => m.manager === 'tester' && m.subresource === 'ephemeralcontainers'));
+    // A PUT from a stale version conflicts.
+    const stale = await api.request('PUT', `${path}/ephemeralcontainers`, { ...pod, spec: { ...pod.spec, ephemeralContainers: [ec('put'), ec('late')] } });
+    assert.equal(stale.status, 409, stale.body);
+  });
+
+  it('merge and JSON patches; dryRun changes nothing; apply patches are refused', async () => {
+    const before = (await api.request('GET', path)).json();
+    const dry = await api.request('PATCH', `${path}/ephemeralcontainers?dryRun=All`, [{ op: 'add', path: '/spec/ephemeralContainers/-', value: ec('dry') }], { 'content-type': 'application/json-patch+json' });
+    assert.equal(dry.status, 200, dry.body);
+    assert.ok(dry.json().spec.ephemeralContainers.some((e: any) => e.name === 'dry'));
+    assert.equal((await api.request('GET', path)).json().metadata.resourceVersion, before.metadata.resourceVersion);
+    const json = await api.request('PATCH', `${path}/ephemeralcontainers`, [{ op: 'add', path: '/spec/ephemeralContainers/-', value: ec('json') }], { 'content-type': 'application/json-patch+json' });
+    assert.equal(json.status, 200, json.body);
+    // A merge patch replaces the whole list: it must still hold every existing container.
+    const list = [...json.json().spec.ephemeralContainers, ec('merge')];
+    const merge = await api.request('PATCH', `${path}/ephemeralcontainers`, { spec: { ephemeralContainers: list } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(merge.status, 200, merge.body);
+    assert.deepEqual(merge.json().spec.ephemeralContainers.map((e: any) => e.name), ['put', 'json', 'merge']);
+    const apply = await api.request('PATCH', `${path}/ephemeralcontainers?fieldManager=x`, '{}', { 'content-type': 'application/apply-patch+yaml' });
+    assert.equal(apply.status, 415);
+    const missing = await api.request('GET', '/api/v1/namespaces/default/pods/nope/ephemeralcontainers');
+    assert.equal(missing.status, 404);
   });
 });

@@ -23,6 +23,8 @@ import { formatInvalidMessage } from './validation/index.js';
 import { validatePodEphemeralContainersUpdate } from './validation/pod.js';
 import { patchStatus } from './registry.js';
 import { deepCopy } from './clone.js';
+import { runAdmission } from './admission/index.js';
+import type { UserInfo } from './auth/types.js';
 
 export const EPHEMERAL_SUBRESOURCE = 'ephemeralcontainers';
 
@@ -37,7 +39,7 @@ export function ephemeralContainersUpdate(written: any, old: any): any {
   return next;
 }
 
-export async function serveEphemeralContainers(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query): Promise<void> {
+export async function serveEphemeralContainers(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query, user?: UserInfo): Promise<void> {
   const reg = ctx.registry;
   const { info } = r;
   const ns = r.namespace;
@@ -92,18 +94,38 @@ export async function serveEphemeralContainers(ctx: HandlerContext, req: Incomin
       return checkFields(info, patched, mode, warnings);
     };
   }
-  if (dryRunParam(q)) {
+  const fieldManager = fieldManagerParam(q, req.headers['user-agent']);
+  const dryRun = dryRunParam(q);
+  // Admission (webhooks may mutate) runs on the candidate computed from one version of the pod;
+  // the write then applies only over that same version, else it starts again from the new one.
+  for (let attempt = 0; ; attempt++) {
     const cur = reg.output(info, await reg.get(info, ns, name));
-    send(res, 200, ephemeralContainersUpdate(change(deepCopy(cur)), cur), JSON_TYPE, warnings);
+    const next = ephemeralContainersUpdate(change(deepCopy(cur)), cur);
+    await runAdmission(reg.admission, { info, operation: 'UPDATE', object: next, oldObject: cur, namespace: ns, subresource: EPHEMERAL_SUBRESOURCE, dryRun, registry: reg, user, warnings });
+    const admitted = ephemeralContainersUpdate(next, cur);
+    if (dryRun) {
+      send(res, 200, admitted, JSON_TYPE, warnings);
+      return;
+    }
+    const updated = await reg.mutate(
+      info,
+      ns,
+      name,
+      (now) => {
+        if (now.metadata.resourceVersion !== cur.metadata.resourceVersion) throw STALE;
+        return admitted;
+      },
+      { fieldManager, subresource: EPHEMERAL_SUBRESOURCE },
+      { forResponse: true },
+    ).catch((e) => {
+      if (e === STALE && attempt < 10) return undefined;
+      if (e === STALE) throw conflict('', 'pods', name, OPTIMISTIC_LOCK_MESSAGE);
+      throw e;
+    });
+    if (updated === undefined) continue;
+    send(res, 200, writtenJsonOf(updated) ?? updated, JSON_TYPE, warnings);
     return;
   }
-  const updated = await reg.mutate(
-    info,
-    ns,
-    name,
-    (cur) => ephemeralContainersUpdate(change(deepCopy(cur)), cur),
-    { fieldManager: fieldManagerParam(q, req.headers['user-agent']), subresource: EPHEMERAL_SUBRESOURCE },
-    { forResponse: true },
-  );
-  send(res, 200, writtenJsonOf(updated) ?? updated, JSON_TYPE, warnings);
 }
+
+const STALE = new Error('the pod changed since admission');

@@ -136,7 +136,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     return;
   }
   if (r.subresource && r.subresource !== 'status' && r.subresource !== 'finalize') {
-    await serveSubresource(ctx, req, res, r, q);
+    await serveSubresource(ctx, req, res, r, q, user);
     return;
   }
 

@@ -24,13 +24,13 @@ import { serveEphemeralContainers, EPHEMERAL_SUBRESOURCE } from './ephemeral.js'
  * Subresources other than status: pods/binding, pods/eviction, pods/ephemeralcontainers,
  * pods/log (proxied to the kubelet), serviceaccounts/token, and scale.
  */
-export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query): Promise<void> {
+export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query, user?: UserInfo): Promise<void> {
   const reg = ctx.registry;
   const { info } = r;
   const method = req.method ?? 'GET';
   const ns = r.namespace;
   if (r.subresource === 'scale') return serveScale(ctx, req, res, r);
-  if (r.subresource === EPHEMERAL_SUBRESOURCE && info.key === 'pods') return serveEphemeralContainers(ctx, req, res, r, q);
+  if (r.subresource === EPHEMERAL_SUBRESOURCE && info.key === 'pods') return serveEphemeralContainers(ctx, req, res, r, q, user);
   if (r.subresource === 'binding') {
     if (method !== 'POST') throw methodNotAllowed();
     const binding = decodeBody(await readBody(req), req.headers['content-type']) as any;
