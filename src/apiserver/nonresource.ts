@@ -5,6 +5,9 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
 import { send, JSON_TYPE } from './respond.js';
 import type { HandlerContext } from './handler.js';
+import { metricsOf } from './metrics/index.js';
+import { isMetricsApiPath, metricsApiGroup, metricsApiGroupEntry, serveMetricsApi } from './metrics/api.js';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics/prom.js';
 
 /** Health, version, discovery, OpenAPI and issuer documents: everything that is not a resource. */
 export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
@@ -25,8 +28,22 @@ export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage
     case '/apis': {
       const which = path === '/api' ? 'api' : 'apis';
       const agg = preferredDiscovery(accept);
-      if (agg) send(res, 200, aggregatedDiscovery(which, agg), `application/json;g=apidiscovery.k8s.io;v=${agg};as=APIGroupDiscoveryList`);
-      else send(res, 200, which === 'api' ? apiVersions(ctx.serverAddress) : apiGroupList());
+      // The metrics API is served here, not from the resource registry: its group is added to /apis.
+      const metrics = which === 'apis' && metricsOf(ctx.registry) !== undefined;
+      if (agg) {
+        const doc = aggregatedDiscovery(which, agg);
+        send(res, 200, metrics ? { ...doc, items: [...doc.items, metricsApiGroup()] } : doc, `application/json;g=apidiscovery.k8s.io;v=${agg};as=APIGroupDiscoveryList`);
+      } else if (which === 'api') send(res, 200, apiVersions(ctx.serverAddress));
+      else {
+        const doc = apiGroupList();
+        send(res, 200, metrics ? { ...doc, groups: [...doc.groups, metricsApiGroupEntry()] } : doc);
+      }
+      return true;
+    }
+    case '/metrics': {
+      const m = metricsOf(ctx.registry);
+      if (!m) return false;
+      send(res, 200, m.render(), PROMETHEUS_CONTENT_TYPE);
       return true;
     }
     case '/openapi/v3':
@@ -60,6 +77,10 @@ export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage
     res.writeHead(200, { 'Content-Type': JSON_TYPE, ETag: `"${hash}"`, 'Cache-Control': 'public, immutable' });
     res.end(json);
     return true;
+  }
+  if (isMetricsApiPath(path)) {
+    const metrics = metricsOf(ctx.registry);
+    if (metrics && (await serveMetricsApi(ctx.registry, metrics.scraper, req, res, path))) return true;
   }
   let m = /^\/api\/([^/]+)$/.exec(path);
   if (m) {

@@ -15,6 +15,7 @@ import { x509Authenticator, authenticatedAllowAuthorizer } from './auth/defaults
 import { accessReviews } from './auth/reviews.js';
 import type { AdmissionPlugin } from './admission/index.js';
 import { DEFAULT_PLUGINS } from './admission/index.js';
+import { attachMetrics, type ApiServerMetrics } from './metrics/index.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -52,10 +53,13 @@ export class ApiServer {
   private ready = false;
   private compactTimer?: NodeJS.Timeout;
   private crds?: CRDController;
+  /** GET /metrics and the metrics.k8s.io API (src/apiserver/metrics). */
+  readonly metrics: ApiServerMetrics;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.cache = new WatchCache(opts.backend, new Set(RESOURCES.map((r) => r.storageKey)));
     this.registry = new Registry(opts.backend, this.cache, opts.admission ?? DEFAULT_PLUGINS);
+    this.metrics = attachMetrics(this.registry, opts.kubeletClient);
   }
 
   get port(): number {
@@ -76,7 +80,7 @@ export class ApiServer {
       kubeletClient: this.opts.kubeletClient,
     };
     const handler = createHandler(ctx);
-    const listener = this.opts.audit ? await auditedHandler(this.opts.audit, handler, { authenticators, authorizers }) : handler;
+    const listener = this.metrics.requests.instrument(this.opts.audit ? await auditedHandler(this.opts.audit, handler, { authenticators, authorizers }) : handler);
     const upgrade = createUpgradeHandler(ctx);
     this.server = https.createServer(
       {

@@ -3,7 +3,7 @@
  * from cAdvisor's root cgroup; on a host without cgroup accounting for us, /proc says the same).
  * CPU usageNanoCores needs two samples: the collector keeps the previous one.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import type { CPUStats, FsStats, MemoryStats } from '../runtime/containerd/summary.js';
 
@@ -94,5 +94,71 @@ export class NodeStatsCollector {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** One process's figures from /proc/PID/stat: its group, CPU (own + reaped children, ns) and RSS. */
+export interface ProcStat {
+  pid: number;
+  pgid: number;
+  cpuNs: number;
+  rssBytes: number;
+}
+
+/** Parses /proc/PID/stat (fields after the parenthesised command name, which may hold spaces). */
+export function parseProcPidStat(pid: number, text: string, pageSize = 4096): ProcStat | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const f = text.slice(close + 2).trim().split(/\s+/);
+  // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime … rss(21)
+  const n = (i: number) => Number(f[i]) || 0;
+  if (f.length < 22) return undefined;
+  return { pid, pgid: n(2), cpuNs: (n(11) + n(12) + n(13) + n(14)) * TICK_NS, rssBytes: n(21) * pageSize };
+}
+
+/**
+ * CPU and memory of host process groups, as the process runtime's containers are (each container
+ * is the leader of its own group): the container_* figures cAdvisor would take from the container's
+ * cgroup. CPU counts the group's live processes plus the children they reaped, so a shell running
+ * short commands is charged for them. usageNanoCores needs two samples: the previous is kept per group.
+ */
+export class ProcessGroupStats {
+  private prev = new Map<number, { at: number; cpu: number }>();
+
+  constructor(
+    private readonly read: (file: string) => string = (f) => readFileSync(f, 'utf8'),
+    private readonly listPids: () => number[] = () => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Figures per requested group leader; groups that are gone are left out. */
+  collect(pgids: readonly number[]): Map<number, { timestampNs: number; usageCoreNanoSeconds: number; usageNanoCores?: number; workingSetBytes: number }> {
+    const want = new Set(pgids);
+    const acc = new Map<number, { cpu: number; rss: number }>();
+    for (const pid of want.size ? this.listPids() : []) {
+      let st: ProcStat | undefined;
+      try {
+        st = parseProcPidStat(pid, this.read(`/proc/${pid}/stat`));
+      } catch {
+        continue; // exited while we looked
+      }
+      if (!st || !want.has(st.pgid)) continue;
+      const a = acc.get(st.pgid) ?? { cpu: 0, rss: 0 };
+      a.cpu += st.cpuNs;
+      a.rss += st.rssBytes;
+      acc.set(st.pgid, a);
+    }
+    const at = this.now();
+    const out = new Map<number, { timestampNs: number; usageCoreNanoSeconds: number; usageNanoCores?: number; workingSetBytes: number }>();
+    const next = new Map<number, { at: number; cpu: number }>();
+    for (const [pgid, a] of acc) {
+      const p = this.prev.get(pgid);
+      const r: { timestampNs: number; usageCoreNanoSeconds: number; usageNanoCores?: number; workingSetBytes: number } = { timestampNs: at * 1e6, usageCoreNanoSeconds: a.cpu, workingSetBytes: a.rss };
+      if (p && at > p.at && a.cpu >= p.cpu) r.usageNanoCores = Math.round(((a.cpu - p.cpu) / ((at - p.at) * 1e6)) * 1e9);
+      out.set(pgid, r);
+      next.set(pgid, { at, cpu: a.cpu });
+    }
+    this.prev = next;
+    return out;
   }
 }

@@ -4,7 +4,8 @@
  *   GET /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty   (WebSocket, v5/v4.channel.k8s.io)
  *   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty           (WebSocket, as exec)
  *   GET|POST /portForward/{ns}/{pod}   (SPDY/3.1, directly or tunnelled in a WebSocket)
- *   GET /stats/summary   (stats/v1alpha1 Summary; pods only from a runtime that reports container stats)
+ *   GET /stats/summary   (stats/v1alpha1 Summary; on the process runtime, pods from their process groups)
+ *   GET /metrics, /metrics/resource, /metrics/cadvisor   (Prometheus text, see metrics.ts)
  *   GET /healthz
  * Clients must present a certificate signed by the cluster CA.
  */
@@ -16,6 +17,10 @@ import type { ExecSession, Runtime } from '../runtime/cri.js';
 import { writeLogs } from './logs.js';
 import type { SpdySession } from './spdy.js';
 import type { PortForwardTarget } from './portforward.js';
+import type { Summary } from '../runtime/containerd/summary.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../apiserver/metrics/prom.js';
+import { KubeletMetrics, renderCadvisorMetrics, renderResourceMetrics, withProcessPods } from './metrics.js';
+import { ProcessGroupStats } from './nodestats.js';
 
 /** The port-forward stream protocol (portforward.ts), here too so that module loads only when used. */
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
@@ -49,6 +54,8 @@ export interface KubeletApiBackend {
   portForwardTarget?(namespace: string, pod: string): Promise<PortForwardTarget | string>;
   /** The node's stats summary (404 when absent). */
   statsSummary?(): Promise<unknown>;
+  /** The pods bound to this node (for /metrics/cadvisor's memory limits). */
+  pods?(): readonly any[];
 }
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -63,12 +70,18 @@ export class KubeletServer {
   private wss?: WebSocketServer;
   private tunnels?: WebSocketServer;
   private readonly sessions = new Set<SpdySession>();
+  private readonly groups = new ProcessGroupStats();
+  /** The kubelet's own metrics; whoever runs pods may observe pod start and worker durations here. */
+  readonly metrics: KubeletMetrics;
   port = 0;
 
   constructor(
     private readonly backend: KubeletApiBackend,
     private readonly tls: { certPem: string; keyPem: string; caPem: string },
-  ) {}
+    nodeName = '',
+  ) {
+    this.metrics = new KubeletMetrics(nodeName);
+  }
 
   async start(host: string, port: number): Promise<number> {
     const server = https.createServer({ cert: this.tls.certPem, key: this.tls.keyPem, ca: this.tls.caPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
@@ -107,11 +120,12 @@ export class KubeletServer {
       return;
     }
     if (url.pathname === '/stats/summary' && req.method === 'GET' && this.backend.statsSummary) {
-      const body = JSON.stringify(await this.backend.statsSummary());
+      const body = JSON.stringify(await this.summary());
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(body);
       return;
     }
+    if (url.pathname === '/metrics' || url.pathname.startsWith('/metrics/')) return this.serveMetrics(req, res, url.pathname);
     const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (!m || req.method !== 'GET') return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
     const q = url.searchParams;
@@ -136,6 +150,40 @@ export class KubeletServer {
       running: async () => (await rt.containerStatus(ref.id).catch(() => undefined))?.state === 'CONTAINER_RUNNING',
     });
     res.end();
+  }
+
+  /** The summary, with pods from process stats when the runtime reports no container stats. */
+  private async summary(): Promise<Summary> {
+    const s = (await this.backend.statsSummary!()) as Summary;
+    return withProcessPods(s, this.backend.runtime, this.groups);
+  }
+
+  private async serveMetrics(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendStatus(res, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    let text: string;
+    if (path === '/metrics') {
+      if (!this.metrics.nodeName && this.backend.statsSummary) this.metrics.nodeName = ((await this.backend.statsSummary()) as Summary).node?.nodeName ?? '';
+      text = await this.metrics.render(this.backend.runtime);
+    }
+    else if (path === '/metrics/resource') {
+      let summary: Summary | undefined;
+      try {
+        summary = this.backend.statsSummary ? await this.summary() : undefined;
+      } catch {
+        summary = undefined;
+      }
+      text = renderResourceMetrics(summary, !summary);
+    } else if (path === '/metrics/cadvisor') {
+      if (!this.backend.statsSummary) return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
+      const [summary, containers] = await Promise.all([this.summary(), this.backend.runtime.listContainers({ state: 'CONTAINER_RUNNING' })]);
+      text = renderCadvisorMetrics({
+        summary,
+        containers: containers.map((c) => ({ id: c.id, podUid: c.labels?.['io.kubernetes.pod.uid'] ?? '', name: c.labels?.['io.kubernetes.container.name'] ?? c.metadata.name, image: c.image.image })),
+        memoryLimits: memoryLimits(this.backend.pods?.() ?? []),
+      });
+    } else return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
+    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+    res.end(req.method === 'HEAD' ? undefined : text);
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -279,4 +327,26 @@ export class KubeletServer {
       });
     ws.close(1000);
   }
+}
+
+/** Containers' memory limits in bytes by `podUid/container`, from the pods' specs. */
+function memoryLimits(pods: readonly any[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const p of pods) {
+    for (const c of p?.spec?.containers ?? []) {
+      const v = c.resources?.limits?.memory;
+      const n = v === undefined ? NaN : bytesOf(String(v));
+      if (Number.isFinite(n)) out.set(`${p.metadata?.uid}/${c.name}`, n);
+    }
+  }
+  return out;
+}
+
+const SUFFIX: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
+
+/** A memory quantity ("128Mi", "1G", "1e9") in bytes, rounded up as the kubelet does. */
+export function bytesOf(q: string): number {
+  const m = /^([0-9.]+(?:[eE][-+]?\d+)?)([a-zA-Z]*)$/.exec(q.trim());
+  if (!m || !(m[2] in SUFFIX)) return NaN;
+  return Math.ceil(Number(m[1]) * SUFFIX[m[2]]);
 }

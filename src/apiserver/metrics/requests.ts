@@ -1,0 +1,252 @@
+/**
+ * The API server's request metrics, with upstream's names and labels
+ * (k8s.io/apiserver/pkg/endpoints/metrics): apiserver_request_total, the
+ * apiserver_request_duration_seconds histogram, in-flight and long-running gauges, registered
+ * watchers. Hot path: a request costs a clock read and a 'close' listener when it starts, and a
+ * path parse plus a few Map/array lookups when it ends; label strings are built once per series.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { allResources, resourcesGeneration, type ResourceInfo } from '../resources.js';
+import { Histogram, TextWriter, escapeLabelValue } from './prom.js';
+
+/** Upstream's buckets for apiserver_request_duration_seconds. */
+export const REQUEST_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
+
+const VERBS = ['GET', 'LIST', 'WATCH', 'POST', 'PUT', 'PATCH', 'APPLY', 'DELETE', 'DELETECOLLECTION', 'CONNECT', 'HEAD', 'OPTIONS', 'other'] as const;
+const SCOPES = ['', 'cluster', 'namespace', 'resource'] as const;
+const V = Object.fromEntries(VERBS.map((v, i) => [v, i])) as Record<(typeof VERBS)[number], number>;
+const CONNECT_SUBRESOURCES = new Set(['proxy', 'exec', 'attach', 'portforward']);
+
+/** What a series is about, besides verb, scope, dry run and code. */
+interface Target {
+  group: string;
+  version: string;
+  resource: string;
+}
+const NON_RESOURCE: Target = { group: '', version: '', resource: '' };
+/** Served by this server outside the resource registry (the metrics API): counted by resource too. */
+const EXTRA_TARGETS = new Map<string, Target>();
+export function extraTarget(group: string, version: string, resource: string): Target {
+  const k = `${group}/${version}/${resource}`;
+  let t = EXTRA_TARGETS.get(k);
+  if (!t) EXTRA_TARGETS.set(k, (t = { group, version, resource }));
+  return t;
+}
+
+class Series {
+  /** Counts by HTTP status code. */
+  readonly codes = new Map<number, number>();
+  readonly latency = new Histogram(REQUEST_DURATION_BUCKETS);
+  /** Open long-running requests (watch, proxy, exec, …). */
+  longRunning = 0;
+  constructor(readonly labels: string) {}
+}
+
+export interface Classified {
+  target: Target;
+  verb: number;
+  scope: number;
+  subresource: string;
+  dryRun: boolean;
+}
+
+/** The metrics' view of a request, as upstream's RequestInfo → (verb, group, version, resource, subresource, scope). */
+export function classify(method: string, url: string, contentType: string | undefined): Classified {
+  const q = url.indexOf('?');
+  let path = q < 0 ? url : url.slice(0, q);
+  if (path.length > 1 && path.charCodeAt(path.length - 1) === 47) path = path.replace(/\/+$/, '');
+  const query = q < 0 ? '' : url.slice(q + 1);
+  const dryRun = query.includes('dryRun=') && /(?:^|&)dryRun=All(?:&|$)/.test(query);
+  const p = parsePath(path);
+  let target: Target;
+  let name: string | undefined;
+  let namespace: string | undefined;
+  let subresource = '';
+  let legacyWatch = false;
+  if (p) {
+    const info = lookup(p.group, p.version, p.resource);
+    if (info) target = info;
+    else {
+      const extra = EXTRA_TARGETS.get(`${p.group}/${p.version}/${p.resource}`);
+      if (!extra) return { target: NON_RESOURCE, verb: V[method as keyof typeof V] ?? V.other, scope: 0, subresource: '', dryRun };
+      target = extra;
+    }
+    name = p.name;
+    namespace = !info || info.namespaced ? p.namespace : undefined;
+    subresource = p.subresource ?? '';
+    legacyWatch = p.legacyWatch;
+  } else return { target: NON_RESOURCE, verb: V[method as keyof typeof V] ?? V.other, scope: 0, subresource: '', dryRun };
+  let verb: number;
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      if (CONNECT_SUBRESOURCES.has(subresource)) verb = V.CONNECT;
+      else if (legacyWatch || /(?:^|&)watch=(?:true|1)(?:&|$)/.test(query)) verb = V.WATCH;
+      else verb = name ? V.GET : V.LIST;
+      break;
+    case 'POST':
+      verb = CONNECT_SUBRESOURCES.has(subresource) ? V.CONNECT : V.POST;
+      break;
+    case 'PATCH':
+      verb = contentType?.startsWith('application/apply-patch') ? V.APPLY : V.PATCH;
+      break;
+    case 'DELETE':
+      verb = name ? V.DELETE : V.DELETECOLLECTION;
+      break;
+    case 'PUT':
+      verb = CONNECT_SUBRESOURCES.has(subresource) ? V.CONNECT : V.PUT;
+      break;
+    default:
+      verb = V[method as keyof typeof V] ?? V.other;
+  }
+  // Upstream's CleanScope: a named object or a create is "resource".
+  const scope = name || verb === V.POST ? 3 : namespace ? 2 : 1;
+  return { target, verb, scope, subresource, dryRun };
+}
+
+/**
+ * The resource a path addresses, as upstream's RequestInfoFactory splits it (request.ts does the
+ * same for the handler): one split, no decoding of names, which only count by their presence.
+ */
+const dec = (x: string | undefined) => (x !== undefined && x.includes('%') ? decodeURIComponent(x) : x);
+
+function parsePath(path: string): { group: string; version: string; resource: string; namespace?: string; name?: string; subresource?: string; legacyWatch: boolean } | undefined {
+  const parts = path.split('/');
+  // parts[0] is '' (the leading slash).
+  let i: number;
+  let group: string;
+  if (parts[1] === 'api' && parts.length >= 4) {
+    group = '';
+    i = 2;
+  } else if (parts[1] === 'apis' && parts.length >= 5) {
+    group = parts[2];
+    i = 3;
+  } else return undefined;
+  const version = parts[i++];
+  let legacyWatch = false;
+  if (parts[i] === 'watch') {
+    legacyWatch = true;
+    i++;
+  }
+  const n = parts.length - i;
+  if (n <= 0) return undefined;
+  if (parts[i] === 'namespaces' && n >= 3 && !(n === 3 && (parts[i + 2] === 'status' || parts[i + 2] === 'finalize'))) {
+    const subresource = dec(parts[i + 4]);
+    if (n > 5 && subresource !== 'proxy') return undefined;
+    return { group, version, resource: dec(parts[i + 2])!, namespace: parts[i + 1], name: parts[i + 3] || undefined, subresource, legacyWatch };
+  }
+  const subresource = dec(parts[i + 2]);
+  if (n > 3 && subresource !== 'proxy') return undefined;
+  return { group, version, resource: dec(parts[i])!, name: parts[i + 1] || undefined, subresource, legacyWatch };
+}
+
+/** group → version → resource → info, rebuilt when the custom resources change. */
+let index = new Map<string, Map<string, Map<string, ResourceInfo>>>();
+let indexGeneration = -1;
+function lookup(group: string, version: string, resource: string): ResourceInfo | undefined {
+  if (indexGeneration !== resourcesGeneration()) {
+    index = new Map();
+    for (const r of allResources()) {
+      let g = index.get(r.group);
+      if (!g) index.set(r.group, (g = new Map()));
+      let v = g.get(r.version);
+      if (!v) g.set(r.version, (v = new Map()));
+      v.set(r.resource, r);
+    }
+    indexGeneration = resourcesGeneration();
+  }
+  return index.get(group)?.get(version)?.get(resource);
+}
+
+/** Whether a request is long-running (upstream: watches, proxy, exec, attach, port-forward, followed logs), from its URL alone. */
+export function isLongRunning(url: string): boolean {
+  return LONG_RUNNING.test(url);
+}
+const LONG_RUNNING = /watch|\/(?:proxy|exec|attach|portforward)(?:[/?]|$)|\/log\?(?:.*&)?follow=(?:true|1)/;
+
+export class RequestMetrics {
+  private readonly byTarget = new Map<Target, Map<string, (Series | undefined)[]>>();
+  readOnlyInflight = 0;
+  mutatingInflight = 0;
+  private readonly watchers = new Map<Target, number>();
+
+  /** The series of a classified request, created on first use. */
+  series(c: Classified): Series {
+    let subs = this.byTarget.get(c.target);
+    if (!subs) this.byTarget.set(c.target, (subs = new Map()));
+    let slots = subs.get(c.subresource);
+    if (!slots) subs.set(c.subresource, (slots = []));
+    const i = (c.verb * SCOPES.length + c.scope) * 2 + (c.dryRun ? 1 : 0);
+    let s = slots[i];
+    if (!s) {
+      const t = c.target;
+      s = slots[i] = new Series(
+        `component="apiserver",dry_run="${c.dryRun ? 'All' : ''}",group="${escapeLabelValue(t.group)}",resource="${escapeLabelValue(t.resource)}",scope="${SCOPES[c.scope]}",subresource="${escapeLabelValue(c.subresource)}",verb="${VERBS[c.verb]}",version="${escapeLabelValue(t.version)}"`,
+      );
+    }
+    return s;
+  }
+
+  /** Counts a finished request. */
+  observe(s: Series, code: number, seconds: number): void {
+    s.codes.set(code, (s.codes.get(code) ?? 0) + 1);
+    s.latency.observe(seconds);
+  }
+
+  watchStarted(c: Classified): void {
+    this.watchers.set(c.target, (this.watchers.get(c.target) ?? 0) + 1);
+  }
+
+  watchEnded(c: Classified): void {
+    this.watchers.set(c.target, (this.watchers.get(c.target) ?? 1) - 1);
+  }
+
+  /** Wraps the server's request listener: counts every request when its response closes. */
+  instrument(listener: (req: IncomingMessage, res: ServerResponse) => unknown): (req: IncomingMessage, res: ServerResponse) => unknown {
+    return (req, res) => {
+      const t0 = performance.now();
+      const url = req.url ?? '/';
+      const method = req.method ?? 'GET';
+      if (isLongRunning(url)) {
+        // Long-running requests are classified up front: their gauges are per series.
+        const c = classify(method, url, method === 'PATCH' ? req.headers['content-type'] : undefined);
+        const s = this.series(c);
+        const watch = c.verb === V.WATCH;
+        s.longRunning++;
+        if (watch) this.watchStarted(c);
+        res.on('close', () => {
+          s.longRunning--;
+          if (watch) this.watchEnded(c);
+          this.observe(s, res.statusCode, (performance.now() - t0) / 1000);
+        });
+      } else {
+        const mutating = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+        if (mutating) this.mutatingInflight++;
+        else this.readOnlyInflight++;
+        // 'on', not 'once': the response emits 'close' once, and once() costs a wrapper per request.
+        res.on('close', () => {
+          if (mutating) this.mutatingInflight--;
+          else this.readOnlyInflight--;
+          this.observe(this.series(classify(method, url, method === 'PATCH' ? req.headers['content-type'] : undefined)), res.statusCode, (performance.now() - t0) / 1000);
+        });
+      }
+      return listener(req, res);
+    };
+  }
+
+  render(w: TextWriter): void {
+    const all: Series[] = [];
+    for (const subs of this.byTarget.values()) for (const slots of subs.values()) for (const s of slots) if (s) all.push(s);
+    w.family('apiserver_request_total', 'counter', '[STABLE] Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.');
+    for (const s of all) for (const [code, n] of s.codes) w.sample('apiserver_request_total', `{code="${code}",${s.labels}}`, n);
+    w.family('apiserver_request_duration_seconds', 'histogram', '[STABLE] Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.');
+    for (const s of all) if (s.codes.size) w.histogram('apiserver_request_duration_seconds', s.labels, s.latency.bounds, s.latency.counts, s.latency.sum);
+    w.family('apiserver_current_inflight_requests', 'gauge', '[STABLE] Maximal number of currently used inflight request limit of this apiserver per request kind in last second.');
+    w.sample('apiserver_current_inflight_requests', '{request_kind="mutating"}', this.mutatingInflight).sample('apiserver_current_inflight_requests', '{request_kind="readOnly"}', this.readOnlyInflight);
+    w.family('apiserver_longrunning_requests', 'gauge', '[STABLE] Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.');
+    for (const s of all) if (s.longRunning > 0) w.sample('apiserver_longrunning_requests', `{${s.labels}}`, s.longRunning);
+    w.family('apiserver_registered_watchers', 'gauge', '[ALPHA] Number of currently registered watchers for a given resources');
+    for (const [t, n] of this.watchers) if (n > 0) w.sample('apiserver_registered_watchers', `{group="${escapeLabelValue(t.group)}",kind="${escapeLabelValue((t as { kind?: string }).kind ?? '')}",version="${escapeLabelValue(t.version)}"}`, n);
+  }
+}

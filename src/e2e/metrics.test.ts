@@ -1,0 +1,128 @@
+/**
+ * `kubectl top` and the Prometheus endpoints with the real kubectl: an in-process API server and a
+ * real kubelet (process runtime) running a pod; metrics.k8s.io is served by the API server from
+ * the kubelet's /metrics/resource.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startTestCluster, type TestCluster } from '../testing/cluster.js';
+import { RestClient, configFromKubeconfig } from '../client/rest.js';
+import { createKubelet } from '../kubelet/agent.js';
+import { needs, which } from '../testing/real.js';
+import { until } from '../testing/wait.js';
+import { parseText } from '../apiserver/metrics/prom.js';
+
+const NODE = 'skiff-metrics-node';
+const POD = 'top-sleeper';
+
+/** kubectl's top columns split on runs of spaces. */
+const rows = (out: string) => out.trim().split('\n').map((l) => l.trim().split(/\s+/));
+
+describe('kubectl top and /metrics (real kubelet, real kubectl)', () => {
+  let tc: TestCluster;
+  let stopKubelet: (() => Promise<void>) | undefined;
+
+  before(async (t) => {
+    if (!needs(t as any, which('kubectl') ? undefined : 'kubectl not on PATH')) return;
+    tc = await startTestCluster();
+    const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'metrics-e2e'));
+    const comp = createKubelet(client, { nodeName: NODE, dataDir: path.join(tc.dataDir, 'kubelet'), runtime: 'process', podCIDR: '10.244.11.0/24', port: 0, resyncMs: 2000 });
+    await comp.start();
+    stopKubelet = () => comp.stop();
+    // A shell that holds a few MB (so its memory shows in Mi) and then sleeps.
+    const script = 'x=$(head -c 4000000 /dev/zero | tr "\\0" a); while true; do sleep 1; done';
+    await tc.run(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: 'default', labels: { app: 'top' } }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script] }] } }));
+    await until('pod running', async () => {
+      const r = await tc.kubectl(['get', 'pod', POD, '-o', 'jsonpath={.status.phase}']);
+      return r.stdout === 'Running' ? true : undefined;
+    });
+  });
+
+  after(async () => {
+    await stopKubelet?.();
+    await tc?.stop();
+  });
+
+  it('kubectl top node: upstream columns with CPU and memory figures', async () => {
+    const out = await until('kubectl top node', async () => {
+      const r = await tc.kubectl(['top', 'node']);
+      return r.code === 0 && r.stdout.includes(NODE) ? r.stdout : undefined;
+    });
+    const [head, row] = rows(out);
+    assert.deepEqual(head, ['NAME', 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)']);
+    assert.equal(row[0], NODE);
+    assert.match(row[1], /^\d+m$/);
+    assert.match(row[2], /^\d+%$/);
+    assert.match(row[3], /^[1-9]\d*Mi$/);
+    assert.match(row[4], /^\d+%$/);
+  });
+
+  it('kubectl top pod, --containers, -A --sort-by=memory: upstream columns, non-zero memory', async () => {
+    const out = await until('kubectl top pod', async () => {
+      const r = await tc.kubectl(['top', 'pod']);
+      return r.code === 0 && r.stdout.includes(POD) ? r.stdout : undefined;
+    });
+    const [head, row] = rows(out);
+    assert.deepEqual(head, ['NAME', 'CPU(cores)', 'MEMORY(bytes)']);
+    assert.equal(row[0], POD);
+    assert.match(row[1], /^\d+m$/);
+    assert.match(row[2], /^[1-9]\d*Mi$/);
+
+    const [chead, crow] = rows(await tc.run(['top', 'pod', POD, '--containers']));
+    assert.deepEqual(chead, ['POD', 'NAME', 'CPU(cores)', 'MEMORY(bytes)']);
+    assert.deepEqual(crow.slice(0, 2), [POD, 'main']);
+
+    const [ahead, ...arows] = rows(await tc.run(['top', 'pod', '-A', '--sort-by=memory']));
+    assert.deepEqual(ahead, ['NAMESPACE', 'NAME', 'CPU(cores)', 'MEMORY(bytes)']);
+    assert.ok(arows.some((r) => r[0] === 'default' && r[1] === POD));
+
+    assert.equal(rows(await tc.run(['top', 'pod', '-l', 'app=top'])).length, 2);
+    const none = await tc.kubectl(['top', 'pod', '-l', 'app=nothing']);
+    assert.doesNotMatch(none.stdout, new RegExp(POD));
+  });
+
+  it('metrics.k8s.io objects as metrics-server writes them', async () => {
+    const pm = JSON.parse(await tc.run(['get', '--raw', `/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/${POD}`]));
+    assert.equal(pm.kind, 'PodMetrics');
+    assert.equal(pm.metadata.labels.app, 'top');
+    assert.match(pm.window, /^[\d.]+(m|s|ms)/);
+    assert.match(pm.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.match(pm.containers[0].usage.cpu, /^\d+[num]?$/);
+    assert.match(pm.containers[0].usage.memory, /^\d+(Ki|Mi)?$/);
+    const nm = JSON.parse(await tc.run(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes']));
+    assert.equal(nm.kind, 'NodeMetricsList');
+    assert.equal(nm.items[0].metadata.name, NODE);
+    const missing = await tc.kubectl(['top', 'pod', 'no-such-pod']);
+    assert.notEqual(missing.code, 0);
+  });
+
+  it('kubectl get --raw /metrics has apiserver_request_total', async () => {
+    const text = await tc.run(['get', '--raw', '/metrics']);
+    const { samples, types } = parseText(text);
+    assert.equal(types.get('apiserver_request_total'), 'counter');
+    assert.ok(samples.some((s) => s.name === 'apiserver_request_total' && s.labels.resource === 'pods' && s.labels.verb === 'POST' && s.labels.code === '201'));
+    assert.ok(samples.some((s) => s.name === 'apiserver_request_duration_seconds_bucket'));
+    assert.ok(samples.some((s) => s.name === 'apiserver_storage_objects' && s.labels.resource === 'pods' && s.value >= 1));
+    assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes'));
+  });
+
+  it('the kubelet endpoints through nodes/proxy parse as Prometheus text', async () => {
+    const res = parseText(await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics/resource`]));
+    const ws = res.samples.find((s) => s.name === 'container_memory_working_set_bytes' && s.labels.pod === POD);
+    assert.ok(ws && ws.value > 0, 'the pod container has a working set');
+    assert.deepEqual(Object.keys(ws.labels).sort(), ['container', 'namespace', 'pod']);
+    assert.ok(res.samples.some((s) => s.name === 'node_cpu_usage_seconds_total' && s.value > 0));
+    assert.equal(res.samples.find((s) => s.name === 'resource_scrape_error')?.value, 0);
+
+    const cad = parseText(await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics/cadvisor`]));
+    const lim = cad.samples.find((s) => s.name === 'container_spec_memory_limit_bytes' && s.labels.pod === POD);
+    assert.ok(lim);
+    assert.equal(lim.labels.image, 'busybox');
+
+    const kub = parseText(await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics`]));
+    assert.equal(kub.samples.find((s) => s.name === 'kubelet_running_pods')?.value, 1);
+    assert.equal(kub.samples.find((s) => s.name === 'kubelet_node_name')?.labels.node, NODE);
+    assert.equal(kub.types.get('kubelet_pod_start_duration_seconds'), 'histogram');
+  });
+});
