@@ -2,18 +2,25 @@
  * `kubectl debug` with the real kubectl against a cluster with a kubelet on the process runtime:
  * ephemeral containers through pods/ephemeralcontainers (interactive on a terminal, and detached
  * with logs and attach), their status and events, upstream's refusals, and the variants that make
- * new pods (--copy-to, node/NAME). kubectl only asks for a TTY when its own stdin is a terminal, so
+ * new pods (--copy-to, node/NAME); on containerd, --target joins the target's PID namespace.
+ * kubectl only asks for a TTY when its own stdin is a terminal, so
  * the interactive case runs it on a pseudo-terminal from the process runtime's spawner helper.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { clientFromKubeconfig, type ApiClient } from '../testing/client.js';
 import { needs, which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
 import { HelperSpawner, type Spawned } from '../runtime/process/spawner.js';
+import { RestClient, configFromKubeconfig } from '../client/rest.js';
+import { createKubelet } from '../kubelet/agent.js';
+import { startTestRegistry, type TestRegistry } from '../images/distribution.js';
+import { busyboxImage } from '../images/testimages.js';
+import { containerdFixtureMissing } from '../runtime/containerd/testing.js';
 
 describe('kubectl debug (process runtime)', () => {
   let c: TestCluster | undefined;
@@ -186,5 +193,53 @@ describe('kubectl debug (process runtime)', () => {
     assert.equal(pod.spec.nodeName, node);
     assert.equal(pod.spec.hostNetwork, true);
     await until('the debugger ran', async () => /host-root-ok/.test((await c!.kubectl(['logs', name])).stdout), 20_000);
+  });
+});
+
+describe('kubectl debug (containerd runtime)', () => {
+  const NODE = 'skiff-ctr-debug';
+  let tc: TestCluster | undefined;
+  let registry: TestRegistry | undefined;
+  let stopKubelet: (() => Promise<void>) | undefined;
+  let dir = '';
+  // 10.244.40-63: apart from the other containerd tests' ranges.
+  const third = randomInt(40, 64);
+
+  before(async (t) => {
+    if (!needs(t as any, which('kubectl') ? containerdFixtureMissing() : 'kubectl not on PATH')) return;
+    registry = await startTestRegistry();
+    await registry.publish(busyboxImage('docker.io/library/busybox:latest'), 'library/busybox', 'latest');
+    dir = mkdtempSync('/tmp/skd-'); // short: containerd's socket lives under it
+    tc = await startTestCluster();
+    const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'kubelet-debug-e2e'));
+    const comp = createKubelet(client, { nodeName: NODE, dataDir: dir, runtime: 'containerd', registryMirrors: { 'docker.io': [`http://${registry.host}`] }, podCIDR: `10.244.${third}.0/24`, port: 0, resyncMs: 2000 });
+    await comp.start();
+    stopKubelet = () => comp.stop();
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'target' }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] }] } };
+    await until('pod target created', async () => (await tc!.kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod) })).code === 0);
+    await tc.run(['wait', '--for=jsonpath={.status.phase}=Running', 'pod/target', '--timeout=60s']);
+  });
+
+  after(async () => {
+    await stopKubelet?.();
+    await tc?.stop();
+    await registry?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("--target shares the target container's processes; without it the debugger sees only its own", async (t) => {
+    if (!tc) return void needs(t, containerdFixtureMissing() ?? 'no cluster');
+    const ps = async (container: string, target?: string) => {
+      await tc!.run(['debug', 'target', '--image=busybox', `--container=${container}`, ...(target ? [`--target=${target}`] : []), '--', 'ps', '-o', 'pid,args']);
+      return until(`${container} logs`, async () => {
+        const r = await tc!.kubectl(['logs', 'target', '-c', container]);
+        return r.code === 0 && /PID/.test(r.stdout) ? r.stdout : undefined;
+      }, 60_000);
+    };
+    assert.match(await ps('with-target', 'app'), /sleep 600/);
+    assert.doesNotMatch(await ps('alone'), /sleep 600/);
+    const st = JSON.parse(await tc.run(['get', 'pod', 'target', '-o', 'json'])).status.ephemeralContainerStatuses;
+    assert.deepEqual(st.map((s: any) => s.name).sort(), ['alone', 'with-target']);
+    for (const s of st) assert.match(s.containerID, /^containerd:\/\//);
   });
 });

@@ -322,8 +322,11 @@ export class PodWorker {
     }
     if (rp.containers.size) rp = await inspectPod(this.deps.runtime, this.uid);
 
-    // Ephemeral containers start once each, before init containers as upstream (so a debugger can
-    // join a pod whose init is stuck); one that ran is never started again.
+    // Ephemeral containers (kubectl debug) start once each, before init containers as upstream (so a
+    // debugger can join a pod whose init is stuck); one that ran is never started again. On the
+    // process runtime they are host processes like the pod's other containers: same sandbox, env
+    // conventions and pod IP, stdin/tty/attach/logs alike; targetContainerName needs nothing there,
+    // since every process already shares the host's PID namespace (and sees all of it).
     let ephemeralStarted = false;
     for (const ec of this.pod.spec?.ephemeralContainers ?? []) {
       if (!rp.containers.has(ec.name)) ephemeralStarted = (await this.startContainer(ec, rp, false, true)) || ephemeralStarted;
