@@ -16,6 +16,7 @@ import { accessReviews } from './auth/reviews.js';
 import type { AdmissionPlugin } from './admission/index.js';
 import { DEFAULT_PLUGINS } from './admission/index.js';
 import { attachMetrics, type ApiServerMetrics } from './metrics/index.js';
+import { StorageMetrics, resourceLabel } from './metrics/storage.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -57,9 +58,19 @@ export class ApiServer {
   readonly metrics: ApiServerMetrics;
 
   constructor(private readonly opts: ApiServerOptions) {
-    this.cache = new WatchCache(opts.backend, new Set(RESOURCES.map((r) => r.storageKey)));
-    this.registry = new Registry(opts.backend, this.cache, opts.admission ?? DEFAULT_PLUGINS);
-    this.metrics = attachMetrics(this.registry, opts.kubeletClient);
+    // Reads and writes are timed for /metrics (etcd_request_duration_seconds); the labels are cached per storage key.
+    const storage = new StorageMetrics();
+    const labels = new Map<string, string>();
+    const backend = storage.instrument(opts.backend, (key) => {
+      const sk = this.cache.storageKeyOf(key.endsWith('/') ? key : key + '/');
+      if (sk === undefined) return undefined;
+      let l = labels.get(sk);
+      if (l === undefined) labels.set(sk, (l = resourceLabel(sk)));
+      return l;
+    });
+    this.cache = new WatchCache(backend, new Set(RESOURCES.map((r) => r.storageKey)));
+    this.registry = new Registry(backend, this.cache, opts.admission ?? DEFAULT_PLUGINS);
+    this.metrics = attachMetrics(this.registry, opts.kubeletClient, storage);
   }
 
   get port(): number {

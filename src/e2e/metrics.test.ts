@@ -105,6 +105,7 @@ describe('kubectl top and /metrics (real kubelet, real kubectl)', () => {
     assert.ok(samples.some((s) => s.name === 'apiserver_request_duration_seconds_bucket'));
     assert.ok(samples.some((s) => s.name === 'apiserver_storage_objects' && s.labels.resource === 'pods' && s.value >= 1));
     assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes'));
+    assert.ok(samples.some((s) => s.name === 'etcd_request_duration_seconds_count' && s.labels.operation === 'create' && s.labels.type === 'pods'));
   });
 
   it('the kubelet endpoints through nodes/proxy parse as Prometheus text', async () => {
