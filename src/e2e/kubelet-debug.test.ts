@@ -103,6 +103,9 @@ describe('kubectl debug (process runtime)', () => {
     const names = await c!.run(['get', 'pod', 'target', '-o', 'jsonpath={.status.ephemeralContainerStatuses[*].name}']);
     assert.ok(names.split(' ').includes(name), names);
     await until('Completed', async () => (await c!.run(['get', 'pod', 'target', '-o', `jsonpath={.status.ephemeralContainerStatuses[?(@.name=="${name}")].state.terminated.reason}`])) === 'Completed', 20_000);
+    const described = await c!.run(['describe', 'pod', 'target']);
+    assert.match(described, new RegExp(`Ephemeral Containers:[\\s\\S]*\\n\\s+${name}:`));
+    assert.match(await c!.run(['get', 'pod', 'target']), /target\s+1\/1\s+Running/, 'READY counts app containers only');
     const fieldPath = `spec.ephemeralContainers{${name}}`;
     await until('events for the container', async () => {
       const evs = JSON.parse(await c!.run(['get', 'events', '--field-selector', 'involvedObject.name=target', '-o', 'json'])).items.filter((e: any) => e.involvedObject.fieldPath === fieldPath);
@@ -173,6 +176,10 @@ describe('kubectl debug (process runtime)', () => {
     const list = JSON.parse(await c!.run(['get', '--raw', '/api/v1']));
     const sub = list.resources.find((r: any) => r.name === 'pods/ephemeralcontainers');
     assert.deepEqual(sub, { name: 'pods/ephemeralcontainers', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] });
+    const v3 = JSON.parse(await c!.run(['get', '--raw', '/openapi/v3/api/v1']));
+    const ops = v3.paths['/api/v1/namespaces/{namespace}/pods/{name}/ephemeralcontainers'];
+    assert.ok(ops?.get && ops.put && ops.patch, 'OpenAPI v3 describes the subresource');
+    assert.ok('application/strategic-merge-patch+json' in ops.patch.requestBody.content);
   });
 
   it('kubectl debug --copy-to makes a copy of the pod with the debug container', async (t) => {
