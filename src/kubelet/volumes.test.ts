@@ -80,3 +80,66 @@ describe('volumes: subPath and subPathExpr', () => {
     }
   });
 });
+
+describe('volumes: persistentVolumeClaim', () => {
+  const fakeClient = (objs: Record<string, any>) => ({
+    get: async (p: string) => {
+      if (objs[p]) return structuredClone(objs[p]);
+      throw Object.assign(new Error(`not found: ${p}`), { status: 404 });
+    },
+  });
+  const claimPath = '/api/v1/namespaces/d/persistentvolumeclaims/data-web-0';
+
+  it('waits while the claim is unbound, then mounts the bound PV directory (readOnly honored, kept on teardown)', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'skv-'));
+    try {
+      const volDir = path.join(root, 'storage', 'pvc-1_d_data-web-0');
+      const objs: Record<string, any> = { [claimPath]: { metadata: { name: 'data-web-0', namespace: 'd', uid: 'c1' }, spec: {}, status: { phase: 'Pending' } } };
+      const src: ObjectSource = { configMap: async () => undefined, secret: async () => undefined };
+      const vm = new VolumeManager(path.join(root, 'pods'), src, node, fakeClient(objs) as any);
+      const pod = {
+        metadata: { name: 'web-0', namespace: 'd', uid: 'u1' },
+        spec: { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }, { name: 'ro', persistentVolumeClaim: { claimName: 'data-web-0', readOnly: true } }] },
+      };
+      await assert.rejects(vm.setup(pod), (e: Error) => {
+        assert.equal(e.message, 'Unable to attach or mount volumes: unmounted volumes=[data ro], unattached volumes=[data ro]: error processing PVC d/data-web-0: PVC is not bound');
+        return true;
+      });
+      objs[claimPath] = { metadata: { name: 'data-web-0', namespace: 'd', uid: 'c1' }, spec: { volumeName: 'pvc-1' }, status: { phase: 'Bound' } };
+      objs['/api/v1/persistentvolumes/pvc-1'] = { metadata: { name: 'pvc-1' }, spec: { claimRef: { uid: 'other' }, hostPath: { path: volDir, type: 'DirectoryOrCreate' } } };
+      await assert.rejects(vm.setup(pod), /does not point to claim.UID \(c1\)/);
+      objs['/api/v1/persistentvolumes/pvc-1'].spec.claimRef.uid = 'c1';
+      await vm.setup(pod);
+      assert.ok(statSync(volDir).isDirectory(), 'DirectoryOrCreate creates the directory');
+      const mounts = vm.mounts(pod, { name: 'app', volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'ro', mountPath: '/ro' }, { name: 'data', mountPath: '/sub', subPath: 'x' }] });
+      assert.deepEqual(mounts, [
+        { containerPath: '/data', hostPath: volDir, readonly: false },
+        { containerPath: '/ro', hostPath: volDir, readonly: true },
+        { containerPath: '/sub', hostPath: path.join(volDir, 'x'), readonly: false },
+      ]);
+      writeFileSync(path.join(volDir, 'f'), 'kept');
+      await vm.teardown(pod);
+      assert.equal(readFileSync(path.join(volDir, 'f'), 'utf8'), 'kept');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a local PV must exist on the node', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'skv-'));
+    try {
+      const objs: Record<string, any> = {
+        [claimPath]: { metadata: { name: 'data-web-0', namespace: 'd', uid: 'c1' }, spec: { volumeName: 'pv' }, status: { phase: 'Bound' } },
+        '/api/v1/persistentvolumes/pv': { metadata: { name: 'pv' }, spec: { claimRef: { uid: 'c1' }, local: { path: path.join(root, 'missing') } } },
+      };
+      const vm = new VolumeManager(path.join(root, 'pods'), { configMap: async () => undefined, secret: async () => undefined }, node, fakeClient(objs) as any);
+      const pod = { metadata: { name: 'web-0', namespace: 'd', uid: 'u1' }, spec: { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }] } };
+      await assert.rejects(vm.setup(pod), /does not exist/);
+      mkdirSync(path.join(root, 'missing'));
+      await vm.setup(pod);
+      assert.equal(vm.hostPathOf(pod, pod.spec.volumes[0]), path.join(root, 'missing'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,6 +6,8 @@
  * swapped atomically, and user-visible symlinks into it), so the volume's directory never changes
  * and a refresh after the ConfigMap or Secret changed reaches containers through their bind mounts.
  * The runtime receives CRI Mounts (containerPath → hostPath, with subPath resolved here).
+ * persistentVolumeClaim volumes wait until the claim is Bound, then use the bound PV's directory
+ * (hostPath or local) in place, as a hostPath volume.
  */
 import { createHash, randomInt } from 'node:crypto';
 import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
@@ -32,6 +34,8 @@ export function hasRefreshableVolumes(pod: any): boolean {
 export class VolumeManager {
   /** Content hash of each written volume directory: unchanged content is not rewritten. */
   private readonly written = new Map<string, string>();
+  /** The directory behind each persistentVolumeClaim volume (`<pod uid>/<volume>`), found at setup. */
+  private readonly claimPaths = new Map<string, { path: string; readOnly: boolean }>();
   /** Projected service-account tokens, reused until 80% of their lifetime (as the kubelet's token manager). */
   private readonly tokens = new Map<string, { token: string; refreshAt: number }>();
 
@@ -49,19 +53,73 @@ export class VolumeManager {
   /** Where volume `v` of the pod lives on the host. */
   hostPathOf(pod: any, v: any): string {
     if (v.hostPath) return v.hostPath.path;
+    if (v.persistentVolumeClaim) {
+      const c = this.claimPaths.get(`${pod.metadata.uid}/${v.name}`);
+      if (!c) throw new ContainerConfigError(`volume "${v.name}" is not mounted yet`);
+      return c.path;
+    }
     if (v.emptyDir?.medium === 'Memory' && existsSync('/dev/shm')) return path.join('/dev/shm', 'skiff', pod.metadata.uid, v.name);
     const kind = Object.keys(PLUGIN).find((k) => v[k]) ?? 'emptyDir';
     return path.join(this.podDir(pod.metadata.uid), 'volumes', PLUGIN[kind], v.name);
   }
 
   async setup(pod: any, podIP = ''): Promise<void> {
+    const claims = (pod.spec?.volumes ?? []).filter((v: any) => v.persistentVolumeClaim);
+    if (claims.length) await this.setupClaims(pod, claims);
     for (const v of pod.spec?.volumes ?? []) {
+      if (v.persistentVolumeClaim) continue;
       try {
         await this.setupOne(pod, v, podIP);
       } catch (e) {
         throw new MountError(`MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
       }
     }
+  }
+
+  /**
+   * Resolves each claim to its bound PV's directory (upstream's desired-state populator): an
+   * unbound claim fails the mount with upstream's message, and the pod worker retries.
+   */
+  private async setupClaims(pod: any, vols: any[]): Promise<void> {
+    const ns = pod.metadata.namespace;
+    const all = (pod.spec?.volumes ?? []).map((v: any) => v.name).sort();
+    const unmounted: string[] = [];
+    let firstError = '';
+    for (const v of vols) {
+      const key = `${pod.metadata.uid}/${v.name}`;
+      if (this.claimPaths.has(key)) continue;
+      try {
+        const found = await this.claimVolume(ns, v.persistentVolumeClaim.claimName);
+        const dir = found.pv.spec?.hostPath?.path ?? found.pv.spec?.local?.path;
+        if (!dir) throw new Error(`volume ${found.pv.metadata.name} has no hostPath or local source (only local volumes are supported)`);
+        const type = found.pv.spec?.hostPath?.type ?? '';
+        if (type === 'DirectoryOrCreate') await mkdir(dir, { recursive: true, mode: 0o777 });
+        else if (!existsSync(dir)) throw new Error(`path "${dir}" does not exist`);
+        this.claimPaths.set(key, { path: dir, readOnly: !!v.persistentVolumeClaim.readOnly });
+      } catch (e) {
+        unmounted.push(v.name);
+        firstError ||= (e as Error).message;
+      }
+    }
+    if (unmounted.length) throw new MountError(`Unable to attach or mount volumes: unmounted volumes=[${unmounted.join(' ')}], unattached volumes=[${all.join(' ')}]: ${firstError}`);
+  }
+
+  private async claimVolume(ns: string, claimName: string): Promise<{ pvc: any; pv: any }> {
+    if (!this.client) throw new Error(`error processing PVC ${ns}/${claimName}: no API client`);
+    const get = async (p: string, what: string) => {
+      try {
+        return await this.client!.get(p);
+      } catch (e) {
+        throw new Error(`error processing PVC ${ns}/${claimName}: failed to fetch ${what} from API server: ${(e as Error).message}`);
+      }
+    };
+    const pvc = await get(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${claimName}`, 'PVC');
+    if (pvc.metadata?.deletionTimestamp) throw new Error(`error processing PVC ${ns}/${claimName}: can't start pod because PVC is being deleted`);
+    if (pvc.status?.phase !== 'Bound' || !pvc.spec?.volumeName) throw new Error(`error processing PVC ${ns}/${claimName}: PVC is not bound`);
+    const pv = await get(`/api/v1/persistentvolumes/${pvc.spec.volumeName}`, `PV ${pvc.spec.volumeName}`);
+    if (!pv.spec?.claimRef) throw new Error(`error processing PVC ${ns}/${claimName}: found PV object ${pv.metadata.name} but it has a nil pv.Spec.ClaimRef indicating it is not yet bound to the claim`);
+    if (pv.spec.claimRef.uid !== pvc.metadata.uid) throw new Error(`error processing PVC ${ns}/${claimName}: found PV object ${pv.metadata.name} but its pv.Spec.ClaimRef.UID (${pv.spec.claimRef.uid}) does not point to claim.UID (${pvc.metadata.uid})`);
+    return { pvc, pv };
   }
 
   private async setupOne(pod: any, v: any, podIP: string): Promise<void> {
@@ -179,7 +237,8 @@ export class VolumeManager {
           }
         }
       }
-      out.push({ containerPath: vm.mountPath, hostPath: host, readonly: !!vm.readOnly });
+      const claimRO = v.persistentVolumeClaim ? !!this.claimPaths.get(`${pod.metadata.uid}/${v.name}`)?.readOnly : false;
+      out.push({ containerPath: vm.mountPath, hostPath: host, readonly: !!vm.readOnly || claimRO });
     }
     return out;
   }
@@ -198,6 +257,8 @@ export class VolumeManager {
     const uid = pod.metadata.uid;
     for (const k of this.written.keys()) if (k.startsWith(this.podDir(uid) + path.sep)) this.written.delete(k);
     for (const k of this.tokens.keys()) if (k.startsWith(`${uid}/`)) this.tokens.delete(k);
+    // The claims' data stays where it is (the volume outlives the pod).
+    for (const k of this.claimPaths.keys()) if (k.startsWith(`${uid}/`)) this.claimPaths.delete(k);
     await rm(this.podDir(pod.metadata.uid), { recursive: true, force: true });
     await rm(path.join('/dev/shm', 'skiff', pod.metadata.uid), { recursive: true, force: true }).catch(() => undefined);
   }
