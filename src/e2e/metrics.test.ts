@@ -6,6 +6,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { issueClientCert } from '../pki/ca.js';
+import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createKubelet } from '../kubelet/agent.js';
@@ -93,6 +96,9 @@ describe('kubectl top and /metrics (real kubelet, real kubectl)', () => {
     const nm = JSON.parse(await tc.run(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes']));
     assert.equal(nm.kind, 'NodeMetricsList');
     assert.equal(nm.items[0].metadata.name, NODE);
+    const [thead, trow] = rows(await tc.run(['get', 'pods.metrics.k8s.io', POD]));
+    assert.deepEqual(thead, ['NAME', 'CPU', 'MEMORY', 'WINDOW']);
+    assert.equal(trow[0], POD);
     const missing = await tc.kubectl(['top', 'pod', 'no-such-pod']);
     assert.notEqual(missing.code, 0);
   });
@@ -125,5 +131,27 @@ describe('kubectl top and /metrics (real kubelet, real kubectl)', () => {
     assert.equal(kub.samples.find((s) => s.name === 'kubelet_running_pods')?.value, 1);
     assert.equal(kub.samples.find((s) => s.name === 'kubelet_node_name')?.labels.node, NODE);
     assert.equal(kub.types.get('kubelet_pod_start_duration_seconds'), 'histogram');
+  });
+
+  it('RBAC: metrics are read as metrics.k8s.io pods/nodes resources, not by path', async () => {
+    const pkiDir = path.join(tc.dataDir, 'pki');
+    const ca = { certPem: readFileSync(path.join(pkiDir, 'ca.crt'), 'utf8'), keyPem: readFileSync(path.join(pkiDir, 'ca.key'), 'utf8') };
+    const cert = await issueClientCert({ ca }, 'top-user', []);
+    const kc = path.join(tc.dataDir, 'top-user.kubeconfig');
+    await writeKubeconfig(kc, { server: tc.server, caPem: ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem, userName: 'top-user' });
+    await tc.run(['create', 'clusterrole', 'pod-reader', '--verb=get,list', '--resource=pods']);
+    await tc.run(['create', 'clusterrolebinding', 'pod-reader', '--clusterrole=pod-reader', '--user=top-user']);
+    const denied = await tc.kubectl(['--kubeconfig', kc, 'top', 'pod']);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /cannot list resource "pods" in API group "metrics.k8s.io"/);
+    await tc.run(['create', 'clusterrole', 'metrics-reader', '--verb=get,list', '--resource=pods.metrics.k8s.io']);
+    await tc.run(['create', 'clusterrolebinding', 'metrics-reader', '--clusterrole=metrics-reader', '--user=top-user']);
+    const out = await until('metrics granted', async () => {
+      const r = await tc.kubectl(['--kubeconfig', kc, 'top', 'pod']);
+      return r.code === 0 ? r.stdout : undefined;
+    });
+    assert.match(out, new RegExp(POD));
+    const nodes = await tc.kubectl(['--kubeconfig', kc, 'top', 'node']);
+    assert.match(nodes.stderr, /cannot list resource "nodes" in API group "metrics.k8s.io"/);
   });
 });

@@ -9,6 +9,7 @@ import type { Registry } from '../registry.js';
 import { findByKey } from '../resources.js';
 import { StatusError } from '../status.js';
 import { send } from '../respond.js';
+import { negotiateForm, partialObjectMetadata } from '../table.js';
 import { cpuQuantity, goDuration, memoryQuantity } from './quantity.js';
 import { extraTarget } from './requests.js';
 import type { ResourceScraper, Usage } from './scraper.js';
@@ -88,13 +89,45 @@ export function podMetrics(pod: any, m: { timestamp: number; windowMs: number; c
   };
 }
 
+/**
+ * The Table metrics-server answers `kubectl get nodes.metrics.k8s.io` with: Name, one column per
+ * resource (cpu, memory; a pod's summed over its containers), Window.
+ */
+export function metricsTable(items: any[], includeObject: string | undefined) {
+  const sum = (m: any, r: 'cpu' | 'memory') => (m.usage ? m.usage[r] : r === 'cpu' ? cpuQuantity(m.containers.reduce((a: number, c: any) => a + parseCpu(c.usage.cpu), 0)) : memoryQuantity(m.containers.reduce((a: number, c: any) => a + parseMemory(c.usage.memory), 0)));
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: {},
+    columnDefinitions: [
+      { name: 'Name', type: 'string', format: 'name', description: 'Name of the resource', priority: 0 },
+      { name: 'cpu', type: 'string', format: 'quantity', description: '', priority: 0 },
+      { name: 'memory', type: 'string', format: 'quantity', description: '', priority: 0 },
+      { name: 'Window', type: 'string', format: 'duration', description: '', priority: 0 },
+    ],
+    rows: items.map((m) => ({
+      cells: [m.metadata.name, sum(m, 'cpu'), sum(m, 'memory'), m.window],
+      object: includeObject === 'None' ? null : includeObject === 'Object' ? m : partialObjectMetadata(m),
+    })),
+  };
+}
+
+const parseCpu = (q: string) => Number(/^(\d+)/.exec(q)?.[1] ?? 0) * ({ n: 1, u: 1e3, m: 1e6, '': 1e9 } as Record<string, number>)[q.replace(/^\d+/, '')];
+const parseMemory = (q: string) => Number(/^(\d+)/.exec(q)?.[1] ?? 0) * ({ '': 1, k: 1e3, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 } as Record<string, number>)[q.replace(/^\d+/, '')];
+
 /** Whether a path belongs to the metrics API (cheap: called for every non-resource lookup). */
 export function isMetricsApiPath(path: string): boolean {
   return path.startsWith(PREFIX) && (path.length === PREFIX.length || path.charCodeAt(PREFIX.length) === 47);
 }
 
-/** Serves /apis/metrics.k8s.io…; false when the path is not one of its documents or resources. */
-export async function serveMetricsApi(registry: Registry, scraper: ResourceScraper, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+/** What the authorizer is asked for a metrics API read (upstream: verb get/list on metrics.k8s.io pods or nodes). */
+export type MetricsAccessCheck = (a: { verb: 'get' | 'list'; resource: 'nodes' | 'pods'; namespace?: string; name?: string }) => Promise<void>;
+
+/**
+ * Serves /apis/metrics.k8s.io…; false when the path is not one of its documents or resources.
+ * `check` authorizes the read as a resource request: the handler only saw a non-resource path.
+ */
+export async function serveMetricsApi(registry: Registry, scraper: ResourceScraper, req: IncomingMessage, res: ServerResponse, path: string, check?: MetricsAccessCheck): Promise<boolean> {
   if (path === PREFIX) {
     send(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...metricsApiGroupEntry() });
     return true;
@@ -116,7 +149,11 @@ export async function serveMetricsApi(registry: Registry, scraper: ResourceScrap
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   const q = new URL(req.url ?? '/', 'https://skiff').searchParams;
+  const form = negotiateForm(req.headers.accept);
+  const includeObject = q.get('includeObject') ?? undefined;
+  const render = (obj: any) => (form === 'table' ? metricsTable([obj], includeObject) : form === 'metadata' ? partialObjectMetadata(obj) : obj);
   if (q.get('watch') === 'true' || q.get('watch') === '1') throw new StatusError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+  await check?.({ verb: name !== undefined ? 'get' : 'list', resource, namespace, name });
   const info = findByKey(resource)!;
   const snap = await scraper.get();
   const now = Date.now();
@@ -133,11 +170,11 @@ export async function serveMetricsApi(registry: Registry, scraper: ResourceScrap
     if (resource === 'nodes') {
       const u = snap.nodes.get(name);
       if (!u) throw notFound();
-      send(res, 200, nodeMetrics(obj, u, now));
+      send(res, 200, render(nodeMetrics(obj, u, now)));
     } else {
       const m = snap.pods.get(key);
       if (!m) throw notFound();
-      send(res, 200, podMetrics(obj, m, now));
+      send(res, 200, render(podMetrics(obj, m, now)));
     }
     return true;
   }
@@ -153,6 +190,8 @@ export async function serveMetricsApi(registry: Registry, scraper: ResourceScrap
       if (m) items.push(podMetrics(obj, m, now));
     }
   }
-  send(res, 200, { kind: resource === 'nodes' ? 'NodeMetricsList' : 'PodMetricsList', apiVersion: GV, metadata: {}, items });
+  if (form === 'table') send(res, 200, metricsTable(items, includeObject));
+  else if (form === 'metadata') send(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: {}, items: items.map(partialObjectMetadata) });
+  else send(res, 200, { kind: resource === 'nodes' ? 'NodeMetricsList' : 'PodMetricsList', apiVersion: GV, metadata: {}, items });
   return true;
 }

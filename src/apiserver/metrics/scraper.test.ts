@@ -60,3 +60,14 @@ describe('resource metrics pipeline', () => {
     assert.equal(fetches, 3, 'one scrape once the last pair is recent');
   });
 });
+
+describe('metrics API tables (kubectl get pods.metrics.k8s.io)', () => {
+  it('Name, cpu, memory, Window; a pod sums its containers', async () => {
+    const { metricsTable } = await import('./api.js');
+    const pod = { metadata: { name: 'p', namespace: 'd' }, window: '15s', containers: [{ name: 'a', usage: { cpu: '1m', memory: '1Mi' } }, { name: 'b', usage: { cpu: '500u', memory: '1Ki' } }] };
+    const t = metricsTable([pod], undefined);
+    assert.deepEqual(t.columnDefinitions.map((c) => c.name), ['Name', 'cpu', 'memory', 'Window']);
+    assert.deepEqual(t.rows[0].cells, ['p', '1500u', '1025Ki', '15s']);
+    assert.equal(t.rows[0].object.kind, 'PartialObjectMetadata');
+  });
+});
