@@ -2,6 +2,7 @@ import { test, describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ephemeralContainersUpdate } from './ephemeral.js';
 import { StatusError } from './status.js';
+import type { AdmissionPlugin } from './admission/index.js';
 import { applyDefaults } from './defaults/index.js';
 import { validatePodEphemeralContainersUpdate } from './validation/pod.js';
 import { validateObjectUpdate } from './validation/index.js';
@@ -185,5 +186,36 @@ describe('pods/ephemeralcontainers over HTTP', () => {
     assert.equal(apply.status, 415);
     const missing = await api.request('GET', '/api/v1/namespaces/default/pods/nope/ephemeralcontainers');
     assert.equal(missing.status, 404);
+  });
+
+  it('admission: mutating plugins see the written pod, validating ones the result, as UPDATE of pods/ephemeralcontainers', async () => {
+    const plugins = c.cluster.apiServer.registry.admission;
+    const seen: string[] = [];
+    const plugin: AdmissionPlugin = {
+      name: 'TestEphemeral',
+      handles: (r) => r.info.key === 'pods' && r.subresource === 'ephemeralcontainers',
+      admit(r) {
+        seen.push(`admit ${r.operation} ${r.user?.name ?? '?'}`);
+        for (const e of r.object.spec.ephemeralContainers) if (e.name === 'admitted') e.env = [{ name: 'ADMITTED', value: 'yes' }];
+      },
+      validate(r) {
+        seen.push(`validate ${r.object.spec.ephemeralContainers.length}`);
+        if (r.object.spec.ephemeralContainers.some((e: any) => e.image === 'forbidden')) throw new StatusError(403, 'Forbidden', 'forbidden image');
+      },
+    };
+    plugins.push(plugin);
+    try {
+      const ok = await api.request('PATCH', `${path}/ephemeralcontainers`, { spec: { ephemeralContainers: [ec('admitted')] } }, { 'content-type': 'application/strategic-merge-patch+json' });
+      assert.equal(ok.status, 200, ok.body);
+      const added = ok.json().spec.ephemeralContainers.find((e: any) => e.name === 'admitted');
+      assert.deepEqual(added.env, [{ name: 'ADMITTED', value: 'yes' }]);
+      assert.match(seen[0]!, /^admit UPDATE \S+/);
+      assert.ok(seen[1]!.startsWith('validate '));
+      const no = await api.request('PATCH', `${path}/ephemeralcontainers`, { spec: { ephemeralContainers: [{ ...ec('bad'), image: 'forbidden' }] } }, { 'content-type': 'application/strategic-merge-patch+json' });
+      assert.equal(no.status, 403, no.body);
+      assert.ok(!(await api.request('GET', path)).json().spec.ephemeralContainers.some((e: any) => e.name === 'bad'));
+    } finally {
+      plugins.splice(plugins.indexOf(plugin), 1);
+    }
   });
 });

@@ -23,7 +23,7 @@ import { formatInvalidMessage } from './validation/index.js';
 import { validatePodEphemeralContainersUpdate } from './validation/pod.js';
 import { patchStatus } from './registry.js';
 import { deepCopy } from './clone.js';
-import { runAdmission } from './admission/index.js';
+import { runAdmission, type AdmissionPlugin } from './admission/index.js';
 import type { UserInfo } from './auth/types.js';
 
 export const EPHEMERAL_SUBRESOURCE = 'ephemeralcontainers';
@@ -100,9 +100,13 @@ export async function serveEphemeralContainers(ctx: HandlerContext, req: Incomin
   // the write then applies only over that same version, else it starts again from the new one.
   for (let attempt = 0; ; attempt++) {
     const cur = reg.output(info, await reg.get(info, ns, name));
-    const next = ephemeralContainersUpdate(change(deepCopy(cur)), cur);
-    await runAdmission(reg.admission, { info, operation: 'UPDATE', object: next, oldObject: cur, namespace: ns, subresource: EPHEMERAL_SUBRESOURCE, dryRun, registry: reg, user, warnings });
-    const admitted = ephemeralContainersUpdate(next, cur);
+    // As upstream's update path: mutating admission on the written object, then the strategy and
+    // validation, then validating admission.
+    const admission = { info, operation: 'UPDATE' as const, oldObject: cur, namespace: ns, subresource: EPHEMERAL_SUBRESOURCE, dryRun, registry: reg, user, warnings };
+    const written = change(deepCopy(cur));
+    await runAdmission(mutating(reg.admission), { ...admission, object: written });
+    const admitted = ephemeralContainersUpdate(written, cur);
+    await runAdmission(validating(reg.admission), { ...admission, object: admitted });
     if (dryRun) {
       send(res, 200, admitted, JSON_TYPE, warnings);
       return;
@@ -129,3 +133,11 @@ export async function serveEphemeralContainers(ctx: HandlerContext, req: Incomin
 }
 
 const STALE = new Error('the pod changed since admission');
+
+/** The admit (mutating) or validate halves of the plugins, to run at their places in an update. */
+function mutating(plugins: AdmissionPlugin[]): AdmissionPlugin[] {
+  return plugins.filter((p) => p.admit).map((p) => ({ name: p.name, handles: (r) => p.handles(r), admit: (r) => p.admit!(r) }));
+}
+function validating(plugins: AdmissionPlugin[]): AdmissionPlugin[] {
+  return plugins.filter((p) => p.validate).map((p) => ({ name: p.name, handles: (r) => p.handles(r), validate: (r) => p.validate!(r) }));
+}
