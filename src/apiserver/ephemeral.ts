@@ -12,7 +12,7 @@ import { readBody, decodeBody } from './body.js';
 import { checkFields, checkTypeMeta, duplicatesOf, patchTypeOf } from './input.js';
 import { dryRunParam, fieldManagerParam, fieldValidationParam, type Query } from './params.js';
 import { send, JSON_TYPE } from './respond.js';
-import { writtenJsonOf } from './registry.js';
+import { patchStatus, writtenJsonOf } from './registry.js';
 import { applyJsonPatch } from './patch/json.js';
 import { applyMergePatch } from './patch/merge.js';
 import { applyStrategicMergePatch, PatchError } from './patch/strategic.js';
@@ -21,14 +21,13 @@ import { applyDefaults } from './defaults/index.js';
 import { podEphemeralContainersStrategy } from './strategy.js';
 import { formatInvalidMessage } from './validation/index.js';
 import { validatePodEphemeralContainersUpdate } from './validation/pod.js';
-import { patchStatus } from './registry.js';
 import { deepCopy } from './clone.js';
 import { runAdmission, type AdmissionPlugin } from './admission/index.js';
 import type { UserInfo } from './auth/types.js';
 
 export const EPHEMERAL_SUBRESOURCE = 'ephemeralcontainers';
 
-/** The written Pod (or the patch) → the Pod to store, or a 422 when the change is not allowed. */
+/** The written Pod (a PUT's body, or the stored pod with the patch applied) → the Pod to store, or a 422. */
 export function ephemeralContainersUpdate(written: any, old: any): any {
   if (written === null || typeof written !== 'object' || Array.isArray(written)) throw badRequest('the body must be an object');
   const next = podEphemeralContainersStrategy.prepareForUpdate(written, old);
