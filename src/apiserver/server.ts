@@ -92,7 +92,7 @@ export class ApiServer {
     };
     const handler = createHandler(ctx);
     const listener = this.metrics.requests.instrument(this.opts.audit ? await auditedHandler(this.opts.audit, handler, { authenticators, authorizers }) : handler);
-    const upgrade = createUpgradeHandler(ctx);
+    const upgrade = this.metrics.requests.instrumentUpgrade(createUpgradeHandler(ctx));
     this.server = https.createServer(
       {
         cert: this.opts.tls.cert,

@@ -104,7 +104,11 @@ describe('kubectl top and /metrics (real kubelet, real kubectl)', () => {
   });
 
   it('kubectl get --raw /metrics has apiserver_request_total', async () => {
-    const text = await tc.run(['get', '--raw', '/metrics']);
+    await tc.run(['exec', POD, '--', 'true']);
+    const text = await until('the exec counted once its socket closed', async () => {
+      const t = await tc.run(['get', '--raw', '/metrics']);
+      return /apiserver_request_total\{code="101",[^}]*subresource="exec",verb="CONNECT"/.test(t) ? t : undefined;
+    });
     const { samples, types } = parseText(text);
     assert.equal(types.get('apiserver_request_total'), 'counter');
     assert.ok(samples.some((s) => s.name === 'apiserver_request_total' && s.labels.resource === 'pods' && s.labels.verb === 'POST' && s.labels.code === '201'));

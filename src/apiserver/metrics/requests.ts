@@ -235,6 +235,24 @@ export class RequestMetrics {
     };
   }
 
+  /**
+   * Wraps the server's 'upgrade' listener (exec, attach, port-forward over WebSocket/SPDY):
+   * CONNECT requests, long-running until their socket closes, counted with code 101 (what the
+   * upgrade handler writes on the raw socket is not seen here, refusals included).
+   */
+  instrumentUpgrade<S extends { once(event: 'close', fn: () => void): unknown }, H>(listener: (req: IncomingMessage, socket: S, head: H) => unknown): (req: IncomingMessage, socket: S, head: H) => unknown {
+    return (req, socket, head) => {
+      const t0 = performance.now();
+      const s = this.series(classify(req.method ?? 'GET', req.url ?? '/', undefined));
+      s.longRunning++;
+      socket.once('close', () => {
+        s.longRunning--;
+        this.observe(s, 101, (performance.now() - t0) / 1000);
+      });
+      return listener(req, socket, head);
+    };
+  }
+
   render(w: TextWriter): void {
     const all: Series[] = [];
     for (const subs of this.byTarget.values()) for (const slots of subs.values()) for (const s of slots) if (s) all.push(s);

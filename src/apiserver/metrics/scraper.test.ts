@@ -38,13 +38,15 @@ describe('resource metrics pipeline', () => {
     let now = 1_000_000;
     let cpu = 10;
     let fetches = 0;
+    let extra = false;
     const s = new ResourceScraper({
       nodes: async () => [{ metadata: { name: 'n1' } }],
       fetch: async () => {
         fetches++;
         cpu += 0.5;
         now += 1000;
-        return page(now, 100 + cpu, cpu);
+        const q = extra ? `container_cpu_usage_seconds_total{container="c",namespace="default",pod="q"} ${cpu} ${now}\ncontainer_memory_working_set_bytes{container="c",namespace="default",pod="q"} 4096 ${now}\n` : '';
+        return page(now, 100 + cpu, cpu) + q;
       },
       now: () => now,
       pairGapMs: 0,
@@ -58,6 +60,11 @@ describe('resource metrics pipeline', () => {
     now += 20_000;
     await s.get();
     assert.equal(fetches, 3, 'one scrape once the last pair is recent');
+    extra = true;
+    now += 20_000;
+    const withNew = await s.get();
+    assert.equal(fetches, 5, 'a new pod: a second sample at once');
+    assert.ok(withNew.pods.has('default/q'));
   });
 });
 

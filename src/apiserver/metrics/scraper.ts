@@ -138,10 +138,14 @@ export class ResourceScraper {
     const nodes = await this.opts.nodes();
     const maxWindow = this.opts.maxWindowMs ?? 90_000;
     await this.scrapeAll(nodes);
-    // Nodes seen for the first time (or long ago) need a second sample for a rate.
+    // Nodes seen for the first time (or long ago), or with pods new since the last scrape, need a
+    // second sample for a rate: taken now, so a new pod shows in `kubectl top` at once.
     const fresh = nodes.filter((n) => {
       const st = this.state.get(n.metadata.name);
-      return st?.cur && (!st.prev || st.cur.at - st.prev.at > maxWindow);
+      if (!st?.cur) return false;
+      if (!st.prev || st.cur.at - st.prev.at > maxWindow) return true;
+      for (const pod of st.cur.sample.pods.keys()) if (!st.prev.sample.pods.has(pod)) return true;
+      return false;
     });
     if (fresh.length) {
       await new Promise((r) => setTimeout(r, this.opts.pairGapMs ?? 1000));
