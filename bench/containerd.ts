@@ -9,6 +9,8 @@
  * this process; with BENCH_PERF=FILE a `perf record -a` over the burst adds CPU per command name.
  *
  *   node dist/bench/containerd.js [--single N] [--burst N]
+ *   BENCH_PERF=/tmp/burst.data …        (adds CPU per command during the containerd burst, from perf)
+ *   BENCH_PROFILE_WINDOW=1 …            (prints the burst's CLOCK_MONOTONIC window in µs, to cut --cpu-prof profiles to it)
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn } from 'node:child_process';
@@ -125,9 +127,11 @@ async function measure(runtime: 'process' | 'containerd', single: number, burst:
   const containers0 = rt ? containersCpuMs() : undefined;
   const self0 = process.cpuUsage();
   const machine0 = machineBusyMs();
+  const mono0 = process.hrtime.bigint() / 1000n;
   const t0 = performance.now();
   await Promise.all(Array.from({ length: burst }, (_, i) => start(`burst-${i}`)));
   const burstWall = performance.now() - t0;
+  if (process.env.BENCH_PROFILE_WINDOW) console.log(`${runtime} burst window (µs, CLOCK_MONOTONIC): ${mono0} ${process.hrtime.bigint() / 1000n}`);
   const machine = machineBusyMs() - machine0;
   const selfUsage = process.cpuUsage(self0);
   const ctr1 = rt?.supervisor?.cpuUsageMs();
