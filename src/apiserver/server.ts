@@ -16,7 +16,7 @@ import { accessReviews } from './auth/reviews.js';
 import type { AdmissionPlugin } from './admission/index.js';
 import { DEFAULT_PLUGINS } from './admission/index.js';
 import { attachMetrics, type ApiServerMetrics } from './metrics/index.js';
-import { StorageMetrics, resourceLabel } from './metrics/storage.js';
+import { StorageMetrics, typeOfKey } from './metrics/storage.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -58,16 +58,9 @@ export class ApiServer {
   readonly metrics: ApiServerMetrics;
 
   constructor(private readonly opts: ApiServerOptions) {
-    // Reads and writes are timed for /metrics (etcd_request_duration_seconds); the labels are cached per storage key.
+    // Reads and writes are timed for /metrics (etcd_request_duration_seconds).
     const storage = new StorageMetrics();
-    const labels = new Map<string, string>();
-    const backend = storage.instrument(opts.backend, (key) => {
-      const sk = this.cache.storageKeyOf(key.endsWith('/') ? key : key + '/');
-      if (sk === undefined) return undefined;
-      let l = labels.get(sk);
-      if (l === undefined) labels.set(sk, (l = resourceLabel(sk)));
-      return l;
-    });
+    const backend = storage.instrument(opts.backend, typeOfKey((key) => this.cache.storageKeyOf(key)));
     this.cache = new WatchCache(backend, new Set(RESOURCES.map((r) => r.storageKey)));
     this.registry = new Registry(backend, this.cache, opts.admission ?? DEFAULT_PLUGINS);
     this.metrics = attachMetrics(this.registry, opts.kubeletClient, storage);

@@ -71,3 +71,16 @@ export function resourceLabel(storageKey: string): string {
   const i = storageKey.indexOf('/');
   return i < 0 ? storageKey : `${storageKey.slice(i + 1)}.${storageKey.slice(0, i)}`;
 }
+
+/** A key's type label from the watch cache's storage key ("/registry/apps/deployments/…" → "deployments.apps"), cached per storage key. */
+export function typeOfKey(storageKeyOf: (key: string) => string | undefined): (key: string) => string | undefined {
+  const labels = new Map<string, string>();
+  return (key) => {
+    // A list prefix may lack the trailing slash the storage key lookup needs.
+    const sk = storageKeyOf(key.endsWith('/') ? key : key + '/');
+    if (sk === undefined) return undefined;
+    let l = labels.get(sk);
+    if (l === undefined) labels.set(sk, (l = resourceLabel(sk)));
+    return l;
+  };
+}
