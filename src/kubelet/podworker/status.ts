@@ -78,6 +78,12 @@ export function willRestart(pod: any, spec: any, c: RtContainer | undefined, isI
  * One container's API status. Ephemeral containers never restart, are never ready, and carry no
  * `started` (upstream's prober sets it for app and init containers only).
  */
+/** The container's status as last written to the API. */
+function reportedStatus(pod: any, name: string, isInit: boolean, ephemeral: boolean): any {
+  const list = ephemeral ? pod.status?.ephemeralContainerStatuses : isInit ? pod.status?.initContainerStatuses : pod.status?.containerStatuses;
+  return Array.isArray(list) ? list.find((c: any) => c?.name === name) : undefined;
+}
+
 export function containerStatus(pod: any, spec: any, rp: RtPod, v: WorkerView, isInit: boolean, ephemeral = false): any {
   const list = rp.containers.get(spec.name) ?? [];
   const latest = list[0];
@@ -87,7 +93,17 @@ export function containerStatus(pod: any, spec: any, rp: RtPod, v: WorkerView, i
   if (ephemeral) delete cs.started;
   const waiting = v.waiting.get(spec.name);
   if (!latest) {
+    // No runtime record (removed, or the agent restarted with a runtime that forgets): as upstream's
+    // convertToAPIContainerStatuses, a terminated status already reported stands, and a waiting one
+    // keeps the reported restart count and last state. Otherwise a finished Job's pod would go back
+    // to ContainerCreating.
+    const old = reportedStatus(pod, spec.name, isInit, ephemeral);
+    if (old?.state?.terminated && !waiting) return { ...old };
     cs.state = { waiting: waiting ?? defaultWaiting };
+    if (old) {
+      cs.restartCount = old.restartCount ?? 0;
+      cs.lastState = old.state?.terminated ? { terminated: old.state.terminated } : old.lastState ?? {};
+    }
   } else {
     cs.containerID = `${v.runtimeName}://${latest.id}`;
     cs.imageID = latest.imageRef;

@@ -207,6 +207,26 @@ describe('pod worker', () => {
     ({ status } = await sync());
     assert.equal(status.phase, 'Succeeded');
   });
+
+  it('keeps a finished pod\'s reported container states when the runtime no longer has the containers (agent restart)', async () => {
+    const { rt, sync, pod, worker } = setup({ restartPolicy: 'OnFailure', containers: [app()] });
+    await sync();
+    rt.exit('app', 1);
+    await sync();
+    rt.exit('app', 0);
+    const before = (await sync()).status;
+    assert.equal(before.phase, 'Succeeded');
+    // A new agent: a new worker over the pod as the API has it, and a runtime that forgot everything.
+    const fresh = setup({ restartPolicy: 'OnFailure', containers: [app()] });
+    fresh.pod.status = structuredClone(before);
+    const again = new PodWorker((fresh.worker as any).deps, fresh.pod);
+    const { status } = await again.sync();
+    assert.equal(status.phase, 'Succeeded');
+    assert.deepEqual(status.containerStatuses[0].state, before.containerStatuses[0].state);
+    assert.equal(status.containerStatuses[0].restartCount, 1);
+    void pod;
+    void worker;
+  });
 });
 
 describe('pod worker: ephemeral containers', () => {
