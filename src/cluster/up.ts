@@ -35,6 +35,11 @@ export interface ComponentSelection {
   dns?: boolean;
   /** NetworkPolicy enforcement (nftables in the root network modes; warnings only in loopback mode). */
   networkPolicy?: boolean;
+  /**
+   * This node's local-path provisioner (rancher.io/local-path; volumes under `<dataDir>/storage`) and
+   * the StorageClasses `standard` (default, as kind) and `local-path` (as k3s). On wherever the kubelet runs.
+   */
+  localPath?: boolean;
 }
 
 export interface UpOptions {
@@ -107,6 +112,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
   sel.proxy ??= sel.kubelet;
   sel.dns ??= sel.kubelet;
   sel.networkPolicy ??= sel.kubelet;
+  sel.localPath ??= sel.kubelet;
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const unlockDir = lockDataDir(dataDir);
@@ -169,6 +175,7 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
     const kubeconfigPath = path.join(dataDir, 'kubeconfig');
     await writeKubeconfig(kubeconfigPath, { server, caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem });
     const kubeconfigs = await componentKubeconfigs(pki, server, path.join(dataDir, 'components'), sel.kubelet ? [nodeName] : []);
+    kubeconfigs['local-path-provisioner'] = await localPathKubeconfig(pki, server, path.join(dataDir, 'components'));
     await exec.run(await clusterComponents(sel, { dataDir, pki, kubeconfigs, adminKubeconfig: kubeconfigPath, nodeName, log, opts }));
     return {
       apiServer,
@@ -238,6 +245,18 @@ async function componentKubeconfigs(pki: ClusterPKI, server: string, dir: string
   if (fresh) return paths;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   return writeComponentKubeconfigs(pki, server, dir, nodes);
+}
+
+/** The local-path provisioner's identity (system:skiff:local-path-provisioner, RBAC skiff:local-path-provisioner). */
+export const LOCAL_PATH_IDENTITY = { user: 'system:skiff:local-path-provisioner', groups: [] as string[] };
+
+async function localPathKubeconfig(pki: ClusterPKI, server: string, dir: string): Promise<string> {
+  const p = path.join(dir, 'local-path-provisioner.kubeconfig');
+  if (!pki.generated?.ca && existsSync(p) && configFromKubeconfig(p).server === server) return p;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const cert = await issueClientCert(pki, LOCAL_PATH_IDENTITY.user, LOCAL_PATH_IDENTITY.groups);
+  await writeKubeconfig(p, { server, caPem: pki.ca.certPem, certPem: cert.certPem, keyPem: cert.keyPem, userName: LOCAL_PATH_IDENTITY.user });
+  return p;
 }
 
 interface ComponentEnv {
@@ -311,6 +330,14 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
         await network?.close();
       },
     });
+  }
+  if (sel.localPath) {
+    const { createLocalPathProvisioner } = await import('../controllers/localpath/provisioner.js');
+    // The StorageClasses are cluster configuration, created by the installer (admin), as kind's and k3s's manifests.
+    const admin = new RestClient(configFromKubeconfig(env.adminKubeconfig, 'skiff-up'));
+    await ensureLocalPathStorageClasses(admin).finally(() => admin.close());
+    const c = new RestClient(configFromKubeconfig(env.kubeconfigs['local-path-provisioner'], 'skiff-local-path-provisioner'));
+    out.push(withClient(c, createLocalPathProvisioner(c, { nodeName: env.nodeName, baseDir: path.join(env.dataDir, 'storage'), log: env.log })));
   }
   if (sel.proxy) {
     const { createServiceProxy } = await import('../network/proxy/proxy.js');
@@ -435,6 +462,33 @@ async function ensureDefaultIngressClass(client: RestClient): Promise<void> {
       spec: { controller: 'k8s.io/ingress-nginx' },
     })
     .catch(() => undefined);
+}
+
+/**
+ * `standard` (kind's name; the default class unless another class is default already) and
+ * `local-path` (k3s's name), both served by the local-path provisioner: WaitForFirstConsumer, Delete.
+ * Existing classes of those names are left as they are.
+ */
+export async function ensureLocalPathStorageClasses(client: RestClient): Promise<void> {
+  const list: any = await client.get('/apis/storage.k8s.io/v1/storageclasses');
+  const items: any[] = list.items ?? [];
+  const hasDefault = items.some((sc) => sc.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true');
+  for (const name of ['standard', 'local-path']) {
+    if (items.some((sc) => sc.metadata?.name === name)) continue;
+    const annotations = name === 'standard' && !hasDefault ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : undefined;
+    await client
+      .create('/apis/storage.k8s.io/v1/storageclasses', {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name, ...(annotations ? { annotations } : {}) },
+        provisioner: 'rancher.io/local-path',
+        reclaimPolicy: 'Delete',
+        volumeBindingMode: 'WaitForFirstConsumer',
+      })
+      .catch((e) => {
+        if ((e as any)?.status !== 409) throw e;
+      });
+  }
 }
 
 export { COMPONENT_IDENTITIES };

@@ -132,7 +132,7 @@ describe('node controllers (kubectl)', () => {
     schedClient = new RestClient(configFromKubeconfig(path.join(c.dataDir, 'components', 'scheduler.kubeconfig'), 'e2e-nodes-scheduler'));
     mgr = createControllerManager(mgrClient, {
       identity: 'e2e-nodes',
-      controllers: ['daemonset', 'statefulset', 'replicaset', 'deployment', 'node-lifecycle', 'taint-eviction-controller', 'disruption', 'garbage-collector', 'serviceaccount'],
+      controllers: ['daemonset', 'statefulset', 'persistentvolume-binder', 'replicaset', 'deployment', 'node-lifecycle', 'taint-eviction-controller', 'disruption', 'garbage-collector', 'serviceaccount'],
     });
     await mgr.start();
     await mgr.whenRunning();
@@ -204,6 +204,10 @@ describe('node controllers (kubectl)', () => {
     await w.start();
     try {
       await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { clusterIP: 'None', selector: { app: 'web' }, ports: [{ port: 80 }] } }));
+      // Static volumes for the set's claims (this cluster has no provisioner), bound by the PV controller.
+      for (const i of [0, 1, 2]) {
+        await k(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `web-pv-${i}` }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], hostPath: { path: `/tmp/skiff-e2e-web-pv-${i}` } } }));
+      }
       await k(['apply', '-f', '-'], JSON.stringify({
         apiVersion: 'apps/v1',
         kind: 'StatefulSet',
@@ -231,9 +235,10 @@ describe('node controllers (kubectl)', () => {
       let sts = await client.get('/apis/apps/v1/namespaces/default/statefulsets/web');
       assert.equal(sts.status.readyReplicas, 3);
       assert.equal(sts.status.currentRevision, sts.status.updateRevision);
-      const vc = sts.status.conditions.find((x: any) => x.type === 'VolumeClaimTemplatesProvisioned');
-      assert.equal(vc.status, 'False');
-      assert.match(vc.message, /not supported/);
+      // Each pod has its own claim <template>-<set>-<ordinal>, bound to one of the volumes.
+      for (const p of pods) assert.deepEqual(p.spec.volumes.find((v: any) => v.name === 'data'), { name: 'data', persistentVolumeClaim: { claimName: `data-${p.metadata.name}` } });
+      const claims = (await client.get('/api/v1/namespaces/default/persistentvolumeclaims')).items as any[];
+      assert.deepEqual(claims.map((x) => [x.metadata.name, x.status.phase, x.metadata.labels.app]).sort(), [['data-web-0', 'Bound', 'web'], ['data-web-1', 'Bound', 'web'], ['data-web-2', 'Bound', 'web']]);
 
       // Partition 1: web-2 then web-1 move to the new revision; web-0 stays.
       await k(['patch', 'statefulset', 'web', '--type=merge', '-p', JSON.stringify({ spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } }, template: { spec: { containers: [{ name: 'nginx', image: 'nginx:2', volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } } } })]);

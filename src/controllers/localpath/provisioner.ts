@@ -32,7 +32,7 @@ export function createLocalPathProvisioner(client: RestClient, opts: LocalPathOp
   const pvs: Informer = factory.for(PV_RESOURCE);
   const classes: Informer = factory.for(SC_RESOURCE);
   const queue = new WorkQueue<string>({ baseMs: 100, maxMs: 30_000 });
-  const recorder = new EventRecorder(client, { component: `${scope.provisioner}_${opts.nodeName}_${randomUUID()}` });
+  const recorder = new EventRecorder(client, { component: `${scope.provisioner}_${opts.nodeName}_${randomUUID()}`, host: opts.nodeName });
   const claimEvent = (c: any, type: 'Normal' | 'Warning', reason: string, message: string) => recorder.event(refOf(c, 'PersistentVolumeClaim', 'v1'), type, reason, message);
 
   pvcs.addHandlers({ add: (c: any) => queue.add(`claim:${c.metadata.namespace}/${c.metadata.name}`), update: (_o, c: any) => queue.add(`claim:${c.metadata.namespace}/${c.metadata.name}`) });

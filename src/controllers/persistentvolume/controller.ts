@@ -99,9 +99,13 @@ export class PersistentVolumeController extends QueueController {
       // Retroactive default class (upstream does this here as well as in DefaultStorageClass admission).
       const def = defaultClass(this.classes.list());
       if (def) {
-        c.spec.storageClassName = def.metadata.name;
-        await this.ctx.client.update(pvcPath(c.metadata.namespace, c.metadata.name), c);
-        return;
+        try {
+          await this.ctx.client.update(pvcPath(c.metadata.namespace, c.metadata.name), { ...c, spec: { ...c.spec, storageClassName: def.metadata.name } });
+          return;
+        } catch (e) {
+          // A server whose validation keeps spec.storageClassName immutable: the claim stays class-less.
+          if ((e as any)?.status !== 422) throw e;
+        }
       }
     }
     if (c.metadata.annotations?.[ANN_BIND_COMPLETED] !== 'yes') await this.syncUnboundClaim(c);

@@ -9,20 +9,24 @@ import { ordinalOf, planStatefulSet, revisionForOrdinal, type PodState } from '.
 const STS_GVK = { apiVersion: 'apps/v1', kind: 'StatefulSet' };
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
-/** Skiff records volumeClaimTemplates but provisions no storage: this condition says so. */
-export const VOLUME_CLAIMS_CONDITION = 'VolumeClaimTemplatesProvisioned';
+/** Older Skiff versions set this condition (claims were emptyDirs); it is removed from status. */
+const LEGACY_VOLUME_CLAIMS_CONDITION = 'VolumeClaimTemplatesProvisioned';
+const PVCS = { group: '', version: 'v1', resource: 'persistentvolumeclaims' } as const;
 
 /**
  * The StatefulSet controller (upstream's pkg/controller/statefulset): pods `<set>-<ordinal>` with a
  * stable hostname and subdomain (spec.serviceName, the headless Service), OrderedReady or Parallel
  * management, RollingUpdate (reverse ordinal order, partition) or OnDelete over ControllerRevisions
- * (status.currentRevision/updateRevision). volumeClaimTemplates are recorded but not provisioned:
- * each claim becomes an emptyDir volume, and a status condition and a Warning event say so.
+ * (status.currentRevision/updateRevision). Each volumeClaimTemplate gives every pod its own
+ * PersistentVolumeClaim `<template>-<set>-<ordinal>`, created before the pod and kept across pod
+ * restarts; persistentVolumeClaimRetentionPolicy Delete hands claims to the garbage collector (owned
+ * by the set when it is deleted, by the condemned pod when scaled down).
  */
 export class StatefulSetController extends QueueController {
   private readonly sets: Informer;
   private readonly pods: Informer;
   private readonly revisions: Informer;
+  private readonly claims: Informer;
   private readonly recorder;
 
   constructor(ctx: ControllerContext) {
@@ -31,6 +35,7 @@ export class StatefulSetController extends QueueController {
     this.sets = ctx.informers.for(R.statefulsets);
     this.pods = ctx.informers.for(R.pods);
     this.revisions = ctx.informers.for(R.controllerrevisions);
+    this.claims = ctx.informers.for(PVCS);
     this.sets.addHandlers({ add: (s) => this.enqueue(s), update: (_o, s) => this.enqueue(s) });
     const onPod = (p: any) => {
       const ref = controllerRefOf(p);
@@ -80,11 +85,19 @@ export class StatefulSetController extends QueueController {
     const partition: number = set.spec.updateStrategy?.rollingUpdate?.partition ?? 0;
     const plan = planStatefulSet({ replicas, ordered: set.spec.podManagementPolicy !== 'Parallel', pods: states, updateStrategy: strategy, partition, updateRevision });
 
-    await inParallel([...plan.delete.map((o) => byOrdinal.get(o)), ...strays.filter((p) => !p.metadata.deletionTimestamp)], 8, (p) => this.deletePod(set, p));
+    await inParallel([...plan.delete.map((o) => byOrdinal.get(o)), ...strays.filter((p) => !p.metadata.deletionTimestamp)], 8, async (p) => {
+      const o = p ? ordinalOf(set.metadata.name, p.metadata.name) : undefined;
+      // A pod condemned by a scale down hands its claims to the garbage collector first (whenScaled: Delete).
+      if (p && o !== undefined && o >= replicas && retentionPolicy(set).whenScaled === 'Delete') await this.ownClaimsByPod(set, p);
+      await this.deletePod(set, p);
+    });
     await inParallel(plan.create, 8, async (o) => {
       const rev = revisionForOrdinal(o, strategy, partition, currentRevision, updateRevision) === currentRevision ? (currentRev ?? updateRev) : updateRev;
+      await this.createClaims(set, `${set.metadata.name}-${o}`);
       await this.createPod(set, o, rev);
     });
+    // A claim deleted under a pod that has not started yet is created again, as upstream.
+    for (const p of byOrdinal.values()) if (!p.metadata.deletionTimestamp && p.status?.phase === 'Pending') await this.createClaims(set, p.metadata.name);
 
     // Status, from what the cache shows (the next event refreshes it).
     let count = 0;
@@ -133,17 +146,44 @@ export class StatefulSetController extends QueueController {
     if (minReady > 0 && ready > available) this.enqueueAfter(key, minReady * 1000);
   }
 
-  private noteVolumeClaims(set: any, status: any): void {
-    const claims: string[] = (set.spec.volumeClaimTemplates ?? []).map((t: any) => t.metadata?.name).filter(Boolean);
-    const conds: any[] = (status.conditions ?? []).filter((c: any) => c.type !== VOLUME_CLAIMS_CONDITION);
-    const had = (set.status?.conditions ?? []).find((c: any) => c.type === VOLUME_CLAIMS_CONDITION);
-    if (claims.length) {
-      const message = `volumeClaimTemplates [${claims.join(' ')}] are recorded but storage provisioning is not supported: each claim is an emptyDir volume that lives as long as its pod`;
-      if (!had) this.event(set, 'Warning', 'VolumeClaimsNotProvisioned', message);
-      conds.push(had?.message === message ? had : { type: VOLUME_CLAIMS_CONDITION, status: 'False', lastTransitionTime: nowTime(this.ctx.clock), reason: 'ProvisioningNotSupported', message });
-    }
+  private noteVolumeClaims(_set: any, status: any): void {
+    const conds: any[] = (status.conditions ?? []).filter((c: any) => c.type !== LEGACY_VOLUME_CLAIMS_CONDITION);
     if (conds.length) status.conditions = conds;
     else delete status.conditions;
+  }
+
+  /** Upstream's createPersistentVolumeClaims: the pod's claims that do not exist yet. */
+  private async createClaims(set: any, podName: string): Promise<void> {
+    for (const claim of claimsFor(set, podName)) {
+      const cur = this.claims.get(`${claim.metadata.namespace}/${claim.metadata.name}`);
+      if (cur) {
+        if (cur.metadata.deletionTimestamp) throw new Error(`pvc ${claim.metadata.name} is being deleted`);
+        continue;
+      }
+      try {
+        await this.ctx.client.create(resourcePath('', 'v1', 'persistentvolumeclaims', claim.metadata.namespace), claim);
+        this.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata.name} Pod ${podName} in StatefulSet ${set.metadata.name} success`);
+      } catch (e) {
+        if ((e as any)?.status === 409) continue; // our cache lags; it exists
+        this.event(set, 'Warning', 'FailedCreate', `create Claim ${claim.metadata.name} for Pod ${podName} in StatefulSet ${set.metadata.name} failed error: ${(e as Error).message}`);
+        throw e;
+      }
+    }
+  }
+
+  /** whenScaled: Delete — the condemned pod owns its claims, so they go with it. */
+  private async ownClaimsByPod(set: any, pod: any): Promise<void> {
+    for (const t of claimsFor(set, pod.metadata.name)) {
+      const cur = this.claims.get(`${t.metadata.namespace}/${t.metadata.name}`);
+      if (!cur || (cur.metadata.ownerReferences ?? []).some((r: any) => r.uid === pod.metadata.uid)) continue;
+      const next = structuredClone(cur);
+      next.metadata.ownerReferences = [...(cur.metadata.ownerReferences ?? []), { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid }];
+      try {
+        await this.ctx.client.update(resourcePath('', 'v1', 'persistentvolumeclaims', cur.metadata.namespace, cur.metadata.name), next);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
   }
 
   private podFor(set: any, ordinal: number, rev: any): any {
@@ -153,12 +193,14 @@ export class StatefulSetController extends QueueController {
     const spec = structuredClone(tpl.spec ?? {});
     spec.hostname = name;
     if (set.spec.serviceName) spec.subdomain = set.spec.serviceName;
-    const vols: any[] = (spec.volumes ??= []);
-    for (const t of set.spec.volumeClaimTemplates ?? []) {
-      const claim = t.metadata?.name;
-      if (claim && !vols.some((v) => v.name === claim)) vols.push({ name: claim, emptyDir: {} });
-    }
-    if (!vols.length) delete spec.volumes;
+    // Upstream's updateStorage: each template's claim replaces a pod volume of the same name.
+    const templates: string[] = (set.spec.volumeClaimTemplates ?? []).map((t: any) => t.metadata?.name).filter(Boolean);
+    const vols: any[] = [
+      ...templates.map((t) => ({ name: t, persistentVolumeClaim: { claimName: claimName(t, set.metadata.name, ordinal) } })),
+      ...(spec.volumes ?? []).filter((v: any) => !templates.includes(v.name)),
+    ];
+    if (vols.length) spec.volumes = vols;
+    else delete spec.volumes;
     const metadata: any = {
       name,
       namespace: set.metadata.namespace,
@@ -195,6 +237,37 @@ export class StatefulSetController extends QueueController {
       throw e;
     }
   }
+}
+
+/** `<template>-<set>-<ordinal>`, as upstream's getPersistentVolumeClaimName. */
+export function claimName(template: string, setName: string, ordinal: number): string {
+  return `${template}-${setName}-${ordinal}`;
+}
+
+export function retentionPolicy(set: any): { whenDeleted: string; whenScaled: string } {
+  const p = set.spec?.persistentVolumeClaimRetentionPolicy ?? {};
+  return { whenDeleted: p.whenDeleted ?? 'Retain', whenScaled: p.whenScaled ?? 'Retain' };
+}
+
+/**
+ * Upstream's getPersistentVolumeClaims: each template as a claim of the pod, named after it, with the
+ * template's labels plus the set's selector labels; owned by the set when whenDeleted is Delete.
+ */
+export function claimsFor(set: any, podName: string): any[] {
+  const out: any[] = [];
+  for (const t of set.spec?.volumeClaimTemplates ?? []) {
+    if (!t.metadata?.name) continue;
+    const tm = t.metadata;
+    const metadata: any = {
+      name: `${tm.name}-${podName}`,
+      namespace: set.metadata.namespace,
+      labels: { ...(tm.labels ?? {}), ...(set.spec?.selector?.matchLabels ?? {}) },
+    };
+    if (tm.annotations && Object.keys(tm.annotations).length) metadata.annotations = { ...tm.annotations };
+    if (retentionPolicy(set).whenDeleted === 'Delete') metadata.ownerReferences = [newControllerRef(set, STS_GVK)];
+    out.push({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata, spec: structuredClone(t.spec ?? {}) });
+  }
+  return out;
 }
 
 function sortKeys(o: any): any {

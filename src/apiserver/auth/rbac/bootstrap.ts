@@ -269,6 +269,22 @@ export const CONTROLLER_ROLES: RoleDef[] = [
       EV,
     ],
   },
+  {
+    name: 'system:controller:persistent-volume-binder',
+    rules: [
+      rule(['create', 'delete', 'get', 'list', 'update', 'watch'], [''], ['persistentvolumes']),
+      rule(['update'], [''], ['persistentvolumes/status']),
+      rule(['get', 'list', 'update', 'watch'], [''], ['persistentvolumeclaims']),
+      rule(['update'], [''], ['persistentvolumeclaims/status']),
+      rule(['create', 'delete', 'get', 'list', 'watch'], [''], ['pods']),
+      rule(['get', 'list', 'watch'], ['storage.k8s.io'], ['storageclasses']),
+      rule(['create', 'delete', 'get', 'update'], [''], ['endpoints']),
+      rule(['create', 'delete', 'get'], [''], ['services']),
+      rule(['get'], [''], ['secrets']),
+      rule(['get', 'list'], [''], ['nodes']),
+      EV,
+    ],
+  },
   { name: 'system:controller:ttl-after-finished-controller', rules: [rule(['get', 'list', 'watch', 'delete'], ['batch'], ['jobs']), EV] },
   {
     name: 'system:controller:resourcequota-controller',
@@ -311,6 +327,17 @@ export const SKIFF_COMPONENT_ROLES: (RoleDef & { user: string })[] = [
       rule(['update', 'patch'], ['networking.k8s.io'], ['ingresses/status']),
       rule(['list', 'watch', 'get'], ['discovery.k8s.io'], ['endpointslices']),
       rule(['get', 'create', 'update'], ['coordination.k8s.io'], ['leases']),
+      EV,
+    ],
+  },
+  {
+    // rancher/local-path-provisioner's ClusterRole: claims handed to it, the volumes it makes and deletes.
+    name: 'skiff:local-path-provisioner',
+    user: 'system:skiff:local-path-provisioner',
+    rules: [
+      rule(READ, [''], ['nodes', 'persistentvolumeclaims', 'configmaps', 'pods']),
+      rule(['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'], [''], ['persistentvolumes']),
+      rule(READ, ['storage.k8s.io'], ['storageclasses']),
       EV,
     ],
   },
