@@ -33,4 +33,13 @@ describe('PodSecurity', () => {
     podSecurityPlugin.validate!(d);
     assert.match(d.warnings![0], /^would violate PodSecurity "baseline:latest"/);
   });
+
+  it('checks ephemeral containers added through pods/ephemeralcontainers (kubectl debug), and no other subresource', () => {
+    const plain = { metadata: { name: 'p' }, spec: { containers: [{ name: 'a' }] } };
+    const debugged = { ...plain, spec: { ...plain.spec, ephemeralContainers: [{ name: 'dbg', securityContext: { capabilities: { add: ['SYS_ADMIN'] } } }] } };
+    const r = { ...req('pods', { 'pod-security.kubernetes.io/enforce': 'baseline' }, debugged), operation: 'UPDATE' as const, oldObject: plain, subresource: 'ephemeralcontainers' };
+    assert.ok(podSecurityPlugin.handles(r));
+    assert.throws(() => podSecurityPlugin.validate!(r), /violates PodSecurity "baseline:latest": non-default capabilities \(container "dbg" must not include "SYS_ADMIN"/);
+    assert.ok(!podSecurityPlugin.handles({ ...r, subresource: 'status' }));
+  });
 });

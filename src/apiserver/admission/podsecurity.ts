@@ -304,7 +304,12 @@ function templateOf(req: AdmissionRequest): { meta: any; spec: any } | undefined
  */
 export const podSecurityPlugin: AdmissionPlugin = {
   name: 'PodSecurity',
-  handles: (req) => (req.operation === 'CREATE' || req.operation === 'UPDATE') && !req.subresource && !!req.namespace && templateOf(req) !== undefined,
+  // Subresources are not pod specs, except pods/ephemeralcontainers (kubectl debug): upstream checks it.
+  handles: (req) =>
+    (req.operation === 'CREATE' || req.operation === 'UPDATE') &&
+    (!req.subresource || (req.subresource === 'ephemeralcontainers' && req.info.key === 'pods')) &&
+    !!req.namespace &&
+    templateOf(req) !== undefined,
   validate(req) {
     const ns = req.registry.cache.get(`${REGISTRY_PREFIX}namespaces/${req.namespace}`)?.obj;
     const labels = ns?.metadata?.labels;
