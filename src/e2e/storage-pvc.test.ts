@@ -74,6 +74,7 @@ describe('PersistentVolumeClaims (local-path provisioner, StatefulSet, kubelet)'
       return p?.status?.phase === 'Bound' ? p : undefined;
     }, 60_000, 200);
     assert.deepEqual(pvc.metadata.labels, { tier: 'db', app: 'web' });
+    assert.equal(pvc.metadata.ownerReferences, undefined, 'whenDeleted: Retain (the default) leaves the claim unowned');
     assert.equal(pvc.metadata.annotations['pv.kubernetes.io/bind-completed'], 'yes');
     assert.equal(pvc.metadata.annotations['volume.kubernetes.io/selected-node'], node);
     assert.equal(pvc.metadata.annotations['volume.kubernetes.io/storage-provisioner'], 'rancher.io/local-path');
@@ -127,11 +128,16 @@ describe('PersistentVolumeClaims (local-path provisioner, StatefulSet, kubelet)'
     assert.equal(readFileSync(path.join(dir, 'seen'), 'utf8'), 'first\n');
     assert.equal((await json(['get', 'pvc'])).items.length, 1, 'the same claim, not a new one');
 
-    // Claims are retained when the set goes (whenDeleted: Retain); deleting the claim deletes the volume and its directory.
+    // A claim in use is protected: deleted under its running pod, it stays Terminating and its volume Bound.
+    await c!.run(['delete', 'pvc', 'data-web-0', '--wait=false']);
+    const terminating = await json(['get', 'pvc', 'data-web-0']);
+    assert.ok(terminating.metadata.deletionTimestamp);
+    assert.deepEqual(terminating.metadata.finalizers, ['kubernetes.io/pvc-protection']);
+    assert.match(await c!.run(['get', 'pvc', 'data-web-0']), /\ndata-web-0\s+Terminating\s+/);
+    assert.equal((await json(['get', 'pv', pvName])).status.phase, 'Bound');
+    // Once the pod is gone (the set deleted), the claim goes, and with it (Delete) the volume and its directory.
     await c!.run(['delete', 'statefulset', 'web', '--wait=true']);
-    await until('web-0 gone', async () => (await c!.kubectl(['get', 'pod', 'web-0'])).code !== 0, 60_000, 200);
-    assert.ok(await get(['get', 'pvc', 'data-web-0']), 'the claim is retained');
-    await c!.run(['delete', 'pvc', 'data-web-0', '--wait=true']);
+    await until('claim deleted', async () => (await c!.kubectl(['get', 'pvc', 'data-web-0'])).code !== 0, 60_000, 200);
     await until('PV deleted', async () => (await c!.kubectl(['get', 'pv', pvName])).code !== 0, 30_000, 200);
     await until('directory removed', () => !existsSync(dir), 10_000, 100);
   });

@@ -285,6 +285,11 @@ export const CONTROLLER_ROLES: RoleDef[] = [
       EV,
     ],
   },
+  {
+    name: 'system:controller:pvc-protection-controller',
+    rules: [rule(['get', 'list', 'watch', 'update'], [''], ['persistentvolumeclaims']), rule(['list', 'watch', 'get'], [''], ['pods']), EV],
+  },
+  { name: 'system:controller:pv-protection-controller', rules: [rule(['get', 'list', 'watch', 'update'], [''], ['persistentvolumes']), EV] },
   { name: 'system:controller:ttl-after-finished-controller', rules: [rule(['get', 'list', 'watch', 'delete'], ['batch'], ['jobs']), EV] },
   {
     name: 'system:controller:resourcequota-controller',
