@@ -50,13 +50,19 @@ const MAX_QUEUED_EVENTS = 1000;
  * `kubectl describe` shows "(x5 over 2m)". Recording never throws: events are best effort.
  */
 export class EventRecorder {
-  private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string }>();
+  private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string; written: number }>();
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly client: RestClient,
     private readonly source: EventSource,
+    /**
+     * With a window, repeats of an event are counted locally and written at most once per window,
+     * as events.k8s.io's EventSeries (the kube-scheduler's recorder refreshes series every 30
+     * minutes): a pod retried thousands of times costs one write, not thousands.
+     */
+    private readonly o: { seriesWindowMs?: number } = {},
   ) {}
 
   /**
@@ -86,6 +92,9 @@ export class EventRecorder {
     const prev = this.seen.get(key);
     if (prev) {
       prev.count++;
+      const t = performance.now();
+      if (this.o.seriesWindowMs && t - prev.written < this.o.seriesWindowMs) return;
+      prev.written = t;
       try {
         await this.client.patch(`/api/v1/namespaces/${prev.namespace}/events/${prev.name}`, { count: prev.count, lastTimestamp: ts }, 'merge');
         return;
@@ -115,6 +124,6 @@ export class EventRecorder {
       reportingInstance: this.source.host ?? '',
     });
     if (this.seen.size > 4096) this.seen.clear();
-    this.seen.set(key, { name, namespace, count: 1, first: ts });
+    this.seen.set(key, { name, namespace, count: 1, first: ts, written: performance.now() });
   }
 }

@@ -69,6 +69,11 @@ export class SchedulerCore {
   private readonly rand: () => number;
   private readonly ctxs = new Map<Framework, CycleContext>();
   private inFlight = 0;
+  /**
+   * The failure last reported per pod (reason, message): a pod retried faster than its status
+   * update comes back through the informer would otherwise write the same condition and event again.
+   */
+  private readonly written = new Map<string, string>();
   private slotWaiters: (() => void)[] = [];
   private readonly maxInFlight: number;
   /** Counters for benchmarks and logs. */
@@ -139,6 +144,7 @@ export class SchedulerCore {
 
   onPodAdd(pod: Pod): void {
     if (isAssigned(pod)) {
+      this.written.delete(pod.metadata!.uid!);
       this.cache.addPod(newPodInfo(pod));
       this.queue.deleteNominated(pod.metadata!.uid!);
       this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Add', newObj: pod });
@@ -170,6 +176,7 @@ export class SchedulerCore {
   }
 
   onPodDelete(pod: Pod): void {
+    this.written.delete(pod.metadata!.uid!);
     if (isAssigned(pod)) {
       this.cache.removePod(pod.metadata!.uid!);
       this.queue.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete', oldObj: pod });
@@ -336,11 +343,19 @@ export class SchedulerCore {
     this.queue.addUnschedulableIfNotPresent(q, cycle);
     const reason = s.isRejected ? 'Unschedulable' : 'SchedulerError';
     const msg = s.message;
-    this.o.api.event(current, 'Warning', 'FailedScheduling', msg);
+    const uid = q.pi.uid;
+    const w = `${reason}\u0000${msg}`;
+    const repeat = this.written.get(uid) === w;
+    // A repeat of the last failure is part of the same event series (upstream's recorder writes
+    // series counts every 30 minutes): a pod retried thousands of times is not thousands of events.
+    if (!repeat) this.o.api.event(current, 'Warning', 'FailedScheduling', msg);
     const cond = current.status?.conditions?.find((c) => c.type === 'PodScheduled');
     const nnChanged = nominated !== undefined && (current.status?.nominatedNodeName ?? '') !== nominated;
-    if (cond && cond.status === 'False' && cond.reason === reason && cond.message === msg && !nnChanged) return;
-    void this.o.api.updateStatus(current, { reason, message: msg }, nnChanged ? nominated : undefined).catch(() => undefined);
+    this.written.set(uid, w);
+    if (!nnChanged && (repeat || (cond && cond.status === 'False' && cond.reason === reason && cond.message === msg))) return;
+    void this.o.api.updateStatus(current, { reason, message: msg }, nnChanged ? nominated : undefined).catch(() => {
+      if (this.written.get(uid) === w) this.written.delete(uid);
+    });
   }
 
   /** Looks for expired assumed pods every second (with the injected clock) while the core runs. */

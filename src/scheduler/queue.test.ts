@@ -173,3 +173,49 @@ test('a pod gated by a PreEnqueue plugin comes back on an event that plugin regi
   q.moveAllOnEvent({ resource: 'AssignedPod', action: 'Delete' });
   assert.equal(q.where(p.metadata!.uid!), 'active');
 });
+
+test('with activeQ empty, a backing-off pod is popped early; one that failed with an error is not', () => {
+  const c = new FakeClock();
+  const q = mkQueue(c);
+  q.add(mkPod('rejected'));
+  q.add(mkPod('errored'));
+  const a = q.tryPop()!;
+  const b = q.tryPop()!;
+  const cycle = q.schedulingCycleNumber;
+  q.moveAllOnEvent({ resource: 'Node', action: 'Add' });
+  a.unschedulablePlugins = new Set(['NodeResourcesFit']);
+  b.unschedulablePlugins = new Set();
+  q.addUnschedulableIfNotPresent(a, cycle);
+  q.addUnschedulableIfNotPresent(b, cycle);
+  assert.equal(q.where(a.pi.uid), 'backoff');
+  assert.equal(q.where(b.pi.uid), 'backoff');
+  q.add(mkPod('new'));
+  assert.equal(q.tryPop()?.pi.pod.metadata!.name, 'new', 'activeQ first');
+  assert.equal(q.tryPop()?.pi.pod.metadata!.name, 'rejected', 'then backoffQ, before its backoff ends');
+  assert.equal(q.tryPop(), undefined, 'the errored pod waits out its backoff');
+  c.step(1000);
+  assert.equal(q.tryPop()?.pi.pod.metadata!.name, 'errored');
+});
+
+test('a pod gated by PreEnqueue on its way to backoffQ waits in unschedulablePods', () => {
+  const c = new FakeClock();
+  let hold = false;
+  const q = new SchedulingQueue({
+    less: (a, b) => a.timestamp < b.timestamp,
+    preEnqueue: () => (hold ? Status.unresolvable('preempting').withPlugin('DefaultPreemption') : null),
+    eventsByPlugin: new Map([['NodeResourcesFit', [{ resource: 'Node', actions: ['Add'] }]]] as any),
+    clock: c,
+  });
+  q.add(mkPod('p'));
+  const p = q.tryPop()!;
+  const cycle = q.schedulingCycleNumber;
+  q.moveAllOnEvent({ resource: 'Node', action: 'Add' });
+  p.unschedulablePlugins = new Set(['NodeResourcesFit']);
+  hold = true;
+  q.addUnschedulableIfNotPresent(p, cycle);
+  assert.equal(q.where(p.pi.uid), 'unschedulable');
+  assert.equal(q.tryPop(), undefined);
+  hold = false;
+  assert.equal(q.activate([p.pi.uid]), 1);
+  assert.equal(q.tryPop()?.pi.uid, p.pi.uid);
+});

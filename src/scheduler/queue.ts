@@ -39,6 +39,8 @@ export interface QueueOptions {
   maxUnschedulableMs?: number;
   /** A node's nominated pods changed (nominatedPodsFor gives the new list). */
   onNominatedChanged?: (node: string) => void;
+  /** Upstream's SchedulerPopFromBackoffQ feature gate (default on, as since 1.33). */
+  popFromBackoffQ?: boolean;
 }
 
 export const EVENT_UNSCHEDULABLE_TIMEOUT: QueueEvent = { resource: '*', action: 'Update' };
@@ -51,7 +53,10 @@ export const EVENT_UNSCHEDULABLE_TIMEOUT: QueueEvent = { resource: '*', action: 
  */
 export class SchedulingQueue {
   private readonly active: KeyedHeap<QueuedPodInfo>;
+  /** Pods a plugin rejected, backing off; popped early when activeQ is empty (see tryPop). */
   private readonly backoff: KeyedHeap<QueuedPodInfo>;
+  /** Pods whose cycle failed with an error: they always wait out their backoff. */
+  private readonly errorBackoff: KeyedHeap<QueuedPodInfo>;
   private readonly unschedulable = new Map<string, QueuedPodInfo>();
   private readonly inFlight = new Set<string>();
   /** In-flight pods to put straight into activeQ if their cycle fails (activated meanwhile). */
@@ -79,7 +84,14 @@ export class SchedulingQueue {
     this.maxUnschedulable = o.maxUnschedulableMs ?? 5 * 60_000;
     const key = (q: QueuedPodInfo) => q.pi.uid;
     this.active = new KeyedHeap(key, o.less);
-    this.backoff = new KeyedHeap(key, (a, b) => this.backoffExpiry(a) < this.backoffExpiry(b));
+    const byExpiry = (a: QueuedPodInfo, b: QueuedPodInfo) => this.backoffExpiry(a) < this.backoffExpiry(b);
+    // Equal expiries pop in activeQ order, as upstream's lessBackoffCompletedWithPriority.
+    this.backoff = new KeyedHeap(key, (a, b) => {
+      const ea = this.backoffExpiry(a);
+      const eb = this.backoffExpiry(b);
+      return ea !== eb ? ea < eb : o.less(a, b);
+    });
+    this.errorBackoff = new KeyedHeap(key, byExpiry);
     this.scheduleLeftoverFlush();
   }
 
@@ -89,16 +101,16 @@ export class SchedulingQueue {
 
   /** Sizes, for tests and metrics. */
   counts(): { active: number; backoff: number; unschedulable: number } {
-    return { active: this.active.size, backoff: this.backoff.size, unschedulable: this.unschedulable.size };
+    return { active: this.active.size, backoff: this.backoff.size + this.errorBackoff.size, unschedulable: this.unschedulable.size };
   }
 
   has(uid: string): boolean {
-    return this.active.has(uid) || this.backoff.has(uid) || this.unschedulable.has(uid);
+    return this.active.has(uid) || this.backoff.has(uid) || this.errorBackoff.has(uid) || this.unschedulable.has(uid);
   }
 
   where(uid: string): 'active' | 'backoff' | 'unschedulable' | undefined {
     if (this.active.has(uid)) return 'active';
-    if (this.backoff.has(uid)) return 'backoff';
+    if (this.backoff.has(uid) || this.errorBackoff.has(uid)) return 'backoff';
     if (this.unschedulable.has(uid)) return 'unschedulable';
     return undefined;
   }
@@ -111,16 +123,21 @@ export class SchedulingQueue {
     this.moveToActive(q);
   }
 
-  /** Runs PreEnqueue plugins: gated pods wait in unschedulablePods. */
-  private moveToActive(q: QueuedPodInfo): void {
+  /** Runs PreEnqueue plugins: a gated pod waits in unschedulablePods (returns true). */
+  private gate(q: QueuedPodInfo): boolean {
     const s = this.o.preEnqueue(q.pi.pod);
-    if (s) {
-      q.gated = true;
-      q.unschedulablePlugins = new Set([s.plugin]);
-      this.unschedulable.set(q.pi.uid, q);
-      return;
+    if (!s) {
+      q.gated = false;
+      return false;
     }
-    q.gated = false;
+    q.gated = true;
+    q.unschedulablePlugins = new Set([s.plugin]);
+    this.unschedulable.set(q.pi.uid, q);
+    return true;
+  }
+
+  private moveToActive(q: QueuedPodInfo): void {
+    if (this.gate(q)) return;
     const w = this.waiters.shift();
     if (w) {
       this.startCycle(q);
@@ -137,9 +154,13 @@ export class SchedulingQueue {
     this.inFlight.add(q.pi.uid);
   }
 
-  /** The next pod to schedule, without waiting. */
+  /**
+   * The next pod to schedule, without waiting. When activeQ is empty, the backoffQ pod due first
+   * goes now rather than leaving the scheduler idle, as upstream's SchedulerPopFromBackoffQ (on by
+   * default since 1.33); pods that failed with an error still wait out their backoff.
+   */
   tryPop(): QueuedPodInfo | undefined {
-    const q = this.active.pop();
+    const q = this.active.pop() ?? (this.o.popFromBackoffQ === false ? undefined : this.backoff.pop());
     if (q) this.startCycle(q);
     return q;
   }
@@ -173,9 +194,10 @@ export class SchedulingQueue {
         if (!u.gated) n++;
         continue;
       }
-      const b = this.backoff.get(uid);
+      const b = this.backoff.get(uid) ?? this.errorBackoff.get(uid);
       if (b) {
         this.backoff.delete(uid);
+        this.errorBackoff.delete(uid);
         this.moveToActive(b);
         n++;
         continue;
@@ -217,15 +239,21 @@ export class SchedulingQueue {
     else this.unschedulable.set(uid, q);
   }
 
+  /**
+   * PreEnqueue runs on the way into backoffQ (a gated pod waits in unschedulablePods instead), as
+   * upstream does now that backoffQ pods may be popped early.
+   */
   private pushBackoff(q: QueuedPodInfo): void {
-    this.backoff.push(q);
+    if (this.gate(q)) return;
+    (q.unschedulablePlugins.size === 0 ? this.errorBackoff : this.backoff).push(q);
     this.armBackoffTimer();
   }
 
   private armBackoffTimer(): void {
-    const top = this.backoff.peek();
-    if (!top || this.closed) return;
-    const at = this.backoffExpiry(top);
+    const a = this.backoff.peek();
+    const b = this.errorBackoff.peek();
+    if ((!a && !b) || this.closed) return;
+    const at = Math.min(a ? this.backoffExpiry(a) : Infinity, b ? this.backoffExpiry(b) : Infinity);
     if (at >= this.backoffTimerAt) return;
     if (this.backoffTimer !== undefined) this.clock.clearTimeout(this.backoffTimer);
     this.backoffTimerAt = at;
@@ -239,11 +267,13 @@ export class SchedulingQueue {
   /** Moves pods whose backoff has expired to activeQ. */
   flushBackoffCompleted(): void {
     const now = this.clock.now();
-    for (;;) {
-      const top = this.backoff.peek();
-      if (!top || this.backoffExpiry(top) > now) break;
-      this.backoff.pop();
-      this.moveToActive(top);
+    for (const heap of [this.backoff, this.errorBackoff]) {
+      for (;;) {
+        const top = heap.peek();
+        if (!top || this.backoffExpiry(top) > now) break;
+        heap.pop();
+        this.moveToActive(top);
+      }
     }
     this.armBackoffTimer();
   }
@@ -268,7 +298,7 @@ export class SchedulingQueue {
     const uid = newPod.metadata!.uid!;
     const pi = newPodInfo(newPod);
     this.updateNominated(pi);
-    for (const heap of [this.active, this.backoff]) {
+    for (const heap of [this.active, this.backoff, this.errorBackoff]) {
       const q = heap.get(uid);
       if (q) {
         q.pi = pi;
@@ -293,6 +323,7 @@ export class SchedulingQueue {
     const uid = pod.metadata!.uid!;
     this.active.delete(uid);
     this.backoff.delete(uid);
+    this.errorBackoff.delete(uid);
     this.unschedulable.delete(uid);
     this.deleteNominated(uid);
   }

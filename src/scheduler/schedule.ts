@@ -90,8 +90,9 @@ export function schedulePod(ctx: CycleContext, state: CycleState, pi: PodInfo): 
   }
 
   let feasible: NodeInfo[] = [];
-  // A pod nominated by an earlier preemption tries that node first.
-  const nominated = pi.pod.status?.nominatedNodeName;
+  // A pod nominated by an earlier preemption tries that node first (the nominator knows before
+  // the pod's status catches up).
+  const nominated = pi.pod.status?.nominatedNodeName || fwk.handle.nominatedNodeOf?.(pi.uid);
   if (nominated) {
     const ni = snap.get(nominated);
     if (ni && (!pre.nodeNames || pre.nodeNames.has(nominated)) && !fwk.runFilterWithNominated(state, pi, ni)) feasible = [ni];

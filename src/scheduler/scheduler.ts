@@ -65,7 +65,8 @@ export class Scheduler implements Component {
     const rss = this.factory.for(R.replicasets);
     const sss = this.factory.for(R.statefulsets);
     const rcs = this.factory.for({ group: '', version: 'v1', resource: 'replicationcontrollers' });
-    this.recorder = new EventRecorder(client, { component: this.config.profiles[0]?.schedulerName ?? 'default-scheduler', host: this.identity });
+    // Repeats (a pod's FailedScheduling on every retry) form a series refreshed every 30 minutes, as upstream's events.k8s.io recorder.
+    this.recorder = new EventRecorder(client, { component: this.config.profiles[0]?.schedulerName ?? 'default-scheduler', host: this.identity }, { seriesWindowMs: 30 * 60_000 });
     this.events = new EventSink((e) => this.recorder.record(e.obj, e.type, e.reason, e.message));
     const api = this.makeApi();
     this.core = new SchedulerCore({

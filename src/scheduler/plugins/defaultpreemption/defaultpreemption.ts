@@ -169,7 +169,8 @@ export function terminatingByPreemption(p: Pod): boolean {
 export function notEligible(h: Handle, pi: PodInfo, statuses: NodeStatusReader): string | undefined {
   const pod = pi.pod;
   if ((pod.spec?.preemptionPolicy ?? 'PreemptLowerPriority') === 'Never') return 'not eligible due to preemptionPolicy=Never.';
-  const nominated = pod.status?.nominatedNodeName;
+  // The nominator's answer counts before the pod's status shows it: a pod retried quickly must not preempt twice.
+  const nominated = pod.status?.nominatedNodeName || h.nominatedNodeOf?.(pi.uid);
   if (nominated) {
     // The pod already preempted there; if the node is still unfit only because victims are terminating, wait.
     if (statuses.get(nominated)?.code === Code.UnschedulableAndUnresolvable) return undefined;
@@ -263,16 +264,18 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
         const api = h.api;
         // Lower-priority pods nominated to this node lose their nomination: the room is now ours.
         for (const np of h.nominatedPodsFor(best.node)) if (np.priority < pi.priority) void api.clearNominatedNodeName(np.pod).catch(() => undefined);
-        // As upstream's prepareCandidateAsync: all victims but the last in parallel while the
-        // preemptor is held back, then the last one, whose deletion event brings the preemptor back.
+        // As upstream's prepareCandidateAsync: all victims but the last in parallel, then the last
+        // one, while the preemptor is held back. Unlike upstream it stays held until the last call
+        // returns: retried in between (a free scheduler pops backoffQ at once), it could find the
+        // first victims gone and the last not yet terminating, and preempt a second set.
         const uid = pi.uid;
         const victims = best.victims;
         const evict = (v: PodInfo) => api.preemptVictim(v.pod, pi.pod, best.node).catch(() => undefined);
         preempting.add(uid);
         void Promise.all(victims.slice(0, -1).map(evict))
-          .finally(() => preempting.delete(uid))
           .then(() => evict(victims[victims.length - 1]))
-          .then(() => {
+          .finally(() => {
+            preempting.delete(uid);
             if (held.delete(uid)) h.activate?.([pi.pod]);
           });
       }
