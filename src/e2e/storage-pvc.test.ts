@@ -142,6 +142,37 @@ describe('PersistentVolumeClaims (local-path provisioner, StatefulSet, kubelet)'
     await until('directory removed', () => !existsSync(dir), 10_000, 100);
   });
 
+  it('persistentVolumeClaimRetentionPolicy Delete: claims go with condemned pods and with the set', async (t) => {
+    if (!needs(t, skip)) return;
+    const sts = {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db' },
+      spec: {
+        serviceName: 'db',
+        replicas: 2,
+        podManagementPolicy: 'Parallel',
+        persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' },
+        selector: { matchLabels: { app: 'db' } },
+        template: { metadata: { labels: { app: 'db' } }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }] } },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { storageClassName: 'local-path', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Mi' } } } }],
+      },
+    };
+    await c!.run(['apply', '-f', '-'], JSON.stringify(sts));
+    const claims = await until('both claims Bound', async () => {
+      const items = (await json(['get', 'pvc', '-l', 'app=db'])).items as any[];
+      return items.length === 2 && items.every((x) => x.status.phase === 'Bound') ? items : undefined;
+    }, 60_000, 200);
+    for (const x of claims) assert.equal(x.metadata.ownerReferences?.[0]?.kind, 'StatefulSet');
+    const pv1 = claims.find((x) => x.metadata.name === 'data-db-1').spec.volumeName;
+    await c!.run(['scale', 'statefulset', 'db', '--replicas=1']);
+    await until('data-db-1 deleted with its pod', async () => (await c!.kubectl(['get', 'pvc', 'data-db-1'])).code !== 0, 60_000, 200);
+    await until('its volume deleted', async () => (await c!.kubectl(['get', 'pv', pv1])).code !== 0, 30_000, 200);
+    assert.ok(await get(['get', 'pvc', 'data-db-0']), 'the remaining pod keeps its claim');
+    await c!.run(['delete', 'statefulset', 'db']);
+    await until('data-db-0 deleted with the set', async () => (await c!.kubectl(['get', 'pvc', 'data-db-0'])).code !== 0, 60_000, 200);
+  });
+
   // Upstream assigns the default class in the DefaultStorageClass admission plugin, and the PV
   // controller assigns it retroactively (spec.storageClassName nil → set is a permitted update).
   // Skiff's API server has neither yet: the controller's update is rejected as immutable.

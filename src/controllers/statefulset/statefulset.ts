@@ -171,13 +171,18 @@ export class StatefulSetController extends QueueController {
     }
   }
 
-  /** whenScaled: Delete — the condemned pod owns its claims, so they go with it. */
+  /**
+   * whenScaled: Delete — the condemned pod becomes the claims' only owner (the set's reference goes,
+   * as upstream's updateClaimOwnerRefForSetAndPod), so the garbage collector deletes them with it.
+   */
   private async ownClaimsByPod(set: any, pod: any): Promise<void> {
     for (const t of claimsFor(set, pod.metadata.name)) {
       const cur = this.claims.get(`${t.metadata.namespace}/${t.metadata.name}`);
-      if (!cur || (cur.metadata.ownerReferences ?? []).some((r: any) => r.uid === pod.metadata.uid)) continue;
+      if (!cur) continue;
+      const refs: any[] = cur.metadata.ownerReferences ?? [];
+      if (refs.some((r) => r.uid === pod.metadata.uid) && !refs.some((r) => r.uid === set.metadata.uid)) continue;
       const next = structuredClone(cur);
-      next.metadata.ownerReferences = [...(cur.metadata.ownerReferences ?? []), { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid }];
+      next.metadata.ownerReferences = [...refs.filter((r) => r.uid !== set.metadata.uid && r.uid !== pod.metadata.uid), { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid }];
       try {
         await this.ctx.client.update(resourcePath('', 'v1', 'persistentvolumeclaims', cur.metadata.namespace, cur.metadata.name), next);
       } catch (e) {
