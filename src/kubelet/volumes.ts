@@ -92,8 +92,10 @@ export class VolumeManager {
         const found = await this.claimVolume(ns, v.persistentVolumeClaim.claimName);
         const dir = found.pv.spec?.hostPath?.path ?? found.pv.spec?.local?.path;
         if (!dir) throw new Error(`volume ${found.pv.metadata.name} has no hostPath or local source (only local volumes are supported)`);
-        const type = found.pv.spec?.hostPath?.type ?? '';
-        if (type === 'DirectoryOrCreate') await mkdir(dir, { recursive: true, mode: 0o777 });
+        // A hostPath PV without a type gets its directory created, as containerd does for a missing
+        // bind-mount source (so kind-style static PVs work); a local PV's path must exist.
+        const type = found.pv.spec?.hostPath ? (found.pv.spec.hostPath.type ?? '') : 'Local';
+        if (type === 'DirectoryOrCreate' || type === '') await mkdir(dir, { recursive: true, mode: type === '' ? 0o755 : 0o777 });
         else if (!existsSync(dir)) throw new Error(`path "${dir}" does not exist`);
         this.claimPaths.set(key, { path: dir, readOnly: !!v.persistentVolumeClaim.readOnly });
       } catch (e) {
