@@ -14,7 +14,7 @@ import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createKubelet } from '../kubelet/agent.js';
 import { needs, which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
-import { parseText } from '../apiserver/metrics/prom.js';
+import { parseSamples } from '../util/prometheus.js';
 
 const NODE = 'skiff-metrics-node';
 const POD = 'top-sleeper';
@@ -35,7 +35,7 @@ describe('kubectl top and /metrics (real kubelet, real kubectl)', () => {
     stopKubelet = () => comp.stop();
     // A shell that holds a few MB (so its memory shows in Mi) and then sleeps.
     const script = 'x=$(head -c 4000000 /dev/zero | tr "\\0" a); while true; do sleep 1; done';
-    await tc.run(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: 'default', labels: { app: 'top' } }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script] }] } }));
+    await tc.run(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: POD, namespace: 'default', labels: { app: 'top' } }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script], resources: { limits: { memory: '64Mi' } } }] } }));
     await until('pod running', async () => {
       const r = await tc.kubectl(['get', 'pod', POD, '-o', 'jsonpath={.status.phase}']);
       return r.stdout === 'Running' ? true : undefined;
@@ -109,32 +109,38 @@ describe('kubectl top and /metrics (real kubelet, real kubectl)', () => {
       const t = await tc.run(['get', '--raw', '/metrics']);
       return /apiserver_request_total\{code="101",[^}]*subresource="exec",verb="CONNECT"/.test(t) ? t : undefined;
     });
-    const { samples, types } = parseText(text);
+    const { samples, types } = parseSamples(text);
     assert.equal(types.get('apiserver_request_total'), 'counter');
     assert.ok(samples.some((s) => s.name === 'apiserver_request_total' && s.labels.resource === 'pods' && s.labels.verb === 'POST' && s.labels.code === '201'));
-    assert.ok(samples.some((s) => s.name === 'apiserver_request_duration_seconds_bucket'));
+    assert.match(text, /^apiserver_request_duration_seconds_bucket\{component="apiserver",[^}]*,le="\+Inf"\} [1-9]/m);
     assert.ok(samples.some((s) => s.name === 'apiserver_storage_objects' && s.labels.resource === 'pods' && s.value >= 1));
     assert.ok(samples.some((s) => s.name === 'process_resident_memory_bytes'));
-    assert.ok(samples.some((s) => s.name === 'etcd_request_duration_seconds_count' && s.labels.operation === 'create' && s.labels.type === 'pods'));
+    assert.match(text, /^etcd_request_duration_seconds_count\{operation="create",type="pods"\} [1-9]/m);
+    assert.ok(samples.some((s) => s.name === 'nodejs_version_info'));
   });
 
   it('the kubelet endpoints through nodes/proxy parse as Prometheus text', async () => {
-    const res = parseText(await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics/resource`]));
+    const res = parseSamples(await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics/resource`]));
     const ws = res.samples.find((s) => s.name === 'container_memory_working_set_bytes' && s.labels.pod === POD);
     assert.ok(ws && ws.value > 0, 'the pod container has a working set');
     assert.deepEqual(Object.keys(ws.labels).sort(), ['container', 'namespace', 'pod']);
     assert.ok(res.samples.some((s) => s.name === 'node_cpu_usage_seconds_total' && s.value > 0));
     assert.equal(res.samples.find((s) => s.name === 'resource_scrape_error')?.value, 0);
 
-    const cad = parseText(await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics/cadvisor`]));
+    const cad = parseSamples(await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics/cadvisor`]));
     const lim = cad.samples.find((s) => s.name === 'container_spec_memory_limit_bytes' && s.labels.pod === POD);
     assert.ok(lim);
     assert.equal(lim.labels.image, 'busybox');
+    assert.equal(lim.value, 64 * 1024 * 1024, 'the limit from the pod spec');
 
-    const kub = parseText(await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics`]));
+    const kubText = await tc.run(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics`]);
+    const kub = parseSamples(kubText);
     assert.equal(kub.samples.find((s) => s.name === 'kubelet_running_pods')?.value, 1);
     assert.equal(kub.samples.find((s) => s.name === 'kubelet_node_name')?.labels.node, NODE);
     assert.equal(kub.types.get('kubelet_pod_start_duration_seconds'), 'histogram');
+    // Observed by the agent: the pod started once, and its worker synced it at least once as "create".
+    assert.match(kubText, /^kubelet_pod_start_duration_seconds_count 1$/m);
+    assert.match(kubText, /^kubelet_pod_worker_duration_seconds_count\{operation="create"\} 1$/m);
   });
 
   it('RBAC: metrics are read as metrics.k8s.io pods/nodes resources, not by path', async () => {

@@ -29,6 +29,7 @@ import { NodeStatsCollector } from './nodestats.js';
 import { collectStatsSummary } from '../runtime/containerd/summary.js';
 import { DEFAULT_IMAGE_GC_POLICY, IMAGE_GC_PERIOD_MS, ImageGarbageCollector, validateImageGCPolicy, type ImageGCPolicy } from '../images/gc.js';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { kubeletServingCert } from './tls.js';
 import { LEASE_RENEW_MS, machineResources, registerNode, renewLease, updateNodeStatus, type NodeOptions } from './node.js';
 import { JOURNEY_ANNOTATION, Journey } from './journey.js';
@@ -86,6 +87,10 @@ interface Entry {
   timerAt?: number;
   lastStatus?: string;
   finished?: boolean;
+  /** When the kubelet first saw the pod (clock ms), until its start was observed (kubelet_pod_start_duration_seconds). */
+  firstSeen?: number;
+  /** The worker's next sync, as upstream labels kubelet_pod_worker_duration_seconds: the first is "create", one after an API update "update", else "sync". */
+  op: 'create' | 'update' | 'sync';
 }
 
 export class Kubelet {
@@ -223,8 +228,10 @@ export class Kubelet {
         findContainer: (ns, p, c, prev) => this.findContainer(ns, p, c, prev),
         portForwardTarget: (ns, p) => this.portForwardTarget(ns, p),
         statsSummary: () => this.statsSummary(),
+        pods: () => this.informer?.list() ?? [],
       },
       { ...cert, caPem: o.caPem ?? this.client.config.caPem },
+      o.nodeName,
     );
     const port = await this.kserver.start(nodeIP, o.port ?? 10250);
     const v = await this.runtime.version();
@@ -344,13 +351,16 @@ export class Kubelet {
     if (!e) {
       // A pod already finished before we saw it needs nothing but cleanup of its API object.
       this.journey.record(pod, 'seen', this.clock.now());
-      e = { worker: new PodWorker(this.workerDeps(), pod), running: false, dirty: false };
+      e = { worker: new PodWorker(this.workerDeps(), pod), running: false, dirty: false, op: 'create' };
+      // A pod already running when first seen (an agent restart) did not start here: not counted, as upstream.
+      if (!allContainersRunning(pod, pod.status)) e.firstSeen = this.clock.now();
       this.entries.set(uid, e);
     } else {
       // The watch echoing our own status write: the worker already has this version, nothing to do.
       const same = pod.metadata.resourceVersion && pod.metadata.resourceVersion === e.worker.pod?.metadata?.resourceVersion;
       e.worker.pod = pod;
       if (same) return;
+      if (e.op === 'sync') e.op = 'update';
     }
     this.schedule(uid);
   }
@@ -412,11 +422,19 @@ export class Kubelet {
         e.dirty = false;
         const idle = this.lanes.busy();
         let r;
+        const op = e.op;
+        e.op = 'sync';
+        const t0 = performance.now();
         try {
           r = await e.worker.sync();
+          this.kserver?.metrics.observePodWorker(op, (performance.now() - t0) / 1000);
           await this.report(e, r.status);
         } finally {
           idle();
+        }
+        if (e.firstSeen !== undefined && allContainersRunning(e.worker.pod, r.status)) {
+          this.kserver?.metrics.observePodStart(Math.max(0, this.clock.now() - e.firstSeen) / 1000);
+          e.firstSeen = undefined;
         }
         if (r.finished) {
           e.finished = true;
@@ -564,4 +582,11 @@ function waitingReason(pod: any, container: string): string {
 export function createKubelet(client: RestClient, opts: KubeletOptions): Component & { kubelet: Kubelet } {
   const kubelet = new Kubelet(client, opts);
   return { name: `kubelet (${opts.nodeName})`, kubelet, start: () => kubelet.start(), stop: () => kubelet.stop() };
+}
+
+/** Whether every container of the pod's spec is running in `status` (the pod has started, for kubelet_pod_start_duration_seconds). */
+function allContainersRunning(pod: any, status: any): boolean {
+  const want: any[] = pod?.spec?.containers ?? [];
+  const running = new Set(((status?.containerStatuses ?? []) as any[]).filter((c) => c.state?.running).map((c) => c.name));
+  return want.length > 0 && want.every((c) => running.has(c.name));
 }

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderResourceMetrics, renderCadvisorMetrics, KubeletMetrics } from './metrics.js';
 import { ProcessGroupStats, parseProcPidStat } from './nodestats.js';
-import { parseText } from '../apiserver/metrics/prom.js';
+import { parseSamples } from '../util/prometheus.js';
 import type { Summary } from '../runtime/containerd/summary.js';
 
 const T = '2026-01-02T03:04:05.000Z';
@@ -21,7 +21,7 @@ const summary: Summary = {
 
 describe('kubelet /metrics/resource and /metrics/cadvisor', () => {
   it('writes upstream names, labels and timestamps', () => {
-    const { samples, types } = parseText(renderResourceMetrics(summary));
+    const { samples, types } = parseSamples(renderResourceMetrics(summary));
     const get = (n: string) => samples.find((s) => s.name === n)!;
     assert.deepEqual(get('container_cpu_usage_seconds_total'), { name: 'container_cpu_usage_seconds_total', labels: { container: 'c', namespace: 'd', pod: 'p' }, value: 2.5, timestampMs: Date.parse(T) });
     assert.equal(get('container_memory_working_set_bytes').value, 2048);
@@ -32,28 +32,32 @@ describe('kubelet /metrics/resource and /metrics/cadvisor', () => {
     assert.equal(get('pod_memory_working_set_bytes').value, 2048);
     assert.equal(get('resource_scrape_error').value, 0);
     assert.equal(types.get('node_cpu_usage_seconds_total'), 'counter');
-    assert.equal(parseText(renderResourceMetrics(undefined, true)).samples.find((s) => s.name === 'resource_scrape_error')!.value, 1);
+    assert.equal(parseSamples(renderResourceMetrics(undefined, true)).samples.find((s) => s.name === 'resource_scrape_error')!.value, 1);
   });
   it('cadvisor series carry container, pod, namespace, image and name', () => {
-    const { samples } = parseText(renderCadvisorMetrics({ summary, containers: [{ id: 'abc', podUid: 'u1', name: 'c', image: 'busybox' }], memoryLimits: new Map([['u1/c', 64 * 1024 * 1024]]) }));
+    const { samples } = parseSamples(renderCadvisorMetrics({ summary, containers: [{ id: 'abc', podUid: 'u1', name: 'c', image: 'busybox' }], memoryLimits: new Map([['u1/c', 64 * 1024 * 1024]]) }));
     const lim = samples.find((s) => s.name === 'container_spec_memory_limit_bytes')!;
     assert.equal(lim.value, 64 * 1024 * 1024);
     assert.deepEqual(lim.labels, { container: 'c', id: '/kubepods/podu1/abc', image: 'busybox', name: 'abc', namespace: 'd', pod: 'p' });
     assert.equal(samples.find((s) => s.name === 'container_memory_usage_bytes')!.value, 4096);
     assert.equal(samples.find((s) => s.name === 'container_cpu_usage_seconds_total')!.labels.cpu, 'total');
   });
-  it('kubelet /metrics counts pods and containers and estimates pod starts once', async () => {
+  it('kubelet /metrics counts pods and containers, pod start and worker durations, process defaults', async () => {
     const m = new KubeletMetrics('n1');
     const rt = {
       listPodSandbox: async () => [{ id: 's1', metadata: { name: 'p', uid: 'u1', namespace: 'd', attempt: 0 }, state: 'SANDBOX_READY' as const, createdAt: 1e9 }],
       listContainers: async () => [{ id: 'c1', podSandboxId: 's1', metadata: { name: 'c', attempt: 0 }, image: { image: 'x' }, imageRef: 'x', state: 'CONTAINER_RUNNING' as const, createdAt: 3.5e9 }],
     };
-    await m.render(rt);
-    const { samples } = parseText(await m.render(rt));
+    m.observePodStart(2.5);
+    m.observePodWorker('create', 0.02);
+    const text = await m.render(rt);
+    const { samples, types } = parseSamples(text);
     assert.equal(samples.find((s) => s.name === 'kubelet_running_pods')!.value, 1);
     assert.equal(samples.find((s) => s.name === 'kubelet_running_containers' && s.labels.container_state === 'running')!.value, 1);
-    assert.equal(samples.find((s) => s.name === 'kubelet_pod_start_duration_seconds_count')!.value, 1);
-    assert.equal(samples.find((s) => s.name === 'kubelet_pod_start_duration_seconds_sum')!.value, 2.5);
+    assert.equal(types.get('kubelet_pod_start_duration_seconds'), 'histogram');
+    assert.match(text, /^kubelet_pod_start_duration_seconds_bucket\{le="3"\} 1$/m);
+    assert.match(text, /^kubelet_pod_start_duration_seconds_sum 2.5$/m);
+    assert.match(text, /^kubelet_pod_worker_duration_seconds_count\{operation="create"\} 1$/m);
     assert.equal(samples.find((s) => s.name === 'kubelet_node_name')!.labels.node, 'n1');
     assert.ok(samples.some((s) => s.name === 'process_cpu_seconds_total'));
   });

@@ -3,22 +3,51 @@
  *   /metrics/resource  the resource metrics metrics-server scrapes (pkg/kubelet/metrics/collectors/resource_metrics.go)
  *   /metrics/cadvisor  a subset of cAdvisor's container_* series
  *   /metrics           the kubelet's own: running pods/containers, pod start and worker latencies, process_*
- * All three are rendered from the stats summary (and the runtime's container list) on scrape.
+ * /metrics is prom-client's (a Registry per kubelet); the other two are rendered from the stats
+ * summary (and the runtime's container list) on scrape, by a small writer (TimestampedPage).
  */
-import type { Runtime, ContainerStats } from '../runtime/cri.js';
-import { statsSummary, type Summary } from '../runtime/containerd/summary.js';
-import { Histogram, TextWriter, labelString, writeProcessMetrics } from '../apiserver/metrics/prom.js';
-import { ProcessGroupStats } from './nodestats.js';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Runtime } from '../runtime/cri.js';
+import type { Summary } from '../runtime/containerd/summary.js';
+
+type Labels = Readonly<Record<string, string>>;
+
+/**
+ * /metrics/resource and /metrics/cadvisor put a timestamp on every sample: when the figure was
+ * read, in ms, as upstream's kubelet (NewLazyMetricWithTimestamp) and cAdvisor write them, and
+ * metrics-server (here: scraper.ts) rates CPU between those times, not scrape times. prom-client
+ * has no sample timestamps, and patching them into its output would mean matching its lines back to
+ * samples; these pages have no state to keep either, so they are written here directly.
+ */
+class TimestampedPage {
+  private readonly out: string[] = [];
+
+  family(name: string, type: 'counter' | 'gauge', help: string): this {
+    this.out.push(`# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+    return this;
+  }
+
+  sample(name: string, labels: Labels | undefined, value: number, timestampMs?: number): this {
+    let l = '';
+    for (const k in labels) l += `${l ? ',' : ''}${k}="${labels[k].replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+    this.out.push(`${name}${l ? `{${l}}` : ''} ${value}${timestampMs !== undefined ? ` ${Math.round(timestampMs)}` : ''}`);
+    return this;
+  }
+
+  text(): string {
+    return this.out.length ? this.out.join('\n') + '\n' : '';
+  }
+}
 
 const ms = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
 
 /** GET /metrics/resource from a stats summary. `error` says the summary could not be had (resource_scrape_error 1). */
 export function renderResourceMetrics(summary: Summary | undefined, error = false): string {
-  const w = new TextWriter();
+  const w = new TimestampedPage();
   const pods = summary?.pods ?? [];
   const node = summary?.node;
-  const ctr = (p: Summary['pods'][number], name: string) => labelString({ container: name, namespace: p.podRef.namespace, pod: p.podRef.name });
-  const pod = (p: Summary['pods'][number]) => labelString({ namespace: p.podRef.namespace, pod: p.podRef.name });
+  const ctr = (p: Summary['pods'][number], name: string) => ({ container: name, namespace: p.podRef.namespace, pod: p.podRef.name });
+  const pod = (p: Summary['pods'][number]) => ({ namespace: p.podRef.namespace, pod: p.podRef.name });
 
   w.family('container_cpu_usage_seconds_total', 'counter', '[STABLE] Cumulative cpu time consumed by the container in core-seconds');
   for (const p of pods) for (const c of p.containers) if (c.cpu?.usageCoreNanoSeconds !== undefined) w.sample('container_cpu_usage_seconds_total', ctr(p, c.name), c.cpu.usageCoreNanoSeconds / 1e9, ms(c.cpu.time));
@@ -48,16 +77,16 @@ export interface CadvisorInput {
 }
 
 export function renderCadvisorMetrics(i: CadvisorInput): string {
-  const w = new TextWriter();
+  const w = new TimestampedPage();
   const byKey = new Map(i.containers.map((c) => [`${c.podUid}/${c.name}`, c]));
-  type Row = { labels: string; cpu?: number; ws?: number; usage?: number; limit: number; t?: number };
+  type Row = { labels: Labels; cpu?: number; ws?: number; usage?: number; limit: number; t?: number };
   const rows: Row[] = [];
   for (const p of i.summary.pods) {
     for (const c of p.containers) {
       const rc = byKey.get(`${p.podRef.uid}/${c.name}`);
       const id = `/kubepods/pod${p.podRef.uid}/${rc?.id ?? ''}`;
       rows.push({
-        labels: labelString({ container: c.name, id, image: rc?.image ?? '', name: rc?.id ?? '', namespace: p.podRef.namespace, pod: p.podRef.name }),
+        labels: { container: c.name, id, image: rc?.image ?? '', name: rc?.id ?? '', namespace: p.podRef.namespace, pod: p.podRef.name },
         cpu: c.cpu?.usageCoreNanoSeconds,
         ws: c.memory?.workingSetBytes,
         usage: c.memory?.usageBytes ?? c.memory?.workingSetBytes,
@@ -67,7 +96,7 @@ export function renderCadvisorMetrics(i: CadvisorInput): string {
     }
   }
   w.family('container_cpu_usage_seconds_total', 'counter', 'Cumulative cpu time consumed in seconds.');
-  for (const r of rows) if (r.cpu !== undefined) w.sample('container_cpu_usage_seconds_total', r.labels.slice(0, -1) + ',cpu="total"}', r.cpu / 1e9, r.t);
+  for (const r of rows) if (r.cpu !== undefined) w.sample('container_cpu_usage_seconds_total', { ...r.labels, cpu: 'total' }, r.cpu / 1e9, r.t);
   w.family('container_memory_usage_bytes', 'gauge', 'Current memory usage in bytes, including all memory regardless of when it was accessed');
   for (const r of rows) if (r.usage !== undefined) w.sample('container_memory_usage_bytes', r.labels, r.usage, r.t);
   w.family('container_memory_working_set_bytes', 'gauge', 'Current working set in bytes.');
@@ -82,101 +111,84 @@ export const POD_START_BUCKETS = [0.5, 1, 2, 3, 4, 5, 6, 8, 10, 20, 30, 45, 60, 
 /** Prometheus' default buckets, which upstream's pod worker histogram uses. */
 export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+type RuntimeLists = Pick<Runtime, 'listPodSandbox' | 'listContainers'>;
+
 /**
- * The kubelet's own metrics. Pod start and pod worker durations are observed by whoever runs pods
- * (observePodStart / observePodWorker); until that is wired, a pod's start is taken on scrape from
- * the runtime: its sandbox's creation to its last container's creation, once per pod.
+ * The kubelet's own metrics, in a prom-client Registry of its own (a process may run an API server
+ * and kubelets). Pod start and pod worker durations are observed by the agent (observePodStart /
+ * observePodWorker); running pods and containers are read from the runtime on scrape.
  */
 export class KubeletMetrics {
-  readonly podStart = new Histogram(POD_START_BUCKETS);
-  private readonly workers = new Map<string, Histogram>();
-  private readonly startSeen = new Set<string>();
-  /** Set once something calls observePodStart: the scrape-time estimate then stays out. */
-  private startsObserved = false;
+  readonly registry = new Registry();
+  private readonly podStart: Histogram;
+  private readonly podWorker: Histogram<'operation'>;
+  /** The runtime's lists, read once per scrape for the gauges' collect(). */
+  private lists: { sandboxes: Awaited<ReturnType<RuntimeLists['listPodSandbox']>>; containers: Awaited<ReturnType<RuntimeLists['listContainers']>> } = { sandboxes: [], containers: [] };
 
-  constructor(public nodeName: string) {}
+  constructor(public nodeName: string) {
+    const self = this;
+    const registers = [this.registry];
+    new Gauge({
+      name: 'kubelet_node_name',
+      help: "[ALPHA] The node's name. The count is always 1.",
+      labelNames: ['node'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ node: self.nodeName }, 1);
+      },
+    });
+    new Gauge({
+      name: 'kubelet_running_pods',
+      help: '[ALPHA] Number of pods that have a running pod sandbox',
+      registers,
+      collect() {
+        this.set(self.lists.sandboxes.filter((s) => s.state === 'SANDBOX_READY').length);
+      },
+    });
+    new Gauge({
+      name: 'kubelet_running_containers',
+      help: '[ALPHA] Number of containers currently running',
+      labelNames: ['container_state'],
+      registers,
+      collect() {
+        const states: Record<string, number> = { created: 0, exited: 0, running: 0, unknown: 0 };
+        for (const c of self.lists.containers) {
+          const st = c.state.replace('CONTAINER_', '').toLowerCase();
+          states[st] = (states[st] ?? 0) + 1;
+        }
+        for (const [container_state, n] of Object.entries(states)) this.set({ container_state }, n);
+      },
+    });
+    this.podStart = new Histogram({
+      name: 'kubelet_pod_start_duration_seconds',
+      help: '[ALPHA] Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run',
+      buckets: POD_START_BUCKETS,
+      registers,
+    });
+    this.podWorker = new Histogram({
+      name: 'kubelet_pod_worker_duration_seconds',
+      help: '[ALPHA] Duration in seconds to sync a single pod. Broken down by operation type: create, update, or sync',
+      labelNames: ['operation'],
+      buckets: DEFAULT_BUCKETS,
+      registers,
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
 
+  /** From the kubelet first seeing a pod to all its containers running (once per pod). */
   observePodStart(seconds: number): void {
-    this.startsObserved = true;
     this.podStart.observe(seconds);
   }
 
   /** operation: create, update or sync, as upstream. */
   observePodWorker(operation: string, seconds: number): void {
-    let h = this.workers.get(operation);
-    if (!h) this.workers.set(operation, (h = new Histogram(DEFAULT_BUCKETS)));
-    h.observe(seconds);
+    this.podWorker.observe({ operation }, seconds);
   }
 
-  async render(runtime: Pick<Runtime, 'listPodSandbox' | 'listContainers'>): Promise<string> {
+  async render(runtime: RuntimeLists): Promise<string> {
     const [sandboxes, containers] = await Promise.all([runtime.listPodSandbox(), runtime.listContainers()]);
-    const ready = sandboxes.filter((s) => s.state === 'SANDBOX_READY');
-    if (!this.startsObserved) {
-      const live = new Set<string>();
-      for (const s of ready) {
-        live.add(s.id);
-        if (this.startSeen.has(s.id)) continue;
-        const cs = containers.filter((c) => c.podSandboxId === s.id);
-        if (!cs.length || cs.some((c) => c.state !== 'CONTAINER_RUNNING')) continue;
-        this.startSeen.add(s.id);
-        const started = Math.max(...cs.map((c) => c.createdAt));
-        this.podStart.observe(Math.max(0, (started - s.createdAt) / 1e9));
-      }
-      for (const id of this.startSeen) if (!live.has(id)) this.startSeen.delete(id);
-    }
-    const w = new TextWriter();
-    w.family('kubelet_node_name', 'gauge', '[ALPHA] The node\'s name. The count is always 1.').sample('kubelet_node_name', { node: this.nodeName }, 1);
-    w.family('kubelet_running_pods', 'gauge', '[ALPHA] Number of pods that have a running pod sandbox').sample('kubelet_running_pods', undefined, ready.length);
-    w.family('kubelet_running_containers', 'gauge', '[ALPHA] Number of containers currently running');
-    const states: Record<string, number> = { created: 0, exited: 0, running: 0, unknown: 0 };
-    for (const c of containers) states[c.state.replace('CONTAINER_', '').toLowerCase()] = (states[c.state.replace('CONTAINER_', '').toLowerCase()] ?? 0) + 1;
-    for (const [state, n] of Object.entries(states)) w.sample('kubelet_running_containers', { container_state: state }, n);
-    w.family('kubelet_pod_start_duration_seconds', 'histogram', '[ALPHA] Duration in seconds from kubelet seeing a pod for the first time to the pod starting to run');
-    w.histogram('kubelet_pod_start_duration_seconds', '', this.podStart.bounds, this.podStart.counts, this.podStart.sum);
-    w.family('kubelet_pod_worker_duration_seconds', 'histogram', '[ALPHA] Duration in seconds to sync a single pod. Broken down by operation type: create, update, or sync');
-    for (const [op, h] of this.workers) w.histogram('kubelet_pod_worker_duration_seconds', `operation="${op}"`, h.bounds, h.counts, h.sum);
-    writeProcessMetrics(w);
-    return w.text();
+    this.lists = { sandboxes, containers };
+    return this.registry.metrics();
   }
-}
-
-/**
- * Container stats for a runtime that does not report them (the process runtime): each container's
- * process group read from /proc. The process runtime keeps its processes private, so their pids are
- * read from its container table; a runtime with listContainerStats never comes here.
- */
-export async function processContainerStats(runtime: Runtime, groups: ProcessGroupStats): Promise<ContainerStats[]> {
-  const table = (runtime as unknown as { containers?: Map<string, { child?: { pid?: number } }> }).containers;
-  if (!(table instanceof Map)) return [];
-  const running = await runtime.listContainers({ state: 'CONTAINER_RUNNING' });
-  const pids = new Map<string, number>();
-  for (const c of running) {
-    const pid = table.get(c.id)?.child?.pid;
-    if (pid) pids.set(c.id, pid);
-  }
-  const figures = groups.collect([...pids.values()]);
-  const out: ContainerStats[] = [];
-  for (const c of running) {
-    const f = figures.get(pids.get(c.id) ?? -1);
-    if (!f) continue;
-    out.push({
-      id: c.id,
-      metadata: c.metadata,
-      labels: c.labels,
-      annotations: c.annotations,
-      timestamp: f.timestampNs,
-      cpu: { usageCoreNanoSeconds: f.usageCoreNanoSeconds, ...(f.usageNanoCores !== undefined ? { usageNanoCores: f.usageNanoCores } : {}) },
-      memory: { workingSetBytes: f.workingSetBytes, usageBytes: f.workingSetBytes, rssBytes: f.workingSetBytes },
-    });
-  }
-  return out;
-}
-
-/** The summary with pods filled in from process stats when the runtime reported none. */
-export async function withProcessPods(summary: Summary, runtime: Runtime, groups: ProcessGroupStats): Promise<Summary> {
-  if (runtime.listContainerStats || summary.pods.length) return summary;
-  const stats = await processContainerStats(runtime, groups);
-  if (!stats.length) return summary;
-  const containers = await runtime.listContainers();
-  return { ...summary, pods: statsSummary({ nodeName: summary.node.nodeName, stats, containers }).pods };
 }

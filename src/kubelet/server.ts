@@ -4,7 +4,7 @@
  *   GET /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty   (WebSocket, v5/v4.channel.k8s.io)
  *   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty           (WebSocket, as exec)
  *   GET|POST /portForward/{ns}/{pod}   (SPDY/3.1, directly or tunnelled in a WebSocket)
- *   GET /stats/summary   (stats/v1alpha1 Summary; on the process runtime, pods from their process groups)
+ *   GET /stats/summary   (stats/v1alpha1 Summary)
  *   GET /metrics, /metrics/resource, /metrics/cadvisor   (Prometheus text, see metrics.ts)
  *   GET /healthz
  * Clients must present a certificate signed by the cluster CA.
@@ -18,9 +18,8 @@ import { writeLogs } from './logs.js';
 import type { SpdySession } from './spdy.js';
 import type { PortForwardTarget } from './portforward.js';
 import type { Summary } from '../runtime/containerd/summary.js';
-import { PROMETHEUS_CONTENT_TYPE } from '../apiserver/metrics/prom.js';
-import { KubeletMetrics, renderCadvisorMetrics, renderResourceMetrics, withProcessPods } from './metrics.js';
-import { ProcessGroupStats } from './nodestats.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../util/prometheus.js';
+import { KubeletMetrics, renderCadvisorMetrics, renderResourceMetrics } from './metrics.js';
 
 /** The port-forward stream protocol (portforward.ts), here too so that module loads only when used. */
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
@@ -70,7 +69,6 @@ export class KubeletServer {
   private wss?: WebSocketServer;
   private tunnels?: WebSocketServer;
   private readonly sessions = new Set<SpdySession>();
-  private readonly groups = new ProcessGroupStats();
   /** The kubelet's own metrics; whoever runs pods may observe pod start and worker durations here. */
   readonly metrics: KubeletMetrics;
   port = 0;
@@ -152,10 +150,8 @@ export class KubeletServer {
     res.end();
   }
 
-  /** The summary, with pods from process stats when the runtime reports no container stats. */
   private async summary(): Promise<Summary> {
-    const s = (await this.backend.statsSummary!()) as Summary;
-    return withProcessPods(s, this.backend.runtime, this.groups);
+    return (await this.backend.statsSummary!()) as Summary;
   }
 
   private async serveMetrics(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {

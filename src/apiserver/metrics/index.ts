@@ -1,24 +1,48 @@
 /**
  * The API server's observability: GET /metrics (requests, storage, process) and the metrics.k8s.io
- * API. One ApiServerMetrics per server, found from the registry the handler context carries.
+ * API. One ApiServerMetrics per server, found from the registry the handler context carries; its
+ * metrics live in a prom-client Registry of its own (not prom-client's global one: `skiff up` runs
+ * several components in one process).
  */
+import { Gauge, Registry as PromRegistry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { Registry } from '../registry.js';
 import { allResources, findByKey } from '../resources.js';
 import type { KubeletClientTLS } from '../../kubelet/apiproxy.js';
-import { TextWriter, writeProcessMetrics } from './prom.js';
 import { RequestMetrics } from './requests.js';
 import { ResourceScraper } from './scraper.js';
 import { StorageMetrics, resourceLabel } from './storage.js';
 
 export class ApiServerMetrics {
-  readonly requests = new RequestMetrics();
+  readonly prom = new PromRegistry();
+  readonly requests = new RequestMetrics(this.prom);
   readonly scraper: ResourceScraper;
+  /** The page made just before the handler asks for it (see RequestMetrics.beforeScrape). */
+  private page = '';
+
   constructor(
     private readonly registry: Registry,
     kubeletClient: KubeletClientTLS | undefined,
     /** Storage latency, when the server's backend was wrapped with StorageMetrics.instrument. */
-    private readonly storage?: StorageMetrics,
+    storage?: StorageMetrics,
   ) {
+    const cache = registry.cache;
+    new Gauge({
+      name: 'apiserver_storage_objects',
+      help: '[STABLE] Number of stored objects at the time of last check split by kind. In case of a fetching error, the value will be -1.',
+      labelNames: ['resource'],
+      registers: [this.prom],
+      collect() {
+        for (const r of allResources()) {
+          if (r.virtual || r.storageKey !== r.key) continue;
+          this.set({ resource: resourceLabel(r.storageKey) }, cache.count(r.storageKey));
+        }
+      },
+    });
+    if (storage) for (const m of storage.registry.getMetricsAsArray()) this.prom.registerMetric(m as unknown as Metric);
+    collectDefaultMetrics({ register: this.prom });
+    this.requests.beforeScrape = async () => {
+      this.page = await this.metrics();
+    };
     this.scraper = new ResourceScraper({
       client: kubeletClient,
       nodes: async () => {
@@ -29,17 +53,14 @@ export class ApiServerMetrics {
     });
   }
 
+  /** The /metrics page. */
+  metrics(): Promise<string> {
+    return this.prom.metrics();
+  }
+
+  /** The page rendered for the GET /metrics being served (synchronous for its handler; prefer metrics()). */
   render(): string {
-    const w = new TextWriter();
-    this.requests.render(w);
-    w.family('apiserver_storage_objects', 'gauge', '[STABLE] Number of stored objects at the time of last check split by kind. In case of a fetching error, the value will be -1.');
-    for (const r of allResources()) {
-      if (r.virtual || r.storageKey !== r.key) continue;
-      w.sample('apiserver_storage_objects', { resource: resourceLabel(r.storageKey) }, this.registry.cache.count(r.storageKey));
-    }
-    this.storage?.render(w);
-    writeProcessMetrics(w);
-    return w.text();
+    return this.page;
   }
 }
 

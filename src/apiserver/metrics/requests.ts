@@ -2,13 +2,16 @@
  * The API server's request metrics, with upstream's names and labels
  * (k8s.io/apiserver/pkg/endpoints/metrics): apiserver_request_total, the
  * apiserver_request_duration_seconds histogram, in-flight and long-running gauges, registered
- * watchers. Hot path: a request costs a clock read and a 'close' listener when it starts, and a
- * path parse plus a few Map/array lookups when it ends; label strings are built once per series.
+ * watchers, written by prom-client. Hot path: a request costs a clock read and a 'close' listener
+ * when it starts, and a path parse plus a few Map/array lookups when it ends; label sets are built
+ * once per series, and the plain numbers kept here are handed to prom-client's metrics on scrape
+ * (collect()), since its labelled inc/observe hash the labels on every call (histogram.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { allResources, resourcesGeneration, type ResourceInfo } from '../resources.js';
-import { Histogram, TextWriter, escapeLabelValue } from './prom.js';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { HistogramFamily, type HistogramSeries } from './histogram.js';
 
 /** Upstream's buckets for apiserver_request_duration_seconds. */
 export const REQUEST_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
@@ -37,11 +40,16 @@ export function extraTarget(group: string, version: string, resource: string): T
 class Series {
   /** Counts by HTTP status code. */
   readonly codes = new Map<number, number>();
-  readonly latency = new Histogram(REQUEST_DURATION_BUCKETS);
   /** Open long-running requests (watch, proxy, exec, …). */
   longRunning = 0;
-  constructor(readonly labels: string) {}
+  constructor(
+    /** In upstream's (alphabetical) order, without code. */
+    readonly labels: Readonly<Record<string, string>>,
+    readonly latency: HistogramSeries,
+  ) {}
 }
+
+const REQUEST_LABELS = ['component', 'dry_run', 'group', 'resource', 'scope', 'subresource', 'verb', 'version'] as const;
 
 export interface Classified {
   target: Target;
@@ -167,9 +175,68 @@ const LONG_RUNNING = /watch|\/(?:proxy|exec|attach|portforward)(?:[/?]|$)|\/log\
 
 export class RequestMetrics {
   private readonly byTarget = new Map<Target, Map<string, (Series | undefined)[]>>();
+  private readonly all: Series[] = [];
   readOnlyInflight = 0;
   mutatingInflight = 0;
   private readonly watchers = new Map<Target, number>();
+  private readonly latency: HistogramFamily;
+  /**
+   * Run before a GET /metrics reaches the handler. The handler (nonresource.ts) takes the page from
+   * a synchronous render(), and prom-client renders asynchronously: the page is made here, just
+   * before, until the handler awaits the render itself.
+   */
+  beforeScrape?: () => Promise<unknown>;
+
+  /** The families are registered in `registry` (the API server's own: not prom-client's global one). */
+  constructor(readonly registry: Registry = new Registry()) {
+    const self = this;
+    new Counter({
+      name: 'apiserver_request_total',
+      help: '[STABLE] Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
+      labelNames: ['code', ...REQUEST_LABELS],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of self.all) for (const [code, n] of s.codes) this.inc({ code: String(code), ...s.labels }, n);
+      },
+    });
+    this.latency = new HistogramFamily(
+      'apiserver_request_duration_seconds',
+      '[STABLE] Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
+      REQUEST_DURATION_BUCKETS,
+      registry,
+    );
+    new Gauge({
+      name: 'apiserver_current_inflight_requests',
+      help: '[STABLE] Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
+      labelNames: ['request_kind'],
+      registers: [registry],
+      collect() {
+        this.set({ request_kind: 'mutating' }, self.mutatingInflight);
+        this.set({ request_kind: 'readOnly' }, self.readOnlyInflight);
+      },
+    });
+    new Gauge({
+      name: 'apiserver_longrunning_requests',
+      help: '[STABLE] Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.',
+      labelNames: REQUEST_LABELS,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of self.all) if (s.longRunning > 0) this.set(s.labels, s.longRunning);
+      },
+    });
+    new Gauge({
+      name: 'apiserver_registered_watchers',
+      help: '[ALPHA] Number of currently registered watchers for a given resources',
+      labelNames: ['group', 'kind', 'version'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [t, n] of self.watchers) if (n > 0) this.set({ group: t.group, kind: (t as { kind?: string }).kind ?? '', version: t.version }, n);
+      },
+    });
+  }
 
   /** The series of a classified request, created on first use. */
   series(c: Classified): Series {
@@ -181,9 +248,9 @@ export class RequestMetrics {
     let s = slots[i];
     if (!s) {
       const t = c.target;
-      s = slots[i] = new Series(
-        `component="apiserver",dry_run="${c.dryRun ? 'All' : ''}",group="${escapeLabelValue(t.group)}",resource="${escapeLabelValue(t.resource)}",scope="${SCOPES[c.scope]}",subresource="${escapeLabelValue(c.subresource)}",verb="${VERBS[c.verb]}",version="${escapeLabelValue(t.version)}"`,
-      );
+      const labels = { component: 'apiserver', dry_run: c.dryRun ? 'All' : '', group: t.group, resource: t.resource, scope: SCOPES[c.scope], subresource: c.subresource, verb: VERBS[c.verb], version: t.version };
+      s = slots[i] = new Series(labels, this.latency.child(JSON.stringify(labels), labels));
+      this.all.push(s);
     }
     return s;
   }
@@ -231,6 +298,10 @@ export class RequestMetrics {
           this.observe(this.series(classify(method, url, method === 'PATCH' ? req.headers['content-type'] : undefined)), res.statusCode, (performance.now() - t0) / 1000);
         });
       }
+      if (this.beforeScrape && method === 'GET' && (url === '/metrics' || url.startsWith('/metrics?'))) {
+        const go = () => listener(req, res);
+        return this.beforeScrape().then(go, go);
+      }
       return listener(req, res);
     };
   }
@@ -251,20 +322,5 @@ export class RequestMetrics {
       });
       return listener(req, socket, head);
     };
-  }
-
-  render(w: TextWriter): void {
-    const all: Series[] = [];
-    for (const subs of this.byTarget.values()) for (const slots of subs.values()) for (const s of slots) if (s) all.push(s);
-    w.family('apiserver_request_total', 'counter', '[STABLE] Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.');
-    for (const s of all) for (const [code, n] of s.codes) w.sample('apiserver_request_total', `{code="${code}",${s.labels}}`, n);
-    w.family('apiserver_request_duration_seconds', 'histogram', '[STABLE] Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.');
-    for (const s of all) if (s.codes.size) w.histogram('apiserver_request_duration_seconds', s.labels, s.latency.bounds, s.latency.counts, s.latency.sum);
-    w.family('apiserver_current_inflight_requests', 'gauge', '[STABLE] Maximal number of currently used inflight request limit of this apiserver per request kind in last second.');
-    w.sample('apiserver_current_inflight_requests', '{request_kind="mutating"}', this.mutatingInflight).sample('apiserver_current_inflight_requests', '{request_kind="readOnly"}', this.readOnlyInflight);
-    w.family('apiserver_longrunning_requests', 'gauge', '[STABLE] Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.');
-    for (const s of all) if (s.longRunning > 0) w.sample('apiserver_longrunning_requests', `{${s.labels}}`, s.longRunning);
-    w.family('apiserver_registered_watchers', 'gauge', '[ALPHA] Number of currently registered watchers for a given resources');
-    for (const [t, n] of this.watchers) if (n > 0) w.sample('apiserver_registered_watchers', `{group="${escapeLabelValue(t.group)}",kind="${escapeLabelValue((t as { kind?: string }).kind ?? '')}",version="${escapeLabelValue(t.version)}"}`, n);
   }
 }

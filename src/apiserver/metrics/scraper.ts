@@ -8,7 +8,7 @@
  */
 import https from 'node:https';
 import { kubeletAddress, type KubeletClientTLS } from '../../kubelet/apiproxy.js';
-import { parseText } from './prom.js';
+import { parseSamples } from '../../util/prometheus.js';
 
 /** A cumulative CPU reading and a memory reading at a time (ms since the epoch). */
 export interface Point {
@@ -28,7 +28,7 @@ export interface NodeSample {
 
 /** Parses a kubelet's /metrics/resource page into points (samples without a timestamp take `now`). */
 export function parseResourceMetrics(text: string, now = Date.now()): NodeSample {
-  const { samples } = parseText(text);
+  const { samples } = parseSamples(text);
   const node: Point = {};
   const pods = new Map<string, Map<string, Point>>();
   const point = (l: Record<string, string>) => {

@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { StorageMetrics, resourceLabel } from './storage.js';
-import { TextWriter, parseText } from './prom.js';
 import type { Backend } from '../../storage/backend.js';
 
 describe('storage latency', () => {
@@ -29,9 +28,8 @@ describe('storage latency', () => {
     assert.equal(await b.count('/registry/x/'), 3);
     await assert.rejects(b.create('/registry/pods/a/c', '{}'), /boom/);
     assert.deepEqual(calls, ['get /registry/pods/a/b']);
-    const w = new TextWriter();
-    m.render(w);
-    const counts = parseText(w.text()).samples.filter((s) => s.name === 'etcd_request_duration_seconds_count').map((s) => `${s.labels.operation} ${s.labels.type} ${s.value}`);
+    const text = await m.registry.metrics();
+    const counts = [...text.matchAll(/^etcd_request_duration_seconds_count\{operation="(\w+)",type="(\w+)"\} (\d+)$/gm)].map((x) => `${x[1]} ${x[2]} ${x[3]}`);
     assert.deepEqual(counts.sort(), ['count other 1', 'create pods 1', 'get pods 1']);
   });
   it('names resources as upstream', () => {

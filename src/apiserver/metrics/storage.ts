@@ -1,11 +1,13 @@
 /**
  * Storage latency as upstream's etcd_request_duration_seconds{operation,type}, measured around the
  * Backend (etcd or SQLite alike). The wrapper adds a clock read on each side of an operation and a
- * few Map lookups; watches, compaction and close pass straight through.
+ * few Map lookups (series resolved once per type and operation, see histogram.ts); watches,
+ * compaction and close pass straight through.
  */
 import { performance } from 'node:perf_hooks';
 import type { Backend } from '../../storage/backend.js';
-import { Histogram, TextWriter, escapeLabelValue } from './prom.js';
+import { Registry } from 'prom-client';
+import { HistogramFamily, type HistogramSeries } from './histogram.js';
 
 /** Upstream's buckets for etcd_request_duration_seconds. */
 export const STORAGE_DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
@@ -13,14 +15,20 @@ const OPS = ['get', 'list', 'count', 'create', 'update', 'delete'] as const;
 type Op = (typeof OPS)[number];
 
 export class StorageMetrics {
-  /** type → one histogram per operation (index in OPS). */
-  private readonly byType = new Map<string, (Histogram | undefined)[]>();
+  /** type → one series per operation (index in OPS). */
+  private readonly byType = new Map<string, (HistogramSeries | undefined)[]>();
+  private readonly family: HistogramFamily;
+
+  /** The family is registered in `registry` (the API server's). */
+  constructor(readonly registry: Registry = new Registry()) {
+    this.family = new HistogramFamily('etcd_request_duration_seconds', '[ALPHA] Etcd request latency in seconds for each operation and object type.', STORAGE_DURATION_BUCKETS, registry);
+  }
 
   observe(op: Op, type: string, seconds: number): void {
     let hs = this.byType.get(type);
     if (!hs) this.byType.set(type, (hs = []));
     const i = OPS.indexOf(op);
-    (hs[i] ??= new Histogram(STORAGE_DURATION_BUCKETS)).observe(seconds);
+    (hs[i] ??= this.family.child(`${op}\0${type}`, { operation: op, type })).observe(seconds);
   }
 
   /**
@@ -54,15 +62,6 @@ export class StorageMetrics {
       compact: (rev) => b.compact(rev),
       close: () => b.close(),
     };
-  }
-
-  render(w: TextWriter): void {
-    w.family('etcd_request_duration_seconds', 'histogram', '[ALPHA] Etcd request latency in seconds for each operation and object type.');
-    for (const [type, hs] of this.byType) {
-      hs.forEach((h, i) => {
-        if (h) w.histogram('etcd_request_duration_seconds', `operation="${OPS[i]}",type="${escapeLabelValue(type)}"`, h.bounds, h.counts, h.sum);
-      });
-    }
   }
 }
 

@@ -23,6 +23,8 @@ import {
   type ContainerConfig,
   type ContainerEvent,
   type ContainerFilter,
+  type ContainerStats,
+  type ContainerStatsFilter,
   type ContainerStatus,
   type ExecRequest,
   type ExecSession,
@@ -43,6 +45,7 @@ import { mountsEnv, pathMapper } from './paths.js';
 import { which } from './which.js';
 import { createSpawner, HelperSpawner, type Spawned, type Spawner, type SpawnSpec, type SpawnUser } from './spawner.js';
 import { LoopbackIPAM } from './ipam.js';
+import { ProcessGroupStats } from '../../kubelet/nodestats.js';
 import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
 
 /** The label the kubelet puts on every sandbox and container (podworker's LABEL_POD_UID). */
@@ -113,6 +116,8 @@ export class ProcessRuntime implements Runtime {
   readonly name = 'process';
   private readonly sandboxes = new Map<string, Sandbox>();
   private readonly containers = new Map<string, Proc>();
+  /** CPU and memory of each running container's process group, from /proc (keeps the last CPU reading for rates). */
+  private readonly groupStats = new ProcessGroupStats();
   private readonly images = new Map<string, Image>();
   private readonly events = new EventEmitter();
   private readonly cg: Cgroups | undefined;
@@ -507,6 +512,41 @@ export class ProcessRuntime implements Runtime {
         labels: { ...c.config.labels },
         annotations: { ...c.config.annotations },
       }));
+  }
+
+  /**
+   * CRI ListContainerStats: a running container's figures are those of its process group (every
+   * process its command started, which keep its group), read from /proc. Containers that are not
+   * running, or whose group is gone, are left out.
+   */
+  async listContainerStats(filter: ContainerStatsFilter = {}): Promise<ContainerStats[]> {
+    const running = [...this.candidates(this.containers, filter.labelSelector)].filter(
+      (c) => c.state === 'CONTAINER_RUNNING' && c.child?.pid && (!filter.id || c.id === filter.id) && (!filter.podSandboxId || c.sandboxId === filter.podSandboxId) && labelsMatch(c.config.labels, filter.labelSelector),
+    );
+    if (!running.length) return [];
+    const figures = this.groupStats.collect(running.map((c) => c.child!.pid));
+    const out: ContainerStats[] = [];
+    for (const c of running) {
+      const f = figures.get(c.child!.pid);
+      if (!f) continue;
+      out.push({
+        id: c.id,
+        metadata: { ...c.config.metadata },
+        labels: { ...c.config.labels },
+        annotations: { ...c.config.annotations },
+        timestamp: f.timestampNs,
+        cpu: { usageCoreNanoSeconds: f.usageCoreNanoSeconds, ...(f.usageNanoCores !== undefined ? { usageNanoCores: f.usageNanoCores } : {}) },
+        memory: { workingSetBytes: f.workingSetBytes, usageBytes: f.workingSetBytes, rssBytes: f.workingSetBytes },
+      });
+    }
+    return out;
+  }
+
+  async containerStats(id: string): Promise<ContainerStats> {
+    this.container(id);
+    const [s] = await this.listContainerStats({ id });
+    if (!s) throw new RuntimeError('NotFound', `no stats for container "${id}": it is not running`);
+    return s;
   }
 
   private container(id: string): Proc {
