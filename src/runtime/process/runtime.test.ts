@@ -66,6 +66,24 @@ describe('process runtime specifics', () => {
     await rt.stopContainer(id, 0);
   });
 
+  it('ListContainerStats: a running container\'s process group, filtered as CRI filters', async () => {
+    const c = sbc('stats');
+    const sb = await rt.runPodSandbox(c);
+    const id = await rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, command: ['sh', '-c', 'sleep 30 & wait'], labels: { app: 'stats' } }, c);
+    await rt.startContainer(id);
+    const [s] = await rt.listContainerStats({ podSandboxId: sb });
+    assert.equal(s.id, id);
+    assert.equal(s.metadata.name, 'x');
+    assert.equal(s.labels?.app, 'stats');
+    assert.ok(s.memory!.workingSetBytes! > 0, 'shell and sleep hold memory');
+    assert.ok(s.cpu!.usageCoreNanoSeconds! >= 0);
+    assert.ok(Math.abs(s.timestamp / 1e6 - Date.now()) < 60_000, 'sampled now, in ns');
+    assert.equal((await rt.containerStats(id)).id, id);
+    assert.deepEqual(await rt.listContainerStats({ labelSelector: { app: 'other' } }), []);
+    await rt.stopContainer(id, 0);
+    assert.deepEqual(await rt.listContainerStats({ id }), []);
+  });
+
   it('runs processes as runAsUser/runAsGroup with supplementalGroups and no_new_privs (root only), exec too', async (t) => {
     if (process.getuid?.() !== 0) return void needs(t, 'switching users needs a root agent');
     if ((await rt.spawnerKind()) !== 'helper') return void needs(t, 'no C compiler (gcc) for the spawner helper');
