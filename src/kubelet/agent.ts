@@ -87,7 +87,7 @@ interface Entry {
   timerAt?: number;
   lastStatus?: string;
   finished?: boolean;
-  /** When the kubelet first saw the pod (clock ms), until its start was observed (kubelet_pod_start_duration_seconds). */
+  /** When the kubelet first saw the pod (clock ms), until it turned Running (kubelet_pod_start_duration_seconds). */
   firstSeen?: number;
   /** The worker's next sync, as upstream labels kubelet_pod_worker_duration_seconds: the first is "create", one after an API update "update", else "sync". */
   op: 'create' | 'update' | 'sync';
@@ -352,8 +352,8 @@ export class Kubelet {
       // A pod already finished before we saw it needs nothing but cleanup of its API object.
       this.journey.record(pod, 'seen', this.clock.now());
       e = { worker: new PodWorker(this.workerDeps(), pod), running: false, dirty: false, op: 'create' };
-      // A pod already running when first seen (an agent restart) did not start here: not counted, as upstream.
-      if (!allContainersRunning(pod, pod.status)) e.firstSeen = this.clock.now();
+      // A pod already Running when first seen (an agent restart) did not start now: not counted, as upstream.
+      if (pod.status?.phase !== 'Running') e.firstSeen = this.clock.now();
       this.entries.set(uid, e);
     } else {
       // The watch echoing our own status write: the worker already has this version, nothing to do.
@@ -432,7 +432,8 @@ export class Kubelet {
         } finally {
           idle();
         }
-        if (e.firstSeen !== undefined && allContainersRunning(e.worker.pod, r.status)) {
+        // Upstream observes the first sync whose status turns the pod's phase to Running (every container created, one running).
+        if (e.firstSeen !== undefined && r.status?.phase === 'Running') {
           this.kserver?.metrics.observePodStart(Math.max(0, this.clock.now() - e.firstSeen) / 1000);
           e.firstSeen = undefined;
         }
@@ -582,11 +583,4 @@ function waitingReason(pod: any, container: string): string {
 export function createKubelet(client: RestClient, opts: KubeletOptions): Component & { kubelet: Kubelet } {
   const kubelet = new Kubelet(client, opts);
   return { name: `kubelet (${opts.nodeName})`, kubelet, start: () => kubelet.start(), stop: () => kubelet.stop() };
-}
-
-/** Whether every container of the pod's spec is running in `status` (the pod has started, for kubelet_pod_start_duration_seconds). */
-function allContainersRunning(pod: any, status: any): boolean {
-  const want: any[] = pod?.spec?.containers ?? [];
-  const running = new Set(((status?.containerStatuses ?? []) as any[]).filter((c) => c.state?.running).map((c) => c.name));
-  return want.length > 0 && want.every((c) => running.has(c.name));
 }
