@@ -1,4 +1,5 @@
 import { describe, it } from 'node:test';
+import { EventEmitter } from 'node:events';
 import assert from 'node:assert/strict';
 import { classify, isLongRunning, RequestMetrics } from './requests.js';
 import { parseSamples } from '../../util/prometheus.js';
@@ -67,5 +68,21 @@ describe('apiserver request metrics', () => {
     assert.equal(s.find((x) => x.name === 'apiserver_registered_watchers')!.value, 1);
     // An open watch has no latency yet.
     assert.doesNotMatch(await m.registry.metrics(), /apiserver_request_duration_seconds_count/);
+  });
+  it('renders the page before a GET /metrics reaches the handler, and counts requests when they close', async () => {
+    const m = new RequestMetrics();
+    const seen: string[] = [];
+    m.beforeScrape = async () => void seen.push('render');
+    const listener = m.instrument((req) => void seen.push(`handle ${req.url}`));
+    const serve = async (url: string) => {
+      const res = Object.assign(new EventEmitter(), { statusCode: 200 });
+      await listener({ url, method: 'GET', headers: {} } as never, res as never);
+      res.emit('close');
+    };
+    await serve('/metrics');
+    await serve('/api/v1/namespaces/a/pods');
+    assert.deepEqual(seen, ['render', 'handle /metrics', 'handle /api/v1/namespaces/a/pods']);
+    const s = parseSamples(await m.registry.metrics()).samples.filter((x) => x.name === 'apiserver_request_total');
+    assert.deepEqual(s.map((x) => [x.labels.verb, x.labels.resource, x.value]), [['GET', '', 1], ['LIST', 'pods', 1]]);
   });
 });

@@ -298,7 +298,7 @@ export class RequestMetrics {
           this.observe(this.series(classify(method, url, method === 'PATCH' ? req.headers['content-type'] : undefined)), res.statusCode, (performance.now() - t0) / 1000);
         });
       }
-      if (this.beforeScrape && method === 'GET' && (url === '/metrics' || url.startsWith('/metrics?'))) {
+      if (this.beforeScrape && (method === 'GET' || method === 'HEAD') && (url === '/metrics' || url.startsWith('/metrics?'))) {
         const go = () => listener(req, res);
         return this.beforeScrape().then(go, go);
       }
