@@ -63,6 +63,12 @@ interface MetricResult {
 /** Lazily fetched PodMetrics for one sync: every resource metric of an HPA reads the same list. */
 type PodMetricsFetch = () => Promise<any[]>;
 
+/** spec.metrics, or what the API server's v2 defaulting puts there when empty: cpu at 80% of requests. */
+export function metricSpecs(spec: any): any[] {
+  if (spec?.metrics?.length) return spec.metrics;
+  return [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+}
+
 export class HorizontalController extends QueueController {
   private readonly hpas: Informer;
   private readonly pods: Informer;
@@ -176,7 +182,7 @@ export class HorizontalController extends QueueController {
       rescaleReason = 'Current number of replicas below Spec.MinReplicas';
       desiredReplicas = minReplicas;
     } else {
-      const r = await this.computeReplicasForMetrics(hpa, scale, spec.metrics ?? [], now);
+      const r = await this.computeReplicasForMetrics(hpa, scale, metricSpecs(spec), now);
       metricStatuses = r.statuses;
       if (r.error && r.replicas === -1) {
         hpa.status = buildStatus(status, currentReplicas, status.desiredReplicas ?? 0, metricStatuses, false, now);
