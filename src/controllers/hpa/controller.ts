@@ -74,6 +74,8 @@ export class HorizontalController extends QueueController {
   private readonly pods: Informer;
   private readonly recorder: EventRecorder;
   private readonly history = new Map<string, b.ScalingHistory>();
+  /** Each HPA's last target selector, to find pods claimed by more than one HPA. */
+  private readonly selectors = new Map<string, LabelSelector>();
   private readonly discovery = new Map<string, { at: number; resources: any[] | undefined }>();
   private readonly o: Required<HpaOptions>;
 
@@ -106,6 +108,7 @@ export class HorizontalController extends QueueController {
     const cached = this.hpas.get(key);
     if (!cached) {
       this.history.delete(key);
+      this.selectors.delete(key);
       return;
     }
     try {
@@ -182,7 +185,7 @@ export class HorizontalController extends QueueController {
       rescaleReason = 'Current number of replicas below Spec.MinReplicas';
       desiredReplicas = minReplicas;
     } else {
-      const r = await this.computeReplicasForMetrics(hpa, scale, metricSpecs(spec), now);
+      const r = await this.computeReplicasForMetrics(hpa, key, scale, metricSpecs(spec), now);
       metricStatuses = r.statuses;
       if (r.error && r.replicas === -1) {
         hpa.status = buildStatus(status, currentReplicas, status.desiredReplicas ?? 0, metricStatuses, false, now);
@@ -263,7 +266,7 @@ export class HorizontalController extends QueueController {
    * Every metric's proposal; the highest wins. As upstream: if all metrics fail, or some fail and
    * the rest would scale down, nothing is scaled (-1) and the first failure's condition is set.
    */
-  private async computeReplicasForMetrics(hpa: any, scale: any, specs: any[], now: number): Promise<{ replicas: number; metric: string; statuses: any[] | undefined; error?: Error }> {
+  private async computeReplicasForMetrics(hpa: any, key: string, scale: any, specs: any[], now: number): Promise<{ replicas: number; metric: string; statuses: any[] | undefined; error?: Error }> {
     const status = hpa.status;
     const selStr: string = scale.status?.selector ?? '';
     if (!selStr) {
@@ -283,6 +286,18 @@ export class HorizontalController extends QueueController {
     }
     const ns = hpa.metadata.namespace;
     const pods = this.pods.list().filter((p) => p.metadata?.namespace === ns && selector.matches(p.metadata?.labels));
+    this.selectors.set(key, selector);
+    // Two HPAs scaling the same pods would fight: upstream refuses to act on either.
+    const selecting = [...this.selectors]
+      .filter(([k, sel]) => k.startsWith(`${ns}/`) && this.hpas.get(k) && pods.some((p) => sel.matches(p.metadata?.labels)))
+      .map(([k]) => k)
+      .sort();
+    if (selecting.length > 1) {
+      const msg = `pods by selector ${selStr} are controlled by multiple HPAs: [${selecting.join(' ')}]`;
+      this.recorder.event(this.ref(hpa), 'Warning', 'AmbiguousSelector', msg);
+      setCondition(status, 'ScalingActive', 'False', 'AmbiguousSelector', msg, now);
+      return { replicas: -1, metric: '', statuses: undefined, error: new Error(msg) };
+    }
     let fetched: Promise<any[]> | undefined;
     const fetchMetrics: PodMetricsFetch = () =>
       (fetched ??= this.ctx.client
