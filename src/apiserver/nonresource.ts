@@ -7,7 +7,7 @@ import { send, JSON_TYPE } from './respond.js';
 import type { HandlerContext } from './handler.js';
 import { metricsOf } from './metrics/index.js';
 import { isMetricsApiPath, metricsApiGroup, metricsApiGroupEntry, serveMetricsApi } from './metrics/api.js';
-import { PROMETHEUS_CONTENT_TYPE } from './metrics/prom.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../util/prometheus.js';
 import { authenticate, authorize, forbiddenMessage } from './auth/chain.js';
 
 /** Health, version, discovery, OpenAPI and issuer documents: everything that is not a resource. */
@@ -44,7 +44,7 @@ export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage
     case '/metrics': {
       const m = metricsOf(ctx.registry);
       if (!m) return false;
-      send(res, 200, m.render(), PROMETHEUS_CONTENT_TYPE);
+      send(res, 200, await m.metrics(), PROMETHEUS_CONTENT_TYPE);
       return true;
     }
     case '/openapi/v3':

@@ -16,8 +16,6 @@ export class ApiServerMetrics {
   readonly prom = new PromRegistry();
   readonly requests = new RequestMetrics(this.prom);
   readonly scraper: ResourceScraper;
-  /** The page made just before the handler asks for it (see RequestMetrics.beforeScrape). */
-  private page = '';
 
   constructor(
     private readonly registry: Registry,
@@ -40,9 +38,6 @@ export class ApiServerMetrics {
     });
     if (storage) for (const m of storage.registry.getMetricsAsArray()) this.prom.registerMetric(m as unknown as Metric);
     collectDefaultMetrics({ register: this.prom });
-    this.requests.beforeScrape = async () => {
-      this.page = await this.metrics();
-    };
     this.scraper = new ResourceScraper({
       client: kubeletClient,
       nodes: async () => {
@@ -56,11 +51,6 @@ export class ApiServerMetrics {
   /** The /metrics page. */
   metrics(): Promise<string> {
     return this.prom.metrics();
-  }
-
-  /** The page rendered for the GET /metrics being served (synchronous for its handler; prefer metrics()). */
-  render(): string {
-    return this.page;
   }
 }
 

@@ -180,13 +180,6 @@ export class RequestMetrics {
   mutatingInflight = 0;
   private readonly watchers = new Map<Target, number>();
   private readonly latency: HistogramFamily;
-  /**
-   * Run before a GET /metrics reaches the handler. The handler (nonresource.ts) takes the page from
-   * a synchronous render(), and prom-client renders asynchronously: the page is made here, just
-   * before, until the handler awaits the render itself.
-   */
-  beforeScrape?: () => Promise<unknown>;
-
   /** The families are registered in `registry` (the API server's own: not prom-client's global one). */
   constructor(readonly registry: Registry = new Registry()) {
     const self = this;
@@ -297,10 +290,6 @@ export class RequestMetrics {
           else this.readOnlyInflight--;
           this.observe(this.series(classify(method, url, method === 'PATCH' ? req.headers['content-type'] : undefined)), res.statusCode, (performance.now() - t0) / 1000);
         });
-      }
-      if (this.beforeScrape && (method === 'GET' || method === 'HEAD') && (url === '/metrics' || url.startsWith('/metrics?'))) {
-        const go = () => listener(req, res);
-        return this.beforeScrape().then(go, go);
       }
       return listener(req, res);
     };
