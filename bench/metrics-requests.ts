@@ -2,11 +2,11 @@
  * The API server's per-request metrics cost: 1e6 finished requests (classify, series lookup,
  * apiserver_request_total and apiserver_request_duration_seconds) through RequestMetrics, next to
  * the same counts made with prom-client's own labelled inc/observe and its labels() children.
- * Run: node <out>/src/apiserver/metrics/requests.bench.js [N]
+ * Run: node dist/bench/metrics-requests.js [N]
  */
 import { Counter, Histogram, Registry } from 'prom-client';
-import { classify, RequestMetrics, REQUEST_DURATION_BUCKETS } from './requests.js';
-import './api.js';
+import { classify, RequestMetrics, REQUEST_DURATION_BUCKETS } from '../src/apiserver/metrics/requests.js';
+import '../src/apiserver/metrics/api.js';
 
 const REQS: [string, string, number][] = [
   ['GET', '/api/v1/namespaces/default/pods/web-1', 200],
