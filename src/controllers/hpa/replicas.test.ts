@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import {
   groupPods,
   parseGoDuration,
+  podRequests,
   podMetricsFromList,
   rawResourceReplicas,
   resourceReplicas,
@@ -141,6 +142,19 @@ test('groupPods: upstream readiness cases', () => {
   assert.deepEqual(g([pod('a', 'Succeeded', 180_000)], new Map()), [0, [], ['a'], []], 'missing');
   assert.deepEqual(g([pod('a', 'Pending', 0)], m('a')), [0, ['a'], [], []], 'pending');
   assert.deepEqual(g([pod('a', 'Failed', 0)], m('a')), [0, [], [], ['a']], 'failed');
+});
+
+test('podRequests: app containers and sidecars (restartable init containers), not plain init containers', () => {
+  const pod = {
+    metadata: { name: 'p' },
+    spec: {
+      initContainers: [{ name: 'init', resources: { requests: { cpu: '1' } } }, { name: 'side', restartPolicy: 'Always', resources: { requests: { cpu: '20m' } } }],
+      containers: [{ name: 'app', resources: { requests: { cpu: '100m' } } }],
+    },
+  };
+  assert.equal(podRequests([pod], undefined, 'cpu').get('p'), 120);
+  assert.equal(podRequests([pod], 'app', 'cpu').get('p'), 100);
+  assert.throws(() => podRequests([pod], undefined, 'memory'), { message: 'missing request for memory in container app of Pod p' });
 });
 
 test('podMetricsFromList: pod sums, container pick, skipped pods, upstream errors', () => {

@@ -140,12 +140,14 @@ export function groupPods(pods: any[], metrics: PodMetricsInfo, resource: string
   return g;
 }
 
-/** Per pod, the sum of its containers' requests (or the one container's), as upstream's calculatePodRequests. */
+/** Per pod, the sum of its containers' and sidecars' requests (or the one container's), as upstream's calculatePodRequests. */
 export function podRequests(pods: any[], container: string | undefined, resource: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const pod of pods) {
     let sum = 0;
-    for (const c of pod.spec?.containers ?? []) {
+    // Sidecars (restartable init containers) run alongside the app containers: they count too.
+    const sidecars = (pod.spec?.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always');
+    for (const c of [...(pod.spec?.containers ?? []), ...sidecars]) {
       if (container && c.name !== container) continue;
       const r = c.resources?.requests?.[resource];
       if (r === undefined) throw new ReplicaCalcError(`missing request for ${resource} in container ${c.name} of Pod ${pod.metadata.name}`);
