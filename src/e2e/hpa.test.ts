@@ -69,6 +69,26 @@ function hpa(name: string, spec: any) {
   return { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name, namespace: 'default' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, ...spec } };
 }
 
+const GIZMO_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'gizmos.e2e.skiff.dev' },
+  spec: {
+    group: 'e2e.skiff.dev',
+    scope: 'Namespaced',
+    names: { plural: 'gizmos', singular: 'gizmo', kind: 'Gizmo' },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } },
+        schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { replicas: { type: 'integer' } } }, status: { type: 'object', properties: { replicas: { type: 'integer' }, selector: { type: 'string' } } } } } },
+      },
+    ],
+  },
+};
+
 const cpu50 = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }];
 
 describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)', () => {
@@ -95,6 +115,20 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
     await mgr.whenRunning();
     sched = createScheduler(client, { leaderElect: false });
     await sched.start();
+    // Every workload up front, so pods start and get metrics while earlier tests run.
+    const items = [
+      // The cpu limit (a cgroup quota under root) keeps each busy loop at ~100m on a shared machine.
+      deployment('busy', 1, 'while :; do :; done', { requests: { cpu: '50m' }, limits: { cpu: '100m' } }),
+      deployment('idle', 3, 'while :; do sleep 5; done', { requests: { cpu: '50m' } }),
+      deployment('ext', 1, 'while :; do sleep 5; done', { requests: { cpu: '10m' } }),
+      // Nobody runs a Gizmo's pods: one bare, idle pod stands for them.
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'gizmo-1', namespace: 'default', labels: { app: 'gizmo' } }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'while :; do sleep 5; done'], resources: { requests: { cpu: '50m' } } }] } },
+      GIZMO_CRD,
+    ];
+    await tc.run(['apply', '-f', '-'], items.map((x) => JSON.stringify(x)).join('\n'));
+    await until('gizmos served', async () => (await tc.kubectl(['get', 'gizmos'])).code === 0);
+    await tc.run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'e2e.skiff.dev/v1', kind: 'Gizmo', metadata: { name: 'g', namespace: 'default' }, spec: { replicas: 2 } }));
+    await tc.run(['patch', 'gizmo', 'g', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { replicas: 2, selector: 'app=gizmo' } })]);
   });
 
   after(async () => {
@@ -115,8 +149,6 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
 
   it('busy pods at 2× their cpu request scale 1 → 3 (max), with upstream status, conditions and events', async (t) => {
     if (!needs(t, kubectlMissing)) return;
-    // The cpu limit (a cgroup quota under root) keeps each busy loop at ~100m on a shared machine.
-    await tc.run(['apply', '-f', '-'], JSON.stringify(deployment('busy', 1, 'while :; do :; done', { requests: { cpu: '50m' }, limits: { cpu: '100m' } })));
     if (nativeHpa) await tc.run(['autoscale', 'deployment', 'busy', '--cpu-percent=50', '--min=1', '--max=3']);
     else await tc.run(['apply', '-f', '-'], JSON.stringify(hpa('busy', { minReplicas: 1, maxReplicas: 3, metrics: cpu50 })));
 
@@ -163,13 +195,17 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
       t.diagnostic('autoscaling HPAs are not served by the API server: served generically for this test (no kubectl autoscale, no TARGETS column)');
       assert.match(out, /^NAME\s/);
     }
+    // kubectl's own describer (autoscaling/v2 client side) reads what the controller wrote.
+    const desc = await tc.run(['describe', 'hpa', 'busy']);
+    assert.match(desc, /resource cpu on pods\s+\(as a percentage of request\):\s+\d+% \(\d+m\) \/ 50%/);
+    assert.match(desc, /ScalingActive\s+True\s+ValidMetricFound/);
+    assert.match(desc, /SuccessfulRescale\s+.*New size: 3; reason: cpu resource utilization \(percentage of request\) above target/);
     // Stop the busy loops now rather than at the end.
     await tc.run(['delete', 'deployment', 'busy', '--wait=false']);
   });
 
   it('idle pods scale 3 → 1 at once with behavior.scaleDown.stabilizationWindowSeconds: 0', async (t) => {
     if (!needs(t, kubectlMissing)) return;
-    await tc.run(['apply', '-f', '-'], JSON.stringify(deployment('idle', 3, 'while :; do sleep 5; done', { requests: { cpu: '50m' } })));
     await tc.run(['apply', '-f', '-'], JSON.stringify(hpa('idle', { minReplicas: 1, maxReplicas: 3, metrics: cpu50, behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } })));
     const h = await until(
       'the HPA scales idle to 1',
@@ -189,9 +225,19 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
     assert.ok(events.includes('Normal SuccessfulRescale New size: 1; reason: All metrics below target'), events.join('\n'));
   });
 
+  it('a custom resource with a scale subresource is scaled through it', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    await tc.run(['apply', '-f', '-'], JSON.stringify({ ...hpa('g', {}), spec: { scaleTargetRef: { apiVersion: 'e2e.skiff.dev/v1', kind: 'Gizmo', name: 'g' }, minReplicas: 1, maxReplicas: 3, metrics: cpu50, behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } } }));
+    await until('the Gizmo scaled to 1', async () => (await client.get('/apis/e2e.skiff.dev/v1/namespaces/default/gizmos/g')).spec.replicas === 1, 45_000, 250);
+    const events = await until('SuccessfulRescale event', async () => {
+      const ev = await eventsFor('g');
+      return ev.some((e) => e.startsWith('Normal SuccessfulRescale')) ? ev : undefined;
+    });
+    assert.ok(events.includes('Normal SuccessfulRescale New size: 1; reason: All metrics below target'), events.join('\n'));
+  });
+
   it('unsupported and failing sources: External metric, missing target — upstream reasons, no scaling', async (t) => {
     if (!needs(t, kubectlMissing)) return;
-    await tc.run(['apply', '-f', '-'], JSON.stringify(deployment('ext', 1, 'while :; do sleep 5; done', { requests: { cpu: '10m' } })));
     const external = [{ type: 'External', external: { metric: { name: 'queue_depth', selector: { matchLabels: { queue: 'jobs' } } }, target: { type: 'AverageValue', averageValue: '30' } } }];
     await tc.run(['apply', '-f', '-'], JSON.stringify(hpa('ext', { minReplicas: 1, maxReplicas: 4, metrics: external })));
     await tc.run(['apply', '-f', '-'], JSON.stringify(hpa('ghost', { minReplicas: 1, maxReplicas: 4, metrics: cpu50 })));
