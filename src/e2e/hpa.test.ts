@@ -158,7 +158,7 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
         const x = await hpaOf('busy');
         return x.status?.desiredReplicas === 3 && x.status?.currentReplicas === 3 ? x : undefined;
       },
-      50_000,
+      40_000,
       250,
     );
     const d = await client.get('/apis/apps/v1/namespaces/default/deployments/busy');
@@ -213,7 +213,7 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
         const x = await hpaOf('idle');
         return x.status?.desiredReplicas === 1 ? x : undefined;
       },
-      45_000,
+      30_000,
       250,
     );
     assert.equal((await client.get('/apis/apps/v1/namespaces/default/deployments/idle')).spec.replicas, 1);
@@ -228,7 +228,7 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
   it('a custom resource with a scale subresource is scaled through it', async (t) => {
     if (!needs(t, kubectlMissing)) return;
     await tc.run(['apply', '-f', '-'], JSON.stringify({ ...hpa('g', {}), spec: { scaleTargetRef: { apiVersion: 'e2e.skiff.dev/v1', kind: 'Gizmo', name: 'g' }, minReplicas: 1, maxReplicas: 3, metrics: cpu50, behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } } }));
-    await until('the Gizmo scaled to 1', async () => (await client.get('/apis/e2e.skiff.dev/v1/namespaces/default/gizmos/g')).spec.replicas === 1, 45_000, 250);
+    await until('the Gizmo scaled to 1', async () => (await client.get('/apis/e2e.skiff.dev/v1/namespaces/default/gizmos/g')).spec.replicas === 1, 30_000, 250);
     const events = await until('SuccessfulRescale event', async () => {
       const ev = await eventsFor('g');
       return ev.some((e) => e.startsWith('Normal SuccessfulRescale')) ? ev : undefined;
