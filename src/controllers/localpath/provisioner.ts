@@ -37,6 +37,11 @@ export function createLocalPathProvisioner(client: RestClient, opts: LocalPathOp
 
   pvcs.addHandlers({ add: (c: any) => queue.add(`claim:${c.metadata.namespace}/${c.metadata.name}`), update: (_o, c: any) => queue.add(`claim:${c.metadata.namespace}/${c.metadata.name}`) });
   pvs.addHandlers({ add: (v: any) => queue.add(`volume:${v.metadata.name}`), update: (_o, v: any) => queue.add(`volume:${v.metadata.name}`) });
+  // A class that appears after its claims (or changes) lets them move on.
+  const allClaims = () => {
+    for (const c of pvcs.list()) if (!c.spec?.volumeName) queue.add(`claim:${c.metadata.namespace}/${c.metadata.name}`);
+  };
+  classes.addHandlers({ add: allClaims, update: allClaims });
 
   const provision = async (key: string) => {
     const c = pvcs.get(key);
