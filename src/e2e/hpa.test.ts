@@ -254,7 +254,7 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
       const ev = await eventsFor('ext');
       return ev.some((e) => e.startsWith('Warning FailedComputeMetricsReplicas')) ? ev : undefined;
     });
-    assert.ok(evs.some((e) => e.startsWith('Warning FailedComputeMetricsReplicas invalid metrics (1 invalid out of 1), first error is: failed to get queue_depth external metric: unable to get external metric')), evs.join('\n'));
+    assert.ok(evs.some((e) => e.startsWith('Warning FailedComputeMetricsReplicas invalid metrics (1 invalid out of 1), first error is: failed to get queue_depth external metric value: failed to get queue_depth external metric: unable to get external metric')), evs.join('\n'));
     assert.ok(evs.some((e) => e.startsWith('Warning FailedGetExternalMetric unable to get external metric default/queue_depth/')), evs.join('\n'));
     assert.equal((await client.get('/apis/apps/v1/namespaces/default/deployments/ext')).spec.replicas, 1);
 

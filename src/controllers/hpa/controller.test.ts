@@ -145,7 +145,7 @@ test('failed resource metrics: FailedGetResourceMetric + FailedComputeMetricsRep
   assert.deepEqual(f.scaleWrites, []);
   assert.deepEqual(f.events, [
     'Warning FailedGetResourceMetric failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API',
-    'Warning FailedComputeMetricsReplicas invalid metrics (1 invalid out of 1), first error is: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API',
+    'Warning FailedComputeMetricsReplicas invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API',
   ]);
   assert.deepEqual(cond(s, 'ScalingActive'), ['False', 'FailedGetResourceMetric', 'the HPA was unable to compute the replica count: failed to get cpu utilization: unable to get metrics for resource cpu: no metrics returned from resource metrics API']);
   assert.deepEqual(cond(s, 'AbleToScale'), ['True', 'SucceededGetScale', "the HPA controller was able to get the target's current scale"]);
@@ -171,6 +171,7 @@ test('Pods, Object and External metrics: upstream reasons while no custom/extern
   const ext = setup({ replicas: 1, pods: [] }, spec([{ type: 'External', external: { metric: { name: 'queue' }, target: { type: 'Value', value: '10' } } }]));
   const s3 = await ext.sync();
   assert.deepEqual(cond(s3, 'ScalingActive'), ['False', 'FailedGetExternalMetric', 'the HPA was unable to compute the replica count: unable to get external metric default/queue/nil: unable to fetch metrics from external metrics API: the server could not find the requested resource']);
+  assert.equal(ext.events[1], 'Warning FailedComputeMetricsReplicas invalid metrics (1 invalid out of 1), first error is: failed to get queue external metric value: failed to get external metric queue: unable to get external metric default/queue/nil: unable to fetch metrics from external metrics API: the server could not find the requested resource');
 });
 
 test('one failing metric does not stop a scale up on another; it does stop a scale down', async () => {

@@ -362,7 +362,8 @@ export class HorizontalController extends QueueController {
             : { type: 'Resource', resource: { name: src.name, current: r.current } };
           return { replicas: r.replicas, name: r.name, timestamp: r.timestamp, status };
         } catch (e) {
-          throw this.unable(hpa, reason, (e as Error).message);
+          const inner = (e as Error).message;
+          throw this.unable(hpa, reason, inner, container ? `failed to get ${src?.container} container metric value: ${inner}` : `failed to get ${src?.name} resource metric value: ${inner}`);
         }
       }
       case 'Pods': {
@@ -373,14 +374,31 @@ export class HorizontalController extends QueueController {
       case 'Object': {
         const name = ms.object?.metric?.name;
         const obj = ms.object?.describedObject ?? {};
-        // Upstream's format string swaps its arguments; its message reads exactly so.
-        const inner = `unable to get metric ${name}: ${obj.kind} on ${hpa.metadata.namespace} ${obj.name}/unable to fetch metrics from custom metrics API: ${await this.customMetricsError()}`;
+        const target = ms.object?.target ?? {};
+        const fetchError = `unable to fetch metrics from custom metrics API: ${await this.customMetricsError()}`;
+        if (target.type === 'Value' && target.value != null) {
+          // Upstream's format string swaps its arguments; its message reads exactly so.
+          const inner = `unable to get metric ${name}: ${obj.kind} on ${hpa.metadata.namespace} ${obj.name}/${fetchError}`;
+          throw this.unable(hpa, 'FailedGetObjectMetric', inner, `failed to get object metric value: ${inner}`);
+        }
+        if (target.type === 'AverageValue' && target.averageValue != null) {
+          const inner = `unable to get metric ${name}: ${obj.kind} on ${hpa.metadata.namespace} ${obj.name}/${fetchError}`;
+          throw this.unable(hpa, 'FailedGetObjectMetric', inner, `failed to get object metric value: failed to get ${name} object metric: ${inner}`);
+        }
+        const inner = 'invalid object metric source: neither a value target nor an average value target was set';
         throw this.unable(hpa, 'FailedGetObjectMetric', inner, `failed to get object metric value: ${inner}`);
       }
       case 'External': {
         const name = ms.external?.metric?.name;
+        const target = ms.external?.target ?? {};
+        const outer = `failed to get ${name} external metric value: `;
+        if (target.averageValue == null && target.value == null) {
+          const inner = 'invalid external metric source: neither a value target nor an average value target was set';
+          throw this.unable(hpa, 'FailedGetExternalMetric', inner, outer + inner);
+        }
         const inner = `unable to get external metric ${hpa.metadata.namespace}/${name}/${goLabelSelector(ms.external?.metric?.selector)}: unable to fetch metrics from external metrics API: ${await this.externalMetricsError(hpa.metadata.namespace, name)}`;
-        throw this.unable(hpa, 'FailedGetExternalMetric', inner, `failed to get ${name} external metric: ${inner}`);
+        const middle = target.averageValue != null ? `failed to get ${name} external metric: ` : `failed to get external metric ${name}: `;
+        throw this.unable(hpa, 'FailedGetExternalMetric', inner, outer + middle + inner);
       }
       default: {
         const msg = `unknown metric source type "${ms.type ?? ''}"`;
