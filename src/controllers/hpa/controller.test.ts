@@ -61,7 +61,7 @@ function setup(w: World, hpaSpec: any, extraHpas: [string, any][] = []) {
         };
       if (p === '/apis/custom.metrics.k8s.io') throw new NotFound('the server could not find the requested resource');
       if (p.startsWith('/apis/external.metrics.k8s.io/')) throw new NotFound('the server could not find the requested resource');
-      throw new NotFound(`unexpected GET ${p}`);
+      throw new NotFound('the server could not find the requested resource');
     },
     async update(p: string, body: any) {
       if (p.endsWith('/scale')) {
@@ -213,9 +213,13 @@ test('target scaled to zero, out of range, missing selector, missing target, unk
   assert.deepEqual(cond(s2, 'AbleToScale'), ['False', 'FailedGetScale', 'the HPA controller was unable to get the target\'s current scale: deployments.apps "gone" not found']);
   assert.deepEqual(gone.events, ['Warning FailedGetScale deployments.apps "gone" not found']);
 
-  const kind = setup({ replicas: 1, pods: [] }, { ...spec(cpu(50)), scaleTargetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'web' } });
+  const kind = setup({ replicas: 1, pods: [] }, { ...spec(cpu(50)), scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Widget', name: 'web' } });
   const s3 = await kind.sync();
-  assert.deepEqual(cond(s3, 'AbleToScale'), ['False', 'FailedGetScale', 'the HPA controller was unable to get the target\'s current scale: no matches for kind "DaemonSet" in group "apps"']);
+  assert.deepEqual(cond(s3, 'AbleToScale'), ['False', 'FailedGetScale', 'the HPA controller was unable to get the target\'s current scale: no matches for kind "Widget" in group "apps"']);
+
+  const noScale = setup({ replicas: 1, pods: [] }, { ...spec(cpu(50)), scaleTargetRef: { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'web' } });
+  const s4 = await noScale.sync();
+  assert.deepEqual(cond(s4, 'AbleToScale'), ['False', 'FailedGetScale', "the HPA controller was unable to get the target's current scale: the server could not find the requested resource"]);
 });
 
 test('a failed scale write: FailedRescale event, AbleToScale FailedUpdateScale', async () => {

@@ -244,7 +244,7 @@ export class HorizontalController extends QueueController {
     }
   }
 
-  /** The resource serving `kind` in group/version, with a scale subresource (the RESTMapper's job). */
+  /** The resource serving `kind` in group/version (the RESTMapper's job); whether it has a scale, its GET tells. */
   private async resourceForKind(group: string, version: string, kind: string): Promise<string | undefined> {
     const gv = group ? `${group}/${version}` : version;
     let d = this.discovery.get(gv);
@@ -257,8 +257,7 @@ export class HorizontalController extends QueueController {
       }
       this.discovery.set(gv, (d = { at: this.now(), resources }));
     }
-    const names = new Set((d.resources ?? []).map((r: any) => r.name));
-    const r = (d.resources ?? []).find((x: any) => x.kind === kind && !String(x.name).includes('/') && names.has(`${x.name}/scale`));
+    const r = (d.resources ?? []).find((x: any) => x.kind === kind && !String(x.name).includes('/'));
     return r?.name;
   }
 
