@@ -176,12 +176,24 @@ describe('PersistentVolumeClaims (local-path provisioner, StatefulSet, kubelet)'
   // Upstream assigns the default class in the DefaultStorageClass admission plugin, and the PV
   // controller assigns it retroactively (spec.storageClassName nil → set is a permitted update).
   // Skiff's API server has neither yet: the controller's update is rejected as immutable.
-  it('a claim without a class gets the default class and is provisioned', { todo: 'API server: DefaultStorageClass admission / retroactive storageClassName update' }, async (t) => {
+  it('a claim without a class gets the default class (at creation, and retroactively)', { todo: 'API server: DefaultStorageClass admission / retroactive storageClassName update' }, async (t) => {
     if (!needs(t, skip)) return;
-    await c!.run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'classless' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }));
-    const pvc = await until('default class assigned', async () => (await json(['get', 'pvc', 'classless'])).spec.storageClassName, 3000, 200);
-    assert.equal(pvc, 'standard');
-    await c!.run(['delete', 'pvc', 'classless']);
+    const claim = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    // At creation (DefaultStorageClass admission).
+    await c!.run(['apply', '-f', '-'], claim('classless'));
+    assert.equal((await json(['get', 'pvc', 'classless'])).spec.storageClassName, 'standard');
+    // Retroactively (the PV controller), for a claim created while there was no default class.
+    await c!.run(['annotate', 'storageclass', 'standard', 'storageclass.kubernetes.io/is-default-class=false', '--overwrite']);
+    try {
+      await c!.run(['apply', '-f', '-'], claim('late'));
+      const ev = await until('FailedBinding', async () => (await eventsOf('late')).find((e) => e.reason === 'FailedBinding'));
+      assert.equal(ev.message, 'no persistent volumes available for this claim and no storage class is set');
+      assert.equal((await json(['get', 'pvc', 'late'])).spec.storageClassName, undefined);
+    } finally {
+      await c!.run(['annotate', 'storageclass', 'standard', 'storageclass.kubernetes.io/is-default-class=true', '--overwrite']);
+    }
+    await until('default class assigned retroactively', async () => (await json(['get', 'pvc', 'late'])).spec.storageClassName === 'standard', 10_000, 200);
+    await c!.run(['delete', 'pvc', 'classless', 'late']);
   });
 
   it('a claim of a class nobody provisions stays Pending, and a pod using it waits (FailedMount)', async (t) => {
