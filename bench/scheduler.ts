@@ -37,7 +37,9 @@ const only = argv.includes('--only') ? new Set(onlyArg.split(',')) : undefined;
 
 async function apiServer(): Promise<{ kubeconfig: string; child: ChildProcess; dir: string }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'skiff-bench-sched-'));
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // SKIFF_BENCH_API_PROF=DIR: the API server writes a CPU profile there when it stops.
+  const prof = process.env.SKIFF_BENCH_API_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SKIFF_BENCH_API_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, fileURLToPath(import.meta.url), '--serve', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const kubeconfig = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {

@@ -9,9 +9,15 @@ import type { PodInfo } from './podinfo.js';
  */
 export function podClass(state: CycleState, pi: PodInfo, extra?: unknown): number | undefined {
   if (!state.empty) return undefined;
-  const m = pi.pod.metadata;
-  const spec = { ...pi.pod.spec, nodeName: undefined };
-  return intern(JSON.stringify([m?.namespace, m?.labels ?? null, pi.priority, spec, [...state.skipFilter].sort(), extra ?? null]));
+  // The pod part once per PodInfo (a PodInfo is one version of the pod): a failing pod is retried often.
+  let base = pi.classJson;
+  if (base === undefined) {
+    const m = pi.pod.metadata;
+    const spec = { ...pi.pod.spec, nodeName: undefined };
+    pi.classJson = base = JSON.stringify([m?.namespace, m?.labels ?? null, pi.priority, spec]);
+  }
+  const skip = state.skipFilter.size ? JSON.stringify([...state.skipFilter].sort()) : '[]';
+  return intern(`${base}${skip}${extra === undefined ? '' : JSON.stringify(extra)}`);
 }
 
 /** Class strings as small numbers, so a node's check is an integer compare, not a string compare. */

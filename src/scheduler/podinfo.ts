@@ -36,6 +36,8 @@ export interface PodInfo {
   hostPorts: HostPort[];
   /** When the pod started (else was created), in ms; filled in by the first caller that needs it (preemption's ordering). */
   startMs?: number;
+  /** podClass's serialization of what filters see of the pod, filled in on first use. */
+  classJson?: string;
 }
 
 function term(pod: Pod, t: PodAffinityTerm, weight: number): AffinityTerm {
