@@ -13,6 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
+import { RestClient, configFromKubeconfig } from '../client/rest.js';
+import { createKubelet } from '../kubelet/agent.js';
+import { createLocalPathProvisioner } from '../controllers/localpath/provisioner.js';
 
 describe('PersistentVolumeClaims (local-path provisioner, StatefulSet, kubelet)', () => {
   let c: TestCluster | undefined;
@@ -258,5 +261,53 @@ describe('PersistentVolumeClaims (local-path provisioner, StatefulSet, kubelet)'
     await c!.run(['delete', 'pvc', 'fast', '--wait=true']);
     await until('static-small Released', async () => (await get(['get', 'pv', 'static-small']))?.status?.phase === 'Released');
     assert.match(await c!.run(['get', 'pv', 'static-small']), /\nstatic-small\s+2Gi\s+RWO\s+Retain\s+Released\s+default\/fast/);
+  });
+
+  it("with two nodes, each node's provisioner makes the volumes of the claims scheduled there", async (t) => {
+    if (!needs(t, skip)) return;
+    // A second node as `skiff agent` runs it: a kubelet and that node's local-path provisioner.
+    const node2 = `${node}-b`;
+    const client = new RestClient(configFromKubeconfig(c!.kubeconfig, 'e2e-node2'));
+    const kubelet2 = createKubelet(client, { nodeName: node2, dataDir: path.join(c!.dataDir, 'node2', 'kubelet'), runtime: 'process', podCIDR: '10.244.9.0/24', port: 0 });
+    const lpClient = new RestClient(configFromKubeconfig(path.join(c!.dataDir, 'components', 'local-path-provisioner.kubeconfig'), 'e2e-local-path-2'));
+    const base2 = path.join(c!.dataDir, 'node2', 'storage');
+    const provisioner2 = createLocalPathProvisioner(lpClient, { nodeName: node2, baseDir: base2 });
+    await kubelet2.start();
+    await provisioner2.start();
+    try {
+      await until('node2 Ready', async () => (await get(['get', 'node', node2]))?.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True'), 30_000, 200);
+      await c!.run(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'remote' }, spec: { storageClassName: 'standard', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Mi' } } } }));
+      await c!.run(['apply', '-f', '-'], JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'remote' },
+        spec: {
+          nodeSelector: { 'kubernetes.io/hostname': node2 },
+          terminationGracePeriodSeconds: 0,
+          containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', 'echo from-node2 > /data/hello; sleep 3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'remote' } }],
+        },
+      }));
+      const pvc = await until('remote Bound', async () => {
+        const p = await get(['get', 'pvc', 'remote']);
+        return p?.status?.phase === 'Bound' ? p : undefined;
+      }, 60_000, 200);
+      assert.equal(pvc.metadata.annotations['volume.kubernetes.io/selected-node'], node2);
+      const pv = await json(['get', 'pv', pvc.spec.volumeName]);
+      assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, [node2]);
+      const dir = pv.spec.hostPath.path;
+      assert.ok(dir.startsWith(base2 + path.sep), `${dir} is under node2's storage`);
+      await until('the pod on node2 wrote into its volume', () => existsSync(path.join(dir, 'hello')), 60_000, 200);
+      assert.equal(readFileSync(path.join(dir, 'hello'), 'utf8'), 'from-node2\n');
+      await c!.run(['delete', 'pod', 'remote', '--grace-period=0', '--force']);
+      await c!.run(['delete', 'pvc', 'remote', '--wait=true', '--timeout=60s']);
+      await until('PV deleted by node2', async () => (await c!.kubectl(['get', 'pv', pvc.spec.volumeName])).code !== 0, 30_000, 200);
+      await until('directory removed on node2', () => !existsSync(dir), 10_000, 100);
+    } finally {
+      await provisioner2.stop();
+      lpClient.close();
+      await kubelet2.stop();
+      client.close();
+    }
   });
 });
