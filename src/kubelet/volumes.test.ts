@@ -96,7 +96,7 @@ describe('volumes: persistentVolumeClaim', () => {
       const volDir = path.join(root, 'storage', 'pvc-1_d_data-web-0');
       const objs: Record<string, any> = { [claimPath]: { metadata: { name: 'data-web-0', namespace: 'd', uid: 'c1' }, spec: {}, status: { phase: 'Pending' } } };
       const src: ObjectSource = { configMap: async () => undefined, secret: async () => undefined };
-      const vm = new VolumeManager(path.join(root, 'pods'), src, node, fakeClient(objs) as any);
+      const vm = new VolumeManager(path.join(root, 'pods'), src, node, fakeClient(objs) as any, 0);
       const pod = {
         metadata: { name: 'web-0', namespace: 'd', uid: 'u1' },
         spec: { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }, { name: 'ro', persistentVolumeClaim: { claimName: 'data-web-0', readOnly: true } }] },
@@ -125,6 +125,23 @@ describe('volumes: persistentVolumeClaim', () => {
     }
   });
 
+  it('the first mount waits a moment for the claim to be bound (no FailedMount on a normal start)', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'skv-'));
+    try {
+      const objs: Record<string, any> = { [claimPath]: { metadata: { name: 'data-web-0', namespace: 'd', uid: 'c1' }, spec: {}, status: { phase: 'Pending' } } };
+      const vm = new VolumeManager(path.join(root, 'pods'), { configMap: async () => undefined, secret: async () => undefined }, node, fakeClient(objs) as any, 5000);
+      const pod = { metadata: { name: 'web-0', namespace: 'd', uid: 'u1' }, spec: { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }] } };
+      const setup = vm.setup(pod);
+      // The PV controller binds the claim while the kubelet waits.
+      objs[claimPath] = { metadata: { name: 'data-web-0', namespace: 'd', uid: 'c1' }, spec: { volumeName: 'pv' }, status: { phase: 'Bound' } };
+      objs['/api/v1/persistentvolumes/pv'] = { metadata: { name: 'pv' }, spec: { claimRef: { uid: 'c1' }, hostPath: { path: path.join(root, 'vol'), type: 'DirectoryOrCreate' } } };
+      await setup;
+      assert.equal(vm.hostPathOf(pod, pod.spec.volumes[0]), path.join(root, 'vol'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('a local PV must exist on the node', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'skv-'));
     try {
@@ -132,7 +149,7 @@ describe('volumes: persistentVolumeClaim', () => {
         [claimPath]: { metadata: { name: 'data-web-0', namespace: 'd', uid: 'c1' }, spec: { volumeName: 'pv' }, status: { phase: 'Bound' } },
         '/api/v1/persistentvolumes/pv': { metadata: { name: 'pv' }, spec: { claimRef: { uid: 'c1' }, local: { path: path.join(root, 'missing') } } },
       };
-      const vm = new VolumeManager(path.join(root, 'pods'), { configMap: async () => undefined, secret: async () => undefined }, node, fakeClient(objs) as any);
+      const vm = new VolumeManager(path.join(root, 'pods'), { configMap: async () => undefined, secret: async () => undefined }, node, fakeClient(objs) as any, 0);
       const pod = { metadata: { name: 'web-0', namespace: 'd', uid: 'u1' }, spec: { volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-web-0' } }] } };
       await assert.rejects(vm.setup(pod), /does not exist/);
       mkdirSync(path.join(root, 'missing'));

@@ -44,7 +44,15 @@ export class VolumeManager {
     private readonly src: ObjectSource,
     private readonly node: NodeFacts,
     private readonly client?: RestClient,
+    /**
+     * How long a pod's first mount waits for an unbound claim before failing (FailedMount). The
+     * scheduler binds the pod as it picks the node, and the claim is bound a moment later; upstream's
+     * kubelet waits too, so a normal start shows no FailedMount.
+     */
+    private readonly claimGraceMs = 2000,
   ) {}
+  /** Pod volumes that already had their grace period. */
+  private readonly claimWaited = new Set<string>();
 
   podDir(uid: string): string {
     return path.join(this.podsDir, uid);
@@ -89,7 +97,7 @@ export class VolumeManager {
       const key = `${pod.metadata.uid}/${v.name}`;
       if (this.claimPaths.has(key)) continue;
       try {
-        const found = await this.claimVolume(ns, v.persistentVolumeClaim.claimName);
+        const found = await this.waitForClaim(key, ns, v.persistentVolumeClaim.claimName);
         const dir = found.pv.spec?.hostPath?.path ?? found.pv.spec?.local?.path;
         if (!dir) throw new Error(`volume ${found.pv.metadata.name} has no hostPath or local source (only local volumes are supported)`);
         // A hostPath PV without a type gets its directory created, as containerd does for a missing
@@ -104,6 +112,19 @@ export class VolumeManager {
       }
     }
     if (unmounted.length) throw new MountError(`Unable to attach or mount volumes: unmounted volumes=[${unmounted.join(' ')}], unattached volumes=[${all.join(' ')}]: ${firstError}`);
+  }
+
+  private async waitForClaim(key: string, ns: string, claimName: string): Promise<{ pvc: any; pv: any }> {
+    const deadline = Date.now() + (this.claimWaited.has(key) ? 0 : this.claimGraceMs);
+    this.claimWaited.add(key);
+    for (;;) {
+      try {
+        return await this.claimVolume(ns, claimName);
+      } catch (e) {
+        if (!/PVC is not bound$/.test((e as Error).message) || Date.now() + 250 > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 
   private async claimVolume(ns: string, claimName: string): Promise<{ pvc: any; pv: any }> {
@@ -261,6 +282,7 @@ export class VolumeManager {
     for (const k of this.tokens.keys()) if (k.startsWith(`${uid}/`)) this.tokens.delete(k);
     // The claims' data stays where it is (the volume outlives the pod).
     for (const k of this.claimPaths.keys()) if (k.startsWith(`${uid}/`)) this.claimPaths.delete(k);
+    for (const k of this.claimWaited) if (k.startsWith(`${uid}/`)) this.claimWaited.delete(k);
     await rm(this.podDir(pod.metadata.uid), { recursive: true, force: true });
     await rm(path.join('/dev/shm', 'skiff', pod.metadata.uid), { recursive: true, force: true }).catch(() => undefined);
   }
