@@ -180,7 +180,8 @@ export class PersistentVolumeController extends QueueController {
     const ann = c.metadata.annotations ?? {};
     if (ann[ANN_STORAGE_PROVISIONER] !== provisioner || ann[ANN_BETA_STORAGE_PROVISIONER] !== provisioner) {
       c.metadata.annotations = { ...ann, [ANN_STORAGE_PROVISIONER]: provisioner, [ANN_BETA_STORAGE_PROVISIONER]: provisioner };
-      c = await this.ctx.client.update(pvcPath(c.metadata.namespace, c.metadata.name), c);
+      // The update syncs the claim again at once, and that sync reports it (one event, not two racing).
+      return this.ctx.client.update(pvcPath(c.metadata.namespace, c.metadata.name), c);
     }
     this.claimEvent(
       c,
