@@ -263,6 +263,58 @@ describe('PersistentVolumeClaims (local-path provisioner, StatefulSet, kubelet)'
     assert.match(await c!.run(['get', 'pv', 'static-small']), /\nstatic-small\s+2Gi\s+RWO\s+Retain\s+Released\s+default\/fast/);
   });
 
+  it('pre-binding (claimRef, volumeName), mismatches and reclaim failures, as upstream', async (t) => {
+    if (!needs(t, skip)) return;
+    const pv = (name: string, size: string, extra: any = {}) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name },
+      spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: extra.policy ?? 'Retain', storageClassName: 'manual', hostPath: { path: path.join(hostDir, name) }, ...(extra.claimRef ? { claimRef: extra.claimRef } : {}) },
+    });
+    const claim = (name: string, size: string, volumeName?: string) => ({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name },
+      spec: { storageClassName: 'manual', accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } }, ...(volumeName ? { volumeName } : {}) },
+    });
+    const apply = (o: any) => c!.run(['apply', '-f', '-'], JSON.stringify(o));
+    const bound = (name: string) =>
+      until(`${name} Bound`, async () => {
+        const p = await get(['get', 'pvc', name]);
+        return p?.status?.phase === 'Bound' ? p : undefined;
+      });
+    await apply(pv('reserved', '1Gi', { claimRef: { namespace: 'default', name: 'wants-reserved' } }));
+    await apply(pv('free', '1Gi'));
+    await apply(pv('tiny', '1Mi'));
+    // A volume pre-bound to another claim is not taken, even when it fits.
+    await apply(claim('grabby', '1Gi'));
+    assert.equal((await bound('grabby')).spec.volumeName, 'free');
+    // The claim a volume is pre-bound to gets it; the volume is not marked bound-by-controller.
+    await apply(claim('wants-reserved', '500Mi'));
+    assert.equal((await bound('wants-reserved')).spec.volumeName, 'reserved');
+    const reserved = await json(['get', 'pv', 'reserved']);
+    assert.equal(reserved.metadata.annotations?.['pv.kubernetes.io/bound-by-controller'], undefined);
+    // A claim naming a volume too small for it stays Pending with VolumeMismatch.
+    await apply(claim('named', '1Gi', 'tiny'));
+    const mm = await until('VolumeMismatch', async () => (await eventsOf('named')).find((e) => e.reason === 'VolumeMismatch'));
+    assert.equal(mm.type, 'Warning');
+    assert.equal(mm.message, 'Cannot bind to requested volume "tiny": requested PV is too small');
+    assert.equal((await json(['get', 'pvc', 'named'])).status.phase, 'Pending');
+    // Delete without a provisioner that made the volume: Failed, with upstream's reason.
+    await apply(pv('nodeleter', '1Gi', { policy: 'Delete' }));
+    await apply(claim('short-lived', '1Gi'));
+    assert.equal((await bound('short-lived')).spec.volumeName, 'nodeleter');
+    await c!.run(['delete', 'pvc', 'short-lived', '--wait=true']);
+    const failed = await until('nodeleter Failed', async () => {
+      const v = await get(['get', 'pv', 'nodeleter']);
+      return v?.status?.phase === 'Failed' ? v : undefined;
+    });
+    assert.equal(failed.status.message, 'error getting deleter volume plugin for volume "nodeleter": no deletable volume plugin matched');
+    const fe = await until('VolumeFailedDelete', async () => (await eventsOf('nodeleter')).find((e) => e.reason === 'VolumeFailedDelete'));
+    assert.equal(fe.type, 'Warning');
+    await c!.run(['delete', 'pvc', 'grabby', 'wants-reserved', 'named', '--wait=true']);
+  });
+
   it("with two nodes, each node's provisioner makes the volumes of the claims scheduled there", async (t) => {
     if (!needs(t, skip)) return;
     // A second node as `skiff agent` runs it: a kubelet and that node's local-path provisioner.
