@@ -34,12 +34,7 @@ export async function prepareCniBinDir(dir: string, systemBinDir: string, log?: 
     return systemBinDir;
   }
   const want = new Map<string, string>();
-  try {
-    for (const name of readdirSync(systemBinDir)) want.set(name, path.join(systemBinDir, name));
-  } catch (e) {
-    log?.(`containerd: CNI plugins: ${(e as Error).message}`);
-    return systemBinDir;
-  }
+  for (const name of readdirSync(systemBinDir)) want.set(name, path.join(systemBinDir, name));
   want.set('loopback', bin);
   if (want.has('portmap')) {
     want.set('portmap.real', path.join(systemBinDir, 'portmap'));
