@@ -31,7 +31,6 @@ export interface SupervisorOptions {
   dir: string;
   /** Pod range for the initial CNI config; CRI UpdateRuntimeConfig can replace it later. */
   podCIDR?: string;
-  /** The machine's CNI plugins (default /usr/lib/cni); containerd gets a directory of links to them with Skiff's C loopback and portmap (cniplugins.ts). */
   cniBinDir?: string;
   /** Registry mirrors: host → endpoints (`docker.io` → [`http://127.0.0.1:5000`]). */
   mirrors?: Record<string, string[]>;
