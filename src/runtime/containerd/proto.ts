@@ -2,15 +2,14 @@
  * The subset of CRI runtime.v1 (k8s.io/cri-api/pkg/apis/runtime/v1/api.proto) Skiff speaks, with
  * upstream's exact field numbers (fields we never send or read are left out; protobuf skips
  * unknown fields). Kept as text so the compiled output needs no copied asset; it is written to
- * a cache file once and loaded with @grpc/proto-loader, whose (de)serializers the unary client
- * of grpc.ts uses.
+ * a cache file once and loaded with @grpc/proto-loader.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { GrpcError, UnaryChannel } from './grpc.js';
 
 export const CRI_PROTO = `
 syntax = "proto3";
@@ -440,18 +439,15 @@ message ContainerEventResponse {
 }
 `;
 
-/** A CRI method as grpc-js's generated clients have them: request, deadline, Node-style callback. */
-export type UnaryMethod = (req: object, opts: { deadline: number }, cb: (err: GrpcError | null, res: any) => void) => void;
-
 export interface CriClients {
-  runtime: Record<string, UnaryMethod>;
-  image: Record<string, UnaryMethod>;
+  runtime: grpc.Client & Record<string, any>;
+  image: grpc.Client & Record<string, any>;
   close(): void;
 }
 
-let loaded: protoLoader.PackageDefinition | undefined;
+let loaded: grpc.GrpcObject | undefined;
 
-function load(): protoLoader.PackageDefinition {
+function load(): grpc.GrpcObject {
   if (loaded) return loaded;
   const hash = createHash('sha256').update(CRI_PROTO).digest('hex').slice(0, 12);
   const dir = path.join(tmpdir(), 'skiff-proto');
@@ -463,47 +459,33 @@ function load(): protoLoader.PackageDefinition {
     // rename is atomic: concurrent loaders never read a half-written file
     renameSync(tmp, file);
   }
-  loaded = protoLoader.loadSync(file, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
+  const def = protoLoader.loadSync(file, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
+  loaded = grpc.loadPackageDefinition(def);
   return loaded;
 }
 
-/** `unix:///run/x.sock` or a plain path → `unix:/run/x.sock` (gRPC's target syntax); others as given. */
+/** `unix:///run/x.sock` or a plain path → the grpc-js target. */
 export function grpcTarget(endpoint: string): string {
   if (endpoint.startsWith('unix://')) return `unix:${endpoint.slice('unix://'.length)}`;
   if (endpoint.startsWith('/')) return `unix:${endpoint}`;
   return endpoint;
 }
 
-function methods(channel: UnaryChannel, service: string): Record<string, UnaryMethod> {
-  const def = load()[service] as protoLoader.ServiceDefinition;
-  const out: Record<string, UnaryMethod> = {};
-  for (const [name, m] of Object.entries(def)) {
-    out[name] = (req, opts, cb) => {
-      let body: Buffer;
-      try {
-        body = m.requestSerialize(req);
-      } catch (e) {
-        return cb(new GrpcError(13, `request serialization failed: ${(e as Error).message}`), undefined);
-      }
-      channel.call(m.path, body, opts.deadline).then(
-        (res) => {
-          let out: unknown;
-          try {
-            out = m.responseDeserialize(res);
-          } catch (e) {
-            return cb(new GrpcError(13, `response deserialization failed: ${(e as Error).message}`), undefined);
-          }
-          cb(null, out);
-        },
-        (err: GrpcError) => cb(err, undefined),
-      );
-    };
-  }
-  return out;
-}
-
-/** CRI's RuntimeService and ImageService over one connection to `endpoint`. */
 export function criClients(endpoint: string): CriClients {
-  const channel = new UnaryChannel(grpcTarget(endpoint));
-  return { runtime: methods(channel, 'runtime.v1.RuntimeService'), image: methods(channel, 'runtime.v1.ImageService'), close: () => channel.close() };
+  const pkg = (load() as any).runtime.v1;
+  const target = grpcTarget(endpoint);
+  // No retries (the kubelet retries CRI calls itself, as upstream's does) and no channelz
+  // bookkeeping: together they halve grpc-js's CPU per call (~0.3 → ~0.17 ms when cold).
+  const opts = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 + 1024, 'grpc.enable_retries': 0, 'grpc.enable_channelz': 0 };
+  const runtime = new pkg.RuntimeService(target, grpc.credentials.createInsecure(), opts);
+  // Both services share one channel: a second Client on the same target reuses the subchannel.
+  const image = new pkg.ImageService(target, grpc.credentials.createInsecure(), opts);
+  return {
+    runtime,
+    image,
+    close: () => {
+      runtime.close();
+      image.close();
+    },
+  };
 }

@@ -10,6 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
+import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import {
   RuntimeError,
   nowNanos,
@@ -35,7 +36,6 @@ import {
   type VersionResponse,
 } from '../cri.js';
 import { criClients, type CriClients } from './proto.js';
-import { GrpcStatus, type GrpcError } from './grpc.js';
 import { dialExec } from './exec.js';
 import { ContainerdSupervisor, type SupervisorOptions } from './supervisor.js';
 import { reconcileRuntime, type ReconcileResult } from './reconcile.js';
@@ -59,7 +59,7 @@ const CODES: Partial<Record<number, RuntimeError['code']>> = {
   [GrpcStatus.DEADLINE_EXCEEDED]: 'DeadlineExceeded',
 };
 
-function toRuntimeError(e: GrpcError): RuntimeError {
+function toRuntimeError(e: ServiceError): RuntimeError {
   const code = CODES[e.code] ?? 'Internal';
   // containerd wraps "not found" in Unknown for a few calls; keep the kubelet's mapping honest.
   const notFound = code === 'Internal' && /not found/i.test(e.details ?? '') && !/image/i.test(e.details ?? '');
@@ -98,7 +98,7 @@ export class ContainerdRuntime implements Runtime {
   private call<T = any>(svc: 'runtime' | 'image', method: string, req: object, timeoutMs = this.opts.callTimeoutMs ?? 60_000): Promise<T> {
     this.callCounts.set(method, (this.callCounts.get(method) ?? 0) + 1);
     return new Promise((resolve, reject) => {
-      this.c[svc][method](req, { deadline: Date.now() + timeoutMs }, (err: GrpcError | null, res: T) => (err ? reject(toRuntimeError(err)) : resolve(res)));
+      this.c[svc][method](req, { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res: T) => (err ? reject(toRuntimeError(err)) : resolve(res)));
     });
   }
 
