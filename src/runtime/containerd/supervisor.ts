@@ -13,7 +13,6 @@ import { SkiffError } from '../../util/errors.js';
 import { pauseImage, PAUSE_IMAGE } from '../../images/testimages.js';
 import { CNI_CONF_FILE, cniConflist, cniTemplate, containerdConfig, type CniOptions, type ContainerdPaths } from './config.js';
 import { criClients } from './proto.js';
-import { prepareCniBinDir } from './cniplugins.js';
 
 const execFileP = promisify(execFile);
 
@@ -122,9 +121,7 @@ export class ContainerdSupervisor {
     writeFileSync(p.cniTemplate, cniTemplate(this.cni));
     if (this.opts.podCIDR) writeFileSync(path.join(p.cniConfDir, CNI_CONF_FILE), cniConflist(this.cni, this.opts.podCIDR));
     const configFile = path.join(this.opts.dir, 'config.toml');
-    // loopback and portmap as one small C binary (cniplugins.ts); the machine's plugins otherwise.
-    const cniBinDir = await prepareCniBinDir(path.join(this.opts.dir, 'cni', 'bin'), p.cniBinDir, (m) => this.log(m));
-    writeFileSync(configFile, containerdConfig({ paths: { ...p, cniBinDir }, sandboxImage: PAUSE_IMAGE, mirrors: this.opts.mirrors }));
+    writeFileSync(configFile, containerdConfig({ paths: p, sandboxImage: PAUSE_IMAGE, mirrors: this.opts.mirrors }));
     // A containerd of an earlier run that was killed (kill -9 of skiff leaves its child running)
     // holds the metadata lock: stop it. Its shims, and so the pods, outlive it; the new daemon
     // reconnects to them.
