@@ -229,7 +229,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--cluster-dns <ip>', 'nameserver for pods (the kube-dns Service)', '10.96.0.10')
     .option('--image-gc-high-threshold <percent>', 'image filesystem usage that starts image garbage collection (containerd; default 85)', percent)
     .option('--image-gc-low-threshold <percent>', 'usage image garbage collection frees down to (default 80)', percent)
-    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; runtime: string; podCidr?: string; nodeIp?: string; port: number; clusterDns: string } & NodeFlags) => {
+    .option('--local-path-kubeconfig <file>', "run this node's local-path provisioner (rancher.io/local-path, volumes under <data-dir>/storage) with these credentials (`skiff kubeconfig --user system:skiff:local-path-provisioner`)")
+    .action(async (o: { kubeconfig: string; nodeName?: string; dataDir: string; runtime: string; podCidr?: string; nodeIp?: string; port: number; clusterDns: string; localPathKubeconfig?: string } & NodeFlags) => {
       if (o.runtime !== 'process' && o.runtime !== 'containerd') throw new InvalidArgumentError(`--runtime must be process or containerd, not "${o.runtime}"`);
       const node = nodeOptions(o);
       const { createKubelet } = await import('../kubelet/agent.js');
@@ -254,8 +255,19 @@ export async function main(argv: string[]): Promise<void> {
         log: (m) => console.error(`skiff agent: ${m}`),
       });
       await kubelet.start();
+      // Volumes of this node: the provisioner makes directories only for claims scheduled here.
+      let provisioner: { start(): Promise<void>; stop(): Promise<void> } | undefined;
+      let provisionerClient: RestClient | undefined;
+      if (o.localPathKubeconfig) {
+        const { createLocalPathProvisioner } = await import('../controllers/localpath/provisioner.js');
+        provisionerClient = new RestClient(configFromKubeconfig(o.localPathKubeconfig, 'skiff-local-path-provisioner'));
+        provisioner = createLocalPathProvisioner(provisionerClient, { nodeName: (o.nodeName ?? hostname()).toLowerCase(), baseDir: path.join(path.resolve(o.dataDir), 'storage'), log: (m) => console.error(`skiff agent: ${m}`) });
+        await provisioner.start();
+      }
       console.log(`skiff agent: node ${o.nodeName ?? hostname()} joined ${cfg.server}`);
       const shutdown = async () => {
+        await provisioner?.stop();
+        provisionerClient?.close();
         await kubelet.stop();
         client.close();
         await network?.close();

@@ -179,7 +179,7 @@ describe('PersistentVolumeClaims (local-path provisioner, StatefulSet, kubelet)'
   // Upstream assigns the default class in the DefaultStorageClass admission plugin, and the PV
   // controller assigns it retroactively (spec.storageClassName nil → set is a permitted update).
   // Skiff's API server has neither yet: the controller's update is rejected as immutable.
-  it('a claim without a class gets the default class (at creation, and retroactively)', { todo: 'API server: DefaultStorageClass admission / retroactive storageClassName update' }, async (t) => {
+  it('a claim without a class gets the default class (at creation, and retroactively)', async (t) => {
     if (!needs(t, skip)) return;
     const claim = (name: string) => JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
     // At creation (DefaultStorageClass admission).

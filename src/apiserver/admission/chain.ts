@@ -6,6 +6,7 @@ import { podSecurityPlugin } from './podsecurity.js';
 import { priorityPlugin } from './priority.js';
 import { defaultTolerationSecondsPlugin } from './defaulttolerationseconds.js';
 import { resourceQuotaPlugin } from './resourcequota.js';
+import { defaultStorageClassPlugin } from './defaultstorageclass.js';
 import { webhookPlugins, type WebhookOptions } from './webhook.js';
 
 export interface AdmissionChainOptions {
@@ -18,7 +19,7 @@ export interface AdmissionChainOptions {
 
 /**
  * The default-enabled plugins in upstream's order (NamespaceLifecycle, LimitRanger, ServiceAccount,
- * PodSecurity, Priority, DefaultTolerationSeconds, MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
+ * PodSecurity, Priority, DefaultTolerationSeconds, DefaultStorageClass, MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
  * ResourceQuota). runAdmission runs every admit in this order, then every validate.
  */
 export function securityAdmissionChain(o: AdmissionChainOptions = {}): AdmissionPlugin[] {
@@ -30,6 +31,7 @@ export function securityAdmissionChain(o: AdmissionChainOptions = {}): Admission
     podSecurityPlugin,
     priorityPlugin,
     defaultTolerationSecondsPlugin(),
+    defaultStorageClassPlugin,
     hooks.mutating,
     hooks.validating,
     resourceQuotaPlugin(),

@@ -44,6 +44,10 @@ export function validatePVCUpdate(pvc: any, old: any): FieldError[] {
   const strip = (s: any) => ({ ...(s ?? {}), volumeName: undefined, resources: undefined, volumeAttributesClassName: undefined });
   const volumeNameChangeOK = !str(old?.spec?.volumeName);
   const a = strip(pvc?.spec);
+  // Retroactive default StorageClass (GA in 1.28): a claim without a class (nil, and no beta
+  // annotation) may be given one once; the PV controller does this when a default class appears.
+  const oldClass = old?.spec?.storageClassName;
+  if ((oldClass === undefined || oldClass === null) && old?.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] === undefined) a.storageClassName = oldClass;
   const b = strip(old?.spec);
   if (!volumeNameChangeOK && str(pvc?.spec?.volumeName) !== str(old?.spec?.volumeName)) a.volumeName = pvc?.spec?.volumeName;
   if (!semanticEqual(a, b) || (!volumeNameChangeOK && str(pvc?.spec?.volumeName) !== str(old?.spec?.volumeName))) {
