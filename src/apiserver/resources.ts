@@ -53,11 +53,13 @@ interface Def {
   generation?: boolean;
   storageKey?: string;
   virtual?: boolean;
+  /** A version served beside the storage version of the same resource gets a key of its own ("group/version/resource"). */
+  versionedKey?: boolean;
 }
 
 function group(group: string, version: string, defs: Def[]): ResourceInfo[] {
   return defs.map((d) => {
-    const key = group ? `${group}/${d.resource}` : d.resource;
+    const key = d.versionedKey ? `${group}/${version}/${d.resource}` : group ? `${group}/${d.resource}` : d.resource;
     return {
       group,
       version,
@@ -105,6 +107,13 @@ export const RESOURCES: ResourceInfo[] = [
   ...group('batch', 'v1', [
     { resource: 'jobs', kind: 'Job', categories: ['all'], subresources: ['status'], generation: true },
     { resource: 'cronjobs', kind: 'CronJob', shortNames: ['cj'], categories: ['all'], subresources: ['status'], generation: true },
+  ]),
+  // v2 first: the preferred and storage version; v1 is converted (hpa/conversion.ts).
+  ...group('autoscaling', 'v2', [
+    { resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', shortNames: ['hpa'], categories: ['all'], subresources: ['status'], generation: true },
+  ]),
+  ...group('autoscaling', 'v1', [
+    { resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', shortNames: ['hpa'], categories: ['all'], subresources: ['status'], generation: true, versionedKey: true, storageKey: 'autoscaling/horizontalpodautoscalers' },
   ]),
   ...group('apiextensions.k8s.io', 'v1', [
     { resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], generation: true },

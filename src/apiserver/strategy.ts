@@ -1,6 +1,7 @@
 import type { ResourceInfo } from './resources.js';
 import { customStrategy } from './crd/custom.js';
 import { deepCopy } from './clone.js';
+import { hpaV1ToV2, hpaV2ToV1 } from './hpa/conversion.js';
 
 const customStrategies = new WeakMap<ResourceInfo, Strategy>();
 function customStrategyOf(info: ResourceInfo): Strategy {
@@ -168,6 +169,33 @@ const eventsV1Strategy: Strategy = {
   toStorage: eventsV1ToCoreEvent,
 };
 
+/**
+ * Upstream's HPA strategy: create starts with an empty status (the main resource's update keeps
+ * the old one, as for every resource with a status subresource); behavior.*.tolerance is dropped
+ * unless already in use (HPAConfigurableTolerance is off).
+ */
+const hpaStrategy: Strategy = {
+  prepareForCreate(hpa) {
+    hpa.status = {};
+    dropTolerance(hpa, undefined);
+  },
+  prepareForUpdate(hpa, old) {
+    dropTolerance(hpa, old);
+  },
+};
+
+function dropTolerance(hpa: any, old: any): void {
+  const rules = (o: any) => [o?.spec?.behavior?.scaleUp, o?.spec?.behavior?.scaleDown];
+  if (rules(old).some((r) => r?.tolerance !== undefined && r?.tolerance !== null)) return;
+  for (const r of rules(hpa)) if (r && typeof r === 'object') delete r.tolerance;
+}
+
+/** autoscaling/v1 is served from the v2 storage shape. */
+const hpaV1Strategy: Strategy = {
+  fromStorage: hpaV2ToV1,
+  toStorage: hpaV1ToV2,
+};
+
 /** Upstream's CRD strategy: fresh status with the stored version, and the cleanup finalizer. */
 const crdStrategy: Strategy = {
   prepareForCreate(crd) {
@@ -208,6 +236,10 @@ export function strategyFor(info: ResourceInfo): Strategy {
       return resetStatus;
     case 'persistentvolumes':
       return persistentVolumeStrategy;
+    case 'autoscaling/horizontalpodautoscalers':
+      return hpaStrategy;
+    case 'autoscaling/v1/horizontalpodautoscalers':
+      return hpaV1Strategy;
     case 'apiextensions.k8s.io/customresourcedefinitions':
       return crdStrategy;
     default:

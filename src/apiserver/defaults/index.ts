@@ -6,6 +6,7 @@
 import { defaultCRD } from '../crd/validation.js';
 import { defaultPod, defaultPodTemplateSpec } from './pod.js';
 import { defaultService } from './service.js';
+import { defaultHorizontalPodAutoscaler } from './autoscaling.js';
 import {
   defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultReplicationController, defaultStatefulSet,
 } from './workloads.js';
@@ -39,6 +40,7 @@ const DEFAULTERS: Record<string, (obj: any) => void> = {
   'apps/statefulsets': defaultStatefulSet,
   'batch/jobs': defaultJob,
   'batch/cronjobs': defaultCronJob,
+  'autoscaling/horizontalpodautoscalers': defaultHorizontalPodAutoscaler,
   'apiextensions.k8s.io/customresourcedefinitions': defaultCRD,
   'networking.k8s.io/networkpolicies': defaultNetworkPolicy,
   'networking.k8s.io/ingressclasses': defaultIngressClass,

@@ -6,6 +6,7 @@
  */
 import type { Printer } from './types.js';
 import { cronJobPrinter, jobPrinter } from './batch.js';
+import { horizontalPodAutoscalerPrinter, horizontalPodAutoscalerV1Printer } from './autoscaling.js';
 import { configMapPrinter, secretPrinter, serviceAccountPrinter } from './config.js';
 import { defaultPrinter } from './default.js';
 import { eventPrinter, eventsV1Printer } from './events.js';
@@ -58,6 +59,8 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['apps/statefulsets', statefulSetPrinter],
   ['apps/controllerrevisions', controllerRevisionPrinter],
   ['batch/jobs', jobPrinter],
+  ['autoscaling/horizontalpodautoscalers', horizontalPodAutoscalerPrinter],
+  ['autoscaling/v1/horizontalpodautoscalers', horizontalPodAutoscalerV1Printer],
   ['batch/cronjobs', cronJobPrinter],
   ['networking.k8s.io/ingresses', ingressPrinter],
   ['networking.k8s.io/ingressclasses', ingressClassPrinter],

@@ -28,6 +28,7 @@ import {
   validateRoleBinding, validateRoleBindingUpdate, validateRoleUpdate,
 } from './rbac.js';
 import { validateLease, validateLeaseUpdate } from './lease.js';
+import { validateHorizontalPodAutoscaler, validateHorizontalPodAutoscalerStatusUpdate, validateHorizontalPodAutoscalerUpdate } from './autoscaling.js';
 import { validateCoreEvent, validateCoreEventUpdate, validateEventsV1, validateEventsV1Update } from './events.js';
 import { validateLimitRange, validateLimitRangeUpdate, validateResourceQuota, validateResourceQuotaUpdate } from './quota.js';
 import {
@@ -92,6 +93,7 @@ const RULES: Record<string, Rules> = {
   'apps/controllerrevisions': rules(validateControllerRevision, validateControllerRevisionUpdate),
   'batch/jobs': rules(validateJob, validateJobUpdate),
   'batch/cronjobs': rules(validateCronJob, validateCronJobUpdate),
+  'autoscaling/horizontalpodautoscalers': rules(validateHorizontalPodAutoscaler, validateHorizontalPodAutoscalerUpdate),
   'networking.k8s.io/ingresses': rules(validateIngress, validateIngressUpdate),
   'networking.k8s.io/ingressclasses': rules(validateIngressClass, validateIngressClassUpdate),
   'networking.k8s.io/networkpolicies': rules(validateNetworkPolicy, validateNetworkPolicyUpdate),
@@ -130,6 +132,7 @@ export function validateObject(resourceKey: string, obj: any, opts: ValidateOpti
 /** Status-subresource rules where they differ from the main resource's (the spec cannot change there). */
 const STATUS_RULES: Record<string, (obj: any, old: any) => FieldError[]> = {
   pods: validatePodStatusUpdate,
+  'autoscaling/horizontalpodautoscalers': validateHorizontalPodAutoscalerStatusUpdate,
 };
 
 /** Validates a status-subresource update of `old` to `obj`. */

@@ -1,0 +1,120 @@
+/**
+ * The API server's HorizontalPodAutoscalers with the real kubectl: autoscaling/v2 stored and
+ * preferred, autoscaling/v1 converted (as upstream), upstream columns, validation and discovery.
+ * No controllers run: the status is written by hand where a controller would write it.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestCluster, type TestCluster } from '../testing/cluster.js';
+import { needs, which } from '../testing/real.js';
+
+const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
+const BASE = '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers';
+
+describe('HorizontalPodAutoscaler API (kubectl)', () => {
+  let tc: TestCluster;
+
+  before(async () => {
+    if (kubectlMissing) return;
+    tc = await startTestCluster();
+    await tc.run(['create', 'deployment', 'web', '--image=busybox']);
+  });
+  after(async () => {
+    await tc?.stop();
+  });
+
+  it('kubectl autoscale creates it; get, v1/v2 views, status, describe, watch, delete', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    const created = await tc.run(['autoscale', 'deploy', 'web', '--cpu-percent=50', '--min=1', '--max=5']);
+    assert.match(created, /horizontalpodautoscaler.autoscaling\/web autoscaled/);
+
+    const table = (await tc.run(['get', 'hpa'])).trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+    assert.deepEqual(table[0], ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE']);
+    assert.deepEqual(table[1].slice(0, 6), ['web', 'Deployment/web', 'cpu: <unknown>/50%', '1', '5', '0']);
+
+    const v2 = JSON.parse(await tc.run(['get', 'hpa.v2.autoscaling', 'web', '-o', 'json']));
+    assert.equal(v2.apiVersion, 'autoscaling/v2');
+    assert.deepEqual(v2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }]);
+    assert.equal(v2.metadata.generation, 1);
+    const yaml = await tc.run(['get', 'hpa.v2.autoscaling', 'web', '-o', 'yaml']);
+    assert.match(yaml, /averageUtilization: 50/);
+
+    const v1 = JSON.parse(await tc.run(['get', 'horizontalpodautoscalers.v1.autoscaling', 'web', '-o', 'json']));
+    assert.equal(v1.apiVersion, 'autoscaling/v1');
+    assert.equal(v1.spec.targetCPUUtilizationPercentage, 50);
+
+    // What the controller would write, through /status (v2).
+    const status = {
+      currentReplicas: 2,
+      desiredReplicas: 2,
+      currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: 198, averageValue: '198m' } } }],
+      conditions: [{ type: 'AbleToScale', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z', reason: 'ReadyForNewScale', message: 'recommended size matches current size' }],
+    };
+    await tc.run(['patch', 'hpa', 'web', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    const row = (await tc.run(['get', 'hpa', 'web', '--no-headers'])).trim().split(/\s{2,}/);
+    assert.deepEqual(row.slice(0, 6), ['web', 'Deployment/web', 'cpu: 198%/50%', '1', '5', '2']);
+
+    const v1s = JSON.parse(await tc.run(['get', 'horizontalpodautoscalers.v1.autoscaling', 'web', '-o', 'json']));
+    assert.equal(v1s.status.currentCPUUtilizationPercentage, 198);
+    assert.equal(v1s.status.currentReplicas, 2);
+    assert.deepEqual(JSON.parse(v1s.metadata.annotations['autoscaling.alpha.kubernetes.io/conditions'])[0].reason, 'ReadyForNewScale');
+    assert.ok(v1s.metadata.annotations['autoscaling.alpha.kubernetes.io/current-metrics']);
+
+    // A main-resource write may not change status; a spec change bumps the generation.
+    await tc.run(['patch', 'hpa', 'web', '--type=merge', '-p', JSON.stringify({ spec: { maxReplicas: 6 }, status: { currentReplicas: 9 } })]);
+    const after = JSON.parse(await tc.run(['get', 'hpa', 'web', '-o', 'json']));
+    assert.equal(after.spec.maxReplicas, 6);
+    assert.equal(after.status.currentReplicas, 2);
+    assert.equal(after.metadata.generation, 2);
+
+    // A v1 round trip (read, write back) keeps what only v2 can say.
+    await tc.run(['patch', 'hpa.v2.autoscaling', 'web', '--type=merge', '-p', JSON.stringify({ spec: { behavior: { scaleDown: { stabilizationWindowSeconds: 60 } } } })]);
+    const v1obj = JSON.parse(await tc.run(['get', '--raw', `${BASE}/web`]));
+    assert.ok(v1obj.metadata.annotations['autoscaling.alpha.kubernetes.io/behavior']);
+    await tc.run(['replace', '--raw', `${BASE}/web`, '-f', '-'], JSON.stringify(v1obj));
+    const kept = JSON.parse(await tc.run(['get', 'hpa', 'web', '-o', 'json']));
+    assert.equal(kept.spec.behavior.scaleDown.stabilizationWindowSeconds, 60);
+    assert.equal(kept.spec.behavior.scaleUp.selectPolicy, 'Max');
+    assert.equal(kept.metadata.annotations, undefined);
+
+    const describe = await tc.run(['describe', 'hpa', 'web']);
+    assert.match(describe, /Reference:\s+Deployment\/web/);
+    assert.match(describe, /resource cpu on pods\s+\(as a percentage of request\):\s+198% \(198m\) \/ 50%/);
+    assert.match(describe, /Min replicas:\s+1/);
+    assert.match(describe, /AbleToScale\s+True\s+ReadyForNewScale/);
+
+    // Lists and watches in v1 carry v1 objects.
+    const list = JSON.parse(await tc.run(['get', '--raw', BASE]));
+    assert.equal(list.items[0].spec.targetCPUUtilizationPercentage, 50);
+    const watch = await tc.run(['get', '--raw', `${BASE}?watch=true&timeoutSeconds=1`]);
+    const ev = JSON.parse(watch.trim().split('\n')[0]);
+    assert.equal(ev.type, 'ADDED');
+    assert.equal(ev.object.apiVersion, 'autoscaling/v1');
+    assert.equal(ev.object.spec.maxReplicas, 6);
+
+    assert.match(await tc.run(['delete', 'hpa', 'web']), /horizontalpodautoscaler.autoscaling "web" deleted/);
+    assert.equal((await tc.run(['get', 'hpa', '-o', 'name'])).trim(), '');
+  });
+
+  it('refuses maxReplicas < minReplicas with upstream message (422 Invalid)', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    const bad = { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'bad', namespace: 'default' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 5, maxReplicas: 2 } };
+    const r = await tc.kubectl(['create', '-f', '-', '-v=6'], { input: JSON.stringify(bad) });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /422/);
+    assert.match(r.stderr, /The HorizontalPodAutoscaler "bad" is invalid: spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`/);
+  });
+
+  it('is discovered in both versions, v2 preferred, with its short name and category', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    const versions = (await tc.run(['api-versions'])).split('\n');
+    assert.ok(versions.includes('autoscaling/v1') && versions.includes('autoscaling/v2'));
+    const res = await tc.run(['api-resources', '--api-group=autoscaling', '--no-headers']);
+    assert.match(res, /horizontalpodautoscalers\s+hpa\s+autoscaling\/v2\s+true\s+HorizontalPodAutoscaler/);
+    await tc.run(['autoscale', 'deploy', 'web', '--max=3']);
+    assert.match(await tc.run(['get', 'all', '-o', 'name']), /horizontalpodautoscaler.autoscaling\/web/);
+    const explain = await tc.run(['explain', 'hpa.spec.metrics.resource.target']);
+    assert.match(explain, /averageUtilization/);
+    await tc.run(['delete', 'hpa', 'web']);
+  });
+});
