@@ -7,6 +7,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
+import { until } from '../testing/wait.js';
+import { startSecureCluster, type SecureCluster } from '../apiserver/auth/testing/cluster.js';
 
 const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
 const BASE = '/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers';
@@ -116,5 +118,40 @@ describe('HorizontalPodAutoscaler API (kubectl)', () => {
     const explain = await tc.run(['explain', 'hpa.spec.metrics.resource.target']);
     assert.match(explain, /averageUtilization/);
     await tc.run(['delete', 'hpa', 'web']);
+  });
+});
+
+describe('HorizontalPodAutoscaler RBAC (kubectl, RBAC enforced)', () => {
+  let c: SecureCluster;
+  before(async () => {
+    if (kubectlMissing) return;
+    c = await startSecureCluster();
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  it('the horizontal-pod-autoscaler controller role, and metrics readable through view', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    // The controller's own credentials (a client certificate for its service-account user).
+    const hpaKc = await c.userKubeconfig('system:serviceaccount:kube-system:horizontal-pod-autoscaler', ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated']);
+    const janeKc = await c.userKubeconfig('jane', ['system:authenticated']);
+    const canAs = async (kc: string, ...args: string[]) => (await c.kubectl(kc, ['auth', 'can-i', ...args])).stdout.trim();
+    const can = (...args: string[]) => canAs(hpaKc, ...args).then((r) => (r === 'yes' || r === 'no' ? r : `${args.join(' ')}: ${r}`));
+    assert.equal(await can('update', 'horizontalpodautoscalers.autoscaling', '--subresource=status'), 'yes');
+    assert.equal(await can('watch', 'horizontalpodautoscalers.autoscaling'), 'yes');
+    assert.equal(await can('update', 'deployments.apps', '--subresource=scale'), 'yes');
+    assert.equal(await can('list', 'pods.metrics.k8s.io'), 'yes');
+    assert.equal(await can('update', 'horizontalpodautoscalers.autoscaling'), 'no');
+    assert.equal(await can('delete', 'pods'), 'no');
+    const reader = JSON.parse((await c.kubectl(c.kubeconfig, ['get', 'clusterrole', 'system:aggregated-metrics-reader', '-o', 'json'])).stdout);
+    assert.equal(reader.metadata.labels['rbac.authorization.k8s.io/aggregate-to-view'], 'true');
+    await until('view aggregates metrics.k8s.io', async () => {
+      const v = JSON.parse((await c.kubectl(c.kubeconfig, ['get', 'clusterrole', 'view', '-o', 'json'])).stdout);
+      return (v.rules ?? []).some((r: any) => r.apiGroups?.includes('metrics.k8s.io') && r.resources?.includes('pods'));
+    });
+    assert.equal(await canAs(janeKc, 'list', 'pods.metrics.k8s.io', '-n', 'default'), 'no');
+    await c.kubectl(c.kubeconfig, ['create', 'rolebinding', 'jane-view', '--clusterrole=view', '--user=jane', '-n', 'default']);
+    await until('jane may read pod metrics', async () => (await canAs(janeKc, 'list', 'pods.metrics.k8s.io', '-n', 'default')) === 'yes');
   });
 });

@@ -71,6 +71,13 @@ export const BOOTSTRAP_CLUSTER_ROLES: RoleDef[] = [
       rule(READ, ['networking.k8s.io'], ['ingresses', 'ingresses/status', 'networkpolicies']),
     ],
   },
+  {
+    // metrics-server's role (its manifest, which Skiff's built-in metrics.k8s.io stands in for): view, edit
+    // and admin may read pod and node metrics.
+    name: 'system:aggregated-metrics-reader',
+    labels: { 'k8s-app': 'metrics-server', ...AGG('admin'), ...AGG('edit'), ...AGG('view') },
+    rules: [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])],
+  },
   { name: 'system:auth-delegator', rules: [rule(['create'], ['authentication.k8s.io'], ['tokenreviews']), rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews'])] },
   {
     name: 'system:basic-user',
@@ -291,6 +298,20 @@ export const CONTROLLER_ROLES: RoleDef[] = [
   },
   { name: 'system:controller:pv-protection-controller', rules: [rule(['get', 'list', 'watch', 'update'], [''], ['persistentvolumes']), EV] },
   { name: 'system:controller:ttl-after-finished-controller', rules: [rule(['get', 'list', 'watch', 'delete'], ['batch'], ['jobs']), EV] },
+  {
+    name: 'system:controller:horizontal-pod-autoscaler',
+    rules: [
+      rule(READ, ['autoscaling'], ['horizontalpodautoscalers']),
+      rule(['update'], ['autoscaling'], ['horizontalpodautoscalers/status']),
+      rule(['get', 'update'], ['*'], ['*/scale']),
+      rule(['list'], [''], ['pods']),
+      rule(['get'], [''], ['services'], ['https:heapster:', 'http:heapster:']),
+      rule(['list'], ['metrics.k8s.io'], ['pods']),
+      rule(['get', 'list'], ['custom.metrics.k8s.io'], ['*']),
+      rule(['get', 'list'], ['external.metrics.k8s.io'], ['*']),
+      EV,
+    ],
+  },
   {
     name: 'system:controller:resourcequota-controller',
     rules: [rule(['list', 'watch'], ['*'], ['*']), rule(['update'], [''], ['resourcequotas/status']), EV],
