@@ -1,7 +1,8 @@
 import type { ResourceInfo } from './resources.js';
 import { customStrategy } from './crd/custom.js';
 import { deepCopy } from './clone.js';
-import { hpaV1ToV2, hpaV2ToV1 } from './hpa/conversion.js';
+import { ConversionError, hpaV1ToV2, hpaV2ToV1 } from './hpa/conversion.js';
+import { badRequest } from './status.js';
 
 const customStrategies = new WeakMap<ResourceInfo, Strategy>();
 function customStrategyOf(info: ResourceInfo): Strategy {
@@ -193,7 +194,15 @@ function dropTolerance(hpa: any, old: any): void {
 /** autoscaling/v1 is served from the v2 storage shape. */
 const hpaV1Strategy: Strategy = {
   fromStorage: hpaV2ToV1,
-  toStorage: hpaV1ToV2,
+  toStorage(obj) {
+    try {
+      return hpaV1ToV2(obj);
+    } catch (e) {
+      // Upstream fails the decode: the request is bad, not the server.
+      if (e instanceof ConversionError) throw badRequest(e.message);
+      throw e;
+    }
+  },
 };
 
 /** Upstream's CRD strategy: fresh status with the stored version, and the cleanup finalizer. */

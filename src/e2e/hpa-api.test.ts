@@ -98,13 +98,19 @@ describe('HorizontalPodAutoscaler API (kubectl)', () => {
     assert.equal((await tc.run(['get', 'hpa', '-o', 'name'])).trim(), '');
   });
 
-  it('refuses maxReplicas < minReplicas with upstream message (422 Invalid)', async (t) => {
+  it('refuses maxReplicas < minReplicas with upstream message (422 Invalid), and a bad v1 annotation (400)', async (t) => {
     if (!needs(t, kubectlMissing)) return;
     const bad = { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'bad', namespace: 'default' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 5, maxReplicas: 2 } };
     const r = await tc.kubectl(['create', '-f', '-', '-v=6'], { input: JSON.stringify(bad) });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /422/);
     assert.match(r.stderr, /The HorizontalPodAutoscaler "bad" is invalid: spec.maxReplicas: Invalid value: 2: must be greater than or equal to `minReplicas`/);
+
+    // An annotation v1 cannot convert is the request's fault (400), as upstream's failed decode.
+    const badAnn = { ...bad, metadata: { ...bad.metadata, annotations: { 'autoscaling.alpha.kubernetes.io/metrics': '{nope' } }, spec: { ...bad.spec, minReplicas: 1 } };
+    const r2 = await tc.kubectl(['create', '-f', '-'], { input: JSON.stringify(badAnn) });
+    assert.notEqual(r2.code, 0);
+    assert.match(r2.stderr, /\(BadRequest\).*autoscaling.alpha.kubernetes.io\/metrics/);
   });
 
   it('is discovered in both versions, v2 preferred, with its short name and category', async (t) => {
