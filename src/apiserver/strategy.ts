@@ -196,7 +196,14 @@ const hpaV1Strategy: Strategy = {
   fromStorage: hpaV2ToV1,
   toStorage(obj) {
     try {
-      return hpaV1ToV2(obj);
+      const out = hpaV1ToV2(obj);
+      // The store keeps working on the request's metadata object (managedFields on create): keep it.
+      const meta = obj?.metadata;
+      if (meta !== null && typeof meta === 'object' && !Array.isArray(meta)) {
+        for (const k of Object.keys(meta)) delete meta[k];
+        out.metadata = Object.assign(meta, out.metadata);
+      }
+      return out;
     } catch (e) {
       // Upstream fails the decode: the request is bad, not the server.
       if (e instanceof ConversionError) throw badRequest(e.message);

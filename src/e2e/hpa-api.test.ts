@@ -38,6 +38,8 @@ describe('HorizontalPodAutoscaler API (kubectl)', () => {
     assert.equal(v2.apiVersion, 'autoscaling/v2');
     assert.deepEqual(v2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }]);
     assert.equal(v2.metadata.generation, 1);
+    const managed = JSON.parse(await tc.run(['get', 'hpa', 'web', '-o', 'json', '--show-managed-fields'])).metadata.managedFields;
+    assert.deepEqual(managed.map((m: any) => [m.manager, m.operation, m.apiVersion]), [['kubectl-autoscale', 'Update', 'autoscaling/v1']]);
     const yaml = await tc.run(['get', 'hpa.v2.autoscaling', 'web', '-o', 'yaml']);
     assert.match(yaml, /averageUtilization: 50/);
 
