@@ -58,6 +58,10 @@ describe('HorizontalPodAutoscaler API (kubectl)', () => {
     const row = (await tc.run(['get', 'hpa', 'web', '--no-headers'])).trim().split(/\s{2,}/);
     assert.deepEqual(row.slice(0, 6), ['web', 'Deployment/web', 'cpu: 198%/50%', '1', '5', '2']);
 
+    // The v1 table prints from the converted object too.
+    const v1row = (await tc.run(['get', 'horizontalpodautoscalers.v1.autoscaling', 'web', '--no-headers'])).trim().split(/\s{2,}/);
+    assert.deepEqual(v1row.slice(0, 6), ['web', 'Deployment/web', 'cpu: 198%/50%', '1', '5', '2']);
+
     const v1s = JSON.parse(await tc.run(['get', 'horizontalpodautoscalers.v1.autoscaling', 'web', '-o', 'json']));
     assert.equal(v1s.status.currentCPUUtilizationPercentage, 198);
     assert.equal(v1s.status.currentReplicas, 2);
