@@ -4,7 +4,7 @@ import type { Backend } from '../storage/backend.js';
 import { CompactedError } from '../storage/errors.js';
 import type { ResourceInfo } from './resources.js';
 import { findByKey } from './resources.js';
-import { strategyFor } from './strategy.js';
+import { strategyFor, type Strategy } from './strategy.js';
 import { REGISTRY_PREFIX, storageOrder, type CachedObject, type WatchCache } from './watchcache.js';
 import { deepCopy } from './clone.js';
 import {
@@ -261,6 +261,9 @@ export class Registry {
     delete meta.selfLink;
     if (info.generation) meta.generation = 1;
     else delete meta.generation;
+    // Field ownership is recorded in the version the client wrote (upstream's fieldmanager runs on the
+    // versioned object), so a converted resource keeps its request's shape for that.
+    const applied = s.toStorage && opts.apply ? deepCopy(obj) : obj;
     if (s.toStorage) obj = s.toStorage(obj);
     const storageInfo = storageInfoOf(info);
     strategyFor(storageInfo).prepareForCreate?.(obj);
@@ -268,11 +271,11 @@ export class Registry {
     if (opts.fieldManager !== undefined) {
       const ctx = writeContext(info, opts.fieldManager, '');
       if (opts.apply) {
-        meta.managedFields = applyConfiguration(undefined, obj, ctx, true).managedFields;
+        meta.managedFields = applyConfiguration(undefined, applied, ctx, true).managedFields;
         applyDefaults(storageInfo.key, obj);
       } else {
         applyDefaults(storageInfo.key, obj);
-        meta.managedFields = managedFieldsAfterUpdate(undefined, obj, ctx);
+        meta.managedFields = managedFieldsAfterUpdate(undefined, versionedView(s, obj), ctx);
       }
     } else applyDefaults(storageInfo.key, obj);
     await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user, warnings: opts.warnings });
@@ -421,7 +424,7 @@ export class Registry {
         if (old.metadata.managedFields) obj.metadata.managedFields = old.metadata.managedFields;
         else delete obj.metadata.managedFields;
       } else if (!opts.apply) {
-        obj.metadata.managedFields = managedFieldsAfterUpdate(old, obj, writeContext(info, opts.fieldManager, trackAs));
+        obj.metadata.managedFields = managedFieldsAfterUpdate(versionedView(s, old), versionedView(s, obj), writeContext(info, opts.fieldManager, trackAs));
       }
       // Server-internal writes made without a user (e.g. quota status) skip admission, so it cannot recurse.
       if (!(opts.subresource === INTERNAL_WRITE && !opts.user)) {
@@ -641,6 +644,11 @@ function stripMeta(o: any): any {
 function stripMetaStatus(o: any): any {
   const { metadata: _m, status: _s, ...rest } = o;
   return rest;
+}
+
+/** The object as the resource's own version shows it (a copy when converted), for field ownership. */
+function versionedView(s: Strategy, obj: any): any {
+  return s.fromStorage ? s.fromStorage(deepCopy(obj)) : obj;
 }
 
 function storageInfoOf(info: ResourceInfo): ResourceInfo {

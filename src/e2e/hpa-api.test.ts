@@ -119,6 +119,22 @@ describe('HorizontalPodAutoscaler API (kubectl)', () => {
     assert.match(r2.stderr, /\(BadRequest\).*autoscaling.alpha.kubernetes.io\/metrics/);
   });
 
+  it('field ownership is recorded in the version written: a v1 server-side apply conflicts with kubectl autoscale', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    await tc.run(['autoscale', 'deploy', 'web', '--cpu-percent=50', '--max=5', '--name=owned']);
+    const managed = JSON.parse(await tc.run(['get', 'hpa', 'owned', '-o', 'json', '--show-managed-fields'])).metadata.managedFields;
+    assert.deepEqual(Object.keys(managed[0].fieldsV1['f:spec']).sort(), ['f:maxReplicas', 'f:minReplicas', 'f:scaleTargetRef', 'f:targetCPUUtilizationPercentage']);
+    const v1 = { apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', metadata: { name: 'owned', namespace: 'default' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, maxReplicas: 4, targetCPUUtilizationPercentage: 70 } };
+    const r = await tc.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(v1) });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /conflicts with "kubectl-autoscale" using autoscaling\/v1:\n- .spec.maxReplicas\n- .spec.targetCPUUtilizationPercentage/);
+    await tc.run(['apply', '--server-side', '--force-conflicts', '-f', '-'], JSON.stringify(v1));
+    const v2 = JSON.parse(await tc.run(['get', 'hpa', 'owned', '-o', 'json']));
+    assert.equal(v2.spec.maxReplicas, 4);
+    assert.equal(v2.spec.metrics[0].resource.target.averageUtilization, 70);
+    await tc.run(['delete', 'hpa', 'owned']);
+  });
+
   it('is discovered in both versions, v2 preferred, with its short name and category', async (t) => {
     if (!needs(t, kubectlMissing)) return;
     const versions = (await tc.run(['api-versions'])).split('\n');
