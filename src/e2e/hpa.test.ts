@@ -2,11 +2,7 @@
  * The HorizontalPodAutoscaler controller end to end with the real kubectl: an in-process API server,
  * the deployment/replicaset controllers and the HPA controller (1 s sync period), the scheduler and
  * a real kubelet with the process runtime, whose /metrics/resource feeds metrics.k8s.io.
- *
- * Until the API server serves autoscaling HorizontalPodAutoscalers itself, this test serves
- * autoscaling/v2 generically in-process (no v1, no conversion, no table columns) so the controller
- * can be exercised; `kubectl autoscale` (which writes autoscaling/v1) and the TARGETS column are
- * checked only when the API server serves them.
+ * The controllers and the scheduler run under their own identities, as `skiff up` runs them.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,37 +13,11 @@ import { createKubelet } from '../kubelet/agent.js';
 import { createControllerManager, loadBuiltinControllers, registerController, type ControllerManager } from '../controllers/manager.js';
 import { HorizontalController } from '../controllers/hpa/controller.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
-import { findResource, setCustomResources, type ResourceInfo } from '../apiserver/resources.js';
 import { needs, which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
 
 const NODE = 'skiff-hpa-node';
 const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
-
-/** Serves autoscaling/v2 HPAs through the generic store when the API server does not yet. */
-function serveHpaV2IfMissing(): boolean {
-  if (findResource('autoscaling', 'v2', 'horizontalpodautoscalers')) return true;
-  const info: ResourceInfo = {
-    group: 'autoscaling',
-    version: 'v2',
-    resource: 'horizontalpodautoscalers',
-    kind: 'HorizontalPodAutoscaler',
-    singular: 'horizontalpodautoscaler',
-    namespaced: true,
-    shortNames: ['hpa'],
-    categories: ['all'],
-    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-    subresources: ['status'],
-    generation: true,
-    // A dotted storage key: the watch cache then keeps it as it keeps custom resources.
-    key: 'autoscaling.e2e/horizontalpodautoscalers',
-    apiVersion: 'autoscaling/v2',
-    storageKey: 'autoscaling.e2e/horizontalpodautoscalers',
-    virtual: false,
-  };
-  setCustomResources('e2e-hpa-bridge', [info]);
-  return false;
-}
 
 function deployment(name: string, replicas: number, script: string, resources: any) {
   return {
@@ -97,10 +67,10 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
   let mgr: ControllerManager;
   let sched: Scheduler;
   let stopKubelet: (() => Promise<void>) | undefined;
-  let nativeHpa = false;
+  let mgrClient: RestClient;
+  let schedClient: RestClient;
 
   before(async () => {
-    nativeHpa = serveHpaV2IfMissing();
     tc = await startTestCluster();
     client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'hpa-e2e'));
     const kubelet = createKubelet(client, { nodeName: NODE, dataDir: path.join(tc.dataDir, 'kubelet'), runtime: 'process', podCIDR: '10.244.12.0/24', port: 0, resyncMs: 2000 });
@@ -109,11 +79,12 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
     await loadBuiltinControllers();
     // A 1 s sync period instead of upstream's 15 s; everything else at upstream's defaults.
     registerController('horizontal-pod-autoscaler', (ctx) => new HorizontalController(ctx, { syncPeriodMs: 1000 }));
-    // The admin identity: the bootstrap RBAC has no system:controller:horizontal-pod-autoscaler role yet.
-    mgr = createControllerManager(client, { identity: 'e2e-hpa', controllers: ['deployment', 'replicaset', 'horizontal-pod-autoscaler'] });
+    mgrClient = new RestClient(configFromKubeconfig(path.join(tc.dataDir, 'components', 'controller-manager.kubeconfig'), 'hpa-e2e-controllers'));
+    schedClient = new RestClient(configFromKubeconfig(path.join(tc.dataDir, 'components', 'scheduler.kubeconfig'), 'hpa-e2e-scheduler'));
+    mgr = createControllerManager(mgrClient, { identity: 'e2e-hpa', controllers: ['deployment', 'replicaset', 'horizontal-pod-autoscaler'] });
     await mgr.start();
     await mgr.whenRunning();
-    sched = createScheduler(client, { leaderElect: false });
+    sched = createScheduler(schedClient, { leaderElect: false });
     await sched.start();
     // Every workload up front, so pods start and get metrics while earlier tests run.
     const items = [
@@ -138,8 +109,9 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
     await mgr?.stop();
     await stopKubelet?.();
     client?.close();
+    mgrClient?.close();
+    schedClient?.close();
     await tc?.stop();
-    if (!nativeHpa) setCustomResources('e2e-hpa-bridge', []);
   });
 
   const hpaOf = (name: string) => client.get(`/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/${name}`);
@@ -149,8 +121,7 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
 
   it('busy pods at 2× their cpu request scale 1 → 3 (max), with upstream status, conditions and events', async (t) => {
     if (!needs(t, kubectlMissing)) return;
-    if (nativeHpa) await tc.run(['autoscale', 'deployment', 'busy', '--cpu-percent=50', '--min=1', '--max=3']);
-    else await tc.run(['apply', '-f', '-'], JSON.stringify(hpa('busy', { minReplicas: 1, maxReplicas: 3, metrics: cpu50 })));
+    await tc.run(['autoscale', 'deployment', 'busy', '--cpu-percent=50', '--min=1', '--max=3']);
 
     const h = await until(
       'the HPA scales busy to 3',
@@ -185,16 +156,11 @@ describe('HorizontalPodAutoscaler (real kubectl, real kubelet, metrics.k8s.io)',
     assert.ok(events.includes('Normal SuccessfulRescale New size: 3; reason: cpu resource utilization (percentage of request) above target'), events.join('\n'));
 
     const out = await tc.run(['get', 'hpa', 'busy']);
-    if (nativeHpa) {
-      const [head, row] = out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
-      assert.deepEqual(head, ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE']);
-      assert.equal(row[1], 'Deployment/busy');
-      assert.match(row[2], /^cpu: \d+%\/50%$/);
-      assert.deepEqual(row.slice(3, 6), ['1', '3', '3']);
-    } else {
-      t.diagnostic('autoscaling HPAs are not served by the API server: served generically for this test (no kubectl autoscale, no TARGETS column)');
-      assert.match(out, /^NAME\s/);
-    }
+    const [head, row] = out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+    assert.deepEqual(head, ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE']);
+    assert.equal(row[1], 'Deployment/busy');
+    assert.match(row[2], /^cpu: \d+%\/50%$/);
+    assert.deepEqual(row.slice(3, 6), ['1', '3', '3']);
     // kubectl's own describer (autoscaling/v2 client side) reads what the controller wrote.
     const desc = await tc.run(['describe', 'hpa', 'busy']);
     assert.match(desc, /resource cpu on pods\s+\(as a percentage of request\):\s+\d+% \(\d+m\) \/ 50%/);
