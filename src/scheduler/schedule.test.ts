@@ -57,3 +57,24 @@ import * as podinfo from './podinfo.js';
 function require_() {
   return podinfo;
 }
+
+test('a pod class that fit nowhere is re-checked only on nodes that changed, with the same answer as a full scan', () => {
+  const w = mkWorld([mkNode('a', { cpu: '1' }), mkNode('b', { cpu: '1' }), mkNode('c', { cpu: '1' })], [mkPod('x', { cpu: '1', nodeName: 'a' }), mkPod('y', { cpu: '1', nodeName: 'b', uid: 'uid-y' }), mkPod('z', { cpu: '1', nodeName: 'c' })]);
+  const msg = '0/3 nodes are available: 3 Insufficient cpu.';
+  const r1 = scheduleIn(w, mkPod('p1', { cpu: '1' }));
+  assert.equal(r1.kind === 'unschedulable' && r1.fitError.message(), msg);
+  const r2 = scheduleIn(w, mkPod('p2', { cpu: '1' }));
+  assert.equal(r2.kind === 'unschedulable' && r2.fitError.message(), msg);
+  assert.deepEqual(r2.kind === 'unschedulable' && [...r2.fitError.unschedulablePlugins], ['NodeResourcesFit']);
+  // Room on b: the re-check sees it.
+  w.cache.removePod('uid-y');
+  const r3 = scheduleIn(w, mkPod('p3', { cpu: '1' }));
+  assert.equal(r3.kind === 'scheduled' && r3.node, 'b');
+  // A higher-priority pod nominated to b takes the room again: no fit, as a full scan would say.
+  const { newPodInfo } = require_();
+  w.nominated.set('b', [newPodInfo(mkPod('vip', { cpu: '1', priority: 100 }))]);
+  const r4 = scheduleIn(w, mkPod('p4', { cpu: '1' }));
+  assert.equal(r4.kind === 'unschedulable' && r4.fitError.message(), msg);
+  w.nominated.delete('b');
+  assert.equal(scheduleIn(w, mkPod('p5', { cpu: '1' })).kind, 'scheduled');
+});

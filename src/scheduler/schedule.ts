@@ -50,6 +50,74 @@ export interface CycleContext {
   /** Where the next search for feasible nodes starts, so successive pods look at different nodes. */
   nextStartNodeIndex: number;
   rand: () => number;
+  /** The last scan that found no node, per pod class (see rescan). */
+  failedScans?: Map<number, FailedScan>;
+}
+
+/**
+ * A scan of every node that found none feasible, for one pod class: each node's status and the
+ * node state it was computed on (generation, nominated pods), in snapshot order.
+ */
+interface FailedScan {
+  nodes: NodeInfo[];
+  generations: number[];
+  nominated: PodInfo[][];
+  statuses: Status[];
+  names: string[];
+}
+
+const MAX_FAILED_SCANS = 8;
+
+/**
+ * Re-checks a failed scan for a pod of the same class: only nodes that changed since are filtered
+ * again (the rest would give the memoized answer anyway: NodeMemo's rule). A pod waiting for its
+ * preemption victims is retried on every pod deletion in the cluster, and each retry would
+ * otherwise walk every node. Returns undefined (scan normally) when a node fits now or the node
+ * set changed.
+ */
+function rescan(ctx: CycleContext, cls: number, own: NodeInfo | undefined, state: CycleState, pi: PodInfo, all: NodeInfo[]): { statuses: NodeStatuses; plugins: Set<string> } | undefined {
+  const scan = ctx.failedScans?.get(cls);
+  if (!scan || scan.nodes !== all) return undefined;
+  const { fwk } = ctx;
+  const handle = fwk.handle;
+  const list = scan.statuses.slice();
+  for (let i = 0; i < all.length; i++) {
+    const ni = all[i];
+    const nominated = handle.nominatedPodsOn ? handle.nominatedPodsOn(ni) : handle.nominatedPodsFor(ni.name);
+    const was = scan.nominated[i];
+    if (ni !== own && ni.generation === scan.generations[i] && (nominated === was || (!nominated.length && !was.length))) continue;
+    const st = fwk.runFilterMemo(cls, own, state, pi, ni);
+    if (!st || !st.isRejected) return undefined;
+    list[i] = st;
+    // The pod's own nomination makes its node's answer its own: the next pod must look again.
+    scan.generations[i] = ni === own ? -1 : ni.generation;
+    scan.nominated[i] = nominated;
+  }
+  scan.statuses = list;
+  const statuses = NodeStatuses.fromArrays(scan.names, list);
+  const plugins = new Set<string>();
+  let last = '';
+  for (const st of list) if (st.plugin && st.plugin !== last) plugins.add((last = st.plugin));
+  return { statuses, plugins };
+}
+
+function rememberFailedScan(ctx: CycleContext, cls: number, own: NodeInfo | undefined, all: NodeInfo[], statuses: NodeStatuses): void {
+  const scans = (ctx.failedScans ??= new Map());
+  const handle = ctx.fwk.handle;
+  const byName = new Map<string, Status>();
+  statuses.forEach((st, name) => byName.set(name, st));
+  const scan: FailedScan = { nodes: all, generations: [], nominated: [], statuses: [], names: [] };
+  for (const ni of all) {
+    const st = byName.get(ni.name);
+    if (!st) return;
+    scan.generations.push(ni === own ? -1 : ni.generation);
+    scan.nominated.push(handle.nominatedPodsOn ? handle.nominatedPodsOn(ni) : handle.nominatedPodsFor(ni.name));
+    scan.statuses.push(st);
+    scan.names.push(ni.name);
+  }
+  scans.delete(cls);
+  scans.set(cls, scan);
+  if (scans.size > MAX_FAILED_SCANS) scans.delete(scans.keys().next().value!);
 }
 
 export type ScheduleResult =
@@ -104,6 +172,10 @@ export function schedulePod(ctx: CycleContext, state: CycleState, pi: PodInfo): 
     const start = pre.nodeNames ? 0 : ctx.nextStartNodeIndex % n;
     const cls = podClass(state, pi);
     const own = cls === undefined ? undefined : ownNomination(fwk.handle, pi);
+    if (cls !== undefined && !pre.nodeNames && fwk.filter.length) {
+      const again = rescan(ctx, cls, own, state, pi, nodes);
+      if (again) return { kind: 'unschedulable', fitError: new FitError(all.length, again.statuses, again.plugins) };
+    }
     let processed = 0;
     let lastPlugin = '';
     for (; processed < n && feasible.length < want; processed++) {
@@ -118,6 +190,7 @@ export function schedulePod(ctx: CycleContext, state: CycleState, pi: PodInfo): 
     }
     if (!pre.nodeNames) ctx.nextStartNodeIndex = (start + processed) % n;
     evaluated = processed;
+    if (!feasible.length && cls !== undefined && !pre.nodeNames && fwk.filter.length) rememberFailedScan(ctx, cls, own, nodes, statuses);
   }
   if (!feasible.length) return { kind: 'unschedulable', fitError: new FitError(all.length, statuses, plugins) };
   if (feasible.length === 1) return { kind: 'scheduled', node: feasible[0].name, evaluated, feasible: 1 };

@@ -66,12 +66,28 @@ export interface NodeStatusReader {
  * index.
  */
 export class NodeStatuses implements NodeStatusReader {
-  private readonly names: string[] = [];
-  private readonly list: Status[] = [];
+  private names: string[] = [];
+  private list: Status[] = [];
   private index?: Map<string, number>;
   private lookups = 0;
+  /** The arrays are someone else's: copy before the first change. */
+  private shared = false;
+
+  /** Statuses over the given names, sharing the arrays (copied on the first set). */
+  static fromArrays(names: string[], list: Status[]): NodeStatuses {
+    const s = new NodeStatuses();
+    s.names = names;
+    s.list = list;
+    s.shared = true;
+    return s;
+  }
 
   set(name: string, s: Status): this {
+    if (this.shared) {
+      this.names = this.names.slice();
+      this.list = this.list.slice();
+      this.shared = false;
+    }
     const i = this.index ? this.index.get(name) : undefined;
     if (i !== undefined) this.list[i] = s;
     else {
