@@ -2,7 +2,7 @@ import type { Framework } from './framework.js';
 import type { CycleState, Snapshot } from './interface.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
-import { Code, NodeStatuses, reasonHistogram, Status } from './status.js';
+import { Code, histogramOf, NodeStatuses, reasonHistogram, Status } from './status.js';
 import { ownNomination, podClass } from './memo.js';
 
 export const ERR_NO_NODES = 'no nodes available to schedule pods';
@@ -17,6 +17,8 @@ export class FitError {
     readonly statuses: NodeStatuses,
     readonly unschedulablePlugins: Set<string>,
     readonly preFilterMsg = '',
+    /** The statuses' reason histogram, when the caller already has it. */
+    private readonly histogram?: string[],
   ) {}
 
   /** "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {a: b}. preemption: …" */
@@ -24,7 +26,7 @@ export class FitError {
     let msg = `0/${this.numAllNodes} nodes are available:`;
     if (this.preFilterMsg) msg += ` ${this.preFilterMsg}.`;
     else {
-      const parts = reasonHistogram(this.statuses.values());
+      const parts = this.histogram ?? reasonHistogram(this.statuses.values());
       if (parts.length) msg += ` ${parts.join(', ')}.`;
     }
     if (this.postFilterMsg) msg += ` ${this.postFilterMsg}`;
@@ -64,6 +66,8 @@ interface FailedScan {
   nominated: PodInfo[][];
   statuses: Status[];
   names: string[];
+  /** How many nodes have each status object (for the message, without a pass over every node). */
+  counts: Map<Status, number>;
 }
 
 const MAX_FAILED_SCANS = 8;
@@ -75,7 +79,7 @@ const MAX_FAILED_SCANS = 8;
  * otherwise walk every node. Returns undefined (scan normally) when a node fits now or the node
  * set changed.
  */
-function rescan(ctx: CycleContext, cls: number, own: NodeInfo | undefined, state: CycleState, pi: PodInfo, all: NodeInfo[]): { statuses: NodeStatuses; plugins: Set<string> } | undefined {
+function rescan(ctx: CycleContext, cls: number, own: NodeInfo | undefined, state: CycleState, pi: PodInfo, all: NodeInfo[]): { statuses: NodeStatuses; plugins: Set<string>; histogram: string[] } | undefined {
   const scan = ctx.failedScans?.get(cls);
   if (!scan || scan.nodes !== all) return undefined;
   const { fwk } = ctx;
@@ -87,7 +91,18 @@ function rescan(ctx: CycleContext, cls: number, own: NodeInfo | undefined, state
     const was = scan.nominated[i];
     if (ni !== own && ni.generation === scan.generations[i] && (nominated === was || (!nominated.length && !was.length))) continue;
     const st = fwk.runFilterMemo(cls, own, state, pi, ni);
-    if (!st || !st.isRejected) return undefined;
+    if (!st || !st.isRejected) {
+      // The counts already moved for earlier nodes: start the memo over.
+      ctx.failedScans!.delete(cls);
+      return undefined;
+    }
+    const old = list[i];
+    if (old !== st) {
+      const c = scan.counts.get(old)! - 1;
+      if (c > 0) scan.counts.set(old, c);
+      else scan.counts.delete(old);
+      scan.counts.set(st, (scan.counts.get(st) ?? 0) + 1);
+    }
     list[i] = st;
     // The pod's own nomination makes its node's answer its own: the next pod must look again.
     scan.generations[i] = ni === own ? -1 : ni.generation;
@@ -96,9 +111,8 @@ function rescan(ctx: CycleContext, cls: number, own: NodeInfo | undefined, state
   scan.statuses = list;
   const statuses = NodeStatuses.fromArrays(scan.names, list);
   const plugins = new Set<string>();
-  let last = '';
-  for (const st of list) if (st.plugin && st.plugin !== last) plugins.add((last = st.plugin));
-  return { statuses, plugins };
+  for (const st of scan.counts.keys()) if (st.plugin) plugins.add(st.plugin);
+  return { statuses, plugins, histogram: histogramOf(scan.counts) };
 }
 
 function rememberFailedScan(ctx: CycleContext, cls: number, own: NodeInfo | undefined, all: NodeInfo[], statuses: NodeStatuses): void {
@@ -106,7 +120,7 @@ function rememberFailedScan(ctx: CycleContext, cls: number, own: NodeInfo | unde
   const handle = ctx.fwk.handle;
   const byName = new Map<string, Status>();
   statuses.forEach((st, name) => byName.set(name, st));
-  const scan: FailedScan = { nodes: all, generations: [], nominated: [], statuses: [], names: [] };
+  const scan: FailedScan = { nodes: all, generations: [], nominated: [], statuses: [], names: [], counts: new Map() };
   for (const ni of all) {
     const st = byName.get(ni.name);
     if (!st) return;
@@ -114,6 +128,7 @@ function rememberFailedScan(ctx: CycleContext, cls: number, own: NodeInfo | unde
     scan.nominated.push(handle.nominatedPodsOn ? handle.nominatedPodsOn(ni) : handle.nominatedPodsFor(ni.name));
     scan.statuses.push(st);
     scan.names.push(ni.name);
+    scan.counts.set(st, (scan.counts.get(st) ?? 0) + 1);
   }
   scans.delete(cls);
   scans.set(cls, scan);
@@ -174,7 +189,7 @@ export function schedulePod(ctx: CycleContext, state: CycleState, pi: PodInfo): 
     const own = cls === undefined ? undefined : ownNomination(fwk.handle, pi);
     if (cls !== undefined && !pre.nodeNames && fwk.filter.length) {
       const again = rescan(ctx, cls, own, state, pi, nodes);
-      if (again) return { kind: 'unschedulable', fitError: new FitError(all.length, again.statuses, again.plugins) };
+      if (again) return { kind: 'unschedulable', fitError: new FitError(all.length, again.statuses, again.plugins, '', again.histogram) };
     }
     let processed = 0;
     let lastPlugin = '';

@@ -127,6 +127,11 @@ export class NodeStatuses implements NodeStatusReader {
 export function reasonHistogram(statuses: Iterable<Status>): string[] {
   const byStatus = new Map<Status, number>();
   for (const s of statuses) byStatus.set(s, (byStatus.get(s) ?? 0) + 1);
+  return histogramOf(byStatus);
+}
+
+/** reasonHistogram from counts per status object (kept up to date by a caller that knows what changed). */
+export function histogramOf(byStatus: ReadonlyMap<Status, number>): string[] {
   const hist = new Map<string, number>();
   for (const [s, n] of byStatus) for (const r of s.reasons) hist.set(r, (hist.get(r) ?? 0) + n);
   return [...hist].map(([r, n]) => `${n} ${r}`).sort();
