@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import tls from 'node:tls';
 import { SkiffError } from '../util/errors.js';
-import { Pool, buildConnector, type Dispatcher } from 'undici';
+import { Http1Pool } from './http1.js';
 
 /** Connection details for the API server: what a kubeconfig holds. */
 export interface ClientConfig {
@@ -64,32 +64,22 @@ export class RestClient {
   /** Carries watches (long-lived streams); its maxSockets also bounds the request pool. */
   readonly agent: https.Agent;
   private readonly base: URL;
-  private readonly connector: buildConnector.connector;
-  private poolInstance?: Pool;
-  private closed = false;
-  /** The headers every request carries (Accept, User-Agent, Authorization). */
-  private readonly fixedHeaders: Record<string, string>;
+  private readonly pool: Http1Pool;
+  /** The header lines every request carries (Host, Accept, User-Agent, Authorization). */
+  private readonly fixedHeaders: string;
 
   constructor(readonly config: ClientConfig) {
     this.base = new URL(config.server);
     // One TLS context for every socket (not one per connection: a burst opens dozens).
     const secureContext = tls.createSecureContext({ ca: config.caPem, cert: config.certPem, key: config.keyPem });
     this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: config.caPem, cert: config.certPem, key: config.keyPem, secureContext });
-    this.connector = buildConnector({ secureContext } as buildConnector.BuildOptions);
-    const h: Record<string, string> = { accept: 'application/json' };
-    if (config.userAgent) h['user-agent'] = config.userAgent;
-    if (config.token) h.authorization = `Bearer ${config.token}`;
+    const port = Number(this.base.port || 443);
+    const host = this.base.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.pool = new Http1Pool({ host, port, secureContext, maxSockets: () => this.agent.maxSockets });
+    let h = `Host: ${this.base.host}\r\nAccept: application/json\r\n`;
+    if (config.userAgent) h += `User-Agent: ${headerValue(config.userAgent)}\r\n`;
+    if (config.token) h += `Authorization: Bearer ${headerValue(config.token)}\r\n`;
     this.fixedHeaders = h;
-  }
-
-  /**
-   * Requests (complete exchanges, not streams) go through undici's keep-alive pool: Node's http
-   * client builds a ClientRequest, an IncomingMessage stream and a dozen listeners per call, and the
-   * scheduler and kubelet make thousands of small calls a second. Made on first use, so a caller
-   * may still change agent.maxSockets (how many connections it may open) after construction.
-   */
-  private get pool(): Pool {
-    return (this.poolInstance ??= new Pool(this.base.origin, { connections: this.agent.maxSockets, connect: this.connector, pipelining: 1 }));
   }
 
   private path(p: string, query?: RequestOptions['query']): string {
@@ -119,12 +109,14 @@ export class RestClient {
   async request<T = any>(method: string, p: string, o: RequestOptions = {}): Promise<T> {
     const target = this.path(p, o.query);
     if (!/^\/[\x21-\x7e]*$/.test(target)) throw new TypeError(`request path contains unescaped characters: ${JSON.stringify(target)}`);
-    if (this.closed) throw new SkiffError('CLIENT_CLOSED', `${method} ${p}: the client is closed`);
-    const data = o.body === undefined ? undefined : JSON.stringify(o.body);
-    const headers = data === undefined ? this.fixedHeaders : { ...this.fixedHeaders, 'content-type': o.contentType ?? 'application/json' };
-    const res = await this.pool.request({ method: method as Dispatcher.HttpMethod, path: target, headers, body: data, signal: o.signal });
-    const text = await res.body.text();
-    const status = res.statusCode;
+    let wire = `${method} ${target} HTTP/1.1\r\n${this.fixedHeaders}`;
+    if (o.body !== undefined) {
+      const data = JSON.stringify(o.body);
+      wire += `Content-Type: ${headerValue(o.contentType ?? 'application/json')}\r\nContent-Length: ${Buffer.byteLength(data)}\r\n\r\n${data}`;
+    } else wire += method === 'GET' || method === 'HEAD' ? '\r\n' : 'Content-Length: 0\r\n\r\n';
+    const res = await this.pool.request(method, wire, o.signal);
+    const text = res.body;
+    const status = res.status;
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
     let body: any;
     try {
@@ -186,10 +178,15 @@ export class RestClient {
   }
 
   close(): void {
-    this.closed = true;
-    void this.poolInstance?.destroy().catch(() => undefined);
+    this.pool.destroy();
     this.agent.destroy();
   }
+}
+
+/** A header value as given, refusing CR/LF (header injection), as Node's http client does. */
+function headerValue(v: string): string {
+  if (/[\r\n]/.test(v)) throw new TypeError(`invalid character in header value: ${JSON.stringify(v)}`);
+  return v;
 }
 
 /** Path of a resource collection or object: resourcePath('apps','v1','deployments','ns','x'). */
