@@ -174,11 +174,17 @@ export class Scheduler implements Component {
       },
       event: (pod, type, reason, message) => this.events.push({ obj: refOf(pod, 'Pod', 'v1'), type, reason, message }),
       bindPodVolumes: async (_pod, node, d) => {
-        // As upstream's BindPodVolumes (without waiting for a PV controller): reserve the chosen PVs
-        // for their claims, and ask provisioners for volumes on the chosen node.
+        // As upstream's BindPodVolumes (without waiting for the PV controller to finish): reserve the
+        // chosen PVs for their claims, and ask provisioners for volumes on the chosen node. The PV is
+        // marked bound-by-controller, as upstream's GetBindVolumeToClaim does: the PV controller frees a
+        // volume whose claim went away only when a controller, not a user, set its claimRef.
         for (const b of d.bindings) {
           const m = b.pvc.metadata;
-          await client.patch(`/api/v1/persistentvolumes/${b.pv.metadata.name}`, { spec: { claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: m.namespace, name: m.name, uid: m.uid } } }, 'merge');
+          await client.patch(
+            `/api/v1/persistentvolumes/${b.pv.metadata.name}`,
+            { metadata: { annotations: { 'pv.kubernetes.io/bound-by-controller': 'yes' } }, spec: { claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: m.namespace, name: m.name, uid: m.uid } } },
+            'merge',
+          );
         }
         for (const pvc of d.provisions) {
           const m = pvc.metadata;
