@@ -2,33 +2,14 @@
  * The two quantity operations the HPA needs, as apimachinery's resource.Quantity: MilliValue()
  * (rounded up) of a spec/usage string, and NewMilliQuantity(v, DecimalSI).String() for statuses.
  */
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 1024,
-  Mi: 1024 ** 2,
-  Gi: 1024 ** 3,
-  Ti: 1024 ** 4,
-  Pi: 1024 ** 5,
-  Ei: 1024 ** 6,
-};
-const RE = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
+import { parseQuantity } from '../../util/quantity.js';
 
 /** The quantity in thousandths of its unit, rounded up; NaN when malformed, 0 when absent. */
 export function milliValue(q: string | number | undefined | null): number {
   if (q === undefined || q === null) return 0;
   if (typeof q === 'number') return Math.ceil(q * 1000);
-  const m = RE.exec(q.trim());
-  if (!m) return NaN;
-  const base = m[2] ? Number(m[1] + m[2]) : Number(m[1]) * SUFFIX[m[3] ?? ''];
+  const base = parseQuantity(q);
+  if (Number.isNaN(base)) return NaN;
   // Round away float noise first (0.1*1000 = 100.00000000000001), then up, as MilliValue.
   return Math.ceil(Math.round(base * 1000 * 1e6) / 1e6);
 }
