@@ -8,13 +8,14 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { clientFromKubeconfig, type ApiClient } from '../testing/client.js';
 import { needs, which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
+import { attachUntilEcho } from '../testing/attach.js';
 import { HelperSpawner, type Spawned } from '../runtime/process/spawner.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createKubelet } from '../kubelet/agent.js';
@@ -118,22 +119,8 @@ describe('kubectl debug (process runtime)', () => {
     if (skip) return void needs(t, skip);
     await c!.run(['debug', 'target', '-i', '--attach=false', '--image=busybox', '--container=reader', '--', 'sh', '-c', 'while read l; do echo "got:$l"; done']);
     await until('reader running', async () => (await ephemeralStatus('reader'))?.state?.running, 20_000);
-    const ch = spawn(kubectl!, ['attach', '-i', 'target', '-c', 'reader'], { env: { ...process.env, KUBECONFIG: c!.kubeconfig, KUBECACHEDIR: `${c!.dataDir}/kube-cache-attach` }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const { ch } = await attachUntilEcho(kubectl!, ['target', '-c', 'reader'], { ...process.env, KUBECONFIG: c!.kubeconfig, KUBECACHEDIR: `${c!.dataDir}/kube-cache-attach` }, 'ping', /got:ping/);
     children.push(ch);
-    let out = '';
-    let err = '';
-    ch.stdout!.on('data', (d) => (out += d));
-    ch.stderr!.on('data', (d) => (err += d));
-    await until(
-      'an echo through attach',
-      () => {
-        if (ch.exitCode !== null) throw new Error(`kubectl attach exited ${ch.exitCode}: ${err}`);
-        ch.stdin!.write('ping\n');
-        return /got:ping/.test(out);
-      },
-      20_000,
-      300,
-    );
     ch.kill();
   });
 

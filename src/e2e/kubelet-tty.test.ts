@@ -5,11 +5,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
+import { attachUntilEcho } from '../testing/attach.js';
 import { HelperSpawner, type Spawned } from '../runtime/process/spawner.js';
 
 describe('kubectl exec -it and attach (process runtime)', () => {
@@ -102,26 +103,12 @@ describe('kubectl exec -it and attach (process runtime)', () => {
 
   it('kubectl attach -i relays stdin to a running container and streams its output; stdinOnce closes it after', async (t) => {
     if (skip) return void needs(t, skip);
-    const ch = spawn(kubectl!, ['attach', '-i', 'echo', '-c', 'main'], { env: { ...process.env, KUBECONFIG: c!.kubeconfig }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // The session may not be up yet when the first line goes: attachUntilEcho repeats it.
+    const { ch, out } = await attachUntilEcho(kubectl!, ['echo', '-c', 'main'], { ...process.env, KUBECONFIG: c!.kubeconfig }, 'hello', /echo:hello/);
     children.push(ch);
-    let out = '';
-    let err = '';
-    ch.stdout!.on('data', (d) => (out += d));
-    ch.stderr!.on('data', (d) => (err += d));
-    // The session may not be up yet when the first line goes: repeat until one comes back.
-    await until(
-      'an echo through attach',
-      () => {
-        if (ch.exitCode !== null) throw new Error(`kubectl attach exited ${ch.exitCode}: ${err}`);
-        ch.stdin!.write('hello\n');
-        return /echo:hello/.test(out);
-      },
-      20_000,
-      300,
-    );
     assert.match(await c!.run(['logs', 'echo']), /echo:hello/, 'the output is in the log too');
     ch.stdin!.end();
-    await until('stdin closed in the container (stdinOnce)', () => /stdin-closed/.test(out), 20_000);
+    await until('stdin closed in the container (stdinOnce)', () => /stdin-closed/.test(out()), 20_000);
   });
 
   it('kubectl attach -it reaches a TTY container on its terminal', async (t) => {
