@@ -22,6 +22,7 @@ import { busyboxImage } from '../src/images/testimages.js';
 import { containerdFixtureMissing } from '../src/runtime/containerd/testing.js';
 import { ContainerdRuntime } from '../src/runtime/containerd/runtime.js';
 import { startupTimer } from './lib/startup.js';
+import { machineBusyMs } from './lib/proc.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,7 +50,6 @@ interface Result {
   perfComms?: [string, number][];
 }
 
-const TICK_MS = 10; // USER_HZ 100
 
 /** CPU ms of the containers' cgroups: containerd puts them under `k8s.io` when no cgroup parent is given. */
 function containersCpuMs(): number | undefined {
@@ -81,12 +81,6 @@ async function startPerf(out: string): Promise<{ report(): Promise<[string, numb
       return [...byComm].sort((x, y) => y[1] - x[1]);
     },
   };
-}
-
-function machineBusyMs(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
-  return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * TICK_MS;
 }
 
 async function measure(runtime: 'process' | 'containerd', single: number, burst: number): Promise<Result> {
