@@ -208,8 +208,16 @@ export class HelperSpawner implements Spawner {
 
   private refresh(): void {
     const out = this.child.stdout as unknown as net.Socket;
-    if (this.pending.size + this.byPid.size > 0) out.ref?.();
-    else out.unref?.();
+    // The helper itself too: if it dies, its 'exit' is what reports the outstanding processes gone,
+    // and it must not lose the race with the EOFs of its pipes (an unref'd child's exit never comes
+    // once nothing else keeps the loop alive).
+    if (this.pending.size + this.byPid.size > 0) {
+      out.ref?.();
+      this.child.ref();
+    } else {
+      out.unref?.();
+      this.child.unref();
+    }
   }
 
   spawn(spec: SpawnSpec): Promise<Spawned> {
