@@ -70,6 +70,10 @@ async function agent(kubeconfig: string, dataDir: string): Promise<void> {
     if (process.env.BENCH_DROP_EVENTS === '1' && kind === 'POST events') return Promise.resolve({});
     return request(method, p, o as any);
   }) as typeof client.request;
+  // The bench holds our stdin: when it ends (or dies before killing us), so do we, with our pods;
+  // an orphaned agent would keep retrying its watches and skew every later run.
+  process.stdin.resume();
+  process.stdin.once('end', () => process.kill(process.pid, 'SIGTERM'));
   const k = createKubelet(client, { nodeName: NODE, dataDir, runtime: 'process', podCIDR: '10.250.0.0/16', port: 0 });
   await k.start();
   process.stdout.write('agent ready\n');
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   // BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the agent alone.
   const agentArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...agentArgs, self, '--agent', tc.kubeconfig, path.join(tc.dataDir, 'agent')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...agentArgs, self, '--agent', tc.kubeconfig, path.join(tc.dataDir, 'agent')], { stdio: ['pipe', 'pipe', 'inherit'] });
   // BENCH_AGENT_STDOUT=1: the agent's stdout (e.g. with BENCH_AGENT_NODE_ARGS=--trace-gc) on stderr.
   if (process.env.BENCH_AGENT_STDOUT) child.stdout!.on('data', (d: Buffer) => process.stderr.write(d));
   await new Promise<void>((resolve, reject) => {
@@ -167,7 +171,7 @@ async function main(): Promise<void> {
   });
   const helpers = childrenOf(child.pid!).filter((k) => k.comm.startsWith('spawner-'));
 
-  const f = (x: number) => `${x.toFixed(0)} ms`.padStart(9);
+  const f = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(0)} ms`).padStart(9);
   console.log(`pod startup latency, process runtime (create → Running observed via watch)`);
   console.log(`                         p50       p99    upstream SLO p99   goal p99`);
   console.log(`  1 pod (x${String(single).padEnd(3)})     ${f(pct(singles, 50))} ${f(pct(singles, 99))}    ≤ 5000 ms          -`);

@@ -39,7 +39,7 @@ async function apiServer(): Promise<{ kubeconfig: string; child: ChildProcess; d
   const dir = await mkdtemp(path.join(tmpdir(), 'skiff-bench-sched-'));
   // SKIFF_BENCH_API_PROF=DIR: the API server writes a CPU profile there when it stops.
   const prof = process.env.SKIFF_BENCH_API_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.SKIFF_BENCH_API_PROF}`] : [];
-  const child = spawn(process.execPath, [...prof, fileURLToPath(import.meta.url), '--serve', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...prof, fileURLToPath(import.meta.url), '--serve', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
   const kubeconfig = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -442,6 +442,9 @@ if (argv[0] === '--serve') {
   });
   process.stdout.write(`READY ${c.kubeconfigPath}\n`);
   process.on('SIGTERM', () => void c.stop().then(() => process.exit(0)));
+  // The bench holds our stdin: if it dies without stopping us, we stop too (no orphan API server).
+  process.stdin.resume();
+  process.stdin.once('end', () => process.kill(process.pid, 'SIGTERM'));
 } else {
   await main();
 }
