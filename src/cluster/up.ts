@@ -272,8 +272,12 @@ interface ComponentEnv {
 /** The components that run against the API server, each with its own client and identity. */
 async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Promise<Component[]> {
   const out: Component[] = [];
-  const withClient = (c: RestClient, comp: Component): Component => ({
+  // Each needs only the API server (run before), so they start side by side; cluster DNS also
+  // needs this node (its endpoint is the node's pod gateway).
+  const afterApi = ['apiserver'];
+  const withClient = (c: RestClient, comp: Component, after: readonly string[] = afterApi): Component => ({
     name: comp.name,
+    after,
     start: () => comp.start(),
     stop: async () => {
       await comp.stop();
@@ -323,6 +327,7 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
     });
     out.push({
       name: kubelet.name,
+      after: afterApi,
       start: () => kubelet.start(),
       stop: async () => {
         await kubelet.stop();
@@ -353,7 +358,8 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
   }
   if (sel.dns) {
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs['cluster-dns'], 'skiff-cluster-dns'));
-    out.push(withClient(c, dnsComponent(c, netMode, env.nodeName, env.log)));
+    const kubelet = out.find((k) => k.name.startsWith('kubelet'));
+    out.push(withClient(c, dnsComponent(c, netMode, env.nodeName, env.log), kubelet ? [...afterApi, kubelet.name] : afterApi));
   }
   if (sel.ingress) {
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs.ingress, 'skiff-ingress'));
