@@ -50,7 +50,8 @@ const MAX_QUEUED_EVENTS = 1000;
  * `kubectl describe` shows "(x5 over 2m)". Recording never throws: events are best effort.
  */
 export class EventRecorder {
-  private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string; written: number }>();
+  /** Events written (or being created) by key; `created` settles with whether the create succeeded. */
+  private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string; written: number; created: Promise<boolean> }>();
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -90,7 +91,10 @@ export class EventRecorder {
     const key = [obj.kind, namespace, obj.name, obj.uid, obj.fieldPath, reason, message, type].join('\u0000');
     const ts = now();
     const prev = this.seen.get(key);
-    if (prev) {
+    // A repeat that arrives while the first is still being created waits for it and counts on it,
+    // rather than creating a second Event of its own.
+    if (prev && !(await prev.created) && this.seen.get(key) === prev) this.seen.delete(key);
+    if (prev && this.seen.get(key) === prev) {
       prev.count++;
       const t = performance.now();
       if (this.o.seriesWindowMs && t - prev.written < this.o.seriesWindowMs) return;
@@ -105,6 +109,20 @@ export class EventRecorder {
     }
     // Upstream names events "<object>.<hex timestamp>"; a random suffix keeps names unique across processes.
     const name = `${obj.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`;
+    let settle!: (ok: boolean) => void;
+    const entry = { name, namespace, count: 1, first: ts, written: performance.now(), created: new Promise<boolean>((r) => (settle = r)) };
+    if (this.seen.size > 4096) this.seen.clear();
+    this.seen.set(key, entry);
+    try {
+      await this.create(namespace, name, obj, type, reason, message, ts);
+      settle(true);
+    } catch (e) {
+      settle(false);
+      throw e;
+    }
+  }
+
+  private async create(namespace: string, name: string, obj: InvolvedObject, type: string, reason: string, message: string, ts: string): Promise<void> {
     await this.client.create(`/api/v1/namespaces/${namespace}/events`, {
       apiVersion: 'v1',
       kind: 'Event',
@@ -123,7 +141,5 @@ export class EventRecorder {
       reportingComponent: this.source.component,
       reportingInstance: this.source.host ?? '',
     });
-    if (this.seen.size > 4096) this.seen.clear();
-    this.seen.set(key, { name, namespace, count: 1, first: ts, written: performance.now() });
   }
 }
