@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { FRAME, SPDY3_DICTIONARY, SpdyClientFrames, SpdySession, parseFrames } from './spdy.js';
+import { FRAME, SPDY3_DICTIONARY, SpdyClientFrames, SpdySession, parseFrames } from '../util/spdy.js';
 import { servePortForward } from './portforward.js';
 import { until } from '../testing/wait.js';
 

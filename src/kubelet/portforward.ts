@@ -5,7 +5,7 @@
  * copies bytes both ways, writing any failure to the error stream.
  */
 import net from 'node:net';
-import type { SpdySession, SpdyStream } from './spdy.js';
+import type { SpdySession, SpdyStream } from '../util/spdy.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 

@@ -15,7 +15,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocketServer, WebSocket } from 'ws';
 import type { ExecSession, Runtime } from '../runtime/cri.js';
 import { writeLogs } from './logs.js';
-import type { SpdySession } from './spdy.js';
+import type { SpdySession } from '../util/spdy.js';
 import type { PortForwardTarget } from './portforward.js';
 import type { Summary } from '../runtime/containerd/summary.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../util/prometheus.js';
@@ -32,7 +32,7 @@ export const SPDY_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
  */
 let streaming: Promise<{ WebSocketServer: typeof WebSocketServer; SpdySession: typeof SpdySession; servePortForward: typeof import('./portforward.js').servePortForward }> | undefined;
 function loadStreaming() {
-  return (streaming ??= Promise.all([import('ws'), import('./spdy.js'), import('./portforward.js')]).then(([ws, spdy, pf]) => ({
+  return (streaming ??= Promise.all([import('ws'), import('../util/spdy.js'), import('./portforward.js')]).then(([ws, spdy, pf]) => ({
     WebSocketServer: ws.WebSocketServer,
     SpdySession: spdy.SpdySession,
     servePortForward: pf.servePortForward,

@@ -1,18 +1,18 @@
 /**
- * CRI Exec returns the URL of the runtime's streaming server; this dials it with the Kubernetes
- * websocket remotecommand protocol (v4.channel.k8s.io: one byte of channel id per binary
- * message; 0 stdin, 1 stdout, 2 stderr, 3 error/status JSON, 4 resize) and adapts it to the
- * ExecSession the kubelet's own server expects.
+ * CRI Exec and Attach return the URL of the runtime's streaming server; this dials it as upstream's
+ * kubelet does: an HTTP upgrade to SPDY/3.1 with the remotecommand protocol v4.channel.k8s.io, one
+ * client-opened stream per channel (header `streamType`: error, stdin, stdout, stderr, resize).
+ * SPDY (unlike websocket v4) can half-close stdin: its FIN is the process's EOF, which is what
+ * `kubectl exec -i … < file` and attach's stdinOnce need. The v4 status JSON arrives on the error
+ * stream; the server closes the connection when the process (or the attached container) ends.
  */
-import { PassThrough, Writable } from 'node:stream';
-import WebSocket from 'ws';
-import { RuntimeError, type ExecRequest, type ExecSession } from '../cri.js';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { PassThrough, Writable, type Readable } from 'node:stream';
+import { SpdySession, type SpdyStream } from '../../util/spdy.js';
+import { RuntimeError } from '../cri.js';
 
-const STDIN = 0;
-const STDOUT = 1;
-const STDERR = 2;
-const ERROR = 3;
-const RESIZE = 4;
+export const REMOTECOMMAND_PROTOCOL = 'v4.channel.k8s.io';
 
 /** The exit code a v4 status message carries (Success → 0; Failure with an ExitCode cause → that). */
 export function exitCodeOf(status: any): number {
@@ -22,62 +22,136 @@ export function exitCodeOf(status: any): number {
   return 126; // the command could not be run at all (upstream reports this as an error)
 }
 
-export function dialExec(url: string, req: ExecRequest): Promise<ExecSession> {
-  const wsUrl = url.replace(/^http/, 'ws');
+/** The channels to open: exactly those of the CRI request, or the server waits for the missing ones. */
+export interface RemoteCommandOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+  /** Bounds the upgrade and the streams' replies (ms). */
+  timeoutMs?: number;
+}
+
+/** A connected remotecommand session. */
+export interface RemoteCommand {
+  /** Ending it sends FIN on the stdin stream: EOF for the process. */
+  stdin?: Writable;
+  stdout?: Readable;
+  stderr?: Readable;
+  resize(width: number, height: number): void;
+  /** Resolves once the session is over and its output delivered: the v4 status, if the server sent one. */
+  done: Promise<any | undefined>;
+  /** Drops the connection. */
+  close(): void;
+}
+
+/** Dials a CRI streaming URL (`http://127.0.0.1:PORT/exec/TOKEN` or `/attach/TOKEN`). */
+export function dialRemoteCommand(url: string, o: RemoteCommandOptions): Promise<RemoteCommand> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl, ['v4.channel.k8s.io']);
-    const stdout = req.stdout !== false ? new PassThrough() : undefined;
-    const stderr = req.stderr && !req.tty ? new PassThrough() : undefined;
-    let status: any;
-    let settle!: (code: number) => void;
-    const exit = new Promise<number>((r) => (settle = r));
-    const send = (channel: number, data: Buffer) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]));
-    };
-    ws.on('message', (raw: Buffer, isBinary: boolean) => {
-      const buf = isBinary ? raw : Buffer.from(raw.toString());
-      if (buf.length < 1) return;
-      const payload = buf.subarray(1);
-      if (payload.length === 0) return; // channel-open announcements
-      if (buf[0] === STDOUT) stdout?.write(payload);
-      else if (buf[0] === STDERR) stderr?.write(payload);
-      else if (buf[0] === ERROR) {
-        try {
-          status = JSON.parse(payload.toString());
-        } catch {
-          status = { status: 'Failure', message: payload.toString() };
-        }
-      }
+    const fail = (msg: string) => reject(new RuntimeError('Internal', `remotecommand stream ${url}: ${msg}`));
+    const req = http.request(url, {
+      method: 'POST',
+      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': REMOTECOMMAND_PROTOCOL, 'Content-Length': '0' },
+      timeout: timeoutMs,
     });
-    ws.once('close', () => {
-      stdout?.end();
-      stderr?.end();
-      settle(status ? exitCodeOf(status) : 0);
+    req.once('timeout', () => {
+      req.destroy();
+      fail('timed out connecting');
     });
-    ws.once('error', (e) => {
-      stdout?.end();
-      stderr?.end();
-      reject(new RuntimeError('Internal', `exec stream ${wsUrl}: ${e.message}`));
-      settle(126);
+    req.once('error', (e) => fail(e.message));
+    req.once('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d.slice(0, 4096)));
+      res.on('end', () => fail(`HTTP ${res.statusCode}: ${body.trim() || res.statusMessage}`));
+      res.on('error', () => fail(`HTTP ${res.statusCode}`));
     });
-    ws.once('open', () => {
-      const stdin = req.stdin
-        ? new Writable({
-            write(chunk: Buffer, _enc, cb) {
-              send(STDIN, Buffer.from(chunk));
-              cb();
-            },
-            // v4 has no way to signal EOF on stdin; the process sees it when the stream closes.
-          })
-        : undefined;
-      resolve({
-        stdin,
-        stdout,
-        stderr,
-        resize: (width, height) => send(RESIZE, Buffer.from(JSON.stringify({ Width: width, Height: height }))),
-        exit,
-        kill: () => ws.terminate(),
+    req.once('upgrade', (_res, socket: Socket, head: Buffer) => {
+      socket.setTimeout(0);
+      socket.setNoDelay(true);
+      connect(socket, head, o, timeoutMs).then(resolve, (e: Error) => {
+        socket.destroy();
+        fail(e.message);
       });
     });
+    req.end();
   });
+}
+
+async function connect(socket: Socket, head: Buffer, o: RemoteCommandOptions, timeoutMs: number): Promise<RemoteCommand> {
+  const session = new SpdySession((b) => socket.write(b), { client: true });
+  session.on('error', () => socket.destroy());
+  session.on('close', () => socket.destroy());
+  socket.on('data', (d: Buffer) => session.feed(d));
+  socket.on('close', () => session.destroy());
+  socket.on('error', () => session.destroy());
+  if (head.length) session.feed(head);
+
+  // The order upstream's client uses: error first, then the data channels, resize last.
+  const open = (streamType: string) => session.openStream({ streamType });
+  const error = open('error');
+  const stdin = o.stdin ? open('stdin') : undefined;
+  const stdout = o.stdout ? open('stdout') : undefined;
+  const stderr = o.stderr && !o.tty ? open('stderr') : undefined;
+  const resize = o.tty ? open('resize') : undefined;
+  const opened = [error, stdin, stdout, stderr, resize].filter((s): s is SpdyStream => !!s);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all(opened.map((s) => s.replyHeaders)),
+      new Promise((_, rej) => (timer = setTimeout(() => rej(new Error('the streaming server did not accept the streams')), timeoutMs))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+
+  const ended = (s?: Readable) => (s ? new Promise<void>((r) => (s.once('end', r), s.once('close', r), s.once('error', () => r()))) : Promise.resolve());
+  const relay = (s?: SpdyStream) => {
+    if (!s) return undefined;
+    const out = new PassThrough();
+    s.on('data', (d: Buffer) => out.write(d));
+    const end = () => out.end();
+    s.once('end', end);
+    s.once('close', end);
+    s.once('error', end);
+    return out;
+  };
+  let statusText = '';
+  error.setEncoding('utf8');
+  error.on('data', (d: string) => (statusText += d));
+  const outs = { stdout: relay(stdout), stderr: relay(stderr) };
+  // The server's streams, not the relays: a caller that never reads stderr must still see the end.
+  const done = Promise.all([ended(error), ended(stdout), ended(stderr)]).then(() => {
+    if (!statusText.trim()) return undefined;
+    try {
+      return JSON.parse(statusText);
+    } catch {
+      return { status: 'Failure', message: statusText };
+    }
+  });
+  // What the server does not read must not hold the session open on our side.
+  void done.then(() => socket.end());
+
+  const stdinW = stdin
+    ? new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          if (session.isClosed || stdin.destroyed) return cb();
+          stdin.write(chunk, () => cb());
+        },
+        final(cb) {
+          if (!session.isClosed && !stdin.destroyed) stdin.end();
+          cb();
+        },
+      })
+    : undefined;
+  return {
+    stdin: stdinW,
+    ...outs,
+    resize: (width, height) => {
+      if (resize && !session.isClosed && !resize.destroyed) resize.write(JSON.stringify({ Width: width, Height: height }) + '\n');
+    },
+    done,
+    close: () => socket.destroy(),
+  };
 }

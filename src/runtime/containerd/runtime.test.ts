@@ -91,6 +91,38 @@ describe('containerd runtime specifics', { skip: missing }, () => {
     await fx.runtime.removePodSandbox(sb);
   });
 
+  it('streams exec over SPDY: stdin EOF reaches the process, and more than a 64 KiB window flows both ways', async () => {
+    const sbc = { metadata: { name: 'cat', uid: `cat-${Date.now()}`, namespace: 'default', attempt: 0 }, logDirectory: `${fx.dir}/logs/cat` };
+    const sb = await fx.runtime.runPodSandbox(sbc);
+    const id = await fx.runtime.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image: fx.image }, command: ['sleep', '60'], logPath: 'c/0.log' }, sbc);
+    await fx.runtime.startContainer(id);
+    const input = Buffer.alloc(200 * 1024, 'abcdefgh');
+    const sess = await fx.runtime.exec({ containerId: id, cmd: ['sh', '-c', 'cat; echo done >&2'], stdin: true, stdout: true, stderr: true });
+    const out: Buffer[] = [];
+    let err = '';
+    sess.stdout!.on('data', (d: Buffer) => out.push(d));
+    sess.stderr!.on('data', (d) => (err += d));
+    sess.stdin!.end(input);
+    assert.equal(await sess.exit, 0);
+    assert.equal(Buffer.concat(out).length, input.length);
+    assert.ok(Buffer.concat(out).equals(input));
+    assert.equal(err, 'done\n');
+
+    // A TTY: one output stream, and the terminal size arrives through the resize stream.
+    const tty = await fx.runtime.exec({ containerId: id, cmd: ['sh', '-c', 'sleep 0.3; stty size'], tty: true, stdout: true });
+    assert.equal(tty.stderr, undefined);
+    tty.resize(123, 45);
+    let text = '';
+    tty.stdout!.on('data', (d) => (text += d));
+    assert.equal(await tty.exit, 0);
+    assert.match(text, /45 123/);
+
+    const failing = await fx.runtime.exec({ containerId: id, cmd: ['sh', '-c', 'exit 7'], stdout: true });
+    failing.stdout!.resume();
+    assert.equal(await failing.exit, 7);
+    await fx.runtime.removePodSandbox(sb);
+  });
+
   it('fails a pull of a missing image with NotFound-ish message', async () => {
     await assert.rejects(fx.runtime.pullImage({ image: `${fx.registry.host}/skiff/nope:1` }), /not found/);
   });

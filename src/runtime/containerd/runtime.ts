@@ -17,6 +17,8 @@ import {
   type AuthConfig,
   type ContainerStats,
   type ContainerStatsFilter,
+  type AttachRequest,
+  type AttachSession,
   type Container,
   type ContainerConfig,
   type ContainerEvent,
@@ -36,7 +38,7 @@ import {
   type VersionResponse,
 } from '../cri.js';
 import { criClients, type CriClients } from './proto.js';
-import { dialExec } from './exec.js';
+import { dialRemoteCommand, exitCodeOf } from './exec.js';
 import { ContainerdSupervisor, type SupervisorOptions } from './supervisor.js';
 import { reconcileRuntime, type ReconcileResult } from './reconcile.js';
 
@@ -311,15 +313,51 @@ export class ContainerdRuntime implements Runtime {
   }
 
   async exec(req: ExecRequest): Promise<ExecSession> {
-    const r = await this.call('runtime', 'Exec', {
-      containerId: req.containerId,
-      cmd: req.cmd,
-      tty: !!req.tty,
-      stdin: !!req.stdin,
-      stdout: req.stdout !== false,
-      stderr: !!req.stderr && !req.tty,
+    const o = { stdin: !!req.stdin, stdout: req.stdout !== false, stderr: !!req.stderr && !req.tty, tty: !!req.tty };
+    const r = await this.call('runtime', 'Exec', { containerId: req.containerId, cmd: req.cmd, ...o });
+    const rc = await dialRemoteCommand(r.url, o);
+    // No status at all is success, as upstream's client reads an empty error stream.
+    const exit = rc.done.then((status) => (status ? exitCodeOf(status) : 0));
+    return { stdin: rc.stdin, stdout: rc.stdout, stderr: rc.stderr, resize: rc.resize, exit, kill: () => rc.close() };
+  }
+
+  /**
+   * CRI Attach over the streaming server. containerd ends the session when the container's output
+   * does (its status then says only Success), so the exit code is read from ContainerStatus; with
+   * the container's stdinOnce, ending stdin closes the container's. After detach() the session
+   * no longer follows the container: `exit` resolves with -1 unless it had already ended.
+   */
+  async attach(req: AttachRequest): Promise<AttachSession> {
+    const o = { stdin: !!req.stdin, stdout: req.stdout !== false, stderr: !!req.stderr && !req.tty, tty: !!req.tty };
+    const r = await this.call('runtime', 'Attach', { containerId: req.containerId, ...o });
+    const rc = await dialRemoteCommand(r.url, o);
+    let detached = false;
+    let wake: (() => void) | undefined;
+    const exit = rc.done.then(async () => {
+      // The output ends as the process does; containerd records the exit a moment later.
+      for (let delay = 10; !detached && !this.closed; delay = Math.min(delay * 2, 1000)) {
+        const s = await this.containerStatus(req.containerId).catch((e) => (e instanceof RuntimeError && e.code === 'NotFound' ? null : undefined));
+        if (s === null) return -1;
+        if (s?.state === 'CONTAINER_EXITED') return s.exitCode;
+        await new Promise<void>((res) => {
+          wake = res;
+          setTimeout(res, delay).unref();
+        });
+      }
+      return -1;
     });
-    return dialExec(r.url, req);
+    return {
+      stdin: rc.stdin,
+      stdout: rc.stdout,
+      stderr: rc.stderr,
+      resize: rc.resize,
+      exit,
+      detach: () => {
+        detached = true;
+        rc.close();
+        wake?.();
+      },
+    };
   }
 
   async reopenContainerLog(id: string): Promise<void> {

@@ -1,8 +1,12 @@
 /**
- * The server side of SPDY/3.1 framing, as far as Kubernetes streaming needs it (kubectl port-forward
- * speaks it through moby/spdystream, directly after an `Upgrade: SPDY/3.1` or tunnelled inside a
- * WebSocket): SYN_STREAM/SYN_REPLY with zlib-compressed header blocks, DATA with FIN, RST_STREAM,
- * PING, GOAWAY; SETTINGS and WINDOW_UPDATE are accepted (the peer does not enforce windows).
+ * SPDY/3.1 framing, as far as Kubernetes streaming needs it (moby/spdystream's subset): SYN_STREAM/
+ * SYN_REPLY with zlib-compressed header blocks, DATA with FIN, RST_STREAM, PING, GOAWAY, and a
+ * WINDOW_UPDATE for every DATA frame received so a peer that counts its 64 KiB window never stalls;
+ * SETTINGS and the peer's WINDOW_UPDATEs are accepted and ignored.
+ *
+ * Both roles: the kubelet serves kubectl port-forward (streams opened by the peer, after an
+ * `Upgrade: SPDY/3.1` or tunnelled in a WebSocket); the containerd runtime is a client of CRI's
+ * streaming server for exec and attach (it opens the streams, odd ids, as upstream's kubelet does).
  */
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
@@ -154,16 +158,31 @@ function dataFrame(streamId: number, flags: number, data: Buffer): Buffer {
   return Buffer.concat([h, data]);
 }
 
-/** A stream opened by the peer: a Duplex of its DATA frames, with the SYN_STREAM headers. */
+/**
+ * One stream: a Duplex of its DATA frames (FIN ends the readable side; ending the writable side
+ * sends FIN). `headers` are the SYN_STREAM's: the peer's for a stream it opened, ours otherwise.
+ */
 export class SpdyStream extends Duplex {
   private replied = false;
+  private finReceived = false;
+  /** For a stream opened here: resolves with the peer's SYN_REPLY headers, rejects on RST or session end. */
+  readonly replyHeaders: Promise<Headers>;
+  /** @internal */
+  settleReply?: { resolve(h: Headers): void; reject(e: Error): void };
 
   constructor(
     private readonly session: SpdySession,
     readonly id: number,
     readonly headers: Headers,
+    local = false,
   ) {
     super({ allowHalfOpen: true });
+    this.replied = local;
+    this.replyHeaders = local
+      ? new Promise<Headers>((resolve, reject) => (this.settleReply = { resolve, reject }))
+      : Promise.resolve({});
+    // A caller that never awaits the reply must not see an unhandled rejection.
+    this.replyHeaders.catch(() => undefined);
   }
 
   /** SYN_REPLY: spdystream clients wait for it before using the stream. */
@@ -193,26 +212,73 @@ export class SpdyStream extends Duplex {
 
   /** @internal */
   receive(data: Buffer, fin: boolean): void {
+    if (this.finReceived || this.destroyed) return;
     if (data.length) this.push(data);
-    if (fin) this.push(null);
+    if (fin) {
+      this.finReceived = true;
+      this.push(null);
+    }
+  }
+
+  /** @internal The stream is gone (RST or session end): no reply will come. */
+  gone(why: string): void {
+    this.settleReply?.reject(new Error(why));
+    this.settleReply = undefined;
   }
 }
 
+export interface SpdySessionOptions {
+  /** The client role: streams this side opens get odd ids (the server's would be even). */
+  client?: boolean;
+}
+
 /**
- * A server session over any byte transport: feed it the peer's bytes, it calls `write` with its
- * own, and emits 'stream' for each SYN_STREAM and 'close' when the session ends.
+ * A session over any byte transport: feed it the peer's bytes, it calls `write` with its own;
+ * emits 'stream' for each SYN_STREAM from the peer and 'close' when the session ends. openStream()
+ * opens one from this side.
  */
 export class SpdySession extends EventEmitter {
   private buf: Buffer = Buffer.alloc(0);
   private readonly codec = new HeaderCodec();
   private readonly streams = new Map<number, SpdyStream>();
   private lastStreamId = 0;
+  private nextStreamId: number;
   private closed = false;
   /** Outgoing frames in order, even while a header block is being compressed. */
   private out: Promise<void> = Promise.resolve();
 
-  constructor(private readonly write: (b: Buffer) => void) {
+  constructor(
+    private readonly write: (b: Buffer) => void,
+    opts: SpdySessionOptions = {},
+  ) {
     super();
+    this.nextStreamId = opts.client ? 1 : 2;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * SYN_STREAM with these headers (FIN too with `fin`: nothing will be written). The stream is
+   * usable at once; frames go out in order, so data written now follows the SYN_STREAM.
+   */
+  openStream(headers: Headers, fin = false): SpdyStream {
+    if (this.closed) throw new Error('SPDY session is closed');
+    const id = this.nextStreamId;
+    this.nextStreamId += 2;
+    const stream = new SpdyStream(this, id, { ...headers }, true);
+    this.streams.set(id, stream);
+    stream.on('close', () => this.streams.delete(id));
+    const block = this.codec.encode(headers);
+    const p = this.out.then(async () => {
+      // associated-to 0, priority 0, slot 0
+      const payload = Buffer.concat([u32(id), u32(0), Buffer.from([0, 0]), await block]);
+      if (!this.closed) this.write(controlFrame(SYN_STREAM, fin ? FLAG_FIN : 0, payload));
+    });
+    this.out = p.catch(() => undefined);
+    if (fin) stream.end();
+    return stream;
   }
 
   feed(chunk: Buffer): void {
@@ -258,22 +324,31 @@ export class SpdySession extends EventEmitter {
   close(): void {
     if (this.closed) return;
     this.send(controlFrame(GOAWAY, 0, Buffer.concat([u32(this.lastStreamId), u32(0)])));
-    void this.out.then(() => {
-      this.closed = true;
-      this.codec.close();
-      for (const s of this.streams.values()) s.destroy();
-      this.streams.clear();
-      this.emit('close');
-    });
+    void this.out.then(() => this.end());
   }
 
   /** The transport is gone: no GOAWAY, just end. */
   destroy(): void {
+    this.end();
+  }
+
+  /**
+   * Every stream's readable side ends (what already arrived is still delivered: the destroy
+   * waits a turn of the event loop), then the streams are destroyed.
+   */
+  private end(): void {
     if (this.closed) return;
     this.closed = true;
     this.codec.close();
-    for (const s of this.streams.values()) s.destroy();
+    const streams = [...this.streams.values()];
     this.streams.clear();
+    for (const s of streams) {
+      s.gone('SPDY session closed');
+      s.receive(Buffer.alloc(0), true);
+    }
+    setImmediate(() => {
+      for (const s of streams) s.destroy();
+    });
     this.emit('close');
   }
 
@@ -318,7 +393,12 @@ export class SpdySession extends EventEmitter {
         const id = payload.readUInt32BE(0) & 0x7fffffff;
         const s = this.streams.get(id);
         this.streams.delete(id);
-        s?.destroy();
+        if (!s) return;
+        s.gone(`stream ${id} reset by the peer (status ${payload.length >= 8 ? payload.readUInt32BE(4) : 0})`);
+        // What arrived before the reset is still delivered (a streaming server resets its error
+        // stream right after writing the status): end the readable side, destroy a turn later.
+        s.receive(Buffer.alloc(0), true);
+        setImmediate(() => s.destroy());
         return;
       }
       case PING:
@@ -328,9 +408,24 @@ export class SpdySession extends EventEmitter {
       case GOAWAY:
         this.destroy();
         return;
-      case SYN_REPLY:
+      case SYN_REPLY: {
+        const id = payload.readUInt32BE(0) & 0x7fffffff;
+        // Decoded even for an unknown stream: the inflate stream must stay in step.
+        void this.codec.decode(Buffer.from(payload.subarray(4))).then(
+          (headers) => {
+            const s = this.streams.get(id);
+            s?.settleReply?.resolve(headers);
+            if (s) s.settleReply = undefined;
+            if (flags & FLAG_FIN) s?.receive(Buffer.alloc(0), true);
+          },
+          (e) => {
+            this.emit('error', e);
+            this.close();
+          },
+        );
+        return;
+      }
       case HEADERS:
-        // Only the peer's streams exist here; keep the inflate stream in step.
         void this.codec.decode(Buffer.from(payload.subarray(4))).catch(() => undefined);
         return;
       case SETTINGS:
