@@ -123,6 +123,33 @@ describe('containerd runtime specifics', { skip: missing }, () => {
     await fx.runtime.removePodSandbox(sb);
   });
 
+  it('attaches to a TTY container (resize reaches it); detach leaves the container running', async () => {
+    const sbc = { metadata: { name: 'tty', uid: `tty-${Date.now()}`, namespace: 'default', attempt: 0 }, logDirectory: `${fx.dir}/logs/tty` };
+    const sb = await fx.runtime.runPodSandbox(sbc);
+    const cfg = { metadata: { name: 't', attempt: 0 }, image: { image: fx.image }, logPath: 't/0.log', stdin: true, tty: true };
+    const id = await fx.runtime.createContainer(sb, { ...cfg, command: ['sh', '-c', 'while read l; do echo "size:$(stty size)"; done'] }, sbc);
+    await fx.runtime.startContainer(id);
+    const a = await fx.runtime.attach({ containerId: id, stdin: true, stdout: true, stderr: true, tty: true });
+    assert.equal(a.stderr, undefined, 'a TTY has one output stream');
+    let out = '';
+    a.stdout!.on('data', (d) => (out += d));
+    a.resize(101, 33);
+    await until('the size seen in the container', async () => {
+      a.stdin!.write('x\n');
+      return /size:33 101/.test(out) ? true : undefined;
+    }, 15_000);
+    a.detach();
+    assert.equal(await a.exit, -1);
+    assert.equal((await fx.runtime.containerStatus(id)).state, 'CONTAINER_RUNNING');
+
+    // A second session still reaches it, and ends when the container does.
+    const b = await fx.runtime.attach({ containerId: id, stdin: true, stdout: true, tty: true });
+    b.stdout!.resume();
+    await fx.runtime.stopContainer(id, 0);
+    assert.equal(await b.exit, 137);
+    await fx.runtime.removePodSandbox(sb);
+  });
+
   it('fails a pull of a missing image with NotFound-ish message', async () => {
     await assert.rejects(fx.runtime.pullImage({ image: `${fx.registry.host}/skiff/nope:1` }), /not found/);
   });
