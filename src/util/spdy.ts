@@ -292,8 +292,7 @@ export class SpdySession extends EventEmitter {
       try {
         this.onFrame(frame);
       } catch (e) {
-        this.emit('error', e);
-        this.close();
+        this.fail(e as Error);
         return;
       }
     }
@@ -325,6 +324,13 @@ export class SpdySession extends EventEmitter {
     if (this.closed) return;
     this.send(controlFrame(GOAWAY, 0, Buffer.concat([u32(this.lastStreamId), u32(0)])));
     void this.out.then(() => this.end());
+  }
+
+  /** A protocol error: reported once (a header block still inflating after the end is not one), then GOAWAY. */
+  private fail(e: Error): void {
+    if (this.closed) return;
+    this.emit('error', e);
+    this.close();
   }
 
   /** The transport is gone: no GOAWAY, just end. */
@@ -382,10 +388,7 @@ export class SpdySession extends EventEmitter {
             this.emit('stream', stream);
             if (flags & FLAG_FIN) stream.receive(Buffer.alloc(0), true);
           },
-          (e) => {
-            this.emit('error', e);
-            this.close();
-          },
+          (e) => this.fail(e),
         );
         return;
       }
@@ -418,10 +421,7 @@ export class SpdySession extends EventEmitter {
             if (s) s.settleReply = undefined;
             if (flags & FLAG_FIN) s?.receive(Buffer.alloc(0), true);
           },
-          (e) => {
-            this.emit('error', e);
-            this.close();
-          },
+          (e) => this.fail(e),
         );
         return;
       }
