@@ -53,6 +53,7 @@ describe('kubectl attach and exec -i (containerd runtime)', () => {
       { input: 'line one\nline two\n' },
     );
     assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /falling back to streaming logs/);
     assert.match(r.stdout, /line one\nline two\ndone/);
     const phase = await until('pod Succeeded', async () => {
       const p = JSON.parse((await tc!.run(['get', 'pod', 'piped', '-o', 'json'])));
