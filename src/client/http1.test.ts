@@ -12,6 +12,8 @@ describe('Http1Pool', () => {
   let pool: Http1Pool;
   let maxSockets = 4;
   const hung: (() => void)[] = [];
+  /** Per server-side connection, whether it resumed a TLS session. */
+  const resumed: boolean[] = [];
   const get = (path: string, signal?: AbortSignal) => pool.request('GET', `GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`, signal);
 
   before(async () => {
@@ -40,6 +42,7 @@ describe('Http1Pool', () => {
         res.writeHead(500).end(u);
       });
     });
+    server.on('secureConnection', (s: tls.TLSSocket) => resumed.push(s.isSessionReused()));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
     pool = new Http1Pool({ host: '127.0.0.1', port, secureContext: tls.createSecureContext({ ca: certPem }), maxSockets: () => maxSockets });
@@ -49,6 +52,15 @@ describe('Http1Pool', () => {
     pool.destroy();
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
+  });
+
+  it('resumes the TLS session on a new connection (a cheaper handshake)', async () => {
+    await get('/len');
+    await get('/close'); // the server closes this one: the next request needs a new connection
+    const before = resumed.length;
+    assert.equal((await get('/len')).status, 200);
+    assert.ok(resumed.length > before, 'a new connection was made');
+    assert.equal(resumed.at(-1), true);
   });
 
   it('reads Content-Length, chunked, empty and large bodies, and sends bodies', async () => {
