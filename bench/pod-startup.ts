@@ -5,7 +5,7 @@
  * Skiff's goal for the burst (p99 ≤ 200 ms), and the agent's idle RSS (goal ≤ 80 MB). The API
  * server runs in this process; the agent (kubelet) runs in its own process, as shipped.
  *
- *   node dist/bench/pod-startup.js [--single N] [--burst N]
+ *   node dist/bench/pod-startup.js [--single N] [--burst N] [--rounds N]   (rounds: bursts in a row, median reported)
  *   BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/pod-startup.js
  *   BENCH_PROFILE_WINDOW=1 …   (prints the burst's CLOCK_MONOTONIC window in µs, to cut --cpu-prof profiles to it)
  *   BENCH_DROP_EVENTS=1 …   (diagnosis: the agent's Events are counted but not sent)
@@ -79,9 +79,12 @@ async function agent(kubeconfig: string, dataDir: string): Promise<void> {
   process.stdout.write('agent ready\n');
   // Where the RSS goes, on request: V8 heap spaces, and what lives outside the heap.
   process.on('SIGUSR2', () => {
+    // BENCH_AGENT_NODE_ARGS=--expose-gc: live objects only (what is garbage vs. what is kept).
+    const gc = (globalThis as any).gc;
+    gc?.();
     const m = process.memoryUsage();
     const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
-    process.stdout.write(`mem ${JSON.stringify({ ...m, spaces, calls })}\n`);
+    process.stdout.write(`mem ${JSON.stringify({ ...m, spaces, calls, gc: !!gc })}\n`);
   });
   process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
 }
@@ -89,6 +92,7 @@ async function agent(kubeconfig: string, dataDir: string): Promise<void> {
 async function main(): Promise<void> {
   const single = arg('single', 10);
   const burst = arg('burst', 100);
+  const rounds = Math.max(1, arg('rounds', 3));
   // Imported here, not at the top: the agent process (this file with --agent) must load only what
   // `skiff agent` loads, or its RSS would include the API server's modules.
   const { startTestCluster } = await import('../src/testing/cluster.js');
@@ -129,34 +133,70 @@ async function main(): Promise<void> {
     await start(`single-${i}`);
     singles.push(timer.latency(`single-${i}`));
   }
-  const t0 = performance.now();
-  const mono0 = process.hrtime.bigint() / 1000n;
-  const agentCpu0 = cpuMs(child.pid!);
-  const machine0 = machineBusyMs();
-  const selfCpu0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: burst }, (_, i) => start(`burst-${i}`)));
-  const burstWall = performance.now() - t0;
-  // The burst's window on CLOCK_MONOTONIC (the clock --cpu-prof profiles use), to cut profiles to it.
-  if (process.env.BENCH_PROFILE_WINDOW) console.log(`burst window (µs, CLOCK_MONOTONIC): ${mono0} ${process.hrtime.bigint() / 1000n}`);
-  const agentCpu = cpuMs(child.pid!) - agentCpu0;
-  const machineCpu = machineBusyMs() - machine0;
-  const selfCpu = process.cpuUsage(selfCpu0);
-  const bursts = Array.from({ length: burst }, (_, i) => timer.latency(`burst-${i}`));
-  // BENCH_VERBOSE=1: each tenth pod's latency in creation order (a throughput bound grows linearly).
-  if (process.env.BENCH_VERBOSE) console.log(`burst latencies by creation order: ${bursts.filter((_, i) => i % 10 === 0 || i === burst - 1).map((x) => x.toFixed(0)).join(' ')}`);
-  // The agent sends Events after status (lower priority): the burst's full cost includes them.
-  const started = async () => (await client.get('/api/v1/namespaces/default/events', { fieldSelector: 'reason=Started' })).items.filter((e: any) => e.involvedObject?.name?.startsWith('burst-')).length;
-  const deadline = Date.now() + 30_000;
-  while ((await started()) < burst && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-  const eventsWall = performance.now() - t0;
-  const agentCpuAll = cpuMs(child.pid!) - agentCpu0;
-  const selfCpuAll = process.cpuUsage(selfCpu0);
+  /** One burst of `burst` pods created at once; its latencies, wall time and CPU. */
+  const runBurst = async (round: number) => {
+    const names = Array.from({ length: burst }, (_, i) => `burst-${round}-${i}`);
+    const t0 = performance.now();
+    const mono0 = process.hrtime.bigint() / 1000n;
+    const agentCpu0 = cpuMs(child.pid!);
+    const machine0 = machineBusyMs();
+    const selfCpu0 = process.cpuUsage();
+    await Promise.all(names.map((n) => start(n)));
+    const wall = performance.now() - t0;
+    // The burst's window on CLOCK_MONOTONIC (the clock --cpu-prof profiles use), to cut profiles to it.
+    if (process.env.BENCH_PROFILE_WINDOW) console.log(`burst ${round} window (µs, CLOCK_MONOTONIC): ${mono0} ${process.hrtime.bigint() / 1000n}`);
+    const agentCpu = cpuMs(child.pid!) - agentCpu0;
+    const machineCpu = machineBusyMs() - machine0;
+    const self = process.cpuUsage(selfCpu0);
+    const latencies = names.map((n) => timer.latency(n));
+    // BENCH_VERBOSE=1: each tenth pod's latency in creation order (a throughput bound grows linearly).
+    if (process.env.BENCH_VERBOSE) console.log(`burst ${round} latencies by creation order: ${latencies.filter((_, i) => i % 10 === 0 || i === burst - 1).map((x) => x.toFixed(0)).join(' ')}`);
+    // The agent sends Events after status (lower priority): the burst's full cost includes them.
+    const prefix = `burst-${round}-`;
+    const started = async () => (await client.get('/api/v1/namespaces/default/events', { fieldSelector: 'reason=Started' })).items.filter((e: any) => e.involvedObject?.name?.startsWith(prefix)).length;
+    const deadline = Date.now() + 30_000;
+    while ((await started()) < burst && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const eventsWall = performance.now() - t0;
+    const agentCpuAll = cpuMs(child.pid!) - agentCpu0;
+    const selfAll = process.cpuUsage(selfCpu0);
+    return {
+      p50: pct(latencies, 50),
+      p99: pct(latencies, 99),
+      wall,
+      agentCpu,
+      machineCpu,
+      selfCpu: (self.user + self.system) / 1000,
+      eventsWall,
+      agentCpuAll,
+      selfCpuAll: (selfAll.user + selfAll.system) / 1000,
+    };
+  };
+  /** Deletes a round's pods and waits until the agent has stopped them, so every round starts alike. */
+  const clearRound = async (round: number) => {
+    const prefix = `burst-${round}-`;
+    await Promise.all(Array.from({ length: burst }, (_, i) => client.request('DELETE', `/api/v1/namespaces/default/pods/${prefix}${i}`, { query: { gracePeriodSeconds: 0 } }).catch(() => undefined)));
+    const deadline = Date.now() + 30_000;
+    const left = async () => (await client.get('/api/v1/namespaces/default/pods')).items.filter((p: any) => p.metadata.name.startsWith(prefix)).length;
+    while ((await left()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1000)); // the agent's own cleanup (cgroups, logs) settles
+  };
+  // The machine is shared and noisy: several rounds, each printed, and the median round's figures
+  // in the table (by p99), rather than one lucky or unlucky burst.
+  const results: Awaited<ReturnType<typeof runBurst>>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (r > 0) await clearRound(r - 1);
+    results.push(await runBurst(r));
+  }
+  const med = [...results].sort((a, b) => a.p99 - b.p99)[Math.floor(results.length / 2)];
+  const bursts = { p50: med.p50, p99: med.p99 };
+  const { wall: burstWall, agentCpu, machineCpu, eventsWall, agentCpuAll } = med;
 
   // Idle RSS: all pods running, nothing changing.
   await new Promise((r) => setTimeout(r, 3000));
   const rssLoaded = rssMB(child.pid!);
   await client.request('DELETE', '/api/v1/namespaces/default/pods', { query: { gracePeriodSeconds: 0 } }).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 5000));
+  // Idle means after V8's memory reducer has run: it shrinks the heap ~8 s after allocation stops.
+  await new Promise((r) => setTimeout(r, 12_000));
   (global as any).gc?.();
   const rssIdle = rssMB(child.pid!);
   const mem = await new Promise<any>((resolve) => {
@@ -175,15 +215,16 @@ async function main(): Promise<void> {
   console.log(`pod startup latency, process runtime (create → Running observed via watch)`);
   console.log(`                         p50       p99    upstream SLO p99   goal p99`);
   console.log(`  1 pod (x${String(single).padEnd(3)})     ${f(pct(singles, 50))} ${f(pct(singles, 99))}    ≤ 5000 ms          -`);
-  console.log(`  burst of ${String(burst).padEnd(4)}      ${f(pct(bursts, 50))} ${f(pct(bursts, 99))}    ≤ 5000 ms          ≤ 200 ms   (all Running after ${burstWall.toFixed(0)} ms)`);
+  console.log(`  burst of ${String(burst).padEnd(4)}      ${f(bursts.p50)} ${f(bursts.p99)}    ≤ 5000 ms          ≤ 200 ms   (all Running after ${burstWall.toFixed(0)} ms; median of ${rounds} rounds by p99)`);
+  if (rounds > 1) console.log(`    rounds (p50/p99 ms): ${results.map((x) => `${x.p50.toFixed(0)}/${x.p99.toFixed(0)}`).join(', ')}`);
   // CPU per pod is steadier than wall time on a shared machine: it is what the burst costs.
-  console.log(`  burst CPU until all Running: agent ${(agentCpu / burst).toFixed(1)} ms/pod, API server + bench ${((selfCpu.user + selfCpu.system) / 1000 / burst).toFixed(1)} ms/pod, whole machine ${(machineCpu / burst).toFixed(1)} ms/pod (2 cores, shared with whatever else runs)`);
-  console.log(`  … until its Events are written too (${eventsWall.toFixed(0)} ms): agent ${(agentCpuAll / burst).toFixed(1)} ms/pod, API server + bench ${((selfCpuAll.user + selfCpuAll.system) / 1000 / burst).toFixed(1)} ms/pod (incl. the bench's polling)`);
+  console.log(`  burst CPU until all Running: agent ${(agentCpu / burst).toFixed(1)} ms/pod, API server + bench ${(med.selfCpu / burst).toFixed(1)} ms/pod, whole machine ${(machineCpu / burst).toFixed(1)} ms/pod (2 cores, shared with whatever else runs)`);
+  console.log(`  … until its Events are written too (${eventsWall.toFixed(0)} ms): agent ${(agentCpuAll / burst).toFixed(1)} ms/pod, API server + bench ${(med.selfCpuAll / burst).toFixed(1)} ms/pod (incl. the bench's polling)`);
   console.log(`agent RSS: idle ${rssIdle.toFixed(1)} MB (goal ≤ 80 MB; ${rssFresh.toFixed(1)} MB before the first pod); with ${burst + single + 1} pods running ${rssLoaded.toFixed(1)} MB${helpers.length ? `; spawner helper ${helpers.map((h) => rssMB(h.pid).toFixed(1)).join('+')} MB` : ''}`);
 
   const mb = (x: number) => (x / 1048576).toFixed(1);
-  console.log(`  idle agent: V8 heap ${mb(mem.heapTotal)} MB (${mb(mem.heapUsed)} used; new space ${mb(mem.spaces.new_space)}, old ${mb(mem.spaces.old_space)}, code ${mb(mem.spaces.code_space)}), external ${mb(mem.external)} MB, array buffers ${mb(mem.arrayBuffers)} MB; the rest is Node itself and native allocations`);
-  const pods = burst + single + 1;
+  console.log(`  idle agent: RSS ${mb(mem.rss)} MB at this report${mem.gc ? ' (after a full GC: --expose-gc)' : ''}; V8 heap ${mb(mem.heapTotal)} MB (${mb(mem.heapUsed)} used; new space ${mb(mem.spaces.new_space)}, old ${mb(mem.spaces.old_space)}, code ${mb(mem.spaces.code_space)}), external ${mb(mem.external)} MB, array buffers ${mb(mem.arrayBuffers)} MB; the rest is Node itself and native allocations`);
+  const pods = burst * rounds + single + 1;
   const calls = Object.entries(mem.calls as Record<string, number>).filter(([, n]) => n >= pods / 2).sort((a, b) => b[1] - a[1]);
   console.log(`  agent API calls per pod (create→delete): ${calls.map(([k, n]) => `${k} ${(n / pods).toFixed(1)}`).join(', ')}`);
   timer.stop();
