@@ -40,18 +40,18 @@ const IGNORED_METADATA = ['name', 'namespace', 'uid', 'resourceVersion', 'genera
 
 function stripIgnored(set: FieldSet, ctx: WriteContext): FieldSet {
   set.self = false;
-  set.children.delete('f:apiVersion');
-  set.children.delete('f:kind');
+  set.deleteChild('f:apiVersion');
+  set.deleteChild('f:kind');
   const md = set.children.get('f:metadata');
   if (md) {
     md.self = false;
-    for (const f of IGNORED_METADATA) md.children.delete(`f:${f}`);
-    if (md.empty) set.children.delete('f:metadata');
+    for (const f of IGNORED_METADATA) md.deleteChild(`f:${f}`);
+    if (md.empty) set.deleteChild('f:metadata');
   }
   if (ctx.hasStatus) {
     if (ctx.subresource === 'status') {
-      for (const k of [...set.children.keys()]) if (k !== 'f:status' && k !== 'f:metadata') set.children.delete(k);
-    } else set.children.delete('f:status');
+      for (const k of [...set.children.keys()]) if (k !== 'f:status' && k !== 'f:metadata') set.deleteChild(k);
+    } else set.deleteChild('f:status');
   }
   return set;
 }
