@@ -13,7 +13,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer, WebSocket } from 'ws';
-import type { ExecSession, Runtime } from '../runtime/cri.js';
+import { LABEL_CONTAINER_NAME, LABEL_POD_UID, type ExecSession, type Runtime } from '../runtime/cri.js';
 import { writeLogs } from './logs.js';
 import type { SpdySession } from '../util/spdy.js';
 import type { PortForwardTarget } from './portforward.js';
@@ -174,7 +174,7 @@ export class KubeletServer {
       const [summary, containers] = await Promise.all([this.summary(), this.backend.runtime.listContainers({ state: 'CONTAINER_RUNNING' })]);
       text = renderCadvisorMetrics({
         summary,
-        containers: containers.map((c) => ({ id: c.id, podUid: c.labels?.['io.kubernetes.pod.uid'] ?? '', name: c.labels?.['io.kubernetes.container.name'] ?? c.metadata.name, image: c.image.image })),
+        containers: containers.map((c) => ({ id: c.id, podUid: c.labels?.[LABEL_POD_UID] ?? '', name: c.labels?.[LABEL_CONTAINER_NAME] ?? c.metadata.name, image: c.image.image })),
         memoryLimits: memoryLimits(this.backend.pods?.() ?? []),
       });
     } else return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');

@@ -411,3 +411,9 @@ export function rfc3339Nano(ms: number, subMsNanos = 0): string {
 export function nowNanos(): number {
   return Date.now() * 1e6;
 }
+
+/** Labels the kubelet puts on every sandbox and container, as upstream's (pkg/kubelet/types/labels.go). */
+export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
+export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
+export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
+export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';

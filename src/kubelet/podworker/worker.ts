@@ -6,7 +6,7 @@
  * fake runtime and a fake clock.
  */
 import type { Clock } from '../../client/workqueue.js';
-import { RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type PortMapping, type Runtime } from '../../runtime/cri.js';
+import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type PortMapping, type Runtime } from '../../runtime/cri.js';
 import { Backoff, goDuration } from './backoff.js';
 import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
 import { UnionKeyring } from '../../images/dockerconfig.js';
@@ -81,10 +81,6 @@ export const VOLUME_RESYNC_MS = 10_000;
 
 const hasRefreshableVolumes = (pod: any) => (pod.spec?.volumes ?? []).some((v: any) => v.configMap || v.secret || v.downwardAPI || v.projected);
 
-export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
-export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
-export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
-export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
 
 const nsToMs = (ns: number) => Math.floor(ns / 1e6);
 

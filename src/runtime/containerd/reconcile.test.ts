@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { netnsOfSandboxInfo, orphanSandboxes, readIpamReservations, staleNetns, staleReservations, POD_UID_LABEL } from './reconcile.js';
+import { netnsOfSandboxInfo, orphanSandboxes, readIpamReservations, staleNetns, staleReservations } from './reconcile.js';
+import { LABEL_POD_UID as POD_UID_LABEL } from '../cri.js';
 
 describe('reconcile (pure decisions)', () => {
   it('names sandboxes of pods the node no longer has, never unlabelled ones', () => {

@@ -12,13 +12,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { isIP } from 'node:net';
-import type { PodSandbox } from '../cri.js';
+import { LABEL_POD_UID, type PodSandbox } from '../cri.js';
 import type { ContainerdRuntime } from './runtime.js';
 
 const execFileP = promisify(execFile);
 
 /** The label every kubelet-made sandbox carries (upstream's types.KubernetesPodUIDLabel). */
-export const POD_UID_LABEL = 'io.kubernetes.pod.uid';
 
 /** One host-local reservation: the file `<dataDir>/<network>/<ip>` holds the owner's container id. */
 export interface IpamReservation {
@@ -30,7 +29,7 @@ export interface IpamReservation {
 
 /** Sandboxes whose pod the node should no longer run (kept: pods in `keepPodUids`, and sandboxes not made by a kubelet). */
 export function orphanSandboxes(sandboxes: Pick<PodSandbox, 'id' | 'labels'>[], keepPodUids: ReadonlySet<string>): string[] {
-  return sandboxes.filter((s) => s.labels?.[POD_UID_LABEL] && !keepPodUids.has(s.labels[POD_UID_LABEL])).map((s) => s.id);
+  return sandboxes.filter((s) => s.labels?.[LABEL_POD_UID] && !keepPodUids.has(s.labels[LABEL_POD_UID])).map((s) => s.id);
 }
 
 /** Reservations whose owner (the CNI container id, which is CRI's sandbox id) is no known sandbox. */

@@ -5,7 +5,7 @@
  * filesystem from ImageFsInfo plus statfs. Pure: the caller gathers the inputs
  * (collectStatsSummary does it for a CRI runtime); works for any runtime that reports stats.
  */
-import type { Container, ContainerStats, Runtime } from '../cri.js';
+import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, type Container, type ContainerStats, type Runtime } from '../cri.js';
 import { statfs } from 'node:fs/promises';
 
 export interface FsStats {
@@ -74,14 +74,14 @@ export function statsSummary(i: SummaryInput): Summary {
   const pods = new Map<string, PodSummary>();
   for (const s of i.stats) {
     const l = s.labels ?? {};
-    const uid = l['io.kubernetes.pod.uid'];
+    const uid = l[LABEL_POD_UID];
     if (!uid) continue; // not a kubelet's container
     const startNanos = created.get(s.id) ?? s.timestamp;
     let p = pods.get(uid);
-    if (!p) pods.set(uid, (p = { podRef: { name: l['io.kubernetes.pod.name'] ?? '', namespace: l['io.kubernetes.pod.namespace'] ?? '', uid }, startTime: iso(startNanos), containers: [] }));
+    if (!p) pods.set(uid, (p = { podRef: { name: l[LABEL_POD_NAME] ?? '', namespace: l[LABEL_POD_NAMESPACE] ?? '', uid }, startTime: iso(startNanos), containers: [] }));
     if (iso(startNanos) < p.startTime) p.startTime = iso(startNanos);
     const time = iso(s.timestamp);
-    const c: ContainerSummary = { name: l['io.kubernetes.container.name'] ?? s.metadata.name, startTime: iso(startNanos) };
+    const c: ContainerSummary = { name: l[LABEL_CONTAINER_NAME] ?? s.metadata.name, startTime: iso(startNanos) };
     if (s.cpu) c.cpu = { time, usageNanoCores: s.cpu.usageNanoCores, usageCoreNanoSeconds: s.cpu.usageCoreNanoSeconds };
     if (s.memory) c.memory = { time, ...s.memory };
     if (s.writableLayer) c.rootfs = { time, usedBytes: s.writableLayer.usedBytes, inodesUsed: s.writableLayer.inodesUsed, capacityBytes: i.imageFs?.capacityBytes, availableBytes: i.imageFs?.availableBytes };

@@ -38,6 +38,7 @@ import {
   type Runtime,
   type RuntimeConfig,
   type VersionResponse,
+  LABEL_POD_UID,
 } from '../cri.js';
 import { CriLogWriter, DEFAULT_ROTATION, type LogRotation } from './logwriter.js';
 import { detectCgroups, type Cgroups } from './cgroup.js';
@@ -48,8 +49,6 @@ import { LoopbackIPAM } from './ipam.js';
 import { ProcessGroupStats } from '../../kubelet/nodestats.js';
 import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
 
-/** The label the kubelet puts on every sandbox and container (podworker's LABEL_POD_UID). */
-const POD_UID_LABEL = 'io.kubernetes.pod.uid';
 
 export const NEEDS_COMMAND_MESSAGE =
   'the process runtime runs host processes and needs `command` (image entrypoints need the containerd runtime: skiff agent --runtime containerd)';
@@ -301,7 +300,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   private index(labels: Record<string, string> | undefined, id: string, add: boolean): void {
-    const uid = labels?.[POD_UID_LABEL];
+    const uid = labels?.[LABEL_POD_UID];
     if (uid === undefined) return;
     let set = this.byPod.get(uid);
     if (add) {
@@ -315,7 +314,7 @@ export class ProcessRuntime implements Runtime {
 
   /** The candidates for a filter: the pod's own objects when it selects by pod UID, else all. */
   private candidates<T>(all: Map<string, T>, sel: Record<string, string> | undefined): Iterable<T> {
-    const uid = sel?.[POD_UID_LABEL];
+    const uid = sel?.[LABEL_POD_UID];
     if (uid === undefined) return all.values();
     return [...(this.byPod.get(uid) ?? [])].map((id) => all.get(id)).filter((x): x is T => x !== undefined);
   }
