@@ -36,3 +36,17 @@ test('quantities compare exactly', () => {
   assert.equal(compareQuantity(q('1Gi'), q('1G')), 1);
   assert.equal(compareQuantity(q('100m'), q('0.2')), -1);
 });
+
+test('parse results are shared between calls and cannot be changed; a repeated text gives the same answer', () => {
+  const a = parseQuantityExact('1536Mi');
+  assert.equal(parseQuantityExact('1536Mi'), a);
+  assert.ok(typeof a !== 'string' && Object.isFrozen(a));
+  assert.throws(() => {
+    (a as any).value = 1n;
+  });
+  assert.equal(canonicalQuantity('1536Mi'), '1536Mi');
+  assert.equal(canonicalQuantity('1536Mi'), '1536Mi');
+  assert.equal(canonicalQuantity(' 1.5Gi'), '1536Mi');
+  assert.equal(parseQuantityExact('1x'), parseQuantityExact('1x'));
+  assert.equal(parseQuantityExact(1.5), parseQuantityExact('1.5'));
+});

@@ -72,6 +72,21 @@ function scan(str: string): Parsed | 'format' {
 export function parseQuantityExact(input: unknown): Quantity | string {
   if (typeof input === 'number') input = Number.isFinite(input) ? String(input) : '';
   if (typeof input !== 'string') return QUANTITY_FORMAT_ERROR;
+  // Objects repeat the same few quantities ("100m", "64Mi") on every write, and the bigint parse is
+  // not cheap: results are kept (frozen, as callers share them).
+  let q = parsed.get(input);
+  if (q === undefined) {
+    q = parseText(input);
+    if (typeof q !== 'string') Object.freeze(q);
+    if (parsed.size >= 4096) parsed.clear();
+    parsed.set(input, q);
+  }
+  return q;
+}
+
+const parsed = new Map<string, Quantity | string>();
+
+function parseText(input: string): Quantity | string {
   const str = input.trim();
   if (str.length === 0) return QUANTITY_FORMAT_ERROR;
   const p = scan(str);
@@ -170,8 +185,14 @@ export function formatQuantity(q: Quantity): string {
 /** Canonical text of a quantity, or undefined when it does not parse. */
 export function canonicalQuantity(input: unknown): string | undefined {
   const q = parseQuantityExact(input);
-  return typeof q === 'string' ? undefined : formatQuantity(q);
+  if (typeof q === 'string') return undefined;
+  let text = formatted.get(q);
+  if (text === undefined) formatted.set(q, (text = formatQuantity(q)));
+  return text;
 }
+
+/** Canonical texts of the memoized (frozen, so unchanging) parse results. */
+const formatted = new WeakMap<Quantity, string>();
 
 /** Go's `%#v` of a resource.Quantity value (as it appears in "must be an integer" messages). */
 export function goQuantityText(q: Quantity): string {
