@@ -8,6 +8,14 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** Upstream's JSON nesting limit. */
 export const MAX_DEPTH = 10_000;
 
+/** Who wants to see a request's body once it is read (the audit log records request objects). */
+const bodyObservers = new WeakMap<IncomingMessage, (body: Buffer) => void>();
+
+/** Calls `fn` with the request's whole body when the handler reads it with readBody. */
+export function observeBody(req: IncomingMessage, fn: (body: Buffer) => void): void {
+  bodyObservers.set(req, fn);
+}
+
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
@@ -39,7 +47,9 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     };
     const onEnd = () => {
       done();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      bodyObservers.get(req)?.(body);
+      resolve(body);
     };
     const onError = (err: Error) => {
       done();

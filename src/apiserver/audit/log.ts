@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attributes, Decision } from '../auth/types.js';
 import { atLeast, evaluatePolicy, type Level, type Policy, type Stage } from './policy.js';
+import { observeBody } from '../body.js';
 
 /** Where audit events go: JSON lines to a file (upstream's log backend), or anything with write(). */
 export interface AuditSink {
@@ -143,14 +144,8 @@ export function withAudit(log: AuditLogger, inner: RequestHandler, identify: (re
     if (!ctx) return inner(req, res);
     if (decide && a) ctx.decision(await decide(a));
     if (ctx.wantsRequest) {
-      const orig = req[Symbol.asyncIterator].bind(req);
-      const chunks: Buffer[] = [];
-      (req as any)[Symbol.asyncIterator] = async function* () {
-        for await (const c of orig()) {
-          chunks.push(c as Buffer);
-          yield c;
-        }
-        const text = Buffer.concat(chunks).toString('utf8');
+      observeBody(req, (body) => {
+        const text = body.toString('utf8');
         if (/json|yaml/.test(String(req.headers['content-type'] ?? 'application/json')) && text.trim()) {
           try {
             ctx.requestObject(JSON.parse(text));
@@ -158,7 +153,7 @@ export function withAudit(log: AuditLogger, inner: RequestHandler, identify: (re
             /* YAML or invalid: not recorded */
           }
         }
-      };
+      });
     }
     const out: Buffer[] = [];
     let code = 200;
