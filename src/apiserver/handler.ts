@@ -11,7 +11,7 @@ import { serveWatch } from './watch.js';
 import type { ServiceAccountTokens } from './auth/tokens/serviceaccount.js';
 import type { KubeletClientTLS } from '../kubelet/apiproxy.js';
 import type { Attributes, Authenticator, Authorizer, UserInfo } from './auth/types.js';
-import { authenticate, authorize, forbiddenMessage } from './auth/chain.js';
+import { authenticate, authorize, forbiddenMessage, impersonate } from './auth/chain.js';
 import { send, sendStatusError, JSON_TYPE } from './respond.js';
 import { boolParam, intParam, dryRunParam, fieldManagerParam, fieldValidationParam, listOptions, deleteOptions, type Query } from './params.js';
 import { checkTypeMeta, checkFields, duplicatesOf, mergePatchMayAddUnknown, patchTypeOf } from './input.js';
@@ -50,6 +50,7 @@ export function createHandler(ctx: HandlerContext) {
         if (e instanceof StatusError) throw e;
         throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       }
+      user = await impersonate(ctx.authorizers, req, user);
       const parsed = parseResourcePath(path);
       const attrs = requestAttributes(req.method ?? 'GET', path, parsed, url.searchParams, user);
       const decision = await authorize(ctx.authorizers, attrs);

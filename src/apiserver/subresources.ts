@@ -12,7 +12,7 @@ import { proxyPodLog, proxyPodExec, proxyNode } from '../kubelet/apiproxy.js';
 import { applyJsonPatch } from './patch/json.js';
 import { applyMergePatch } from './patch/merge.js';
 import type { UserInfo } from './auth/types.js';
-import { authenticate, authorize, forbiddenMessage } from './auth/chain.js';
+import { authenticate, authorize, forbiddenMessage, impersonate } from './auth/chain.js';
 import { send } from './respond.js';
 import { dryRunParam, fieldManagerParam, type Query } from './params.js';
 import { checkTypeMeta, patchTypeOf } from './input.js';
@@ -214,6 +214,7 @@ export function createUpgradeHandler(ctx: HandlerContext) {
       } catch {
         throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       }
+      user = await impersonate(ctx.authorizers, req, user);
       const parsed = parseResourcePath(path);
       const sub = parsed.type === 'resource' ? parsed.req.subresource : undefined;
       if (parsed.type !== 'resource' || parsed.req.info.key !== 'pods' || (sub !== 'exec' && sub !== 'attach' && sub !== 'portforward') || !parsed.req.name) {

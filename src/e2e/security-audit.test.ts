@@ -80,6 +80,21 @@ describe('audit log and secrets encrypted at rest', () => {
     viewer.close();
   });
 
+  it('names the requester as user and whom it acts as (kubectl --as) as impersonatedUser', async () => {
+    const admin = await c.client(c.kubeconfig);
+    assert.equal((await admin.request('GET', '/api/v1/namespaces/default/configmaps/audited', undefined, { 'Impersonate-User': 'jane', 'Impersonate-Group': 'devs' })).status, 403);
+    const deadline = Date.now() + 5000;
+    let ev: any;
+    while (!ev && Date.now() < deadline) {
+      ev = (await events()).find((e) => e.impersonatedUser?.username === 'jane' && e.stage === 'ResponseComplete');
+      if (!ev) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(ev.user.username, 'skiff-admin');
+    assert.deepEqual(ev.impersonatedUser, { username: 'jane', groups: ['devs'] });
+    assert.equal(ev.responseStatus.code, 403);
+    admin.close();
+  });
+
   it('stores secrets encrypted while the API (and kubectl) shows their data', async (t) => {
     const stored = (await raw.get('/registry/secrets/default/s')).kv!.value;
     assert.match(stored, /^k8s:enc:aescbc:v1:key1:/);

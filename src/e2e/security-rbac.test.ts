@@ -95,6 +95,40 @@ describe('RBAC: bootstrap roles, can-i, upstream messages, escalation, matrix', 
     assert.match(d.stderr, /pods "p" is forbidden: User "vic" cannot delete resource "pods" in API group "" in the namespace "team-a"/);
   });
 
+  it('impersonation (kubectl --as, --as-group): checked against the impersonate verb, then the request runs as that user', async (t) => {
+    if (needs(t, which('kubectl') ? undefined : 'kubectl not on PATH')) return;
+    // The admin (system:masters) may impersonate anyone; the request is then judged as vic, a viewer.
+    assert.equal((await c.kubectl(c.kubeconfig, ['auth', 'can-i', 'create', 'configmaps', '-n', 'team-a', '--as=vic'])).stdout.trim(), 'no');
+    assert.equal((await c.kubectl(c.kubeconfig, ['auth', 'can-i', 'list', 'pods', '-n', 'team-a', '--as=vic'])).stdout.trim(), 'yes');
+    const who = await c.kubectl(c.kubeconfig, ['auth', 'whoami', '--as=vic', '--as-group=devs', '--as-group=ops', '-o', 'json']);
+    assert.deepEqual(JSON.parse(who.stdout).status.userInfo, { username: 'vic', groups: ['devs', 'ops'] });
+    const sa = await c.kubectl(c.kubeconfig, ['auth', 'whoami', '--as=system:serviceaccount:team-a:builder', '-o', 'json']);
+    assert.deepEqual(JSON.parse(sa.stdout).status.userInfo, { username: 'system:serviceaccount:team-a:builder', groups: ['system:serviceaccounts', 'system:serviceaccounts:team-a', 'system:authenticated'] });
+    const denied = await c.kubectl(c.kubeconfig, ['create', 'configmap', 'imp', '-n', 'team-a', '--from-literal=a=b', '--as=vic']);
+    assert.match(denied.stderr, /configmaps is forbidden: User "vic" cannot create resource "configmaps" in API group "" in the namespace "team-a"/);
+    // Without the impersonate permission, --as is refused with upstream's message, and nothing runs as ann.
+    const refused = await c.kubectl(kc.vic, ['get', 'pods', '--as=ann']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /users "ann" is forbidden: User "vic" cannot impersonate resource "users" in API group "" at the cluster scope/);
+    // A grant of impersonate on one user name allows exactly that user.
+    assert.equal((await admin.request('POST', `${RBAC}/clusterroles`, { metadata: { name: 'impersonate-ann' }, rules: [{ apiGroups: [''], resources: ['users'], verbs: ['impersonate'], resourceNames: ['ann'] }] })).status, 201);
+    assert.equal((await admin.request('POST', `${RBAC}/clusterrolebindings`, { metadata: { name: 'vic-as-ann' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'impersonate-ann' }, subjects: [{ kind: 'User', name: 'vic', apiGroup: 'rbac.authorization.k8s.io' }] })).status, 201);
+    const deadline = Date.now() + 5000;
+    let r = await c.kubectl(kc.vic, ['create', 'configmap', 'as-ann', '-n', 'team-a', '--from-literal=a=b', '--as=ann']);
+    while (r.code !== 0 && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = await c.kubectl(kc.vic, ['create', 'configmap', 'as-ann', '-n', 'team-a', '--from-literal=a=b', '--as=ann']);
+    }
+    assert.equal(r.code, 0, r.stderr);
+    assert.match((await c.kubectl(kc.vic, ['get', 'pods', '--as=ed'])).stderr, /users "ed" is forbidden/);
+    // Groups without a user are refused, as upstream.
+    const vicClient = await c.client(kc.vic);
+    const bad = await vicClient.request('GET', '/api/v1/namespaces/team-a/pods', undefined, { 'Impersonate-Group': 'system:masters' });
+    assert.equal(bad.status, 500);
+    assert.match(bad.json().message, /without impersonating a user/);
+    vicClient.close();
+  });
+
   it('kubectl auth can-i and can-i --list for admin, editor and viewer', async (t) => {
     if (needs(t, which('kubectl') ? undefined : 'kubectl not on PATH')) return;
     const can = async (k: string, ...args: string[]) => (await c.kubectl(k, ['auth', 'can-i', ...args])).stdout.trim();

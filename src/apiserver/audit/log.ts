@@ -4,6 +4,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attributes, Decision } from '../auth/types.js';
 import { atLeast, evaluatePolicy, type Level, type Policy, type Stage } from './policy.js';
 import { observeBody } from '../body.js';
+import type { UserInfo } from '../auth/types.js';
+
+/** The user a request acts as, when it impersonates one (recorded as the event's impersonatedUser). */
+const impersonated = new WeakMap<IncomingMessage, UserInfo>();
+
+function auditUser(u: UserInfo) {
+  return { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra ? { extra: u.extra } : {}) };
+}
 
 /** Where audit events go: JSON lines to a file (upstream's log backend), or anything with write(). */
 export interface AuditSink {
@@ -40,7 +48,8 @@ export class AuditContext {
       stage: 'RequestReceived',
       requestURI: req.url ?? '/',
       verb: a.verb,
-      user: { username: a.user.name, ...(a.user.uid ? { uid: a.user.uid } : {}), groups: a.user.groups, ...(a.user.extra ? { extra: a.user.extra } : {}) },
+      user: auditUser(a.user),
+      ...(impersonated.has(req) ? { impersonatedUser: auditUser(impersonated.get(req)!) } : {}),
       sourceIPs: [req.socket.remoteAddress ?? ''],
       userAgent: req.headers['user-agent'],
       requestReceivedTimestamp: now,
@@ -209,11 +218,15 @@ export async function auditedHandler(
   handler: RequestHandler,
   chains: { authenticators: import('../auth/types.js').Authenticator[]; authorizers: import('../auth/types.js').Authorizer[] },
 ): Promise<RequestHandler> {
-  const { authenticate, authorize } = await import('../auth/chain.js');
+  const { authenticate, authorize, impersonate } = await import('../auth/chain.js');
   const { parseResourcePath } = await import('../request.js');
   const { requestAttributes } = await import('../handler.js');
   const identify = async (req: IncomingMessage) => {
     const user = await authenticate(chains.authenticators, req);
+    // The event names the requester; who it acts as (kubectl --as) goes in impersonatedUser. A
+    // refused impersonation is the handler's 403 to answer.
+    const acting = await impersonate(chains.authorizers, req, user).catch(() => user);
+    if (acting !== user) impersonated.set(req, acting);
     const url = new URL(req.url ?? '/', 'https://skiff');
     const p = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     return requestAttributes(req.method ?? 'GET', p, parseResourcePath(p), url.searchParams, user);

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Attributes, Authenticator, Authorizer, Decision, UserInfo } from './types.js';
+import { StatusError } from '../status.js';
 
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
@@ -40,4 +41,75 @@ export function forbiddenMessage(a: Attributes, reason?: string): string {
     msg = `${subject} is forbidden: ${who} cannot ${a.verb} resource "${res}" in API group "${a.apiGroup ?? ''}" ${scope}`;
   }
   return reason ? `${msg}: ${reason}` : msg;
+}
+
+const SA_PREFIX = 'system:serviceaccount:';
+
+/** One thing a request asks to act as, with the resource an `impersonate` permission must name. */
+interface ImpersonationRequest {
+  resource: 'users' | 'serviceaccounts' | 'groups' | 'uids' | 'userextras';
+  apiGroup: '' | 'authentication.k8s.io';
+  name: string;
+  namespace?: string;
+  subresource?: string;
+}
+
+/** Every value of a header, repeats kept apart (`headers` would join them with commas). */
+function headerValues(req: IncomingMessage, name: string): string[] {
+  return req.headersDistinct[name] ?? [];
+}
+
+/**
+ * User impersonation (`kubectl --as`, `--as-group`, `--as-uid`; the Impersonate-* headers), as
+ * upstream's WithImpersonation filter: the authenticated requester must be allowed to `impersonate`
+ * each user (or service account), group, uid and extra value it names; the request then runs as
+ * the impersonated user. Without those headers the requester is returned unchanged.
+ */
+export async function impersonate(authorizers: Authorizer[], req: IncomingMessage, requester: UserInfo): Promise<UserInfo> {
+  const userHeader = headerValues(req, 'impersonate-user')[0] ?? '';
+  const groups = headerValues(req, 'impersonate-group');
+  const uid = headerValues(req, 'impersonate-uid')[0] ?? '';
+  const extras: [string, string[]][] = [];
+  for (const [h, v] of Object.entries(req.headersDistinct)) {
+    if (!h.startsWith('impersonate-extra-') || v === undefined) continue;
+    let key = h.slice('impersonate-extra-'.length);
+    try {
+      key = decodeURIComponent(key).toLowerCase();
+    } catch {
+      /* not percent-encoded: the key as sent */
+    }
+    extras.push([key, v]);
+  }
+  if (!userHeader && !groups.length && !uid && !extras.length) return requester;
+  const asked: ImpersonationRequest[] = [];
+  const name = userHeader;
+  let saGroups: string[] | undefined;
+  if (userHeader.startsWith(SA_PREFIX) && userHeader.slice(SA_PREFIX.length).split(':').length === 2 && !userHeader.slice(SA_PREFIX.length).split(':').includes('')) {
+    const [namespace, sa] = userHeader.slice(SA_PREFIX.length).split(':');
+    asked.push({ resource: 'serviceaccounts', apiGroup: '', name: sa, namespace });
+    saGroups = ['system:serviceaccounts', `system:serviceaccounts:${namespace}`];
+  } else if (userHeader) {
+    asked.push({ resource: 'users', apiGroup: '', name: userHeader });
+  }
+  for (const g of groups) asked.push({ resource: 'groups', apiGroup: '', name: g });
+  if (uid) asked.push({ resource: 'uids', apiGroup: 'authentication.k8s.io', name: uid });
+  for (const [key, values] of extras) for (const v of values) asked.push({ resource: 'userextras', apiGroup: 'authentication.k8s.io', name: v, subresource: key });
+  if (!userHeader) {
+    const what = [...groups.map((g) => `group ${g}`), ...(uid ? [`uid ${uid}`] : []), ...extras.map(([k]) => `extra ${k}`)].join(', ');
+    throw new StatusError(500, 'InternalError', `Internal error occurred: requested ${what} without impersonating a user`);
+  }
+  for (const a of asked) {
+    const attrs: Attributes = { user: requester, verb: 'impersonate', resourceRequest: true, path: '', apiGroup: a.apiGroup, resource: a.resource, subresource: a.subresource, name: a.name, namespace: a.namespace };
+    const d = await authorize(authorizers, attrs);
+    if (d.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, d.reason), { name: a.name, group: a.apiGroup, kind: a.resource });
+  }
+  let effectiveGroups = groups.length ? [...groups] : saGroups ?? [];
+  // Without explicit groups, a (non-anonymous) impersonated user is authenticated, as upstream.
+  if (!groups.length && name !== ANONYMOUS.name && !effectiveGroups.includes('system:authenticated') && !effectiveGroups.includes('system:unauthenticated')) {
+    effectiveGroups = [...effectiveGroups, 'system:authenticated'];
+  }
+  const user: UserInfo = { name, groups: effectiveGroups };
+  if (uid) user.uid = uid;
+  if (extras.length) user.extra = Object.fromEntries(extras);
+  return user;
 }

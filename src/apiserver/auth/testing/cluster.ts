@@ -9,11 +9,8 @@ import { renderKubeconfig, writeKubeconfig } from '../../../pki/kubeconfig.js';
 import { runKubectl, type KubectlResult } from '../../../testing/cluster.js';
 import { clientFromKubeconfig, type ApiClient } from '../../../testing/client.js';
 import { createSecurity, type Security, type SecurityOptions } from '../security.js';
-import { AuditLogger, fileSink, withAudit, type RequestHandler } from '../../audit/log.js';
+import { AuditLogger, auditedHandler, fileSink, type RequestHandler } from '../../audit/log.js';
 import type { Policy } from '../../audit/policy.js';
-import { authenticate, authorize } from '../chain.js';
-import { parseResourcePath } from '../../request.js';
-import { requestAttributes } from '../../handler.js';
 
 export interface SecureCluster {
   dataDir: string;
@@ -62,13 +59,7 @@ export async function startSecureCluster(opts: Partial<SecurityOptions> & { wrap
     const srv = (api as any).server as import('node:https').Server;
     const inner = srv.listeners('request')[0] as RequestHandler;
     srv.removeAllListeners('request');
-    const identify = async (req: import('node:http').IncomingMessage) => {
-      const user = await authenticate(security.authenticators, req);
-      const url = new URL(req.url ?? '/', 'https://skiff');
-      const p = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-      return requestAttributes(req.method ?? 'GET', p, parseResourcePath(p), url.searchParams, user);
-    };
-    srv.on('request', withAudit(auditLog, inner, identify, (a) => authorize(security.authorizers, a)));
+    srv.on('request', await auditedHandler(auditLog, inner, { authenticators: security.authenticators, authorizers: security.authorizers }));
   }
   const server = `https://127.0.0.1:${api.port}`;
   const kubeconfig = path.join(dataDir, 'kubeconfig');
