@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import { EventEmitter } from 'node:events';
 import assert from 'node:assert/strict';
-import { classify, isLongRunning, RequestMetrics } from './requests.js';
+import { classify, InflightWatermark, isLongRunning, RequestMetrics } from './requests.js';
 import { parseSamples } from '../../util/prometheus.js';
 import './api.js';
 
@@ -61,14 +61,35 @@ describe('apiserver request metrics', () => {
     const c = classify('GET', '/api/v1/pods?watch=true', undefined);
     m.series(c).longRunning++;
     m.watchStarted(c);
-    m.mutatingInflight = 2;
     const s = parseSamples(await m.registry.metrics()).samples;
-    assert.equal(s.find((x) => x.name === 'apiserver_current_inflight_requests' && x.labels.request_kind === 'mutating')!.value, 2);
+    assert.equal(s.find((x) => x.name === 'apiserver_current_inflight_requests' && x.labels.request_kind === 'mutating')!.value, 0);
     assert.equal(s.find((x) => x.name === 'apiserver_longrunning_requests')!.labels.verb, 'WATCH');
     assert.equal(s.find((x) => x.name === 'apiserver_registered_watchers')!.value, 1);
     // An open watch has no latency yet.
     assert.doesNotMatch(await m.registry.metrics(), /apiserver_request_duration_seconds_count/);
   });
+  it("in-flight requests are reported as the last completed second's high-water mark, as upstream", () => {
+    let t = 0;
+    const w = new InflightWatermark(() => t);
+    w.inc();
+    w.inc();
+    w.inc();
+    w.dec();
+    w.dec();
+    assert.equal(w.lastSecondMax, 0, 'the first second is not over yet');
+    t = 1200;
+    assert.equal(w.lastSecondMax, 3, 'three were in flight at once in the last second, one still is');
+    t = 2100;
+    assert.equal(w.lastSecondMax, 1);
+    w.inc();
+    w.dec();
+    w.dec();
+    t = 3050;
+    assert.equal(w.lastSecondMax, 2);
+    t = 6000;
+    assert.equal(w.lastSecondMax, 0, 'quiet seconds report what stayed in flight');
+  });
+
   it('counts requests when they close', async () => {
     const m = new RequestMetrics();
     const seen: string[] = [];

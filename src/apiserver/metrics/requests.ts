@@ -173,11 +173,52 @@ export function isLongRunning(url: string): boolean {
 }
 const LONG_RUNNING = /watch|\/(?:proxy|exec|attach|portforward)(?:[/?]|$)|\/log\?(?:.*&)?follow=(?:true|1)/;
 
+/**
+ * In-flight requests of one kind and their high-water mark per one-second window, as upstream's
+ * max-in-flight filter reports them (apiserver_current_inflight_requests is the highest count seen in
+ * the last completed second, not the count at scrape time). Clock injected; no timer needed.
+ */
+export class InflightWatermark {
+  current = 0;
+  private windowMax = 0;
+  private reported = 0;
+  private windowStart: number;
+
+  constructor(private readonly now: () => number = () => performance.now()) {
+    this.windowStart = now();
+  }
+
+  inc(): void {
+    this.roll();
+    if (++this.current > this.windowMax) this.windowMax = this.current;
+  }
+
+  dec(): void {
+    this.current--;
+  }
+
+  /** The highest count of the last completed second. */
+  get lastSecondMax(): number {
+    this.roll();
+    return this.reported;
+  }
+
+  private roll(): void {
+    const t = this.now();
+    const elapsed = t - this.windowStart;
+    if (elapsed < 1000) return;
+    // With no request started since, a later window's highest count is what was in flight when it began.
+    this.reported = elapsed < 2000 ? this.windowMax : Math.max(this.current, 0);
+    this.windowStart = t - (elapsed % 1000);
+    this.windowMax = this.current;
+  }
+}
+
 export class RequestMetrics {
   private readonly byTarget = new Map<Target, Map<string, (Series | undefined)[]>>();
   private readonly all: Series[] = [];
-  readOnlyInflight = 0;
-  mutatingInflight = 0;
+  readonly readOnlyInflight = new InflightWatermark();
+  readonly mutatingInflight = new InflightWatermark();
   private readonly watchers = new Map<Target, number>();
   private readonly latency: HistogramFamily;
   /** The families are registered in `registry` (the API server's own: not prom-client's global one). */
@@ -205,8 +246,8 @@ export class RequestMetrics {
       labelNames: ['request_kind'],
       registers: [registry],
       collect() {
-        this.set({ request_kind: 'mutating' }, self.mutatingInflight);
-        this.set({ request_kind: 'readOnly' }, self.readOnlyInflight);
+        this.set({ request_kind: 'mutating' }, self.mutatingInflight.lastSecondMax);
+        this.set({ request_kind: 'readOnly' }, self.readOnlyInflight.lastSecondMax);
       },
     });
     new Gauge({
@@ -282,12 +323,12 @@ export class RequestMetrics {
         });
       } else {
         const mutating = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
-        if (mutating) this.mutatingInflight++;
-        else this.readOnlyInflight++;
+        if (mutating) this.mutatingInflight.inc();
+        else this.readOnlyInflight.inc();
         // 'on', not 'once': the response emits 'close' once, and once() costs a wrapper per request.
         res.on('close', () => {
-          if (mutating) this.mutatingInflight--;
-          else this.readOnlyInflight--;
+          if (mutating) this.mutatingInflight.dec();
+          else this.readOnlyInflight.dec();
           this.observe(this.series(classify(method, url, method === 'PATCH' ? req.headers['content-type'] : undefined)), res.statusCode, (performance.now() - t0) / 1000);
         });
       }
