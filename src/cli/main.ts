@@ -348,7 +348,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('load')
     .description('import OCI or docker-archive tarballs into the node')
     .argument('<files...>', 'image tarballs')
-    .option('--data-dir <dir>', "the node's kubelet data dir", './.skiff/kubelet')
+    .option('--data-dir <dir>', "the node's kubelet data dir, or the cluster's (skiff up --data-dir)", './.skiff/kubelet')
     .option('--container-runtime-endpoint <url>', 'a CRI endpoint instead')
     .action(async (files: string[], o: { dataDir: string; containerRuntimeEndpoint?: string }) => {
       const { imageLoad } = await import('../images/cli.js');
@@ -357,7 +357,7 @@ export async function main(argv: string[]): Promise<void> {
   image
     .command('ls')
     .description("list the node's images")
-    .option('--data-dir <dir>', "the node's kubelet data dir", './.skiff/kubelet')
+    .option('--data-dir <dir>', "the node's kubelet data dir, or the cluster's (skiff up --data-dir)", './.skiff/kubelet')
     .option('--container-runtime-endpoint <url>', 'a CRI endpoint instead')
     .action(async (o: { dataDir: string; containerRuntimeEndpoint?: string }) => {
       const { imageList } = await import('../images/cli.js');

@@ -5,6 +5,7 @@
  * tarballs both work. Functions take parsed options; the CLI wires flags to them.
  */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ContainerdSupervisor, containerdDir, importArchive } from '../runtime/containerd/supervisor.js';
 import { ContainerdRuntime } from '../runtime/containerd/runtime.js';
 import { SkiffError } from '../util/errors.js';
@@ -19,8 +20,10 @@ export interface ImageCommandOptions {
 
 export function imageEndpoint(o: ImageCommandOptions): string {
   if (o.endpoint) return o.endpoint;
-  const sup = new ContainerdSupervisor({ dir: containerdDir(o.dataDir ?? '.skiff/kubelet') });
-  if (!existsSync(sup.paths.socket)) throw new SkiffError('NoRuntime', `no containerd socket at ${sup.paths.socket}: is the node running with --runtime containerd? (or pass --container-runtime-endpoint)`);
+  const dir = o.dataDir ?? '.skiff/kubelet';
+  // Either the kubelet's data dir or the cluster's (`skiff up --data-dir X` keeps the kubelet's in X/kubelet).
+  const sup = [dir, path.join(dir, 'kubelet')].map((d) => new ContainerdSupervisor({ dir: containerdDir(d) })).find((s) => existsSync(s.paths.socket));
+  if (!sup) throw new SkiffError('NoRuntime', `no containerd socket under ${dir} (nor ${path.join(dir, 'kubelet')}): is the node running with --runtime containerd? (or pass --container-runtime-endpoint)`);
   return sup.endpoint;
 }
 

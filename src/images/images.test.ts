@@ -2,14 +2,15 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { until } from '../testing/wait.js';
 import { gunzipSync } from 'node:zlib';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildImage, sha256 } from './oci.js';
 import { tarball, untar } from './tar.js';
 import { busyboxMissing } from './rootfs.js';
 import { busyboxImage } from './testimages.js';
 import { startLocalRegistry } from './registry.js';
-import { imageList, imageLoad } from './cli.js';
+import { imageEndpoint, imageList, imageLoad } from './cli.js';
 import { ImageGarbageCollector, statfsUsage } from './gc.js';
 import { dockerRegistryMissing, startDockerRegistry } from './distribution.js';
 import { PAUSE_IMAGE } from './testimages.js';
@@ -71,6 +72,22 @@ describe('OCI image builder', () => {
     const img = busyboxImage();
     const layer = untar(gunzipSync(img.blobs.get(img.layer.digest)!));
     assert.ok(layer.get('bin/busybox')!.length > 100_000);
+  });
+});
+
+describe('skiff image --data-dir', () => {
+  it("finds the node's containerd under the kubelet's data dir or the cluster's (skiff up --data-dir), and says where it looked", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'skiff-imgdir-'));
+    try {
+      assert.throws(() => imageEndpoint({ dataDir: dir }), (e: Error) => e.message.includes(dir) && e.message.includes(path.join(dir, 'kubelet')));
+      const sock = path.join(dir, 'kubelet', 'containerd', 'run', 'containerd.sock');
+      mkdirSync(path.dirname(sock), { recursive: true });
+      writeFileSync(sock, '');
+      assert.equal(imageEndpoint({ dataDir: dir }), `unix://${sock}`);
+      assert.equal(imageEndpoint({ dataDir: path.join(dir, 'kubelet') }), `unix://${sock}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
