@@ -307,6 +307,7 @@ export class PodWorker {
     this.journey('sandbox', this.podIP);
 
     // Liveness or startup failures restart the container (the restart itself follows the policy).
+    let killedForProbe = false;
     for (const [name, list] of rp.containers) {
       const c = list[0];
       if (c.state !== 'CONTAINER_RUNNING') continue;
@@ -315,8 +316,10 @@ export class PodWorker {
       const spec = this.specOf(name);
       this.event('Normal', 'Killing', `Container ${name} failed ${f.probe.toLowerCase()} probe, will be restarted`, name);
       await this.killContainer(spec, c, this.pod.spec?.terminationGracePeriodSeconds ?? 30, null);
+      killedForProbe = true;
     }
-    if (rp.containers.size) rp = await inspectPod(this.deps.runtime, this.uid);
+    // Only a kill changed what the runtime holds: otherwise the view read above is current.
+    if (killedForProbe) rp = await inspectPod(this.deps.runtime, this.uid);
 
     // Ephemeral containers (kubectl debug) start once each, before init containers as upstream (so a
     // debugger can join a pod whose init is stuck); one that ran is never started again. On the
