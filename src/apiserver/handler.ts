@@ -57,7 +57,7 @@ export function createHandler(ctx: HandlerContext) {
       if (decision.decision !== 'allow') {
         throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), attrs.resourceRequest ? { name: attrs.name, group: attrs.apiGroup, kind: attrs.resource } : undefined);
       }
-      if (await serveNonResource(ctx, req, res, path)) return;
+      if (await serveNonResource(ctx, req, res, path, user)) return;
       if (parsed.type === 'other') throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
       if (parsed.type === 'unknown-resource') {
         throw new StatusError(404, 'NotFound', 'the server could not find the requested resource', { group: parsed.group, kind: parsed.resource });

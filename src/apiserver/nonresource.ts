@@ -8,10 +8,11 @@ import type { HandlerContext } from './handler.js';
 import { metricsOf } from './metrics/index.js';
 import { isMetricsApiPath, metricsApiGroup, metricsApiGroupEntry, serveMetricsApi } from './metrics/api.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../util/prometheus.js';
-import { authenticate, authorize, forbiddenMessage, impersonate } from './auth/chain.js';
+import { authorize, forbiddenMessage } from './auth/chain.js';
+import type { UserInfo } from './auth/types.js';
 
 /** Health, version, discovery, OpenAPI and issuer documents: everything that is not a resource. */
-export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, path: string, user: UserInfo): Promise<boolean> {
   const accept = req.headers.accept ?? '';
   switch (path) {
     case '/livez':
@@ -84,7 +85,6 @@ export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage
     // Reads are authorized as resource requests (get/list metrics.k8s.io pods|nodes), as upstream;
     // the handler checked only the path, which discovery rules (/apis/*) would let anyone read.
     const check = async (a: { verb: string; resource: string; namespace?: string; name?: string }) => {
-      const user = await impersonate(ctx.authorizers, req, await authenticate(ctx.authenticators, req));
       const attrs = { user, verb: a.verb, resourceRequest: true, path, namespace: a.namespace, apiGroup: 'metrics.k8s.io', apiVersion: 'v1beta1', resource: a.resource, name: a.name };
       const d = await authorize(ctx.authorizers, attrs);
       if (d.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, d.reason), { name: a.name, group: 'metrics.k8s.io', kind: a.resource });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Attributes, Authenticator, Authorizer, Decision, UserInfo } from './types.js';
 import { StatusError } from '../status.js';
+import { serviceAccountGroups, splitServiceAccountUsername } from './rbac/rules.js';
 
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
@@ -43,8 +44,6 @@ export function forbiddenMessage(a: Attributes, reason?: string): string {
   return reason ? `${msg}: ${reason}` : msg;
 }
 
-const SA_PREFIX = 'system:serviceaccount:';
-
 /** One thing a request asks to act as, with the resource an `impersonate` permission must name. */
 interface ImpersonationRequest {
   resource: 'users' | 'serviceaccounts' | 'groups' | 'uids' | 'userextras';
@@ -54,10 +53,7 @@ interface ImpersonationRequest {
   subresource?: string;
 }
 
-/** Every value of a header, repeats kept apart (`headers` would join them with commas). */
-function headerValues(req: IncomingMessage, name: string): string[] {
-  return req.headersDistinct[name] ?? [];
-}
+const IMPERSONATE_HEADER = /^impersonate-/i;
 
 /**
  * User impersonation (`kubectl --as`, `--as-group`, `--as-uid`; the Impersonate-* headers), as
@@ -66,11 +62,17 @@ function headerValues(req: IncomingMessage, name: string): string[] {
  * the impersonated user. Without those headers the requester is returned unchanged.
  */
 export async function impersonate(authorizers: Authorizer[], req: IncomingMessage, requester: UserInfo): Promise<UserInfo> {
-  const userHeader = headerValues(req, 'impersonate-user')[0] ?? '';
-  const groups = headerValues(req, 'impersonate-group');
-  const uid = headerValues(req, 'impersonate-uid')[0] ?? '';
+  // Every request passes here: look at the raw header names before building anything.
+  let any = false;
+  for (let i = 0; i < req.rawHeaders.length && !any; i += 2) any = IMPERSONATE_HEADER.test(req.rawHeaders[i]);
+  if (!any) return requester;
+  // headersDistinct keeps repeated headers apart (`headers` would join them with commas).
+  const headers = req.headersDistinct;
+  const userName = headers['impersonate-user']?.[0] ?? '';
+  const groups = headers['impersonate-group'] ?? [];
+  const uid = headers['impersonate-uid']?.[0] ?? '';
   const extras: [string, string[]][] = [];
-  for (const [h, v] of Object.entries(req.headersDistinct)) {
+  for (const [h, v] of Object.entries(headers)) {
     if (!h.startsWith('impersonate-extra-') || v === undefined) continue;
     let key = h.slice('impersonate-extra-'.length);
     try {
@@ -80,35 +82,25 @@ export async function impersonate(authorizers: Authorizer[], req: IncomingMessag
     }
     extras.push([key, v]);
   }
-  if (!userHeader && !groups.length && !uid && !extras.length) return requester;
-  const asked: ImpersonationRequest[] = [];
-  const name = userHeader;
-  let saGroups: string[] | undefined;
-  if (userHeader.startsWith(SA_PREFIX) && userHeader.slice(SA_PREFIX.length).split(':').length === 2 && !userHeader.slice(SA_PREFIX.length).split(':').includes('')) {
-    const [namespace, sa] = userHeader.slice(SA_PREFIX.length).split(':');
-    asked.push({ resource: 'serviceaccounts', apiGroup: '', name: sa, namespace });
-    saGroups = ['system:serviceaccounts', `system:serviceaccounts:${namespace}`];
-  } else if (userHeader) {
-    asked.push({ resource: 'users', apiGroup: '', name: userHeader });
-  }
-  for (const g of groups) asked.push({ resource: 'groups', apiGroup: '', name: g });
-  if (uid) asked.push({ resource: 'uids', apiGroup: 'authentication.k8s.io', name: uid });
-  for (const [key, values] of extras) for (const v of values) asked.push({ resource: 'userextras', apiGroup: 'authentication.k8s.io', name: v, subresource: key });
-  if (!userHeader) {
+  if (!userName) {
     const what = [...groups.map((g) => `group ${g}`), ...(uid ? [`uid ${uid}`] : []), ...extras.map(([k]) => `extra ${k}`)].join(', ');
     throw new StatusError(500, 'InternalError', `Internal error occurred: requested ${what} without impersonating a user`);
   }
+  const sa = splitServiceAccountUsername(userName);
+  const asked: ImpersonationRequest[] = [sa ? { resource: 'serviceaccounts', apiGroup: '', name: sa.name, namespace: sa.namespace } : { resource: 'users', apiGroup: '', name: userName }];
+  for (const g of groups) asked.push({ resource: 'groups', apiGroup: '', name: g });
+  if (uid) asked.push({ resource: 'uids', apiGroup: 'authentication.k8s.io', name: uid });
+  for (const [key, values] of extras) for (const v of values) asked.push({ resource: 'userextras', apiGroup: 'authentication.k8s.io', name: v, subresource: key });
   for (const a of asked) {
     const attrs: Attributes = { user: requester, verb: 'impersonate', resourceRequest: true, path: '', apiGroup: a.apiGroup, resource: a.resource, subresource: a.subresource, name: a.name, namespace: a.namespace };
     const d = await authorize(authorizers, attrs);
     if (d.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, d.reason), { name: a.name, group: a.apiGroup, kind: a.resource });
   }
-  let effectiveGroups = groups.length ? [...groups] : saGroups ?? [];
-  // Without explicit groups, a (non-anonymous) impersonated user is authenticated, as upstream.
-  if (!groups.length && name !== ANONYMOUS.name && !effectiveGroups.includes('system:authenticated') && !effectiveGroups.includes('system:unauthenticated')) {
-    effectiveGroups = [...effectiveGroups, 'system:authenticated'];
-  }
-  const user: UserInfo = { name, groups: effectiveGroups };
+  // Explicit groups are the whole list; otherwise a service account's own, and a (non-anonymous)
+  // user is authenticated, as upstream.
+  let effectiveGroups = groups.length ? [...groups] : sa ? serviceAccountGroups(sa.namespace) : [];
+  if (!groups.length && userName !== ANONYMOUS.name) effectiveGroups = [...effectiveGroups, 'system:authenticated'];
+  const user: UserInfo = { name: userName, groups: effectiveGroups };
   if (uid) user.uid = uid;
   if (extras.length) user.extra = Object.fromEntries(extras);
   return user;

@@ -68,9 +68,23 @@ export function rulesAllow(a: Attributes, rules: readonly PolicyRule[]): boolean
   return false;
 }
 
+const SA_USER_PREFIX = 'system:serviceaccount:';
+
 /** The user name a ServiceAccount authenticates as. */
 export function serviceAccountUsername(namespace: string, name: string): string {
-  return `system:serviceaccount:${namespace}:${name}`;
+  return `${SA_USER_PREFIX}${namespace}:${name}`;
+}
+
+/** The ServiceAccount a user name stands for (`system:serviceaccount:NS:NAME`), if it is one. */
+export function splitServiceAccountUsername(user: string): { namespace: string; name: string } | undefined {
+  if (!user.startsWith(SA_USER_PREFIX)) return undefined;
+  const parts = user.slice(SA_USER_PREFIX.length).split(':');
+  return parts.length === 2 && parts[0] && parts[1] ? { namespace: parts[0], name: parts[1] } : undefined;
+}
+
+/** The groups every ServiceAccount of a namespace is in. */
+export function serviceAccountGroups(namespace: string): string[] {
+  return ['system:serviceaccounts', `system:serviceaccounts:${namespace}`];
 }
 
 /**

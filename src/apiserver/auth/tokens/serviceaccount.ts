@@ -5,7 +5,7 @@ import type { Registry } from '../../registry.js';
 import { REGISTRY_PREFIX } from '../../watchcache.js';
 import { StatusError, badRequest, notFound } from '../../status.js';
 import type { CacheView } from '../rbac/index.js';
-import { serviceAccountUsername } from '../rbac/rules.js';
+import { serviceAccountGroups, serviceAccountUsername } from '../rbac/rules.js';
 import type { UserInfo } from '../types.js';
 import { InvalidTokenError, type TokenAuthenticator, type TokenResult } from './bearer.js';
 import { algOf, keyId, parseJws, publicJwk, signJws, verifyJws } from './jwt.js';
@@ -136,7 +136,7 @@ export class ServiceAccountTokens {
     const user: UserInfo = {
       name: serviceAccountUsername(ns, k.serviceaccount.name),
       uid: k.serviceaccount.uid,
-      groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`],
+      groups: serviceAccountGroups(ns),
       extra,
     };
     return { user, audiences: matched };
