@@ -3,6 +3,7 @@
  * (k8s.io/apimachinery/pkg/api/resource/quantity.go). Values are kept exact as
  * `value × 10^scale` with a BigInt value, rounded up to nano like upstream.
  */
+import { memoByText } from '../../util/memo.js';
 
 export type QuantityFormat = 'DecimalSI' | 'BinarySI' | 'DecimalExponent';
 
@@ -69,22 +70,19 @@ function scan(str: string): Parsed | 'format' {
 }
 
 /** Parses a quantity; returns the upstream error text when it is not one. */
+// Objects repeat the same few quantities ("100m", "64Mi") on every write, and the bigint parse is
+// not cheap: results are kept (frozen, as callers share them).
+const parsedText = memoByText((input: string): Quantity | string => {
+  const q = parseText(input);
+  return typeof q === 'string' ? q : Object.freeze(q);
+});
+
 export function parseQuantityExact(input: unknown): Quantity | string {
   if (typeof input === 'number') input = Number.isFinite(input) ? String(input) : '';
   if (typeof input !== 'string') return QUANTITY_FORMAT_ERROR;
-  // Objects repeat the same few quantities ("100m", "64Mi") on every write, and the bigint parse is
-  // not cheap: results are kept (frozen, as callers share them).
-  let q = parsed.get(input);
-  if (q === undefined) {
-    q = parseText(input);
-    if (typeof q !== 'string') Object.freeze(q);
-    if (parsed.size >= 4096) parsed.clear();
-    parsed.set(input, q);
-  }
-  return q;
+  return parsedText(input);
 }
 
-const parsed = new Map<string, Quantity | string>();
 
 function parseText(input: string): Quantity | string {
   const str = input.trim();
