@@ -51,7 +51,7 @@ const MAX_QUEUED_EVENTS = 1000;
  */
 export class EventRecorder {
   /** Events written (or being created) by key; `created` settles with whether the create succeeded. */
-  private readonly seen = new Map<string, { name: string; namespace: string; count: number; first: string; written: number; created: Promise<boolean> }>();
+  private readonly seen = new Map<string, { name: string; namespace: string; count: number; written: number; created: Promise<boolean> }>();
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -92,9 +92,8 @@ export class EventRecorder {
     const ts = now();
     const prev = this.seen.get(key);
     // A repeat that arrives while the first is still being created waits for it and counts on it,
-    // rather than creating a second Event of its own.
-    if (prev && !(await prev.created) && this.seen.get(key) === prev) this.seen.delete(key);
-    if (prev && this.seen.get(key) === prev) {
+    // rather than creating a second Event of its own; if that create failed, this one creates.
+    if (prev && (await prev.created)) {
       prev.count++;
       const t = performance.now();
       if (this.o.seriesWindowMs && t - prev.written < this.o.seriesWindowMs) return;
@@ -104,13 +103,12 @@ export class EventRecorder {
         return;
       } catch (e) {
         if (!(e instanceof ApiError && e.status === 404)) throw e;
-        this.seen.delete(key);
       }
     }
     // Upstream names events "<object>.<hex timestamp>"; a random suffix keeps names unique across processes.
     const name = `${obj.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`;
     let settle!: (ok: boolean) => void;
-    const entry = { name, namespace, count: 1, first: ts, written: performance.now(), created: new Promise<boolean>((r) => (settle = r)) };
+    const entry = { name, namespace, count: 1, written: performance.now(), created: new Promise<boolean>((r) => (settle = r)) };
     if (this.seen.size > 4096) this.seen.clear();
     this.seen.set(key, entry);
     try {
