@@ -275,6 +275,7 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
   // Each needs only the API server (run before), so they start side by side; cluster DNS also
   // needs this node (its endpoint is the node's pod gateway).
   const afterApi = ['apiserver'];
+  let kubeletName: string | undefined;
   const withClient = (c: RestClient, comp: Component, after: readonly string[] = afterApi): Component => ({
     name: comp.name,
     after,
@@ -325,6 +326,7 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
       network,
       dns: sel.dns ? { clusterDNS: [clusterDnsIP()], clusterDomain: CLUSTER_DOMAIN } : undefined,
     });
+    kubeletName = kubelet.name;
     out.push({
       name: kubelet.name,
       after: afterApi,
@@ -358,8 +360,7 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
   }
   if (sel.dns) {
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs['cluster-dns'], 'skiff-cluster-dns'));
-    const kubelet = out.find((k) => k.name.startsWith('kubelet'));
-    out.push(withClient(c, dnsComponent(c, netMode, env.nodeName, env.log), kubelet ? [...afterApi, kubelet.name] : afterApi));
+    out.push(withClient(c, dnsComponent(c, netMode, env.nodeName, env.log), kubeletName ? [...afterApi, kubeletName] : afterApi));
   }
   if (sel.ingress) {
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs.ingress, 'skiff-ingress'));
