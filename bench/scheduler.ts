@@ -61,6 +61,21 @@ function procCpuMs(pid: number | undefined): number {
   }
 }
 
+/** apiserver_request_total by "VERB resource[/subresource]", scraped from /metrics (for --verbose). */
+async function requestCounts(client: RestClient): Promise<Map<string, number>> {
+  const res: any = await (client as any).raw('GET', '/metrics');
+  let text = '';
+  for await (const chunk of res) text += chunk;
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (k: string) => new RegExp(`[{,]${k}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return counts;
+}
+
 function selfCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -172,11 +187,12 @@ const workloads: Workload[] = [
     nodes: N(5000),
     initPods: N(20000),
     measurePods: N(5000),
-    needsKubelet: true,
     setup: async (client) => {
       for (const [name, value] of [['low', 1], ['high', 10]] as const) await client.create('/apis/scheduling.k8s.io/v1/priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value });
     },
-    init: (i, ns) => podTemplate(`low-${i}`, ns, { cpu: '900m', spec: { priorityClassName: 'low' } }),
+    // As upstream's pod-low-priority.yaml: no grace period, so a victim's DELETE removes it at once
+    // (scheduler_perf runs no kubelet to finish a graceful deletion).
+    init: (i, ns) => podTemplate(`low-${i}`, ns, { cpu: '900m', spec: { priorityClassName: 'low', terminationGracePeriodSeconds: 0 } }),
     measure: (i, ns) => podTemplate(`high-${i}`, ns, { cpu: '3', spec: { priorityClassName: 'high' } }),
   },
 ];
@@ -209,6 +225,7 @@ async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: nu
     }
     const base = boundCount();
     const before = { ...sched.core.stats };
+    const requests0 = verbose ? await requestCounts(client) : undefined;
     const cpu0 = { self: selfCpuMs(), api: procCpuMs(srv.child.pid) };
     const t0 = performance.now();
     const hr0 = process.hrtime.bigint();
@@ -233,6 +250,9 @@ async function runWorkload(w: Workload): Promise<{ podsPerSec: number; bound: nu
       console.error(`  ${w.name} end to end: pods created in ${(createdMs / 1000).toFixed(1)} s, all bound in ${(ms / 1000).toFixed(1)} s, ${JSON.stringify(d)}`);
       // Monotonic µs of the measured window, to cut a --cpu-prof profile to it (V8's timestamps use the same clock).
       console.error(`  window (monotonic µs): ${(hr0 / 1000n).toString()} ${(process.hrtime.bigint() / 1000n).toString()}`);
+      const requests1 = await requestCounts(client);
+      const perPod = [...requests1].map(([k, v]) => [k, (v - (requests0!.get(k) ?? 0)) / bound] as const).filter(([, v]) => v >= 0.01).sort((a, b) => b[1] - a[1]);
+      console.error(`  API requests per bound pod: ${perPod.map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
       console.error(`  CPU per bound pod: scheduler process ${(self / bound).toFixed(2)} ms, API server ${(api / bound).toFixed(2)} ms; at most ${maxInFlight} bindings in flight, ${maxActive} pods waiting in activeQ`);
     }
     await Promise.race([creating, new Promise((r) => setTimeout(r, 30_000))]);
