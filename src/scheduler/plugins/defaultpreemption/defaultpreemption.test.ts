@@ -101,3 +101,21 @@ test('a nominated pod waits while lower-priority pods terminate by preemption on
   const w = mkWorld([mkNode('n1')], [cases[0][1]]);
   assert.equal(notEligible(w.handle, high, new Map([['n1', Status.unresolvable('x')]])), undefined);
 });
+
+test('a victim whose DELETE returned counts as terminating until it expires from the evicted set', async () => {
+  const { notEligible, EvictedVictims } = await import('./defaultpreemption.js');
+  const { newPodInfo } = await import('../../podinfo.js');
+  // Deleted at once (no grace period): the cache still holds it, without a deletionTimestamp.
+  const victim = mkPod('v', { nodeName: 'n1', priority: 1, status: { phase: 'Running' } });
+  const high = newPodInfo(mkPod('high', { priority: 10, status: { nominatedNodeName: 'n1' } }));
+  const w = mkWorld([mkNode('n1')], [victim]);
+  let now = 0;
+  const evicted = new EvictedVictims(() => now, 1000);
+  assert.equal(notEligible(w.handle, high, new Map(), evicted), undefined);
+  evicted.add(victim.metadata!.uid!);
+  assert.equal(notEligible(w.handle, high, new Map(), evicted), 'not eligible due to a terminating pod on the nominated node.');
+  now = 1000;
+  assert.equal(notEligible(w.handle, high, new Map(), evicted), undefined, 'an expired entry no longer holds the preemptor back');
+  evicted.add('other');
+  assert.equal(evicted.has(victim.metadata!.uid!), false);
+});

@@ -165,8 +165,12 @@ export function terminatingByPreemption(p: Pod): boolean {
   return (p.status?.conditions ?? []).some((c) => c.type === 'DisruptionTarget' && c.status === 'True' && c.reason === 'PreemptionByScheduler');
 }
 
-/** Why the pod may not preempt, or undefined when it may. */
-export function notEligible(h: Handle, pi: PodInfo, statuses: NodeStatusReader): string | undefined {
+/**
+ * Why the pod may not preempt, or undefined when it may. `evicted` holds victims whose DELETE
+ * returned but whose deletion the cache may not show yet: a victim without a grace period goes at
+ * once, never shows a deletionTimestamp, and would otherwise look like a pod still running there.
+ */
+export function notEligible(h: Handle, pi: PodInfo, statuses: NodeStatusReader, evicted?: { has(uid: string): boolean }): string | undefined {
   const pod = pi.pod;
   if ((pod.spec?.preemptionPolicy ?? 'PreemptLowerPriority') === 'Never') return 'not eligible due to preemptionPolicy=Never.';
   // The nominator's answer counts before the pod's status shows it: a pod retried quickly must not preempt twice.
@@ -175,7 +179,7 @@ export function notEligible(h: Handle, pi: PodInfo, statuses: NodeStatusReader):
     // The pod already preempted there; if the node is still unfit only because victims are terminating, wait.
     if (statuses.get(nominated)?.code === Code.UnschedulableAndUnresolvable) return undefined;
     const ni = h.snapshot().get(nominated);
-    if (ni?.pods.some((p) => p.priority < pi.priority && terminatingByPreemption(p.pod))) return 'not eligible due to a terminating pod on the nominated node.';
+    if (ni?.pods.some((p) => p.priority < pi.priority && (terminatingByPreemption(p.pod) || evicted?.has(p.uid)))) return 'not eligible due to a terminating pod on the nominated node.';
   }
   return undefined;
 }
@@ -200,6 +204,7 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
   const preempting = new Set<string>();
   /** Preemptors PreEnqueue held back: woken once their last victim's eviction returned, in case no deletion event comes (it was gone already). */
   const held = new Set<string>();
+  const evicted = new EvictedVictims(() => h.now());
   return {
     name: 'DefaultPreemption',
     // As upstream's async preemption: a preemptor waits out its own victims' API calls, so it does
@@ -212,7 +217,7 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
     },
     events: () => [{ resource: 'AssignedPod', actions: ['Delete'] }],
     postFilter(state, pi, statuses) {
-      const why = notEligible(h, pi, statuses);
+      const why = notEligible(h, pi, statuses, evicted);
       if (why) return { status: Status.unschedulable(`preemption: ${why}`) };
       const all = h.snapshot().nodes();
       const out = new NodeStatuses();
@@ -270,7 +275,11 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
         // first victims gone and the last not yet terminating, and preempt a second set.
         const uid = pi.uid;
         const victims = best.victims;
-        const evict = (v: PodInfo) => api.preemptVictim(v.pod, pi.pod, best.node).catch(() => undefined);
+        const evict = (v: PodInfo) =>
+          api.preemptVictim(v.pod, pi.pod, best.node).then(
+            () => evicted.add(v.uid),
+            () => undefined,
+          );
         preempting.add(uid);
         void Promise.all(victims.slice(0, -1).map(evict))
           .then(() => evict(victims[victims.length - 1]))
@@ -282,4 +291,29 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
       return { status: null, result: { nominatedNodeName: best.node } };
     },
   };
+}
+
+/**
+ * Victims whose DELETE the API server accepted, kept for a while so that a preemptor retried
+ * before the watch delivers the deletions waits for them instead of preempting a second set.
+ * Entries expire (a victim's deletion event comes within moments), so the set stays small.
+ */
+export class EvictedVictims {
+  private readonly at = new Map<string, number>();
+  constructor(private readonly now: () => number, private readonly ttlMs = 30_000) {}
+  add(uid: string): this {
+    const now = this.now();
+    // Map order is insertion order: the oldest entries are first.
+    for (const [k, t] of this.at) {
+      if (now - t < this.ttlMs) break;
+      this.at.delete(k);
+    }
+    this.at.delete(uid);
+    this.at.set(uid, now);
+    return this;
+  }
+  has(uid: string): boolean {
+    const t = this.at.get(uid);
+    return t !== undefined && this.now() - t < this.ttlMs;
+  }
 }
