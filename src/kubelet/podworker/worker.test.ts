@@ -427,3 +427,76 @@ describe('pod worker: port mappings', () => {
     assert.deepEqual([...rt.sandboxes.values()][0].config.portMappings, [{ protocol: 'TCP', containerPort: 80, hostPort: 8080, hostIp: '' }]);
   });
 });
+
+describe('pod worker: runtime reads', () => {
+  it("reads the runtime once per new pod's first sync, then only the containers it started", async () => {
+    const { rt, sync } = setup({ initContainers: [{ ...app('sidecar'), restartPolicy: 'Always' }], containers: [app('a'), app('b')] });
+    const calls = countReads(rt);
+    const { status } = await sync();
+    assert.equal(status.phase, 'Running');
+    assert.equal(status.podIP, '127.0.0.11');
+    assert.deepEqual(rt.ops.filter((o) => o.startsWith('start:')), ['start:sidecar', 'start:a', 'start:b']);
+    assert.ok(status.initContainerStatuses[0].state.running && status.containerStatuses.every((c: any) => c.state.running));
+    // Upstream's SyncPod works from one PodStatus per sync: a whole-pod read at the start, the new
+    // sandbox's status, and one ContainerStatus per started container (sidecar, then a and b).
+    assert.deepEqual(calls, { listPodSandbox: 1, podSandboxStatus: 1, listContainers: 1, containerStatus: 3 });
+  });
+
+  it('reports the same status from the containers it re-read as from a whole-pod read', async () => {
+    // Syncs until one has nothing to do (a whole-pod read, no runtime changes): it must report
+    // what the sync before it reported from the containers that one re-read.
+    const settle = async (what: string) => {
+      let prev = await sync();
+      for (let i = 0; i < 10; i++) {
+        const ops = rt.ops.length;
+        const next = await sync();
+        if (rt.ops.length === ops) {
+          assert.deepEqual(next.status, prev.status, what);
+          return prev;
+        }
+        prev = next;
+      }
+      throw new Error(`${what}: never settled`);
+    };
+    const { rt, sync, clock, probes, pod } = setup({ initContainers: [app('init'), { ...app('sidecar'), restartPolicy: 'Always' }], containers: [app('a'), app('b')] });
+    rt.autoExit.set('init', 0);
+    const first = await settle('first syncs');
+    assert.equal(first.status.phase, 'Running');
+    // Crash loop: restarts 1 and 2 (the second removes the oldest instance, keeping the last for --previous).
+    rt.exit('a', 1);
+    await settle('first restart');
+    clock.advance(1000);
+    rt.exit('a', 2);
+    await sync();
+    clock.advance(10_000);
+    const r = await settle('restart after back-off');
+    assert.equal(r.status.containerStatuses[0].restartCount, 2);
+    assert.equal(r.status.containerStatuses[0].lastState.terminated.exitCode, 2);
+    assert.equal([...rt.containers.values()].filter((c) => c.config.metadata.name === 'a').length, 2);
+    // A liveness failure kills and restarts within one sync.
+    probes.failing.set('b', 'probe failed');
+    const killed = await settle('liveness restart');
+    assert.equal(killed.status.containerStatuses[1].restartCount, 1);
+    // A sidecar that exits after initialization is restarted.
+    rt.exit('sidecar', 0);
+    const sc = await settle('sidecar restart');
+    assert.equal(sc.status.initContainerStatuses[1].restartCount, 1);
+    // An ephemeral container.
+    (pod.spec as any).ephemeralContainers = [{ name: 'debugger', image: 'busybox:1.36', stdin: true, tty: true }];
+    const eph = await settle('ephemeral container');
+    assert.ok(eph.status.ephemeralContainerStatuses[0].state.running);
+  });
+});
+
+/** Counts the runtime's read calls (the CPU a real runtime spends per sync). */
+function countReads(rt: FakeRuntime): Record<string, number> {
+  const calls: Record<string, number> = {};
+  for (const m of ['listPodSandbox', 'podSandboxStatus', 'listContainers', 'containerStatus'] as const) {
+    const orig = (rt as any)[m].bind(rt);
+    (rt as any)[m] = (...a: unknown[]) => {
+      calls[m] = (calls[m] ?? 0) + 1;
+      return orig(...a);
+    };
+  }
+  return calls;
+}

@@ -6,7 +6,7 @@
  * fake runtime and a fake clock.
  */
 import type { Clock } from '../../client/workqueue.js';
-import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, RuntimeError, type ContainerConfig, type KeyValue, type Mount, type PodSandboxConfig, type PortMapping, type Runtime } from '../../runtime/cri.js';
+import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, RuntimeError, type ContainerConfig, type ContainerStatus, type KeyValue, type Mount, type PodSandboxConfig, type PortMapping, type Runtime } from '../../runtime/cri.js';
 import { Backoff, goDuration } from './backoff.js';
 import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
 import { UnionKeyring } from '../../images/dockerconfig.js';
@@ -108,32 +108,74 @@ export async function inspectPod(runtime: Runtime, uid: string): Promise<RtPod> 
   for (const c of list) {
     const s = await runtime.containerStatus(c.id).catch(() => undefined);
     if (!s) continue;
-    const rc: RtContainer = {
-      id: s.id,
-      name: s.metadata.name,
-      attempt: s.metadata.attempt,
-      state: s.state,
-      exitCode: s.exitCode,
-      reason: s.reason,
-      message: s.state === 'CONTAINER_EXITED' ? withTermination(s) : s.message,
-      createdAt: nsToMs(s.createdAt),
-      startedAt: nsToMs(s.startedAt),
-      finishedAt: nsToMs(s.finishedAt),
-      image: s.image.image,
-      imageRef: s.imageRef,
-    };
+    const rc = rtContainer(s);
     const arr = rp.containers.get(rc.name) ?? [];
     arr.push(rc);
     rp.containers.set(rc.name, arr);
   }
-  for (const arr of rp.containers.values()) arr.sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
+  for (const arr of rp.containers.values()) arr.sort(newestFirst);
   return rp;
+}
+
+/** One container as the worker sees it, from the runtime's ContainerStatus. */
+function rtContainer(s: ContainerStatus): RtContainer {
+  return {
+    id: s.id,
+    name: s.metadata.name,
+    attempt: s.metadata.attempt,
+    state: s.state,
+    exitCode: s.exitCode,
+    reason: s.reason,
+    message: s.state === 'CONTAINER_EXITED' ? withTermination(s) : s.message,
+    createdAt: nsToMs(s.createdAt),
+    startedAt: nsToMs(s.startedAt),
+    finishedAt: nsToMs(s.finishedAt),
+    image: s.image.image,
+    imageRef: s.imageRef,
+  };
+}
+
+const newestFirst = (a: RtContainer, b: RtContainer) => b.attempt - a.attempt || b.createdAt - a.createdAt;
+
+/**
+ * What this sync did to the runtime's containers since `rp` was read: containers created, started
+ * or stopped (to read again) and old instances removed. Knowing it, the worker re-reads only those
+ * instead of the whole pod (ListPodSandbox + PodSandboxStatus + ListContainers + every
+ * ContainerStatus), which is most of a container runtime's work for a new pod.
+ */
+interface Touched {
+  read: Set<string>;
+  removed: Set<string>;
+}
+
+/**
+ * `rp` with the touched containers read again: the same objects, order and omissions (a container
+ * whose status cannot be read is left out) as a fresh inspectPod of a runtime nobody else changed.
+ */
+async function refreshContainers(runtime: Runtime, rp: RtPod, t: Touched): Promise<RtPod> {
+  const containers = new Map<string, RtContainer[]>();
+  // Names keep their places in the map (ordered as inspectPod lists them).
+  for (const [name, list] of rp.containers) containers.set(name, list.filter((c) => !t.read.has(c.id) && !t.removed.has(c.id)));
+  for (const id of t.read) {
+    if (t.removed.has(id)) continue;
+    const s = await runtime.containerStatus(id).catch(() => undefined);
+    if (!s) continue;
+    const rc = rtContainer(s);
+    const arr = containers.get(rc.name) ?? [];
+    arr.push(rc);
+    containers.set(rc.name, arr);
+  }
+  for (const [name, arr] of containers) {
+    if (arr.length) arr.sort(newestFirst);
+    else containers.delete(name);
+  }
+  return { sandbox: rp.sandbox, containers };
 }
 
 /** Exited containers' messages never change: read each termination message once. */
 const exitMessages = new Map<string, string>();
 
-function withTermination(s: Awaited<ReturnType<Runtime['containerStatus']>>): string {
+function withTermination(s: ContainerStatus): string {
   let m = exitMessages.get(s.id);
   if (m === undefined) {
     const t = terminationMessage(s);
@@ -162,6 +204,8 @@ export class PodWorker {
   private readonly pulled = new Set<string>();
   private readonly journeyDone = new Set<string>();
   private readonly images: ImageManager;
+  /** Containers this sync changed since `rp` was last read (see refresh). */
+  private touched: Touched = { read: new Set(), removed: new Set() };
 
   constructor(
     private readonly deps: PodWorkerDeps,
@@ -235,6 +279,7 @@ export class PodWorker {
     const now = this.deps.clock.now();
     this.startTime ??= rfc3339(now);
     this.journey('seen');
+    this.touched = { read: new Set(), removed: new Set() };
     let rp = await inspectPod(this.deps.runtime, this.uid);
 
     if (this.pod.metadata.deletionTimestamp) {
@@ -293,14 +338,15 @@ export class PodWorker {
 
     if (!rp.sandbox?.ready) {
       const attempt = rp.sandbox ? 1 : 0;
+      let sandboxId: string;
       try {
-        await this.deps.runtime.runPodSandbox(this.sandboxConfig(attempt));
+        sandboxId = await this.deps.runtime.runPodSandbox(this.sandboxConfig(attempt));
       } catch (e) {
         this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
         this.deps.wakeAt(this.uid, now + 2000);
         return { status: generatePodStatus(this.pod, rp, this.view(), now), finished: false };
       }
-      rp = await inspectPod(this.deps.runtime, this.uid);
+      rp = await this.withSandbox(rp, sandboxId);
     }
     if (rp.sandbox?.ip) this.podIP = rp.sandbox.ip;
     else if (this.pod.spec?.hostNetwork) this.podIP = this.deps.nodeIP;
@@ -319,7 +365,7 @@ export class PodWorker {
       killedForProbe = true;
     }
     // Only a kill changed what the runtime holds: otherwise the view read above is current.
-    if (killedForProbe) rp = await inspectPod(this.deps.runtime, this.uid);
+    if (killedForProbe) rp = await this.refresh(rp);
 
     // Ephemeral containers (kubectl debug) start once each, before init containers as upstream (so a
     // debugger can join a pod whose init is stuck); one that ran is never started again. On the
@@ -330,7 +376,7 @@ export class PodWorker {
     for (const ec of this.pod.spec?.ephemeralContainers ?? []) {
       if (!rp.containers.has(ec.name)) ephemeralStarted = (await this.startContainer(ec, rp, false, true)) || ephemeralStarted;
     }
-    if (ephemeralStarted) rp = await inspectPod(this.deps.runtime, this.uid);
+    if (ephemeralStarted) rp = await this.refresh(rp);
 
     const policy = this.pod.spec?.restartPolicy ?? 'Always';
     let changed = false;
@@ -346,7 +392,7 @@ export class PodWorker {
               break;
             }
             // Without a startup probe a sidecar counts as started at once: go on in this pass.
-            rp = await inspectPod(this.deps.runtime, this.uid);
+            rp = await this.refresh(rp);
             c = rp.containers.get(ic.name)?.[0];
           }
           if (c?.state === 'CONTAINER_RUNNING' && this.deps.probes.started(this.uid, ic.name, c!.id)) continue;
@@ -384,7 +430,7 @@ export class PodWorker {
         if (!c || willRestart(this.pod, spec, c, false)) changed = (await this.startContainer(spec, rp, false)) || changed;
       }
     }
-    if (changed) rp = await inspectPod(this.deps.runtime, this.uid);
+    if (changed) rp = await this.refresh(rp);
 
     // Done under the restart policy? (Always never ends by itself.)
     if (this.initialized && policy !== 'Always') {
@@ -402,6 +448,24 @@ export class PodWorker {
     if (allStarted && this.initialized) this.journey('started');
     if (status.conditions.find((c: any) => c.type === 'Ready')?.status === 'True') this.journey('ready');
     return { status, finished: false };
+  }
+
+  /**
+   * The view after creating a sandbox: the new one from its own status, the containers as read
+   * (creating a sandbox touches none; the old sandbox's containers still carry the pod's restart
+   * counts and last states, as in a full re-read). Falls back to a full read if the status fails.
+   */
+  private async withSandbox(rp: RtPod, id: string): Promise<RtPod> {
+    const st = await this.deps.runtime.podSandboxStatus(id).catch(() => undefined);
+    if (!st) return inspectPod(this.deps.runtime, this.uid);
+    return { sandbox: { id, ready: st.state === 'SANDBOX_READY', ip: st.network?.ip || undefined, createdAt: nsToMs(st.createdAt) }, containers: rp.containers };
+  }
+
+  /** `rp` with the containers this sync touched read again (one ContainerStatus each). */
+  private async refresh(rp: RtPod): Promise<RtPod> {
+    const t = this.touched;
+    this.touched = { read: new Set(), removed: new Set() };
+    return refreshContainers(this.deps.runtime, rp, t);
   }
 
   private specOf(name: string): any {
@@ -512,6 +576,7 @@ export class PodWorker {
       if (!(e instanceof RuntimeError && e.code === 'InvalidArgument')) this.deps.wakeAt(m.uid, clock.now() + 2000);
       return false;
     }
+    this.touched.read.add(id);
     this.event('Normal', 'Created', `Created container ${spec.name}`, spec.name);
     const unenforced = runtime.unenforcedSecurity?.(config);
     if (Array.isArray(unenforced) && unenforced.length) {
@@ -565,7 +630,9 @@ export class PodWorker {
   /** Keeps the newest dead instance per container (for --previous); removes older ones. */
   private async gc(name: string, before: RtContainer[]): Promise<void> {
     for (const old of before.slice(1)) {
-      if (old.state === 'CONTAINER_EXITED') await this.deps.runtime.removeContainer(old.id).catch(() => undefined);
+      if (old.state !== 'CONTAINER_EXITED') continue;
+      // An exited container never changes: one the runtime refused to remove stays as read.
+      if (await this.deps.runtime.removeContainer(old.id).then(() => true, () => false)) this.touched.removed.add(old.id);
     }
     void name;
   }
@@ -581,6 +648,7 @@ export class PodWorker {
     }
     const left = graceSec > 0 ? Math.max(MIN_GRACE_SECONDS, graceSec - Math.floor((this.deps.clock.now() - t0) / 1000)) : 0;
     await this.deps.runtime.stopContainer(c.id, left).catch(() => undefined);
+    this.touched.read.add(c.id);
     this.deps.probes.containerStopped(this.uid, c.id);
   }
 
