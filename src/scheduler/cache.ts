@@ -1,5 +1,5 @@
 import type { Snapshot } from './interface.js';
-import { NodeInfo, normalizeImage } from './nodeinfo.js';
+import { hasScoredAffinity, NodeInfo, normalizeImage } from './nodeinfo.js';
 import type { PodInfo } from './podinfo.js';
 import { AntiTermIndex, TopologyCounts, type AntiTermGroup, type CountSpec } from './topocount.js';
 import type { Node } from './types.js';
@@ -50,8 +50,9 @@ export class Cache implements Snapshot {
   private readonly pods = new Map<string, PodState>();
   private readonly imageNodes = new Map<string, number>();
   private order: NodeInfo[] | null = null;
-  private affinityList: NodeInfo[] | null = null;
-  private antiList: NodeInfo[] | null = null;
+  // Kept up to date pod by pod; rebuilt from nodes() only after a node is added, removed or relabelled.
+  private readonly scoredAffinityNodes = new NodeList((ni) => ni.podsWithScoredAffinity.length > 0);
+  private readonly antiNodes = new NodeList((ni) => ni.podsWithRequiredAntiAffinity.length > 0);
   /** Names of nodes whose pods, labels or existence changed, in order; changeLog[0] has sequence logStart. */
   private changeLog: string[] = [];
   private logStart = 0;
@@ -81,12 +82,12 @@ export class Cache implements Snapshot {
     return ni?.node ? ni : undefined;
   }
 
-  withAffinity(): NodeInfo[] {
-    return (this.affinityList ??= this.nodes().filter((n) => n.podsWithAffinity.length > 0));
+  withScoredAffinity(): NodeInfo[] {
+    return this.scoredAffinityNodes.items(() => this.nodes());
   }
 
   withRequiredAntiAffinity(): NodeInfo[] {
-    return (this.antiList ??= this.nodes().filter((n) => n.podsWithRequiredAntiAffinity.length > 0));
+    return this.antiNodes.items(() => this.nodes());
   }
 
   imageNodeCount(image: string): number {
@@ -173,9 +174,9 @@ export class Cache implements Snapshot {
   }
 
   private podListsChanged(ni: NodeInfo, pi: PodInfo): void {
-    if (pi.requiredAffinity.length || pi.requiredAntiAffinity.length || pi.preferredAffinity.length || pi.preferredAntiAffinity.length) this.affinityList = null;
-    if (pi.requiredAntiAffinity.length) this.antiList = null;
-    void ni;
+    if (!ni.node) return; // not among nodes() until its Node arrives (then the lists are rebuilt)
+    if (hasScoredAffinity(pi)) this.scoredAffinityNodes.refresh(ni);
+    if (pi.requiredAntiAffinity.length) this.antiNodes.refresh(ni);
   }
 
   private info(name: string): NodeInfo {
@@ -223,8 +224,8 @@ export class Cache implements Snapshot {
 
   private invalidateOrder(): void {
     this.order = null;
-    this.affinityList = null;
-    this.antiList = null;
+    this.scoredAffinityNodes.invalidate();
+    this.antiNodes.invalidate();
   }
 
   private countImages(ni: NodeInfo, by: number): void {
@@ -344,3 +345,47 @@ export class Cache implements Snapshot {
 }
 
 export { normalizeImage };
+
+/**
+ * The nodes that pass a test, as an array kept in step with single-node changes (O(1) each) instead
+ * of filtering every node again after each pod: with thousands of nodes that filter cost more than
+ * the plugins that read the list. Order is unspecified; readers only sum over it.
+ */
+class NodeList {
+  private list: NodeInfo[] = [];
+  private readonly at = new Map<NodeInfo, number>();
+  private stale = true;
+  constructor(private readonly test: (ni: NodeInfo) => boolean) {}
+
+  items(all: () => NodeInfo[]): NodeInfo[] {
+    if (this.stale) {
+      this.list = all().filter(this.test);
+      this.at.clear();
+      this.list.forEach((ni, i) => this.at.set(ni, i));
+      this.stale = false;
+    }
+    return this.list;
+  }
+
+  /** Re-tests one node already among nodes(). */
+  refresh(ni: NodeInfo): void {
+    if (this.stale) return;
+    const i = this.at.get(ni);
+    const want = this.test(ni);
+    if (want && i === undefined) {
+      this.at.set(ni, this.list.length);
+      this.list.push(ni);
+    } else if (!want && i !== undefined) {
+      const last = this.list.pop()!;
+      if (last !== ni) {
+        this.list[i] = last;
+        this.at.set(last, i);
+      }
+      this.at.delete(ni);
+    }
+  }
+
+  invalidate(): void {
+    this.stale = true;
+  }
+}

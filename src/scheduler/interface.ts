@@ -40,9 +40,9 @@ export interface Snapshot {
   /** Every node, in the order filters walk them (zones interleaved). */
   nodes(): NodeInfo[];
   get(name: string): NodeInfo | undefined;
-  /** Nodes with at least one pod that has (anti-)affinity terms. */
-  withAffinity(): NodeInfo[];
-  /** Nodes with at least one pod that has required anti-affinity terms. */
+  /** Nodes with at least one pod in podsWithScoredAffinity (any order). */
+  withScoredAffinity(): NodeInfo[];
+  /** Nodes with at least one pod that has required anti-affinity terms (any order). */
   withRequiredAntiAffinity(): NodeInfo[];
   /** How many nodes have this (normalized) image. */
   imageNodeCount(image: string): number;

@@ -17,7 +17,8 @@ export function nextGeneration(): number {
 export class NodeInfo {
   node?: Node;
   pods: PodInfo[] = [];
-  podsWithAffinity: PodInfo[] = [];
+  /** Pods with terms InterPodAffinity scores from existing pods: required affinity, preferred (anti-)affinity. */
+  podsWithScoredAffinity: PodInfo[] = [];
   podsWithRequiredAntiAffinity: PodInfo[] = [];
   /** "protocol/port" → host IPs in use. */
   readonly usedPorts = new Map<string, Map<string, number>>();
@@ -51,7 +52,7 @@ export class NodeInfo {
 
   addPod(pi: PodInfo): void {
     this.pods.push(pi);
-    if (pi.requiredAffinity.length || pi.requiredAntiAffinity.length || pi.preferredAffinity.length || pi.preferredAntiAffinity.length) this.podsWithAffinity.push(pi);
+    if (hasScoredAffinity(pi)) this.podsWithScoredAffinity.push(pi);
     if (pi.requiredAntiAffinity.length) this.podsWithRequiredAntiAffinity.push(pi);
     this.update(pi, 1);
   }
@@ -62,8 +63,8 @@ export class NodeInfo {
     if (i < 0) return false;
     const pi = this.pods[i];
     swapRemove(this.pods, i);
-    const j = this.podsWithAffinity.findIndex((p) => p.uid === uid);
-    if (j >= 0) swapRemove(this.podsWithAffinity, j);
+    const j = this.podsWithScoredAffinity.findIndex((p) => p.uid === uid);
+    if (j >= 0) swapRemove(this.podsWithScoredAffinity, j);
     const k = this.podsWithRequiredAntiAffinity.findIndex((p) => p.uid === uid);
     if (k >= 0) swapRemove(this.podsWithRequiredAntiAffinity, k);
     this.update(pi, -1);
@@ -106,7 +107,7 @@ export class NodeInfo {
     w.name = this.name;
     w.node = this.node;
     w.pods = this.pods.slice();
-    w.podsWithAffinity = this.podsWithAffinity.length ? this.podsWithAffinity.slice() : [];
+    w.podsWithScoredAffinity = this.podsWithScoredAffinity.length ? this.podsWithScoredAffinity.slice() : [];
     w.podsWithRequiredAntiAffinity = this.podsWithRequiredAntiAffinity.length ? this.podsWithRequiredAntiAffinity.slice() : [];
     const ports = new Map<string, Map<string, number>>();
     for (const [k, v] of this.usedPorts) ports.set(k, new Map(v));
@@ -132,4 +133,13 @@ function swapRemove<T>(a: T[], i: number): void {
 export function normalizeImage(name: string): string {
   if (name.includes('@')) return name;
   return name.lastIndexOf(':') > name.lastIndexOf('/') ? name : `${name}:latest`;
+}
+
+/**
+ * Whether an existing pod's terms count in InterPodAffinity's score of an incoming pod that has no
+ * preferred terms itself: its required affinity (hardPodAffinityWeight) and preferred (anti-)affinity.
+ * Its required anti-affinity only filters, as upstream's processExistingPod.
+ */
+export function hasScoredAffinity(pi: PodInfo): boolean {
+  return pi.requiredAffinity.length > 0 || pi.preferredAffinity.length > 0 || pi.preferredAntiAffinity.length > 0;
 }

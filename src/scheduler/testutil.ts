@@ -79,7 +79,7 @@ export function mkWorld(nodes: Node[], pods: Pod[] = [], o: { profile?: ProfileS
   const cache = new Cache();
   // naive: plugins see a snapshot without the incremental count indexes (the reference computation).
   const snap: Snapshot = o.naive
-    ? { nodes: () => cache.nodes(), get: (n) => cache.get(n), withAffinity: () => cache.withAffinity(), withRequiredAntiAffinity: () => cache.withRequiredAntiAffinity(), imageNodeCount: (i) => cache.imageNodeCount(i) }
+    ? { nodes: () => cache.nodes(), get: (n) => cache.get(n), withScoredAffinity: () => cache.withScoredAffinity(), withRequiredAntiAffinity: () => cache.withRequiredAntiAffinity(), imageNodeCount: (i) => cache.imageNodeCount(i) }
     : cache;
   for (const n of nodes) cache.addNode(n);
   for (const p of pods) cache.addPod(newPodInfo(p));

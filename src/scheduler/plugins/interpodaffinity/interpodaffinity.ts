@@ -240,7 +240,7 @@ export function newInterPodAffinity(args: InterPodAffinityArgs, h: Handle): AnyP
       const snap = h.snapshot();
       const has = pi.preferredAffinity.length > 0 || pi.preferredAntiAffinity.length > 0;
       if (!has && args.ignorePreferredTermsOfExistingPods) return Status.skip();
-      const all = has ? snap.nodes() : snap.withAffinity();
+      const all = has ? snap.nodes() : snap.withScoredAffinity();
       if (!all.length || !nodes.length) return Status.skip();
       const topo = new Map<string, Map<string, number>>();
       const add = (t: AffinityTerm, pod: Pod, labels: Record<string, string>, w: number) => {
@@ -253,7 +253,7 @@ export function newInterPodAffinity(args: InterPodAffinityArgs, h: Handle): AnyP
       for (const ni of all) {
         const labels = ni.node?.metadata?.labels;
         if (!labels) continue;
-        for (const ex of has ? ni.pods : ni.podsWithAffinity) {
+        for (const ex of has ? ni.pods : ni.podsWithScoredAffinity) {
           for (const t of pi.preferredAffinity) add(t, ex.pod, labels, t.weight);
           for (const t of pi.preferredAntiAffinity) add(t, ex.pod, labels, -t.weight);
           if (hardWeight > 0) for (const t of ex.requiredAffinity) add(t, pi.pod, labels, hardWeight);
