@@ -44,6 +44,15 @@ describe('process runtime specifics', () => {
     await assert.rejects(rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'nginx' } }, c), (e: unknown) => e instanceof RuntimeError && e.code === 'InvalidArgument' && e.message === NEEDS_COMMAND_MESSAGE);
   });
 
+  it('runs args alone as the command line, as an image without ENTRYPOINT would (kubectl run … -- sh -c …)', async () => {
+    const c = sbc('argsonly');
+    const sb = await rt.runPodSandbox(c);
+    const id = await rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'busybox' }, args: ['sh', '-c', 'exit 7'] }, c);
+    await rt.startContainer(id);
+    await untilT('the container exits', async () => (await rt.containerStatus(id)).state === 'CONTAINER_EXITED', 10_000);
+    assert.equal((await rt.containerStatus(id)).exitCode, 7);
+  });
+
   it('reports a missing executable as StartError with exit code 128', async () => {
     const c = sbc('noexe');
     const sb = await rt.runPodSandbox(c);

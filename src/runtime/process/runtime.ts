@@ -5,7 +5,9 @@
  * each container also gets a cgroup under `skiff/pod<uid>` enforcing memory/CPU limits.
  *
  * Limits of the model (documented for users): there is no filesystem isolation (mounts are mapped
- * by rewriting paths, see paths.ts), no image entrypoints (a container needs `command`), and the
+ * by rewriting paths, see paths.ts), no image entrypoints (a container needs `command`, or `args`
+ * alone, which then run as the whole command line, as with an image without ENTRYPOINT such as
+ * busybox, alpine or debian: `kubectl run -it x --image=busybox -- sh`), and the
  * processes die with the agent (they cannot be re-adopted: their log pipes end with it).
  */
 import { EventEmitter } from 'node:events';
@@ -51,7 +53,7 @@ import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
 
 
 export const NEEDS_COMMAND_MESSAGE =
-  'the process runtime runs host processes and needs `command` (image entrypoints need the containerd runtime: skiff agent --runtime containerd)';
+  'the process runtime runs host processes and needs `command` or `args` (image entrypoints need the containerd runtime: skiff agent --runtime containerd)';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -336,7 +338,7 @@ export class ProcessRuntime implements Runtime {
   async createContainer(podSandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string> {
     const sb = this.sandbox(podSandboxId);
     if (sb.state !== 'SANDBOX_READY') throw new RuntimeError('FailedPrecondition', `pod sandbox "${podSandboxId}" is not ready`);
-    if (!config.command?.length) throw new RuntimeError('InvalidArgument', NEEDS_COMMAND_MESSAGE);
+    if (!config.command?.length && !config.args?.length) throw new RuntimeError('InvalidArgument', NEEDS_COMMAND_MESSAGE);
     const id = randomBytes(16).toString('hex');
     const logDir = sandboxConfig.logDirectory || sb.config.logDirectory;
     const logPath = path.join(logDir, config.logPath ?? `${config.metadata.name}/${config.metadata.attempt}.log`);
