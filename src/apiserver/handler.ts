@@ -17,6 +17,7 @@ import { boolParam, intParam, dryRunParam, fieldManagerParam, fieldValidationPar
 import { checkTypeMeta, checkFields, duplicatesOf, mergePatchMayAddUnknown, patchTypeOf } from './input.js';
 import { serveNonResource } from './nonresource.js';
 import { serveSubresource, serveNodeProxy } from './subresources.js';
+import { serveWorkloadProxy } from './proxy.js';
 
 export { groupVersionPaths } from './nonresource.js';
 export { createUpgradeHandler } from './subresources.js';
@@ -116,6 +117,8 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   const method = req.method ?? 'GET';
   // The kubelet, not this server, answers a node proxy request: whatever it accepts or returns.
   if (r.subresource === 'proxy' && info.key === 'nodes' && r.name) return serveNodeProxy(ctx, req, res, r);
+  // A pod or a service endpoint answers, likewise.
+  if (r.subresource === 'proxy' && (info.key === 'pods' || info.key === 'services') && r.name && r.namespace !== undefined) return serveWorkloadProxy(ctx, req, res, r);
   const form = negotiateForm(req.headers.accept);
   if (form === 'unacceptable') throw new StatusError(406, 'NotAcceptable', `only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io`);
   if (info.namespaced && r.namespace === undefined && r.name !== undefined) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');

@@ -83,9 +83,9 @@ function group(group: string, version: string, defs: Def[]): ResourceInfo[] {
 export const RESOURCES: ResourceInfo[] = [
   ...group('', 'v1', [
     { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] },
-    { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'ephemeralcontainers', 'log', 'exec', 'attach', 'portforward'] },
+    { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'ephemeralcontainers', 'log', 'exec', 'attach', 'portforward', 'proxy'] },
     { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'] },
-    { resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status'] },
+    { resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status', 'proxy'] },
     { resource: 'endpoints', kind: 'Endpoints', shortNames: ['ep'] },
     { resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] },
     { resource: 'secrets', kind: 'Secret' },
@@ -228,7 +228,7 @@ export function subresourceInfo(info: ResourceInfo, sub: string): { group: strin
     case 'finalize':
       return { group: info.group, version: info.version, kind: info.kind, verbs: ['update'] };
     case 'proxy':
-      return { group: '', version: 'v1', kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] };
+      return { group: '', version: 'v1', kind: info.kind === 'Pod' ? 'PodProxyOptions' : info.kind === 'Service' ? 'ServiceProxyOptions' : 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] };
     default:
       return { group: info.group, version: info.version, kind: info.kind, verbs: ['get', 'patch', 'update'] };
   }

@@ -1,0 +1,182 @@
+/**
+ * `pods/{[scheme:]name[:port]}/proxy/<path>` and `services/{[scheme:]name[:port]}/proxy/<path>`:
+ * the API server forwards the request to a pod, or to a ready endpoint of a service, as upstream's
+ * pod and service ResourceLocation plus its proxy handler (what `kubectl proxy` users open in a
+ * browser). Targets are resolved by pure functions; the forwarding is plain HTTP(S) streaming.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { HandlerContext } from './handler.js';
+import type { ResourceRequest } from './request.js';
+import { findResource } from './resources.js';
+import { loopbackAlias } from '../network/proxy/userspace.js';
+import { StatusError, badRequest } from './status.js';
+
+export interface ProxyTarget {
+  scheme: 'http' | 'https';
+  host: string;
+  port?: number;
+  /** The node of the pod behind the address, when known (see dialHost). */
+  nodeName?: string;
+}
+
+/**
+ * A node whose kubelet runs the loopback pod network (no root) says so with this condition; its
+ * pods listen on the 127 alias of their IP, which is what this server must dial.
+ */
+export function usesLoopbackPodNetwork(node: any): boolean {
+  return (node?.status?.conditions ?? []).some((c: any) => c.type === 'NetworkPolicyNotEnforced' && c.status === 'True' && c.reason === 'LoopbackPodNetwork');
+}
+
+/** Upstream's SplitSchemeNamePort: "name", "name:port" or "scheme:name:port" (scheme http or https). */
+export function splitSchemeNamePort(id: string): { scheme: string; name: string; port: string } | undefined {
+  const parts = id.split(':');
+  let scheme = '';
+  let name: string;
+  let port = '';
+  if (parts.length === 1) name = parts[0];
+  else if (parts.length === 2) [name, port] = parts;
+  else if (parts.length === 3) [scheme, name, port] = parts;
+  else return undefined;
+  if (!name || !['', 'http', 'https'].includes(scheme)) return undefined;
+  return { scheme, name, port };
+}
+
+function unavailable(message: string): StatusError {
+  return new StatusError(503, 'ServiceUnavailable', message);
+}
+
+/**
+ * Where a pod proxy request goes: the pod's IP, on the given port or else the first declared
+ * container port (none: the scheme's default), as upstream. Upstream refuses addresses that are not
+ * global unicast; loopback is allowed here because it is the process runtime's pod network.
+ */
+export function podProxyTarget(pod: any, scheme: string, port: string): ProxyTarget {
+  let p = port;
+  if (!p) {
+    for (const c of pod.spec?.containers ?? []) {
+      if (c.ports?.length) {
+        p = String(c.ports[0].containerPort);
+        break;
+      }
+    }
+  }
+  const ip: string = pod.status?.podIP ?? '';
+  if (!allowedAddress(ip)) throw badRequest('address not allowed');
+  const nodeName = pod.spec?.nodeName;
+  return { scheme: scheme === 'https' ? 'https' : 'http', host: ip, ...(p ? { port: checkPort(p, `invalid pod request "${pod.metadata?.name}:${port}"`) } : {}), ...(nodeName ? { nodeName } : {}) };
+}
+
+/**
+ * Where a service proxy request goes: a ready address of the service's Endpoints, on the endpoint
+ * port whose name matches (a service port number is first turned into its port's name; no port
+ * means the unnamed port), starting from a random subset and address, as upstream.
+ */
+export function serviceProxyTarget(svc: any, endpoints: any | undefined, id: { scheme: string; name: string; port: string }, rand: () => number = Math.random): ProxyTarget {
+  let portName = id.port;
+  if (/^\d+$/.test(portName)) {
+    const sp = (svc.spec?.ports ?? []).find((x: any) => x.port === Number(portName));
+    if (!sp) throw unavailable(`no service port ${portName} found for service "${id.name}"`);
+    portName = sp.name ?? '';
+  }
+  const subsets: any[] = endpoints?.subsets ?? [];
+  if (!subsets.length) throw unavailable(`no endpoints available for service "${id.name}"`);
+  const start = Math.floor(rand() * subsets.length);
+  for (let i = 0; i < subsets.length; i++) {
+    const ss = subsets[(start + i) % subsets.length];
+    const addrs: any[] = ss.addresses ?? [];
+    if (!addrs.length) continue;
+    const port = (ss.ports ?? []).find((x: any) => (x.name ?? '') === portName);
+    if (!port) continue;
+    const a0 = Math.floor(rand() * addrs.length);
+    for (let j = 0; j < addrs.length; j++) {
+      const a = addrs[(a0 + j) % addrs.length];
+      if (allowedAddress(a.ip)) return { scheme: id.scheme === 'https' ? 'https' : 'http', host: a.ip, port: port.port, ...(a.nodeName ? { nodeName: a.nodeName } : {}) };
+    }
+  }
+  const shown = [id.scheme, id.name, id.port].filter((x, k) => x || k === 1).join(':');
+  throw unavailable(`no endpoints available for service "${shown}"`);
+}
+
+function allowedAddress(ip: string): boolean {
+  return net.isIP(ip) !== 0 && ip !== '0.0.0.0' && ip !== '::' && !/^(22[4-9]|23\d|24\d|25[0-5])\./.test(ip) && ip !== '255.255.255.255';
+}
+
+function checkPort(p: string, message: string): number {
+  const n = Number(p);
+  if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw badRequest(message);
+  return n;
+}
+
+/** Serves pods/proxy and services/proxy: resolves the target, then forwards the request. */
+export async function serveWorkloadProxy(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
+  const kind = r.info.key === 'pods' ? 'pod' : 'service';
+  const id = splitSchemeNamePort(r.name ?? '');
+  if (!id) throw badRequest(`invalid ${kind} request "${r.name}"`);
+  const reg = ctx.registry;
+  let target: ProxyTarget;
+  if (kind === 'pod') {
+    const pod = reg.output(r.info, await reg.get(r.info, r.namespace, id.name));
+    target = podProxyTarget(pod, id.scheme, id.port);
+  } else {
+    const svc = reg.output(r.info, await reg.get(r.info, r.namespace, id.name));
+    const epInfo = findResource('', 'v1', 'endpoints')!;
+    const eps = await reg.get(epInfo, r.namespace, id.name).then(
+      (x) => reg.output(epInfo, x),
+      (e) => {
+        if (e instanceof StatusError && e.code === 404) return undefined;
+        throw e;
+      },
+    );
+    target = serviceProxyTarget(svc, eps, id);
+  }
+  if (target.nodeName) {
+    const nodes = findResource('', 'v1', 'nodes')!;
+    const node = await reg.get(nodes, undefined, target.nodeName).then(
+      (x) => reg.output(nodes, x),
+      () => undefined,
+    );
+    if (usesLoopbackPodNetwork(node)) target = { ...target, host: loopbackAlias(target.host) };
+  }
+  const search = new URL(req.url ?? '/', 'https://skiff').search;
+  forward(req, res, target, r.proxyPath ?? '/', search);
+}
+
+// Hop-by-hop headers, and the caller's credentials: a pod never sees the user's token.
+const DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate', 'authorization', 'host']);
+
+/** The request headers a target gets: no hop-by-hop headers, credentials or impersonation; its own Host; the caller in X-Forwarded-For. */
+export function forwardedHeaders(incoming: IncomingMessage['headers'], t: ProxyTarget, remoteAddress: string | undefined): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(incoming)) if (v !== undefined && !DROP.has(k) && !k.startsWith('impersonate-')) headers[k] = v;
+  const host = net.isIPv6(t.host) ? `[${t.host}]` : t.host;
+  headers.host = t.port === undefined ? host : `${host}:${t.port}`;
+  if (remoteAddress) headers['x-forwarded-for'] = incoming['x-forwarded-for'] ? `${incoming['x-forwarded-for']}, ${remoteAddress}` : remoteAddress;
+  return headers;
+}
+
+function forward(req: IncomingMessage, res: ServerResponse, t: ProxyTarget, path: string, search: string): void {
+  const headers = forwardedHeaders(req.headers, t, req.socket.remoteAddress);
+  const opts = { host: t.host, port: t.port ?? (t.scheme === 'https' ? 443 : 80), path: path + search, method: req.method ?? 'GET', headers, agent: false as const };
+  const onResponse = (up: IncomingMessage) => {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !DROP.has(k)) out[k] = v;
+    res.writeHead(up.statusCode ?? 502, out);
+    up.pipe(res);
+  };
+  // As upstream's proxy transport: a pod's serving certificate is not checked.
+  const upReq = t.scheme === 'https' ? https.request({ ...opts, rejectUnauthorized: false }, onResponse) : http.request(opts, onResponse);
+  upReq.on('error', (e) => {
+    if (res.headersSent) return void res.destroy();
+    // Upstream's wording for a backend it cannot reach.
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ECONNREFUSED' ? `dial tcp ${net.isIPv6(t.host) ? `[${t.host}]` : t.host}:${opts.port}: connect: connection refused` : e.message;
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `error trying to reach service: ${why}`, reason: 'ServiceUnavailable', code: 503 }));
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) upReq.destroy();
+  });
+  req.pipe(upReq);
+}

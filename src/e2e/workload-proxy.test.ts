@@ -1,0 +1,66 @@
+/**
+ * pods/proxy and services/proxy end to end, as `kubectl proxy` users and `kubectl get --raw` reach
+ * them: kubectl → API server → the pod's IP (a real process on the process runtime), or a ready
+ * endpoint of the service (kept by the endpoints controller).
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { startTestCluster, type TestCluster } from '../testing/cluster.js';
+import { which } from '../testing/real.js';
+import { until } from '../testing/wait.js';
+
+const SERVER = `require('http').createServer((q, r) => r.end(q.method + ' ' + q.url)).listen(8080, process.env.SKIFF_LISTEN_IP || '0.0.0.0')`;
+
+describe('pods/proxy and services/proxy', () => {
+  let c: TestCluster | undefined;
+  const node = `px-${randomBytes(2).toString('hex')}`;
+  const skip = which('kubectl') ? undefined : 'kubectl is not on PATH';
+
+  before(async () => {
+    if (skip) return;
+    c = await startTestCluster({ components: { kubelet: true, controllers: true }, up: { runtime: 'process', networkMode: 'loopback', nodeName: node, networkPrefix: `px${node.slice(3)}` } });
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', labels: { app: 'web' } },
+      spec: { nodeName: node, containers: [{ name: 'web', image: 'node', command: [process.execPath, '-e', SERVER], ports: [{ containerPort: 8080 }], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }] },
+    };
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+    for (const o of [pod, svc]) await until(`${o.kind} created`, async () => (await c!.kubectl(['apply', '-f', '-'], { input: JSON.stringify(o) })).code === 0);
+    await c.run(['wait', '--for=condition=Ready', 'pod/web', '--timeout=60s']);
+    await until('the endpoint is ready', async () => (await c!.kubectl(['get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[0].addresses[0].ip}'])).stdout.trim() !== '');
+  });
+
+  after(async () => {
+    await c?.stop();
+  });
+
+  const raw = (p: string) => c!.kubectl(['get', '--raw', p]);
+
+  it('forwards to the pod, on the port named in the request or else its first container port', { skip }, async () => {
+    assert.equal((await c!.run(['get', '--raw', '/api/v1/namespaces/default/pods/web:8080/proxy/a/b?x=1'])).trim(), 'GET /a/b?x=1');
+    assert.equal((await c!.run(['get', '--raw', '/api/v1/namespaces/default/pods/web/proxy/'])).trim(), 'GET /');
+    assert.equal((await c!.run(['get', '--raw', '/api/v1/namespaces/default/pods/http:web:8080/proxy/z'])).trim(), 'GET /z');
+  });
+
+  it('forwards to a ready endpoint of the service, by port number or port name', { skip }, async () => {
+    for (const id of ['web:80', 'web:http', 'http:web:http']) {
+      assert.equal((await c!.run(['get', '--raw', `/api/v1/namespaces/default/services/${id}/proxy/p`])).trim(), 'GET /p', id);
+    }
+  });
+
+  it('refuses bad requests with upstream Status errors', { skip }, async () => {
+    const noPort = await raw('/api/v1/namespaces/default/services/web:81/proxy/');
+    assert.notEqual(noPort.code, 0);
+    assert.match(noPort.stderr, /no service port 81 found for service "web"/);
+    const badId = await raw('/api/v1/namespaces/default/pods/ftp:web:80/proxy/');
+    assert.match(badId.stderr, /invalid pod request "ftp:web:80"/);
+    // As upstream: no port means the endpoint port without a name, and this service's only port has one.
+    assert.match((await raw('/api/v1/namespaces/default/services/web/proxy/')).stderr, /no endpoints available for service "web"/);
+    const missing = await raw('/api/v1/namespaces/default/services/nope/proxy/');
+    assert.match(missing.stderr, /services "nope" not found/);
+    const refused = await raw('/api/v1/namespaces/default/pods/web:8081/proxy/');
+    assert.match(refused.stderr, /error trying to reach service: dial tcp [0-9.]+:8081: connect: connection refused/);
+  });
+});
