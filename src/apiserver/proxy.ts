@@ -7,6 +7,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
+import type { Duplex } from 'node:stream';
 import type { HandlerContext } from './handler.js';
 import type { ResourceRequest } from './request.js';
 import { findResource } from './resources.js';
@@ -111,6 +113,44 @@ function checkPort(p: string, message: string): number {
 
 /** Serves pods/proxy and services/proxy: resolves the target, then forwards the request. */
 export async function serveWorkloadProxy(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
+  const target = await resolveWorkloadTarget(ctx, r);
+  const search = new URL(req.url ?? '/', 'https://skiff').search;
+  forward(req, res, target, r.proxyPath ?? '/', search);
+}
+
+/**
+ * The same for an upgrade (WebSocket and the like, as upstream's upgrade-aware proxy): the request
+ * head goes to the target with its Connection/Upgrade headers, then bytes flow both ways.
+ */
+export async function tunnelWorkloadProxy(ctx: HandlerContext, req: IncomingMessage, socket: Duplex, head: Buffer, r: ResourceRequest): Promise<void> {
+  const t = await resolveWorkloadTarget(ctx, r);
+  const search = new URL(req.url ?? '/', 'https://skiff').search;
+  const port = t.port ?? (t.scheme === 'https' ? 443 : 80);
+  const headers = forwardedHeaders(req.headers, t, req.socket.remoteAddress);
+  headers.connection = 'Upgrade';
+  if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
+  const lines = [`${req.method ?? 'GET'} ${r.proxyPath ?? '/'}${search} HTTP/1.1`];
+  for (const [k, v] of Object.entries(headers)) for (const x of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${x}`);
+  const up = t.scheme === 'https' ? tls.connect({ host: t.host, port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }) : net.connect({ host: t.host, port });
+  const ready = t.scheme === 'https' ? 'secureConnect' : 'connect';
+  up.once(ready, () => {
+    up.write(lines.join('\r\n') + '\r\n\r\n');
+    if (head.length) up.write(head);
+    up.pipe(socket);
+    socket.pipe(up);
+  });
+  up.once('error', (e) => {
+    if (up.bytesRead > 0) return void socket.destroy();
+    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `error trying to reach service: ${(e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? `dial tcp ${t.host}:${port}: connect: connection refused` : e.message}`, reason: 'ServiceUnavailable', code: 503 });
+    socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  socket.on('error', () => up.destroy());
+  socket.on('close', () => up.destroy());
+  up.on('close', () => socket.destroy());
+}
+
+/** The address a pods/proxy or services/proxy request goes to (a loopback-network pod: its 127 alias). */
+async function resolveWorkloadTarget(ctx: HandlerContext, r: ResourceRequest): Promise<ProxyTarget> {
   const kind = r.info.key === 'pods' ? 'pod' : 'service';
   const id = splitSchemeNamePort(r.name ?? '');
   if (!id) throw badRequest(`invalid ${kind} request "${r.name}"`);
@@ -139,8 +179,7 @@ export async function serveWorkloadProxy(ctx: HandlerContext, req: IncomingMessa
     );
     if (usesLoopbackPodNetwork(node)) target = { ...target, host: loopbackAlias(target.host) };
   }
-  const search = new URL(req.url ?? '/', 'https://skiff').search;
-  forward(req, res, target, r.proxyPath ?? '/', search);
+  return target;
 }
 
 // Hop-by-hop headers, and the caller's credentials: a pod never sees the user's token.

@@ -19,6 +19,7 @@ import { checkTypeMeta, patchTypeOf } from './input.js';
 import { requestAttributes, type HandlerContext } from './handler.js';
 import { jsonPathValue } from './crd/custom.js';
 import { serveEphemeralContainers, EPHEMERAL_SUBRESOURCE } from './ephemeral.js';
+import { tunnelWorkloadProxy } from './proxy.js';
 
 /**
  * Subresources other than status: pods/binding, pods/eviction, pods/ephemeralcontainers,
@@ -215,6 +216,15 @@ export function createUpgradeHandler(ctx: HandlerContext) {
         throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       }
       user = await impersonate(ctx.authorizers, req, user);
+      // pods/proxy and services/proxy carry a path of their own: parse the URL as given.
+      const proxied = parseResourcePath(url.pathname);
+      if (proxied.type === 'resource' && proxied.req.subresource === 'proxy' && (proxied.req.info.key === 'pods' || proxied.req.info.key === 'services') && proxied.req.name && proxied.req.namespace !== undefined) {
+        const attrs = requestAttributes(req.method ?? 'GET', url.pathname, proxied, url.searchParams, user);
+        const decision = await authorize(ctx.authorizers, attrs);
+        if (decision.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), { name: attrs.name, kind: proxied.req.info.resource });
+        await tunnelWorkloadProxy(ctx, req, socket, head, proxied.req);
+        return;
+      }
       const parsed = parseResourcePath(path);
       const sub = parsed.type === 'resource' ? parsed.req.subresource : undefined;
       if (parsed.type !== 'resource' || parsed.req.info.key !== 'pods' || (sub !== 'exec' && sub !== 'attach' && sub !== 'portforward') || !parsed.req.name) {

@@ -6,11 +6,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import https from 'node:https';
+import { configFromKubeconfig } from '../client/rest.js';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
 
-const SERVER = `require('http').createServer((q, r) => r.end(q.method + ' ' + q.url)).listen(8080, process.env.SKIFF_LISTEN_IP || '0.0.0.0')`;
+// Answers plain requests with their method and path; an upgrade to "echo" sends back whatever arrives.
+const SERVER = `require('http').createServer((q, r) => r.end(q.method + ' ' + q.url)).on('upgrade', (q, s) => { s.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: echo\\r\\nConnection: Upgrade\\r\\n\\r\\n' + q.url + '|'); s.pipe(s); }).listen(8080, process.env.SKIFF_LISTEN_IP || '0.0.0.0')`;
 
 describe('pods/proxy and services/proxy', () => {
   let c: TestCluster | undefined;
@@ -47,6 +50,31 @@ describe('pods/proxy and services/proxy', () => {
   it('forwards to a ready endpoint of the service, by port number or port name', { skip }, async () => {
     for (const id of ['web:80', 'web:http', 'http:web:http']) {
       assert.equal((await c!.run(['get', '--raw', `/api/v1/namespaces/default/services/${id}/proxy/p`])).trim(), 'GET /p', id);
+    }
+  });
+
+  it('carries an upgrade (WebSocket and the like) through to the pod and back', { skip }, async () => {
+    const cfg = configFromKubeconfig(c!.kubeconfig);
+    for (const p of ['/api/v1/namespaces/default/pods/web:8080/proxy/ws?x=1', '/api/v1/namespaces/default/services/web:http/proxy/ws']) {
+      const got = await new Promise<string>((resolve, reject) => {
+        const u = new URL(cfg.server);
+        const req = https.request({ host: u.hostname, port: u.port, path: p, ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem, headers: { connection: 'Upgrade', upgrade: 'echo' } });
+        req.on('upgrade', (res, sock, head: Buffer) => {
+          let data = head.toString();
+          sock.on('data', (d: Buffer) => {
+            data += d.toString();
+            if (data.endsWith('ping')) {
+              sock.destroy();
+              resolve(`${res.statusCode} ${data}`);
+            }
+          });
+          sock.write('ping');
+        });
+        req.on('response', (res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+        req.on('error', reject);
+        req.end();
+      });
+      assert.equal(got, `101 ${p.includes('?') ? '/ws?x=1' : '/ws'}|ping`, p);
     }
   });
 
