@@ -3,6 +3,7 @@ import { allResources, groupVersions, resourcesGeneration, subresourceInfo } fro
 import { StatusError } from './status.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
+import { OPENAPI_V2_PROTOBUF_RESPONSE, openapiV2Json, openapiV2Protobuf, wantsOpenapiV2Protobuf } from './openapi/v2.js';
 import { send, JSON_TYPE } from './respond.js';
 import type { HandlerContext } from './handler.js';
 import { metricsOf } from './metrics/index.js';
@@ -59,8 +60,21 @@ export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage
       if (!ctx.serviceAccounts) return false;
       send(res, 200, ctx.serviceAccounts.jwks(), 'application/jwk-set+json');
       return true;
-    case '/openapi/v2':
-      throw new StatusError(404, 'NotFound', 'the server serves OpenAPI v3 only (/openapi/v3)');
+    case '/openapi/v2': {
+      // kubectl's client-side validation (always used for `kind: List`) reads the protobuf form
+      const custom = allResources().filter((r) => r.custom).map((r) => ({ group: r.group, version: r.version, kind: r.kind, schema: r.custom?.schema }));
+      const pb = wantsOpenapiV2Protobuf(accept);
+      const out = pb ? openapiV2Protobuf(custom) : openapiV2Json(custom);
+      const headers = { ETag: out.etag, Vary: 'Accept', 'Cache-Control': 'no-cache, private' };
+      if (req.headers['if-none-match'] === out.etag) {
+        res.writeHead(304, headers);
+        res.end();
+        return true;
+      }
+      res.writeHead(200, { ...headers, 'Content-Type': pb ? OPENAPI_V2_PROTOBUF_RESPONSE : JSON_TYPE });
+      res.end(out.body);
+      return true;
+    }
   }
   if (path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) {
     send(res, 200, 'ok', 'text/plain; charset=utf-8');
