@@ -9,6 +9,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { which } from '../testing/real.js';
+import { clientFromKubeconfig } from '../testing/client.js';
 
 const CRD = {
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -122,6 +123,44 @@ describe('kubectl apply of a kind: List (client-side validation from /openapi/v2
     await c.run(['apply', '--validate=false', '-f', '-'], bad);
   });
 
+  it('validates a `kubectl get … -o yaml` backup of many kinds when it is applied back', async () => {
+    await c.run(['create', 'secret', 'generic', 'sec', '--from-literal=a=b']);
+    await c.run(['create', 'serviceaccount', 'sa']);
+    await c.run(['create', 'role', 'r', '--verb=get', '--resource=pods']);
+    await c.run(['create', 'rolebinding', 'rb', '--role=r', '--serviceaccount=default:sa']);
+    await c.run(['create', 'cronjob', 'cj', '--image=busybox', '--schedule=*/5 * * * *', '--', 'true']);
+    await c.run(['create', 'ingress', 'ing', '--rule=foo.com/=web-a:80']);
+    await c.run(['create', 'pdb', 'pdb', '--selector=app=web-a', '--min-available=1']);
+    await c.run(['create', 'priorityclass', 'pc', '--value=100']);
+    await c.run(['create', 'quota', 'q', '--hard=pods=10']);
+    const kinds = 'deploy,svc,endpoints,cm,secrets,sa,roles,rolebindings,cronjobs,ingress,pdb,priorityclasses,resourcequotas,namespaces';
+    const yaml = await c.run(['get', kinds, '-A', '-o', 'yaml']);
+    assert.match(yaml, /^kind: List$/m);
+    // status, managedFields, resourceVersion, int-or-string ports, quantities: all pass validation
+    const r = await c.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: yaml });
+    assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('serves JSON to curl and protobuf to kubectl, with one ETag and 304 on If-None-Match', async () => {
+    const api = await clientFromKubeconfig(c.kubeconfig);
+    try {
+      const json = await api.request('GET', '/openapi/v2', undefined, { accept: 'application/json' });
+      assert.equal(json.status, 200);
+      assert.match(String(json.headers['content-type']), /^application\/json/);
+      assert.equal(json.json().swagger, '2.0');
+      const etag = String(json.headers.etag);
+      assert.match(etag, /^"[0-9A-F]+"$/);
+      const pb = await api.request('GET', '/openapi/v2', undefined, { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+      assert.equal(pb.status, 200);
+      assert.match(String(pb.headers['content-type']), /protobuf/);
+      assert.equal(pb.headers.etag, etag);
+      const again = await api.request('GET', '/openapi/v2', undefined, { accept: 'application/json', 'if-none-match': etag });
+      assert.equal(again.status, 304);
+    } finally {
+      api.close();
+    }
+  });
+
   it('applies a List containing custom resources of a CRD (their schemas are published in v2)', async () => {
     await c.run(['apply', '-f', '-'], JSON.stringify(CRD));
     await c.run(['wait', '--for', 'condition=established', '--timeout=30s', 'crd/gadgets.example.com']);
@@ -135,6 +174,10 @@ describe('kubectl apply of a kind: List (client-side validation from /openapi/v2
     assert.match(out, /configmap\/cm-g created/);
     const g = JSON.parse(await c.run(['get', 'gadget', 'g1', '-o', 'json']));
     assert.equal(g.spec.port, 'http');
+
+    const backupYaml = await c.run(['get', 'gadgets,cm', '-o', 'yaml']);
+    const back = await c.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: backupYaml });
+    assert.equal(back.code, 0, back.stderr);
 
     const r = await c.kubectl(['apply', '-f', '-'], { input: list(gadget('g2', { size: 1, bogus: true })) });
     assert.notEqual(r.code, 0);
