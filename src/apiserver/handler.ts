@@ -18,6 +18,7 @@ import { checkTypeMeta, checkFields, duplicatesOf, mergePatchMayAddUnknown, patc
 import { serveNonResource } from './nonresource.js';
 import { serveSubresource, serveNodeProxy } from './subresources.js';
 import { serveWorkloadProxy } from './proxy.js';
+import { COMPONENT_STATUS_WARNING, getComponentStatuses } from './componentstatus.js';
 
 export { groupVersionPaths } from './nonresource.js';
 export { createUpgradeHandler } from './subresources.js';
@@ -129,6 +130,14 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   // A write's result goes out as the JSON the watch cache holds for it, when the registry has it.
   const render = (obj: any) => (form === 'table' ? toTable(info, [obj], { includeObject: q.get('includeObject') ?? undefined }) : form === 'metadata' ? partialObjectMetadata(obj) : (writtenJsonOf(obj) ?? obj));
 
+  if (info.key === 'componentstatuses') {
+    if ((method !== 'GET' && method !== 'HEAD') || r.legacyWatch || boolParam(q, 'watch') === true) throw methodNotAllowed();
+    const got = await getComponentStatuses(reg, r.name);
+    const items = r.name === undefined ? got.items : [got];
+    const body = form === 'table' ? toTable(info, items, { includeObject: q.get('includeObject') ?? undefined }) : form === 'metadata' ? partialObjectMetadata(got) : got;
+    send(res, 200, body, undefined, [COMPONENT_STATUS_WARNING]);
+    return;
+  }
   if (info.virtual) {
     if (method !== 'POST' || r.name) throw methodNotAllowed();
     const review = ctx.reviews.get(info.key);

@@ -53,6 +53,8 @@ interface Def {
   generation?: boolean;
   storageKey?: string;
   virtual?: boolean;
+  /** Computed on each read, never stored (ComponentStatus): get and list only. */
+  readOnly?: boolean;
   /** A version served beside the storage version of the same resource gets a key of its own ("group/version/resource"). */
   versionedKey?: boolean;
 }
@@ -69,7 +71,7 @@ function group(group: string, version: string, defs: Def[]): ResourceInfo[] {
       namespaced: d.namespaced ?? true,
       shortNames: d.shortNames ?? [],
       categories: d.categories ?? [],
-      verbs: d.virtual ? ['create'] : ALL_VERBS,
+      verbs: d.virtual ? ['create'] : d.readOnly ? ['get', 'list'] : ALL_VERBS,
       subresources: d.subresources ?? [],
       generation: d.generation ?? false,
       key,
@@ -85,6 +87,7 @@ export const RESOURCES: ResourceInfo[] = [
     { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] },
     { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'ephemeralcontainers', 'log', 'exec', 'attach', 'portforward', 'proxy'] },
     { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'] },
+    { resource: 'componentstatuses', kind: 'ComponentStatus', namespaced: false, shortNames: ['cs'], readOnly: true },
     { resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status', 'proxy'] },
     { resource: 'endpoints', kind: 'Endpoints', shortNames: ['ep'] },
     { resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] },

@@ -11,6 +11,7 @@ import { configMapPrinter, secretPrinter, serviceAccountPrinter } from './config
 import { defaultPrinter } from './default.js';
 import { eventPrinter, eventsV1Printer } from './events.js';
 import { leasePrinter } from './leases.js';
+import { componentStatusPrinter } from './componentstatus.js';
 import { podDisruptionBudgetPrinter, priorityClassPrinter } from './policy.js';
 import { namespacePrinter } from './namespaces.js';
 import { ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './networking.js';
@@ -51,6 +52,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['storage.k8s.io/storageclasses', storageClassPrinter],
   ['events.k8s.io/events', eventsV1Printer],
   ['coordination.k8s.io/leases', leasePrinter],
+  ['componentstatuses', componentStatusPrinter],
   ['policy/poddisruptionbudgets', podDisruptionBudgetPrinter],
   ['scheduling.k8s.io/priorityclasses', priorityClassPrinter],
   ['apps/deployments', deploymentPrinter],
