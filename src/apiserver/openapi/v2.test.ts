@@ -205,6 +205,21 @@ test('CRD kinds: upstream names, ObjectMeta, List, structural-v2 conversion', ()
   assert.deepEqual(doc.definitions['com.example.v1alpha1.Loose'], { 'x-kubernetes-group-version-kind': [{ group: 'example.com', kind: 'Loose', version: 'v1alpha1' }] });
 });
 
+test('a CRD schema kube-openapi could not parse is published untyped there, not as a broken document', () => {
+  const odd: CustomKind = {
+    group: 'odd.example.com',
+    version: 'v1',
+    kind: 'Odd',
+    schema: { type: 'object', properties: { tuple: { type: 'array', items: [{ type: 'string' }] }, bare: { type: 'array' }, weird: { type: 'null' } } },
+  };
+  const doc = buildOpenapiV2(allSchemas(), [odd]) as { definitions: Record<string, any> };
+  const props = doc.definitions['com.example.odd.v1.Odd'].properties;
+  assert.deepEqual([props.tuple, props.bare, props.weird], [{}, {}, {}]);
+  assert.deepEqual(kubeOpenapiParse(doc.definitions), []);
+  const names = Object.keys(doc.definitions);
+  assert.deepEqual([...names].sort(), names, 'CRD definitions sorted in with the built-in ones');
+});
+
 test('additionalProperties: false survives the protobuf (a oneof bool written even when false)', () => {
   const pb = encodeOpenapiV2({ swagger: '2.0', definitions: { X: { type: 'object', additionalProperties: false }, Y: { type: 'object', additionalProperties: true } } });
   const { definitions } = decodeDocument(pb);

@@ -35,6 +35,8 @@ export type V2Schema = Record<string, unknown>;
 
 const DROPPED = new Set(['oneOf', 'anyOf', 'not', 'nullable', 'x-kubernetes-validations', 'allOf']);
 
+const KNOWN_TYPES = new Set(['object', 'array', 'string', 'number', 'integer', 'boolean']);
+
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -89,6 +91,9 @@ export function toV2Schema(input: Schema, crd: boolean): V2Schema {
   }
   // built-in IntOrString and Quantity: upstream publishes them as strings (kubectl accepts numbers there)
   if (intOrString && !crd && out.type === undefined) out.type = 'string';
+  // kube-openapi refuses the whole document over one definition it cannot parse (an array
+  // without a single items schema, an unknown type): such a value is published untyped instead
+  if (out.type !== undefined && (!KNOWN_TYPES.has(out.type as string) || (out.type === 'array' && !out.items))) delete out.type;
   return out;
 }
 
@@ -136,14 +141,17 @@ function customListDefinition(c: CustomKind): V2Schema {
 
 /** The v2 document as JSON-shaped data: built-in definitions plus those of `custom` kinds. */
 export function buildOpenapiV2(builtin: Readonly<Record<string, Schema>>, custom: CustomKind[]): Record<string, unknown> {
-  const definitions: Record<string, V2Schema> = {};
-  for (const name of Object.keys(builtin).sort()) definitions[name] = toV2Schema(builtin[name]!, false);
+  const all: Record<string, V2Schema> = {};
+  for (const name of Object.keys(builtin)) all[name] = toV2Schema(builtin[name]!, false);
   for (const c of custom) {
     const name = customDefinitionName(c.group, c.version, c.kind);
     // a CRD never replaces a built-in kind's schema
-    if (!builtin[name]) definitions[name] = customKindDefinition(c);
-    if (!builtin[`${name}List`]) definitions[`${name}List`] = customListDefinition(c);
+    if (!builtin[name]) all[name] = customKindDefinition(c);
+    if (!builtin[`${name}List`]) all[`${name}List`] = customListDefinition(c);
   }
+  // in name order, as upstream's document
+  const definitions: Record<string, V2Schema> = {};
+  for (const name of Object.keys(all).sort()) definitions[name] = all[name]!;
   return {
     swagger: '2.0',
     info: { title: 'Kubernetes', version: 'unversioned' },
