@@ -1,8 +1,9 @@
 /**
  * The kubelet's HTTPS API, the part the API server proxies to (upstream pkg/kubelet/server):
  *   GET /containerLogs/{ns}/{pod}/{container}?follow&tailLines&timestamps&previous&sinceSeconds&sinceTime&limitBytes
- *   GET /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty   (WebSocket, v5/v4.channel.k8s.io)
- *   GET /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty           (WebSocket, as exec)
+ *   GET|POST /exec/{ns}/{pod}/{container}?command=…&stdin&stdout&stderr&tty   (WebSocket v5/v4.channel.k8s.io,
+ *                                               or SPDY/3.1 v4…v1 for kubectl < 1.30: remotecommand-spdy.ts)
+ *   GET|POST /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty           (as exec)
  *   GET|POST /portForward/{ns}/{pod}   (SPDY/3.1, directly or tunnelled in a WebSocket)
  *   GET /stats/summary   (stats/v1alpha1 Summary)
  *   GET /metrics, /metrics/resource, /metrics/cadvisor   (Prometheus text, see metrics.ts)
@@ -11,11 +12,12 @@
  */
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { WebSocketServer, WebSocket } from 'ws';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, type ExecSession, type Runtime } from '../runtime/cri.js';
 import { writeLogs } from './logs.js';
 import type { SpdySession } from '../util/spdy.js';
+import { acceptStreams, exitStatus, internalErrorStatus, spdyConn, spdyHandshake, type RemoteCommandConn, type RemoteCommandOptions } from './remotecommand-spdy.js';
 import type { PortForwardTarget } from './portforward.js';
 import type { Summary } from '../runtime/containerd/summary.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../util/prometheus.js';
@@ -199,23 +201,55 @@ export class KubeletServer {
     const bool = (k: string) => q.get(k) === 'true' || q.get(k) === '1';
     const ref = await this.backend.findContainer(ns, pod, container, false);
     if (typeof ref === 'string') return fail(404, ref);
-    const o = { stdin: bool('stdin'), stdout: bool('stdout') || !q.has('stdout'), stderr: bool('stderr'), tty: bool('tty') };
+    const tty = bool('tty');
+    // stderr is merged into stdout with a TTY, as upstream.
+    const o: RemoteCommandOptions = { stdin: bool('stdin'), stdout: bool('stdout') || !q.has('stdout'), stderr: bool('stderr') && !tty, tty };
     const rt = this.backend.runtime;
+    let open: () => Promise<ExecSession & { attach?: boolean }>;
+    const cmd = verb === 'exec' ? q.getAll('command') : [];
     if (verb === 'attach') {
       if (!rt.attach) return fail(400, `attach is not supported by the ${rt.name} runtime`);
       if (!ref.running) return fail(400, `container ${container} is not running`);
-      this.wss!.handleUpgrade(req, socket, head, (ws) =>
-        void this.stream(ws, async () => {
-          const a = await rt.attach!({ containerId: ref.id, ...o });
-          return { ...a, kill: () => a.detach(), attach: true };
-        }),
-      );
+      open = async () => {
+        const a = await rt.attach!({ containerId: ref.id, ...o });
+        return { ...a, kill: () => a.detach(), attach: true };
+      };
+    } else open = () => rt.exec({ containerId: ref.id, cmd, ...o });
+    // kubectl < 1.30 upgrades straight to SPDY (a POST); later ones to a WebSocket.
+    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return this.spdyRemoteCommand(req, socket, head, o, open, cmd);
+    this.wss!.handleUpgrade(req, socket, head, (ws) => void runRemoteCommand(wsConn(ws), open, cmd));
+  }
+
+  /** exec or attach over a direct SPDY/3.1 upgrade (remotecommand-spdy.ts). */
+  private async spdyRemoteCommand(req: IncomingMessage, socket: Duplex, head: Buffer, o: RemoteCommandOptions, open: () => Promise<ExecSession & { attach?: boolean }>, cmd: string[]): Promise<void> {
+    const hs = spdyHandshake(req.headers);
+    if (!hs.protocol) {
+      socket.end(hs.response);
       return;
     }
-    const cmd = q.getAll('command');
-    this.wss!.handleUpgrade(req, socket, head, (ws) =>
-      void this.stream(ws, () => rt.exec({ containerId: ref.id, cmd, tty: o.tty, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr && !o.tty }), cmd),
-    );
+    const protocol = hs.protocol;
+    const { SpdySession } = await loadStreaming();
+    socket.write(hs.response);
+    const session = new SpdySession((b) => socket.write(b));
+    this.sessions.add(session);
+    session.on('error', () => socket.end());
+    session.on('close', () => {
+      this.sessions.delete(session);
+      socket.end();
+    });
+    const accepted = acceptStreams(session, protocol, o);
+    if (head?.length) session.feed(head);
+    socket.on('data', (d: Buffer) => session.feed(d));
+    socket.on('close', () => session.destroy());
+    socket.on('error', () => session.destroy());
+    let streams: Awaited<typeof accepted>;
+    try {
+      streams = await accepted;
+    } catch {
+      session.close();
+      return;
+    }
+    await runRemoteCommand(spdyConn(session, streams), open, cmd);
   }
 
   private async portForward(req: IncomingMessage, socket: Duplex, head: Buffer, ns: string, pod: string, fail: (code: number, msg: string) => void): Promise<void> {
@@ -258,71 +292,90 @@ export class KubeletServer {
     socket.on('close', () => session.destroy());
     socket.on('error', () => session.destroy());
   }
+}
 
-  /**
-   * An exec or attach session over the channel protocol: 0 stdin, 1 stdout, 2 stderr, 3 status,
-   * 4 resize, and (v5) 255 to close a stream. Ends with the status: Success, or the exit code.
-   */
-  private async stream(ws: WebSocket, open: () => Promise<ExecSession & { attach?: boolean }>, cmd: string[] = []): Promise<void> {
-    const v5 = ws.protocol === 'v5.channel.k8s.io';
-    const send = (ch: number, data: Buffer | string) => {
-      if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
-    };
-    const status = (s: object) => send(3, JSON.stringify(s));
-    // Listen at once: kubectl sends the terminal size (and maybe input) as soon as it connects,
-    // before the process is up; those messages wait for the session, in order.
-    let sess: (ExecSession & { attach?: boolean }) | undefined;
-    const early: Buffer[] = [];
-    let closed = false;
-    const onMessage = (data: Buffer) => {
-      if (!data.length || !sess) return;
-      const ch = data[0];
-      const body = data.subarray(1);
-      if (ch === 0) sess.stdin?.write(body);
-      else if (ch === 4) {
-        try {
-          const { Width, Height } = JSON.parse(body.toString());
-          sess.resize(Width, Height);
-        } catch {
-          // ignore a bad resize
-        }
-      } else if (v5 && ch === 255 && body[0] === 0) sess.stdin?.end();
-    };
-    ws.on('message', (raw: Buffer) => {
-      const data = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as any);
-      if (sess) onMessage(data);
-      else early.push(data);
-    });
-    ws.on('close', () => {
-      closed = true;
-      sess?.kill();
-    });
-    try {
-      sess = await open();
-    } catch (e) {
-      status({ metadata: {}, status: 'Failure', message: (e as Error).message, reason: 'InternalError', code: 500 });
+/**
+ * The WebSocket channel protocol as a RemoteCommandConn: 0 stdin, 1 stdout, 2 stderr, 3 status,
+ * 4 resize, and (v5) 255 to close a stream.
+ */
+function wsConn(ws: WebSocket): RemoteCommandConn {
+  const v5 = ws.protocol === 'v5.channel.k8s.io';
+  const send = (ch: number, data: Buffer | string) => {
+    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), Buffer.isBuffer(data) ? data : Buffer.from(data)]));
+  };
+  // Listen at once: kubectl sends the terminal size (and maybe input) as soon as it connects,
+  // before the process is up; those messages wait for the session, in order.
+  let handlers: Parameters<RemoteCommandConn['input']>[0] | undefined;
+  const early: Buffer[] = [];
+  const onMessage = (data: Buffer) => {
+    if (!data.length || !handlers) return;
+    const ch = data[0];
+    const body = data.subarray(1);
+    if (ch === 0) handlers.stdin(body);
+    else if (ch === 4) {
+      try {
+        const { Width, Height } = JSON.parse(body.toString());
+        handlers.resize(Width, Height);
+      } catch {
+        // ignore a bad resize
+      }
+    } else if (v5 && ch === 255 && body[0] === 0) handlers.stdinEnd();
+  };
+  ws.on('message', (raw: Buffer) => {
+    const data = Buffer.isBuffer(raw) ? raw : Buffer.from(raw as any);
+    if (handlers) onMessage(data);
+    else early.push(data);
+  });
+  return {
+    stdout: (d) => send(1, d),
+    stderr: (d) => send(2, d),
+    input(h) {
+      handlers = h;
+      for (const d of early.splice(0)) onMessage(d);
+    },
+    finish(s) {
+      send(3, JSON.stringify(s));
       ws.close(1000);
-      return;
-    }
-    if (closed) return sess.kill();
-    for (const d of early.splice(0)) onMessage(d);
-    const ended = (s?: NodeJS.ReadableStream) => (s ? new Promise<void>((r) => (s.on('end', r), s.on('error', r), s.on('close', r))) : Promise.resolve());
-    sess.stdout?.on('data', (d: Buffer) => send(1, d));
-    sess.stderr?.on('data', (d: Buffer) => send(2, d));
-    const code = await sess.exit;
-    await Promise.race([Promise.all([ended(sess.stdout), ended(sess.stderr)]), new Promise((r) => setTimeout(r, 500))]);
-    // An attach ends when the container does: Success, as upstream's streaming server says.
-    if (code === 0 || sess.attach) status({ metadata: {}, status: 'Success' });
-    else
-      status({
-        metadata: {},
-        status: 'Failure',
-        message: `command terminated with non-zero exit code: error executing command [${cmd.join(' ')}], exit code ${code}`,
-        reason: 'NonZeroExitCode',
-        details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
-      });
-    ws.close(1000);
+    },
+    onClose(cb) {
+      if (ws.readyState === ws.CLOSED) cb();
+      else ws.once('close', cb);
+    },
+  };
+}
+
+/**
+ * An exec or attach session, whatever carries it: input to the process, its output back, and at
+ * the end the status (Success, or the exit code). The process is killed when the client goes away.
+ */
+export async function runRemoteCommand(conn: RemoteCommandConn, open: () => Promise<ExecSession & { attach?: boolean }>, cmd: string[] = []): Promise<void> {
+  let sess: (ExecSession & { attach?: boolean }) | undefined;
+  let closed = false;
+  conn.onClose(() => {
+    closed = true;
+    sess?.kill();
+  });
+  try {
+    sess = await open();
+  } catch (e) {
+    conn.finish(internalErrorStatus((e as Error).message));
+    return;
   }
+  if (closed) return sess.kill();
+  const s = sess;
+  conn.input({
+    stdin: (d) => s.stdin?.write(d),
+    stdinEnd: () => s.stdin?.end(),
+    resize: (w, h) => s.resize(w, h),
+  });
+  s.stdin?.on('error', () => undefined);
+  // Output still buffered when the process exits is sent before the status.
+  const ended = (r?: Readable) => (r && !r.readableEnded && !r.destroyed ? new Promise<void>((res) => (r.on('end', res), r.on('error', res), r.on('close', res))) : Promise.resolve());
+  s.stdout?.on('data', (d: Buffer) => conn.stdout(d));
+  s.stderr?.on('data', (d: Buffer) => conn.stderr(d));
+  const code = await s.exit;
+  await Promise.race([Promise.all([ended(s.stdout), ended(s.stderr)]), new Promise((r) => setTimeout(r, 500))]);
+  conn.finish(exitStatus(code, cmd, s.attach));
 }
 
 /** Containers' memory limits in bytes by `podUid/container`, from the pods' specs. */
