@@ -13,6 +13,7 @@ import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
 import { configFromKubeconfig, type ClientConfig } from '../client/rest.js';
+import { HelperSpawner } from '../runtime/process/spawner.js';
 
 const SDK_BIN = '/usr/lib/google-cloud-sdk/bin';
 
@@ -21,9 +22,14 @@ describe('kubectl < 1.30 exec and attach over SPDY/3.1', () => {
   const node = `ox-${randomBytes(2).toString('hex')}`;
   const children: ChildProcess[] = [];
   const skip = which('kubectl') ? undefined : 'kubectl is not on PATH';
+  let sp: HelperSpawner | undefined;
+  let noTerminal: string | undefined;
 
   before(async () => {
     if (skip) return;
+    // The spawner helper owns pseudo-terminals: kubectl asks for a TTY only on one.
+    sp = await HelperSpawner.start();
+    if (!sp) noTerminal = 'no C compiler (gcc) for the spawner helper, which owns the terminals';
     // Controllers: node IPAM gives the node its pod range (and the default ServiceAccount appears);
     // the scheduler places `kubectl run`'s pods.
     c = await startTestCluster({ components: { kubelet: true, controllers: true, scheduler: true }, up: { runtime: 'process', networkMode: 'loopback', nodeName: node, networkPrefix: `ox${node.slice(3)}` } });
@@ -36,6 +42,7 @@ describe('kubectl < 1.30 exec and attach over SPDY/3.1', () => {
 
   after(async () => {
     for (const ch of children) ch.kill();
+    await sp?.close();
     await c?.stop();
   });
 
@@ -101,6 +108,41 @@ describe('kubectl < 1.30 exec and attach over SPDY/3.1', () => {
           assert.doesNotMatch(err, /error/i);
         } finally {
           ch.kill();
+        }
+      });
+
+      it('exec -it runs on a terminal of the size kubectl sends, follows a resize, and returns the exit code', async (t) => {
+        if (!needs(t, missing ?? noTerminal)) return;
+        const p = await sp!.spawn({
+          file: bin.startsWith('/') ? bin : which(bin)!,
+          argv: ['kubectl', 'exec', '-it', 'shell', '--', 'sh'],
+          cwd: '/',
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', KUBECONFIG: c!.kubeconfig, TERM: 'xterm', ...env },
+          stdin: true,
+          tty: true,
+        });
+        p.resize!(100, 30);
+        let out = '';
+        p.stdout.on('data', (d: Buffer) => (out += d));
+        let gone = false;
+        const exited = new Promise<number | null>((r) => p.once('exit', (code: number | null) => ((gone = true), r(code))));
+        try {
+          // The resize and typed lines reach the container by different paths: ask until it shows.
+          const ask = (what: string, want: RegExp, line: string) =>
+            until(what, () => (want.test(out) ? true : void p.stdin!.write(line)), 20_000, 300).catch((e) => assert.fail(`${e.message}: ${JSON.stringify(out)}`));
+          await ask('the first size', /30 100/, 'stty size\n');
+          p.resize!(120, 40);
+          await ask('the new size', /40 120/, 'stty size\n');
+          p.stdin!.write('exit 3\n');
+          assert.equal(await exited, 3, out);
+        } finally {
+          if (!gone && p.pid) {
+            try {
+              process.kill(-p.pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }
         }
       });
     });
