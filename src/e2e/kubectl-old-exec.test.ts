@@ -7,7 +7,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { needs, which } from '../testing/real.js';
@@ -15,7 +16,9 @@ import { until } from '../testing/wait.js';
 import { configFromKubeconfig, type ClientConfig } from '../client/rest.js';
 import { HelperSpawner } from '../runtime/process/spawner.js';
 
-const SDK_BIN = '/usr/lib/google-cloud-sdk/bin';
+// The versioned kubectls sit beside the real kubectl binary (the one on PATH may be a symlink).
+const KUBECTL = which('kubectl');
+const SDK_BIN = KUBECTL ? path.dirname(realpathSync(KUBECTL)) : '/nonexistent';
 
 describe('kubectl < 1.30 exec and attach over SPDY/3.1', () => {
   let c: TestCluster | undefined;
@@ -48,6 +51,7 @@ describe('kubectl < 1.30 exec and attach over SPDY/3.1', () => {
 
   const clients: { name: string; bin: string; env?: Record<string, string> }[] = [
     { name: 'kubectl 1.27', bin: `${SDK_BIN}/kubectl.1.27` },
+    { name: 'kubectl 1.28', bin: `${SDK_BIN}/kubectl.1.28` },
     { name: 'kubectl 1.29', bin: `${SDK_BIN}/kubectl.1.29` },
     { name: 'kubectl 1.32 without WebSockets', bin: 'kubectl', env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } },
   ];
