@@ -124,14 +124,25 @@ export async function serveWorkloadProxy(ctx: HandlerContext, req: IncomingMessa
  */
 export async function tunnelWorkloadProxy(ctx: HandlerContext, req: IncomingMessage, socket: Duplex, head: Buffer, r: ResourceRequest): Promise<void> {
   const t = await resolveWorkloadTarget(ctx, r);
+  tunnel(req, socket, head, t, r.proxyPath ?? '/');
+}
+
+/**
+ * Sends an upgrade's request head to the target (its Connection/Upgrade headers kept, credentials
+ * dropped), then copies bytes both ways. `clientTLS`: the certificate this server presents (the kubelet's client certificate for nodes/proxy).
+ */
+export function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, t: ProxyTarget, path: string, clientTLS?: { certPem: string; keyPem: string }): void {
   const search = new URL(req.url ?? '/', 'https://skiff').search;
   const port = t.port ?? (t.scheme === 'https' ? 443 : 80);
   const headers = forwardedHeaders(req.headers, t, req.socket.remoteAddress);
   headers.connection = 'Upgrade';
   if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
-  const lines = [`${req.method ?? 'GET'} ${r.proxyPath ?? '/'}${search} HTTP/1.1`];
+  const lines = [`${req.method ?? 'GET'} ${path}${search} HTTP/1.1`];
   for (const [k, v] of Object.entries(headers)) for (const x of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${x}`);
-  const up = t.scheme === 'https' ? tls.connect({ host: t.host, port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }) : net.connect({ host: t.host, port });
+  const up =
+    t.scheme === 'https'
+      ? tls.connect({ host: t.host, port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], ...(clientTLS ? { cert: clientTLS.certPem, key: clientTLS.keyPem } : {}) })
+      : net.connect({ host: t.host, port });
   const ready = t.scheme === 'https' ? 'secureConnect' : 'connect';
   up.once(ready, () => {
     up.write(lines.join('\r\n') + '\r\n\r\n');

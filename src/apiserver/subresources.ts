@@ -8,7 +8,7 @@ import { findResource } from './resources.js';
 import { StatusError, badRequest, internalError, methodNotAllowed, success } from './status.js';
 import { readBody, decodeBody } from './body.js';
 import { evictPod } from './eviction.js';
-import { proxyPodLog, proxyPodExec, proxyNode } from '../kubelet/apiproxy.js';
+import { proxyPodLog, proxyPodExec, proxyNode, kubeletAddress } from '../kubelet/apiproxy.js';
 import { applyJsonPatch } from './patch/json.js';
 import { applyMergePatch } from './patch/merge.js';
 import type { UserInfo } from './auth/types.js';
@@ -19,7 +19,7 @@ import { checkTypeMeta, patchTypeOf } from './input.js';
 import { requestAttributes, type HandlerContext } from './handler.js';
 import { jsonPathValue } from './crd/custom.js';
 import { serveEphemeralContainers, EPHEMERAL_SUBRESOURCE } from './ephemeral.js';
-import { tunnelWorkloadProxy } from './proxy.js';
+import { tunnel, tunnelWorkloadProxy } from './proxy.js';
 
 /**
  * Subresources other than status: pods/binding, pods/eviction, pods/ephemeralcontainers,
@@ -223,6 +223,25 @@ export function createUpgradeHandler(ctx: HandlerContext) {
         const decision = await authorize(ctx.authorizers, attrs);
         if (decision.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), { name: attrs.name, kind: proxied.req.info.resource });
         await tunnelWorkloadProxy(ctx, req, socket, head, proxied.req);
+        return;
+      }
+      // nodes/NAME[:PORT]/proxy/…: to the kubelet, as its plain requests go (serveNodeProxy).
+      if (proxied.type === 'resource' && proxied.req.subresource === 'proxy' && proxied.req.info.key === 'nodes' && proxied.req.name) {
+        const attrs = requestAttributes(req.method ?? 'GET', url.pathname, proxied, url.searchParams, user);
+        const decision = await authorize(ctx.authorizers, attrs);
+        if (decision.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), { name: attrs.name, kind: 'nodes' });
+        const m = /^([^:]+)(?::(\d+))?$/.exec(proxied.req.name);
+        const port = m?.[2] !== undefined ? Number(m[2]) : undefined;
+        if (!m || (port !== undefined && (port < 1 || port > 65535))) throw badRequest(`invalid node request "${proxied.req.name}"`);
+        if (!ctx.kubeletClient) throw new StatusError(503, 'ServiceUnavailable', 'this API server has no kubelet client credentials');
+        const node = ctx.registry.output(proxied.req.info, await ctx.registry.get(proxied.req.info, undefined, m[1]));
+        let addr: { host: string; port: number };
+        try {
+          addr = kubeletAddress(node, port);
+        } catch (e) {
+          throw new StatusError(500, 'InternalError', (e as Error).message);
+        }
+        tunnel(req, socket, head, { scheme: 'https', host: addr.host, port: addr.port }, proxied.req.proxyPath ?? '/', ctx.kubeletClient);
         return;
       }
       const parsed = parseResourcePath(path);

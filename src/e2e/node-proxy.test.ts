@@ -58,6 +58,31 @@ describe('nodes/proxy (real kubelet, real kubectl)', () => {
     assert.match(r.stderr, /NotFound|not found/i);
   });
 
+  it('an upgrade goes through to the kubelet too: exec over a WebSocket via nodes/proxy', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'np-exec' }, spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', command: ['sleep', '120'] }] } };
+    await tc.run(['apply', '-f', '-'], JSON.stringify(pod));
+    await tc.run(['wait', '--for=jsonpath={.status.phase}=Running', 'pod/np-exec', '--timeout=60s']);
+    const cfg = configFromKubeconfig(tc.kubeconfig);
+    const { WebSocket } = await import('ws');
+    const url = `${cfg.server.replace(/^https/, 'wss')}/api/v1/nodes/${NODE}/proxy/exec/default/np-exec/c?command=echo&command=via-node-proxy&stdout=true`;
+    const got = await new Promise<{ out: string; status: string }>((resolve, reject) => {
+      const ws = new WebSocket(url, ['v5.channel.k8s.io'], { ca: cfg.caPem, cert: cfg.certPem, key: cfg.keyPem });
+      let out = '';
+      ws.on('message', (d: Buffer) => {
+        if (d[0] === 1) out += d.subarray(1).toString();
+        if (d[0] === 3) {
+          resolve({ out, status: d.subarray(1).toString() });
+          ws.close();
+        }
+      });
+      ws.on('error', reject);
+      ws.on('unexpected-response', (_q, res) => reject(new Error(`no upgrade: HTTP ${res.statusCode}`)));
+    });
+    assert.equal(got.out, 'via-node-proxy\n');
+    assert.equal(JSON.parse(got.status).status, 'Success');
+    await tc.run(['delete', 'pod', 'np-exec', '--wait=false']);
+  });
+
   it('a missing node is 404 NotFound', async () => {
     const r = await tc.kubectl(['get', '--raw', '/api/v1/nodes/no-such-node/proxy/healthz']);
     assert.notEqual(r.code, 0);
