@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { forwardedHeaders, podProxyTarget, serviceProxyTarget, splitSchemeNamePort, usesLoopbackPodNetwork } from './proxy.js';
+import { forwardedHeaders, podProxyTarget, serviceProxyTarget, splitNodeNamePort, splitSchemeNamePort, usesLoopbackPodNetwork } from './proxy.js';
 import { StatusError } from './status.js';
 
 test('splitSchemeNamePort accepts name, name:port and http(s):name:port, as upstream', () => {
@@ -59,4 +59,10 @@ test('a node on the loopback pod network is recognised by its condition', () => 
   assert.equal(usesLoopbackPodNetwork({ status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'NetworkPolicyNotEnforced', status: 'True', reason: 'LoopbackPodNetwork' }] } }), true);
   assert.equal(usesLoopbackPodNetwork({ status: { conditions: [{ type: 'Ready', status: 'True' }] } }), false);
   assert.equal(usesLoopbackPodNetwork(undefined), false);
+});
+
+test('splitNodeNamePort: a node name with an optional kubelet port', () => {
+  assert.deepEqual(splitNodeNamePort('n1'), { name: 'n1' });
+  assert.deepEqual(splitNodeNamePort('n1:10250'), { name: 'n1', port: 10250 });
+  for (const bad of ['', 'n1:0', 'n1:70000', 'n1:x', 'a:1:2']) assert.throws(() => splitNodeNamePort(bad), err(400, /^invalid node request /), bad);
 });

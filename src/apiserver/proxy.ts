@@ -13,13 +13,14 @@ import type { HandlerContext } from './handler.js';
 import type { ResourceRequest } from './request.js';
 import { findResource } from './resources.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
+import type { KubeletClientTLS } from '../kubelet/apiproxy.js';
 import { StatusError, badRequest } from './status.js';
 
 export interface ProxyTarget {
   scheme: 'http' | 'https';
   host: string;
   port?: number;
-  /** The node of the pod behind the address, when known (see dialHost). */
+  /** The node of the pod behind the address, when known (see resolveWorkloadTarget). */
   nodeName?: string;
 }
 
@@ -113,9 +114,7 @@ function checkPort(p: string, message: string): number {
 
 /** Serves pods/proxy and services/proxy: resolves the target, then forwards the request. */
 export async function serveWorkloadProxy(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
-  const target = await resolveWorkloadTarget(ctx, r);
-  const search = new URL(req.url ?? '/', 'https://skiff').search;
-  forward(req, res, target, r.proxyPath ?? '/', search);
+  forward(req, res, await resolveWorkloadTarget(ctx, r), r.proxyPath ?? '/');
 }
 
 /**
@@ -131,9 +130,9 @@ export async function tunnelWorkloadProxy(ctx: HandlerContext, req: IncomingMess
  * Sends an upgrade's request head to the target (its Connection/Upgrade headers kept, credentials
  * dropped), then copies bytes both ways. `clientTLS`: the certificate this server presents (the kubelet's client certificate for nodes/proxy).
  */
-export function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, t: ProxyTarget, path: string, clientTLS?: { certPem: string; keyPem: string }): void {
+export function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, t: ProxyTarget, path: string, clientTLS?: KubeletClientTLS): void {
   const search = new URL(req.url ?? '/', 'https://skiff').search;
-  const port = t.port ?? (t.scheme === 'https' ? 443 : 80);
+  const port = portOf(t);
   const headers = forwardedHeaders(req.headers, t, req.socket.remoteAddress);
   headers.connection = 'Upgrade';
   if (req.headers.upgrade) headers.upgrade = req.headers.upgrade;
@@ -152,7 +151,7 @@ export function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, t: Pr
   });
   up.once('error', (e) => {
     if (up.bytesRead > 0) return void socket.destroy();
-    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `error trying to reach service: ${(e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? `dial tcp ${t.host}:${port}: connect: connection refused` : e.message}`, reason: 'ServiceUnavailable', code: 503 });
+    const body = JSON.stringify(unreachable(e, t).toStatus());
     socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
   socket.on('error', () => up.destroy());
@@ -206,27 +205,43 @@ export function forwardedHeaders(incoming: IncomingMessage['headers'], t: ProxyT
   return headers;
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, t: ProxyTarget, path: string, search: string): void {
-  const headers = forwardedHeaders(req.headers, t, req.socket.remoteAddress);
-  const opts = { host: t.host, port: t.port ?? (t.scheme === 'https' ? 443 : 80), path: path + search, method: req.method ?? 'GET', headers, agent: false as const };
+const portOf = (t: ProxyTarget): number => t.port ?? (t.scheme === 'https' ? 443 : 80);
+
+/** Upstream's answer for a backend it cannot reach: 503 "error trying to reach service". */
+function unreachable(e: NodeJS.ErrnoException, t: ProxyTarget): StatusError {
+  const why = e.code === 'ECONNREFUSED' ? `dial tcp ${net.isIPv6(t.host) ? `[${t.host}]` : t.host}:${portOf(t)}: connect: connection refused` : e.message;
+  return unavailable(`error trying to reach service: ${why}`);
+}
+
+/**
+ * Forwards a plain request (method, body, query, end-to-end headers) to the target and streams its
+ * answer back as it is. As upstream's proxy transport, the target's serving certificate is not checked.
+ */
+export function forward(req: IncomingMessage, res: ServerResponse, t: ProxyTarget, path: string, clientTLS?: KubeletClientTLS): void {
+  const search = new URL(req.url ?? '/', 'https://skiff').search;
+  const opts = { host: t.host, port: portOf(t), path: path + search, method: req.method ?? 'GET', headers: forwardedHeaders(req.headers, t, req.socket.remoteAddress), agent: false as const };
   const onResponse = (up: IncomingMessage) => {
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !DROP.has(k)) out[k] = v;
     res.writeHead(up.statusCode ?? 502, out);
     up.pipe(res);
   };
-  // As upstream's proxy transport: a pod's serving certificate is not checked.
-  const upReq = t.scheme === 'https' ? https.request({ ...opts, rejectUnauthorized: false }, onResponse) : http.request(opts, onResponse);
+  const upReq = t.scheme === 'https' ? https.request({ ...opts, rejectUnauthorized: false, ...(clientTLS ? { cert: clientTLS.certPem, key: clientTLS.keyPem } : {}) }, onResponse) : http.request(opts, onResponse);
   upReq.on('error', (e) => {
     if (res.headersSent) return void res.destroy();
-    // Upstream's wording for a backend it cannot reach.
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ECONNREFUSED' ? `dial tcp ${net.isIPv6(t.host) ? `[${t.host}]` : t.host}:${opts.port}: connect: connection refused` : e.message;
     res.writeHead(503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `error trying to reach service: ${why}`, reason: 'ServiceUnavailable', code: 503 }));
+    res.end(JSON.stringify(unreachable(e, t).toStatus()));
   });
   res.on('close', () => {
     if (!res.writableFinished) upReq.destroy();
   });
   req.pipe(upReq);
+}
+
+/** `nodes/NAME[:PORT]`: the node's name and the kubelet port the request names, if any. */
+export function splitNodeNamePort(id: string): { name: string; port?: number } {
+  const m = /^([^:]+)(?::(\d+))?$/.exec(id);
+  const port = m?.[2] !== undefined ? Number(m[2]) : undefined;
+  if (!m || (port !== undefined && (port < 1 || port > 65535))) throw badRequest(`invalid node request "${id}"`);
+  return { name: m[1], ...(port !== undefined ? { port } : {}) };
 }

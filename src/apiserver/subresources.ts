@@ -8,7 +8,7 @@ import { findResource } from './resources.js';
 import { StatusError, badRequest, internalError, methodNotAllowed, success } from './status.js';
 import { readBody, decodeBody } from './body.js';
 import { evictPod } from './eviction.js';
-import { proxyPodLog, proxyPodExec, proxyNode, kubeletAddress } from '../kubelet/apiproxy.js';
+import { proxyPodLog, proxyPodExec, proxyNode, kubeletAddress, type KubeletClientTLS } from '../kubelet/apiproxy.js';
 import { applyJsonPatch } from './patch/json.js';
 import { applyMergePatch } from './patch/merge.js';
 import type { UserInfo } from './auth/types.js';
@@ -19,7 +19,7 @@ import { checkTypeMeta, patchTypeOf } from './input.js';
 import { requestAttributes, type HandlerContext } from './handler.js';
 import { jsonPathValue } from './crd/custom.js';
 import { serveEphemeralContainers, EPHEMERAL_SUBRESOURCE } from './ephemeral.js';
-import { tunnel, tunnelWorkloadProxy } from './proxy.js';
+import { splitNodeNamePort, tunnel, tunnelWorkloadProxy } from './proxy.js';
 
 /**
  * Subresources other than status: pods/binding, pods/eviction, pods/ephemeralcontainers,
@@ -97,13 +97,16 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
  * ResourceLocation: https, port from the name or else the kubelet endpoint).
  */
 export async function serveNodeProxy(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
-  const m = /^([^:]+)(?::(\d+))?$/.exec(r.name ?? '');
-  const port = m?.[2] !== undefined ? Number(m[2]) : undefined;
-  if (!m || (port !== undefined && (port < 1 || port > 65535))) throw badRequest(`invalid node request "${r.name}"`);
-  const node = ctx.registry.output(r.info, await ctx.registry.get(r.info, undefined, m[1]));
+  const { node, port, client } = await nodeProxyTarget(ctx, r);
+  proxyNode(req, res, node, port, r.proxyPath ?? '/', client);
+}
+
+/** The node a nodes/NAME[:PORT]/proxy request names, its port, and this server's kubelet credentials. */
+async function nodeProxyTarget(ctx: HandlerContext, r: ResourceRequest): Promise<{ node: any; port?: number; client: KubeletClientTLS }> {
+  const id = splitNodeNamePort(r.name ?? '');
+  const node = ctx.registry.output(r.info, await ctx.registry.get(r.info, undefined, id.name));
   if (!ctx.kubeletClient) throw new StatusError(503, 'ServiceUnavailable', 'this API server has no kubelet client credentials');
-  const search = new URL(req.url ?? '/', 'https://skiff').search;
-  proxyNode(req, res, node, port, r.proxyPath ?? '/', search, ctx.kubeletClient);
+  return { node, port: id.port, client: ctx.kubeletClient };
 }
 
 /** autoscaling/v1 Scale for deployments, replicasets and statefulsets. */
@@ -218,30 +221,20 @@ export function createUpgradeHandler(ctx: HandlerContext) {
       user = await impersonate(ctx.authorizers, req, user);
       // pods/proxy and services/proxy carry a path of their own: parse the URL as given.
       const proxied = parseResourcePath(url.pathname);
-      if (proxied.type === 'resource' && proxied.req.subresource === 'proxy' && (proxied.req.info.key === 'pods' || proxied.req.info.key === 'services') && proxied.req.name && proxied.req.namespace !== undefined) {
+      if (proxied.type === 'resource' && proxied.req.subresource === 'proxy' && proxied.req.name && (proxied.req.info.key === 'nodes' || ((proxied.req.info.key === 'pods' || proxied.req.info.key === 'services') && proxied.req.namespace !== undefined))) {
         const attrs = requestAttributes(req.method ?? 'GET', url.pathname, proxied, url.searchParams, user);
         const decision = await authorize(ctx.authorizers, attrs);
         if (decision.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), { name: attrs.name, kind: proxied.req.info.resource });
-        await tunnelWorkloadProxy(ctx, req, socket, head, proxied.req);
-        return;
-      }
-      // nodes/NAME[:PORT]/proxy/…: to the kubelet, as its plain requests go (serveNodeProxy).
-      if (proxied.type === 'resource' && proxied.req.subresource === 'proxy' && proxied.req.info.key === 'nodes' && proxied.req.name) {
-        const attrs = requestAttributes(req.method ?? 'GET', url.pathname, proxied, url.searchParams, user);
-        const decision = await authorize(ctx.authorizers, attrs);
-        if (decision.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), { name: attrs.name, kind: 'nodes' });
-        const m = /^([^:]+)(?::(\d+))?$/.exec(proxied.req.name);
-        const port = m?.[2] !== undefined ? Number(m[2]) : undefined;
-        if (!m || (port !== undefined && (port < 1 || port > 65535))) throw badRequest(`invalid node request "${proxied.req.name}"`);
-        if (!ctx.kubeletClient) throw new StatusError(503, 'ServiceUnavailable', 'this API server has no kubelet client credentials');
-        const node = ctx.registry.output(proxied.req.info, await ctx.registry.get(proxied.req.info, undefined, m[1]));
+        if (proxied.req.info.key !== 'nodes') return await tunnelWorkloadProxy(ctx, req, socket, head, proxied.req);
+        // To the kubelet, as nodes/proxy's plain requests go (serveNodeProxy).
+        const { node, port, client } = await nodeProxyTarget(ctx, proxied.req);
         let addr: { host: string; port: number };
         try {
           addr = kubeletAddress(node, port);
         } catch (e) {
           throw new StatusError(500, 'InternalError', (e as Error).message);
         }
-        tunnel(req, socket, head, { scheme: 'https', host: addr.host, port: addr.port }, proxied.req.proxyPath ?? '/', ctx.kubeletClient);
+        tunnel(req, socket, head, { scheme: 'https', host: addr.host, port: addr.port }, proxied.req.proxyPath ?? '/', client);
         return;
       }
       const parsed = parseResourcePath(path);

@@ -16,6 +16,7 @@ import https from 'node:https';
 import tls from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { forward } from '../apiserver/proxy.js';
 
 export interface KubeletClientTLS {
   certPem: string;
@@ -163,15 +164,13 @@ export function proxyPodExec(req: IncomingMessage, socket: Duplex, head: Buffer,
   up.on('close', () => socket.destroy());
 }
 
-// Hop-by-hop headers are the proxy's own (RFC 7230 §6.1); the caller's credentials stay here too.
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
-
 /**
- * Proxies `nodes/NAME[:PORT]/proxy/<path>` to the node's kubelet over HTTPS (upstream
- * pkg/registry/core/node/rest/proxy.go): method, body, query and end-to-end headers pass through,
- * and the kubelet's answer comes back as it is. `port` overrides the daemonEndpoints port.
+ * Proxies `nodes/NAME[:PORT]/proxy/<path>` to the node's kubelet over HTTPS with the kubelet client
+ * certificate (upstream pkg/registry/core/node/rest/proxy.go): method, body, query and end-to-end
+ * headers pass through, and the kubelet's answer comes back as it is. `port` overrides the
+ * daemonEndpoints port.
  */
-export function proxyNode(req: IncomingMessage, res: ServerResponse, node: any, port: number | undefined, path: string, search: string, client: KubeletClientTLS): void {
+export function proxyNode(req: IncomingMessage, res: ServerResponse, node: any, port: number | undefined, path: string, client: KubeletClientTLS): void {
   let host: string;
   let kport: number;
   try {
@@ -182,28 +181,5 @@ export function proxyNode(req: IncomingMessage, res: ServerResponse, node: any, 
     res.end(statusBody(pe.code, pe.reason, pe.message));
     return;
   }
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined || HOP.has(k) || k === 'authorization' || k === 'host' || k.startsWith('impersonate-')) continue;
-    headers[k] = v;
-  }
-  headers.host = `${host}:${kport}`;
-  const up = https.request({ host, port: kport, path: path + search, method: req.method ?? 'GET', headers, cert: client.certPem, key: client.keyPem, rejectUnauthorized: false, agent: false }, (kres) => {
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(kres.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
-    res.writeHead(kres.statusCode ?? 502, out);
-    kres.pipe(res);
-  });
-  up.on('error', (e) => {
-    if (!res.headersSent) {
-      // Upstream's proxy transport: a backend it cannot reach is 503 "error trying to reach service".
-      const sys = (e as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? `dial tcp ${host}:${kport}: connect: connection refused` : e.message;
-      res.writeHead(503, { 'content-type': 'application/json' });
-      res.end(statusBody(503, 'ServiceUnavailable', `error trying to reach service: ${sys}`));
-    } else res.destroy();
-  });
-  res.on('close', () => {
-    if (!res.writableFinished) up.destroy();
-  });
-  req.pipe(up);
+  forward(req, res, { scheme: 'https', host, port: kport }, path, client);
 }
