@@ -27,6 +27,7 @@ import { nodeIP, podCIDR } from '../src/simnodes/addressing.js';
 import { Pool } from '../src/simnodes/pool.js';
 import { createSimulatedNodes, registerSimulatedNodes, type SimulatedNodesOptions } from '../src/simnodes/simulator.js';
 import { cpuMs } from './lib/proc.js';
+import { parseSamples } from '../src/util/prometheus.js';
 
 const argv = process.argv.slice(2);
 
@@ -67,11 +68,10 @@ async function requestCounts(client: RestClient): Promise<Map<string, number>> {
   let text = '';
   for await (const chunk of res) text += chunk;
   const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const label = (k: string) => new RegExp(`[{,]${k}="([^"]*)"`).exec(line)?.[1] ?? '';
-    const key = `${label('verb')} ${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
-    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  for (const { name, labels, value } of parseSamples(text).samples) {
+    if (name !== 'apiserver_request_total') continue;
+    const key = `${labels.verb} ${labels.resource ?? ''}${labels.subresource ? '/' + labels.subresource : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + value);
   }
   return counts;
 }
