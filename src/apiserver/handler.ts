@@ -133,8 +133,11 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   if (info.key === 'componentstatuses') {
     if ((method !== 'GET' && method !== 'HEAD') || r.legacyWatch || boolParam(q, 'watch') === true) throw methodNotAllowed();
     const got = await getComponentStatuses(reg, r.name);
-    const items = r.name === undefined ? got.items : [got];
-    const body = form === 'table' ? toTable(info, items, { includeObject: q.get('includeObject') ?? undefined }) : form === 'metadata' ? partialObjectMetadata(got) : got;
+    const one = r.name !== undefined;
+    const items = one ? [got] : got.items;
+    let body = got;
+    if (form === 'table') body = toTable(info, items, { includeObject: q.get('includeObject') ?? undefined });
+    else if (form === 'metadata') body = one ? partialObjectMetadata(got) : { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: {}, items: items.map(partialObjectMetadata) };
     send(res, 200, body, undefined, [COMPONENT_STATUS_WARNING]);
     return;
   }

@@ -10,6 +10,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { HandlerContext } from './handler.js';
+import type { Registry } from './registry.js';
 import type { ResourceRequest } from './request.js';
 import { findResource } from './resources.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
@@ -167,28 +168,22 @@ async function resolveWorkloadTarget(ctx: HandlerContext, r: ResourceRequest): P
   const reg = ctx.registry;
   let target: ProxyTarget;
   if (kind === 'pod') {
-    const pod = reg.output(r.info, await reg.get(r.info, r.namespace, id.name));
-    target = podProxyTarget(pod, id.scheme, id.port);
+    target = podProxyTarget(reg.output(r.info, await reg.get(r.info, r.namespace, id.name)), id.scheme, id.port);
   } else {
-    const svc = reg.output(r.info, await reg.get(r.info, r.namespace, id.name));
     const epInfo = findResource('', 'v1', 'endpoints')!;
-    const eps = await reg.get(epInfo, r.namespace, id.name).then(
-      (x) => reg.output(epInfo, x),
-      (e) => {
-        if (e instanceof StatusError && e.code === 404) return undefined;
-        throw e;
-      },
-    );
+    const [svc, eps] = await Promise.all([
+      reg.get(r.info, r.namespace, id.name).then((x) => reg.output(r.info, x)),
+      reg.get(epInfo, r.namespace, id.name).then(
+        (x) => reg.output(epInfo, x),
+        (e) => {
+          if (e instanceof StatusError && e.code === 404) return undefined;
+          throw e;
+        },
+      ),
+    ]);
     target = serviceProxyTarget(svc, eps, id);
   }
-  if (target.nodeName) {
-    const nodes = findResource('', 'v1', 'nodes')!;
-    const node = await reg.get(nodes, undefined, target.nodeName).then(
-      (x) => reg.output(nodes, x),
-      () => undefined,
-    );
-    if (usesLoopbackPodNetwork(node)) target = { ...target, host: loopbackAlias(target.host) };
-  }
+  if (target.nodeName && usesLoopbackPodNetwork(await nodeOf(reg, target.nodeName))) target = { ...target, host: loopbackAlias(target.host) };
   return target;
 }
 
@@ -244,4 +239,14 @@ export function splitNodeNamePort(id: string): { name: string; port?: number } {
   const port = m?.[2] !== undefined ? Number(m[2]) : undefined;
   if (!m || (port !== undefined && (port < 1 || port > 65535))) throw badRequest(`invalid node request "${id}"`);
   return { name: m[1], ...(port !== undefined ? { port } : {}) };
+}
+
+/** A node by name, or undefined when it is gone. */
+export async function nodeOf(reg: Registry, name: string): Promise<any | undefined> {
+  try {
+    const nodes = findResource('', 'v1', 'nodes')!;
+    return reg.output(nodes, await reg.get(nodes, undefined, name));
+  } catch {
+    return undefined;
+  }
 }

@@ -19,7 +19,7 @@ import { checkTypeMeta, patchTypeOf } from './input.js';
 import { requestAttributes, type HandlerContext } from './handler.js';
 import { jsonPathValue } from './crd/custom.js';
 import { serveEphemeralContainers, EPHEMERAL_SUBRESOURCE } from './ephemeral.js';
-import { splitNodeNamePort, tunnel, tunnelWorkloadProxy } from './proxy.js';
+import { nodeOf, splitNodeNamePort, tunnel, tunnelWorkloadProxy } from './proxy.js';
 
 /**
  * Subresources other than status: pods/binding, pods/eviction, pods/ephemeralcontainers,
@@ -189,14 +189,6 @@ function selectorString(sel: any): string {
 
 
 
-async function nodeOf(reg: Registry, name: string): Promise<any | undefined> {
-  try {
-    const nodes = findResource('', 'v1', 'nodes')!;
-    return reg.output(nodes, await reg.get(nodes, undefined, name));
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Upgrades (WebSocket, SPDY): `pods/NAME/exec`, `attach` and `portforward` go to the pod's kubelet
