@@ -51,8 +51,8 @@ export class Cache implements Snapshot {
   private readonly imageNodes = new Map<string, number>();
   private order: NodeInfo[] | null = null;
   // Kept up to date pod by pod; rebuilt from nodes() only after a node is added, removed or relabelled.
-  private readonly scoredAffinityNodes = new NodeList((ni) => ni.podsWithScoredAffinity.length > 0);
-  private readonly antiNodes = new NodeList((ni) => ni.podsWithRequiredAntiAffinity.length > 0);
+  private readonly scoredAffinityNodes = new NodeList(() => this.nodes(), (ni) => ni.podsWithScoredAffinity.length > 0);
+  private readonly antiNodes = new NodeList(() => this.nodes(), (ni) => ni.podsWithRequiredAntiAffinity.length > 0);
   /** Names of nodes whose pods, labels or existence changed, in order; changeLog[0] has sequence logStart. */
   private changeLog: string[] = [];
   private logStart = 0;
@@ -83,11 +83,11 @@ export class Cache implements Snapshot {
   }
 
   withScoredAffinity(): NodeInfo[] {
-    return this.scoredAffinityNodes.items(() => this.nodes());
+    return this.scoredAffinityNodes.items();
   }
 
   withRequiredAntiAffinity(): NodeInfo[] {
-    return this.antiNodes.items(() => this.nodes());
+    return this.antiNodes.items();
   }
 
   imageNodeCount(image: string): number {
@@ -355,11 +355,14 @@ class NodeList {
   private list: NodeInfo[] = [];
   private readonly at = new Map<NodeInfo, number>();
   private stale = true;
-  constructor(private readonly test: (ni: NodeInfo) => boolean) {}
+  constructor(
+    private readonly all: () => NodeInfo[],
+    private readonly test: (ni: NodeInfo) => boolean,
+  ) {}
 
-  items(all: () => NodeInfo[]): NodeInfo[] {
+  items(): NodeInfo[] {
     if (this.stale) {
-      this.list = all().filter(this.test);
+      this.list = this.all().filter(this.test);
       this.at.clear();
       this.list.forEach((ni, i) => this.at.set(ni, i));
       this.stale = false;

@@ -117,5 +117,5 @@ test('a victim whose DELETE returned counts as terminating until it expires from
   now = 1000;
   assert.equal(notEligible(w.handle, high, new Map(), evicted), undefined, 'an expired entry no longer holds the preemptor back');
   evicted.add('other');
-  assert.equal(evicted.has(victim.metadata!.uid!), false);
+  assert.equal(evicted.size, 1, 'adding drops the expired entries');
 });

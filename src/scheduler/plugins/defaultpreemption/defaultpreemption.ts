@@ -316,4 +316,8 @@ export class EvictedVictims {
     const t = this.at.get(uid);
     return t !== undefined && this.now() - t < this.ttlMs;
   }
+  /** Entries held, expired ones not yet dropped included. */
+  get size(): number {
+    return this.at.size;
+  }
 }
