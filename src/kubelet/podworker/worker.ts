@@ -81,7 +81,6 @@ export const VOLUME_RESYNC_MS = 10_000;
 
 const hasRefreshableVolumes = (pod: any) => (pod.spec?.volumes ?? []).some((v: any) => v.configMap || v.secret || v.downwardAPI || v.projected);
 
-
 const nsToMs = (ns: number) => Math.floor(ns / 1e6);
 
 export function podLogDir(logRoot: string, pod: any): string {
@@ -108,10 +107,7 @@ export async function inspectPod(runtime: Runtime, uid: string): Promise<RtPod> 
   for (const c of list) {
     const s = await runtime.containerStatus(c.id).catch(() => undefined);
     if (!s) continue;
-    const rc = rtContainer(s);
-    const arr = rp.containers.get(rc.name) ?? [];
-    arr.push(rc);
-    rp.containers.set(rc.name, arr);
+    addContainer(rp.containers, rtContainer(s));
   }
   for (const arr of rp.containers.values()) arr.sort(newestFirst);
   return rp;
@@ -137,6 +133,13 @@ function rtContainer(s: ContainerStatus): RtContainer {
 
 const newestFirst = (a: RtContainer, b: RtContainer) => b.attempt - a.attempt || b.createdAt - a.createdAt;
 
+/** Files a container instance under its name (sorted newest first by the caller). */
+function addContainer(byName: Map<string, RtContainer[]>, rc: RtContainer): void {
+  const arr = byName.get(rc.name);
+  if (arr) arr.push(rc);
+  else byName.set(rc.name, [rc]);
+}
+
 /**
  * What this sync did to the runtime's containers since `rp` was read: containers created, started
  * or stopped (to read again) and old instances removed. Knowing it, the worker re-reads only those
@@ -160,10 +163,7 @@ async function refreshContainers(runtime: Runtime, rp: RtPod, t: Touched): Promi
     if (t.removed.has(id)) continue;
     const s = await runtime.containerStatus(id).catch(() => undefined);
     if (!s) continue;
-    const rc = rtContainer(s);
-    const arr = containers.get(rc.name) ?? [];
-    arr.push(rc);
-    containers.set(rc.name, arr);
+    addContainer(containers, rtContainer(s));
   }
   for (const [name, arr] of containers) {
     if (arr.length) arr.sort(newestFirst);
@@ -587,7 +587,7 @@ export class PodWorker {
     } catch (e) {
       this.waiting.delete(spec.name);
       this.event('Warning', 'Failed', `Error: failed to start container "${spec.name}": ${(e as Error).message}`, spec.name);
-      await this.gc(spec.name, list);
+      await this.gc(list);
       return true;
     }
     this.waiting.delete(spec.name);
@@ -596,7 +596,7 @@ export class PodWorker {
     this.deps.probes.containerStarted(this.pod, spec, id, isInit);
     if (!isInit) this.journey(`container:${spec.name}`);
     else this.journey(`init:${spec.name}`);
-    await this.gc(spec.name, list);
+    await this.gc(list);
 
     const postStart = spec.lifecycle?.postStart;
     if (postStart) {
@@ -628,13 +628,12 @@ export class PodWorker {
   }
 
   /** Keeps the newest dead instance per container (for --previous); removes older ones. */
-  private async gc(name: string, before: RtContainer[]): Promise<void> {
+  private async gc(before: RtContainer[]): Promise<void> {
     for (const old of before.slice(1)) {
       if (old.state !== 'CONTAINER_EXITED') continue;
       // An exited container never changes: one the runtime refused to remove stays as read.
       if (await this.deps.runtime.removeContainer(old.id).then(() => true, () => false)) this.touched.removed.add(old.id);
     }
-    void name;
   }
 
   /** preStop, then SIGTERM with what is left of the grace period (at least 2 s, as upstream), then SIGKILL. */

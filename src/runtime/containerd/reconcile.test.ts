@@ -4,13 +4,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { netnsOfSandboxInfo, orphanSandboxes, readIpamReservations, staleNetns, staleReservations } from './reconcile.js';
-import { LABEL_POD_UID as POD_UID_LABEL } from '../cri.js';
+import { LABEL_POD_UID } from '../cri.js';
 
 describe('reconcile (pure decisions)', () => {
   it('names sandboxes of pods the node no longer has, never unlabelled ones', () => {
     const sbs: { id: string; labels: Record<string, string> }[] = [
-      { id: 'a', labels: { [POD_UID_LABEL]: 'u1' } },
-      { id: 'b', labels: { [POD_UID_LABEL]: 'u2' } },
+      { id: 'a', labels: { [LABEL_POD_UID]: 'u1' } },
+      { id: 'b', labels: { [LABEL_POD_UID]: 'u2' } },
       { id: 'c', labels: {} },
     ];
     assert.deepEqual(orphanSandboxes(sbs, new Set(['u1'])), ['b']);

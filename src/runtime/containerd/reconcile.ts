@@ -17,8 +17,6 @@ import type { ContainerdRuntime } from './runtime.js';
 
 const execFileP = promisify(execFile);
 
-/** The label every kubelet-made sandbox carries (upstream's types.KubernetesPodUIDLabel). */
-
 /** One host-local reservation: the file `<dataDir>/<network>/<ip>` holds the owner's container id. */
 export interface IpamReservation {
   network: string;

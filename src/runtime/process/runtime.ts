@@ -51,7 +51,6 @@ import { LoopbackIPAM } from './ipam.js';
 import { ProcessGroupStats } from '../../kubelet/nodestats.js';
 import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
 
-
 export const NEEDS_COMMAND_MESSAGE =
   'the process runtime runs host processes and needs `command` or `args` (image entrypoints need the containerd runtime: skiff agent --runtime containerd)';
 
