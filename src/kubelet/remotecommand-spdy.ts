@@ -13,8 +13,10 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SpdySession, SpdyStream } from '../util/spdy.js';
+import { STREAM_PROTOCOL_V4, type RemoteCommandOptions } from '../runtime/remotecommand.js';
 
-export const STREAM_PROTOCOL_V4 = 'v4.channel.k8s.io';
+export { STREAM_PROTOCOL_V4, type RemoteCommandOptions };
+
 export const STREAM_PROTOCOL_V3 = 'v3.channel.k8s.io';
 export const STREAM_PROTOCOL_V2 = 'v2.channel.k8s.io';
 export const STREAM_PROTOCOL_V1 = 'channel.k8s.io';
@@ -94,12 +96,6 @@ function rawResponse(code: number, text: string, body: string, extra: string[] =
   return `${head.join('\r\n')}\r\n\r\n${body}`;
 }
 
-export interface RemoteCommandOptions {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  tty: boolean;
-}
 
 /** Whether a protocol carries terminal sizes (v3 and later). */
 export function supportsResize(protocol: string): boolean {

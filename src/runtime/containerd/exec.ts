@@ -11,8 +11,8 @@ import type { Socket } from 'node:net';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { SpdySession, type SpdyStream } from '../../util/spdy.js';
 import { RuntimeError } from '../cri.js';
+import { STREAM_PROTOCOL_V4, type RemoteCommandOptions as StreamOptions } from '../remotecommand.js';
 
-export const REMOTECOMMAND_PROTOCOL = 'v4.channel.k8s.io';
 
 /** The exit code a v4 status message carries (Success → 0; Failure with an ExitCode cause → that). */
 export function exitCodeOf(status: any): number {
@@ -22,12 +22,8 @@ export function exitCodeOf(status: any): number {
   return 126; // the command could not be run at all (upstream reports this as an error)
 }
 
-/** The channels to open: exactly those of the CRI request, or the server waits for the missing ones. */
-export interface RemoteCommandOptions {
-  stdin: boolean;
-  stdout: boolean;
-  stderr: boolean;
-  tty: boolean;
+/** The channels to open, as the CRI request asks. */
+export interface RemoteCommandOptions extends StreamOptions {
   /** Bounds the upgrade and the streams' replies (ms). */
   timeoutMs?: number;
 }
@@ -52,7 +48,7 @@ export function dialRemoteCommand(url: string, o: RemoteCommandOptions): Promise
     const fail = (msg: string) => reject(new RuntimeError('Internal', `remotecommand stream ${url}: ${msg}`));
     const req = http.request(url, {
       method: 'POST',
-      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': REMOTECOMMAND_PROTOCOL, 'Content-Length': '0' },
+      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': STREAM_PROTOCOL_V4, 'Content-Length': '0' },
       timeout: timeoutMs,
     });
     req.once('timeout', () => {
