@@ -63,6 +63,16 @@ describe('apiserver request metrics', () => {
     m.watchStarted(c);
     const s = parseSamples(await m.registry.metrics()).samples;
     assert.equal(s.find((x) => x.name === 'apiserver_current_inflight_requests' && x.labels.request_kind === 'mutating')!.value, 0);
+    // The gauge is the last completed second's high-water mark, not the count at scrape time.
+    let t = 0;
+    const w = new RequestMetrics(undefined, () => t);
+    w.mutatingInflight.inc();
+    w.mutatingInflight.inc();
+    w.mutatingInflight.dec();
+    w.mutatingInflight.dec();
+    t = 1500;
+    const ws = parseSamples(await w.registry.metrics()).samples;
+    assert.equal(ws.find((x) => x.name === 'apiserver_current_inflight_requests' && x.labels.request_kind === 'mutating')!.value, 2);
     assert.equal(s.find((x) => x.name === 'apiserver_longrunning_requests')!.labels.verb, 'WATCH');
     assert.equal(s.find((x) => x.name === 'apiserver_registered_watchers')!.value, 1);
     // An open watch has no latency yet.

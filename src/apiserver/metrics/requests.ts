@@ -179,7 +179,7 @@ const LONG_RUNNING = /watch|\/(?:proxy|exec|attach|portforward)(?:[/?]|$)|\/log\
  * the last completed second, not the count at scrape time). Clock injected; no timer needed.
  */
 export class InflightWatermark {
-  current = 0;
+  private current = 0;
   private windowMax = 0;
   private reported = 0;
   private windowStart: number;
@@ -208,7 +208,7 @@ export class InflightWatermark {
     const elapsed = t - this.windowStart;
     if (elapsed < 1000) return;
     // With no request started since, a later window's highest count is what was in flight when it began.
-    this.reported = elapsed < 2000 ? this.windowMax : Math.max(this.current, 0);
+    this.reported = elapsed < 2000 ? this.windowMax : this.current;
     this.windowStart = t - (elapsed % 1000);
     this.windowMax = this.current;
   }
@@ -217,12 +217,17 @@ export class InflightWatermark {
 export class RequestMetrics {
   private readonly byTarget = new Map<Target, Map<string, (Series | undefined)[]>>();
   private readonly all: Series[] = [];
-  readonly readOnlyInflight = new InflightWatermark();
-  readonly mutatingInflight = new InflightWatermark();
+  readonly readOnlyInflight: InflightWatermark;
+  readonly mutatingInflight: InflightWatermark;
   private readonly watchers = new Map<Target, number>();
   private readonly latency: HistogramFamily;
   /** The families are registered in `registry` (the API server's own: not prom-client's global one). */
-  constructor(readonly registry: Registry = new Registry()) {
+  constructor(
+    readonly registry: Registry = new Registry(),
+    now?: () => number,
+  ) {
+    this.readOnlyInflight = new InflightWatermark(now);
+    this.mutatingInflight = new InflightWatermark(now);
     const self = this;
     new Counter({
       name: 'apiserver_request_total',
