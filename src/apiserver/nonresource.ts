@@ -3,7 +3,7 @@ import { allResources, groupVersions, resourcesGeneration, subresourceInfo } fro
 import { StatusError } from './status.js';
 import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
-import { OPENAPI_V2_PROTOBUF_RESPONSE, openapiV2Json, openapiV2Protobuf, wantsOpenapiV2Protobuf } from './openapi/v2.js';
+import { OPENAPI_V2_PROTOBUF_RESPONSE, openapiV2Json, openapiV2Protobuf, wantsOpenapiV2Protobuf, type CustomKind } from './openapi/v2.js';
 import { send, JSON_TYPE } from './respond.js';
 import type { HandlerContext } from './handler.js';
 import { metricsOf } from './metrics/index.js';
@@ -62,7 +62,7 @@ export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage
       return true;
     case '/openapi/v2': {
       // kubectl's client-side validation (always used for `kind: List`) reads the protobuf form
-      const custom = allResources().filter((r) => r.custom).map((r) => ({ group: r.group, version: r.version, kind: r.kind, schema: r.custom?.schema }));
+      const custom = customKinds();
       const pb = wantsOpenapiV2Protobuf(accept);
       const out = pb ? openapiV2Protobuf(custom) : openapiV2Json(custom);
       const headers = { ETag: out.etag, Vary: 'Accept', 'Cache-Control': 'no-cache, private' };
@@ -147,6 +147,17 @@ export function groupVersionPaths(): string[] {
 
 const specCache = new Map<string, ResourceSpec[] | undefined>();
 let specGeneration = 0;
+
+let customKindsCache: { generation: number; kinds: CustomKind[] } | undefined;
+
+/** The served custom kinds for /openapi/v2, one array per resources generation (its cache's key). */
+function customKinds(): CustomKind[] {
+  if (customKindsCache?.generation !== resourcesGeneration()) {
+    const kinds = allResources().filter((r) => r.custom).map((r) => ({ group: r.group, version: r.version, kind: r.kind, schema: r.custom?.schema }));
+    customKindsCache = { generation: resourcesGeneration(), kinds };
+  }
+  return customKindsCache.kinds;
+}
 
 function resourceSpecs(gvPath: string): ResourceSpec[] | undefined {
   if (specGeneration !== resourcesGeneration()) {

@@ -343,6 +343,8 @@ export const OPENAPI_V2_PROTOBUF_RESPONSE = 'application/com.github.proto-openap
 
 interface Entry {
   fingerprint: string;
+  /** The list it was built from: the same array again needs no fingerprint. */
+  custom: CustomKind[];
   doc: Record<string, unknown>;
   pb?: Buffer;
   json?: string;
@@ -351,9 +353,10 @@ interface Entry {
 let cache: Entry | undefined;
 
 function entry(custom: CustomKind[]): Entry {
+  if (cache?.custom === custom) return cache;
   const fingerprint = JSON.stringify(custom);
-  if (cache && cache.fingerprint === fingerprint) return cache;
-  cache = { fingerprint, doc: buildOpenapiV2(allSchemas(), custom) };
+  if (cache && cache.fingerprint === fingerprint) return (cache.custom = custom), cache;
+  cache = { fingerprint, custom, doc: buildOpenapiV2(allSchemas(), custom) };
   return cache;
 }
 
