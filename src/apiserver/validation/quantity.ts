@@ -69,7 +69,6 @@ function scan(str: string): Parsed | 'format' {
   return 'format';
 }
 
-/** Parses a quantity; returns the upstream error text when it is not one. */
 // Objects repeat the same few quantities ("100m", "64Mi") on every write, and the bigint parse is
 // not cheap: results are kept (frozen, as callers share them).
 const parsedText = memoByText((input: string): Quantity | string => {
@@ -77,12 +76,12 @@ const parsedText = memoByText((input: string): Quantity | string => {
   return typeof q === 'string' ? q : Object.freeze(q);
 });
 
+/** Parses a quantity; returns the upstream error text when it is not one. */
 export function parseQuantityExact(input: unknown): Quantity | string {
   if (typeof input === 'number') input = Number.isFinite(input) ? String(input) : '';
   if (typeof input !== 'string') return QUANTITY_FORMAT_ERROR;
   return parsedText(input);
 }
-
 
 function parseText(input: string): Quantity | string {
   const str = input.trim();

@@ -39,6 +39,7 @@ import {
 } from '../cri.js';
 import { criClients, type CriClients } from './proto.js';
 import { dialRemoteCommand, exitCodeOf } from './exec.js';
+import type { RemoteCommandOptions } from '../remotecommand.js';
 import { ContainerdSupervisor, type SupervisorOptions } from './supervisor.js';
 import { reconcileRuntime, type ReconcileResult } from './reconcile.js';
 
@@ -69,6 +70,11 @@ function toRuntimeError(e: ServiceError): RuntimeError {
 }
 
 type EventType = ContainerEvent['containerEventType'];
+
+/** The streams an exec or attach asks for; a TTY merges stderr into stdout, as upstream. */
+function streamsOf(req: { stdin?: boolean; stdout?: boolean; stderr?: boolean; tty?: boolean }): RemoteCommandOptions {
+  return { stdin: !!req.stdin, stdout: req.stdout !== false, stderr: !!req.stderr && !req.tty, tty: !!req.tty };
+}
 
 export class ContainerdRuntime implements Runtime {
   /** CRI's runtimeName (`containerd`, `cri-o`): containerIDs are `<name>://<id>`, as upstream. */
@@ -313,7 +319,7 @@ export class ContainerdRuntime implements Runtime {
   }
 
   async exec(req: ExecRequest): Promise<ExecSession> {
-    const o = { stdin: !!req.stdin, stdout: req.stdout !== false, stderr: !!req.stderr && !req.tty, tty: !!req.tty };
+    const o = streamsOf(req);
     const r = await this.call('runtime', 'Exec', { containerId: req.containerId, cmd: req.cmd, ...o });
     const rc = await dialRemoteCommand(r.url, o);
     // No status at all is success, as upstream's client reads an empty error stream.
@@ -328,7 +334,7 @@ export class ContainerdRuntime implements Runtime {
    * no longer follows the container: `exit` resolves with -1 unless it had already ended.
    */
   async attach(req: AttachRequest): Promise<AttachSession> {
-    const o = { stdin: !!req.stdin, stdout: req.stdout !== false, stderr: !!req.stderr && !req.tty, tty: !!req.tty };
+    const o = streamsOf(req);
     const r = await this.call('runtime', 'Attach', { containerId: req.containerId, ...o });
     const rc = await dialRemoteCommand(r.url, o);
     let detached = false;
