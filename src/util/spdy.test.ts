@@ -126,13 +126,17 @@ test('when the session ends, what arrived is still delivered and every stream en
   const { client, server, accepted } = pair();
   try {
     const a = client.openStream({ streamType: 'stdout' });
+    const b = client.openStream({ streamType: 'stderr' });
     await a.replyHeaders;
+    await b.replyHeaders;
     const got = collect(a);
+    const quiet = collect(b);
     accepted[0].write('last words');
     await until('data arrived', () => got.text.length > 0);
     server.close(); // GOAWAY
-    await until('client stream ended', () => got.ended);
+    await until('both client streams ended', () => got.ended && quiet.ended);
     assert.equal(got.text, 'last words');
+    assert.equal(quiet.text, '');
     assert.equal(client.isClosed, true);
     assert.throws(() => client.openStream({ streamType: 'x' }), /closed/);
   } finally {
