@@ -69,6 +69,37 @@ function tcpQueries(port: number, msgs: Buffer[]): Promise<Buffer[]> {
   });
 }
 
+/** Resolves when listening, rejects on an error (a bare listen callback would wait forever on EADDRINUSE). */
+function listenOn(server: net.Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => (server.off('error', reject), resolve()));
+  });
+}
+
+/**
+ * A UDP socket and a TCP server on one port, as a DNS server has. The TCP port is the kernel's choice;
+ * the same UDP port may be taken by another process, so a clash means another try with fresh sockets.
+ */
+async function bindPair(makeUdp: () => dgram.Socket, makeTcp: () => net.Server): Promise<{ udp: dgram.Socket; tcp: net.Server }> {
+  for (let attempt = 1; ; attempt++) {
+    const tcp = makeTcp();
+    await listenOn(tcp, 0);
+    const udp = makeUdp();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind((tcp.address() as net.AddressInfo).port, '127.0.0.1', () => (udp.off('error', reject), resolve()));
+      });
+      return { udp, tcp };
+    } catch (e) {
+      udp.close();
+      tcp.close();
+      if (attempt >= 20) throw e;
+    }
+  }
+}
+
 const answers = (m: Buffer) => (decodeMessage(m).answers ?? []).map((a: any) => `${a.name} ${a.type} ${typeof a.data === 'object' ? JSON.stringify(a.data) : a.data}`);
 
 describe('DNS server (loopback sockets)', () => {
@@ -78,26 +109,30 @@ describe('DNS server (loopback sockets)', () => {
   const asked = new Map<string, number>();
   before(async () => {
     // A stub upstream: answers every name with 192.0.2.99.
-    upstream = dgram.createSocket('udp4');
     // Over UDP `big.example.test` comes back truncated; over TCP (same port) it comes in full.
-    upstream.on('message', (m, r) => {
-      const q = parseQuery(m);
-      asked.set(q.questions[0].name, (asked.get(q.questions[0].name) ?? 0) + 1);
-      const big = q.questions[0].name === 'big.example.test';
-      upstream.send(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, tc: big, questions: q.questions, answers: big ? [] : [{ name: q.questions[0].name, type: 'A', ttl: 60, class: 'IN', data: '192.0.2.99' }], authority: [], additional: [] }), r.port, r.address);
-    });
-    await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', () => r()));
-    upstreamTcp = net.createServer((sock) => {
-      const frames = new TcpDeframer();
-      sock.on('data', (d) => {
-        for (const m of frames.push(d)) {
+    ({ udp: upstream, tcp: upstreamTcp } = await bindPair(
+      () => {
+        const u = dgram.createSocket('udp4');
+        u.on('message', (m, r) => {
           const q = parseQuery(m);
-          const answers = Array.from({ length: 40 }, (_, i) => ({ name: q.questions[0].name, type: 'A' as const, ttl: 60, class: 'IN' as const, data: `192.0.2.${i + 1}` }));
-          sock.write(frameTcp(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers, authority: [], additional: [] })));
-        }
-      });
-    });
-    await new Promise<void>((r) => upstreamTcp.listen(upstream.address().port, '127.0.0.1', () => r()));
+          asked.set(q.questions[0].name, (asked.get(q.questions[0].name) ?? 0) + 1);
+          const big = q.questions[0].name === 'big.example.test';
+          u.send(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, tc: big, questions: q.questions, answers: big ? [] : [{ name: q.questions[0].name, type: 'A', ttl: 60, class: 'IN', data: '192.0.2.99' }], authority: [], additional: [] }), r.port, r.address);
+        });
+        return u;
+      },
+      () =>
+        net.createServer((sock) => {
+          const frames = new TcpDeframer();
+          sock.on('data', (d) => {
+            for (const m of frames.push(d)) {
+              const q = parseQuery(m);
+              const answers = Array.from({ length: 40 }, (_, i) => ({ name: q.questions[0].name, type: 'A' as const, ttl: 60, class: 'IN' as const, data: `192.0.2.${i + 1}` }));
+              sock.write(frameTcp(encodeResponse({ id: q.id, rd: q.rd, aa: false, ra: true, rcode: RCODE.NOERROR, questions: q.questions, answers, authority: [], additional: [] })));
+            }
+          });
+        }),
+    ));
     dns = createDnsServer(new ClusterZone(data, { domain: 'cluster.local', ttl: 5 }), { host: '127.0.0.1', port: 0, upstreams: [`127.0.0.1:${upstream.address().port}`] });
     await dns.start();
   });
@@ -207,13 +242,23 @@ describe('DNS server (loopback sockets)', () => {
   });
 
   it('never forwards to itself: SERVFAIL at once instead of a loop', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-    const p = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
     const logs: string[] = [];
-    const d = createDnsServer(new ClusterZone(data, { domain: 'cluster.local', ttl: 5 }), { host: '127.0.0.1', port: p, upstreams: [`127.0.0.1:${p}`], log: (m) => logs.push(m) });
-    await d.start();
+    // The server is told to forward to its own port, so the port must be known before it starts: a free
+    // one is probed, and another is tried if someone takes it in between.
+    let d: DnsServer | undefined;
+    for (let attempt = 1; !d; attempt++) {
+      const probe = net.createServer();
+      await listenOn(probe, 0);
+      const p = (probe.address() as net.AddressInfo).port;
+      await new Promise<void>((r) => probe.close(() => r()));
+      const candidate = createDnsServer(new ClusterZone(data, { domain: 'cluster.local', ttl: 5 }), { host: '127.0.0.1', port: p, upstreams: [`127.0.0.1:${p}`], log: (m) => logs.push(m) });
+      try {
+        await candidate.start();
+        d = candidate;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw e;
+      }
+    }
     try {
       assert.equal(decodeMessage(await udpQuery(d.port, encodeQuery(71, 'www.example.test', 'A'))).rcode, 'SERVFAIL');
       assert.ok(logs.some((l) => l.includes('not forwarding')), logs.join('\n'));

@@ -389,7 +389,7 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
       });
       fwd.on('error', (e) => log(`cluster-dns: forwarder: ${e.message}`));
       await new Promise<void>((r) => fwd!.bind(0, () => r()));
-      tcp = net.createServer((sock) => {
+      const tcpServer = () => net.createServer((sock) => {
         sockets.add(sock);
         sock.on('close', () => sockets.delete(sock));
         sock.setNoDelay(true);
@@ -408,11 +408,37 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
           }
         });
       });
-      await new Promise<void>((resolve, reject) => {
-        tcp!.once('error', reject);
-        tcp!.listen(opts.port ?? 53, opts.host, () => resolve());
-      });
-      port = (tcp.address() as net.AddressInfo).port;
+      const udpSocket = () => {
+        const u = dgram.createSocket(opts.host.includes(':') ? 'udp6' : 'udp4');
+        u.on('message', (m, rinfo) => {
+          const r = answer(m, false);
+          if (Buffer.isBuffer(r)) u.send(r, rinfo.port, rinfo.address);
+          else if (r) void handle(m, false).then((f) => f && u.send(f, rinfo.port, rinfo.address));
+        });
+        return u;
+      };
+      // TCP and UDP share one port. With port 0 the kernel picks the TCP port, and that UDP port may be
+      // another process's: then both are given up and another pair is tried.
+      for (let attempt = 1; ; attempt++) {
+        tcp = tcpServer();
+        await listening(tcp, opts.port ?? 53, opts.host);
+        port = (tcp.address() as net.AddressInfo).port;
+        udp = udpSocket();
+        try {
+          await bound(udp, port, opts.host);
+          break;
+        } catch (e) {
+          udp.close();
+          await new Promise<void>((r) => tcp!.close(() => r()));
+          udp = tcp = undefined;
+          if (opts.port || attempt >= 10 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+            fwd.close();
+            fwd = undefined;
+            throw e;
+          }
+        }
+      }
+      udp.on('error', (e) => log(`cluster-dns: ${e.message}`));
       // Forwarding to ourselves would loop every unknown name until it times out (CoreDNS's loop plugin's concern).
       const own = new Set([opts.host, ...(opts.host === '0.0.0.0' ? Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)) : [])]);
       const loops = upstreams.filter((u) => Number(u.slice(u.lastIndexOf(':') + 1)) === port && (own.has(u.slice(0, u.lastIndexOf(':'))) || (opts.host === '0.0.0.0' && u.startsWith('127.'))));
@@ -420,17 +446,6 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
         log(`cluster-dns: not forwarding to ${loops.join(', ')}: that is this server`);
         upstreams = upstreams.filter((u) => !loops.includes(u));
       }
-      udp = dgram.createSocket(opts.host.includes(':') ? 'udp6' : 'udp4');
-      udp.on('message', (m, rinfo) => {
-        const r = answer(m, false);
-        if (Buffer.isBuffer(r)) udp!.send(r, rinfo.port, rinfo.address);
-        else if (r) void handle(m, false).then((f) => f && udp!.send(f, rinfo.port, rinfo.address));
-      });
-      udp.on('error', (e) => log(`cluster-dns: ${e.message}`));
-      await new Promise<void>((resolve, reject) => {
-        udp!.once('error', reject);
-        udp!.bind(port, opts.host, () => resolve());
-      });
       log(`cluster-dns: serving on ${opts.host}:${port} (udp+tcp), forwarding to ${upstreams.join(', ') || 'nobody'}`);
     },
     async stop() {
@@ -489,4 +504,18 @@ export async function ensureKubeDnsService(client: RestClient, o: { clusterIP?: 
     const cur = await client.get(`${path}/kube-dns-skiff`);
     await client.update(`${path}/kube-dns-skiff`, { ...slice, metadata: { ...slice.metadata, resourceVersion: cur.metadata.resourceVersion } });
   }
+}
+
+function listening(server: net.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => (server.off('error', reject), resolve()));
+  });
+}
+
+function bound(socket: dgram.Socket, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => (socket.off('error', reject), resolve()));
+  });
 }
