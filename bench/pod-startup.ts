@@ -1,9 +1,11 @@
 /**
- * Pod startup latency with the process runtime, upstream's SLO definition: from pod creation to
- * the pod observed Running via watch (no image pulls involved). Runs one pod at a time (repeated)
- * and a burst of 100 pods created at once, prints p50/p99 next to upstream's SLO (p99 ≤ 5 s) and
- * Skiff's goal for the burst (p99 ≤ 200 ms), and the agent's idle RSS (goal ≤ 80 MB). The API
- * server runs in this process; the agent (kubelet) runs in its own process, as shipped.
+ * Pod startup latency with the process runtime, upstream's SLO definition: from pod creation (the
+ * instant the API server stores it, creationTimestamp to the millisecond) to the pod observed
+ * Running via watch (no image pulls involved); the client's view, from the create request, beside
+ * it. Runs one pod at a time (repeated) and a burst of 100 pods created at once, prints p50/p99
+ * next to upstream's SLO (p99 ≤ 5 s) and Skiff's goal for the burst (p99 ≤ 200 ms), and the
+ * agent's idle RSS (goal ≤ 80 MB). The API server runs in this process; the agent (kubelet) runs
+ * in its own process, as shipped.
  *
  *   node dist/bench/pod-startup.js [--single N] [--burst N] [--rounds N]   (rounds: bursts in a row, median reported)
  *   BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/pod-startup.js
@@ -98,7 +100,8 @@ async function main(): Promise<void> {
   const { startTestCluster } = await import('../src/testing/cluster.js');
   const tc = await startTestCluster();
   const { RestClient, configFromKubeconfig } = await import('../src/client/rest.js');
-  const { startupTimer } = await import('./lib/startup.js');
+  const { startupTimer, podCreationTimes } = await import('./lib/startup.js');
+  const creationTimes = podCreationTimes(tc.cluster.apiServer);
   const client = new RestClient(configFromKubeconfig(tc.kubeconfig, 'bench'));
   // A real client (client-go, kubectl) multiplexes its requests over one HTTP/2 connection; over
   // HTTP/1.1 a burst through 64 sockets would mostly measure 64 TLS handshakes on both ends.
@@ -122,7 +125,7 @@ async function main(): Promise<void> {
   });
   await new Promise((r) => setTimeout(r, 1000));
   const rssFresh = rssMB(child.pid!); // registered, watching, no pod yet
-  const timer = await startupTimer(client, podObj);
+  const timer = await startupTimer(client, podObj, creationTimes);
   const start = timer.start;
 
   // Warm-up (JIT, first image "pull"), not measured.
@@ -149,6 +152,7 @@ async function main(): Promise<void> {
     const machineCpu = machineBusyMs() - machine0;
     const own = process.cpuUsage(selfCpu0);
     const latencies = names.map((n) => timer.latency(n));
+    const fromRequest = names.map((n) => timer.fromRequest(n));
     // BENCH_VERBOSE=1: each tenth pod's latency in creation order (a throughput bound grows linearly).
     if (process.env.BENCH_VERBOSE) console.log(`burst ${round} latencies by creation order: ${latencies.filter((_, i) => i % 10 === 0 || i === burst - 1).map((x) => x.toFixed(0)).join(' ')}`);
     // The agent sends Events after status (lower priority): the burst's full cost includes them.
@@ -162,6 +166,8 @@ async function main(): Promise<void> {
     return {
       p50: pct(latencies, 50),
       p99: pct(latencies, 99),
+      requestP50: pct(fromRequest, 50),
+      requestP99: pct(fromRequest, 99),
       wall,
       agentCpu,
       machineCpu,
@@ -212,11 +218,14 @@ async function main(): Promise<void> {
   const helpers = childrenOf(child.pid!).filter((k) => k.comm.startsWith('spawner-'));
 
   const f = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(0)} ms`).padStart(9);
-  console.log(`pod startup latency, process runtime (create → Running observed via watch)`);
+  console.log(`pod startup latency, process runtime (upstream's SLO: pod creation → Running observed via watch)`);
   console.log(`                         p50       p99    upstream SLO p99   goal p99`);
   console.log(`  1 pod (x${String(single).padEnd(3)})     ${f(pct(singles, 50))} ${f(pct(singles, 99))}    ≤ 5000 ms          -`);
   console.log(`  burst of ${String(burst).padEnd(4)}      ${f(med.p50)} ${f(med.p99)}    ≤ 5000 ms          ≤ 200 ms   (all Running after ${burstWall.toFixed(0)} ms; median of ${rounds} rounds by p99)`);
   if (rounds > 1) console.log(`    rounds (p50/p99 ms): ${results.map((x) => `${x.p50.toFixed(0)}/${x.p99.toFixed(0)}`).join(', ')}`);
+  // The client's view adds the time each create waits behind the burst's others (8 connections) and
+  // in the API server before it is handled; upstream's SLO starts at creationTimestamp, after that.
+  console.log(`    from the create request sent instead (the client's view): p50 ${med.requestP50.toFixed(0)} ms, p99 ${med.requestP99.toFixed(0)} ms (same round)`);
   // CPU per pod is steadier than wall time on a shared machine: it is what the burst costs.
   console.log(`  burst CPU until all Running: agent ${(agentCpu / burst).toFixed(1)} ms/pod, API server + bench ${(med.selfCpu / burst).toFixed(1)} ms/pod, whole machine ${(machineCpu / burst).toFixed(1)} ms/pod (2 cores, shared with whatever else runs)`);
   console.log(`  … until its Events are written too (${eventsWall.toFixed(0)} ms): agent ${(agentCpuAll / burst).toFixed(1)} ms/pod, API server + bench ${(med.selfCpuAll / burst).toFixed(1)} ms/pod (incl. the bench's polling)`);
