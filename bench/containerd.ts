@@ -21,7 +21,7 @@ import { createKubelet } from '../src/kubelet/agent.js';
 import { busyboxImage } from '../src/images/testimages.js';
 import { containerdFixtureMissing } from '../src/runtime/containerd/testing.js';
 import { ContainerdRuntime } from '../src/runtime/containerd/runtime.js';
-import { startupTimer } from './lib/startup.js';
+import { podCreationTimes, startupTimer } from './lib/startup.js';
 import { machineBusyMs } from './lib/proc.js';
 
 function arg(name: string, dflt: number): number {
@@ -37,6 +37,8 @@ function pct(xs: number[], p: number): number {
 interface Result {
   singles: number[];
   bursts: number[];
+  /** The burst from the create request sent (the client's view). */
+  burstsFromRequest: number[];
   burstWall: number;
   /**
    * CPU ms during the burst: this process (API server + kubelet + bench); containerd's cgroup
@@ -105,7 +107,7 @@ async function measure(runtime: 'process' | 'containerd', single: number, burst:
     metadata: { name, namespace: 'default' },
     spec: { nodeName: node, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
   });
-  const timer = await startupTimer(client, podObj);
+  const timer = await startupTimer(client, podObj, podCreationTimes(tc.cluster.apiServer));
   const start = timer.start;
 
   await start('warm');
@@ -135,13 +137,14 @@ async function measure(runtime: 'process' | 'containerd', single: number, burst:
   const criCalls: [string, number][] = rt ? [...rt.callCounts].map(([m, n]): [string, number] => [m, n - (calls0.get(m) ?? 0)]).filter(([, n]) => n > 0) : [];
   const perfComms = await perf?.report();
   const bursts = Array.from({ length: burst }, (_, i) => timer.latency(`burst-${i}`));
+  const burstsFromRequest = Array.from({ length: burst }, (_, i) => timer.fromRequest(`burst-${i}`));
 
   timer.stop();
   await k.stop(); // the containerd runtime removes its pods and stops its daemon
   client.close();
   await tc.stop();
   if (runtime === 'containerd') rmSync(dataDir, { recursive: true, force: true });
-  return { singles, bursts, burstWall, cpu: { self: (selfUsage.user + selfUsage.system) / 1000, containerd, containers, machine }, criCalls, perfComms };
+  return { singles, bursts, burstsFromRequest, burstWall, cpu: { self: (selfUsage.user + selfUsage.system) / 1000, containerd, containers, machine }, criCalls, perfComms };
 }
 
 async function main(): Promise<void> {
@@ -155,12 +158,14 @@ async function main(): Promise<void> {
   const proc = await measure('process', single, burst);
   const ctr = await measure('containerd', single, burst);
   const f = (x: number) => `${x.toFixed(0)} ms`.padStart(9);
-  console.log(`pod startup latency (create → Running observed via watch; image present)`);
+  console.log(`pod startup latency (upstream's SLO: pod creation → Running observed via watch; image present)`);
   console.log(`                                   p50       p99    upstream SLO p99   goal p99`);
   for (const [name, r, goal] of [['process', proc, '-'], ['containerd', ctr, '≤ 1500 ms']] as const) {
     console.log(`  ${name.padEnd(10)} 1 pod (x${String(single).padEnd(3)})  ${f(pct(r.singles, 50))} ${f(pct(r.singles, 99))}    ≤ 5000 ms          -`);
     console.log(`  ${name.padEnd(10)} burst of ${String(burst).padEnd(4)} ${f(pct(r.bursts, 50))} ${f(pct(r.bursts, 99))}    ≤ 5000 ms          ${goal.padEnd(10)} (all Running after ${r.burstWall.toFixed(0)} ms)`);
   }
+  // The client's view adds the time each create waits behind the burst's others; the SLO starts at creationTimestamp.
+  console.log(`  from the create request sent instead (the client's view), burst p50/p99: ${([['process', proc], ['containerd', ctr]] as const).map(([n, r]) => `${n} ${pct(r.burstsFromRequest, 50).toFixed(0)}/${pct(r.burstsFromRequest, 99).toFixed(0)} ms`).join(', ')}`);
   console.log(`CPU during the burst, per pod (2 cores give ${((2 * ctr.burstWall) / burst).toFixed(0)} ms per pod of wall time):`);
   const per = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms / burst).toFixed(1)} ms`);
   for (const [name, r] of [['process', proc], ['containerd', ctr]] as const) {
