@@ -13,7 +13,15 @@ const opts = JSON.parse(process.env.SKIFF_INGRESS_WORKER ?? '{}');
 // Rate and connection limits are counted by the primary, for all workers together (limitgate.ts).
 const limitGate = new RemoteGate((m) => process.send!(m));
 const plane = new DataPlane({ ...opts, limitGate });
-await plane.start();
+try {
+  await plane.start();
+} catch (e) {
+  // Tell the primary why (a taken or privileged port: EADDRINUSE/EACCES), so `skiff up` can fall back
+  // to another port pair; an uncaught rejection would only say "exited with 1".
+  const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
+  process.send!({ type: 'error', code: err.code, message: err.message, address: err.address, port: err.port }, () => process.exit(1));
+  await new Promise(() => undefined); // exit once the message is out
+}
 process.on('message', (m: { type: string; cfg?: DataPlaneConfig; generation?: number; id?: number }) => {
   if (m.type === 'limit-verdict') {
     limitGate.onReply(m as LimitReply);

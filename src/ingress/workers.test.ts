@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
+import cluster from 'node:cluster';
 import { DataPlaneWorkers } from './workers.js';
 import { startEcho } from './peers.js';
 import { ing } from './fixtures.js';
@@ -53,6 +55,32 @@ describe('data plane workers', () => {
       await workers.stop();
       await echo.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reject start on a taken port with its code (as `skiff up` falls back on), and fork no replacement', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve, reject) => taken.once('error', reject).listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    let forks = 0;
+    const counted = () => forks++;
+    cluster.on('fork', counted);
+    const workers = new DataPlaneWorkers({ httpPort: port, host: '127.0.0.1', workers: 2 });
+    try {
+      await assert.rejects(workers.start(), (e: NodeJS.ErrnoException) => {
+        assert.equal(e.code, 'EADDRINUSE');
+        assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+        return true;
+      });
+      // start() settles only once every worker is ready or gone, and a replacement would be forked on
+      // exit: so any respawn has been forked by now.
+      assert.equal(forks, 2);
+      assert.deepEqual(workers.pids(), []);
+      assert.equal(Object.keys(cluster.workers ?? {}).length, 0);
+    } finally {
+      cluster.off('fork', counted);
+      await workers.stop();
+      await new Promise((r) => taken.close(r));
     }
   });
 

@@ -11,7 +11,16 @@ import { IngressMetrics, type MetricsSnapshot } from './metrics.js';
 import { serveMetrics } from './metricsserver.js';
 import { LimitServer, type LimitRequest } from './limitgate.js';
 
-export type WorkerMessage = LimitRequest | StatusMessage;
+export type WorkerMessage = LimitRequest | StatusMessage | StartError;
+
+/** Sent by a worker whose DataPlane could not start (worker.ts), before it exits. */
+interface StartError {
+  type: 'error';
+  code?: string;
+  message: string;
+  address?: string;
+  port?: number;
+}
 
 interface StatusMessage {
   type: 'ready' | 'applied' | 'metrics';
@@ -45,7 +54,13 @@ export class DataPlaneWorkers {
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), silent: false });
     const n = this.opts.workers ?? Math.max(1, availableParallelism());
-    await Promise.all(Array.from({ length: n }, () => this.fork()));
+    // Wait for every worker to be ready or gone: on a failure none is left running behind the rejection.
+    const started = await Promise.allSettled(Array.from({ length: n }, () => this.fork()));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stop();
+      throw failed.reason;
+    }
     if (this.opts.metricsPort !== undefined) {
       this.metricsServer = await serveMetrics(this.opts.metricsPort, this.opts.host ?? '0.0.0.0', () => this.metrics());
       this.ports.metrics = this.metricsServer.port;
@@ -80,6 +95,8 @@ export class DataPlaneWorkers {
     workerOpts.ticketKeys ??= this.ticketKeys;
     const w = cluster.fork({ SKIFF_INGRESS_WORKER: JSON.stringify(workerOpts) });
     this.workers.add(w);
+    let ready = false;
+    let startError: Error | undefined;
     return new Promise((resolve, reject) => {
       w.on('message', (m: WorkerMessage) => {
         if (m.type === 'limit' || m.type === 'limit-release') {
@@ -88,7 +105,12 @@ export class DataPlaneWorkers {
         } else if (m.type === 'ready') {
           this.ports = { ...this.ports, http: m.ports!.http, https: m.ports!.https };
           if (this.last) w.send({ type: 'config', cfg: this.last, generation: this.generation });
+          ready = true;
           resolve();
+        } else if (m.type === 'error') {
+          // Keep the code: `skiff up` tries another port pair on EADDRINUSE/EACCES (cluster/up.ts).
+          const what = m.port !== undefined ? `cannot listen on ${m.address ?? this.opts.host ?? '0.0.0.0'}:${m.port}` : 'could not start';
+          startError = Object.assign(new Error(`ingress worker ${what}: ${m.message}`), { code: m.code });
         } else if (m.type === 'metrics') {
           const waiting = this.metricsWaiters.get(m.id!);
           if (waiting?.want.delete(w)) waiting.got.push(m.metrics!);
@@ -103,8 +125,10 @@ export class DataPlaneWorkers {
         this.acks.delete(w);
         this.limits.workerGone(w);
         for (const [id, waiting] of this.metricsWaiters) if (waiting.want.delete(w)) this.finishMetrics(id);
-        if (!this.stopping) void this.fork().catch(() => undefined); // a crashed worker comes back with the current config
-        reject(new Error(`ingress worker exited with ${code}`));
+        // A crashed worker comes back with the current config; one that never became ready would only
+        // fail the same way again (a taken port), so start() reports it instead.
+        if (ready && !this.stopping) void this.fork().catch(() => undefined);
+        reject(startError ?? new Error(`ingress worker exited with ${code} before it was ready`));
       });
     });
   }
