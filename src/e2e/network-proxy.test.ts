@@ -21,6 +21,28 @@ const isRoot = process.getuid?.() === 0;
 const rootMissing = !isRoot ? 'needs root' : !which('nft') ? 'nft is not installed' : !which('ip') ? 'iproute2 is not installed' : undefined;
 
 
+/** Resolves on the child's first line of output; rejects if it exits first (with its stderr) or is silent for `ms`. */
+function firstOutput(child: ChildProcess, what: string, ms = 15_000): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('close', onClose);
+      child.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onData = () => done();
+    const onClose = (code: number | null, signal: string | null) => done(new Error(`${what} exited (${code ?? signal}) before it was up: ${stderr.trim()}`));
+    const timer = setTimeout(() => done(new Error(`${what} was not up within ${ms / 1000} s: ${stderr.trim()}`)), ms);
+    child.stdout!.once('data', onData);
+    child.once('close', onClose);
+    child.once('error', done);
+  });
+}
+
 /** GET http://host:port/ on a fresh connection; the body names the endpoint that answered. */
 function get(host: string, port: number, localAddress?: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -155,8 +177,8 @@ describe('service proxy', () => {
       for (const i of [2, 3, 4]) sh(['ip', '-n', ns, 'addr', 'add', `${net}.${i}/24`, 'dev', 'eth0']);
       sh(['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
       const script = `require('http').createServer((q,s)=>s.end(q.socket.localAddress.replace('::ffff:',''))).listen(8080,'0.0.0.0',()=>console.log('up'))`;
-      server = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise((r) => server!.stdout!.once('data', r));
+      server = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+      await firstOutput(server, 'the endpoint server in the namespace');
       await k(['apply', '-f', '-'], svcYaml('nft', 'ClusterIP', 80, 8080));
       await k(['apply', '-f', '-'], sliceYaml('nft-1', 'nft', [2, 3, 4].map((i) => ({ ip: `${net}.${i}` })), 8080));
       await proxy.start();

@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,28 @@ const reason: Record<NetworkMode, string | undefined> = {
   netns: root ? undefined : 'needs root',
   cni: !root ? 'needs root' : detectNetworkMode() !== 'cni' ? 'CNI plugins (bridge, host-local, loopback, portmap) are not installed' : undefined,
 };
+
+/** Resolves on the child's first line of output; rejects if it exits first (with its stderr) or is silent for `ms`. */
+function firstOutput(child: ChildProcess, what: string, ms = 15_000): Promise<void> {
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('close', onClose);
+      child.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onData = () => done();
+    const onClose = (code: number | null, signal: string | null) => done(new Error(`${what} exited (${code ?? signal}) before it was up: ${stderr.trim()}`));
+    const timer = setTimeout(() => done(new Error(`${what} was not up within ${ms / 1000} s: ${stderr.trim()}`)), ms);
+    child.stdout!.once('data', onData);
+    child.once('close', onClose);
+    child.once('error', done);
+  });
+}
 
 for (const mode of ['loopback', 'netns', 'cni'] as NetworkMode[]) {
   describe(`pod network: ${mode}`, () => {
@@ -43,9 +65,9 @@ for (const mode of ['loopback', 'netns', 'cni'] as NetworkMode[]) {
         else {
           assert.ok(a.netnsPath && existsSync(a.netnsPath));
           // Pod 2 serves; pod 1 connects to it by pod IP, from inside its own namespace.
-          const server = spawn('ip', ['netns', 'exec', b.netnsName!, process.execPath, '-e', `require('net').createServer(s=>s.end('hi')).listen(7070,'${b.ip}',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+          const server = spawn('ip', ['netns', 'exec', b.netnsName!, process.execPath, '-e', `require('net').createServer(s=>s.end('hi')).listen(7070,'${b.ip}',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'pipe'] });
           try {
-            await new Promise((r) => server.stdout!.once('data', r));
+            await firstOutput(server, "pod 2's server");
             const out = execFileSync('ip', ['netns', 'exec', a.netnsName!, process.execPath, '-e', `const s=require('net').connect(7070,'${b.ip}');s.on('data',d=>{process.stdout.write(d);s.end()})`], { encoding: 'utf8', timeout: 5000 });
             assert.equal(out, 'hi');
           } finally {
