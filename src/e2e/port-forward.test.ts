@@ -57,11 +57,11 @@ describe('kubectl port-forward', () => {
       if (!needs(t, skip)) return;
       const { port } = await forward(['pod/web', ':8080'], env);
       for (const path of ['/a', '/b/c']) {
-        const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { connection: 'close' } });
+        const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(30_000) });
         assert.equal(await r.text(), `pf-ok ${path}`);
       }
       // Several connections at once.
-      const texts = await Promise.all([1, 2, 3].map((i) => fetch(`http://127.0.0.1:${port}/${i}`, { headers: { connection: 'close' } }).then((r) => r.text())));
+      const texts = await Promise.all([1, 2, 3].map((i) => fetch(`http://127.0.0.1:${port}/${i}`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(30_000) }).then((r) => r.text())));
       assert.deepEqual(texts, ['pf-ok /1', 'pf-ok /2', 'pf-ok /3']);
     });
   }
@@ -69,7 +69,7 @@ describe('kubectl port-forward', () => {
   it('reports a port nobody listens on as the kubelet words it', async (t) => {
     if (!needs(t, skip)) return;
     const { port, stderr } = await forward(['pod/web', ':9999']);
-    await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined);
+    await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
     await until('kubectl to print the error', () => /error forwarding port 9999 to pod default\/web, uid [0-9a-f-]+: .*(ECONNREFUSED|refused)/.test(stderr()));
   });
 });

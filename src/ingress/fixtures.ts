@@ -62,7 +62,7 @@ export interface Reply {
   body: any;
 }
 
-/** One request to a data plane on 127.0.0.1 with a Host header (a body may come in chunks). */
+/** One request to a data plane on 127.0.0.1 with a Host header (a body may come in chunks); fails after 30 s rather than hang. */
 export function requestHost(
   port: number,
   host: string,
@@ -80,10 +80,20 @@ export function requestHost(
         } catch {
           /* not JSON */
         }
+        clearTimeout(deadline);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
       });
+      res.on('error', fail);
     });
-    req.on('error', reject);
+    const fail = (e: Error) => {
+      clearTimeout(deadline);
+      reject(e);
+    };
+    const deadline = setTimeout(() => {
+      fail(new Error(`${opts.method ?? 'GET'} http://${host}${target} (127.0.0.1:${port}) got no complete answer within 30 s`));
+      req.destroy();
+    }, 30_000);
+    req.on('error', fail);
     if (Array.isArray(opts.body)) {
       for (const c of opts.body) req.write(c);
       req.end();

@@ -16,20 +16,40 @@ import { needs, which } from '../testing/real.js';
 /** A port whose connects hang: python3 listens with backlog 0 and never accepts; one queued connect fills it. */
 async function hangingPort(): Promise<{ port: number; close(): void }> {
   const py: ChildProcess = spawn('python3', ['-c', "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()"], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: py.stdout! }).once('line', (l) => resolve(Number(l)));
-    py.once('error', reject);
-  });
-  const fillers = [net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1')];
-  for (const f of fillers) f.on('error', () => undefined);
-  await new Promise((r) => fillers[0].once('connect', r));
-  return {
-    port,
-    close: () => {
-      for (const f of fillers) f.destroy();
-      py.kill();
-    },
+  const fillers: net.Socket[] = [];
+  const close = () => {
+    for (const f of fillers) f.destroy();
+    py.kill();
   };
+  try {
+    const port = await settle<number>('python3 did not print its port', (resolve, reject) => {
+      createInterface({ input: py.stdout! }).once('line', (l) => resolve(Number(l)));
+      py.once('error', reject);
+      py.once('exit', (code, signal) => reject(new Error(`python3 exited (${code ?? signal}) before printing its port`)));
+    });
+    fillers.push(net.connect(port, '127.0.0.1'), net.connect(port, '127.0.0.1'));
+    fillers[1].on('error', () => undefined);
+    await settle<void>('the first connect to the backlog-0 listener did not complete', (resolve, reject) => {
+      fillers[0].once('connect', () => resolve());
+      fillers[0].once('error', reject);
+    });
+    fillers[0].on('error', () => undefined);
+    return { port, close };
+  } catch (e) {
+    close();
+    throw e;
+  }
+}
+
+/** A promise that also rejects with `timeoutMessage` after 15 s, so a wait that can never settle fails instead. */
+function settle<T>(timeoutMessage: string, run: (resolve: (v: T) => void, reject: (e: Error) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${timeoutMessage} within 15 s`)), 15_000);
+    run(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e) => (clearTimeout(timer), reject(e)),
+    );
+  });
 }
 
 describe('connect timeouts', () => {
