@@ -82,9 +82,12 @@ export async function startDockerRegistry(): Promise<TestRegistry> {
     let exited = false;
     c.once('exit', () => (exited = true));
     const deadline = Date.now() + 10_000;
+    const logged = requests.length;
     let up = false;
     while (!exited && Date.now() < deadline) {
-      up = await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      // Another process may have taken the port meanwhile: only our child, alive, logging the probe, is ours.
+      up = ok && !exited && requests.slice(logged).includes('GET /v2/');
       if (up) break;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -100,7 +103,9 @@ export async function startDockerRegistry(): Promise<TestRegistry> {
           if (child && child.exitCode === null && child.signalCode === null) {
             const gone = new Promise((r) => child!.once('exit', r));
             child.kill('SIGTERM');
+            const kill = setTimeout(() => child!.kill('SIGKILL'), 5000);
             await gone;
+            clearTimeout(kill);
           }
           rmSync(dir, { recursive: true, force: true });
         },
