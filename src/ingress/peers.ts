@@ -28,7 +28,13 @@ export async function startEcho(name: string, status = 200, port = 0, host = '12
       res.end(body);
     });
   });
-  await new Promise<void>((r) => server.listen(port, host, () => r()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   return {
     name,
     port: (server.address() as net.AddressInfo).port,
@@ -55,14 +61,18 @@ export async function freePort(): Promise<number> {
   return p;
 }
 
+/** Whether something accepts connections on 127.0.0.1:port. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((r) => {
+    const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
+    s.on('error', () => r(false));
+  });
+}
+
 export async function waitPort(port: number, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
-      s.on('error', () => r(false));
-    });
-    if (ok) return;
+    if (await accepts(port)) return;
     if (Date.now() > deadline) throw new Error(`port ${port} did not open`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -81,13 +91,29 @@ export async function startNginx(render: (dir: string) => string, waitFor: numbe
   const dir = await mkdtemp(path.join(tmpdir(), 'skiff-nginx-'));
   for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi', 'logs']) await mkdir(path.join(dir, d), { recursive: true });
   const conf = path.join(dir, 'nginx.conf');
-  await writeFile(conf, render(dir));
+  const text = render(dir);
+  await writeFile(conf, text);
+  // nginx writes its pid file only once it has bound every listen socket (it exits if it cannot):
+  // an open port alone may be another process's.
+  const pidPath = /^\s*pid\s+([^;\s]+);/m.exec(text.replace(/;/g, ';\n'))?.[1];
+  const pidFile = pidPath && path.resolve(dir, pidPath);
   const child = spawn(NGINX_BIN, ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const ours = async () => !pidFile || (await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(child.pid);
+  const ready = async () => {
+    for (const p of waitFor) if (!(await accepts(p))) return false;
+    return ours();
+  };
   try {
-    for (const p of waitFor) await waitPort(p);
+    const deadline = Date.now() + 10_000;
+    while (!(await ready())) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx exited (${child.exitCode ?? child.signalCode})`);
+      if (Date.now() > deadline) throw new Error(`nginx was not listening on ${waitFor.join(', ')} within 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx exited (${child.exitCode ?? child.signalCode})`);
   } catch (e) {
     child.kill('SIGKILL');
     const log = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
