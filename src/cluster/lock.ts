@@ -1,4 +1,4 @@
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync } from 'node:fs';
+import { openSync, writeSync, closeSync, readFileSync, unlinkSync, linkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { SkiffError } from '../util/errors.js';
@@ -18,13 +18,10 @@ export function lockDataDir(dir: string): () => void {
  * A file left by a process that is gone is taken over.
  */
 export function tryLockFile(file: string): (() => void) | number {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 200; attempt++) {
     // pid and a token: a lock this process holds (another cluster in the same process) is not stale.
     const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, token);
-      closeSync(fd);
+    if (createWith(file, token)) {
       heldHere.add(token);
       return () => {
         heldHere.delete(token);
@@ -34,24 +31,84 @@ export function tryLockFile(file: string): (() => void) | number {
           /* already gone */
         }
       };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let content = '';
-      try {
-        content = readFileSync(file, 'utf8').trim();
-      } catch {
-        continue; // released meanwhile
-      }
-      const pid = Number(content.split(' ')[0]);
-      if (pid && (pid === process.pid ? heldHere.has(content) : alive(pid))) return pid;
-      try {
-        unlinkSync(file);
-      } catch {
-        /* someone else took it over first */
-      }
     }
+    const content = readLock(file);
+    if (content === undefined) continue; // released meanwhile
+    const pid = Number(content.split(' ')[0]);
+    if (pid && (pid === process.pid ? heldHere.has(content) : alive(pid))) return pid;
+    // Stale. Two waiters may both have read it: remove it only under the takeover lock, and only if
+    // it still holds what we read (the other waiter may already have replaced it with its own lock).
+    const breaker = `${file}.takeover`;
+    const mine = `${process.pid} ${randomBytes(6).toString('hex')}`;
+    if (createWith(breaker, mine)) {
+      try {
+        if (readLock(file) === content) unlinkSync(file);
+      } catch {
+        /* gone meanwhile */
+      } finally {
+        try {
+          unlinkSync(breaker);
+        } catch {
+          /* taken for a dead process's: nothing to release */
+        }
+      }
+      continue;
+    }
+    // Another waiter is taking over (for microseconds), unless it died doing so: tryLockFile is
+    // synchronous, so a takeover lock of this process's pid is a dead process's too.
+    const holder = readLock(breaker);
+    const holderPid = Number(holder?.split(' ')[0]);
+    if (holder !== undefined && (!holderPid || holderPid === process.pid || !alive(holderPid))) {
+      try {
+        unlinkSync(breaker);
+      } catch {
+        /* removed meanwhile */
+      }
+    } else pause(1);
   }
   throw new SkiffError('LOCK_FAILED', `could not lock ${file}`);
+}
+
+/**
+ * Creates `file` holding `content`, or returns false if it exists. The content is in place the
+ * moment the file appears (a hard link to a finished temp file), so a reader never sees an empty
+ * lock and takes it for a stale one.
+ */
+function createWith(file: string, content: string): boolean {
+  const tmp = `${file}.${content.replace(' ', '.')}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw e;
+    // A file system without hard links: exclusive create, then write.
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeSync(fd, content);
+      closeSync(fd);
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
+    }
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+function readLock(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 const heldHere = new Set<string>();
