@@ -6,6 +6,9 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { tryLockFile } from '../../cluster/lock.js';
 import { busyboxImage } from '../../images/testimages.js';
 import { startLocalRegistry, type LocalRegistry } from '../../images/registry.js';
 import { startTestRegistry, type TestRegistry } from '../../images/distribution.js';
@@ -35,8 +38,8 @@ export async function startContainerdFixture(o: { podCIDR?: string; mirrors?: Re
   const registry = await startTestRegistry();
   const authRegistry = await startLocalRegistry();
   const image = await registry.publish(busyboxImage(), 'skiff/busybox', '1.35');
-  // A random /24 in 10.244.128.0/17 so concurrent runs on one machine do not share a subnet.
-  const podCIDR = o.podCIDR ?? `10.244.${randomInt(128, 255)}.0/24`;
+  const claim = o.podCIDR ? { podCIDR: o.podCIDR, release: () => undefined } : claimFixturePodCIDR();
+  const podCIDR = claim.podCIDR;
   let runtime: ContainerdRuntime | undefined;
   try {
     runtime = await startContainerdRuntime({ dir, podCIDR, mirrors: { [registry.host]: [`http://${registry.host}`], [authRegistry.host]: [`http://${authRegistry.host}`], ...o.mirrors } });
@@ -46,6 +49,7 @@ export async function startContainerdFixture(o: { podCIDR?: string; mirrors?: Re
     await registry.close();
     await authRegistry.close();
     rmSync(dir, { recursive: true, force: true });
+    claim.release();
     throw e;
   }
   const rt = runtime;
@@ -61,6 +65,25 @@ export async function startContainerdFixture(o: { podCIDR?: string; mirrors?: Re
       await registry.close();
       await authRegistry.close();
       rmSync(dir, { recursive: true, force: true });
+      claim.release();
     },
   };
+}
+
+/**
+ * A /24 in 10.244.192.0–10.244.249.0 that no other fixture on this machine holds (a lock file each),
+ * so concurrent test files never share a subnet. The other real-network users of 10.244.x keep
+ * apart: 0 (the host pod range, testing/podrange.ts), 20–127 (the containerd e2e files and
+ * runtime.test's restart), 128–191 (e2e/containerd.test.ts), 250 (bench/containerd.ts).
+ */
+function claimFixturePodCIDR(): { podCIDR: string; release(): void } {
+  const lo = 192;
+  const n = 250 - lo;
+  const start = randomInt(n);
+  for (let i = 0; i < n; i++) {
+    const third = lo + ((start + i) % n);
+    const got = tryLockFile(path.join(tmpdir(), `skiff-test-podcidr-10.244.${third}.lock`));
+    if (typeof got !== 'number') return { podCIDR: `10.244.${third}.0/24`, release: got };
+  }
+  throw new Error(`every /24 in 10.244.${lo}-${lo + n - 1}.0 is held by another containerd fixture`);
 }
