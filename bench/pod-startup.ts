@@ -155,6 +155,16 @@ async function main(): Promise<void> {
     const fromRequest = names.map((n) => timer.fromRequest(n));
     // BENCH_VERBOSE=1: each tenth pod's latency in creation order (a throughput bound grows linearly).
     if (process.env.BENCH_VERBOSE) console.log(`burst ${round} latencies by creation order: ${latencies.filter((_, i) => i % 10 === 0 || i === burst - 1).map((x) => x.toFixed(0)).join(' ')}`);
+    // BENCH_VERBOSE=1: where the slowest pods' time went, from their journey (ms after creation).
+    if (process.env.BENCH_VERBOSE) {
+      const slowest = [...names].sort((a, b) => timer.latency(b) - timer.latency(a)).slice(0, 3);
+      for (const n of slowest) {
+        const p = await client.get(`/api/v1/namespaces/default/pods/${n}`);
+        const steps = JSON.parse(p.metadata.annotations?.['skiff.dev/journey'] ?? '{"steps":[]}').steps as { step: string; at: string }[];
+        const t0 = creationTimes.get(n)! - performance.now() + Date.now();
+        console.log(`  ${n}: ${steps.map((s) => `${s.step} +${(Date.parse(s.at) - t0).toFixed(0)}`).join(', ')}, observed Running +${timer.latency(n).toFixed(0)}`);
+      }
+    }
     // The agent sends Events after status (lower priority): the burst's full cost includes them.
     const prefix = `burst-${round}-`;
     const started = async () => (await client.get('/api/v1/namespaces/default/events', { fieldSelector: 'reason=Started' })).items.filter((e: any) => e.involvedObject?.name?.startsWith(prefix)).length;

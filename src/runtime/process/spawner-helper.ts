@@ -54,6 +54,12 @@ static struct relay *relays; static size_t nrelays, caprelays;
 /* Per TTY child: a master fd for resizes and the helper's own slave fd. */
 struct ptyent { pid_t pid; int fd, slave; };
 static struct ptyent *ptys; static size_t nptys, capptys;
+/* Children between fork and exec. Each has an exec-status pipe (close-on-exec): EOF means the exec
+ * succeeded, an int is its errno. They are waited for in the poll loop, not one by one, so a burst's
+ * children join their cgroups and exec side by side (a cgroup v1 move waits for an RCU grace period). */
+struct pending_exec { int fd; pid_t pid; char token[64]; };
+static struct pending_exec *pexecs; static size_t npexecs, cappexecs;
+static void out(const char *s);
 static void add_relay_owned(int in, int out, pid_t owner, int kind);
 static void add_relay(int in, int out) { add_relay_owned(in, out, 0, R_PLAIN); }
 static void add_relay_owned(int in, int out, pid_t owner, int kind) {
@@ -217,26 +223,43 @@ static void spawn_one(char *rec, size_t len) {
     if (!err && pid > 0 && rd[k] >= 0) add_relay(rd[k], socks[k]);
     else { if (rd[k] >= 0) close(rd[k]); if (socks[k] >= 0) close(socks[k]); }
   }
-  if (pid > 0) {
-    close(pipefd[1]);
-    int e = 0; ssize_t r;
-    do r = read(pipefd[0], &e, sizeof e); while (r < 0 && errno == EINTR);
-    close(pipefd[0]);
-    if (r == (ssize_t)sizeof e) err = e;
-    else {
-      if (nkids == capkids) { capkids = capkids ? capkids * 2 : 64; kids = realloc(kids, capkids * sizeof(pid_t)); }
-      kids[nkids++] = pid;
-    }
-  }
-  if (err) snprintf(line, sizeof line, "E %s %d\n", token, err);
-  else snprintf(line, sizeof line, "P %s %d\n", token, (int)pid);
-  out(line);
   free(argv); free(envp);
+  if (pid > 0) {
+    /* Counted as a child at once (killed with the rest if the agent goes); reported once it execs. */
+    close(pipefd[1]);
+    if (nkids == capkids) { capkids = capkids ? capkids * 2 : 64; kids = realloc(kids, capkids * sizeof(pid_t)); }
+    kids[nkids++] = pid;
+    if (npexecs == cappexecs) { cappexecs = cappexecs ? cappexecs * 2 : 64; pexecs = realloc(pexecs, cappexecs * sizeof *pexecs); }
+    pexecs[npexecs].fd = pipefd[0]; pexecs[npexecs].pid = pid;
+    snprintf(pexecs[npexecs].token, sizeof pexecs[npexecs].token, "%s", token);
+    npexecs++;
+    return;
+  }
+  if (pipefd[0] >= 0) { close(pipefd[0]); close(pipefd[1]); }
+  snprintf(line, sizeof line, "E %s %d\n", token, err);
+  out(line);
+}
+
+/* Reports the exec of pexecs[k] (P or E) and forgets it; its pipe is readable or the child is gone. */
+static void settle_exec(size_t k) {
+  struct pending_exec pe = pexecs[k];
+  pexecs[k] = pexecs[--npexecs];
+  int e = 0; ssize_t r;
+  do r = read(pe.fd, &e, sizeof e); while (r < 0 && errno == EINTR);
+  close(pe.fd);
+  char line[160];
+  if (r == (ssize_t)sizeof e) {
+    for (size_t j = 0; j < nkids; j++) if (kids[j] == pe.pid) { kids[j] = kids[--nkids]; break; }
+    snprintf(line, sizeof line, "E %s %d\n", pe.token, e);
+  } else snprintf(line, sizeof line, "P %s %d\n", pe.token, (int)pe.pid);
+  out(line);
 }
 
 static void reap(void) {
   int st; pid_t pid; char line[96];
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    /* Its exec is reported before its exit (the agent learns the pid from P). */
+    for (size_t k = 0; k < npexecs; k++) if (pexecs[k].pid == pid) { settle_exec(k); break; }
     int known = 0;
     for (size_t k = 0; k < nkids; k++) if (kids[k] == pid) { kids[k] = kids[--nkids]; known = 1; break; }
     /* Its terminal: the output it wrote is drained (then sent and closed), the stdin feed and
@@ -279,13 +302,14 @@ int main(int argc, char **argv) {
   struct pollfd *pf = NULL; size_t cappf = 0;
   static char rbuf[65536];
   for (;;) {
-    size_t npf = 2 + nrelays;
+    size_t nr = nrelays, np = npexecs, npf = 2 + nr + np;
     if (npf > cappf) { cappf = npf * 2; pf = realloc(pf, cappf * sizeof *pf); }
     pf[0] = (struct pollfd){0, POLLIN, 0}; pf[1] = (struct pollfd){sfd, POLLIN, 0};
-    for (size_t k = 0; k < nrelays; k++) pf[2 + k] = relays[k].plen || relays[k].eof ? (struct pollfd){relays[k].out, POLLOUT, 0} : (struct pollfd){relays[k].in, POLLIN, 0};
+    for (size_t k = 0; k < nr; k++) pf[2 + k] = relays[k].plen || relays[k].eof ? (struct pollfd){relays[k].out, POLLOUT, 0} : (struct pollfd){relays[k].in, POLLIN, 0};
+    for (size_t k = 0; k < np; k++) pf[2 + nr + k] = (struct pollfd){pexecs[k].fd, POLLIN, 0};
     if (poll(pf, npf, -1) < 0) { if (errno == EINTR) continue; return 4; }
     /* Relay output first (before exits are reported), newest relays at the end are safe to skip. */
-    for (size_t k = npf - 2; k-- > 0;) {
+    for (size_t k = nr; k-- > 0;) {
       if (!pf[2 + k].revents) continue;
       struct relay *rl = &relays[k];
       int drop = 0;
@@ -304,6 +328,8 @@ int main(int argc, char **argv) {
       close(rl->in); close(rl->out); free(rl->pend);
       relays[k] = relays[--nrelays];
     }
+    /* Execs done (or failed), before exits: descending, so a swapped-in entry was already seen. */
+    for (size_t k = np; k-- > 0;) if (pf[2 + nr + k].revents) settle_exec(k);
     if (pf[1].revents) { struct signalfd_siginfo si; while (read(sfd, &si, sizeof si) > 0) {} reap(); }
     if (pf[0].revents) {
       if (cap - len < 4096) { cap *= 2; buf = realloc(buf, cap); }
