@@ -68,15 +68,14 @@ function get(port: number, opts: { ca: string; client?: CertKeyPair; servername?
   });
 }
 
-test('first run generates a CA, serving and admin certificates quickly', async () => {
+test('first run generates a CA, serving and admin certificates', async (t) => {
   const dir = await tempDir();
   try {
     const t0 = performance.now();
     const pki = await ensureClusterPKI(dir, { serverSANs: SANS });
     const genMs = performance.now() - t0;
-    console.log(`# generate: ${genMs.toFixed(1)} ms`);
+    t.diagnostic(`generate: ${genMs.toFixed(1)} ms`);
     assert.deepEqual(pki.generated, { ca: true, apiserver: true, admin: true });
-    assert.ok(genMs < 1000, `generation took ${genMs} ms`); // generous bound for loaded CI machines
 
     for (const f of ['ca.key', 'apiserver.key', 'admin.key']) assert.equal(await mode(join(dir, f)), 0o600, f);
     for (const f of ['ca.crt', 'apiserver.crt', 'admin.crt']) assert.equal(await readFile(join(dir, f), 'utf8'), f === 'ca.crt' ? pki.ca.certPem : f === 'admin.crt' ? pki.admin.certPem : pki.apiserver.certPem);
@@ -118,7 +117,7 @@ test('first run generates a CA, serving and admin certificates quickly', async (
   }
 });
 
-test('later runs reuse the files; only a SAN change reissues the serving certificate', async () => {
+test('later runs reuse the files; only a SAN change reissues the serving certificate', async (t) => {
   const dir = await tempDir();
   try {
     const first = await ensureClusterPKI(dir, { serverSANs: SANS });
@@ -126,12 +125,11 @@ test('later runs reuse the files; only a SAN change reissues the serving certifi
     const t0 = performance.now();
     const again = await ensureClusterPKI(dir, { serverSANs: SANS });
     const loadMs = performance.now() - t0;
-    console.log(`# load existing: ${loadMs.toFixed(2)} ms`);
+    t.diagnostic(`load existing: ${loadMs.toFixed(2)} ms`);
     assert.deepEqual(again.generated, { ca: false, apiserver: false, admin: false });
     assert.equal(again.ca.certPem, first.ca.certPem);
     assert.equal(again.apiserver.certPem, first.apiserver.certPem);
     assert.equal(again.admin.keyPem, first.admin.keyPem);
-    assert.ok(loadMs < 100, `load took ${loadMs} ms`);
 
     // The same set in another order and spelling is not a change.
     const same = await ensureClusterPKI(dir, { serverSANs: { dns: ['SKIFF.local', 'localhost'], ips: ['0:0:0:0:0:0:0:1', '192.168.1.10'] } });
