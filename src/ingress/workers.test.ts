@@ -6,17 +6,19 @@ import cluster from 'node:cluster';
 import { DataPlaneWorkers } from './workers.js';
 import { startEcho } from './peers.js';
 import { ing } from './fixtures.js';
+import { until } from '../testing/wait.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 function get(port: number, path: string, host = 'a.test'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, agent: false, headers: { host } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, agent: false, headers: { host }, timeout: 30_000 }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within 30 s`)));
     req.on('error', reject);
     req.end();
   });
@@ -81,6 +83,23 @@ describe('data plane workers', () => {
       cluster.off('fork', counted);
       await workers.stop();
       await new Promise((r) => taken.close(r));
+    }
+  });
+
+  it('replace a worker that crashes after it was ready, with the current configuration', async () => {
+    const echo = await startEcho('s1');
+    const workers = new DataPlaneWorkers({ httpPort: 0, host: '127.0.0.1', workers: 1 });
+    try {
+      await workers.start();
+      workers.apply({ ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }] })], endpoints: { 'default-s1-80': [{ address: '127.0.0.1', port: echo.port }] } });
+      await workers.applied();
+      const [first] = workers.pids();
+      process.kill(first, 'SIGKILL');
+      await until('a replacement worker', () => workers.pids().length === 1 && workers.pids()[0] !== first);
+      await until('the replacement to serve the configuration', async () => (await get(workers.ports.http, '/x')).status === 200);
+    } finally {
+      await workers.stop();
+      await echo.close();
     }
   });
 

@@ -121,6 +121,12 @@ export class DataPlaneWorkers {
         }
       });
       w.on('exit', (code) => {
+        // The process can be reported gone before its last messages ('ready', 'error') are read:
+        // decide once the channel has closed.
+        if (w.isConnected()) w.once('disconnect', () => gone(code));
+        else gone(code);
+      });
+      const gone = (code: number) => {
         this.workers.delete(w);
         this.acks.delete(w);
         this.limits.workerGone(w);
@@ -129,7 +135,7 @@ export class DataPlaneWorkers {
         // fail the same way again (a taken port), so start() reports it instead.
         if (ready && !this.stopping) void this.fork().catch(() => undefined);
         reject(startError ?? new Error(`ingress worker exited with ${code} before it was ready`));
-      });
+      };
     });
   }
 
