@@ -53,12 +53,20 @@ export function hostIPv4(): string | undefined {
   return undefined;
 }
 
+/** Ports freePort() has handed out in this process: the kernel may offer a just-closed port again. */
+const handedOut = new Set<number>();
+
+/** A port free at the moment, never one this process was given before (callers take several for one nginx). */
 export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
+  for (;;) {
+    const s = net.createServer();
+    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+    const p = (s.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => s.close(() => r()));
+    if (handedOut.has(p)) continue;
+    handedOut.add(p);
+    return p;
+  }
 }
 
 /** Whether something accepts connections on 127.0.0.1:port. */
