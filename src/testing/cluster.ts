@@ -70,6 +70,8 @@ export function runKubectl(args: string[], o: { kubeconfig: string; cacheDir: st
   });
 }
 
+const UP_DEADLINE_MS = 120_000;
+
 /** `skiff up` as its own process (for signal and restart tests). Resolves once it prints that it is up. */
 export async function spawnSkiffUp(args: string[], opts: { waitForUp?: boolean } = {}): Promise<{ child: ChildProcess; server: string; output: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [SKIFF_BIN, 'up', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_QUIET: '1' } });
@@ -89,6 +91,13 @@ export async function spawnSkiffUp(args: string[], opts: { waitForUp?: boolean }
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => reject(new Error(`skiff up exited with ${code}: ${out}`)));
+    // A cluster that never says it is up fails the test rather than hanging it, and is not left running.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`skiff up did not report its API server within ${UP_DEADLINE_MS / 1000} s: ${out}`));
+    }, UP_DEADLINE_MS);
+    child.once('exit', () => clearTimeout(timer));
+    child.stdout!.on('data', () => /API server at /.test(out) && clearTimeout(timer));
   });
   return { child, server, output: () => out, exited };
 }
