@@ -177,7 +177,7 @@ describe('ingress data plane vs real nginx', () => {
       plane.apply({ ingresses, endpoints });
       await plane.start();
       planes.push(plane);
-      sites.push({ table, port: await freePort(), plane, ingresses });
+      sites.push({ table, port: 0, plane, ingresses });
     }
     // Every site's endpoints point at the same echo servers, by service name.
     const epsFor = (t: RoutingTable) => {
@@ -186,7 +186,17 @@ describe('ingress data plane vs real nginx', () => {
       return e;
     };
     for (const s of sites) s.plane.apply({ ingresses: s.ingresses, endpoints: epsFor(s.table) });
-    nginx = await startNginx((dir) => renderNginxConf({ dir, sites: sites.map((s) => ({ table: s.table, port: s.port, endpoints: epsFor(s.table), defaultBackend })) }), sites.map((s) => s.port));
+    // nginx's ports are picked once every plane listens (so none takes one), and picked again should
+    // another process bind one before nginx does.
+    for (let attempt = 1; ; attempt++) {
+      for (const s of sites) s.port = await freePort();
+      try {
+        nginx = await startNginx((dir) => renderNginxConf({ dir, sites: sites.map((s) => ({ table: s.table, port: s.port, endpoints: epsFor(s.table), defaultBackend })) }), sites.map((s) => s.port));
+        break;
+      } catch (e) {
+        if (attempt >= 3) throw e;
+      }
+    }
   });
 
   after(async () => {

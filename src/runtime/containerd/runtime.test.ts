@@ -97,16 +97,17 @@ describe('containerd runtime specifics', { skip: missing }, () => {
     const id = await fx.runtime.createContainer(sb, { metadata: { name: 'c', attempt: 0 }, image: { image: fx.image }, command: ['sleep', '60'], logPath: 'c/0.log' }, sbc);
     await fx.runtime.startContainer(id);
     const input = Buffer.alloc(200 * 1024, 'abcdefgh');
-    const sess = await fx.runtime.exec({ containerId: id, cmd: ['sh', '-c', 'cat; echo done >&2'], stdin: true, stdout: true, stderr: true });
+    // The process counts what it read before it writes it back: a short answer then says which way was cut.
+    const sess = await fx.runtime.exec({ containerId: id, cmd: ['sh', '-c', 'cat > /tmp/in; wc -c < /tmp/in >&2; cat /tmp/in; echo done >&2'], stdin: true, stdout: true, stderr: true });
     const out: Buffer[] = [];
     let err = '';
     sess.stdout!.on('data', (d: Buffer) => out.push(d));
     sess.stderr!.on('data', (d) => (err += d));
     sess.stdin!.end(input);
     assert.equal(await sess.exit, 0);
-    assert.equal(Buffer.concat(out).length, input.length);
+    assert.equal(err.replace(/^\s+/, ''), `${input.length}\ndone\n`, 'the process read all of stdin');
+    assert.equal(Buffer.concat(out).length, input.length, 'all of stdout arrived');
     assert.ok(Buffer.concat(out).equals(input));
-    assert.equal(err, 'done\n');
 
     // A TTY: one output stream, and the terminal size arrives through the resize stream.
     const tty = await fx.runtime.exec({ containerId: id, cmd: ['sh', '-c', 'sleep 0.3; stty size'], tty: true, stdout: true });
