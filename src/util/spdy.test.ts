@@ -144,3 +144,21 @@ test('when the session ends, what arrived is still delivered and every stream en
     server.destroy();
   }
 });
+
+test('a session told not to (the CRI streaming client) sends no WINDOW_UPDATE at all', async () => {
+  const out: Buffer[] = [];
+  const client = new SpdySession((b) => out.push(b), { client: true, windowUpdates: false });
+  const peer = new SpdyClientFrames();
+  try {
+    const s = client.openStream({ streamType: 'stdout' });
+    const got = collect(s);
+    for (let i = 0; i < 4; i++) client.feed(peer.data(s.id, Buffer.alloc(32 * 1024, 'x'), i === 3));
+    await until('all data delivered', () => got.ended);
+    assert.equal(got.text.length, 128 * 1024);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(parseFrames(Buffer.concat(out)).filter((f) => f.control && f.type === FRAME.WINDOW_UPDATE), []);
+  } finally {
+    client.destroy();
+    peer.close();
+  }
+});

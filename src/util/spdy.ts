@@ -1,8 +1,8 @@
 /**
  * SPDY/3.1 framing, as far as Kubernetes streaming needs it (moby/spdystream's subset): SYN_STREAM/
  * SYN_REPLY with zlib-compressed header blocks, DATA with FIN, RST_STREAM, PING, GOAWAY, and a
- * WINDOW_UPDATE for every DATA frame received so a peer that counts its 64 KiB window never stalls;
- * SETTINGS and the peer's WINDOW_UPDATEs are accepted and ignored.
+ * WINDOW_UPDATE for every DATA frame received (unless told not to) so a peer that counts its 64 KiB
+ * window never stalls; SETTINGS and the peer's WINDOW_UPDATEs are accepted and ignored.
  *
  * Both roles: the kubelet serves kubectl port-forward (streams opened by the peer, after an
  * `Upgrade: SPDY/3.1` or tunnelled in a WebSocket); the containerd runtime is a client of CRI's
@@ -230,6 +230,12 @@ export class SpdyStream extends Duplex {
 export interface SpdySessionOptions {
   /** The client role: streams this side opens get odd ids (the server's would be even). */
   client?: boolean;
+  /**
+   * Send a WINDOW_UPDATE for each DATA frame received (default true). spdystream, the server side of
+   * CRI streaming, ignores them; worse, one still unread when it closes the connection makes its
+   * kernel answer with a reset, which can discard output this side has not read yet.
+   */
+  windowUpdates?: boolean;
 }
 
 /**
@@ -247,12 +253,15 @@ export class SpdySession extends EventEmitter {
   /** Outgoing frames in order, even while a header block is being compressed. */
   private out: Promise<void> = Promise.resolve();
 
+  private readonly windowUpdates: boolean;
+
   constructor(
     private readonly write: (b: Buffer) => void,
     opts: SpdySessionOptions = {},
   ) {
     super();
     this.nextStreamId = opts.client ? 1 : 2;
+    this.windowUpdates = opts.windowUpdates ?? true;
   }
 
   get isClosed(): boolean {
@@ -367,7 +376,7 @@ export class SpdySession extends EventEmitter {
       if (!s) return this.sendReset(id, RST.INVALID_STREAM);
       s.receive(Buffer.from(payload), !!(flags & FLAG_FIN));
       // Keep the peer's send window open in case it counts.
-      if (payload.length) this.send(controlFrame(WINDOW_UPDATE, 0, Buffer.concat([u32(id), u32(payload.length)])));
+      if (payload.length && this.windowUpdates) this.send(controlFrame(WINDOW_UPDATE, 0, Buffer.concat([u32(id), u32(payload.length)])));
       return;
     }
     const version = frame.readUInt16BE(0) & 0x7fff;
