@@ -151,7 +151,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     send(res, 201, { apiVersion: info.apiVersion, kind: info.kind, ...answer });
     return;
   }
-  if (r.subresource && r.subresource !== 'status' && r.subresource !== 'finalize') {
+  if (r.subresource && r.subresource !== 'status' && r.subresource !== 'finalize' && r.subresource !== 'approval') {
     await serveSubresource(ctx, req, res, r, q, user);
     return;
   }

@@ -266,8 +266,8 @@ export class Registry {
     const applied = s.toStorage && opts.apply ? deepCopy(obj) : obj;
     if (s.toStorage) obj = s.toStorage(obj);
     const storageInfo = storageInfoOf(info);
-    strategyFor(storageInfo).prepareForCreate?.(obj);
-    s.prepareForCreate?.(obj);
+    strategyFor(storageInfo).prepareForCreate?.(obj, opts.user);
+    s.prepareForCreate?.(obj, opts.user);
     if (opts.fieldManager !== undefined) {
       const ctx = writeContext(info, opts.fieldManager, '');
       if (opts.apply) {
@@ -446,7 +446,7 @@ export class Registry {
       // Server-internal writes (binding, scale) check their own input, as upstream's subresource REST does.
       const errs =
         opts.subresource === INTERNAL_WRITE ? []
-        : opts.subresource === 'status' ? validateStatusUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced })
+        : opts.subresource === 'status' || opts.subresource === 'approval' ? validateStatusUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced }, opts.subresource)
         : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
       if (info.custom && opts.subresource !== INTERNAL_WRITE) errs.push(...validateCustom(info, obj));
       if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
@@ -477,6 +477,9 @@ export class Registry {
     const m = obj.metadata;
     const om = old.metadata;
     const forStatus = subresource === 'status' ? strategyFor(storageInfo).prepareForStatusUpdate : undefined;
+    // A subresource with rules of its own (CSR status and approval) builds the next object from the old one.
+    const forSub = subresource ? strategyFor(storageInfo).subresourceUpdates?.[subresource] : undefined;
+    if (forSub) return forSub(obj, old);
     if (subresource === 'status' && !forStatus) {
       // A status write changes status only.
       const next = deepCopy(old);

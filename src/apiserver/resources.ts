@@ -146,6 +146,9 @@ export const RESOURCES: ResourceInfo[] = [
     { resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, virtual: true },
     { resource: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, virtual: true },
   ]),
+  ...group('certificates.k8s.io', 'v1', [
+    { resource: 'certificatesigningrequests', kind: 'CertificateSigningRequest', namespaced: false, shortNames: ['csr'], subresources: ['status', 'approval'] },
+  ]),
   ...group('rbac.authorization.k8s.io', 'v1', [
     { resource: 'roles', kind: 'Role' },
     { resource: 'rolebindings', kind: 'RoleBinding' },

@@ -3,6 +3,7 @@ import { customStrategy } from './crd/custom.js';
 import { deepCopy } from './clone.js';
 import { ConversionError, hpaV1ToV2, hpaV2ToV1 } from './hpa/conversion.js';
 import { badRequest } from './status.js';
+import type { UserInfo } from './auth/types.js';
 
 const customStrategies = new WeakMap<ResourceInfo, Strategy>();
 function customStrategyOf(info: ResourceInfo): Strategy {
@@ -16,8 +17,8 @@ function customStrategyOf(info: ResourceInfo): Strategy {
  * sets on create, what an update may change, and how deletion proceeds.
  */
 export interface Strategy {
-  /** Called on create after metadata is set and before defaulting/validation. */
-  prepareForCreate?(obj: any): void;
+  /** Called on create after metadata is set and before defaulting/validation; `user` made the request. */
+  prepareForCreate?(obj: any, user?: UserInfo): void;
   /** Main-resource update: the caller may not change status here (reset from old when the resource has a status subresource). */
   prepareForUpdate?(obj: any, old: any): void;
   /**
@@ -26,6 +27,11 @@ export interface Strategy {
    * what the status endpoint may not change. Without it a status write changes status only.
    */
   prepareForStatusUpdate?(obj: any, old: any): void;
+  /**
+   * Writes through a subresource with rules of its own (CSR status and approval): the next object,
+   * built from the stored one and the written one. Takes precedence over the generic status rule.
+   */
+  subresourceUpdates?: Record<string, (obj: any, old: any) => any>;
   /** Grace period for a delete without an explicit one (undefined: delete at once). */
   defaultGracePeriod?(obj: any): number | undefined;
   /** Something other than metadata.finalizers holds deletion back (namespace spec.finalizers). */
@@ -227,6 +233,79 @@ const crdStrategy: Strategy = {
   },
 };
 
+/**
+ * Upstream's CSR strategies: the requester's identity comes from the request, never the body; the
+ * spec is immutable; approval conditions change through /approval only, the certificate and other
+ * conditions through /status only.
+ */
+const csrStrategy: Strategy = {
+  prepareForCreate(csr, user) {
+    const spec = csr.spec !== null && typeof csr.spec === 'object' && !Array.isArray(csr.spec) ? csr.spec : (csr.spec = {});
+    for (const k of ['username', 'uid', 'groups', 'extra']) delete spec[k];
+    if (user) {
+      if (user.name) spec.username = user.name;
+      if (user.uid) spec.uid = user.uid;
+      if (user.groups?.length) spec.groups = [...user.groups];
+      if (user.extra && Object.keys(user.extra).length) spec.extra = deepCopy(user.extra);
+    }
+    csr.status = {};
+  },
+  prepareForUpdate(csr, old) {
+    if (old.spec === undefined) delete csr.spec;
+    else csr.spec = deepCopy(old.spec);
+  },
+  subresourceUpdates: {
+    status(csr, old) {
+      const next = deepCopy(old);
+      next.status = statusObject(csr.status);
+      // Approved/Denied stay as stored when their count is unchanged (validation refuses other changes).
+      for (const t of ['Approved', 'Denied']) preserveConditionInstances(next, old, t);
+      stampConditions(next, old);
+      return next;
+    },
+    approval(csr, old) {
+      const next = deepCopy(old);
+      const conditions = statusObject(csr.status).conditions;
+      next.status = { ...next.status };
+      if (conditions === undefined) delete next.status.conditions;
+      else next.status.conditions = conditions;
+      stampConditions(next, old);
+      return next;
+    },
+  },
+};
+
+function statusObject(s: any): any {
+  return s !== null && typeof s === 'object' && !Array.isArray(s) ? deepCopy(s) : {};
+}
+
+function conditionIndices(csr: any, type: string): number[] {
+  const out: number[] = [];
+  const conds = Array.isArray(csr?.status?.conditions) ? csr.status.conditions : [];
+  conds.forEach((c: any, i: number) => c?.type === type && out.push(i));
+  return out;
+}
+
+function preserveConditionInstances(next: any, old: any, type: string): void {
+  const was = conditionIndices(old, type);
+  const now = conditionIndices(next, type);
+  if (was.length !== now.length) return;
+  now.forEach((ni, i) => (next.status.conditions[ni] = deepCopy(old.status.conditions[was[i]!])));
+}
+
+/** Conditions without times get now; a transition time is kept when type and status are unchanged. */
+function stampConditions(next: any, old: any): void {
+  const conds = next.status?.conditions;
+  if (!Array.isArray(conds)) return;
+  const now = rfc3339Now();
+  const before: any[] = Array.isArray(old?.status?.conditions) ? old.status.conditions : [];
+  for (const c of conds) {
+    if (c === null || typeof c !== 'object') continue;
+    if (!c.lastUpdateTime) c.lastUpdateTime = now;
+    if (!c.lastTransitionTime) c.lastTransitionTime = before.find((o) => o?.type === c.type && o?.status === c.status && o?.lastTransitionTime)?.lastTransitionTime ?? now;
+  }
+}
+
 export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
 export function strategyFor(info: ResourceInfo): Strategy {
@@ -258,6 +337,8 @@ export function strategyFor(info: ResourceInfo): Strategy {
       return hpaV1Strategy;
     case 'apiextensions.k8s.io/customresourcedefinitions':
       return crdStrategy;
+    case 'certificates.k8s.io/certificatesigningrequests':
+      return csrStrategy;
     default:
       return {};
   }

@@ -6,6 +6,7 @@
  */
 import type { Printer } from './types.js';
 import { cronJobPrinter, jobPrinter } from './batch.js';
+import { certificateSigningRequestPrinter } from './certificates.js';
 import { horizontalPodAutoscalerPrinter, horizontalPodAutoscalerV1Printer } from './autoscaling.js';
 import { configMapPrinter, secretPrinter, serviceAccountPrinter } from './config.js';
 import { defaultPrinter } from './default.js';
@@ -52,6 +53,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['storage.k8s.io/storageclasses', storageClassPrinter],
   ['events.k8s.io/events', eventsV1Printer],
   ['coordination.k8s.io/leases', leasePrinter],
+  ['certificates.k8s.io/certificatesigningrequests', certificateSigningRequestPrinter],
   ['componentstatuses', componentStatusPrinter],
   ['policy/poddisruptionbudgets', podDisruptionBudgetPrinter],
   ['scheduling.k8s.io/priorityclasses', priorityClassPrinter],

@@ -28,6 +28,10 @@ import {
   validateRoleBinding, validateRoleBindingUpdate, validateRoleUpdate,
 } from './rbac.js';
 import { validateLease, validateLeaseUpdate } from './lease.js';
+import {
+  validateCertificateSigningRequest, validateCertificateSigningRequestApprovalUpdate, validateCertificateSigningRequestStatusUpdate,
+  validateCertificateSigningRequestUpdate,
+} from './certificates.js';
 import { validateHorizontalPodAutoscaler, validateHorizontalPodAutoscalerStatusUpdate, validateHorizontalPodAutoscalerUpdate } from './autoscaling.js';
 import { validateCoreEvent, validateCoreEventUpdate, validateEventsV1, validateEventsV1Update } from './events.js';
 import { validateLimitRange, validateLimitRangeUpdate, validateResourceQuota, validateResourceQuotaUpdate } from './quota.js';
@@ -99,6 +103,7 @@ const RULES: Record<string, Rules> = {
   'networking.k8s.io/networkpolicies': rules(validateNetworkPolicy, validateNetworkPolicyUpdate),
   'discovery.k8s.io/endpointslices': rules(validateEndpointSlice, validateEndpointSliceUpdate),
   'coordination.k8s.io/leases': rules(validateLease, validateLeaseUpdate),
+  'certificates.k8s.io/certificatesigningrequests': rules(validateCertificateSigningRequest, validateCertificateSigningRequestUpdate),
   'events.k8s.io/events': rules(validateEventsV1, validateEventsV1Update),
   'rbac.authorization.k8s.io/roles': rules(validateRole, validateRoleUpdate),
   'rbac.authorization.k8s.io/clusterroles': rules(validateClusterRole, validateClusterRoleUpdate),
@@ -133,11 +138,13 @@ export function validateObject(resourceKey: string, obj: any, opts: ValidateOpti
 const STATUS_RULES: Record<string, (obj: any, old: any) => FieldError[]> = {
   pods: validatePodStatusUpdate,
   'autoscaling/horizontalpodautoscalers': validateHorizontalPodAutoscalerStatusUpdate,
+  'certificates.k8s.io/certificatesigningrequests': validateCertificateSigningRequestStatusUpdate,
+  'certificates.k8s.io/certificatesigningrequests/approval': validateCertificateSigningRequestApprovalUpdate,
 };
 
-/** Validates a status-subresource update of `old` to `obj`. */
-export function validateStatusUpdate(resourceKey: string, obj: any, old: any, opts: ValidateUpdateOptions): FieldError[] {
-  const rule = STATUS_RULES[resourceKey];
+/** Validates a status-subresource (or another status-like subresource: CSR approval) update of `old` to `obj`. */
+export function validateStatusUpdate(resourceKey: string, obj: any, old: any, opts: ValidateUpdateOptions, subresource = 'status'): FieldError[] {
+  const rule = STATUS_RULES[subresource === 'status' ? resourceKey : `${resourceKey}/${subresource}`];
   return rule ? rule(obj, old) : validateObjectUpdate(resourceKey, obj, old, opts);
 }
 

@@ -1,0 +1,146 @@
+/**
+ * certificates.k8s.io/v1 CertificateSigningRequests with the real kubectl: create, `kubectl get csr`,
+ * `kubectl certificate approve|deny` (PUT …/approval), and upstream's validation errors.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startTestCluster, type TestCluster } from '../testing/cluster.js';
+import { which } from '../testing/real.js';
+import { clientFromKubeconfig } from '../testing/client.js';
+
+/** A fresh EC key and a CSR for `cn` in the groups `orgs`, made by openssl. */
+function makeCSR(dir: string, name: string, cn: string, orgs: string[]): { csrPem: string; keyPem: string } {
+  const keyFile = path.join(dir, `${name}.key`);
+  const csrFile = path.join(dir, `${name}.csr`);
+  const subj = [...orgs.map((o) => `/O=${o}`), `/CN=${cn}`].join('');
+  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-subj', subj, '-out', csrFile], { stdio: 'pipe' });
+  return { csrPem: readFileSync(csrFile, 'utf8'), keyPem: readFileSync(keyFile, 'utf8') };
+}
+
+export function csrYAML(name: string, csrPem: string, extra = ''): string {
+  return `apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata:
+  name: ${name}
+spec:
+  request: ${Buffer.from(csrPem).toString('base64')}
+  signerName: kubernetes.io/kube-apiserver-client
+  expirationSeconds: 86400
+  usages:
+  - client auth
+${extra}`;
+}
+
+describe('CertificateSigningRequests', () => {
+  let c: TestCluster | undefined;
+  let dir = '';
+  const skip = !which('kubectl') ? 'kubectl is not on PATH' : !which('openssl') ? 'openssl is not on PATH' : undefined;
+  before(async () => {
+    if (skip) return;
+    dir = mkdtempSync(path.join(tmpdir(), 'skiff-csr-'));
+    c = await startTestCluster();
+  });
+  after(async () => {
+    await c?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates a CSR as the requesting user, lists it Pending, and approves it', { skip }, async () => {
+    const { csrPem } = makeCSR(dir, 'jane', 'jane', ['dev']);
+    // Whatever the client claims as its identity is replaced by the server's.
+    await c!.run(['create', '-f', '-'], csrYAML('jane', csrPem, '  username: mallory\n  groups: [system:masters]\n'));
+    const got = JSON.parse(await c!.run(['get', 'csr', 'jane', '-o', 'json']));
+    assert.equal(got.spec.username, 'skiff-admin');
+    assert.deepEqual(got.spec.groups, ['system:masters', 'system:authenticated']);
+    assert.deepEqual(got.status, {});
+
+    const table = await c!.run(['get', 'csr']);
+    assert.match(table, /^NAME +AGE +SIGNERNAME +REQUESTOR +REQUESTEDDURATION +CONDITION\njane +\S+ +kubernetes\.io\/kube-apiserver-client +skiff-admin +24h +Pending\n$/);
+
+    assert.match(await c!.run(['certificate', 'approve', 'jane']), /certificatesigningrequest\.certificates\.k8s\.io\/jane approved/);
+    const approved = JSON.parse(await c!.run(['get', 'csr', 'jane', '-o', 'json']));
+    assert.equal(approved.status.conditions.length, 1);
+    assert.equal(approved.status.conditions[0].type, 'Approved');
+    assert.equal(approved.status.conditions[0].reason, 'KubectlApprove');
+    assert.ok(approved.status.conditions[0].lastTransitionTime);
+    assert.equal(approved.spec.username, 'skiff-admin');
+    assert.match(await c!.run(['get', 'csr', 'jane']), /\njane +\S+ +\S+ +skiff-admin +24h +Approved\n$/);
+    // A second approval changes nothing.
+    await c!.run(['certificate', 'approve', 'jane']);
+    assert.equal(JSON.parse(await c!.run(['get', 'csr', 'jane', '-o', 'json'])).status.conditions.length, 1);
+  });
+
+  it('denies a CSR, and a denied one cannot be approved', { skip }, async () => {
+    const { csrPem } = makeCSR(dir, 'bob', 'bob', []);
+    await c!.run(['create', '-f', '-'], csrYAML('bob', csrPem));
+    assert.match(await c!.run(['certificate', 'deny', 'bob']), /certificatesigningrequest\.certificates\.k8s\.io\/bob denied/);
+    assert.match(await c!.run(['get', 'csr', 'bob']), /\nbob +\S+ +\S+ +skiff-admin +24h +Denied\n$/);
+    // kubectl itself refuses; so does the server, when asked directly (Approved and Denied are exclusive).
+    const k = await c!.kubectl(['certificate', 'approve', 'bob']);
+    assert.notEqual(k.code, 0);
+    assert.match(k.stderr, /certificate signing request "bob" is already Denied/);
+    const api = await clientFromKubeconfig(c!.kubeconfig);
+    try {
+      const url = '/apis/certificates.k8s.io/v1/certificatesigningrequests/bob';
+      const bob = (await api.request('GET', url)).json();
+      bob.status.conditions.push({ type: 'Approved', status: 'True', reason: 'Test', message: 'approved anyway' });
+      const r = await api.request('PUT', `${url}/approval`, bob);
+      assert.equal(r.status, 422);
+      const st = r.json();
+      assert.equal(st.reason, 'Invalid');
+      assert.equal(st.message, 'CertificateSigningRequest.certificates.k8s.io "bob" is invalid: status.conditions[1].type: Invalid value: "Approved": Approved and Denied conditions are mutually exclusive');
+      assert.deepEqual(st.details.causes, [{ reason: 'FieldValueInvalid', message: 'Invalid value: "Approved": Approved and Denied conditions are mutually exclusive', field: 'status.conditions[1].type' }]);
+      // Nor can an approval be removed through /approval.
+      const jane = (await api.request('GET', url.replace('bob', 'jane'))).json();
+      jane.status.conditions = [];
+      const rm = await api.request('PUT', `${url.replace('bob', 'jane')}/approval`, jane);
+      assert.equal(rm.status, 422);
+      assert.match(rm.json().message, /status\.conditions: Forbidden: updates may not remove a condition of type "Approved"/);
+    } finally {
+      api.close();
+    }
+  });
+
+  it('keeps approval and the certificate out of the main resource and /status', { skip }, async () => {
+    const { csrPem } = makeCSR(dir, 'carol', 'carol', []);
+    await c!.run(['create', '-f', '-'], csrYAML('carol', csrPem));
+    // A main-resource update cannot approve, nor change the spec.
+    await c!.run(['patch', 'csr', 'carol', '--type=merge', '-p', '{"spec":{"signerName":"example.com/other"},"status":{"conditions":[{"type":"Approved","status":"True"}]}}']);
+    const after = JSON.parse(await c!.run(['get', 'csr', 'carol', '-o', 'json']));
+    assert.equal(after.spec.signerName, 'kubernetes.io/kube-apiserver-client');
+    assert.deepEqual(after.status, {});
+    // /status may not add an approval either.
+    const r = await c!.kubectl(['patch', 'csr', 'carol', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Approved","status":"True"}]}}']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /status\.conditions: Forbidden: updates may not add a condition of type "Approved"/);
+    // /approval may not set the certificate.
+    const s = await c!.kubectl(['patch', 'csr', 'carol', '--subresource=approval', '--type=merge', '-p', '{"status":{"certificate":"Zm9v"}}']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(JSON.parse(await c!.run(['get', 'csr', 'carol', '-o', 'json'])).status.certificate, undefined);
+  });
+
+  it('refuses bad requests with upstream field errors', { skip }, async () => {
+    const garbage = await c!.kubectl(['create', '-f', '-'], { input: csrYAML('bad', 'hello') });
+    assert.notEqual(garbage.code, 0);
+    assert.match(garbage.stderr, /The CertificateSigningRequest "bad" is invalid: spec\.request: Invalid value: \[\]byte\{0x68, 0x65, 0x6c, 0x6c, 0x6f\}: PEM block type must be CERTIFICATE REQUEST/);
+
+    const { csrPem } = makeCSR(dir, 'dave', 'dave', []);
+    const yaml = csrYAML('dave', csrPem)
+      .replace('kubernetes.io/kube-apiserver-client', 'no-slash')
+      .replace('expirationSeconds: 86400', 'expirationSeconds: 60')
+      .replace('  - client auth\n', '  - client auth\n  - client auth\n  - flying\n');
+    const r = await c!.kubectl(['create', '-f', '-'], { input: yaml });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /spec\.usages\[1\]: Duplicate value: "client auth"/);
+    assert.match(r.stderr, /spec\.usages\[2\]: Unsupported value: "flying": supported values: "any", "cert sign", "client auth"/);
+    assert.match(r.stderr, /spec\.signerName: Invalid value: "no-slash": must be a fully qualified domain and path of the form 'example\.com\/signer-name'/);
+    assert.match(r.stderr, /spec\.expirationSeconds: Invalid value: 60: may not specify a duration less than 600 seconds \(10 minutes\)/);
+
+    const legacy = await c!.kubectl(['create', '-f', '-'], { input: csrYAML('legacy', csrPem).replace('kubernetes.io/kube-apiserver-client', 'kubernetes.io/legacy-unknown') });
+    assert.match(legacy.stderr, /spec\.signerName: Invalid value: "kubernetes\.io\/legacy-unknown": the legacy signerName is not allowed via this API version/);
+  });
+});
