@@ -167,9 +167,13 @@ static void spawn_one(char *rec, size_t len) {
   if (!err && pipe2(pipefd, O_CLOEXEC) < 0) err = errno;
   pid_t pid = -1;
   if (!err) {
+    pid_t helper = getpid();
     pid = fork();
     if (pid < 0) err = errno;
     else if (pid == 0) {
+      /* Until it execs, the child dies with the helper: the agent learns its pid only from P. */
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != helper) _exit(127);
       sigset_t none; sigemptyset(&none); sigprocmask(SIG_SETMASK, &none, NULL);
       signal(SIGPIPE, SIG_DFL);
       setsid();
@@ -198,7 +202,7 @@ static void spawn_one(char *rec, size_t len) {
         for (int k = 0; k < 3; k++) { int d = fcntl(fds[k], F_DUPFD_CLOEXEC, 3); if (d < 0) { e = errno; break; } fds[k] = d; }
         for (int k = 0; !e && k < 3; k++) if (dup2(fds[k], k) < 0) e = errno;
       }
-      if (!e) { execve(file, argv, envp); e = errno; }
+      if (!e) { prctl(PR_SET_PDEATHSIG, 0); execve(file, argv, envp); e = errno; }
       if (write(pipefd[1], &e, sizeof e) < 0) {}
       _exit(127);
     }
@@ -336,7 +340,8 @@ int main(int argc, char **argv) {
       ssize_t r = read(0, buf + len, cap - len);
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
-        for (size_t k = 0; k < nkids; k++) kill(-kids[k], SIGKILL);
+        /* The pid too: a child not yet past setsid() leads no group of its own. */
+        for (size_t k = 0; k < nkids; k++) { kill(-kids[k], SIGKILL); kill(kids[k], SIGKILL); }
         return 0;
       }
       len += (size_t)r;
