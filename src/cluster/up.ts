@@ -287,6 +287,9 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
   });
   if (sel.controllers) {
     const { createControllerManager } = await import('../controllers/manager.js');
+    // The CSR signers sign with the cluster CA, whose key this process holds.
+    const { registerCSRSigning } = await import('../controllers/certificates/index.js');
+    registerCSRSigning(env.pki.ca);
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs['controller-manager'], 'skiff-controller-manager'));
     // A stable identity lets a restarted `skiff up` take its own lease back at once.
     out.push(withClient(c, createControllerManager(c, { caPem: env.pki.ca.certPem, log: env.log, identity: `${hostname()}_skiff-up` })));

@@ -5,12 +5,15 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { which } from '../testing/real.js';
 import { clientFromKubeconfig } from '../testing/client.js';
+import { until } from '../testing/wait.js';
+import { writeKubeconfig } from '../pki/kubeconfig.js';
 
 /** A fresh EC key and a CSR for `cn` in the groups `orgs`, made by openssl. */
 function makeCSR(dir: string, name: string, cn: string, orgs: string[]): { csrPem: string; keyPem: string } {
@@ -142,5 +145,79 @@ describe('CertificateSigningRequests', () => {
 
     const legacy = await c!.kubectl(['create', '-f', '-'], { input: csrYAML('legacy', csrPem).replace('kubernetes.io/kube-apiserver-client', 'kubernetes.io/legacy-unknown') });
     assert.match(legacy.stderr, /spec\.signerName: Invalid value: "kubernetes\.io\/legacy-unknown": the legacy signerName is not allowed via this API version/);
+  });
+});
+
+describe('the CSR signer (controller manager of skiff up)', () => {
+  let c: TestCluster | undefined;
+  let dir = '';
+  const skip = !which('kubectl') ? 'kubectl is not on PATH' : !which('openssl') ? 'openssl is not on PATH' : undefined;
+  before(async () => {
+    if (skip) return;
+    dir = mkdtempSync(path.join(tmpdir(), 'skiff-csr-'));
+    c = await startTestCluster({ components: { controllers: true } });
+  });
+  after(async () => {
+    await c?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const issued = (name: string) =>
+    until(`a certificate for ${name}`, async () => {
+      const o = JSON.parse(await c!.run(['get', 'csr', name, '-o', 'json']));
+      return o.status?.certificate ? o : undefined;
+    });
+
+  it('issues a client certificate that logs jane in, in group dev', { skip }, async () => {
+    // A request for a signer nobody runs here stays approved and unsigned.
+    const other = makeCSR(dir, 'other', 'other', []);
+    await c!.run(['create', '-f', '-'], csrYAML('other', other.csrPem).replace('kubernetes.io/kube-apiserver-client', 'example.com/my-signer'));
+    await c!.run(['certificate', 'approve', 'other']);
+
+    const { csrPem, keyPem } = makeCSR(dir, 'jane', 'jane', ['dev']);
+    await c!.run(['create', '-f', '-'], csrYAML('jane', csrPem));
+    await c!.run(['certificate', 'approve', 'jane']);
+    const csr = await issued('jane');
+    assert.match(await c!.run(['get', 'csr', 'jane']), /\njane +\S+ +kubernetes\.io\/kube-apiserver-client +skiff-admin +24h +Approved,Issued\n$/);
+
+    const certPem = Buffer.from(csr.status.certificate, 'base64').toString();
+    const cert = new X509Certificate(certPem);
+    assert.equal(cert.subject, 'O=dev\nCN=jane');
+    assert.ok(cert.verify(new X509Certificate(readFileSync(path.join(c!.dataDir, 'pki', 'ca.crt'), 'utf8')).publicKey));
+    // 24h requested: the validity is exactly that, starting five minutes before signing.
+    const from = Date.parse(cert.validFrom);
+    assert.equal(Date.parse(cert.validTo) - from, 86400_000);
+    assert.ok(from <= Date.parse(csr.metadata.creationTimestamp) - 4 * 60_000);
+    assert.match(cert.keyUsage?.join(',') ?? '', /1\.3\.6\.1\.5\.5\.7\.3\.2/);
+
+    const kubeconfig = path.join(dir, 'jane.kubeconfig');
+    await writeKubeconfig(kubeconfig, { server: c!.server, caPem: readFileSync(path.join(c!.dataDir, 'pki', 'ca.crt'), 'utf8'), certPem, keyPem, userName: 'jane' });
+    const who = await c!.kubectl(['--kubeconfig', kubeconfig, 'auth', 'whoami']);
+    assert.equal(who.code, 0, who.stderr);
+    assert.match(who.stdout, /^ATTRIBUTE +VALUE\nUsername +jane\nGroups +\[dev system:authenticated\]\n$/);
+    // jane has no RBAC grants yet: authenticated, but forbidden.
+    const pods = await c!.kubectl(['--kubeconfig', kubeconfig, 'get', 'pods']);
+    assert.match(pods.stderr, /User "jane" cannot list resource "pods"/);
+
+    assert.equal(JSON.parse(await c!.run(['get', 'csr', 'other', '-o', 'json'])).status.certificate, undefined);
+  });
+
+  it('issues kubelet client certificates and fails requests the signer refuses', { skip }, async () => {
+    const node = makeCSR(dir, 'node', 'system:node:n1', ['system:nodes']);
+    await c!.run(['create', '-f', '-'], csrYAML('node', node.csrPem).replace('kube-apiserver-client', 'kube-apiserver-client-kubelet').replace('  - client auth\n', '  - digital signature\n  - client auth\n'));
+    const bad = makeCSR(dir, 'bad-usage', 'x', []);
+    await c!.run(['create', '-f', '-'], csrYAML('bad-usage', bad.csrPem).replace('  - client auth\n', '  - server auth\n'));
+    await c!.run(['certificate', 'approve', 'node', 'bad-usage']);
+    const n = await issued('node');
+    assert.equal(new X509Certificate(Buffer.from(n.status.certificate, 'base64')).subject, 'O=system:nodes\nCN=system:node:n1');
+    const failed = await until('the Failed condition', async () => {
+      const o = JSON.parse(await c!.run(['get', 'csr', 'bad-usage', '-o', 'json']));
+      return o.status?.conditions?.find((x: any) => x.type === 'Failed') ? o : undefined;
+    });
+    const cond = failed.status.conditions.find((x: any) => x.type === 'Failed');
+    assert.equal(cond.reason, 'SignerValidationFailure');
+    assert.equal(cond.message, 'invalid usage for client certificate: server auth');
+    assert.equal(failed.status.certificate, undefined);
+    assert.match(await c!.run(['get', 'csr', 'bad-usage']), /\nbad-usage +\S+ +\S+ +skiff-admin +24h +Approved,Failed\n$/);
   });
 });
