@@ -1,4 +1,4 @@
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync, linkSync, writeFileSync } from 'node:fs';
+import { openSync, writeSync, closeSync, readFileSync, unlinkSync, linkSync, writeFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { SkiffError } from '../util/errors.js';
@@ -18,7 +18,9 @@ export function lockDataDir(dir: string): () => void {
  * A file left by a process that is gone is taken over.
  */
 export function tryLockFile(file: string): (() => void) | number {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  // By time, not attempts: a waiter descheduled on a busy machine must not give up early.
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  while (Date.now() < deadline) {
     // pid and a token: a lock this process holds (another cluster in the same process) is not stale.
     const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
     if (createWith(file, token)) {
@@ -36,6 +38,11 @@ export function tryLockFile(file: string): (() => void) | number {
     if (content === undefined) continue; // released meanwhile
     const pid = Number(content.split(' ')[0]);
     if (pid && (pid === process.pid ? heldHere.has(content) : alive(pid))) return pid;
+    // No pid yet: a lock being written (file systems without hard links), unless it is old.
+    if (!pid && !olderThan(file, ABANDONED_MS)) {
+      pause(1);
+      continue;
+    }
     // Stale. Two waiters may both have read it: remove it only under the takeover lock, and only if
     // it still holds what we read (the other waiter may already have replaced it with its own lock).
     const breaker = `${file}.takeover`;
@@ -47,18 +54,18 @@ export function tryLockFile(file: string): (() => void) | number {
         /* gone meanwhile */
       } finally {
         try {
-          unlinkSync(breaker);
+          if (readLock(breaker) === mine) unlinkSync(breaker);
         } catch {
-          /* taken for a dead process's: nothing to release */
+          /* removed meanwhile */
         }
       }
       continue;
     }
-    // Another waiter is taking over (for microseconds), unless it died doing so: tryLockFile is
-    // synchronous, so a takeover lock of this process's pid is a dead process's too.
-    const holder = readLock(breaker);
-    const holderPid = Number(holder?.split(' ')[0]);
-    if (holder !== undefined && (!holderPid || holderPid === process.pid || !alive(holderPid))) {
+    // Another waiter is taking over, which takes microseconds. A takeover lock that has stood for
+    // seconds was left by a waiter that died (its pid may since belong to another process): by age,
+    // and the same file seen twice, so a fresh one another waiter just made is never removed.
+    const old = olderThan(breaker, ABANDONED_MS);
+    if (old && olderThan(breaker, ABANDONED_MS) === old) {
       try {
         unlinkSync(breaker);
       } catch {
@@ -66,7 +73,20 @@ export function tryLockFile(file: string): (() => void) | number {
       }
     } else pause(1);
   }
-  throw new SkiffError('LOCK_FAILED', `could not lock ${file}`);
+  throw new SkiffError('LOCK_FAILED', `could not lock ${file} within ${LOCK_WAIT_MS / 1000} s; if no skiff is running, remove it and ${file}.takeover`);
+}
+
+const LOCK_WAIT_MS = 10_000;
+const ABANDONED_MS = 5_000;
+
+/** The file's identity (device:inode) when it was last modified more than `ms` ago; undefined otherwise or when gone. */
+function olderThan(file: string, ms: number): string | undefined {
+  try {
+    const st = statSync(file);
+    return Date.now() - st.mtimeMs > ms ? `${st.dev}:${st.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
