@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,12 +25,14 @@ test('a lock file is exclusive, reports its live holder, and is free again once 
   assert.deepEqual(readdirSync(dir), [], 'no lock, takeover or temp file is left behind');
 });
 
-test("a stale lock (its process gone) is taken over, and so is a dead waiter's takeover lock", (t) => {
+test("a stale lock (its process gone) is taken over, and so is a takeover lock a waiter left seconds ago", (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'skiff-lock-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'x.lock');
   writeFileSync(file, `${deadPid()} stale`);
   writeFileSync(`${file}.takeover`, `${deadPid()} crashed`);
+  const longAgo = new Date(Date.now() - 60_000);
+  utimesSync(`${file}.takeover`, longAgo, longAgo);
   const release = tryLockFile(file);
   assert.equal(typeof release, 'function');
   assert.match(readFileSync(file, 'utf8'), new RegExp(`^${process.pid} `));
