@@ -200,6 +200,31 @@ describe('the CSR signer (controller manager of skiff up)', () => {
     assert.match(pods.stderr, /User "jane" cannot list resource "pods"/);
 
     assert.equal(JSON.parse(await c!.run(['get', 'csr', 'other', '-o', 'json'])).status.certificate, undefined);
+
+    // Approving needs `approve` on the signer (by name or domain/*), signing `sign`, beyond RBAC on the CSR.
+    await c!.run(['create', 'clusterrole', 'csr-approver', '--verb=get,list,update,patch', '--resource=certificatesigningrequests,certificatesigningrequests/approval,certificatesigningrequests/status']);
+    await c!.run(['create', 'clusterrolebinding', 'jane-csr-approver', '--clusterrole=csr-approver', '--user=jane']);
+    const other2 = makeCSR(dir, 'other2', 'other2', []);
+    await c!.run(['create', '-f', '-'], csrYAML('other2', other2.csrPem).replace('kubernetes.io/kube-apiserver-client', 'example.com/my-signer'));
+    const denied = await until('jane allowed to try', async () => {
+      const r = await c!.kubectl(['--kubeconfig', kubeconfig, 'certificate', 'approve', 'other2']);
+      return /user not permitted/.test(r.stderr) ? r : undefined;
+    });
+    assert.match(denied.stderr, /certificatesigningrequests\.certificates\.k8s\.io "other2" is forbidden: user not permitted to approve requests with signerName "example\.com\/my-signer"/);
+    const sign = await c!.kubectl(['--kubeconfig', kubeconfig, 'patch', 'csr', 'other2', '--subresource=status', '--type=merge', '-p', '{"status":{"conditions":[{"type":"Ready","status":"True"}]}}']);
+    assert.match(sign.stderr, /is forbidden: user not permitted to sign requests with signerName "example\.com\/my-signer"/);
+    // signers are not a served resource: the role comes as YAML, as upstream's docs write it.
+    await c!.run(['create', '-f', '-'], 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: example-approver}\nrules:\n- {apiGroups: [certificates.k8s.io], resources: [signers], resourceNames: [example.com/*], verbs: [approve]}\n');
+    await c!.run(['create', 'clusterrolebinding', 'jane-example-approver', '--clusterrole=example-approver', '--user=jane']);
+    await until('jane approves other2', async () => (await c!.kubectl(['--kubeconfig', kubeconfig, 'certificate', 'approve', 'other2'])).code === 0);
+    assert.match(await c!.run(['get', 'csr', 'other2']), /\nother2 +\S+ +example\.com\/my-signer +skiff-admin +24h +Approved\n$/);
+  });
+
+  it('refuses kube-apiserver-client requests for system:masters', { skip }, async () => {
+    const m = makeCSR(dir, 'root', 'root', ['system:masters']);
+    const r = await c!.kubectl(['create', '-f', '-'], { input: csrYAML('root', m.csrPem) });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /certificatesigningrequests\.certificates\.k8s\.io "root" is forbidden: use of kubernetes\.io\/kube-apiserver-client signer with system:masters group is not allowed/);
   });
 
   it('issues kubelet client certificates and fails requests the signer refuses', { skip }, async () => {

@@ -17,6 +17,7 @@ import { bearerTokenAuthenticator, type TokenAuthenticator } from './tokens/bear
 import { tokenFileAuthenticator } from './tokens/tokenfile.js';
 import { ServiceAccountTokens, ensureServiceAccountKey } from './tokens/serviceaccount.js';
 import { securityAdmissionChain, type AdmissionChainOptions } from '../admission/chain.js';
+import { certificateAdmissionPlugins } from '../admission/certificates.js';
 
 export interface SecurityOptions {
   /** The data dir's pki/ (the service-account signing key lives there as sa.key). */
@@ -67,7 +68,8 @@ export function createSecurity(o: SecurityOptions): Security {
   const authenticators: Authenticator[] = [x509Authenticator, bearerTokenAuthenticator(tokenAuthenticators)];
   const authorizers: Authorizer[] = o.authorizationMode === 'AlwaysAllow' ? [alwaysAllowAuthorizer] : [privilegedGroupsAuthorizer, node, rbac];
   const authorizeFn = (a: Attributes) => authorize(authorizers, a);
-  const admission = [...securityAdmissionChain({ ...o.admission, serviceAccounts }), ...(o.authorizationMode === 'AlwaysAllow' ? [] : [rbacEscalationPlugin(index, authorizeFn)])];
+  const certificates = certificateAdmissionPlugins(authorizeFn).filter((p) => !o.admission?.disable?.includes(p.name));
+  const admission = [...securityAdmissionChain({ ...o.admission, serviceAccounts }), ...certificates, ...(o.authorizationMode === 'AlwaysAllow' ? [] : [rbacEscalationPlugin(index, authorizeFn)])];
   const reviews = new Map<string, ReviewHandler>([
     ['authentication.k8s.io/tokenreviews', tokenReview(tokenAuthenticators)],
     ['authorization.k8s.io/selfsubjectrulesreviews', selfSubjectRulesReview(index)],

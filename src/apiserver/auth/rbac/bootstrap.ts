@@ -207,6 +207,17 @@ export const CONTROLLER_ROLES: RoleDef[] = [
     ],
   },
   { name: 'system:controller:service-account-controller', rules: [rule(['create'], [''], ['serviceaccounts']), EV] },
+  {
+    name: 'system:controller:certificate-controller',
+    rules: [
+      rule(['delete', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
+      rule(['update'], ['certificates.k8s.io'], ['certificatesigningrequests/status', 'certificatesigningrequests/approval']),
+      rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+      rule(['sign'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/legacy-unknown', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving']),
+      rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
+      EV,
+    ],
+  },
   { name: 'system:controller:root-ca-cert-publisher', rules: [rule(['create', 'update'], [''], ['configmaps']), EV] },
   {
     name: 'system:controller:namespace-controller',
