@@ -133,10 +133,25 @@ export class DataPlaneWorkers {
         for (const [id, waiting] of this.metricsWaiters) if (waiting.want.delete(w)) this.finishMetrics(id);
         // A crashed worker comes back with the current config; one that never became ready would only
         // fail the same way again (a taken port), so start() reports it instead.
-        if (ready && !this.stopping) void this.fork().catch(() => undefined);
+        if (ready) this.replace(0);
         reject(startError ?? new Error(`ingress worker exited with ${code} before it was ready`));
       };
     });
+  }
+
+  /**
+   * Forks a worker in place of one that crashed. A replacement that fails to start is tried again,
+   * after 1 s doubling to 30 s: with one worker, the data plane serves nothing until one runs.
+   */
+  private replace(delayMs: number): void {
+    if (this.stopping) return;
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.fork().catch((e: Error) => {
+        console.error(`skiff ingress: a replacement data-plane worker did not start (${e.message}); trying again`);
+        this.replace(Math.min(30_000, Math.max(1000, delayMs * 2)));
+      });
+    }, delayMs).unref();
   }
 
   private checkAcks(): void {
@@ -171,8 +186,10 @@ export class DataPlaneWorkers {
       [...this.workers].map(
         (w) =>
           new Promise<void>((r) => {
+            // Gone already (its exit seen, its channel not yet closed): nothing to wait for.
+            if (w.isDead()) return r();
             w.once('exit', () => r());
-            w.send({ type: 'stop' });
+            if (w.isConnected()) w.send({ type: 'stop' });
             setTimeout(() => w.process.kill('SIGKILL'), 3000).unref();
           }),
       ),
