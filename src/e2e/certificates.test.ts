@@ -220,6 +220,13 @@ describe('the CSR signer (controller manager of skiff up)', () => {
     assert.match(await c!.run(['get', 'csr', 'other2']), /\nother2 +\S+ +example\.com\/my-signer +skiff-admin +24h +Approved\n$/);
   });
 
+  it("bootstraps upstream's approver roles for the kubernetes.io signers", { skip }, async () => {
+    for (const signer of ['kube-apiserver-client', 'kube-apiserver-client-kubelet', 'kubelet-serving', 'legacy-unknown']) {
+      const role = JSON.parse(await c!.run(['get', 'clusterrole', `system:certificates.k8s.io:${signer}-approver`, '-o', 'json']));
+      assert.deepEqual(role.rules, [{ apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: [`kubernetes.io/${signer}`], verbs: ['approve'] }]);
+    }
+  });
+
   it('refuses kube-apiserver-client requests for system:masters', { skip }, async () => {
     const m = makeCSR(dir, 'root', 'root', ['system:masters']);
     const r = await c!.kubectl(['create', '-f', '-'], { input: csrYAML('root', m.csrPem) });

@@ -154,6 +154,11 @@ export const BOOTSTRAP_CLUSTER_ROLES: RoleDef[] = [
       rule(READ, ['node.k8s.io'], ['runtimeclasses']),
     ],
   },
+  // Approving for the kubernetes.io signers, to bind to whoever approves CSRs.
+  ...['kube-apiserver-client', 'kube-apiserver-client-kubelet', 'kubelet-serving', 'legacy-unknown'].map((signer) => ({
+    name: `system:certificates.k8s.io:${signer}-approver`,
+    rules: [rule(['approve'], ['certificates.k8s.io'], ['signers'], [`kubernetes.io/${signer}`])],
+  })),
   {
     name: 'system:node-proxier',
     rules: [rule(['list', 'watch'], [''], ['endpoints', 'services']), rule(READ, [''], ['nodes']), eventsRule, rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices'])],
