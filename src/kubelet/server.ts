@@ -230,7 +230,8 @@ export class KubeletServer {
     const protocol = hs.protocol;
     const { SpdySession } = await loadStreaming();
     socket.write(hs.response);
-    const session = new SpdySession((b) => socket.write(b));
+    // kubectl's spdystream ignores WINDOW_UPDATEs; left unread when it closes, they would make its kernel reset the connection.
+    const session = new SpdySession((b) => socket.write(b), { windowUpdates: false });
     this.sessions.add(session);
     session.on('error', () => socket.end());
     session.on('close', () => {
@@ -258,7 +259,7 @@ export class KubeletServer {
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
     const { SpdySession, servePortForward } = await loadStreaming();
     const start = (write: (b: Buffer) => void, end: () => void): SpdySession => {
-      const session = new SpdySession(write);
+      const session = new SpdySession(write, { windowUpdates: false });
       this.sessions.add(session);
       session.on('error', () => end());
       session.on('close', () => {

@@ -421,7 +421,14 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
       // another process's: then both are given up and another pair is tried.
       for (let attempt = 1; ; attempt++) {
         tcp = tcpServer();
-        await listening(tcp, opts.port ?? 53, opts.host);
+        try {
+          await listening(tcp, opts.port ?? 53, opts.host);
+        } catch (e) {
+          tcp = undefined;
+          fwd.close();
+          fwd = undefined;
+          throw e;
+        }
         port = (tcp.address() as net.AddressInfo).port;
         udp = udpSocket();
         try {
