@@ -86,6 +86,7 @@ export const RESOURCES: ResourceInfo[] = [
   ...group('', 'v1', [
     { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] },
     { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'ephemeralcontainers', 'log', 'exec', 'attach', 'portforward', 'proxy'] },
+    { resource: 'podtemplates', kind: 'PodTemplate' },
     { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'] },
     { resource: 'componentstatuses', kind: 'ComponentStatus', namespaced: false, shortNames: ['cs'], readOnly: true },
     { resource: 'services', kind: 'Service', shortNames: ['svc'], categories: ['all'], subresources: ['status', 'proxy'] },
@@ -129,6 +130,7 @@ export const RESOURCES: ResourceInfo[] = [
     { resource: 'ingressclasses', kind: 'IngressClass', namespaced: false, generation: true },
     { resource: 'networkpolicies', kind: 'NetworkPolicy', shortNames: ['netpol'], generation: true },
   ]),
+  ...group('node.k8s.io', 'v1', [{ resource: 'runtimeclasses', kind: 'RuntimeClass', namespaced: false }]),
   ...group('policy', 'v1', [{ resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'], generation: true }]),
   ...group('scheduling.k8s.io', 'v1', [{ resource: 'priorityclasses', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }]),
   ...group('storage.k8s.io', 'v1', [{ resource: 'storageclasses', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }]),

@@ -7,6 +7,7 @@ import { priorityPlugin } from './priority.js';
 import { defaultTolerationSecondsPlugin } from './defaulttolerationseconds.js';
 import { resourceQuotaPlugin } from './resourcequota.js';
 import { defaultStorageClassPlugin } from './defaultstorageclass.js';
+import { runtimeClassPlugin } from './runtimeclass.js';
 import { webhookPlugins, type WebhookOptions } from './webhook.js';
 
 export interface AdmissionChainOptions {
@@ -19,7 +20,7 @@ export interface AdmissionChainOptions {
 
 /**
  * The default-enabled plugins in upstream's order (NamespaceLifecycle, LimitRanger, ServiceAccount,
- * PodSecurity, Priority, DefaultTolerationSeconds, DefaultStorageClass, MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
+ * PodSecurity, Priority, DefaultTolerationSeconds, DefaultStorageClass, RuntimeClass, MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
  * ResourceQuota). runAdmission runs every admit in this order, then every validate.
  */
 export function securityAdmissionChain(o: AdmissionChainOptions = {}): AdmissionPlugin[] {
@@ -32,6 +33,7 @@ export function securityAdmissionChain(o: AdmissionChainOptions = {}): Admission
     priorityPlugin,
     defaultTolerationSecondsPlugin(),
     defaultStorageClassPlugin,
+    runtimeClassPlugin,
     hooks.mutating,
     hooks.validating,
     resourceQuotaPlugin(),

@@ -7,6 +7,7 @@ import { defaultCRD } from '../crd/validation.js';
 import { defaultPod, defaultPodTemplateSpec } from './pod.js';
 import { defaultService } from './service.js';
 import { defaultHorizontalPodAutoscaler } from './autoscaling.js';
+import { defaultResourceList } from './quantities.js';
 import {
   defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet, defaultReplicationController, defaultStatefulSet,
 } from './workloads.js';
@@ -34,6 +35,7 @@ const DEFAULTERS: Record<string, (obj: any) => void> = {
   persistentvolumeclaims: defaultPVC,
   persistentvolumes: defaultPV,
   'storage.k8s.io/storageclasses': defaultStorageClass,
+  'node.k8s.io/runtimeclasses': (o) => defaultResourceList(o?.overhead?.podFixed),
   'apps/deployments': defaultDeployment,
   'apps/replicasets': defaultReplicaSet,
   'apps/daemonsets': defaultDaemonSet,

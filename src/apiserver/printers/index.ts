@@ -19,6 +19,7 @@ import { ingressClassPrinter, ingressPrinter, networkPolicyPrinter } from './net
 import { nodePrinter } from './nodes.js';
 import { podPrinter } from './pods.js';
 import { resourceQuotaPrinter } from './quota.js';
+import { podTemplatePrinter, runtimeClassPrinter } from './runtimeclass.js';
 import { clusterRoleBindingPrinter, roleBindingPrinter } from './rbac.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './services.js';
 import { persistentVolumeClaimPrinter, persistentVolumePrinter, storageClassPrinter } from './storage.js';
@@ -40,6 +41,7 @@ export type { CustomResourceColumn } from './crd.js';
 const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['namespaces', namespacePrinter],
   ['pods', podPrinter],
+  ['podtemplates', podTemplatePrinter],
   ['nodes', nodePrinter],
   ['services', servicePrinter],
   ['endpoints', endpointsPrinter],
@@ -57,6 +59,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['componentstatuses', componentStatusPrinter],
   ['policy/poddisruptionbudgets', podDisruptionBudgetPrinter],
   ['scheduling.k8s.io/priorityclasses', priorityClassPrinter],
+  ['node.k8s.io/runtimeclasses', runtimeClassPrinter],
   ['apps/deployments', deploymentPrinter],
   ['apps/replicasets', replicaSetPrinter],
   ['apps/daemonsets', daemonSetPrinter],

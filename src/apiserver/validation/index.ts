@@ -28,6 +28,7 @@ import {
   validateRoleBinding, validateRoleBindingUpdate, validateRoleUpdate,
 } from './rbac.js';
 import { validateLease, validateLeaseUpdate } from './lease.js';
+import { validateRuntimeClass, validateRuntimeClassUpdate } from './runtimeclass.js';
 import {
   validateCertificateSigningRequest, validateCertificateSigningRequestApprovalUpdate, validateCertificateSigningRequestStatusUpdate,
   validateCertificateSigningRequestUpdate,
@@ -103,6 +104,8 @@ const RULES: Record<string, Rules> = {
   'networking.k8s.io/networkpolicies': rules(validateNetworkPolicy, validateNetworkPolicyUpdate),
   'discovery.k8s.io/endpointslices': rules(validateEndpointSlice, validateEndpointSliceUpdate),
   'coordination.k8s.io/leases': rules(validateLease, validateLeaseUpdate),
+  // Upstream's strategy runs the create rules on update too, then the immutable handler.
+  'node.k8s.io/runtimeclasses': rules(validateRuntimeClass, (o, old) => validateRuntimeClass(o).concat(validateRuntimeClassUpdate(o, old))),
   'certificates.k8s.io/certificatesigningrequests': rules(validateCertificateSigningRequest, validateCertificateSigningRequestUpdate),
   'events.k8s.io/events': rules(validateEventsV1, validateEventsV1Update),
   'rbac.authorization.k8s.io/roles': rules(validateRole, validateRoleUpdate),
