@@ -5,8 +5,10 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { which } from '../testing/real.js';
+import { until } from '../testing/wait.js';
 
 const RUNTIME_CLASS = `apiVersion: node.k8s.io/v1
 kind: RuntimeClass
@@ -117,5 +119,37 @@ template:
     const bad = await c!.kubectl(['create', '-f', '-'], { input: tpl.replace('name: web', 'name: bad').replace('image: busybox', 'image: ""') });
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /PodTemplate "bad" is invalid: template\.spec\.containers\[1\]\.image: Required value/);
+  });
+});
+
+describe('RuntimeClasses on the process runtime', () => {
+  let c: TestCluster | undefined;
+  const node = `rtc-${randomBytes(2).toString('hex')}`;
+  const skip = !which('kubectl') ? 'kubectl is not on PATH' : undefined;
+  before(async () => {
+    if (skip) return;
+    // Controllers: node IPAM (the pod network needs a podCIDR) and the default ServiceAccount.
+    c = await startTestCluster({ components: { kubelet: true, controllers: true }, up: { runtime: 'process', networkMode: 'loopback', nodeName: node, networkPrefix: `rc${node.slice(4)}` } });
+  });
+  after(async () => {
+    await c?.stop();
+  });
+
+  const pod = (name: string, runtimeClassName: string) =>
+    JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { nodeName: node, runtimeClassName, terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }] } });
+  const rc = (name: string, handler: string) => JSON.stringify({ apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass', metadata: { name }, handler });
+
+  it("runs a pod whose handler is the runtime's, and fails the sandbox of one it does not have", { skip }, async () => {
+    await c!.run(['create', '-f', '-'], rc('plain', 'runc'));
+    await c!.run(['create', '-f', '-'], rc('gvisor', 'runsc'));
+    // The ServiceAccount admission plugin waits for the default ServiceAccount.
+    await until('pod plain created', async () => (await c!.kubectl(['create', '-f', '-'], { input: pod('plain', 'plain') })).code === 0);
+    await c!.run(['create', '-f', '-'], pod('sandboxed', 'gvisor'));
+    await c!.run(['wait', '--for=jsonpath={.status.phase}=Running', 'pod/plain', '--timeout=60s']);
+    await until('FailedCreatePodSandBox event', async () => {
+      const out = await c!.run(['get', 'events', '--field-selector', 'involvedObject.name=sandboxed,reason=FailedCreatePodSandBox', '-o', 'jsonpath={.items[*].message}']);
+      return out.includes('Failed to create pod sandbox: failed to get sandbox runtime: no runtime for "runsc" is configured');
+    });
+    assert.equal(JSON.parse(await c!.run(['get', 'pod', 'sandboxed', '-o', 'json'])).status.phase, 'Pending');
   });
 });

@@ -34,6 +34,7 @@ import { kubeletServingCert } from './tls.js';
 import { LEASE_RENEW_MS, machineResources, registerNode, renewLease, updateNodeStatus, type NodeOptions } from './node.js';
 import { JOURNEY_ANNOTATION, Journey } from './journey.js';
 import { podDNSConfig, type ClusterDNSSettings } from './dns.js';
+import { PROCESS_RUNTIME_HANDLERS, runtimeHandlerFor } from './runtimeclass.js';
 import type { PodNetwork } from '../network/pod/types.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
 
@@ -388,6 +389,7 @@ export class Kubelet {
       journey: (pod: any, step: string, at: number, detail?: string) => this.journey.record(pod, step, at, detail),
       wakeAt: (uid: string, at: number) => this.wakeAt(uid, at),
       dnsConfig: (pod: any) => podDNSConfig(pod, this.opts.dns),
+      runtimeHandler: (pod: any) => runtimeHandlerFor(pod, (name) => this.runtimeClass(name), this.runtime instanceof ProcessRuntime ? PROCESS_RUNTIME_HANDLERS : undefined),
       images: this.images,
       secret: (ns: string, name: string) => this.secretSource(ns, name),
       nodeKeyring: this.nodeKeyring,
@@ -509,6 +511,14 @@ export class Kubelet {
   private async statsSummary(): Promise<unknown> {
     const node = await this.nodeStats.collect();
     return collectStatsSummary(this.runtime, { nodeName: this.opts.nodeName, ...node });
+  }
+
+  /** A RuntimeClass, read when a sandbox is made (rare enough not to keep an informer for). */
+  private runtimeClass(name: string): Promise<any | undefined> {
+    return this.client.get(`/apis/node.k8s.io/v1/runtimeclasses/${encodeURIComponent(name)}`).catch((e) => {
+      if (e instanceof ApiError && e.status === 404) return undefined;
+      throw e;
+    });
   }
 
   private secretSource(ns: string, name: string): Promise<any> {

@@ -32,7 +32,7 @@ class FakeProbes implements ProbeView {
   podRemoved() {}
 }
 
-function setup(podSpec: any, meta: any = {}) {
+function setup(podSpec: any, meta: any = {}, extra: Partial<PodWorkerDeps> = {}) {
   const clock = new FakeClock();
   const rt = new FakeRuntime(clock.now);
   const probes = new FakeProbes();
@@ -54,6 +54,7 @@ function setup(podSpec: any, meta: any = {}) {
     },
     backoff: new Backoff(clock),
     wakeAt: (_u, at) => wakes.push(at),
+    ...extra,
   };
   const pod = { metadata: { name: 'p', namespace: 'default', uid: 'u1', ...meta }, spec: { restartPolicy: 'Always', ...podSpec }, status: { phase: 'Pending', qosClass: 'BestEffort' } as any };
   const worker = new PodWorker(deps, pod);
@@ -195,6 +196,31 @@ describe('pod worker', () => {
     assert.equal(status.phase, 'Pending');
     assert.deepEqual(status.containerStatuses[0].state.waiting, { reason: 'CreateContainerError', message: 'the process runtime needs `command`' });
     assert.ok(events.includes('Warning Failed Error: the process runtime needs `command`'));
+  });
+
+  it("creates the sandbox with the RuntimeClass's handler, and reports a failed lookup as FailedCreatePodSandBox", async () => {
+    let fail = true;
+    const runtimeHandler = async () => {
+      if (fail) throw new Error('failed to get sandbox runtime: no runtime for "kata" is configured');
+      return 'runc';
+    };
+    const { rt, sync, events, wakes } = setup({ runtimeClassName: 'x', containers: [app()] }, {}, { runtimeHandler });
+    const handlers: (string | undefined)[] = [];
+    const run = rt.runPodSandbox.bind(rt);
+    // FakeRuntime takes no handler: record what the worker passes.
+    (rt as any).runPodSandbox = (config: Parameters<typeof run>[0], handler?: string) => {
+      handlers.push(handler);
+      return run(config);
+    };
+    const { status } = await sync();
+    assert.equal(status.phase, 'Pending');
+    assert.deepEqual(events, ['Warning FailedCreatePodSandBox Failed to create pod sandbox: failed to get sandbox runtime: no runtime for "kata" is configured']);
+    assert.equal(rt.sandboxes.size, 0);
+    assert.equal(wakes.length, 1);
+    fail = false;
+    await sync();
+    assert.deepEqual(handlers, ['runc']);
+    assert.equal(rt.sandboxes.size, 1);
   });
 
   it('OnFailure restarts failures but completes on success', async () => {

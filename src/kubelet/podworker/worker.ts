@@ -67,6 +67,8 @@ export interface PodWorkerDeps {
   wakeAt(uid: string, at: number): void;
   /** The sandbox's resolver configuration (undefined: the runtime leaves the host's). */
   dnsConfig?(pod: any): PodSandboxConfig['dnsConfig'];
+  /** The CRI handler of the pod's RuntimeClass ('' for the default); throws when it cannot be had. */
+  runtimeHandler?(pod: any): Promise<string>;
   /** The node's image manager (pull back-off per pod+image); each worker keeps its own when absent. */
   images?: ImageManager;
   /** Reads a Secret for imagePullSecrets (undefined: not found); without it pulls go unauthenticated. */
@@ -340,7 +342,8 @@ export class PodWorker {
       const attempt = rp.sandbox ? 1 : 0;
       let sandboxId: string;
       try {
-        sandboxId = await this.deps.runtime.runPodSandbox(this.sandboxConfig(attempt));
+        const handler = (await this.deps.runtimeHandler?.(this.pod)) ?? '';
+        sandboxId = await this.deps.runtime.runPodSandbox(this.sandboxConfig(attempt), handler);
       } catch (e) {
         this.event('Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`);
         this.deps.wakeAt(this.uid, now + 2000);
