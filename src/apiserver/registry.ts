@@ -279,6 +279,7 @@ export class Registry {
       }
     } else applyDefaults(storageInfo.key, obj);
     await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user, warnings: opts.warnings });
+    strategyFor(storageInfo).afterCreateAdmission?.(obj, opts.user);
     if (info.custom) {
       if (this.customTerminating(info)) throw new StatusError(405, 'MethodNotAllowed', `create not allowed while custom resource definition is terminating`);
       // Upstream drops status on create when the status subresource is enabled.

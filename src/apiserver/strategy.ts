@@ -19,6 +19,8 @@ function customStrategyOf(info: ResourceInfo): Strategy {
 export interface Strategy {
   /** Called on create after metadata is set and before defaulting/validation; `user` made the request. */
   prepareForCreate?(obj: any, user?: UserInfo): void;
+  /** Runs again after mutating admission on create: what no webhook may change (a CSR's requester). */
+  afterCreateAdmission?(obj: any, user?: UserInfo): void;
   /** Main-resource update: the caller may not change status here (reset from old when the resource has a status subresource). */
   prepareForUpdate?(obj: any, old: any): void;
   /**
@@ -249,6 +251,9 @@ const csrStrategy: Strategy = {
       if (user.extra && Object.keys(user.extra).length) spec.extra = deepCopy(user.extra);
     }
     csr.status = {};
+  },
+  afterCreateAdmission(csr, user) {
+    csrStrategy.prepareForCreate!(csr, user);
   },
   prepareForUpdate(csr, old) {
     if (old.spec === undefined) delete csr.spec;

@@ -515,7 +515,8 @@ export class Kubelet {
 
   /** A RuntimeClass, read when a sandbox is made (rare enough not to keep an informer for). */
   private runtimeClass(name: string): Promise<any | undefined> {
-    return this.client.get(`/apis/node.k8s.io/v1/runtimeclasses/${encodeURIComponent(name)}`).catch((e) => {
+    // Bounded: a half-open connection must not hold the pod's sandbox forever (the sync retries).
+    return this.client.request('GET', `/apis/node.k8s.io/v1/runtimeclasses/${encodeURIComponent(name)}`, { signal: AbortSignal.timeout(10_000) }).catch((e) => {
       if (e instanceof ApiError && e.status === 404) return undefined;
       throw e;
     });

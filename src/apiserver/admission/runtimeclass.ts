@@ -58,10 +58,15 @@ export function mergeTolerations(first: any[], second: any[]): any[] {
   return merged;
 }
 
+/** Upstream tests len(pod.Spec.Overhead) > 0: an empty map is no overhead. */
+function hasOverhead(o: unknown): boolean {
+  return o !== null && typeof o === 'object' && Object.keys(o).length > 0;
+}
+
 function setOverhead(req: AdmissionRequest, spec: any, rc: any): void {
   const fixed = rc?.overhead?.podFixed;
   if (!rc?.overhead) return;
-  if (spec.overhead !== undefined && spec.overhead !== null && !semanticEqual(fixed, spec.overhead)) {
+  if (hasOverhead(spec.overhead) && !semanticEqual(fixed, spec.overhead)) {
     throw forbiddenPod(req, "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead");
   }
   if (fixed === undefined || fixed === null) delete spec.overhead;
@@ -108,7 +113,7 @@ export const runtimeClassPlugin: AdmissionPlugin = {
     const overhead = req.object.spec?.overhead;
     if (rc?.overhead) {
       if (!semanticEqual(rc.overhead.podFixed, overhead)) throw forbiddenPod(req, "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead");
-    } else if (overhead !== undefined && overhead !== null) {
+    } else if (hasOverhead(overhead)) {
       throw forbiddenPod(req, 'pod rejected: Pod Overhead set without corresponding RuntimeClass defined Overhead');
     }
   },

@@ -89,4 +89,30 @@ describe('CSR signer', () => {
     assert.equal(cert.ca, false);
     assert.equal(Date.parse(cert.validTo), Math.floor((now + 3600_000) / 1000) * 1000);
   });
+
+  it('reads the request as validation does: a second PEM block never gets signed in place of the first', async () => {
+    const ca = await makeCA();
+    const harmless = await csrObj('CN=jane, O=dev', {}, ['Approved']);
+    const evil = await csrObj('CN=jane, O=system:masters', {}, ['Approved']);
+    const first = Buffer.from(harmless.spec.request, 'base64').toString('latin1').split('\n');
+    first[1] += ' '; // a trailing space: fine for Go's PEM decoder, not for a strict base64-lines parser
+    harmless.spec.request = Buffer.from(first.join('\n') + Buffer.from(evil.spec.request, 'base64').toString('latin1')).toString('base64');
+    const d = decide(harmless);
+    assert.equal(d.action, 'sign');
+    const cert = new X509Certificate(await signRequest((d as any).csr, ['client auth'], undefined, ca));
+    assert.equal(cert.subject, 'CN=jane\nO=dev');
+  });
+
+  it('copies only DNS, IP, email and URI names from the request', async () => {
+    const ca = await makeCA();
+    const x = x509Lib();
+    const keys = (await crypto.subtle.generateKey(EC, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const san = new x.SubjectAlternativeNameExtension([{ type: 'dns', value: 'a.example' }, { type: 'upn', value: 'admin@corp' }], true);
+    const req = await x.Pkcs10CertificateRequestGenerator.create({ name: 'CN=jane', keys, signingAlgorithm: SIGN, extensions: [san] });
+    const obj = { metadata: { name: 'r' }, spec: { request: Buffer.from(req.toString('pem')).toString('base64'), signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] }, status: { conditions: [{ type: 'Approved', status: 'True' }] } };
+    const d = decide(obj);
+    assert.equal(d.action, 'sign');
+    const cert = new X509Certificate(await signRequest((d as any).csr, ['client auth'], undefined, ca));
+    assert.equal(cert.subjectAltName, 'DNS:a.example');
+  });
 });

@@ -6,6 +6,7 @@
  */
 import { randomBytes, type webcrypto } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { bytesOf, parseCSR } from '../../apiserver/validation/certificates.js';
 
 type X509Module = typeof import('@peculiar/x509');
 type CSR = InstanceType<X509Module['Pkcs10CertificateRequest']>;
@@ -46,10 +47,13 @@ export function wantsSigning(obj: any): boolean {
   return t.has('Approved') && !t.has('Denied') && !t.has('Failed') && !obj?.status?.certificate;
 }
 
-/** Parses spec.request (base64 of a PEM CERTIFICATE REQUEST). */
+/**
+ * Parses spec.request exactly as validation and admission did (the first PEM block, which must be a
+ * CERTIFICATE REQUEST whose self-signature checks): a second parser could read another block than
+ * the one the approver saw.
+ */
 export function parseRequest(obj: any): CSR {
-  const pem = Buffer.from(String(obj?.spec?.request ?? ''), 'base64').toString('latin1');
-  return new (x509Lib().Pkcs10CertificateRequest)(pem);
+  return parseCSR(bytesOf(obj?.spec?.request));
 }
 
 interface RequestInfo {
@@ -193,8 +197,10 @@ export async function signRequest(csr: CSR, usages: string[], expirationSeconds:
   if (bits) extensions.push(new x.KeyUsagesExtension(bits, true));
   if (ekus.length) extensions.push(new x.ExtendedKeyUsageExtension(ekus));
   extensions.push(await x.AuthorityKeyIdentifierExtension.create(caCert.publicKey));
-  const san = csr.getExtension('2.5.29.17');
-  if (san) extensions.push(new x.SubjectAlternativeNameExtension(san.rawData));
+  // Only DNS names, IPs, emails and URIs, rebuilt (as upstream's template): no other name type, no critical flag of the requester's.
+  const info = requestInfo(csr);
+  const names = [...info.dns.map((value) => ({ type: 'dns' as const, value })), ...info.ips.map((value) => ({ type: 'ip' as const, value })), ...info.emails.map((value) => ({ type: 'email' as const, value })), ...info.uris.map((value) => ({ type: 'url' as const, value }))];
+  if (names.length) extensions.push(new x.SubjectAlternativeNameExtension(names));
   const serial = randomBytes(16);
   serial[0] = (serial[0]! & 0x7f) | 0x01;
   const { notBefore, notAfter } = validity(nowMs, certificateTTLSeconds(expirationSeconds, maxTTLSeconds), caCert.notAfter.getTime());

@@ -216,8 +216,8 @@ export const CONTROLLER_ROLES: RoleDef[] = [
     name: 'system:controller:certificate-controller',
     rules: [
       rule(['delete', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
-      rule(['update'], ['certificates.k8s.io'], ['certificatesigningrequests/status', 'certificatesigningrequests/approval']),
-      rule(['approve'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/kube-apiserver-client-kubelet']),
+      // Upstream's role also approves kubelet client CSRs (its csrapproving controller); Skiff has no auto-approver, so no approve.
+      rule(['update'], ['certificates.k8s.io'], ['certificatesigningrequests/status']),
       rule(['sign'], ['certificates.k8s.io'], ['signers'], ['kubernetes.io/legacy-unknown', 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/kube-apiserver-client-kubelet', 'kubernetes.io/kubelet-serving']),
       rule(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
       EV,
