@@ -14,6 +14,7 @@ import { which } from '../testing/real.js';
 import { clientFromKubeconfig } from '../testing/client.js';
 import { until } from '../testing/wait.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
+import type { AdmissionPlugin } from '../apiserver/admission/index.js';
 
 /** A fresh EC key and a CSR for `cn` in the groups `orgs`, made by openssl. */
 function makeCSR(dir: string, name: string, cn: string, orgs: string[]): { csrPem: string; keyPem: string } {
@@ -75,6 +76,28 @@ describe('CertificateSigningRequests', () => {
     // A second approval changes nothing.
     await c!.run(['certificate', 'approve', 'jane']);
     assert.equal(JSON.parse(await c!.run(['get', 'csr', 'jane', '-o', 'json'])).status.conditions.length, 1);
+  });
+
+  it('a mutating admission plugin cannot change who asked', { skip }, async () => {
+    const plugins = c!.cluster.apiServer.registry.admission;
+    const plugin: AdmissionPlugin = {
+      name: 'TestRewriteRequester',
+      handles: (r) => r.info.key === 'certificates.k8s.io/certificatesigningrequests' && r.operation === 'CREATE',
+      admit(r) {
+        r.object.spec.username = 'mallory';
+        r.object.spec.groups = ['mallory-friends'];
+      },
+    };
+    plugins.unshift(plugin);
+    try {
+      const { csrPem } = makeCSR(dir, 'rewritten', 'rewritten', ['dev']);
+      await c!.run(['create', '-f', '-'], csrYAML('rewritten', csrPem));
+      const got = JSON.parse(await c!.run(['get', 'csr', 'rewritten', '-o', 'json']));
+      assert.equal(got.spec.username, 'skiff-admin');
+      assert.deepEqual(got.spec.groups, ['system:masters', 'system:authenticated']);
+    } finally {
+      plugins.splice(plugins.indexOf(plugin), 1);
+    }
   });
 
   it('denies a CSR, and a denied one cannot be approved', { skip }, async () => {
