@@ -83,21 +83,24 @@ export async function spawnSkiffUp(args: string[], opts: { waitForUp?: boolean }
     return { child, server: '', output: () => out, exited };
   }
   const server = await new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /API server at (https:\/\/\S+?)\s/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`skiff up exited with ${code}: ${out}`)));
     // A cluster that never says it is up fails the test rather than hanging it, and is not left running.
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`skiff up did not report its API server within ${UP_DEADLINE_MS / 1000} s: ${out}`));
     }, UP_DEADLINE_MS);
-    child.once('exit', () => clearTimeout(timer));
-    child.stdout!.on('data', () => /API server at /.test(out) && clearTimeout(timer));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /API server at (https:\/\/\S+?)\s/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`skiff up exited with ${code}: ${out}`));
+    });
   });
   return { child, server, output: () => out, exited };
 }

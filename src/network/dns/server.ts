@@ -419,31 +419,26 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
       };
       // TCP and UDP share one port. With port 0 the kernel picks the TCP port, and that UDP port may be
       // another process's: then both are given up and another pair is tried.
-      for (let attempt = 1; ; attempt++) {
-        tcp = tcpServer();
-        try {
-          await listening(tcp, opts.port ?? 53, opts.host);
-        } catch (e) {
-          tcp = undefined;
-          fwd.close();
-          fwd = undefined;
-          throw e;
-        }
-        port = (tcp.address() as net.AddressInfo).port;
-        udp = udpSocket();
-        try {
-          await bound(udp, port, opts.host);
-          break;
-        } catch (e) {
-          udp.close();
-          await new Promise<void>((r) => tcp!.close(() => r()));
-          udp = tcp = undefined;
-          if (opts.port || attempt >= 10 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
-            fwd.close();
-            fwd = undefined;
-            throw e;
+      try {
+        for (let attempt = 1; ; attempt++) {
+          const t = tcpServer();
+          await listening(t, opts.port ?? 53, opts.host);
+          const p = (t.address() as net.AddressInfo).port;
+          const u = udpSocket();
+          try {
+            await bound(u, p, opts.host);
+            [tcp, udp, port] = [t, u, p];
+            break;
+          } catch (e) {
+            u.close();
+            await new Promise<void>((r) => t.close(() => r()));
+            if (opts.port || attempt >= 10 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
           }
         }
+      } catch (e) {
+        fwd.close();
+        fwd = undefined;
+        throw e;
       }
       udp.on('error', (e) => log(`cluster-dns: ${e.message}`));
       // Forwarding to ourselves would loop every unknown name until it times out (CoreDNS's loop plugin's concern).
