@@ -230,8 +230,7 @@ export class KubeletServer {
     const protocol = hs.protocol;
     const { SpdySession } = await loadStreaming();
     socket.write(hs.response);
-    // kubectl's spdystream ignores WINDOW_UPDATEs; left unread when it closes, they would make its kernel reset the connection.
-    const session = new SpdySession((b) => socket.write(b), { windowUpdates: false });
+    const session = new SpdySession((b) => socket.write(b));
     this.sessions.add(session);
     session.on('error', () => socket.end());
     session.on('close', () => {
@@ -259,7 +258,7 @@ export class KubeletServer {
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
     const { SpdySession, servePortForward } = await loadStreaming();
     const start = (write: (b: Buffer) => void, end: () => void): SpdySession => {
-      const session = new SpdySession(write, { windowUpdates: false });
+      const session = new SpdySession(write);
       this.sessions.add(session);
       session.on('error', () => end());
       session.on('close', () => {

@@ -1,8 +1,8 @@
 /**
  * SPDY/3.1 framing, as far as Kubernetes streaming needs it (moby/spdystream's subset): SYN_STREAM/
- * SYN_REPLY with zlib-compressed header blocks, DATA with FIN, RST_STREAM, PING, GOAWAY, and a
- * WINDOW_UPDATE for every DATA frame received (unless told not to) so a peer that counts its 64 KiB
- * window never stalls; SETTINGS and the peer's WINDOW_UPDATEs are accepted and ignored.
+ * SYN_REPLY with zlib-compressed header blocks, DATA with FIN, RST_STREAM, PING, GOAWAY; SETTINGS and
+ * the peer's WINDOW_UPDATEs are accepted and ignored, and none are sent unless asked for (spdystream,
+ * on both ends of Kubernetes streaming, keeps no windows).
  *
  * Both roles: the kubelet serves kubectl port-forward (streams opened by the peer, after an
  * `Upgrade: SPDY/3.1` or tunnelled in a WebSocket); the containerd runtime is a client of CRI's
@@ -231,9 +231,10 @@ export interface SpdySessionOptions {
   /** The client role: streams this side opens get odd ids (the server's would be even). */
   client?: boolean;
   /**
-   * Send a WINDOW_UPDATE for each DATA frame received (default true). spdystream, the server side of
-   * CRI streaming, ignores them; worse, one still unread when it closes the connection makes its
-   * kernel answer with a reset, which can discard output this side has not read yet.
+   * Send a WINDOW_UPDATE for each DATA frame received, for a peer that counts its 64 KiB window
+   * (default false). spdystream (kubectl, CRI's streaming server) ignores them; worse, one still
+   * unread when it closes the connection makes its kernel answer with a reset, which can discard
+   * data this side has not read yet.
    */
   windowUpdates?: boolean;
 }
@@ -261,7 +262,7 @@ export class SpdySession extends EventEmitter {
   ) {
     super();
     this.nextStreamId = opts.client ? 1 : 2;
-    this.windowUpdates = opts.windowUpdates ?? true;
+    this.windowUpdates = opts.windowUpdates ?? false;
   }
 
   get isClosed(): boolean {
@@ -375,7 +376,7 @@ export class SpdySession extends EventEmitter {
       const s = this.streams.get(id);
       if (!s) return this.sendReset(id, RST.INVALID_STREAM);
       s.receive(Buffer.from(payload), !!(flags & FLAG_FIN));
-      // Keep the peer's send window open in case it counts.
+      // Keep the peer's send window open, if it counts.
       if (payload.length && this.windowUpdates) this.send(controlFrame(WINDOW_UPDATE, 0, Buffer.concat([u32(id), u32(payload.length)])));
       return;
     }

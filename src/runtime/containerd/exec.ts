@@ -76,7 +76,7 @@ export function dialRemoteCommand(url: string, o: RemoteCommandOptions): Promise
 }
 
 async function connect(socket: Socket, head: Buffer, o: RemoteCommandOptions, timeoutMs: number): Promise<RemoteCommand> {
-  const session = new SpdySession((b) => socket.write(b), { client: true, windowUpdates: false });
+  const session = new SpdySession((b) => socket.write(b), { client: true });
   session.on('error', () => socket.destroy());
   session.on('close', () => socket.destroy());
   socket.on('data', (d: Buffer) => session.feed(d));
