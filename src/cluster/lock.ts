@@ -62,10 +62,9 @@ export function tryLockFile(file: string): (() => void) | number {
       continue;
     }
     // Another waiter is taking over, which takes microseconds. A takeover lock that has stood for
-    // seconds was left by a waiter that died (its pid may since belong to another process): by age,
-    // and the same file seen twice, so a fresh one another waiter just made is never removed.
-    const old = olderThan(breaker, ABANDONED_MS);
-    if (old && olderThan(breaker, ABANDONED_MS) === old) {
+    // seconds was left by a waiter that died (its pid may since belong to another process): judged by
+    // age, so a fresh one another waiter just made is never removed.
+    if (olderThan(breaker, ABANDONED_MS)) {
       try {
         unlinkSync(breaker);
       } catch {
@@ -79,13 +78,12 @@ export function tryLockFile(file: string): (() => void) | number {
 const LOCK_WAIT_MS = 10_000;
 const ABANDONED_MS = 5_000;
 
-/** The file's identity (device:inode) when it was last modified more than `ms` ago; undefined otherwise or when gone. */
-function olderThan(file: string, ms: number): string | undefined {
+/** Whether the file was last modified more than `ms` ago (false when it is gone). */
+function olderThan(file: string, ms: number): boolean {
   try {
-    const st = statSync(file);
-    return Date.now() - st.mtimeMs > ms ? `${st.dev}:${st.ino}` : undefined;
+    return Date.now() - statSync(file).mtimeMs > ms;
   } catch {
-    return undefined;
+    return false;
   }
 }
 

@@ -56,10 +56,9 @@ struct ptyent { pid_t pid; int fd, slave; };
 static struct ptyent *ptys; static size_t nptys, capptys;
 /* Children between fork and exec. Each has an exec-status pipe (close-on-exec): EOF means the exec
  * succeeded, an int is its errno. They are waited for in the poll loop, not one by one, so a burst's
- * children join their cgroups and exec side by side (a cgroup v1 move waits for an RCU grace period). */
+ * children join their cgroups and exec side by side, and one slow exec holds up no other child. */
 struct pending_exec { int fd; pid_t pid; char token[64]; };
 static struct pending_exec *pexecs; static size_t npexecs, cappexecs;
-static void out(const char *s);
 static void add_relay_owned(int in, int out, pid_t owner, int kind);
 static void add_relay(int in, int out) { add_relay_owned(in, out, 0, R_PLAIN); }
 static void add_relay_owned(int in, int out, pid_t owner, int kind) {
