@@ -15,33 +15,12 @@ import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { createServiceProxy, type ServiceProxy } from '../network/proxy/proxy.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
 import { until } from '../testing/wait.js';
+import { firstOutput } from '../testing/child.js';
 
 const kubectlMissing = which('kubectl') ? undefined : 'kubectl is not on PATH';
 const isRoot = process.getuid?.() === 0;
 const rootMissing = !isRoot ? 'needs root' : !which('nft') ? 'nft is not installed' : !which('ip') ? 'iproute2 is not installed' : undefined;
 
-
-/** Resolves on the child's first line of output; rejects if it exits first (with its stderr) or is silent for `ms`. */
-function firstOutput(child: ChildProcess, what: string, ms = 15_000): Promise<void> {
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('close', onClose);
-      child.off('error', done);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onData = () => done();
-    const onClose = (code: number | null, signal: string | null) => done(new Error(`${what} exited (${code ?? signal}) before it was up: ${stderr.trim()}`));
-    const timer = setTimeout(() => done(new Error(`${what} was not up within ${ms / 1000} s: ${stderr.trim()}`)), ms);
-    child.stdout!.once('data', onData);
-    child.once('close', onClose);
-    child.once('error', done);
-  });
-}
 
 /** GET http://host:port/ on a fresh connection; the body names the endpoint that answered. */
 function get(host: string, port: number, localAddress?: string): Promise<string> {

@@ -6,12 +6,13 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { needs } from '../../testing/real.js';
+import { firstOutput } from '../../testing/child.js';
 import { createPodNetwork, detectNetworkMode } from './select.js';
 import type { NetworkMode, PodRef } from './types.js';
 
@@ -21,28 +22,6 @@ const reason: Record<NetworkMode, string | undefined> = {
   netns: root ? undefined : 'needs root',
   cni: !root ? 'needs root' : detectNetworkMode() !== 'cni' ? 'CNI plugins (bridge, host-local, loopback, portmap) are not installed' : undefined,
 };
-
-/** Resolves on the child's first line of output; rejects if it exits first (with its stderr) or is silent for `ms`. */
-function firstOutput(child: ChildProcess, what: string, ms = 15_000): Promise<void> {
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const done = (err?: Error) => {
-      clearTimeout(timer);
-      child.stdout!.off('data', onData);
-      child.off('close', onClose);
-      child.off('error', done);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onData = () => done();
-    const onClose = (code: number | null, signal: string | null) => done(new Error(`${what} exited (${code ?? signal}) before it was up: ${stderr.trim()}`));
-    const timer = setTimeout(() => done(new Error(`${what} was not up within ${ms / 1000} s: ${stderr.trim()}`)), ms);
-    child.stdout!.once('data', onData);
-    child.once('close', onClose);
-    child.once('error', done);
-  });
-}
 
 for (const mode of ['loopback', 'netns', 'cni'] as NetworkMode[]) {
   describe(`pod network: ${mode}`, () => {
