@@ -39,19 +39,28 @@ spec:
 ${extra}`;
 }
 
-describe('CertificateSigningRequests', () => {
+const skip = !which('kubectl') ? 'kubectl is not on PATH' : !which('openssl') ? 'openssl is not on PATH' : undefined;
+
+/** Hooks for a describe block: a test cluster and a scratch directory for its keys and CSRs, handed to `got`. */
+function clusterForBlock(opts: Parameters<typeof startTestCluster>[0], got: (c: TestCluster, dir: string) => void): void {
   let c: TestCluster | undefined;
   let dir = '';
-  const skip = !which('kubectl') ? 'kubectl is not on PATH' : !which('openssl') ? 'openssl is not on PATH' : undefined;
   before(async () => {
     if (skip) return;
     dir = mkdtempSync(path.join(tmpdir(), 'skiff-csr-'));
-    c = await startTestCluster();
+    c = await startTestCluster(opts);
+    got(c, dir);
   });
   after(async () => {
     await c?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+}
+
+describe('CertificateSigningRequests', () => {
+  let c: TestCluster | undefined;
+  let dir = '';
+  clusterForBlock({}, (cluster, d) => ([c, dir] = [cluster, d]));
 
   it('creates a CSR as the requesting user, lists it Pending, and approves it', { skip }, async () => {
     const { csrPem } = makeCSR(dir, 'jane', 'jane', ['dev']);
@@ -174,16 +183,7 @@ describe('CertificateSigningRequests', () => {
 describe('the CSR signer (controller manager of skiff up)', () => {
   let c: TestCluster | undefined;
   let dir = '';
-  const skip = !which('kubectl') ? 'kubectl is not on PATH' : !which('openssl') ? 'openssl is not on PATH' : undefined;
-  before(async () => {
-    if (skip) return;
-    dir = mkdtempSync(path.join(tmpdir(), 'skiff-csr-'));
-    c = await startTestCluster({ components: { controllers: true } });
-  });
-  after(async () => {
-    await c?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  clusterForBlock({ components: { controllers: true } }, (cluster, d) => ([c, dir] = [cluster, d]));
 
   const issued = (name: string) =>
     until(`a certificate for ${name}`, async () => {
