@@ -18,6 +18,7 @@ import { checkTypeMeta, checkFields, duplicatesOf, mergePatchMayAddUnknown, patc
 import { serveNonResource } from './nonresource.js';
 import { serveSubresource, serveNodeProxy } from './subresources.js';
 import { serveWorkloadProxy } from './proxy.js';
+import { strategyFor } from './strategy.js';
 import { COMPONENT_STATUS_WARNING, getComponentStatuses } from './componentstatus.js';
 
 export { groupVersionPaths } from './nonresource.js';
@@ -151,7 +152,8 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     send(res, 201, { apiVersion: info.apiVersion, kind: info.kind, ...answer });
     return;
   }
-  if (r.subresource && r.subresource !== 'status' && r.subresource !== 'finalize' && r.subresource !== 'approval') {
+  // status, and the subresources whose strategy builds the next object, are updates of the object itself.
+  if (r.subresource && r.subresource !== 'status' && !strategyFor(info).subresourceUpdates?.[r.subresource]) {
     await serveSubresource(ctx, req, res, r, q, user);
     return;
   }

@@ -478,7 +478,7 @@ export class Registry {
     const m = obj.metadata;
     const om = old.metadata;
     const forStatus = subresource === 'status' ? strategyFor(storageInfo).prepareForStatusUpdate : undefined;
-    // A subresource with rules of its own (CSR status and approval) builds the next object from the old one.
+    // A subresource with rules of its own (namespace finalize, CSR status and approval) builds the next object from the old one.
     const forSub = subresource ? strategyFor(storageInfo).subresourceUpdates?.[subresource] : undefined;
     if (forSub) return forSub(obj, old);
     if (subresource === 'status' && !forStatus) {
@@ -486,12 +486,6 @@ export class Registry {
       const next = deepCopy(old);
       next.status = obj.status;
       if (storageInfo.custom) normalizeCustom(storageInfo, next);
-      return next;
-    }
-    if (subresource === 'finalize') {
-      // Namespace finalize changes spec.finalizers only.
-      const next = deepCopy(old);
-      next.spec = { ...next.spec, finalizers: obj.spec?.finalizers ?? [] };
       return next;
     }
     m.name = om.name;

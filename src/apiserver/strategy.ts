@@ -30,8 +30,9 @@ export interface Strategy {
    */
   prepareForStatusUpdate?(obj: any, old: any): void;
   /**
-   * Writes through a subresource with rules of its own (CSR status and approval): the next object,
-   * built from the stored one and the written one. Takes precedence over the generic status rule.
+   * Writes through a subresource with rules of its own (namespace finalize, CSR status and approval):
+   * the next object, built from the stored one and the written one. Takes precedence over the generic
+   * status rule; such a subresource is served as an update of the object.
    */
   subresourceUpdates?: Record<string, (obj: any, old: any) => any>;
   /** Grace period for a delete without an explicit one (undefined: delete at once). */
@@ -127,6 +128,14 @@ const namespaceStrategy: Strategy = {
     ns.spec = { ...ns.spec, finalizers: old.spec?.finalizers };
     if (ns.spec.finalizers === undefined) delete ns.spec.finalizers;
     labelNamespaceName(ns);
+  },
+  subresourceUpdates: {
+    // /finalize changes spec.finalizers only.
+    finalize(ns, old) {
+      const next = deepCopy(old);
+      next.spec = { ...next.spec, finalizers: ns.spec?.finalizers ?? [] };
+      return next;
+    },
   },
   blocksDeletion: (ns) => (ns.spec?.finalizers?.length ?? 0) > 0,
   markDeleting(ns) {
