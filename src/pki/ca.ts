@@ -9,13 +9,12 @@
  * Keys are ECDSA P-256 in PKCS#8 PEM, which both Node's TLS and Go's (kubectl) accept.
  */
 import { createPrivateKey, randomBytes, X509Certificate as NodeX509, type webcrypto } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PeerCertificate } from 'node:tls';
 
-type X509Module = typeof import('@peculiar/x509');
+import { x509Lib, type X509Module } from './x509.js';
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
@@ -62,13 +61,8 @@ const EC_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN_ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 let x509Loading: Promise<X509Module> | undefined;
-/** Loads @peculiar/x509 once, through require (measurably faster than ESM-wrapping its CJS build). */
 function loadX509(): Promise<X509Module> {
-  x509Loading ??= Promise.resolve().then(() => {
-    const mod = createRequire(import.meta.url)('@peculiar/x509') as X509Module;
-    mod.cryptoProvider.set(globalThis.crypto);
-    return mod;
-  });
+  x509Loading ??= Promise.resolve().then(x509Lib);
   return x509Loading;
 }
 

@@ -10,11 +10,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { AdmissionPlugin, AdmissionRequest } from './types.js';
 import type { Attributes, Decision, UserInfo } from '../auth/types.js';
 import { StatusError } from '../status.js';
-import { bytesOf, parseCSR } from '../validation/certificates.js';
+import { KUBE_APISERVER_CLIENT, bytesOf, parseCSR } from '../validation/certificates.js';
 
 const GROUP = 'certificates.k8s.io';
 const CSR_KEY = `${GROUP}/certificatesigningrequests`;
-const KUBE_APISERVER_CLIENT = 'kubernetes.io/kube-apiserver-client';
 
 type AuthorizeFn = (a: Attributes) => Promise<Decision> | Decision;
 

@@ -6,7 +6,6 @@
  * only /status may set the certificate (once).
  */
 import { createPublicKey, verify as verifySignature, X509Certificate } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { isDeepStrictEqual } from 'node:util';
 import type { FieldError } from './types.js';
 import { GoLiteral, duplicate, forbidden, invalid, notSupported, required, tooLong } from './errors.js';
@@ -14,6 +13,7 @@ import { isDNS1123Label, isDNS1123Subdomain } from './names.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 
 export const LEGACY_UNKNOWN_SIGNER = 'kubernetes.io/legacy-unknown';
+export const KUBE_APISERVER_CLIENT = 'kubernetes.io/kube-apiserver-client';
 
 const VALID_USAGES = [
   'any', 'cert sign', 'client auth', 'code signing', 'content commitment', 'crl sign', 'data encipherment', 'decipher only',
@@ -23,16 +23,7 @@ const VALID_USAGES = [
 const VALID_USAGE_SET = new Set(VALID_USAGES);
 const TRUE_ONLY = new Set(['Approved', 'Denied', 'Failed']);
 
-type X509Module = typeof import('@peculiar/x509');
-let x509: X509Module | undefined;
-/** Loaded on first use: the library costs ~100 ms to load and most API servers never see a CSR. */
-function lib(): X509Module {
-  if (!x509) {
-    x509 = createRequire(import.meta.url)('@peculiar/x509') as X509Module;
-    x509.cryptoProvider.set(globalThis.crypto);
-  }
-  return x509;
-}
+import { x509Lib as lib, type X509Module } from '../../pki/x509.js';
 
 /** The decoded bytes of a []byte field (base64 in JSON). */
 export function bytesOf(v: unknown): Buffer {

@@ -1,5 +1,6 @@
 import type { Informer, ResourceRef } from '../../client/informer.js';
-import { QueueController, type ControllerContext } from '../controller.js';
+import { QueueController, nowTime, type ControllerContext } from '../controller.js';
+import { ApiError } from '../../client/rest.js';
 import { decide, signRequest, wantsSigning, type SigningCA } from './signer.js';
 
 export const CSRS: ResourceRef = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests' };
@@ -38,8 +39,7 @@ export class CSRSigningController extends QueueController {
     if (d.action === 'ignore') return;
     const csr = structuredClone(cached);
     if (d.action === 'fail') {
-      const now = new Date(this.ctx.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
-      csr.status = { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { type: 'Failed', status: 'True', reason: d.reason, message: d.message, lastUpdateTime: now }] };
+      csr.status = { ...csr.status, conditions: [...(csr.status?.conditions ?? []), { type: 'Failed', status: 'True', reason: d.reason, message: d.message, lastUpdateTime: nowTime(this.ctx.clock) }] };
     } else {
       const pem = await signRequest(d.csr, csr.spec.usages ?? [], csr.spec.expirationSeconds, this.ca, this.ctx.clock.now(), this.maxTTLSeconds);
       csr.status = { ...csr.status, certificate: Buffer.from(pem).toString('base64') };
@@ -48,7 +48,7 @@ export class CSRSigningController extends QueueController {
       await this.ctx.client.update(`${CSR_PATH}/${encodeURIComponent(name)}/status`, csr);
     } catch (e) {
       // A conflict means a newer version is on its way through the informer.
-      if ((e as any)?.status !== 409) throw e;
+      if (!(e instanceof ApiError && e.status === 409)) throw e;
     }
   }
 }

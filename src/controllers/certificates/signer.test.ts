@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, type webcrypto } from 'node:crypto';
-import { certificateTTLSeconds, decide, signRequest, validity, x509Lib } from './signer.js';
+import { certificateTTLSeconds, decide, signRequest, validity } from './signer.js';
+import { x509Lib } from '../../pki/x509.js';
 
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;

@@ -5,13 +5,9 @@
  * public key from the request, usages from spec.usages, NotBefore backdated by five minutes).
  */
 import { randomBytes, type webcrypto } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { bytesOf, parseCSR } from '../../apiserver/validation/certificates.js';
+import { KUBE_APISERVER_CLIENT, bytesOf, parseCSR, type ParsedCSR as CSR } from '../../apiserver/validation/certificates.js';
+import { x509Lib, type X509Module } from '../../pki/x509.js';
 
-type X509Module = typeof import('@peculiar/x509');
-type CSR = InstanceType<X509Module['Pkcs10CertificateRequest']>;
-
-export const KUBE_APISERVER_CLIENT = 'kubernetes.io/kube-apiserver-client';
 export const KUBE_APISERVER_CLIENT_KUBELET = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const KUBELET_SERVING = 'kubernetes.io/kubelet-serving';
 
@@ -22,15 +18,6 @@ const BACKDATE_MS = 5 * 60 * 1000;
 const SHORT_MS = 8 * 3600 * 1000;
 const NODE_USER_PREFIX = 'system:node:';
 
-let x509: X509Module | undefined;
-/** Loaded on first use (~100 ms): only clusters that see CSRs pay for it. */
-export function x509Lib(): X509Module {
-  if (!x509) {
-    x509 = createRequire(import.meta.url)('@peculiar/x509') as X509Module;
-    x509.cryptoProvider.set(globalThis.crypto);
-  }
-  return x509;
-}
 
 /** What the signer does with a request. */
 export type Decision =
