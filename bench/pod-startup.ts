@@ -1,6 +1,6 @@
 /**
- * Pod startup latency with the process runtime, upstream's SLO definition: from pod creation (the
- * instant the API server stores it, creationTimestamp to the millisecond) to the pod observed
+ * Pod startup latency with the process runtime, upstream's SLO definition: from pod creation (when
+ * the API server starts creating it: creationTimestamp to the millisecond) to the pod observed
  * Running via watch (no image pulls involved); the client's view, from the create request, beside
  * it. Runs one pod at a time (repeated) and a burst of 100 pods created at once, prints p50/p99
  * next to upstream's SLO (p99 ≤ 5 s) and Skiff's goal for the burst (p99 ≤ 200 ms), and the

@@ -24,7 +24,7 @@ export function podCreationTimes(apiServer: { registry: Registry }): Map<string,
  * which adds the time the request waits behind the others of a burst). `start(name)` creates the
  * pod and resolves when it runs.
  */
-export async function startupTimer(client: RestClient, podObj: (name: string) => unknown, creationTimes?: Map<string, number>) {
+export async function startupTimer(client: RestClient, podObj: (name: string) => unknown, creationTimes: Map<string, number>) {
   const sent = new Map<string, number>();
   const running = new Map<string, number>();
   const waiters = new Map<string, () => void>();
@@ -52,9 +52,8 @@ export async function startupTimer(client: RestClient, podObj: (name: string) =>
         sent.set(name, performance.now());
         void client.create('/api/v1/namespaces/default/pods', podObj(name));
       }),
-    /** Creation → Running, in ms (upstream's SLO); from the request when no creation times are kept. */
+    /** Creation → Running, in ms (upstream's SLO). */
     latency: (name: string) => {
-      if (!creationTimes) return running.get(name)! - sent.get(name)!;
       const created = creationTimes.get(name);
       if (created === undefined) throw new Error(`no creation time for pod ${name}`);
       return running.get(name)! - created;
