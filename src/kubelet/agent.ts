@@ -34,7 +34,7 @@ import { kubeletServingCert } from './tls.js';
 import { LEASE_RENEW_MS, machineResources, registerNode, renewLease, updateNodeStatus, type NodeOptions } from './node.js';
 import { JOURNEY_ANNOTATION, Journey } from './journey.js';
 import { podDNSConfig, type ClusterDNSSettings } from './dns.js';
-import { PROCESS_RUNTIME_HANDLERS, runtimeHandlerFor } from './runtimeclass.js';
+import { runtimeHandlerFor } from './runtimeclass.js';
 import type { PodNetwork } from '../network/pod/types.js';
 import { loopbackAlias } from '../network/proxy/userspace.js';
 
@@ -389,7 +389,7 @@ export class Kubelet {
       journey: (pod: any, step: string, at: number, detail?: string) => this.journey.record(pod, step, at, detail),
       wakeAt: (uid: string, at: number) => this.wakeAt(uid, at),
       dnsConfig: (pod: any) => podDNSConfig(pod, this.opts.dns),
-      runtimeHandler: (pod: any) => runtimeHandlerFor(pod, (name) => this.runtimeClass(name), this.runtime instanceof ProcessRuntime ? PROCESS_RUNTIME_HANDLERS : undefined),
+      runtimeHandler: (pod: any) => runtimeHandlerFor(pod, (name) => this.runtimeClass(name)),
       images: this.images,
       secret: (ns: string, name: string) => this.secretSource(ns, name),
       nodeKeyring: this.nodeKeyring,

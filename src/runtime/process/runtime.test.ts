@@ -38,6 +38,12 @@ describe('process runtime specifics', () => {
   });
   const sbc = (name: string) => ({ metadata: { name, uid: `u-${name}`, namespace: 'default', attempt: 0 }, logDirectory: path.join(root, 'logs', name) });
 
+  it("serves the RuntimeClass handler 'runc' (or none) and refuses another as containerd does", async () => {
+    const sb = await rt.runPodSandbox(sbc('runc'), 'runc');
+    await rt.removePodSandbox(sb);
+    await assert.rejects(rt.runPodSandbox(sbc('gvisor'), 'runsc'), { code: 'NotFound', message: 'failed to get sandbox runtime: no runtime for "runsc" is configured' });
+  });
+
   it('refuses a container without command, saying why', async () => {
     const c = sbc('nocmd');
     const sb = await rt.runPodSandbox(c);

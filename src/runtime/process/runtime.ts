@@ -51,6 +51,9 @@ import { LoopbackIPAM } from './ipam.js';
 import { ProcessGroupStats } from '../../kubelet/nodestats.js';
 import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
 
+/** The CRI runtime handlers the process runtime serves (RuntimeClass.handler). */
+export const PROCESS_RUNTIME_HANDLERS: readonly string[] = ['runc'];
+
 export const NEEDS_COMMAND_MESSAGE =
   'the process runtime runs host processes and needs `command` or `args` (image entrypoints need the containerd runtime: skiff agent --runtime containerd)';
 
@@ -241,7 +244,11 @@ export class ProcessRuntime implements Runtime {
 
   // ---- sandboxes
 
-  async runPodSandbox(config: PodSandboxConfig): Promise<string> {
+  async runPodSandbox(config: PodSandboxConfig, runtimeHandler = ''): Promise<string> {
+    // One way of running pods, under containerd's default handler name so RuntimeClasses written for it work here.
+    if (runtimeHandler && !PROCESS_RUNTIME_HANDLERS.includes(runtimeHandler)) {
+      throw new RuntimeError('NotFound', `failed to get sandbox runtime: no runtime for "${runtimeHandler}" is configured`);
+    }
     const id = randomBytes(16).toString('hex');
     // A sandbox needs no directory of its own (volumes live under the kubelet's pod dir), and its
     // log directory is made with its first container's log file (one filesystem call fewer per pod).
