@@ -1,4 +1,6 @@
 import { allResources, groupVersions, subresourceInfo, type ResourceInfo } from './resources.js';
+import { aggregatedAPIs, type AggregatedAPI } from './aggregator/state.js';
+import { METRICS_GROUP, METRICS_VERSION } from './metrics/api.js';
 
 /**
  * Discovery documents: aggregated (apidiscovery.k8s.io v2 and v2beta1, what kubectl 1.32 asks for
@@ -41,14 +43,64 @@ function aggregatedResource(info: ResourceInfo) {
   return r;
 }
 
+/**
+ * Available service-backed APIServices whose group/version this server does not serve itself
+ * (those are listed once, as served here; the metrics API is added by its own handler).
+ */
+function aggregatedOnly(): AggregatedAPI[] {
+  const apis = aggregatedAPIs();
+  if (!apis.length) return apis;
+  const local = new Set(groupVersions().map((gv) => `${gv.group}/${gv.version}`));
+  local.add(`${METRICS_GROUP}/${METRICS_VERSION}`);
+  return apis.filter((a) => a.available && a.group && !local.has(`${a.group}/${a.version}`));
+}
+
 function groupsInOrder(): { group: string; versions: string[] }[] {
   const out: { group: string; versions: string[] }[] = [];
-  for (const gv of groupVersions()) {
-    const g = out.find((x) => x.group === gv.group);
-    if (g) g.versions.push(gv.version);
-    else out.push({ group: gv.group, versions: [gv.version] });
+  const add = (group: string, version: string) => {
+    const g = out.find((x) => x.group === group);
+    if (g) g.versions.push(version);
+    else out.push({ group, versions: [version] });
+  };
+  for (const gv of groupVersions()) add(gv.group, gv.version);
+  for (const a of aggregatedOnly()) add(a.group, a.version);
+  return out;
+}
+
+/** An aggregated server's APIResourceList entries as aggregated discovery resources (subresources folded in). */
+export function aggregatedServerResources(group: string, version: string, list: any[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const byName = new Map<string, Record<string, unknown>>();
+  for (const r of list) {
+    const name = String(r?.name ?? '');
+    if (!name || name.includes('/')) continue;
+    const d: Record<string, unknown> = {
+      resource: name,
+      responseKind: { group: r.group ?? group, version: r.version ?? version, kind: String(r.kind ?? '') },
+      scope: r.namespaced ? 'Namespaced' : 'Cluster',
+      singularResource: String(r.singularName ?? ''),
+      verbs: Array.isArray(r.verbs) ? r.verbs : [],
+    };
+    if (Array.isArray(r.shortNames) && r.shortNames.length) d.shortNames = r.shortNames;
+    if (Array.isArray(r.categories) && r.categories.length) d.categories = r.categories;
+    byName.set(name, d);
+    out.push(d);
+  }
+  for (const r of list) {
+    const [parent, sub] = String(r?.name ?? '').split('/');
+    const d = sub ? byName.get(parent!) : undefined;
+    if (!d) continue;
+    const subs = (d.subresources as unknown[] | undefined) ?? (d.subresources = []);
+    (subs as unknown[]).push({ subresource: sub, responseKind: { group: r.group ?? group, version: r.version ?? version, kind: String(r.kind ?? '') }, verbs: Array.isArray(r.verbs) ? r.verbs : [] });
   }
   return out;
+}
+
+function versionResources(group: string, version: string): Record<string, unknown>[] {
+  const local = allResources().filter((r) => r.group === group && r.version === version);
+  if (local.length) return local.map(aggregatedResource);
+  const a = aggregatedOnly().find((x) => x.group === group && x.version === version);
+  return a ? aggregatedServerResources(group, version, a.resources) : [];
 }
 
 /** The aggregated document for /api (core only) or /apis (every named group). */
@@ -62,7 +114,7 @@ export function aggregatedDiscovery(which: 'api' | 'apis', version: 'v2' | 'v2be
       metadata: { name: g.group, creationTimestamp: null },
       versions: g.versions.map((v) => ({
         version: v,
-        resources: allResources().filter((r) => r.group === g.group && r.version === v).map(aggregatedResource),
+        resources: versionResources(g.group, v),
         freshness: 'Current',
       })),
     })),

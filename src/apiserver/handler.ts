@@ -20,6 +20,9 @@ import { serveSubresource, serveNodeProxy } from './subresources.js';
 import { serveWorkloadProxy } from './proxy.js';
 import { strategyFor } from './strategy.js';
 import { COMPONENT_STATUS_WARNING, getComponentStatuses } from './componentstatus.js';
+import { aggregatedAPI, aggregatedAttributes, aggregatorOf, forwardToAPIService, resolveBackend, serviceUnavailable, type AggregatedAPI } from './aggregator/index.js';
+import { groupVersions } from './resources.js';
+import { METRICS_GROUP, METRICS_VERSION } from './metrics/api.js';
 
 export { groupVersionPaths } from './nonresource.js';
 export { createUpgradeHandler } from './subresources.js';
@@ -54,6 +57,8 @@ export function createHandler(ctx: HandlerContext) {
         throw new StatusError(401, 'Unauthorized', 'Unauthorized');
       }
       user = await impersonate(ctx.authorizers, req, user);
+      const route = aggregatedRoute(path);
+      if (route) return await serveAggregated(ctx, req, res, route, path, url.searchParams, user);
       const parsed = parseResourcePath(path);
       const attrs = requestAttributes(req.method ?? 'GET', path, parsed, url.searchParams, user);
       const decision = await authorize(ctx.authorizers, attrs);
@@ -72,6 +77,35 @@ export function createHandler(ctx: HandlerContext) {
       sendStatusError(res, e);
     }
   };
+}
+
+/**
+ * Where /apis/<group>/<version>… goes when a service-backed APIService claims that group/version:
+ * to its server while it is Available. While it is not, a group/version this server serves itself
+ * (the built-in metrics API replaced by metrics-server's) stays served here, so `kubectl top` keeps
+ * working; any other answers 503, as upstream's aggregator does.
+ */
+export function aggregatedRoute(path: string): { api: AggregatedAPI; available: boolean } | undefined {
+  const m = /^\/apis\/([^/]+)\/([^/]+)(?:\/|$)/.exec(path);
+  if (!m) return undefined;
+  const api = aggregatedAPI(m[1]!, m[2]!);
+  if (!api) return undefined;
+  if (api.available) return { api, available: true };
+  const local = (m[1] === METRICS_GROUP && m[2] === METRICS_VERSION) || groupVersions().some((gv) => gv.group === m[1] && gv.version === m[2]);
+  return local ? undefined : { api, available: false };
+}
+
+async function serveAggregated(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, route: { api: AggregatedAPI; available: boolean }, path: string, q: Query, user: UserInfo): Promise<void> {
+  // Authorized here, as kube-apiserver does before proxying: the URL alone says what is asked.
+  const attrs = aggregatedAttributes(req.method ?? 'GET', path, q as URLSearchParams, user);
+  const decision = await authorize(ctx.authorizers, attrs);
+  if (decision.decision !== 'allow') {
+    throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), attrs.resourceRequest ? { name: attrs.name, group: attrs.apiGroup, kind: attrs.resource } : undefined);
+  }
+  if (!route.available) throw serviceUnavailable();
+  const { api } = route;
+  const backend = await resolveBackend(ctx.registry, api.service);
+  forwardToAPIService(req, res, api, backend, user, { onUnreachable: () => aggregatorOf(ctx.registry)?.recheck(api.name) });
 }
 
 /** The authorizer's view of a request, with upstream's verb mapping. */

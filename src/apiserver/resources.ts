@@ -122,6 +122,9 @@ export const RESOURCES: ResourceInfo[] = [
   ...group('apiextensions.k8s.io', 'v1', [
     { resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: ['status'], generation: true },
   ]),
+  ...group('apiregistration.k8s.io', 'v1', [
+    { resource: 'apiservices', kind: 'APIService', namespaced: false, categories: ['api-extensions'], subresources: ['status'] },
+  ]),
   ...group('coordination.k8s.io', 'v1', [{ resource: 'leases', kind: 'Lease' }]),
   ...group('discovery.k8s.io', 'v1', [{ resource: 'endpointslices', kind: 'EndpointSlice' }]),
   ...group('events.k8s.io', 'v1', [{ resource: 'events', kind: 'Event', shortNames: ['ev'], storageKey: 'events' }]),
@@ -133,7 +136,12 @@ export const RESOURCES: ResourceInfo[] = [
   ...group('node.k8s.io', 'v1', [{ resource: 'runtimeclasses', kind: 'RuntimeClass', namespaced: false }]),
   ...group('policy', 'v1', [{ resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', shortNames: ['pdb'], subresources: ['status'], generation: true }]),
   ...group('scheduling.k8s.io', 'v1', [{ resource: 'priorityclasses', kind: 'PriorityClass', namespaced: false, shortNames: ['pc'] }]),
-  ...group('storage.k8s.io', 'v1', [{ resource: 'storageclasses', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] }]),
+  ...group('storage.k8s.io', 'v1', [
+    { resource: 'storageclasses', kind: 'StorageClass', namespaced: false, shortNames: ['sc'] },
+    { resource: 'csidrivers', kind: 'CSIDriver', namespaced: false },
+    { resource: 'csinodes', kind: 'CSINode', namespaced: false },
+    { resource: 'volumeattachments', kind: 'VolumeAttachment', namespaced: false, subresources: ['status'] },
+  ]),
   ...group('admissionregistration.k8s.io', 'v1', [
     { resource: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false, generation: true },
     { resource: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false, generation: true },
@@ -156,6 +164,11 @@ export const RESOURCES: ResourceInfo[] = [
     { resource: 'rolebindings', kind: 'RoleBinding' },
     { resource: 'clusterroles', kind: 'ClusterRole', namespaced: false },
     { resource: 'clusterrolebindings', kind: 'ClusterRoleBinding', namespaced: false },
+  ]),
+  // Stored and validated only: Skiff does no API Priority and Fairness with them.
+  ...group('flowcontrol.apiserver.k8s.io', 'v1', [
+    { resource: 'flowschemas', kind: 'FlowSchema', namespaced: false, subresources: ['status'], generation: true },
+    { resource: 'prioritylevelconfigurations', kind: 'PriorityLevelConfiguration', namespaced: false, subresources: ['status'], generation: true },
   ]),
 ];
 

@@ -4,6 +4,9 @@ import { deepCopy } from './clone.js';
 import { ConversionError, hpaV1ToV2, hpaV2ToV1 } from './hpa/conversion.js';
 import { badRequest } from './status.js';
 import type { UserInfo } from './auth/types.js';
+import { defaultAPIService, localAvailableCondition } from './aggregator/apiservice.js';
+import { defaultCSIDriver } from './validation/csi.js';
+import { defaultFlowSchema, defaultPriorityLevelConfiguration } from './validation/flowcontrol.js';
 
 const customStrategies = new WeakMap<ResourceInfo, Strategy>();
 function customStrategyOf(info: ResourceInfo): Strategy {
@@ -320,6 +323,39 @@ function stampConditions(next: any, old: any): void {
   }
 }
 
+/**
+ * kube-aggregator's APIService strategy: status starts empty, and a local APIService (no
+ * spec.service) is Available at once; the port defaults to 443 (v1 defaulting).
+ */
+const apiServiceStrategy: Strategy = {
+  prepareForCreate(obj) {
+    defaultAPIService(obj);
+    obj.status = {};
+    const svc = obj.spec?.service;
+    if (svc === undefined || svc === null) obj.status = { conditions: [localAvailableCondition()] };
+  },
+  prepareForUpdate(obj) {
+    defaultAPIService(obj);
+  },
+};
+
+/** Strategies that start with an empty status and apply v1 defaults on every write of the spec. */
+function withDefaults(apply: (obj: any) => void, resetStatusOnCreate: boolean): Strategy {
+  return {
+    prepareForCreate(obj) {
+      if (resetStatusOnCreate) obj.status = {};
+      apply(obj);
+    },
+    prepareForUpdate(obj) {
+      apply(obj);
+    },
+  };
+}
+
+const csiDriverStrategy = withDefaults(defaultCSIDriver, false);
+const flowSchemaStrategy = withDefaults(defaultFlowSchema, true);
+const priorityLevelStrategy = withDefaults(defaultPriorityLevelConfiguration, true);
+
 export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
 export function strategyFor(info: ResourceInfo): Strategy {
@@ -342,7 +378,16 @@ export function strategyFor(info: ResourceInfo): Strategy {
     case 'networking.k8s.io/ingresses':
     case 'resourcequotas':
     case 'persistentvolumeclaims':
+    case 'storage.k8s.io/volumeattachments':
       return resetStatus;
+    case 'apiregistration.k8s.io/apiservices':
+      return apiServiceStrategy;
+    case 'storage.k8s.io/csidrivers':
+      return csiDriverStrategy;
+    case 'flowcontrol.apiserver.k8s.io/flowschemas':
+      return flowSchemaStrategy;
+    case 'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations':
+      return priorityLevelStrategy;
     case 'persistentvolumes':
       return persistentVolumeStrategy;
     case 'autoscaling/horizontalpodautoscalers':

@@ -5,6 +5,9 @@
  * customResourcePrinter() with their CRD's additionalPrinterColumns instead.
  */
 import type { Printer } from './types.js';
+import { apiServicePrinter } from './apiregistration.js';
+import { csiDriverPrinter, csiNodePrinter, volumeAttachmentPrinter } from './csi.js';
+import { flowSchemaPrinter, priorityLevelConfigurationPrinter } from './flowcontrol.js';
 import { cronJobPrinter, jobPrinter } from './batch.js';
 import { certificateSigningRequestPrinter } from './certificates.js';
 import { horizontalPodAutoscalerPrinter, horizontalPodAutoscalerV1Printer } from './autoscaling.js';
@@ -75,6 +78,12 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['discovery.k8s.io/endpointslices', endpointSlicePrinter],
   ['rbac.authorization.k8s.io/rolebindings', roleBindingPrinter],
   ['rbac.authorization.k8s.io/clusterrolebindings', clusterRoleBindingPrinter],
+  ['apiregistration.k8s.io/apiservices', apiServicePrinter],
+  ['storage.k8s.io/csidrivers', csiDriverPrinter],
+  ['storage.k8s.io/csinodes', csiNodePrinter],
+  ['storage.k8s.io/volumeattachments', volumeAttachmentPrinter],
+  ['flowcontrol.apiserver.k8s.io/flowschemas', flowSchemaPrinter],
+  ['flowcontrol.apiserver.k8s.io/prioritylevelconfigurations', priorityLevelConfigurationPrinter],
   // limitranges, roles and clusterroles use the default table upstream too.
 ]);
 

@@ -39,6 +39,12 @@ import { validateLimitRange, validateLimitRangeUpdate, validateResourceQuota, va
 import {
   validatePV, validatePVC, validatePVCUpdate, validatePVUpdate, validateStorageClass, validateStorageClassUpdate,
 } from './storage.js';
+import { validateAPIService, validateAPIServiceStatusUpdate, validateAPIServiceUpdate } from './apiregistration.js';
+import {
+  validateCSIDriver, validateCSIDriverUpdate, validateCSINode, validateCSINodeUpdate, validateVolumeAttachment, validateVolumeAttachmentStatusUpdate,
+  validateVolumeAttachmentUpdate,
+} from './csi.js';
+import { validateFlowSchema, validateFlowSchemaUpdate, validatePriorityLevelConfiguration, validatePriorityLevelConfigurationUpdate } from './flowcontrol.js';
 
 export type { FieldError } from './types.js';
 export { formatInvalidMessage, invalidStatus, aggregateMessage, type InvalidStatus } from './format.js';
@@ -112,6 +118,12 @@ const RULES: Record<string, Rules> = {
   'rbac.authorization.k8s.io/clusterroles': rules(validateClusterRole, validateClusterRoleUpdate),
   'rbac.authorization.k8s.io/rolebindings': rules(validateRoleBinding, validateRoleBindingUpdate),
   'rbac.authorization.k8s.io/clusterrolebindings': rules(validateClusterRoleBinding, validateClusterRoleBindingUpdate),
+  'apiregistration.k8s.io/apiservices': rules(validateAPIService, validateAPIServiceUpdate),
+  'storage.k8s.io/csidrivers': rules(validateCSIDriver, validateCSIDriverUpdate),
+  'storage.k8s.io/csinodes': rules(validateCSINode, validateCSINodeUpdate),
+  'storage.k8s.io/volumeattachments': rules(validateVolumeAttachment, validateVolumeAttachmentUpdate),
+  'flowcontrol.apiserver.k8s.io/flowschemas': rules(validateFlowSchema, validateFlowSchemaUpdate),
+  'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations': rules(validatePriorityLevelConfiguration, validatePriorityLevelConfigurationUpdate),
 };
 
 const RBAC_PREFIX = 'rbac.authorization.k8s.io/';
@@ -143,6 +155,8 @@ const STATUS_RULES: Record<string, (obj: any, old: any) => FieldError[]> = {
   'autoscaling/horizontalpodautoscalers': validateHorizontalPodAutoscalerStatusUpdate,
   'certificates.k8s.io/certificatesigningrequests': validateCertificateSigningRequestStatusUpdate,
   'certificates.k8s.io/certificatesigningrequests/approval': validateCertificateSigningRequestApprovalUpdate,
+  'apiregistration.k8s.io/apiservices': validateAPIServiceStatusUpdate,
+  'storage.k8s.io/volumeattachments': validateVolumeAttachmentStatusUpdate,
 };
 
 /** Validates a status-subresource (or another status-like subresource: CSR approval) update of `old` to `obj`. */

@@ -1,0 +1,136 @@
+/**
+ * Forwards a request for an aggregated API to the server behind its APIService, as upstream's
+ * aggregator proxy: HTTPS to a ready endpoint of the Service, the server's certificate checked
+ * against caBundle (as `<service>.<namespace>.svc`) unless insecureSkipTLSVerify, and the caller's
+ * authenticated identity sent as X-Remote-User / X-Remote-Group / X-Remote-Extra-* (whatever such
+ * headers the caller sent are dropped: only this server may assert them).
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from '../registry.js';
+import type { UserInfo } from '../auth/types.js';
+import { findResource } from '../resources.js';
+import { StatusError } from '../status.js';
+import { forwardedHeaders, nodeOf, serviceProxyTarget, usesLoopbackPodNetwork } from '../proxy.js';
+import { loopbackAlias } from '../../network/proxy/userspace.js';
+import type { ServiceRef } from './apiservice.js';
+import type { AggregatedAPI } from './state.js';
+
+export interface Backend {
+  host: string;
+  port: number;
+}
+
+export const SERVICE_UNAVAILABLE = 'service unavailable';
+
+export function serviceUnavailable(message = SERVICE_UNAVAILABLE): StatusError {
+  return new StatusError(503, 'ServiceUnavailable', message);
+}
+
+/** Header values must be Latin-1 without controls; anything else is escaped as upstream escapes extra keys. */
+function headerSafe(v: string): string {
+  return /^[\x20-\x7e\x80-\xff]*$/.test(v) ? v : encodeURIComponent(v);
+}
+
+/**
+ * The headers the aggregated server gets: the caller's end-to-end headers without credentials,
+ * impersonation or any X-Remote-* of its own, then the identity this server authenticated.
+ */
+export function aggregatorHeaders(incoming: IncomingMessage['headers'], user: UserInfo, backend: Backend, remoteAddress?: string): Record<string, string | string[]> {
+  const headers = forwardedHeaders(incoming, { scheme: 'https', host: backend.host, port: backend.port }, remoteAddress);
+  for (const k of Object.keys(headers)) if (k.toLowerCase().startsWith('x-remote-')) delete headers[k];
+  headers['x-remote-user'] = headerSafe(user.name);
+  if (user.groups.length) headers['x-remote-group'] = user.groups.map(headerSafe);
+  for (const [k, vs] of Object.entries(user.extra ?? {})) {
+    // Upstream path-escapes the key; header names are case-insensitive, so lower-case it too.
+    headers[`x-remote-extra-${encodeURIComponent(k.toLowerCase())}`] = vs.map(headerSafe);
+  }
+  return headers;
+}
+
+/** A ready address of the Service for the APIService's port (an ExternalName: that name). */
+export async function resolveBackend(reg: Registry, ref: ServiceRef): Promise<Backend> {
+  const svcInfo = findResource('', 'v1', 'services')!;
+  const epInfo = findResource('', 'v1', 'endpoints')!;
+  const get = async (info: typeof svcInfo) => {
+    try {
+      return reg.output(info, await reg.get(info, ref.namespace, ref.name));
+    } catch (e) {
+      if (e instanceof StatusError && e.code === 404) return undefined;
+      throw e;
+    }
+  };
+  const svc = await get(svcInfo);
+  if (!svc) throw serviceUnavailable();
+  if (svc.spec?.type === 'ExternalName') {
+    if (!svc.spec.externalName) throw serviceUnavailable();
+    return { host: svc.spec.externalName, port: ref.port };
+  }
+  const eps = await get(epInfo);
+  let t;
+  try {
+    t = serviceProxyTarget(svc, eps, { scheme: 'https', name: ref.name, port: String(ref.port) });
+  } catch (e) {
+    if (e instanceof StatusError) throw serviceUnavailable();
+    throw e;
+  }
+  let host = t.host;
+  if (t.nodeName && usesLoopbackPodNetwork(await nodeOf(reg, t.nodeName))) host = loopbackAlias(host);
+  return { host, port: t.port ?? ref.port };
+}
+
+/** TLS settings for talking to the APIService's server. */
+export function tlsOptions(api: Pick<AggregatedAPI, 'service' | 'caPem' | 'insecureSkipTLSVerify'>): https.RequestOptions {
+  if (api.insecureSkipTLSVerify) return { rejectUnauthorized: false };
+  return { rejectUnauthorized: true, servername: `${api.service.name}.${api.service.namespace}.svc`, ...(api.caPem ? { ca: api.caPem } : {}) };
+}
+
+export interface ForwardOptions {
+  /** Give up when no connection is made in this time (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Give up when the response head does not come in this time (default 60 s; watches answer at once). */
+  responseTimeoutMs?: number;
+  /** Told when the backend could not be reached (the controller re-checks availability). */
+  onUnreachable?(err: Error): void;
+}
+
+/** Streams the request to the backend and its answer back; errors before the answer become a 503 Status. */
+export function forwardToAPIService(req: IncomingMessage, res: ServerResponse, api: AggregatedAPI, backend: Backend, user: UserInfo, o: ForwardOptions = {}): void {
+  const headers = aggregatorHeaders(req.headers, user, backend, req.socket.remoteAddress);
+  const upReq = https.request({ host: backend.host, port: backend.port, method: req.method ?? 'GET', path: req.url ?? '/', headers, agent: false, ...tlsOptions(api) });
+  let done = false;
+  const fail = (e: Error) => {
+    if (done) return;
+    done = true;
+    clearTimeout(connectTimer);
+    clearTimeout(responseTimer);
+    o.onUnreachable?.(e);
+    if (res.headersSent) return void res.destroy();
+    const body = JSON.stringify(serviceUnavailable(`error trying to reach service: ${e.message}`).toStatus());
+    res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  const connectTimer = setTimeout(() => upReq.destroy(new Error(`dial tcp ${backend.host}:${backend.port}: i/o timeout`)), o.connectTimeoutMs ?? 5000);
+  const responseTimer = setTimeout(() => upReq.destroy(new Error('timeout awaiting response headers')), o.responseTimeoutMs ?? 60_000);
+  upReq.once('socket', (s) => s.once('secureConnect', () => clearTimeout(connectTimer)));
+  upReq.on('response', (up) => {
+    done = true;
+    clearTimeout(connectTimer);
+    clearTimeout(responseTimer);
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+    res.writeHead(up.statusCode ?? 502, out);
+    up.pipe(res);
+    up.on('error', () => res.destroy());
+  });
+  upReq.on('error', fail);
+  res.on('close', () => {
+    clearTimeout(connectTimer);
+    clearTimeout(responseTimer);
+    if (!res.writableFinished) upReq.destroy();
+  });
+  req.on('error', () => upReq.destroy());
+  req.pipe(upReq);
+}
+
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
