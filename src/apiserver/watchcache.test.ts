@@ -33,6 +33,36 @@ describe('WatchCache', () => {
     await b.close();
   });
 
+  it('adopts the object a writer hands it for the value it stores, and parses anything else', async () => {
+    const b = SqliteBackend.open(':memory:');
+    const cache = new WatchCache(b, ['configmaps']);
+    await cache.start();
+    const mine: any = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'ns' }, data: { v: '1' } };
+    const value = JSON.stringify(mine);
+    const release = cache.expectWrite('/registry/configmaps/ns/a', value, mine);
+    await b.create('/registry/configmaps/ns/a', value);
+    release();
+    await cache.sync();
+    const adopted = cache.get('/registry/configmaps/ns/a')!;
+    assert.equal(adopted.obj, mine, 'the written object itself, not a parse of its JSON');
+    assert.equal(adopted.obj.metadata.resourceVersion, String(adopted.rv));
+    assert.deepEqual(JSON.parse(adopted.raw), mine);
+    // A hint for another value (a concurrent writer won) is ignored; a released hint is gone.
+    const stale = { ...mine, data: { v: 'stale' } };
+    const releaseStale = cache.expectWrite('/registry/configmaps/ns/a', JSON.stringify(stale), stale);
+    await b.update('/registry/configmaps/ns/a', obj('a', '2'), adopted.rv);
+    releaseStale();
+    await cache.sync();
+    assert.equal(cache.get('/registry/configmaps/ns/a')!.obj.data.v, '2');
+    const late = { ...mine, data: { v: '3' } };
+    cache.expectWrite('/registry/configmaps/ns/b', JSON.stringify(late), late)();
+    await b.create('/registry/configmaps/ns/b', JSON.stringify(late));
+    await cache.sync();
+    assert.notEqual(cache.get('/registry/configmaps/ns/b')!.obj, late);
+    cache.stop();
+    await b.close();
+  });
+
   it('refuses watches older than its history with CompactedError', async () => {
     const b = SqliteBackend.open(':memory:');
     const cache = new WatchCache(b, ['configmaps'], 4);

@@ -1,5 +1,18 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Backend, KeyValue, Watch, WatchEvent } from '../storage/backend.js';
 import { CompactedError } from '../storage/errors.js';
+
+/**
+ * SKIFF_VERIFY_CACHE_HINTS=1 (the test suite sets it): every object the registry hands the cache
+ * is compared with what parsing the stored value gives, and a difference is reported.
+ */
+const VERIFY_HINTS = process.env.SKIFF_VERIFY_CACHE_HINTS === '1';
+let mismatches = 0;
+
+/** How many written objects differed from their stored JSON in this process (with SKIFF_VERIFY_CACHE_HINTS=1). */
+export function cacheHintMismatches(): number {
+  return mismatches;
+}
 
 /**
  * One object as the cache holds it. `obj` is shared by every reader and must be treated as read-only;
@@ -48,6 +61,8 @@ export class WatchCache {
   private waiters: { rv: number; resolve(): void }[] = [];
   private failed?: Error;
   private storageKeys: Set<string>;
+  /** Objects the registry is storing right now, by key, with the JSON it stores (see expectWrite). */
+  private readonly writing = new Map<string, { value: string; obj: any }>();
 
   constructor(
     private readonly backend: Backend,
@@ -133,7 +148,8 @@ export class WatchCache {
       const prev = map.get(ev.kv.key);
       let cev: CacheEvent;
       if (ev.type === 'put') {
-        const cur = toCached(ev.kv);
+        const w = this.writing.get(ev.kv.key);
+        const cur = w !== undefined && w.value === ev.kv.value ? this.adopt(ev.kv, w.obj) : toCached(ev.kv);
         map.set(ev.kv.key, cur);
         cev = { type: prev ? 'MODIFIED' : 'ADDED', rv, storageKey: sk, object: cur, prev };
       } else {
@@ -150,6 +166,33 @@ export class WatchCache {
       this.waiters = this.waiters.filter((w) => w.rv > this.rev);
       for (const w of ready) w.resolve();
     }
+  }
+
+  /**
+   * The registry is about to store `value`, the JSON of `obj`. When the backend's event for that
+   * value arrives, the cache takes `obj` rather than parsing what it just serialised: `obj` then
+   * belongs to the cache (read-only, shared with every reader), so the writer must hold no other
+   * reference through which it could change. Call the returned function once the write settled.
+   */
+  expectWrite(key: string, value: string, obj: any): () => void {
+    const entry = { value, obj };
+    this.writing.set(key, entry);
+    return () => {
+      if (this.writing.get(key) === entry) this.writing.delete(key);
+    };
+  }
+
+  private adopt(kv: KeyValue, obj: any): CachedObject {
+    this.writing.delete(kv.key);
+    if (VERIFY_HINTS) {
+      const parsed = JSON.parse(kv.value);
+      if (!isDeepStrictEqual(obj, parsed)) {
+        mismatches++;
+        console.error(`watch cache: the object written to ${kv.key} differs from its stored JSON (a registry bug):\n  object: ${JSON.stringify(obj)}\n  keys:   ${JSON.stringify(keysWithUndefined(obj))}\n  stored: ${kv.value}`);
+        return fromDecoded(kv, parsed);
+      }
+    }
+    return fromDecoded(kv, obj);
   }
 
   private record(ev: CacheEvent): void {
@@ -265,12 +308,26 @@ export class WatchCache {
 }
 
 export function toCached(kv: KeyValue): CachedObject {
-  const obj = JSON.parse(kv.value);
+  return fromDecoded(kv, JSON.parse(kv.value));
+}
+
+/** A stored value whose decoded form is `obj` (which becomes the cached object) → the cache's entry. */
+function fromDecoded(kv: KeyValue, obj: any): CachedObject {
   const rv = String(kv.modRevision);
   const raw = stampRaw(kv.value, obj, rv);
   obj.metadata ??= {};
   obj.metadata.resourceVersion = rv;
   return { key: kv.key, obj, raw: raw ?? JSON.stringify(obj), rv: kv.modRevision };
+}
+
+/** Paths of properties whose value is undefined (JSON drops them; a parsed object has none). */
+function keysWithUndefined(v: unknown, path = '', out: string[] = []): string[] {
+  if (v === null || typeof v !== 'object') return out;
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined) out.push(`${path}.${k}`);
+    else keysWithUndefined(x, `${path}.${k}`, out);
+  }
+  return out;
 }
 
 /**
