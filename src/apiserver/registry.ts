@@ -297,10 +297,26 @@ export class Registry {
     obj = withTypeMeta(storageInfo, obj);
     if (opts.dryRun) return this.present(info, obj, 0);
     const key = this.keyFor(info, namespace, meta.name);
-    const res = await this.backend.create(key, JSON.stringify(storageOrder(obj)));
+    const stored = storageOrder(obj);
+    stored.metadata = { ...obj.metadata };
+    const res = await this.store(key, JSON.stringify(stored), stored, opts, (value) => this.backend.create(key, value));
     if (!res.ok) throw alreadyExists(info.group, info.resource, meta.name);
     // The object came from this request alone: no copy needed before it is returned.
     return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision, true));
+  }
+
+  /**
+   * Writes `value` (the JSON of `stored`). For a client's request, whose object nothing else
+   * references, the watch cache adopts `stored` itself instead of parsing the value back.
+   */
+  private async store<R>(key: string, value: string, stored: any, opts: WriteOptions, write: (value: string) => Promise<R>): Promise<R> {
+    if (!opts.forResponse) return write(value);
+    const release = this.cache.expectWrite(key, value, stored);
+    try {
+      return await write(value);
+    } finally {
+      release();
+    }
   }
 
   /** The CRD of a custom resource is being deleted (its instances are going). */
@@ -462,7 +478,7 @@ export class Registry {
         const del = await this.backend.delete(key, cur.rv);
         if (del.ok) return this.present(info, obj, del.revision);
       } else {
-        const res = await this.backend.update(key, JSON.stringify(stored), cur.rv);
+        const res = await this.store(key, JSON.stringify(stored), stored, opts, (value) => this.backend.update(key, value, cur!.rv));
         // A conversion (fromStorage) may change the object in place: then it gets its own copy.
         if (res.ok) return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision, opts.forResponse && !s.fromStorage));
       }
