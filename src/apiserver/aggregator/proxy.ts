@@ -27,9 +27,14 @@ export function serviceUnavailable(message = SERVICE_UNAVAILABLE): StatusError {
   return new StatusError(503, 'ServiceUnavailable', message);
 }
 
-/** Header values must be Latin-1 without controls; anything else is escaped as upstream escapes extra keys. */
+/** Header values must be Latin-1 without controls; anything else is percent-encoded. */
 function headerSafe(v: string): string {
   return /^[\x20-\x7e\x80-\xff]*$/.test(v) ? v : encodeURIComponent(v);
+}
+
+/** An extra key as a header-name suffix: percent-encoded like upstream's path escaping, and only token characters. */
+export function extraKeyHeader(key: string): string {
+  return encodeURIComponent(key.toLowerCase()).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
 /**
@@ -43,7 +48,7 @@ export function aggregatorHeaders(incoming: IncomingMessage['headers'], user: Us
   if (user.groups.length) headers['x-remote-group'] = user.groups.map(headerSafe);
   for (const [k, vs] of Object.entries(user.extra ?? {})) {
     // Upstream path-escapes the key; header names are case-insensitive, so lower-case it too.
-    headers[`x-remote-extra-${encodeURIComponent(k.toLowerCase())}`] = vs.map(headerSafe);
+    headers[`x-remote-extra-${extraKeyHeader(k)}`] = (Array.isArray(vs) ? vs : []).map((v) => headerSafe(String(v)));
   }
   return headers;
 }
