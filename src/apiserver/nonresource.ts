@@ -5,6 +5,7 @@ import { aggregatedDiscovery, apiGroupDoc, apiGroupList, apiResourceList, apiVer
 import { openapiV3Index, openapiV3Serialized, type ResourceSpec } from './openapi/v3.js';
 import { OPENAPI_V2_PROTOBUF_RESPONSE, openapiV2Json, openapiV2Protobuf, wantsOpenapiV2Protobuf, type CustomKind } from './openapi/v2.js';
 import { send, JSON_TYPE } from './respond.js';
+import { answerHealth, healthChecks, type HealthEndpoint } from './health.js';
 import type { HandlerContext } from './handler.js';
 import { metricsOf } from './metrics/index.js';
 import { isMetricsApiPath, metricsApiGroup, metricsApiGroupEntry, serveMetricsApi } from './metrics/api.js';
@@ -16,14 +17,6 @@ import type { UserInfo } from './auth/types.js';
 export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, path: string, user: UserInfo): Promise<boolean> {
   const accept = req.headers.accept ?? '';
   switch (path) {
-    case '/livez':
-    case '/healthz':
-      send(res, 200, 'ok', 'text/plain; charset=utf-8');
-      return true;
-    case '/readyz':
-      if (ctx.ready()) send(res, 200, 'ok', 'text/plain; charset=utf-8');
-      else send(res, 500, '[-]informer-sync failed: not yet synced\nreadyz check failed', 'text/plain; charset=utf-8');
-      return true;
     case '/version':
       send(res, 200, SERVER_VERSION);
       return true;
@@ -76,8 +69,14 @@ export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage
       return true;
     }
   }
-  if (path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) {
-    send(res, 200, 'ok', 'text/plain; charset=utf-8');
+  const health = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(path);
+  if (health) {
+    const endpoint = health[1] as HealthEndpoint;
+    const checks = healthChecks(endpoint, { storage: () => ctx.registry.backend.currentRevision(), ready: () => ctx.ready() });
+    const answer = await answerHealth(endpoint, checks, health[2], new URL(req.url ?? '/', 'https://skiff').searchParams);
+    if (!answer) return false;
+    res.writeHead(answer.code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+    res.end(answer.body);
     return true;
   }
   if (path.startsWith('/openapi/v3/')) {

@@ -29,6 +29,15 @@ describe('API server REST semantics', () => {
     await c.stop();
   });
 
+  it('serves /livez, /readyz and /healthz with named checks as kube-apiserver, verbose and one by one', async () => {
+    const ready = await c.run(['get', '--raw', '/readyz?verbose']);
+    for (const line of ['[+]ping ok', '[+]etcd ok', '[+]etcd-readiness ok', '[+]informer-sync ok', '[+]shutdown ok', 'readyz check passed']) assert.ok(ready.includes(line), ready);
+    assert.equal(await c.run(['get', '--raw', '/livez']), 'ok');
+    assert.equal(await c.run(['get', '--raw', '/livez/etcd']), 'ok');
+    assert.match(await c.run(['get', '--raw', '/healthz?verbose&exclude=etcd']), /\[\+\]etcd excluded: ok\n[\s\S]*healthz check passed/);
+    assert.equal((await api.request('GET', '/readyz/no-such-check')).status, 404);
+  });
+
   it('answers malformed and hostile bodies with a Status and stores nothing', async () => {
     assertStatus(await api.request('POST', CMS, '{"apiVersion":"v1",'), 400, 'BadRequest');
     assertStatus(await api.request('POST', CMS, '[1,2]'), 400, 'BadRequest');
