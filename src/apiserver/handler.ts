@@ -58,7 +58,7 @@ export function createHandler(ctx: HandlerContext) {
       }
       user = await impersonate(ctx.authorizers, req, user);
       const route = aggregatedRoute(path);
-      if (route) return await serveAggregated(ctx, req, res, route, path, url.searchParams, user);
+      if (route) return await serveAggregated(ctx, req, res, route, url, path, user);
       const parsed = parseResourcePath(path);
       const attrs = requestAttributes(req.method ?? 'GET', path, parsed, url.searchParams, user);
       const decision = await authorize(ctx.authorizers, attrs);
@@ -95,9 +95,9 @@ export function aggregatedRoute(path: string): { api: AggregatedAPI; available: 
   return local ? undefined : { api, available: false };
 }
 
-async function serveAggregated(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, route: { api: AggregatedAPI; available: boolean }, path: string, q: Query, user: UserInfo): Promise<void> {
+async function serveAggregated(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, route: { api: AggregatedAPI; available: boolean }, url: URL, path: string, user: UserInfo): Promise<void> {
   // Authorized here, as kube-apiserver does before proxying: the URL alone says what is asked.
-  const attrs = aggregatedAttributes(req.method ?? 'GET', path, q as URLSearchParams, user);
+  const attrs = aggregatedAttributes(req.method ?? 'GET', path, url.searchParams, user);
   const decision = await authorize(ctx.authorizers, attrs);
   if (decision.decision !== 'allow') {
     throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, decision.reason), attrs.resourceRequest ? { name: attrs.name, group: attrs.apiGroup, kind: attrs.resource } : undefined);
@@ -105,7 +105,8 @@ async function serveAggregated(ctx: HandlerContext, req: IncomingMessage, res: S
   if (!route.available) throw serviceUnavailable();
   const { api } = route;
   const backend = await resolveBackend(ctx.registry, api.service);
-  forwardToAPIService(req, res, api, backend, user, { onUnreachable: () => aggregatorOf(ctx.registry)?.recheck(api.name) });
+  // The server gets the URL that was authorized (dot segments resolved), not the raw one.
+  forwardToAPIService(req, res, api, backend, user, { path: url.pathname + url.search, onUnreachable: () => aggregatorOf(ctx.registry)?.recheck(api.name) });
 }
 
 /** The authorizer's view of a request, with upstream's verb mapping. */

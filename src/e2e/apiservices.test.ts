@@ -169,6 +169,32 @@ describe('APIServices and aggregation', () => {
     );
   });
 
+  it('registers a local APIService for a CRD group/version and removes it with the CRD', { skip }, async () => {
+    await c!.run(['apply', '-f', '-'], `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.stable.example.com
+spec:
+  group: stable.example.com
+  scope: Namespaced
+  names: { plural: gadgets, singular: gadget, kind: Gadget }
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: { type: object, x-kubernetes-preserve-unknown-fields: true }
+`);
+    const got = await until('the CRD APIService', async () => {
+      const r = await c!.kubectl(['get', 'apiservice', 'v1.stable.example.com', '-o', 'json']);
+      return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+    }, 20_000, 200);
+    assert.equal(got.metadata.labels['kube-aggregator.kubernetes.io/automanaged'], 'true');
+    assert.deepEqual([got.spec.groupPriorityMinimum, got.spec.versionPriority, got.status.conditions[0].reason], [1000, 100, 'Local']);
+    await c!.run(['delete', 'crd', 'gadgets.stable.example.com']);
+    await until('the CRD APIService to go', async () => (await c!.kubectl(['get', 'apiservice', 'v1.stable.example.com'])).code !== 0, 20_000, 200);
+  });
+
   it('refuses an APIService whose name is not version.group, with upstream messages', { skip }, async () => {
     const r = await c!.kubectl(['apply', '-f', '-'], {
       input: `apiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata:\n  name: wrong\nspec:\n  group: x.example.com\n  version: v1\n  groupPriorityMinimum: 0\n  versionPriority: 1001\n  insecureSkipTLSVerify: true\n`,
@@ -233,6 +259,33 @@ describe('APIServices and aggregation', () => {
     // Discovery no longer offers it.
     const after = JSON.parse(await c!.run(['get', '--raw', '/apis']));
     assert.ok(!after.groups.some((g: any) => g.name === GROUP));
+  });
+
+  it("takes metrics-server's APIService over the built-in one, serving the built-in metrics API while it is unavailable", { skip }, async () => {
+    // As in metrics-server's components.yaml.
+    await c!.run(['apply', '-f', '-'], `apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  labels:
+    k8s-app: metrics-server
+  name: v1beta1.metrics.k8s.io
+spec:
+  group: metrics.k8s.io
+  groupPriorityMinimum: 100
+  insecureSkipTLSVerify: true
+  service:
+    name: metrics-server
+    namespace: kube-system
+  version: v1beta1
+  versionPriority: 100
+`);
+    const row = await until('metrics-server to be judged', async () => {
+      const o = await c!.run(['get', 'apiservice', 'v1beta1.metrics.k8s.io']);
+      return /ServiceNotFound/.test(o) ? o : undefined;
+    }, 20_000, 200);
+    assert.match(row, /^v1beta1\.metrics\.k8s\.io +kube-system\/metrics-server +False \(ServiceNotFound\) +\S+$/m);
+    const nodes = JSON.parse(await c!.run(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes']));
+    assert.equal(nodes.kind, 'NodeMetricsList');
   });
 
   it('stores CSIDrivers and FlowSchemas and prints upstream columns', { skip }, async () => {

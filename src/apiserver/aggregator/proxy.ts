@@ -91,6 +91,8 @@ export function tlsOptions(api: Pick<AggregatedAPI, 'service' | 'caPem' | 'insec
 }
 
 export interface ForwardOptions {
+  /** Path and query to request (default: the request's own); the handler passes the normalized URL it authorized. */
+  path?: string;
   /** Give up when no connection is made in this time (default 5 s). */
   connectTimeoutMs?: number;
   /** Give up when the response head does not come in this time (default 60 s; watches answer at once). */
@@ -102,7 +104,7 @@ export interface ForwardOptions {
 /** Streams the request to the backend and its answer back; errors before the answer become a 503 Status. */
 export function forwardToAPIService(req: IncomingMessage, res: ServerResponse, api: AggregatedAPI, backend: Backend, user: UserInfo, o: ForwardOptions = {}): void {
   const headers = aggregatorHeaders(req.headers, user, backend, req.socket.remoteAddress);
-  const upReq = https.request({ host: backend.host, port: backend.port, method: req.method ?? 'GET', path: req.url ?? '/', headers, agent: false, ...tlsOptions(api) });
+  const upReq = https.request({ host: backend.host, port: backend.port, method: req.method ?? 'GET', path: o.path ?? req.url ?? '/', headers, agent: false, ...tlsOptions(api) });
   let done = false;
   const fail = (e: Error) => {
     if (done) return;
