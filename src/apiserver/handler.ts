@@ -106,7 +106,8 @@ async function serveAggregated(ctx: HandlerContext, req: IncomingMessage, res: S
   const { api } = route;
   const backend = await resolveBackend(ctx.registry, api.service);
   // The server gets the URL that was authorized (dot segments resolved), not the raw one.
-  forwardToAPIService(req, res, api, backend, user, { path: url.pathname + url.search, onUnreachable: () => aggregatorOf(ctx.registry)?.recheck(api.name) });
+  const ctrl = aggregatorOf(ctx.registry);
+  forwardToAPIService(req, res, api, backend, user, { path: url.pathname + url.search, clientCert: ctrl?.proxyClient, onUnreachable: () => ctrl?.recheck(api.name) });
 }
 
 /** The authorizer's view of a request, with upstream's verb mapping. */

@@ -8,6 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import path from 'node:path';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { which } from '../testing/real.js';
 import { until } from '../testing/wait.js';
-import { ensureClusterPKI } from '../pki/ca.js';
+import { ensureClusterPKI, issueClientCert } from '../pki/ca.js';
 import { configFromKubeconfig } from '../client/rest.js';
 import { startAggregator } from '../apiserver/aggregator/index.js';
 
@@ -28,9 +29,15 @@ interface Seen {
   authorization?: string | string[];
 }
 
-/** The aggregated server: discovery, and /whoami telling what identity headers it got. */
-function backendHandler(seen: Seen[]) {
+/**
+ * The aggregated server: discovery, and /whoami telling who it believes asked. As k8s.io/apiserver
+ * does, it believes X-Remote-User only from a client certificate that the requestheader CA signed
+ * for an allowed name (kube-system/extension-apiserver-authentication says which).
+ */
+function backendHandler(seen: Seen[], allowedNames: () => string[]) {
   return (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    const sock = req.socket as TLSSocket;
+    const proxied = sock.authorized && allowedNames().includes(String(sock.getPeerCertificate()?.subject?.CN));
     const send = (code: number, body: unknown) => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -49,7 +56,7 @@ function backendHandler(seen: Seen[]) {
     }
     if (url === `${GV}/whoami`) {
       seen.push({ user: req.headers['x-remote-user'], group: req.headers['x-remote-group'], authorization: req.headers.authorization });
-      return send(200, { kind: 'WhoAmI', user: req.headers['x-remote-user'], groups: req.headers['x-remote-group'] });
+      return send(200, { kind: 'WhoAmI', user: proxied ? req.headers['x-remote-user'] : 'system:anonymous', groups: proxied ? req.headers['x-remote-group'] : [] });
     }
     send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404, reason: 'NotFound' });
   };
@@ -141,8 +148,14 @@ describe('APIServices and aggregation', () => {
   before(async () => {
     if (skip) return;
     c = await startTestCluster();
-    // skiff up wires the aggregator into the API server; a second start returns that one.
-    await startAggregator(c.cluster.apiServer.registry, { resyncMs: 2000 });
+    // skiff up wires the aggregator into the API server (a second start returns that one): this is
+    // that wiring, with the proxy client certificate signed by the cluster CA.
+    const pki = c.cluster.pki;
+    await startAggregator(c.cluster.apiServer.registry, {
+      resyncMs: 2000,
+      proxyClient: await issueClientCert(pki, 'front-proxy-client', []),
+      authentication: { clientCA: pki.ca.certPem, requestHeaderCA: pki.ca.certPem, requestHeaderAllowedNames: ['front-proxy-client'] },
+    });
   });
   after(async () => {
     backend?.closeAllConnections();
@@ -209,7 +222,11 @@ spec:
   it('proxies a service-backed APIService with the caller identity, serves its discovery, and tracks availability', { skip }, async () => {
     pkiDir = await mkdtemp(path.join(tmpdir(), 'skiff-agg-pki-'));
     const pki = await ensureClusterPKI(pkiDir, { serverSANs: { dns: ['sample-api.sample-ns.svc'], ips: [] } });
-    backend = https.createServer({ cert: pki.apiserver.certPem, key: pki.apiserver.keyPem }, backendHandler(seen));
+    // What the server learns from the API, as metrics-server does.
+    const auth = JSON.parse(await c!.run(['get', 'configmap', '-n', 'kube-system', 'extension-apiserver-authentication', '-o', 'json'])).data;
+    assert.deepEqual(JSON.parse(auth['requestheader-username-headers']), ['X-Remote-User']);
+    const allowed: string[] = JSON.parse(auth['requestheader-allowed-names']);
+    backend = https.createServer({ cert: pki.apiserver.certPem, key: pki.apiserver.keyPem, ca: auth['requestheader-client-ca-file'], requestCert: true, rejectUnauthorized: false }, backendHandler(seen, () => allowed));
     await new Promise<void>((r) => backend!.listen(0, POD_ALIAS, () => r()));
     const port = (backend.address() as AddressInfo).port;
     await c!.run(['apply', '-f', '-'], manifests(port, Buffer.from(pki.ca.certPem).toString('base64')));

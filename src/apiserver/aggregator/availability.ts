@@ -6,7 +6,7 @@
  */
 import https from 'node:https';
 import type { Condition, ServiceRef } from './apiservice.js';
-import type { Backend } from './proxy.js';
+import type { Backend, ProxyClientCert } from './proxy.js';
 
 const rfc3339 = (d = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 
@@ -46,10 +46,11 @@ export interface DiscoveryResult {
 }
 
 /**
- * GET /apis/<group>/<version> on the backend as the aggregator itself (system:masters), without
- * verifying its certificate (upstream: a best-effort liveness probe), within `timeoutMs`.
+ * GET /apis/<group>/<version> on the backend as the aggregator itself (system:masters, with the
+ * proxy client certificate when there is one), without verifying the server's certificate
+ * (upstream: a best-effort liveness probe), within `timeoutMs`.
  */
-export function discoveryCheck(backend: Backend, group: string, version: string, timeoutMs = 5000): Promise<DiscoveryResult> {
+export function discoveryCheck(backend: Backend, group: string, version: string, timeoutMs = 5000, clientCert?: ProxyClientCert): Promise<DiscoveryResult> {
   const host = backend.host.includes(':') ? `[${backend.host}]` : backend.host;
   const url = `https://${host}:${backend.port}/apis/${group}/${version}`;
   const fail = (why: string): DiscoveryResult => ({ condition: failedDiscovery(`failing or missing response from ${url}: ${why}`) });
@@ -69,6 +70,7 @@ export function discoveryCheck(backend: Backend, group: string, version: string,
         method: 'GET',
         rejectUnauthorized: false,
         agent: false,
+        ...(clientCert ? { cert: clientCert.certPem, key: clientCert.keyPem } : {}),
         headers: { accept: 'application/json', 'x-remote-user': 'system:kube-aggregator', 'x-remote-group': 'system:masters' },
       },
       (res) => {

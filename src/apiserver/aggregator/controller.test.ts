@@ -30,7 +30,11 @@ describe('AggregatorController', () => {
     // Left over from an earlier start: a stale built-in one goes, a user's service-backed one stays.
     await reg.create(APISERVICES, undefined, { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1beta1.gone.k8s.io', labels: { [AUTOMANAGED_LABEL]: 'onstart' } }, spec: { group: 'gone.k8s.io', version: 'v1beta1', groupPriorityMinimum: 10, versionPriority: 10 } }, {});
     await reg.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } }, {});
-    ctrl = new AggregatorController(reg, { resyncMs: 60_000, extraLocal: [{ group: 'metrics.k8s.io', version: 'v1beta1' }] });
+    ctrl = new AggregatorController(reg, {
+      resyncMs: 60_000,
+      extraLocal: [{ group: 'metrics.k8s.io', version: 'v1beta1' }],
+      authentication: { clientCA: 'CLIENT CA', requestHeaderCA: 'PROXY CA', requestHeaderAllowedNames: ['front-proxy-client'] },
+    });
     await ctrl.start();
   });
   after(async () => {
@@ -49,6 +53,19 @@ describe('AggregatorController', () => {
       assert.deepEqual([available(name).status, available(name).reason], ['True', 'Local']);
     }
     assert.equal(get('v1beta1.gone.k8s.io'), undefined);
+  });
+
+  it('publishes kube-system/extension-apiserver-authentication for aggregated servers', async () => {
+    await cache.sync();
+    const cm = cache.get(reg.keyFor(findResource('', 'v1', 'configmaps')!, 'kube-system', 'extension-apiserver-authentication'))?.obj;
+    assert.deepEqual(cm?.data, {
+      'client-ca-file': 'CLIENT CA',
+      'requestheader-allowed-names': '["front-proxy-client"]',
+      'requestheader-client-ca-file': 'PROXY CA',
+      'requestheader-extra-headers-prefix': '["X-Remote-Extra-"]',
+      'requestheader-group-headers': '["X-Remote-Group"]',
+      'requestheader-username-headers': '["X-Remote-User"]',
+    });
   });
 
   it('walks a service-backed APIService through upstream reasons as its Service and Endpoints appear', async () => {

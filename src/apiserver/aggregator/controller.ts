@@ -14,7 +14,8 @@ import {
   AUTOMANAGED_LABEL, availableCondition, localAPIService, localAvailableCondition, sameCondition, serviceRefOf, withCondition, type Condition,
 } from './apiservice.js';
 import { discoveryCheck, failedDiscovery, serviceCheck } from './availability.js';
-import { resolveBackend } from './proxy.js';
+import { resolveBackend, type ProxyClientCert } from './proxy.js';
+import { AUTH_CONFIGMAP_NAME, AUTH_CONFIGMAP_NAMESPACE, extensionAuthenticationData, type ExtensionAuthentication } from './authconfig.js';
 import { aggregatedAPI, removeAggregatedAPI, setAggregatedAPI } from './state.js';
 
 const APISERVICES = 'apiregistration.k8s.io/apiservices';
@@ -26,6 +27,10 @@ export interface AggregatorOptions {
   discoveryTimeoutMs?: number;
   /** Group/versions served outside the registry (the metrics API), registered like built-ins. */
   extraLocal?: { group: string; version: string }[];
+  /** The client certificate presented to aggregated servers (proxied requests and discovery checks). */
+  proxyClient?: ProxyClientCert;
+  /** Published as kube-system/extension-apiserver-authentication, so aggregated servers trust the proxy. */
+  authentication?: ExtensionAuthentication;
 }
 
 export class AggregatorController {
@@ -42,8 +47,14 @@ export class AggregatorController {
     private readonly opts: AggregatorOptions = {},
   ) {}
 
+  /** The certificate the proxy presents (the handler forwards with it). */
+  get proxyClient(): ProxyClientCert | undefined {
+    return this.opts.proxyClient;
+  }
+
   async start(): Promise<void> {
     const cache = this.reg.cache;
+    if (this.opts.authentication) await this.publishAuthentication(this.opts.authentication);
     this.unsubscribe.push(
       cache.subscribe(APISERVICES, {
         event: (ev) => this.enqueue(ev.object.obj?.metadata?.name),
@@ -159,7 +170,7 @@ export class AggregatorController {
     if (!condition) {
       try {
         const backend = await resolveBackend(this.reg, ref);
-        const r = await discoveryCheck(backend, String(spec.group ?? ''), String(spec.version ?? ''), this.opts.discoveryTimeoutMs);
+        const r = await discoveryCheck(backend, String(spec.group ?? ''), String(spec.version ?? ''), this.opts.discoveryTimeoutMs, this.opts.proxyClient);
         condition = r.condition;
         if (r.resources) resources = r.resources;
       } catch (e) {
@@ -193,6 +204,18 @@ export class AggregatorController {
     } catch (e) {
       if (e instanceof StatusError && e.code === 404) return;
       throw e;
+    }
+  }
+
+  /** Creates or corrects kube-system/extension-apiserver-authentication (kube-system exists: bootstrap made it). */
+  private async publishAuthentication(a: ExtensionAuthentication): Promise<void> {
+    const info = findResource('', 'v1', 'configmaps')!;
+    const data = extensionAuthenticationData(a);
+    const cur = this.reg.cache.get(this.reg.keyFor(info, AUTH_CONFIGMAP_NAMESPACE, AUTH_CONFIGMAP_NAME))?.obj;
+    if (!cur) {
+      await this.reg.create(info, AUTH_CONFIGMAP_NAMESPACE, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: AUTH_CONFIGMAP_NAME, namespace: AUTH_CONFIGMAP_NAMESPACE }, data }, {});
+    } else if (JSON.stringify(cur.data ?? {}) !== JSON.stringify(data)) {
+      await this.reg.mutate(info, AUTH_CONFIGMAP_NAMESPACE, AUTH_CONFIGMAP_NAME, (o) => ({ ...o, data }));
     }
   }
 

@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensureClusterPKI } from '../../pki/ca.js';
+import type { TLSSocket } from 'node:tls';
+import { ensureClusterPKI, issueClientCert } from '../../pki/ca.js';
 import { aggregatorHeaders, extraKeyHeader, forwardToAPIService, type Backend } from './proxy.js';
 import type { AggregatedAPI } from './state.js';
 import type { UserInfo } from '../auth/types.js';
@@ -55,22 +56,26 @@ describe('forwardToAPIService', () => {
   let front: http.Server;
   let frontPort: number;
   let ca: string;
+  let proxyClient: { certPem: string; keyPem: string };
   let target: { api: AggregatedAPI; backend: Backend };
   const unreachable: string[] = [];
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'skiff-aggproxy-'));
     const pki = await ensureClusterPKI(dir, { serverSANs: { dns: ['api.sample.svc'], ips: [] } });
     ca = pki.ca.certPem;
-    backend = https.createServer({ cert: pki.apiserver.certPem, key: pki.apiserver.keyPem }, (req, res) => {
+    proxyClient = await issueClientCert(pki, 'front-proxy-client', []);
+    backend = https.createServer({ cert: pki.apiserver.certPem, key: pki.apiserver.keyPem, ca, requestCert: true, rejectUnauthorized: false }, (req, res) => {
       let body = '';
+      const sock = req.socket as TLSSocket;
+      const client = sock.authorized ? String(sock.getPeerCertificate().subject?.CN) : '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         res.writeHead(201, { 'content-type': 'application/json', 'x-from': 'backend' });
-        res.end(JSON.stringify({ method: req.method, url: req.url, user: req.headers['x-remote-user'], body }));
+        res.end(JSON.stringify({ method: req.method, url: req.url, user: req.headers['x-remote-user'], client, body }));
       });
     });
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
-    front = http.createServer((req, res) => forwardToAPIService(req, res, target.api, target.backend, alice, { connectTimeoutMs: 2000, onUnreachable: (e) => unreachable.push(e.message) }));
+    front = http.createServer((req, res) => forwardToAPIService(req, res, target.api, target.backend, alice, { connectTimeoutMs: 2000, clientCert: proxyClient, path: req.url === '/x/../normalized' ? '/normalized' : undefined, onUnreachable: (e) => unreachable.push(e.message) }));
     await new Promise<void>((r) => front.listen(0, '127.0.0.1', () => r()));
     frontPort = (front.address() as AddressInfo).port;
   });
@@ -102,7 +107,9 @@ describe('forwardToAPIService', () => {
     const r = await send('/apis/sample.example.com/v1/namespaces/x/things?limit=1', 'POST', '{"a":1}');
     assert.equal(r.code, 201);
     assert.equal(r.headers['x-from'], 'backend');
-    assert.deepEqual(JSON.parse(r.body), { method: 'POST', url: '/apis/sample.example.com/v1/namespaces/x/things?limit=1', user: 'alice', body: '{"a":1}' });
+    assert.deepEqual(JSON.parse(r.body), { method: 'POST', url: '/apis/sample.example.com/v1/namespaces/x/things?limit=1', user: 'alice', client: 'front-proxy-client', body: '{"a":1}' });
+    // The path the handler authorized is the one requested.
+    assert.equal(JSON.parse((await send('/x/../normalized')).body).url, '/normalized');
   });
 
   it('refuses a server its caBundle does not vouch for, unless insecureSkipTLSVerify', async () => {

@@ -21,6 +21,12 @@ export interface Backend {
   port: number;
 }
 
+/** The certificate the aggregator presents to aggregated servers (upstream's --proxy-client-cert-file/--proxy-client-key-file). */
+export interface ProxyClientCert {
+  certPem: string;
+  keyPem: string;
+}
+
 export const SERVICE_UNAVAILABLE = 'service unavailable';
 
 export function serviceUnavailable(message = SERVICE_UNAVAILABLE): StatusError {
@@ -99,12 +105,14 @@ export interface ForwardOptions {
   responseTimeoutMs?: number;
   /** Told when the backend could not be reached (the controller re-checks availability). */
   onUnreachable?(err: Error): void;
+  /** Presented to the server, which trusts X-Remote-* only from a client it can verify. */
+  clientCert?: ProxyClientCert;
 }
 
 /** Streams the request to the backend and its answer back; errors before the answer become a 503 Status. */
 export function forwardToAPIService(req: IncomingMessage, res: ServerResponse, api: AggregatedAPI, backend: Backend, user: UserInfo, o: ForwardOptions = {}): void {
   const headers = aggregatorHeaders(req.headers, user, backend, req.socket.remoteAddress);
-  const upReq = https.request({ host: backend.host, port: backend.port, method: req.method ?? 'GET', path: o.path ?? req.url ?? '/', headers, agent: false, ...tlsOptions(api) });
+  const upReq = https.request({ host: backend.host, port: backend.port, method: req.method ?? 'GET', path: o.path ?? req.url ?? '/', headers, agent: false, ...tlsOptions(api), ...(o.clientCert ? { cert: o.clientCert.certPem, key: o.clientCert.keyPem } : {}) });
   let done = false;
   const fail = (e: Error) => {
     if (done) return;
