@@ -20,7 +20,7 @@ import { serveSubresource, serveNodeProxy } from './subresources.js';
 import { serveWorkloadProxy } from './proxy.js';
 import { strategyFor } from './strategy.js';
 import { COMPONENT_STATUS_WARNING, getComponentStatuses } from './componentstatus.js';
-import { aggregatedAPI, aggregatedAttributes, aggregatorOf, forwardToAPIService, resolveBackend, serviceUnavailable, type AggregatedAPI } from './aggregator/index.js';
+import { aggregatedAPI, aggregatedAttributes, hasAggregatedAPIs, aggregatorOf, forwardToAPIService, resolveBackend, serviceUnavailable, type AggregatedAPI } from './aggregator/index.js';
 import { groupVersions } from './resources.js';
 import { METRICS_GROUP, METRICS_VERSION } from './metrics/api.js';
 
@@ -86,6 +86,7 @@ export function createHandler(ctx: HandlerContext) {
  * working; any other answers 503, as upstream's aggregator does.
  */
 export function aggregatedRoute(path: string): { api: AggregatedAPI; available: boolean } | undefined {
+  if (!hasAggregatedAPIs()) return undefined;
   const m = /^\/apis\/([^/]+)\/([^/]+)(?:\/|$)/.exec(path);
   if (!m) return undefined;
   const api = aggregatedAPI(m[1]!, m[2]!);

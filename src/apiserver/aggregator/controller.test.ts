@@ -86,6 +86,7 @@ describe('AggregatorController', () => {
     assert.equal(available('v1.sample.example.com').message, 'endpoints for service/sample in "kube-system" have no addresses with port name "https"');
     // An endpoint nobody answers on: the discovery check fails (the address is unroutable here, so it is given no time).
     ctrl.stop();
+    assert.equal(aggregatedAPI('sample.example.com', 'v1'), undefined, 'a stopped controller takes its routes out');
     const quick = new AggregatorController(reg, { resyncMs: 60_000, discoveryTimeoutMs: 200 });
     await quick.start();
     try {

@@ -41,6 +41,8 @@ export class AggregatorController {
   private generationTimer?: NodeJS.Timeout;
   private lastGeneration = -1;
   private stopped = false;
+  /** APIServices this controller put in the aggregation table (taken out again on stop). */
+  private routed = new Set<string>();
 
   constructor(
     private readonly reg: Registry,
@@ -91,6 +93,9 @@ export class AggregatorController {
     clearInterval(this.resyncTimer);
     clearInterval(this.generationTimer);
     this.pending.clear();
+    // The table is process-wide: a stopped server's routes must not outlive it.
+    for (const name of this.routed) removeAggregatedAPI(name);
+    this.routed.clear();
   }
 
   /** Checks the APIService again soon (the proxy could not reach its server). */
@@ -156,11 +161,13 @@ export class AggregatorController {
     const obj = this.reg.cache.get(this.reg.keyFor(info, undefined, name))?.obj;
     if (!obj) {
       removeAggregatedAPI(name);
+      this.routed.delete(name);
       return;
     }
     const ref = serviceRefOf(obj);
     if (!ref) {
       removeAggregatedAPI(name);
+      this.routed.delete(name);
       return this.writeCondition(name, availableCondition(obj), localAvailableCondition());
     }
     const spec = obj.spec ?? {};
@@ -178,6 +185,7 @@ export class AggregatorController {
       }
     }
     if (this.stopped) return;
+    this.routed.add(name);
     setAggregatedAPI({
       name,
       group: String(spec.group ?? ''),

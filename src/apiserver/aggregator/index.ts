@@ -8,7 +8,7 @@ import { AggregatorController, type AggregatorOptions } from './controller.js';
 import { METRICS_GROUP, METRICS_VERSION } from '../metrics/api.js';
 
 export { AggregatorController, type AggregatorOptions } from './controller.js';
-export { aggregatedAPI, aggregatedAPIs, aggregationGeneration, type AggregatedAPI } from './state.js';
+export { aggregatedAPI, aggregatedAPIs, aggregationGeneration, hasAggregatedAPIs, type AggregatedAPI } from './state.js';
 export { aggregatedAttributes } from './requestinfo.js';
 export { forwardToAPIService, resolveBackend, serviceUnavailable, SERVICE_UNAVAILABLE, type ProxyClientCert } from './proxy.js';
 export { AUTH_CONFIGMAP_NAME, AUTH_CONFIGMAP_NAMESPACE, extensionAuthenticationData, type ExtensionAuthentication } from './authconfig.js';

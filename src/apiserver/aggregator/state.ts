@@ -54,6 +54,11 @@ export function aggregatedAPIs(): AggregatedAPI[] {
   );
 }
 
+/** Whether any service-backed APIService is known (the handler's fast path skips routing otherwise). */
+export function hasAggregatedAPIs(): boolean {
+  return byGV.size > 0;
+}
+
 /** Changes whenever the table does. */
 export function aggregationGeneration(): number {
   return generation;
