@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { patchMetaFor } from '../openapi/schemas.js';
 import { StatusError } from '../status.js';
 import { FieldSet, formatPath } from './fieldset.js';
-import { applyConfiguration, managedFieldsAfterUpdate, type WriteContext } from './manager.js';
+import { applyConfiguration, internals, managedFieldsAfterUpdate, type WriteContext } from './manager.js';
 
 const deployMeta = patchMetaFor('apps', 'v1', 'Deployment');
 const cmMeta = patchMetaFor('', 'v1', 'ConfigMap');
@@ -107,4 +107,41 @@ test('entries a write does not touch pass through; the writer keeps its time whi
   // Removing a field another manager owns takes it from that manager.
   const s4 = managedFieldsAfterUpdate(s1, pod({ phase: 'Running' }), pctx('editor', '', 't4'));
   assert.deepEqual(s4[0].fieldsV1, { 'f:spec': { 'f:containers': { '.': {}, 'k:{"name":"c"}': { '.': {}, 'f:image': {}, 'f:name': {} } } } });
+});
+
+test("a create's entry, built straight from the object, is what the general diff gives", () => {
+  const podMeta = patchMetaFor('', 'v1', 'Pod');
+  const svcMeta = patchMetaFor('', 'v1', 'Service');
+  const container = (name: string, extra: any = {}) => ({
+    name,
+    image: 'nginx',
+    command: ['sh', '-c', 'x'],
+    ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP' }],
+    env: [{ name: 'A', value: '1' }, { name: 'B', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+    resources: { requests: { cpu: '100m' }, limits: {} },
+    volumeMounts: [{ name: 'v', mountPath: '/v' }],
+    ...extra,
+  });
+  const pod = (spec: any, meta: any = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u', creationTimestamp: 't', labels: { app: 'a' }, finalizers: ['x/y'], ...meta }, spec, status: { phase: 'Pending' } });
+  const cases: [string, any, WriteContext][] = [
+    ['configmap', cm({ a: '1', b: '' }, { annotations: { n: 'v' } }), ctx('kubectl')],
+    ['empty configmap', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }, ctx('kubectl')],
+    ['configmap without metadata fields anyone owns', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', uid: 'u' } }, ctx('kubectl')],
+    ['pod', pod({ containers: [container('a'), container('b', { ports: [] })], initContainers: [container('i')], volumes: [{ name: 'v', emptyDir: {} }], tolerations: [{ key: 'k', operator: 'Exists' }], nodeSelector: {}, priority: 0 }), ctx('kubectl', { meta: podMeta, hasStatus: true })],
+    ['pod with status owned (no status subresource in context)', pod({ containers: [container('a')] }), ctx('x', { meta: podMeta })],
+    ['pod with an empty spec', pod({}), ctx('x', { meta: podMeta, hasStatus: true })],
+    ['pod items without keys', pod({ containers: [{ image: 'a' }, { image: 'b' }] }), ctx('x', { meta: podMeta, hasStatus: true })],
+    ['pod with repeated container names (merged by the general path)', pod({ containers: [container('a'), container('a', { image: 'b' })] }), ctx('x', { meta: podMeta, hasStatus: true })],
+    ['pod with a repeated finalizer', pod({ containers: [] }, { finalizers: ['a', 'a'] }), ctx('x', { meta: podMeta, hasStatus: true })],
+    ['pod with undefined and null values', pod({ containers: [container('a', { args: undefined, workingDir: null })] }, { annotations: undefined }), ctx('x', { meta: podMeta, hasStatus: true })],
+    ['spec not an object', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: null }, ctx('x', { meta: podMeta, hasStatus: true })],
+    ['service', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { selector: { a: 'b' }, ports: [{ port: 80, targetPort: 8080 }, { port: 53, protocol: 'UDP' }], type: 'ClusterIP' } }, ctx('kubectl', { meta: svcMeta, hasStatus: true })],
+    ['deployment', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { a: 'b' } }, spec: { replicas: 2, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [container('c')] } } } }, ctx('kubectl', { meta: deployMeta, hasStatus: true })],
+    ['no schema', { apiVersion: 'x/v1', kind: 'Thing', metadata: { name: 't' }, spec: { list: [1, 2, { a: 1 }], m: { 'a.b/c': 1 } } }, ctx('x', { meta: undefined as any })],
+  ];
+  for (const [name, obj, c] of cases) {
+    assert.deepEqual(managedFieldsAfterUpdate(undefined, obj, c), internals.generalAfterUpdate(undefined, obj, c), name);
+    // Key order too: FieldsV1 is compared as text by clients and by the no-op check.
+    assert.equal(JSON.stringify(managedFieldsAfterUpdate(undefined, obj, c)), JSON.stringify(internals.generalAfterUpdate(undefined, obj, c)), name);
+  }
 });

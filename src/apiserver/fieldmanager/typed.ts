@@ -13,13 +13,22 @@ type ListKind = { kind: 'atomic' } | { kind: 'set' } | { kind: 'map'; keys: stri
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const ATOMIC: ListKind = { kind: 'atomic' };
+const SET: ListKind = { kind: 'set' };
+/** Per schema node: every write walks the same few, and a fresh ListKind per visit was a visible share of a write's garbage. */
+const listKinds = new WeakMap<PatchMeta, ListKind>();
+
 function listKindOf(meta: PatchMeta | undefined): ListKind {
-  if (!meta || meta.kind !== 'list' || !meta.strategies.includes('merge')) return { kind: 'atomic' };
-  if (!meta.mergeKey) return { kind: 'set' };
-  // Ports are keyed by number and protocol upstream (x-kubernetes-list-map-keys).
-  const items = meta.items();
-  if ((meta.mergeKey === 'containerPort' || meta.mergeKey === 'port') && items?.field('protocol')) return { kind: 'map', keys: [meta.mergeKey, 'protocol'] };
-  return { kind: 'map', keys: [meta.mergeKey] };
+  if (!meta || meta.kind !== 'list' || !meta.strategies.includes('merge')) return ATOMIC;
+  if (!meta.mergeKey) return SET;
+  let lk = listKinds.get(meta);
+  if (!lk) {
+    // Ports are keyed by number and protocol upstream (x-kubernetes-list-map-keys).
+    const items = meta.items();
+    lk = (meta.mergeKey === 'containerPort' || meta.mergeKey === 'port') && items?.field('protocol') ? { kind: 'map', keys: [meta.mergeKey, 'protocol'] } : { kind: 'map', keys: [meta.mergeKey] };
+    listKinds.set(meta, lk);
+  }
+  return lk;
 }
 
 /** The `k:` element of a keyed-list item (keys sorted; protocol defaults to TCP as the schema does). */
@@ -144,6 +153,97 @@ function addedAt(value: unknown, meta: PatchMeta | undefined, node: FieldSet): v
     return;
   }
   for (const k of Object.keys(value as Obj)) addedAt((value as Obj)[k], childMeta(meta, k), node.child(`f:${k}`));
+}
+
+/** `f:<name>` path elements, interned: a create names the same few hundred fields again and again. */
+const fieldElements = new Map<string, string>();
+function fieldElement(name: string): string {
+  let pe = fieldElements.get(name);
+  if (pe === undefined) {
+    // Names come from user data too (labels, ConfigMap keys): keep the table bounded.
+    if (fieldElements.size >= 4096) fieldElements.clear();
+    fieldElements.set(name, (pe = `f:${name}`));
+  }
+  return pe;
+}
+
+/**
+ * The FieldsV1 of a value that did not exist before, built directly (what `added` then
+ * FieldSet.toFieldsV1 give, without the FieldSet): every container is owned (`.`), keys sorted.
+ * Undefined when two items of a list share a key (the general path merges them; leave it that case).
+ */
+export function addedFieldsV1(value: unknown, meta: PatchMeta | undefined): Obj | undefined {
+  if (isLeaf(value, meta)) return {};
+  const kids: [string, Obj][] = [];
+  if (Array.isArray(value)) {
+    const lk = listKindOf(meta);
+    if (lk.kind === 'set') {
+      for (const item of value) kids.push([valueKey(item), {}]);
+    } else if (lk.kind === 'map') {
+      const items = meta?.items();
+      for (let i = 0; i < value.length; i++) {
+        const sub = addedFieldsV1(value[i], items);
+        if (!sub) return undefined;
+        kids.push([keyOf(value[i], lk.keys) ?? `i:${i}`, sub]);
+      }
+    }
+  } else {
+    for (const k of Object.keys(value as Obj)) {
+      const sub = addedFieldsV1((value as Obj)[k], childMeta(meta, k));
+      if (!sub) return undefined;
+      kids.push([fieldElement(k), sub]);
+    }
+  }
+  return sortedNode(kids, true);
+}
+
+/**
+ * The fields a create sets, as FieldsV1, built straight from the object: what diffing it against an
+ * empty object (`changedFields`) then dropping what no manager owns gives. metadata and spec are
+ * not owned themselves, only what they hold; `skipTop` and `skipMetadata` name what no one owns.
+ * Undefined for shapes the general path handles differently (metadata or spec not an object, a
+ * repeated list key).
+ */
+export function createdFieldsV1(obj: Obj, meta: PatchMeta | undefined, skipTop: ReadonlySet<string>, skipMetadata: ReadonlySet<string>): Obj | undefined {
+  const kids: [string, Obj][] = [];
+  for (const k of Object.keys(obj)) {
+    if (skipTop.has(k)) continue;
+    const v = obj[k];
+    const m = childMeta(meta, k);
+    if (k === 'metadata' || k === 'spec') {
+      if (!isObj(v)) return undefined;
+      const inner: [string, Obj][] = [];
+      for (const ik of Object.keys(v)) {
+        if (k === 'metadata' && skipMetadata.has(ik)) continue;
+        const sub = addedFieldsV1(v[ik], childMeta(m, ik));
+        if (!sub) return undefined;
+        inner.push([fieldElement(ik), sub]);
+      }
+      if (!inner.length) continue;
+      const node = sortedNode(inner, false);
+      if (!node) return undefined;
+      kids.push([fieldElement(k), node]);
+      continue;
+    }
+    const sub = addedFieldsV1(v, m);
+    if (!sub) return undefined;
+    kids.push([fieldElement(k), sub]);
+  }
+  return sortedNode(kids, false);
+}
+
+/** A FieldsV1 node from its children: `.` first when the node itself is owned, then the rest sorted. */
+export function sortedNode(kids: [string, Obj][], self: boolean): Obj | undefined {
+  const out: Obj = {};
+  if (!kids.length) return out;
+  if (self) out['.'] = {};
+  kids.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (let i = 0; i < kids.length; i++) {
+    // A repeated key (a set's duplicate value, two items with one key): the general path merges.
+    if (i > 0 && kids[i][0] === kids[i - 1][0]) return undefined;
+    out[kids[i][0]] = kids[i][1];
+  }
+  return out;
 }
 
 /** Merges an applied configuration into the live object (keyed lists by key, sets by value). */
