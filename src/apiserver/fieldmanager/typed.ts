@@ -188,11 +188,17 @@ export function addedFieldsV1(value: unknown, meta: PatchMeta | undefined): Obj 
       }
     }
   } else {
-    for (const k of Object.keys(value as Obj)) {
+    // Objects (most nodes): sorting the names sorts their `f:` elements; no pairs to allocate.
+    const names = Object.keys(value as Obj);
+    if (!names.length) return {};
+    names.sort();
+    const out: Obj = { '.': {} };
+    for (const k of names) {
       const sub = addedFieldsV1((value as Obj)[k], childMeta(meta, k));
       if (!sub) return undefined;
-      kids.push([fieldElement(k), sub]);
+      out[fieldElement(k)] = sub;
     }
+    return out;
   }
   return sortedNode(kids, true);
 }
