@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import tls, { type TLSSocket } from 'node:tls';
 import { ensureClusterPKI, issueClientCert } from '../../pki/ca.js';
 import { aggregatorHeaders, extraKeyHeader, forwardToAPIService, type Backend } from './proxy.js';
 import type { AggregatedAPI } from './state.js';
@@ -97,6 +97,9 @@ describe('forwardToAPIService', () => {
         let b = '';
         res.on('data', (c) => (b += c));
         res.on('end', () => resolve({ code: res.statusCode ?? 0, headers: res.headers, body: b }));
+        // A cut-off answer ends here rather than never.
+        res.on('close', () => resolve({ code: res.statusCode ?? 0, headers: res.headers, body: b }));
+        res.on('error', () => undefined);
       });
       req.on('error', reject);
       req.end(body);
@@ -122,6 +125,29 @@ describe('forwardToAPIService', () => {
     assert.match(st.message, /^error trying to reach service: /);
     target = { api: api({ insecureSkipTLSVerify: true, service: { namespace: 'other', name: 'api', port: 443 } }), backend: { host: '127.0.0.1', port } };
     assert.equal((await send('/apis/sample.example.com/v1')).code, 201);
+  });
+
+  it('survives servers that answer garbage, bad status codes or hang up mid-answer', async () => {
+    const pki = await ensureClusterPKI(path.join(dir, 'raw'), { serverSANs: { dns: [], ips: ['127.0.0.1'] } });
+    let reply = '';
+    const raw = tls.createServer({ cert: pki.apiserver.certPem, key: pki.apiserver.keyPem }, (sock) => {
+      sock.once('data', () => (reply ? sock.end(reply) : sock.destroy()));
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', () => r()));
+    try {
+      target = { api: api({ insecureSkipTLSVerify: true }), backend: { host: '127.0.0.1', port: (raw.address() as AddressInfo).port } };
+      for (const r of ['not http at all\r\n\r\n', 'HTTP/1.1 099 Weird\r\ncontent-length: 0\r\n\r\n', 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nshort', '']) {
+        reply = r;
+        const got = await send('/apis/sample.example.com/v1').catch((e: Error) => ({ code: -1, body: e.message, headers: {} }));
+        // Either a 503 Status or a cut-off answer: never a crashed server.
+        assert.ok([503, 200, -1].includes(got.code), `${JSON.stringify(r)} → ${got.code}`);
+      }
+      reply = 'HTTP/1.1 204 No Content\r\n\r\n';
+      assert.equal((await send('/apis/sample.example.com/v1')).code, 204);
+    } finally {
+      raw.close();
+    }
   });
 
   it('answers 503 with a Status when the server is down, and says so', async () => {

@@ -134,7 +134,14 @@ export function forwardToAPIService(req: IncomingMessage, res: ServerResponse, a
     clearTimeout(responseTimer);
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
-    res.writeHead(up.statusCode ?? 502, out);
+    try {
+      res.writeHead(up.statusCode ?? 502, out);
+    } catch {
+      // Whatever the server sent that cannot be passed on (a status code out of range) ends the exchange, not the process.
+      up.destroy();
+      res.destroy();
+      return;
+    }
     up.pipe(res);
     up.on('error', () => res.destroy());
   });
