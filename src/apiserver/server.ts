@@ -17,6 +17,7 @@ import type { AdmissionPlugin } from './admission/index.js';
 import { DEFAULT_PLUGINS } from './admission/index.js';
 import { attachMetrics, type ApiServerMetrics } from './metrics/index.js';
 import { StorageMetrics, typeOfKey } from './metrics/storage.js';
+import { startAggregator, stopAggregator, type AggregatorOptions } from './aggregator/index.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   kubeletClient?: KubeletClientTLS;
   /** Audit logging of every request (upstream --audit-policy-file / --audit-log-path). */
   audit?: AuditLogger;
+  /** API aggregation: the proxy client certificate and what aggregated servers are told to trust. */
+  aggregator?: AggregatorOptions;
 }
 
 /**
@@ -110,6 +113,8 @@ export class ApiServer {
     await bootstrap(this.registry);
     this.crds = new CRDController(this.registry);
     this.crds.start();
+    // After the CRDs are installed, so their APIServices are not taken for stale ones.
+    await startAggregator(this.registry, this.opts.aggregator);
     const ip = this.opts.endpointIP ?? primaryIPv4();
     if (ip) await reconcileKubernetesEndpoints(this.registry, ip, this.port);
     this.ready = true;
@@ -132,6 +137,7 @@ export class ApiServer {
     this.ready = false;
     if (this.compactTimer) clearInterval(this.compactTimer);
     this.crds?.stop();
+    stopAggregator(this.registry);
     this.cache.stop();
     await this.opts.audit?.close();
     if (this.server) {

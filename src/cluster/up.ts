@@ -11,7 +11,7 @@ import { createSecurity } from '../apiserver/auth/security.js';
 import { COMPONENT_IDENTITIES, writeComponentKubeconfigs } from '../apiserver/auth/components.js';
 import { AuditLogger, fileSink } from '../apiserver/audit/log.js';
 import { parsePolicy } from '../apiserver/audit/policy.js';
-import { ensureClusterPKI, issueClientCert, type ClusterPKI } from '../pki/ca.js';
+import { ensureClusterPKI, ensureFrontProxyPKI, FRONT_PROXY_CLIENT, issueClientCert, type ClusterPKI } from '../pki/ca.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
 import { Executor, type Component } from './component.js';
@@ -144,6 +144,8 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
       ? new AuditLogger(parsePolicy(YAML.parse(await readFile(opts.auditPolicyFile, 'utf8'))), fileSink(opts.auditLogPath ?? path.join(dataDir, 'audit.log')))
       : undefined;
     const kubeletClient = await componentCert(pki, pkiDir, 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
+    // The aggregator's client certificate, from a CA of its own: aggregated servers (metrics-server) believe its X-Remote-User.
+    const frontProxy = await ensureFrontProxyPKI(pkiDir);
     const apiServer = new ApiServer({
       backend,
       port: opts.apiPort,
@@ -156,6 +158,10 @@ export async function up(opts: UpOptions): Promise<RunningCluster> {
       serviceAccounts: security.serviceAccounts,
       kubeletClient,
       audit,
+      aggregator: {
+        proxyClient: frontProxy.client,
+        authentication: { clientCA: pki.ca.certPem, requestHeaderCA: frontProxy.ca.certPem, requestHeaderAllowedNames: [FRONT_PROXY_CLIENT] },
+      },
     });
     security.attach(apiServer.registry);
     const storage: Component = { name: `storage (${backend.name})`, start: async () => undefined, stop: () => backend.close() };

@@ -10,7 +10,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import YAML from 'yaml';
-import { canonicalIP, ensureClusterPKI, issueClientCert, parseClientIdentity, type CertKeyPair, type ClusterPKI } from './ca.js';
+import { canonicalIP, ensureClusterPKI, ensureFrontProxyPKI, issueClientCert, parseClientIdentity, type CertKeyPair, type ClusterPKI } from './ca.js';
 import { writeKubeconfig } from './kubeconfig.js';
 
 const SANS = { dns: ['skiff.local'], ips: ['192.168.1.10'] };
@@ -201,6 +201,24 @@ test('TLS handshake: server cert verifies, client cert yields user and groups', 
     await srv.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the front proxy has a CA of its own, apart from the cluster CA, reused while valid', async (t) => {
+  const dir = await tempDir();
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const cluster = await ensureClusterPKI(dir, { serverSANs: SANS });
+  const fp = await ensureFrontProxyPKI(dir);
+  const ca = new X509Certificate(fp.ca.certPem);
+  const client = new X509Certificate(fp.client.certPem);
+  assert.ok(client.checkIssued(ca) && client.verify(ca.publicKey), 'the client is signed by the front-proxy CA');
+  assert.ok(!client.checkIssued(new X509Certificate(cluster.ca.certPem)), 'not by the cluster CA');
+  assert.equal(client.subject, 'CN=front-proxy-client');
+  assert.equal(await mode(join(dir, 'front-proxy-ca.key')), 0o600);
+  assert.deepEqual(await ensureFrontProxyPKI(dir), fp, 'a second run reuses the files');
+  await writeFile(join(dir, 'front-proxy-client.crt'), cluster.admin.certPem);
+  const renewed = await ensureFrontProxyPKI(dir);
+  assert.equal(renewed.ca.certPem, fp.ca.certPem, 'a bad client certificate is reissued under the same CA');
+  assert.notEqual(renewed.client.certPem, cluster.admin.certPem);
 });
 
 test('canonicalIP', () => {

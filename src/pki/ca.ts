@@ -243,12 +243,12 @@ interface CA {
   key: CryptoKey;
 }
 
-async function createCA(x: X509Module): Promise<{ ca: CA; pair: CertKeyPair }> {
+async function createCA(x: X509Module, commonName = CA_COMMON_NAME): Promise<{ ca: CA; pair: CertKeyPair }> {
   const keys = (await crypto.subtle.generateKey(EC_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const cert = await x.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
-    name: [{ CN: [CA_COMMON_NAME] }],
+    name: [{ CN: [commonName] }],
     notBefore: new Date(now - BACKDATE),
     notAfter: new Date(now + CA_VALIDITY),
     keys,
@@ -384,6 +384,45 @@ function identityFromSubjectText(subject: string): { user: string; groups: strin
     else if (k === 'O') groups.push(v);
   }
   return user === undefined ? undefined : { user, groups };
+}
+
+export const FRONT_PROXY_CA_COMMON_NAME = 'skiff-front-proxy-ca';
+export const FRONT_PROXY_CLIENT = 'front-proxy-client';
+
+export interface FrontProxyPKI {
+  /** What aggregated API servers trust for X-Remote-User (upstream's --requestheader-client-ca-file). */
+  ca: CertKeyPair;
+  /** What the API server presents when it proxies to them (upstream's --proxy-client-cert-file). */
+  client: CertKeyPair;
+}
+
+/**
+ * The front proxy's own CA and client certificate, kept apart from the cluster CA as upstream
+ * keeps them: an aggregated server believes X-Remote-User from this CA only, so no certificate the
+ * cluster CA signs (a CSR a user got approved, say) can claim to be the proxy. Files are reused
+ * while valid, as ensureClusterPKI does.
+ */
+export async function ensureFrontProxyPKI(dir: string): Promise<FrontProxyPKI> {
+  let ca = parsePair(readOptional(join(dir, 'front-proxy-ca.crt')), readOptional(join(dir, 'front-proxy-ca.key')));
+  if (ca && (!(ca.cert.ca && ca.cert.verify(ca.cert.publicKey)) || Date.parse(ca.cert.validTo) - Date.now() <= RENEW_BEFORE)) ca = undefined;
+  const client = parsePair(readOptional(join(dir, 'front-proxy-client.crt')), readOptional(join(dir, 'front-proxy-client.key')));
+  if (ca && validLeaf(client, ca) && sameSubject(client.cert, FRONT_PROXY_CLIENT, [])) return { ca: ca.pair, client: client.pair };
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const x = await loadX509();
+  let caPair: CertKeyPair;
+  let signer: CA;
+  if (ca) {
+    caPair = ca.pair;
+    signer = await loadCA(x, caPair);
+  } else {
+    const created = await createCA(x, FRONT_PROXY_CA_COMMON_NAME);
+    caPair = created.pair;
+    signer = created.ca;
+    await writePair(dir, 'front-proxy-ca.crt', 'front-proxy-ca.key', caPair);
+  }
+  const clientPair = await issueLeaf(x, signer, { subject: clientSubject(FRONT_PROXY_CLIENT, []), usage: 'client' });
+  await writePair(dir, 'front-proxy-client.crt', 'front-proxy-client.key', clientPair);
+  return { ca: caPair, client: clientPair };
 }
 
 /**

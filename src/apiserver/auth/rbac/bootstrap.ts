@@ -423,6 +423,18 @@ export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: { name: string; role: string; subj
 const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 const AUTOUPDATE = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
 
+/**
+ * Upstream's namespaced bootstrap Roles that third-party manifests bind to: aggregated API servers
+ * (metrics-server) read the front proxy's trust settings through this one.
+ */
+const BOOTSTRAP_NAMESPACED_ROLES: { namespace: string; name: string; rules: any[] }[] = [
+  {
+    namespace: 'kube-system',
+    name: 'extension-apiserver-authentication-reader',
+    rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['extension-apiserver-authentication'], verbs: ['get', 'list', 'watch'] }],
+  },
+];
+
 function clusterRoleObject(d: RoleDef): any {
   const obj: any = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -457,6 +469,13 @@ export async function ensureBootstrapPolicy(reg: Registry): Promise<void> {
     const next = structuredClone(cur);
     next.rules = [...(cur.rules ?? []), ...missing];
     await ignoreConflict(() => reg.update(roles, undefined, d.name, next, {}));
+  }
+  const nsRoles = findResource('rbac.authorization.k8s.io', 'v1', 'roles')!;
+  for (const r of BOOTSTRAP_NAMESPACED_ROLES) {
+    if (reg.cache.get(reg.keyFor(nsRoles, r.namespace, r.name))) continue;
+    await ignoreExists(() =>
+      reg.create(nsRoles, r.namespace, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: r.name, namespace: r.namespace, labels: { ...BOOTSTRAP_LABELS }, annotations: { ...AUTOUPDATE } }, rules: r.rules }, {}),
+    );
   }
   for (const b of BOOTSTRAP_CLUSTER_ROLE_BINDINGS) {
     if (reg.cache.get(reg.keyFor(bindings, undefined, b.name))) continue;
