@@ -13,6 +13,7 @@
  *   BENCH_DROP_EVENTS=1 …   (diagnosis: the agent's Events are counted but not sent)
  *   BENCH_AGENT_HEAP=default …   (diagnosis: V8's default young generation, not capped as `skiff agent`)
  *   BENCH_AGENT_CLI=lazy …   (the agent without the API server's modules, which main.ts loads today)
+ *   BENCH_AGENT_ALLOC=/tmp/agent.heapprofile …   (every allocation the agent makes, sampled: where its GC time comes from)
  */
 import { spawn } from 'node:child_process';
 import v8 from 'node:v8';
@@ -76,6 +77,9 @@ async function agent(kubeconfig: string, dataDir: string): Promise<void> {
   // an orphaned agent would keep retrying its watches and skew every later run.
   process.stdin.resume();
   process.stdin.once('end', () => process.kill(process.pid, 'SIGTERM'));
+  // BENCH_AGENT_ALLOC=FILE: every allocation the agent makes, sampled, written when it stops.
+  const allocFile = process.env.BENCH_AGENT_ALLOC;
+  const writeAllocations = allocFile ? await (await import('./lib/alloc.js')).sampleAllocations(allocFile) : async () => {};
   const k = createKubelet(client, { nodeName: NODE, dataDir, runtime: 'process', podCIDR: '10.250.0.0/16', port: 0 });
   await k.start();
   process.stdout.write('agent ready\n');
@@ -88,7 +92,7 @@ async function agent(kubeconfig: string, dataDir: string): Promise<void> {
     const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
     process.stdout.write(`mem ${JSON.stringify({ ...m, spaces, calls, gc: !!gc })}\n`);
   });
-  process.on('SIGTERM', () => void k.stop().then(() => process.exit(0)));
+  process.on('SIGTERM', () => void writeAllocations().then(() => k.stop()).then(() => process.exit(0)));
 }
 
 async function main(): Promise<void> {

@@ -463,18 +463,7 @@ if (argv[0] === '--serve') {
   // SKIFF_BENCH_API_ALLOC=FILE: V8's sampling heap profiler over every allocation, collected or not
   // (where GC pressure comes from), written to FILE (.heapprofile, Chrome DevTools) when stopped.
   const allocFile = process.env.SKIFF_BENCH_API_ALLOC;
-  let writeAllocations = async () => {};
-  if (allocFile) {
-    const { Session } = await import('node:inspector/promises');
-    const { writeFile } = await import('node:fs/promises');
-    const session = new Session();
-    session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as any);
-    writeAllocations = async () => {
-      const { profile } = (await session.post('HeapProfiler.stopSampling')) as any;
-      await writeFile(allocFile, JSON.stringify(profile));
-    };
-  }
+  const writeAllocations = allocFile ? await (await import('./lib/alloc.js')).sampleAllocations(allocFile) : async () => {};
   process.stdout.write(`READY ${c.kubeconfigPath}\n`);
   process.on('SIGTERM', () => void writeAllocations().then(() => c.stop()).then(() => process.exit(0)));
   // The bench holds our stdin: if it dies without stopping us, we stop too (no orphan API server).
