@@ -13,6 +13,7 @@
  *   BENCH_DROP_EVENTS=1 …   (diagnosis: the agent's Events are counted but not sent)
  *   BENCH_AGENT_HEAP=default …   (diagnosis: V8's default young generation, not capped as `skiff agent`)
  *   BENCH_AGENT_CLI=lazy …   (the agent without the API server's modules, which main.ts loads today)
+ *   BENCH_ALLOC=/tmp/api.heapprofile …   (the same for this process: the API server and the bench's client)
  *   BENCH_AGENT_ALLOC=/tmp/agent.heapprofile …   (every allocation the agent makes, sampled: where its GC time comes from)
  */
 import { spawn } from 'node:child_process';
@@ -96,6 +97,8 @@ async function agent(kubeconfig: string, dataDir: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // BENCH_ALLOC=FILE: every allocation of this process (the API server and the bench's client), sampled.
+  const writeAllocations = process.env.BENCH_ALLOC ? await (await import('./lib/alloc.js')).sampleAllocations(process.env.BENCH_ALLOC) : async () => {};
   const single = arg('single', 10);
   const burst = arg('burst', 100);
   const rounds = Math.max(1, arg('rounds', 3));
@@ -254,6 +257,7 @@ async function main(): Promise<void> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   client.close();
+  await writeAllocations();
   await tc.stop();
 }
 

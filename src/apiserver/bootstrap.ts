@@ -15,6 +15,7 @@ export async function bootstrap(reg: Registry): Promise<void> {
   for (const pc of SYSTEM_PRIORITY_CLASSES) {
     await createIfMissing(() => reg.create(pcs, undefined, { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: pc.name }, value: pc.value, description: pc.description, preemptionPolicy: 'PreemptLowerPriority' }, {}));
   }
+  await ensureMandatoryFlowControl(reg);
   const services = findResource('', 'v1', 'services')!;
   await createIfMissing(() =>
     reg.create(
@@ -29,6 +30,38 @@ export async function bootstrap(reg: Registry): Promise<void> {
       {},
     ),
   );
+}
+
+const APF_AUTOUPDATE = { 'apf.kubernetes.io/autoupdate-spec': 'true' };
+const ALL_REQUESTS = {
+  resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], clusterScope: true, namespaces: ['*'] }],
+  nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+};
+const group = (name: string) => ({ kind: 'Group', group: { name } });
+
+/**
+ * Upstream's mandatory API Priority and Fairness objects (`exempt` and `catch-all`), which every
+ * cluster has, so `kubectl get flowschemas,prioritylevelconfigurations` shows what a real one does.
+ * Skiff stores them but does not queue requests by them.
+ */
+async function ensureMandatoryFlowControl(reg: Registry): Promise<void> {
+  const levels = findResource('flowcontrol.apiserver.k8s.io', 'v1', 'prioritylevelconfigurations');
+  const schemas = findResource('flowcontrol.apiserver.k8s.io', 'v1', 'flowschemas');
+  if (!levels || !schemas) return;
+  const meta = (name: string) => ({ name, annotations: { ...APF_AUTOUPDATE } });
+  const pl = [
+    { metadata: meta('exempt'), spec: { type: 'Exempt', exempt: { nominalConcurrencyShares: 0, lendablePercent: 0 } } },
+    { metadata: meta('catch-all'), spec: { type: 'Limited', limited: { nominalConcurrencyShares: 5, lendablePercent: 0, limitResponse: { type: 'Reject' } } } },
+  ];
+  const fs = [
+    { metadata: meta('exempt'), spec: { priorityLevelConfiguration: { name: 'exempt' }, matchingPrecedence: 1, rules: [{ subjects: [group('system:masters')], ...ALL_REQUESTS }] } },
+    {
+      metadata: meta('catch-all'),
+      spec: { priorityLevelConfiguration: { name: 'catch-all' }, matchingPrecedence: 10000, distinguisherMethod: { type: 'ByUser' }, rules: [{ subjects: [group('system:unauthenticated'), group('system:authenticated')], ...ALL_REQUESTS }] },
+    },
+  ];
+  for (const o of pl) if (!reg.cache.get(reg.keyFor(levels, undefined, o.metadata.name))) await createIfMissing(() => reg.create(levels, undefined, { apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind: 'PriorityLevelConfiguration', ...o }, {}));
+  for (const o of fs) if (!reg.cache.get(reg.keyFor(schemas, undefined, o.metadata.name))) await createIfMissing(() => reg.create(schemas, undefined, { apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind: 'FlowSchema', ...o }, {}));
 }
 
 /**

@@ -306,6 +306,9 @@ spec:
   });
 
   it('stores CSIDrivers and FlowSchemas and prints upstream columns', { skip }, async () => {
+    // Upstream's mandatory flow-control objects exist from the start.
+    assert.match(await c!.run(['get', 'flowschemas', 'exempt', 'catch-all', '--no-headers']), /^exempt\s+exempt\s+1\s+<none>[\s\S]*catch-all\s+catch-all\s+10000\s+ByUser/m);
+    assert.match(await c!.run(['get', 'prioritylevelconfigurations', 'catch-all', '--no-headers']), /^catch-all\s+Limited\s+5\s/);
     await c!.run(['apply', '-f', '-'], `apiVersion: storage.k8s.io/v1
 kind: CSIDriver
 metadata:
@@ -347,8 +350,8 @@ spec:
       namespaces: ["*"]
 `);
     assert.match(await c!.run(['get', 'csidrivers']), /^NAME +ATTACHREQUIRED +PODINFOONMOUNT +STORAGECAPACITY +TOKENREQUESTS +REQUIRESREPUBLISH +MODES +AGE\nhostpath\.csi\.k8s\.io +true +true +false +<unset> +false +Persistent,Ephemeral +\S+\n$/);
-    assert.match(await c!.run(['get', 'flowschemas']), /^NAME +PRIORITYLEVEL +MATCHINGPRECEDENCE +DISTINGUISHERMETHOD +AGE +MISSINGPL\nsample-fs +sample-pl +1000 +ByUser +\S+ +\?\n$/);
-    assert.match(await c!.run(['get', 'prioritylevelconfigurations']), /^NAME +TYPE +NOMINALCONCURRENCYSHARES +QUEUES +HANDSIZE +QUEUELENGTHLIMIT +AGE\nsample-pl +Limited +30 +64 +8 +50 +\S+\n$/);
+    assert.match(await c!.run(['get', 'flowschemas', 'sample-fs']), /^NAME +PRIORITYLEVEL +MATCHINGPRECEDENCE +DISTINGUISHERMETHOD +AGE +MISSINGPL\nsample-fs +sample-pl +1000 +ByUser +\S+ +\?\n$/);
+    assert.match(await c!.run(['get', 'prioritylevelconfigurations', 'sample-pl']), /^NAME +TYPE +NOMINALCONCURRENCYSHARES +QUEUES +HANDSIZE +QUEUELENGTHLIMIT +AGE\nsample-pl +Limited +30 +64 +8 +50 +\S+\n$/);
     // Applying again is a no-op patch (the defaults do not fight the last-applied configuration).
     assert.match(await c!.run(['apply', '-f', '-'], 'apiVersion: storage.k8s.io/v1\nkind: CSIDriver\nmetadata:\n  name: hostpath.csi.k8s.io\nspec:\n  podInfoOnMount: true\n  volumeLifecycleModes: [Persistent, Ephemeral]\n'), /unchanged/);
     const bad = await c!.kubectl(['apply', '-f', '-'], { input: 'apiVersion: flowcontrol.apiserver.k8s.io/v1\nkind: FlowSchema\nmetadata:\n  name: bad\nspec:\n  matchingPrecedence: 20000\n  priorityLevelConfiguration:\n    name: ""\n' });
