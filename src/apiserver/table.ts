@@ -45,7 +45,7 @@ export function tableColumns(info: ResourceInfo): TableColumn[] {
 /** A Table of rows; `includeObject` is None, Metadata (default) or Object. */
 export function toTable(info: ResourceInfo, objs: any[], opts: { includeObject?: string; resourceVersion?: string; continue?: string; columns?: boolean }, now = new Date()): any {
   const printer = printerOf(info);
-  const rows = objs.map((o) => {
+  const rows = (printer.order ? [...objs].sort(printer.order) : objs).map((o) => {
     const row: any = { cells: printer.cells(o, now) };
     const inc = opts.includeObject ?? 'Metadata';
     if (inc === 'Object') row.object = o;

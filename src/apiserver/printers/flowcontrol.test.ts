@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { flowSchemaPrinter, priorityLevelConfigurationPrinter } from './flowcontrol.js';
 import { printerFor } from './index.js';
 import { NOW, meta } from './testutil.js';
+import { toTable } from '../table.js';
+import { findResource } from '../resources.js';
 
 const m = (name: string) => ({ ...meta(name), namespace: undefined });
 
@@ -22,4 +24,11 @@ test('PriorityLevelConfiguration columns and cells, as upstream', () => {
   const reject = { metadata: m('catch-all'), spec: { type: 'Limited', limited: { nominalConcurrencyShares: 5, limitResponse: { type: 'Reject' } } } };
   assert.deepEqual(priorityLevelConfigurationPrinter.cells(reject, NOW), ['catch-all', 'Limited', 5, '<none>', '<none>', '<none>', '5m']);
   assert.deepEqual(priorityLevelConfigurationPrinter.cells({ metadata: m('exempt'), spec: { type: 'Exempt', exempt: {} } }, NOW), ['exempt', 'Exempt', '<none>', '<none>', '<none>', '<none>', '5m']);
+});
+
+test('lists FlowSchemas in matching order (precedence, then name), as upstream prints them', () => {
+  const fs = (name: string, matchingPrecedence: number) => ({ metadata: { name }, spec: { matchingPrecedence, priorityLevelConfiguration: { name: 'x' } } });
+  const info = findResource('flowcontrol.apiserver.k8s.io', 'v1', 'flowschemas')!;
+  const t = toTable(info, [fs('catch-all', 10000), fs('b', 500), fs('exempt', 1), fs('a', 500)], {});
+  assert.deepEqual(t.rows.map((r: any) => r.cells[0]), ['exempt', 'a', 'b', 'catch-all']);
 });

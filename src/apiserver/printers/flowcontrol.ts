@@ -19,6 +19,15 @@ export const flowSchemaPrinter: Printer = {
     const dangling = conds.find((c) => c?.type === 'Dangling');
     return [str(fs?.metadata?.name), str(s.priorityLevelConfiguration?.name), int(s.matchingPrecedence), dm && typeof dm === 'object' ? str(dm.type) : '<none>', formatAge(fs?.metadata?.creationTimestamp, now), dangling ? str(dangling.status) : '?'];
   },
+  // As upstream's FlowSchemaSequence: the order requests are matched in (precedence, then name).
+  order(a: any, b: any): number {
+    const pa = Number(a?.spec?.matchingPrecedence) || 0;
+    const pb = Number(b?.spec?.matchingPrecedence) || 0;
+    if (pa !== pb) return pa - pb;
+    const na = String(a?.metadata?.name ?? '');
+    const nb = String(b?.metadata?.name ?? '');
+    return na < nb ? -1 : na > nb ? 1 : 0;
+  },
 };
 
 export const priorityLevelConfigurationPrinter: Printer = {

@@ -14,4 +14,6 @@ export interface Printer {
   columns: TableColumn[];
   /** One row's cells for the object, in column order. `now` is injected so rows are testable. */
   cells(obj: any, now: Date): unknown[];
+  /** The order rows of a list are printed in, where upstream's printer sorts (FlowSchemas by precedence). */
+  order?(a: any, b: any): number;
 }
