@@ -18,6 +18,7 @@ import { DEFAULT_PLUGINS } from './admission/index.js';
 import { attachMetrics, type ApiServerMetrics } from './metrics/index.js';
 import { StorageMetrics, typeOfKey } from './metrics/storage.js';
 import { startAggregator, stopAggregator, type AggregatorOptions } from './aggregator/index.js';
+import { FlowSchemaStatusController } from './flowcontrol/dangling.js';
 
 export interface ApiServerOptions {
   backend: Backend;
@@ -57,6 +58,7 @@ export class ApiServer {
   private ready = false;
   private compactTimer?: NodeJS.Timeout;
   private crds?: CRDController;
+  private flowSchemas?: FlowSchemaStatusController;
   /** GET /metrics and the metrics.k8s.io API (src/apiserver/metrics). */
   readonly metrics: ApiServerMetrics;
 
@@ -115,6 +117,8 @@ export class ApiServer {
     this.crds.start();
     // After the CRDs are installed, so their APIServices are not taken for stale ones.
     await startAggregator(this.registry, this.opts.aggregator);
+    this.flowSchemas = new FlowSchemaStatusController(this.registry);
+    this.flowSchemas.start();
     const ip = this.opts.endpointIP ?? primaryIPv4();
     if (ip) await reconcileKubernetesEndpoints(this.registry, ip, this.port);
     this.ready = true;
@@ -138,6 +142,7 @@ export class ApiServer {
     if (this.compactTimer) clearInterval(this.compactTimer);
     this.crds?.stop();
     stopAggregator(this.registry);
+    this.flowSchemas?.stop();
     this.cache.stop();
     await this.opts.audit?.close();
     if (this.server) {

@@ -350,7 +350,7 @@ spec:
       namespaces: ["*"]
 `);
     assert.match(await c!.run(['get', 'csidrivers']), /^NAME +ATTACHREQUIRED +PODINFOONMOUNT +STORAGECAPACITY +TOKENREQUESTS +REQUIRESREPUBLISH +MODES +AGE\nhostpath\.csi\.k8s\.io +true +true +false +<unset> +false +Persistent,Ephemeral +\S+\n$/);
-    assert.match(await c!.run(['get', 'flowschemas', 'sample-fs']), /^NAME +PRIORITYLEVEL +MATCHINGPRECEDENCE +DISTINGUISHERMETHOD +AGE +MISSINGPL\nsample-fs +sample-pl +1000 +ByUser +\S+ +\?\n$/);
+    assert.match(await c!.run(['get', 'flowschemas', 'sample-fs']), /^NAME +PRIORITYLEVEL +MATCHINGPRECEDENCE +DISTINGUISHERMETHOD +AGE +MISSINGPL\nsample-fs +sample-pl +1000 +ByUser +\S+ +(?:\?|False)\n$/);
     assert.match(await c!.run(['get', 'prioritylevelconfigurations', 'sample-pl']), /^NAME +TYPE +NOMINALCONCURRENCYSHARES +QUEUES +HANDSIZE +QUEUELENGTHLIMIT +AGE\nsample-pl +Limited +30 +64 +8 +50 +\S+\n$/);
     // Applying again is a no-op patch (the defaults do not fight the last-applied configuration).
     assert.match(await c!.run(['apply', '-f', '-'], 'apiVersion: storage.k8s.io/v1\nkind: CSIDriver\nmetadata:\n  name: hostpath.csi.k8s.io\nspec:\n  podInfoOnMount: true\n  volumeLifecycleModes: [Persistent, Ephemeral]\n'), /unchanged/);
