@@ -6,6 +6,7 @@
  * service-backed one is checked on every change of it, its Service or Endpoints, and every
  * `resyncMs`). Its verdicts feed the aggregation table the handler routes by.
  */
+import { SerialQueue } from '../serialqueue.js';
 import type { Registry } from '../registry.js';
 import { REGISTRY_PREFIX } from '../watchcache.js';
 import { RESOURCES, allResources, findResource, resourcesGeneration } from '../resources.js';
@@ -35,8 +36,11 @@ export interface AggregatorOptions {
 
 export class AggregatorController {
   private unsubscribe: (() => void)[] = [];
-  private pending = new Set<string>();
-  private running?: Promise<void>;
+  /** Each APIService name is reconciled from current state, one at a time. */
+  private readonly queue = new SerialQueue(
+    (name) => this.reconcile(name),
+    (name, e) => this.report(name, e),
+  );
   private resyncTimer?: NodeJS.Timeout;
   private generationTimer?: NodeJS.Timeout;
   private lastGeneration = -1;
@@ -92,7 +96,7 @@ export class AggregatorController {
     this.unsubscribe = [];
     clearInterval(this.resyncTimer);
     clearInterval(this.generationTimer);
-    this.pending.clear();
+    this.queue.stop();
     // The table is process-wide: a stopped server's routes must not outlive it.
     for (const name of this.routed) removeAggregatedAPI(name);
     this.routed.clear();
@@ -105,7 +109,7 @@ export class AggregatorController {
 
   /** Resolves once queued work is done (tests). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    await this.queue.idle();
   }
 
   private list(): any[] {
@@ -125,22 +129,7 @@ export class AggregatorController {
   }
 
   private enqueue(name: string | undefined): void {
-    if (!name || this.stopped) return;
-    this.pending.add(name);
-    if (!this.running) this.running = this.drain().finally(() => (this.running = undefined));
-  }
-
-  /** One worker over a de-duplicating set: each name is reconciled from current state. */
-  private async drain(): Promise<void> {
-    while (this.pending.size && !this.stopped) {
-      const name = this.pending.values().next().value as string;
-      this.pending.delete(name);
-      try {
-        await this.reconcile(name);
-      } catch (e) {
-        this.report(name, e);
-      }
-    }
+    if (!this.stopped) this.queue.add(name);
   }
 
   private report(what: string, e: unknown): void {

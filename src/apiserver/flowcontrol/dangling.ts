@@ -8,6 +8,7 @@ import { findResource, type ResourceInfo } from '../resources.js';
 import { REGISTRY_PREFIX } from '../watchcache.js';
 import { StatusError } from '../status.js';
 import { nowRFC3339 } from '../registry.js';
+import { SerialQueue } from '../serialqueue.js';
 
 const FLOWSCHEMAS = 'flowcontrol.apiserver.k8s.io/flowschemas';
 const LEVELS = 'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations';
@@ -28,10 +29,14 @@ export function danglingCondition(levelName: string, levelExists: boolean): Dang
 }
 
 export class FlowSchemaStatusController {
-  private readonly pending = new Set<string>();
-  private running?: Promise<void>;
   private unsubscribe: (() => void)[] = [];
-  private stopped = false;
+  private readonly queue = new SerialQueue(
+    (name) => this.reconcile(name),
+    // A failed write is retried on the next change of the schema or of any priority level.
+    (name, e) => {
+      if (!(e instanceof StatusError)) console.error(`skiff apiserver: flowschema ${name}: ${(e as Error).message}`);
+    },
+  );
 
   constructor(private readonly reg: Registry) {}
 
@@ -46,15 +51,14 @@ export class FlowSchemaStatusController {
   }
 
   stop(): void {
-    this.stopped = true;
     for (const u of this.unsubscribe) u();
     this.unsubscribe = [];
-    this.pending.clear();
+    this.queue.stop();
   }
 
   /** Resolves once queued work is done (tests). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
   private info(): ResourceInfo {
@@ -66,22 +70,7 @@ export class FlowSchemaStatusController {
   }
 
   private enqueue(name: string | undefined): void {
-    if (!name || this.stopped) return;
-    this.pending.add(name);
-    if (!this.running) this.running = this.drain().finally(() => (this.running = undefined));
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending.size && !this.stopped) {
-      const name = this.pending.values().next().value as string;
-      this.pending.delete(name);
-      try {
-        await this.reconcile(name);
-      } catch (e) {
-        // A failed write is retried on the next change of the schema or of any priority level.
-        if (!(e instanceof StatusError)) console.error(`flowschema status: ${name}: ${(e as Error).message}`);
-      }
-    }
+    this.queue.add(name);
   }
 
   /** Reads the schema and the level as they are now; writes only when the condition changes. */
