@@ -112,7 +112,49 @@ export function decodeBody(buf: Buffer, contentType: string | undefined, what = 
   // JSON nested deeper than MAX_DEPTH takes more than MAX_DEPTH brackets: short JSON needs no walk
   // (YAML aliases can nest without brackets, so YAML is always walked).
   if (text.length > MAX_DEPTH || !isJson) checkDepth(value);
+  normalizeNumbers(value, what);
   return value;
+}
+
+/**
+ * Numbers as Kubernetes' decoders take them: `-0` is 0 (what JSON stores, and what Go's integers
+ * read), and a number that does not fit (1e999, YAML's .inf and .nan) is refused as upstream's
+ * decoding refuses it. Whatever is stored then reads back equal to what was written, which the
+ * watch cache relies on when it keeps the written object instead of parsing it again.
+ */
+export function normalizeNumbers(root: unknown, what = 'the request body'): void {
+  if (root === null || typeof root !== 'object') {
+    if (typeof root === 'number' && !Number.isFinite(root)) throw badRequest(`${what} holds a number that cannot be represented (${root})`);
+    return;
+  }
+  const stack: object[] = [root];
+  while (stack.length) {
+    const o = stack.pop() as Record<string, unknown>;
+    for (const k in o) {
+      const v = o[k];
+      if (typeof v === 'number') {
+        if (v === 0) {
+          if (Object.is(v, -0)) o[k] = 0;
+        } else if (!Number.isFinite(v)) {
+          throw badRequest(`${what} holds a number that cannot be represented at ${pathTo(root, o, k)} (${v})`);
+        }
+      } else if (v !== null && typeof v === 'object') stack.push(v);
+    }
+  }
+}
+
+/** The path of `container[key]` in `root` ("spec.containers[0].ports[0].containerPort"), for messages. */
+function pathTo(root: unknown, container: object, key: string): string {
+  const find = (v: unknown, path: string): string | undefined => {
+    if (v === container) return Array.isArray(v) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    if (v === null || typeof v !== 'object') return undefined;
+    for (const [k, c] of Object.entries(v)) {
+      const p = find(c, Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k);
+      if (p) return p;
+    }
+    return undefined;
+  };
+  return find(root, '') ?? key;
 }
 
 /** Iterative depth check: deeply nested input must be refused without recursing on it. */
