@@ -97,6 +97,11 @@ export function aggregatedRoute(path: string): { api: AggregatedAPI; available: 
 }
 
 async function serveAggregated(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, route: { api: AggregatedAPI; available: boolean }, url: URL, path: string, user: UserInfo): Promise<void> {
+  // The server behind reads the decoded path split on '/': an encoded slash or an empty segment
+  // would make it see another request than the one authorized here. Refused, never reinterpreted.
+  if (/%2f|%00/i.test(url.pathname) || url.pathname.slice(1).replace(/\/+$/, '').includes('//')) {
+    throw badRequest(`the path ${JSON.stringify(url.pathname)} may not contain encoded slashes or empty segments`);
+  }
   // Authorized here, as kube-apiserver does before proxying: the URL alone says what is asked.
   const attrs = aggregatedAttributes(req.method ?? 'GET', path, url.searchParams, user);
   const decision = await authorize(ctx.authorizers, attrs);

@@ -250,6 +250,15 @@ spec:
     assert.ok(!String(last.group).includes('evil'));
     assert.equal(last.authorization, undefined);
 
+    // A path the server behind would read differently than it was authorized is refused, not forwarded.
+    const before = seen.length;
+    for (const p of [`${GV}/namespaces//pods`, `${GV}/namespaces/default/pods/..%2F..%2Fkube-system%2Fpods`]) {
+      const r = await rawRequest(c!.kubeconfig, p, {});
+      assert.equal(r.code, 400, `${p}: ${r.body}`);
+      assert.equal(JSON.parse(r.body).reason, 'BadRequest');
+    }
+    assert.equal(seen.length, before);
+
     // Discovery lists the aggregated group and its resources.
     const groups = JSON.parse(await c!.run(['get', '--raw', '/apis']));
     assert.ok(groups.groups.some((g: any) => g.name === GROUP && g.preferredVersion.version === 'v1alpha1'));

@@ -43,10 +43,17 @@ describe('aggregator proxy headers', () => {
     assert.equal(h['x-forwarded-for'], '192.0.2.1');
   });
 
-  it('sends no group header for a user without groups, and escapes values headers cannot carry', () => {
-    const h = aggregatorHeaders({}, { name: 'bob\nx', groups: [] }, { host: '10.0.0.9', port: 443 });
-    assert.equal(h['x-remote-user'], 'bob%0Ax');
+  it('sends no group header for a user without groups, names as their UTF-8 bytes, and refuses names a header cannot carry', () => {
+    const backend = { host: '10.0.0.9', port: 443 };
+    const h = aggregatorHeaders({}, { name: 'bob', groups: [] }, backend);
+    assert.equal(h['x-remote-user'], 'bob');
     assert.equal(h['x-remote-group'], undefined);
+    const bytes = (name: string) => Buffer.from(aggregatorHeaders({}, { name, groups: [] }, backend)['x-remote-user'] as string, 'latin1');
+    assert.deepEqual(bytes('jér'), Buffer.from('jér', 'utf8'));
+    assert.deepEqual(bytes('日本'), Buffer.from('日本', 'utf8'));
+    // Two names never arrive as one (an escaping scheme would make these equal).
+    assert.notDeepEqual(bytes('日本'), bytes('%E6%97%A5%E6%9C%AC'));
+    assert.throws(() => aggregatorHeaders({}, { name: 'bob\nx-remote-group: system:masters', groups: [] }, backend), (e: any) => e.code === 500);
   });
 });
 

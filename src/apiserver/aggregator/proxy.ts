@@ -33,9 +33,14 @@ export function serviceUnavailable(message = SERVICE_UNAVAILABLE): StatusError {
   return new StatusError(503, 'ServiceUnavailable', message);
 }
 
-/** Header values must be Latin-1 without controls; anything else is percent-encoded. */
+/**
+ * An identity as a header value: its UTF-8 bytes, as Go's client sends them (Node writes header
+ * strings byte per char, hence the latin1 view). Escaping would let two names arrive as one.
+ * A name with control characters cannot travel in a header at all: the request is refused.
+ */
 function headerSafe(v: string): string {
-  return /^[\x20-\x7e\x80-\xff]*$/.test(v) ? v : encodeURIComponent(v);
+  if (/[\x00-\x1f\x7f]/.test(v)) throw new StatusError(500, 'InternalError', `cannot pass ${JSON.stringify(v)} to the aggregated API server: it contains control characters`);
+  return /^[\x20-\x7e]*$/.test(v) ? v : Buffer.from(v, 'utf8').toString('latin1');
 }
 
 /** An extra key as a header-name suffix: percent-encoded like upstream's path escaping, and only token characters. */
