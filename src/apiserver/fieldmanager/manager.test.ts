@@ -137,6 +137,7 @@ test("a create's entry, built straight from the object, is what the general diff
     ['spec not an object', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: null }, ctx('x', { meta: podMeta, hasStatus: true })],
     ['service', { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { selector: { a: 'b' }, ports: [{ port: 80, targetPort: 8080 }, { port: 53, protocol: 'UDP' }], type: 'ClusterIP' } }, ctx('kubectl', { meta: svcMeta, hasStatus: true })],
     ['deployment', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { a: 'b' } }, spec: { replicas: 2, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [container('c')] } } } }, ctx('kubectl', { meta: deployMeta, hasStatus: true })],
+    ['a field named __proto__', JSON.parse('{"apiVersion":"x/v1","kind":"Thing","metadata":{"name":"t","__proto__":{"a":1}},"spec":{"__proto__":{"a":1},"constructor":1}}'), ctx('x', { meta: undefined as any })],
     ['no schema', { apiVersion: 'x/v1', kind: 'Thing', metadata: { name: 't' }, spec: { list: [1, 2, { a: 1 }], m: { 'a.b/c': 1 } } }, ctx('x', { meta: undefined as any })],
   ];
   for (const [name, obj, c] of cases) {

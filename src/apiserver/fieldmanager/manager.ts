@@ -92,7 +92,7 @@ function pruneMissing(set: FieldSet, obj: unknown): FieldSet {
 function exists(v: unknown, path: string[]): boolean {
   for (const pe of path) {
     if (pe.startsWith('f:')) {
-      if (!v || typeof v !== 'object' || Array.isArray(v) || !(pe.slice(2) in (v as object))) return false;
+      if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v as object, pe.slice(2))) return false;
       v = (v as Record<string, unknown>)[pe.slice(2)];
     } else if (Array.isArray(v)) {
       v = findItem(v, pe);
@@ -129,7 +129,7 @@ export function managedFieldsAfterUpdate(prev: any, next: any, ctx: WriteContext
 function generalAfterUpdate(prev: any, next: any, ctx: WriteContext): ManagedFieldsEntry[] {
   const incoming = next?.metadata?.managedFields;
   const entries = decodeLazy(prev ? prev.metadata?.managedFields : incoming);
-  const base = prev ?? { metadata: {}, ...(next && 'spec' in next ? { spec: {} } : {}) };
+  const base = prev ?? { metadata: {}, ...(next && Object.hasOwn(next, 'spec') ? { spec: {} } : {}) };
   const changed = stripIgnored(changedFields(relevant(withoutManaged(base), ctx), relevant(withoutManaged(next), ctx), ctx.meta), ctx);
   // Entries this write leaves as they were are passed on without decoding and re-encoding them
   // (most writes touch one manager's fields): the fast paths below give what the general one would.
@@ -254,7 +254,7 @@ function allExist(json: Json, v: unknown): boolean {
     if (k === '.') continue;
     let child: unknown;
     if (k.startsWith('f:')) {
-      if (!v || typeof v !== 'object' || Array.isArray(v) || !(k.slice(2) in (v as object))) return false;
+      if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v as object, k.slice(2))) return false;
       child = (v as Json)[k.slice(2)];
     } else if (Array.isArray(v)) {
       child = findItem(v, k);

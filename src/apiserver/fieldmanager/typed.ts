@@ -126,7 +126,8 @@ export function changedFields(prev: unknown, next: unknown, meta: PatchMeta | un
   const b = next as Obj;
   for (const k of Object.keys(b)) {
     const m = childMeta(meta, k);
-    if (!(k in a)) added(b[k], m, out, [...path, `f:${k}`]);
+    // Own keys only: a field named like an Object.prototype member ("__proto__") is a field too.
+    if (!Object.hasOwn(a, k)) added(b[k], m, out, [...path, `f:${k}`]);
     else changedFields(a[k], b[k], m, out, [...path, `f:${k}`]);
   }
   return out;
