@@ -27,6 +27,8 @@ describe('APIService validation', () => {
     ['priorities in range', svc({ groupPriorityMinimum: 20001, versionPriority: 0 }), ['spec.groupPriorityMinimum: Invalid value: 20001: must be positive and less than 20000', 'spec.versionPriority: Invalid value: 0: must be positive and less than 1000']],
     ['priorities required', svc({ groupPriorityMinimum: undefined, versionPriority: undefined }), ['spec.groupPriorityMinimum: Invalid value: 0: must be positive and less than 20000', 'spec.versionPriority: Invalid value: 0: must be positive and less than 1000']],
     ['service needs a namespace and a name', svc({ service: {} }), ['spec.service.namespace: Required value', 'spec.service.name: Required value']],
+    ['the service port is a port number', svc({ service: { namespace: 'kube-system', name: 'm', port: 70000 } }), ['spec.service.port: Invalid value: 70000: port is not valid: must be between 1 and 65535, inclusive']],
+    ['the service port is an integer', svc({ service: { namespace: 'kube-system', name: 'm', port: 'abc' } }), ['spec.service.port: Invalid value: "abc": port is not valid: must be between 1 and 65535, inclusive']],
     ['insecure and a caBundle exclude each other', svc({ caBundle: CA }), ['spec.insecureSkipTLSVerify: Invalid value: true: may not be true if caBundle is present']],
     ['a local APIService has no TLS settings', svc({ service: undefined, caBundle: CA }), [`spec.caBundle: Invalid value: "${Buffer.from(CA, 'base64').length} bytes": local APIServices may not have a caBundle`, 'spec.insecureSkipTLSVerify: Invalid value: true: local APIServices may not have insecureSkipTLSVerify']],
   ];

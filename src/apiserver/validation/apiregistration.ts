@@ -41,6 +41,9 @@ export function validateAPIService(obj: any): FieldError[] {
   }
   if (!strOf(spec.service.namespace)) errs.push(required('spec.service.namespace'));
   if (!strOf(spec.service.name)) errs.push(required('spec.service.name'));
+  // Defaulted to 443 when absent; anything given must be a port number, as upstream checks it.
+  const port = spec.service.port;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) errs.push(invalid('spec.service.port', port, 'port is not valid: must be between 1 and 65535, inclusive'));
   if (insecure && caBytes) errs.push(invalid('spec.insecureSkipTLSVerify', true, 'may not be true if caBundle is present'));
   return errs;
 }
