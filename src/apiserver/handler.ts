@@ -32,8 +32,10 @@ export type ReviewHandler = (body: any, ctx: { user: UserInfo; namespace?: strin
 
 export interface HandlerContext {
   registry: Registry;
-  /** True once every component the API needs is up. */
+  /** True once every component the API needs is up (it stays so while the server stops). */
   ready(): boolean;
+  /** The server is stopping (readyz's `shutdown` check fails). */
+  stopping?(): boolean;
   serverAddress: string;
   authenticators: Authenticator[];
   authorizers: Authorizer[];

@@ -46,6 +46,12 @@ describe('health endpoints', () => {
     assert.equal((await answerHealth('readyz', readyz, undefined, q()))?.code, 500);
     ready = true;
     assert.deepEqual(await answerHealth('readyz', readyz, undefined, q()), { code: 200, body: 'ok' });
+    // Stopping: only readiness's `shutdown` fails; liveness and the start-up checks stay healthy.
+    const stopping = { storage: async () => 1, ready: () => true, shuttingDown: () => true };
+    assert.deepEqual(await answerHealth('livez', healthChecks('livez', stopping), undefined, q()), { code: 200, body: 'ok' });
+    const draining = await answerHealth('readyz', healthChecks('readyz', stopping), undefined, q());
+    assert.equal(draining?.code, 500);
+    assert.deepEqual(draining?.body.split('\n').filter((l) => l.startsWith('[-]')), ['[-]shutdown failed: reason withheld']);
     const down = healthChecks('livez', { storage: () => Promise.reject(new Error('disk I/O error')), ready: () => true });
     assert.deepEqual(await answerHealth('livez', down, 'etcd', q()), { code: 500, body: 'internal server error: disk I/O error\n' });
   });

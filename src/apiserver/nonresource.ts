@@ -72,7 +72,7 @@ export async function serveNonResource(ctx: HandlerContext, req: IncomingMessage
   const health = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(path);
   if (health) {
     const endpoint = health[1] as HealthEndpoint;
-    const checks = healthChecks(endpoint, { storage: () => ctx.registry.backend.currentRevision(), ready: () => ctx.ready() });
+    const checks = healthChecks(endpoint, { storage: () => ctx.registry.backend.currentRevision(), ready: () => ctx.ready(), shuttingDown: () => ctx.stopping?.() ?? false });
     const answer = await answerHealth(endpoint, checks, health[2], new URL(req.url ?? '/', 'https://skiff').searchParams);
     if (!answer) return false;
     res.writeHead(answer.code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });

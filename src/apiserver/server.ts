@@ -56,6 +56,8 @@ export class ApiServer {
   readonly registry: Registry;
   private server?: https.Server;
   private ready = false;
+  /** Set by stop(): /readyz fails its `shutdown` check from then on, as upstream's does while draining. */
+  private stopping = false;
   private compactTimer?: NodeJS.Timeout;
   private crds?: CRDController;
   private flowSchemas?: FlowSchemaStatusController;
@@ -81,6 +83,7 @@ export class ApiServer {
     const ctx: HandlerContext = {
       registry: this.registry,
       ready: () => this.ready,
+      stopping: () => this.stopping,
       serverAddress: this.opts.advertiseAddress ?? `127.0.0.1:${this.opts.port}`,
       authenticators,
       authorizers,
@@ -138,7 +141,7 @@ export class ApiServer {
   }
 
   async stop(): Promise<void> {
-    this.ready = false;
+    this.stopping = true;
     if (this.compactTimer) clearInterval(this.compactTimer);
     this.crds?.stop();
     stopAggregator(this.registry);
