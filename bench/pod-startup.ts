@@ -7,7 +7,8 @@
  * agent's idle RSS (goal ≤ 80 MB). The API server runs in this process; the agent (kubelet) runs
  * in its own process, as shipped.
  *
- *   node dist/bench/pod-startup.js [--single N] [--burst N] [--rounds N]   (rounds: bursts in a row, median reported)
+ *   node dist/bench/pod-startup.js [--single N] [--burst N] [--rounds N] [--scheduled]   (rounds: bursts in a row, median reported;
+ *     --scheduled: pods are created unbound and the scheduler binds them, as upstream's SLO counts)
  *   BENCH_AGENT_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node dist/bench/pod-startup.js
  *   BENCH_PROFILE_WINDOW=1 …   (prints the burst's CLOCK_MONOTONIC window in µs, to cut --cpu-prof profiles to it)
  *   BENCH_DROP_EVENTS=1 …   (diagnosis: the agent's Events are counted but not sent)
@@ -124,11 +125,22 @@ async function main(): Promise<void> {
     child.on('exit', (c) => reject(new Error(`agent exited with ${c}`)));
   });
 
+  // --scheduled: pods come unbound and the scheduler binds them, running beside the API server as
+  // `skiff server` (and `skiff up`) runs it: upstream's SLO counts scheduling too. Without it, pods
+  // are created bound to the node, which measures the kubelet's part alone.
+  const scheduled = process.argv.includes('--scheduled');
+  let scheduler: { stop(): Promise<void> } | undefined;
+  if (scheduled) {
+    const { createScheduler } = await import('../src/scheduler/scheduler.js');
+    const s = createScheduler(new RestClient(configFromKubeconfig(tc.kubeconfig, 'kube-scheduler')), { leaderElect: false });
+    await s.start();
+    scheduler = s;
+  }
   const podObj = (name: string) => ({
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'default' },
-    spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
+    spec: { ...(scheduled ? {} : { nodeName: NODE }), terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }] },
   });
   await new Promise((r) => setTimeout(r, 1000));
   const rssFresh = rssMB(child.pid!); // registered, watching, no pod yet
@@ -142,6 +154,14 @@ async function main(): Promise<void> {
   for (let i = 0; i < single; i++) {
     await start(`single-${i}`);
     singles.push(timer.latency(`single-${i}`));
+  }
+  if (scheduled) {
+    // The scheduler keeps to the node's 110-pod limit (the kubelet's default maxPods), which the
+    // warm-up and single pods would leave the burst short of: they go first.
+    const names = ['warm', ...Array.from({ length: single }, (_, i) => `single-${i}`)];
+    await Promise.all(names.map((n) => client.request('DELETE', `/api/v1/namespaces/default/pods/${n}`, { query: { gracePeriodSeconds: 0 } }).catch(() => undefined)));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await client.get('/api/v1/namespaces/default/pods')).items.some((p: any) => names.includes(p.metadata.name))) await new Promise((r) => setTimeout(r, 200));
   }
   /** One burst of `burst` pods created at once; its latencies, wall time and CPU. */
   const runBurst = async (round: number) => {
@@ -235,7 +255,7 @@ async function main(): Promise<void> {
   const helpers = childrenOf(child.pid!).filter((k) => k.comm.startsWith('spawner-'));
 
   const f = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(0)} ms`).padStart(9);
-  console.log(`pod startup latency, process runtime (upstream's SLO: pod creation → Running observed via watch)`);
+  console.log(`pod startup latency, process runtime (upstream's SLO: pod creation → Running observed via watch; ${scheduled ? 'pods bound by the scheduler' : 'pods created bound to the node: the kubelet\'s part'})`);
   console.log(`                         p50       p99    upstream SLO p99   goal p99`);
   console.log(`  1 pod (x${String(single).padEnd(3)})     ${f(pct(singles, 50))} ${f(pct(singles, 99))}    ≤ 5000 ms          -`);
   console.log(`  burst of ${String(burst).padEnd(4)}      ${f(med.p50)} ${f(med.p99)}    ≤ 5000 ms          ≤ 200 ms   (all Running after ${burstWall.toFixed(0)} ms; median of ${rounds} rounds by p99)`);
@@ -246,7 +266,7 @@ async function main(): Promise<void> {
   // CPU per pod is steadier than wall time on a shared machine: it is what the burst costs.
   console.log(`  burst CPU until all Running: agent ${(agentCpu / burst).toFixed(1)} ms/pod, API server + bench ${(med.selfCpu / burst).toFixed(1)} ms/pod, whole machine ${(machineCpu / burst).toFixed(1)} ms/pod (2 cores, shared with whatever else runs)`);
   console.log(`  … until its Events are written too (${eventsWall.toFixed(0)} ms): agent ${(agentCpuAll / burst).toFixed(1)} ms/pod, API server + bench ${(med.selfCpuAll / burst).toFixed(1)} ms/pod (incl. the bench's polling)`);
-  console.log(`agent RSS: idle ${rssIdle.toFixed(1)} MB (goal ≤ 80 MB; ${rssFresh.toFixed(1)} MB before the first pod); with ${burst + single + 1} pods running ${rssLoaded.toFixed(1)} MB${helpers.length ? `; spawner helper ${helpers.map((h) => rssMB(h.pid).toFixed(1)).join('+')} MB` : ''}`);
+  console.log(`agent RSS: idle ${rssIdle.toFixed(1)} MB (goal ≤ 80 MB; ${rssFresh.toFixed(1)} MB before the first pod); with ${burst + (scheduled ? 0 : single + 1)} pods running ${rssLoaded.toFixed(1)} MB${helpers.length ? `; spawner helper ${helpers.map((h) => rssMB(h.pid).toFixed(1)).join('+')} MB` : ''}`);
 
   const mb = (x: number) => (x / 1048576).toFixed(1);
   console.log(`  idle agent: RSS ${mb(mem.rss)} MB at this report${mem.gc ? ' (after a full GC: --expose-gc)' : ''}; V8 heap ${mb(mem.heapTotal)} MB (${mb(mem.heapUsed)} used; new space ${mb(mem.spaces.new_space)}, old ${mb(mem.spaces.old_space)}, code ${mb(mem.spaces.code_space)}), external ${mb(mem.external)} MB, array buffers ${mb(mem.arrayBuffers)} MB; the rest is Node itself and native allocations`);
@@ -254,6 +274,7 @@ async function main(): Promise<void> {
   const calls = Object.entries(mem.calls as Record<string, number>).filter(([, n]) => n >= pods / 2).sort((a, b) => b[1] - a[1]);
   console.log(`  agent API calls per pod (create→delete): ${calls.map(([k, n]) => `${k} ${(n / pods).toFixed(1)}`).join(', ')}`);
   timer.stop();
+  await scheduler?.stop();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   client.close();
