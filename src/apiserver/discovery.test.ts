@@ -46,6 +46,13 @@ describe('discovery of aggregated APIs', () => {
     assert.equal(apiGroupDoc('down.example.com'), undefined);
   });
 
+  it('places an aggregated group among the built-in ones by its groupPriorityMinimum', () => {
+    setAggregatedAPI(api({ name: 'v1.high.example.com', group: 'high.example.com', version: 'v1', groupPriorityMinimum: 17900 }));
+    const names = aggregatedDiscovery('apis', 'v2').items.map((g) => g.metadata.name);
+    for (const lower of ['apps', 'batch', 'rbac.authorization.k8s.io', 'storage.k8s.io']) assert.ok(names.indexOf('high.example.com') < names.indexOf(lower), `${names}`);
+    assert.ok(apiGroupList().groups.findIndex((g) => g.name === 'high.example.com') < apiGroupList().groups.findIndex((g) => g.name === 'batch'));
+  });
+
   it('lists a group/version served here once, as served here (a service-backed metrics API included)', () => {
     setAggregatedAPI(api({ name: 'v1.apps', group: 'apps', version: 'v1' }));
     setAggregatedAPI(api({ name: 'v1beta1.metrics.k8s.io', group: 'metrics.k8s.io', version: 'v1beta1' }));

@@ -1,5 +1,6 @@
 import { allResources, groupVersions, subresourceInfo, type ResourceInfo } from './resources.js';
 import { aggregatedAPIs, type AggregatedAPI } from './aggregator/state.js';
+import { localPriority } from './aggregator/apiservice.js';
 import { METRICS_GROUP, METRICS_VERSION } from './metrics/api.js';
 
 /**
@@ -56,14 +57,28 @@ function aggregatedOnly(): AggregatedAPI[] {
 }
 
 function groupsInOrder(): { group: string; versions: string[] }[] {
-  const out: { group: string; versions: string[] }[] = [];
-  const add = (group: string, version: string) => {
+  const out: { group: string; versions: string[]; priority: number }[] = [];
+  const add = (group: string, version: string, priority: number) => {
     const g = out.find((x) => x.group === group);
-    if (g) g.versions.push(version);
-    else out.push({ group, versions: [version] });
+    if (g) {
+      g.versions.push(version);
+      g.priority = Math.max(g.priority, priority);
+    } else out.push({ group, versions: [version], priority });
   };
-  for (const gv of groupVersions()) add(gv.group, gv.version);
-  for (const a of aggregatedOnly()) add(a.group, a.version);
+  for (const gv of groupVersions()) add(gv.group, gv.version, localPriority(gv.group, gv.version)[0]);
+  const aggregated = aggregatedOnly();
+  if (!aggregated.length) return out;
+  // An aggregated group takes its place by groupPriorityMinimum among the served ones, as
+  // upstream orders every group (kubectl resolves a resource name to the first group that has it).
+  for (const a of aggregated) {
+    const g = out.find((x) => x.group === a.group);
+    if (g) {
+      g.versions.push(a.version);
+      continue;
+    }
+    const at = out.findIndex((x) => x.priority < a.groupPriorityMinimum || (x.priority === a.groupPriorityMinimum && x.group > a.group));
+    out.splice(at < 0 ? out.length : at, 0, { group: a.group, versions: [a.version], priority: a.groupPriorityMinimum });
+  }
   return out;
 }
 

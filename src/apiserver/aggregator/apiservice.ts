@@ -94,12 +94,17 @@ const PRIORITIES: Record<string, [number, number]> = {
   'metrics.k8s.io/v1beta1': [100, 100],
 };
 
+/** A served group/version's [groupPriorityMinimum, versionPriority]: upstream's table, else what CRD groups get. */
+export function localPriority(group: string, version: string): [number, number] {
+  return PRIORITIES[`${group}/${version}`] ?? [1000, 100];
+}
+
 /**
  * The local APIService for a group/version. Groups upstream has no priority for (CRD groups) get
  * what upstream's CRD registration gives them: 1000 for the group, 100 for the version.
  */
 export function localAPIService(group: string, version: string, automanaged: 'onstart' | 'true'): any {
-  const [gpm, vp] = PRIORITIES[`${group}/${version}`] ?? [1000, 100];
+  const [gpm, vp] = localPriority(group, version);
   return {
     apiVersion: 'apiregistration.k8s.io/v1',
     kind: 'APIService',
