@@ -129,7 +129,9 @@ export class Registry {
 
   /** Stored object → the shape this resource serves (a fresh copy the caller may change). */
   output(info: ResourceInfo, c: CachedObject): any {
-    const obj = deepCopy(c.obj);
+    // A fresh copy from the cached JSON: parsing builds clean objects in one native pass, where
+    // copying the cached graph (shapes as requests and defaulting left them) cost ~2x under load.
+    const obj = c.raw ? JSON.parse(c.raw) : deepCopy(c.obj);
     const s = strategyFor(info);
     return s.fromStorage ? s.fromStorage(obj) : withTypeMeta(info, obj);
   }
