@@ -3,7 +3,7 @@ import { URL } from 'node:url';
 import type { Registry } from './registry.js';
 import { patchStatus, writtenJsonOf } from './registry.js';
 import { PatchError } from './patch/strategic.js';
-import { parseResourcePath, type ResourceRequest } from './request.js';
+import { parseResourcePath, requestVerb, type ResourceRequest } from './request.js';
 import { StatusError, badRequest, internalError, methodNotAllowed, success } from './status.js';
 import { readBody, decodeBody } from './body.js';
 import { negotiateForm, partialObjectMetadata, toTable } from './table.js';
@@ -122,27 +122,9 @@ async function serveAggregated(ctx: HandlerContext, req: IncomingMessage, res: S
 export function requestAttributes(method: string, path: string, parsed: ReturnType<typeof parseResourcePath>, q: Query, user: UserInfo): Attributes {
   if (parsed.type !== 'resource') return { user, verb: method.toLowerCase(), resourceRequest: false, path };
   const r = parsed.req;
-  let verb: string;
-  switch (method) {
-    case 'GET':
-    case 'HEAD':
-      verb = r.subresource === 'proxy' ? 'get' : r.legacyWatch || q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : r.name ? 'get' : 'list';
-      break;
-    case 'POST':
-      verb = 'create';
-      break;
-    case 'PUT':
-      verb = 'update';
-      break;
-    case 'PATCH':
-      verb = 'patch';
-      break;
-    case 'DELETE':
-      verb = r.name ? 'delete' : 'deletecollection';
-      break;
-    default:
-      verb = method.toLowerCase();
-  }
+  const watchParam = q.get('watch') === 'true' || q.get('watch') === '1';
+  // A proxied GET is a get, whatever its query says.
+  const verb = r.subresource === 'proxy' && (method === 'GET' || method === 'HEAD') ? 'get' : requestVerb(method, { named: !!r.name, watch: !!r.legacyWatch || watchParam });
   return {
     user,
     verb,

@@ -68,3 +68,25 @@ export function parseResourcePath(path: string): ParsedPath {
   if (!info) return { type: 'unknown-resource', group, version, resource };
   return { type: 'resource', req: { info, group, version, namespace, name, subresource, ...(proxyPath !== undefined ? { proxyPath } : {}), legacyWatch } };
 }
+
+/**
+ * The authorization verb of a resource request, as upstream's RequestInfoFactory maps methods:
+ * reads are get (named), list or watch; DELETE without a name is deletecollection.
+ */
+export function requestVerb(method: string, o: { named: boolean; watch: boolean }): string {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return o.watch ? 'watch' : o.named ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return o.named ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
+  }
+}

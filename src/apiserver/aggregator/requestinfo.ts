@@ -3,6 +3,7 @@
  * derives them from any /apis path: the server does not know the resources, only the URL shape.
  */
 import type { Attributes, UserInfo } from '../auth/types.js';
+import { requestVerb } from '../request.js';
 
 export function aggregatedAttributes(method: string, path: string, q: URLSearchParams, user: UserInfo): Attributes {
   const parts = path.split('/').filter(Boolean).map((p) => {
@@ -30,27 +31,7 @@ export function aggregatedAttributes(method: string, path: string, q: URLSearchP
     namespace = rest[1];
   }
   const [resource, name, ...sub] = rest;
-  if (!verb) {
-    switch (method) {
-      case 'GET':
-      case 'HEAD':
-        verb = name ? 'get' : q.get('watch') === 'true' || q.get('watch') === '1' ? 'watch' : 'list';
-        break;
-      case 'POST':
-        verb = 'create';
-        break;
-      case 'PUT':
-        verb = 'update';
-        break;
-      case 'PATCH':
-        verb = 'patch';
-        break;
-      case 'DELETE':
-        verb = name ? 'delete' : 'deletecollection';
-        break;
-      default:
-        verb = method.toLowerCase();
-    }
-  }
+  // A named read stays a get, as upstream: only a read of a collection becomes list or watch.
+  if (!verb) verb = requestVerb(method, { named: !!name, watch: !name && (q.get('watch') === 'true' || q.get('watch') === '1') });
   return { user, verb, resourceRequest: true, path, namespace, apiGroup: group, apiVersion: version, resource, subresource: sub.length ? sub.join('/') : undefined, name };
 }
