@@ -131,7 +131,7 @@ export class Registry {
   output(info: ResourceInfo, c: CachedObject): any {
     // A fresh copy from the cached JSON: parsing builds clean objects in one native pass, where
     // copying the cached graph (shapes as requests and defaulting left them) cost ~2x under load.
-    const obj = c.raw ? JSON.parse(c.raw) : deepCopy(c.obj);
+    const obj = JSON.parse(c.raw);
     const s = strategyFor(info);
     return s.fromStorage ? s.fromStorage(obj) : withTypeMeta(info, obj);
   }
