@@ -68,21 +68,16 @@ export function aggregatorHeaders(incoming: IncomingMessage['headers'], user: Us
 export async function resolveBackend(reg: Registry, ref: ServiceRef): Promise<Backend> {
   const svcInfo = findResource('', 'v1', 'services')!;
   const epInfo = findResource('', 'v1', 'endpoints')!;
-  const get = async (info: typeof svcInfo) => {
-    try {
-      return reg.output(info, await reg.get(info, ref.namespace, ref.name));
-    } catch (e) {
-      if (e instanceof StatusError && e.code === 404) return undefined;
-      throw e;
-    }
-  };
-  const svc = await get(svcInfo);
+  // From the watch cache, read-only, as upstream's proxy reads its listers: every proxied request
+  // comes here, and neither a consistent read nor a copy of either object is needed to route it.
+  const get = (info: typeof svcInfo) => reg.cache.get(reg.keyFor(info, ref.namespace, ref.name))?.obj;
+  const svc = get(svcInfo);
   if (!svc) throw serviceUnavailable();
   if (svc.spec?.type === 'ExternalName') {
     if (!svc.spec.externalName) throw serviceUnavailable();
     return { host: svc.spec.externalName, port: ref.port };
   }
-  const eps = await get(epInfo);
+  const eps = get(epInfo);
   let t;
   try {
     t = serviceProxyTarget(svc, eps, { scheme: 'https', name: ref.name, port: String(ref.port) });
