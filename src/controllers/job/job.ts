@@ -215,6 +215,10 @@ export class JobController extends QueueController {
     };
     const suspended = spec.suspend === true;
     let requeueMs: number | undefined;
+    // Condition events go out only once the status carrying the condition is written: a sync from a
+    // stale cache sets the same condition again, and its update then fails with a conflict (upstream
+    // records them after the status update too).
+    const events: [type: 'Normal' | 'Warning', reason: string, message: string][] = [];
 
     // Has the Job met its end? (FailureTarget/SuccessCriteriaMet stick once set.)
     let target = hasCond(job, 'FailureTarget') ?? hasCond(job, 'SuccessCriteriaMet');
@@ -247,23 +251,23 @@ export class JobController extends QueueController {
         setCond(final, 'True', target.reason, target.message);
         if (final === 'Complete') {
           status.completionTime = nowTime(this.ctx.clock);
-          this.event(job, 'Normal', 'Completed', 'Job completed');
+          events.push(['Normal', 'Completed', 'Job completed']);
         } else {
-          this.event(job, 'Warning', target.reason, target.message);
+          events.push(['Warning', target.reason, target.message]);
         }
       }
     } else if (suspended) {
       await this.deletePods(key, job, active);
       if (!hasCond(job, 'Suspended')) {
         setCond('Suspended', 'True', 'JobSuspended', 'Job suspended');
-        this.event(job, 'Normal', 'Suspended', 'Job suspended');
+        events.push(['Normal', 'Suspended', 'Job suspended']);
       }
     } else {
       if (hasCond(job, 'Suspended')) {
         setCond('Suspended', 'False', 'JobResumed', 'Job resumed');
         // The deadline counts from the resumption, as upstream.
         status.startTime = nowTime(this.ctx.clock);
-        this.event(job, 'Normal', 'Resumed', 'Job resumed');
+        events.push(['Normal', 'Resumed', 'Job resumed']);
       }
       status.startTime ??= nowTime(this.ctx.clock);
       if (spec.activeDeadlineSeconds != null && requeueMs === undefined) requeueMs = spec.activeDeadlineSeconds * 1000;
@@ -283,6 +287,7 @@ export class JobController extends QueueController {
     if (JSON.stringify(status) !== before) {
       await this.ctx.client.update(resourcePath('batch', 'v1', 'jobs', job.metadata.namespace, job.metadata.name, 'status'), job);
     }
+    for (const [type, reason, message] of events) this.event(job, type, reason, message);
     if (requeueMs !== undefined) this.enqueueAfter(key, requeueMs);
   }
 
