@@ -1,17 +1,32 @@
 import { findResource } from '../resources.js';
 import { REGISTRY_PREFIX } from '../watchcache.js';
 import { StatusError } from '../status.js';
-import { parseQuantityExact, milliValue, formatQuantity } from '../validation/quantity.js';
+import { parseQuantityExact, milliValue, formatQuantity, type QuantityFormat } from '../validation/quantity.js';
 import type { Registry } from '../registry.js';
 import type { AdmissionPlugin, AdmissionRequest } from './types.js';
 import { forbidden } from './util.js';
 
-type Usage = Map<string, bigint>; // resource name → milli-units
+/**
+ * An amount in milli-units with the format it prints in: a sum keeps the format of its first non-zero
+ * term, as resource.Quantity.Add, so usage reads "256Mi" or "500m" as upstream's quota does.
+ */
+interface Amount {
+  milli: bigint;
+  format: QuantityFormat;
+}
+type Usage = Map<string, Amount>; // resource name → amount
 
-const milli = (s: unknown): bigint => {
+const ZERO: Amount = { milli: 0n, format: 'DecimalSI' };
+const COUNT = (n: number): Amount => ({ milli: BigInt(n) * 1000n, format: 'DecimalSI' });
+
+const amount = (s: unknown): Amount => {
   const q = parseQuantityExact(s);
-  return typeof q === 'string' ? 0n : milliValue(q);
+  return typeof q === 'string' ? ZERO : { milli: milliValue(q), format: q.format };
 };
+const milli = (s: unknown): bigint => amount(s).milli;
+const plus = (a: Amount | undefined, b: Amount): Amount => ({ milli: (a?.milli ?? 0n) + b.milli, format: a && a.milli !== 0n ? a.format : b.format });
+const minus = (a: Amount, b: Amount | undefined): Amount => ({ milli: a.milli - (b?.milli ?? 0n), format: a.format });
+const text = (a: Amount): string => formatQuantity({ value: a.milli, scale: -3, format: a.format });
 
 /** Object-count resources quota knows by their short names, as upstream. */
 const COUNT_NAMES: Record<string, string> = {
@@ -35,19 +50,19 @@ function podTerminal(p: any): boolean {
 }
 
 /** Compute resources of a pod: sum of containers, at least the largest init container, plus overhead. */
-function podResources(p: any, which: 'requests' | 'limits'): Map<string, bigint> {
-  const out = new Map<string, bigint>();
-  for (const c of p.spec?.containers ?? []) for (const [k, v] of Object.entries(c.resources?.[which] ?? {})) out.set(k, (out.get(k) ?? 0n) + milli(v));
-  for (const c of p.spec?.initContainers ?? []) for (const [k, v] of Object.entries(c.resources?.[which] ?? {})) if (milli(v) > (out.get(k) ?? 0n)) out.set(k, milli(v));
-  for (const [k, v] of Object.entries(p.spec?.overhead ?? {})) out.set(k, (out.get(k) ?? 0n) + milli(v));
+function podResources(p: any, which: 'requests' | 'limits'): Map<string, Amount> {
+  const out = new Map<string, Amount>();
+  for (const c of p.spec?.containers ?? []) for (const [k, v] of Object.entries(c.resources?.[which] ?? {})) out.set(k, plus(out.get(k), amount(v)));
+  for (const c of p.spec?.initContainers ?? []) for (const [k, v] of Object.entries(c.resources?.[which] ?? {})) if (milli(v) > (out.get(k)?.milli ?? 0n)) out.set(k, amount(v));
+  for (const [k, v] of Object.entries(p.spec?.overhead ?? {})) out.set(k, plus(out.get(k), amount(v)));
   return out;
 }
 
 /** What one object adds to usage (upstream's evaluators, for the resources Skiff serves). */
 export function usageOf(key: string, obj: any): Usage {
   const u: Usage = new Map();
-  u.set(countName(key), 1000n);
-  if (COUNT_NAMES[key]) u.set(COUNT_NAMES[key], 1000n);
+  u.set(countName(key), COUNT(1));
+  if (COUNT_NAMES[key]) u.set(COUNT_NAMES[key], COUNT(1));
   if (key === 'pods') {
     if (podTerminal(obj)) return new Map();
     for (const [k, v] of podResources(obj, 'requests')) {
@@ -57,8 +72,8 @@ export function usageOf(key: string, obj: any): Usage {
     for (const [k, v] of podResources(obj, 'limits')) u.set(`limits.${k}`, v);
   }
   if (key === 'services') {
-    if (obj.spec?.type === 'NodePort' || obj.spec?.type === 'LoadBalancer') u.set('services.nodeports', BigInt((obj.spec.ports ?? []).length) * 1000n);
-    if (obj.spec?.type === 'LoadBalancer') u.set('services.loadbalancers', 1000n);
+    if (obj.spec?.type === 'NodePort' || obj.spec?.type === 'LoadBalancer') u.set('services.nodeports', COUNT((obj.spec.ports ?? []).length));
+    if (obj.spec?.type === 'LoadBalancer') u.set('services.loadbalancers', COUNT(1));
   }
   return u;
 }
@@ -78,10 +93,7 @@ function matchesScopes(quota: any, key: string, obj: any): boolean {
   return true;
 }
 
-const fmt = (name: string, v: bigint): string => {
-  const q = parseQuantityExact(`${v}m`);
-  return `${name}=${typeof q === 'string' ? String(v) : formatQuantity(q)}`;
-};
+const fmt = (name: string, a: Amount): string => `${name}=${text(a)}`;
 
 /**
  * Creates quota admitted whose objects the watch cache may not hold yet (the write follows admission,
@@ -109,7 +121,7 @@ const RESERVATION_MS = 10_000;
 /** Current usage of a namespace for the quota's hard resources, from the watch cache (and admitted creates on their way). */
 export function computeUsage(reg: Registry, namespace: string, quota: any, reserved?: Reservations): Usage {
   const hard = Object.keys(quota.spec?.hard ?? {});
-  const used: Usage = new Map(hard.map((h) => [h, 0n]));
+  const used: Usage = new Map(hard.map((h) => [h, ZERO]));
   const keys = new Set<string>();
   for (const h of hard) {
     if (h.startsWith('count/')) {
@@ -124,7 +136,7 @@ export function computeUsage(reg: Registry, namespace: string, quota: any, reser
     if (reserved) objs.push(...reserved.pending(reg, namespace, key));
     for (const obj of objs) {
       if (!matchesScopes(quota, key, obj)) continue;
-      for (const [k, v] of usageOf(key, obj)) if (used.has(k)) used.set(k, used.get(k)! + v);
+      for (const [k, v] of usageOf(key, obj)) if (used.has(k)) used.set(k, plus(used.get(k), v));
     }
   }
   return used;
@@ -185,9 +197,9 @@ export function resourceQuotaPlugin(): AdmissionPlugin {
       if (req.operation === 'UPDATE') {
         // Pod updates change usage only through resources (in-place resize); count the difference.
         const old = usageOf(key, req.oldObject ?? {});
-        for (const [k, v] of delta) delta.set(k, v - (old.get(k) ?? 0n));
+        for (const [k, v] of delta) delta.set(k, minus(v, old.get(k)));
       }
-      if (![...delta.values()].some((v) => v > 0n)) return;
+      if (![...delta.values()].some((v) => v.milli > 0n)) return;
       await locks.run(req.namespace!, async () => {
         await reg.cache.sync();
         let charged = false;
@@ -195,7 +207,7 @@ export function resourceQuotaPlugin(): AdmissionPlugin {
           const quota = c.obj;
           if (!matchesScopes(quota, key, req.object)) continue;
           const hard = quota.spec?.hard ?? {};
-          const constrained = [...delta.keys()].filter((k) => hard[k] !== undefined && delta.get(k)! > 0n);
+          const constrained = [...delta.keys()].filter((k) => hard[k] !== undefined && delta.get(k)!.milli > 0n);
           // Compute resources the quota limits must be given by every container (upstream's "must specify").
           if (key === 'pods' && req.operation === 'CREATE') {
             const missing: string[] = [];
@@ -210,21 +222,21 @@ export function resourceQuotaPlugin(): AdmissionPlugin {
             if (missing.length) throw forbidden(req, `failed quota: ${quota.metadata.name}: must specify ${missing.join('; ')}`);
           }
           if (!constrained.length) continue;
-          let used = new Map<string, bigint>(Object.entries(quota.status?.used ?? {}).map(([k, v]) => [k, milli(v)]));
-          const over = (u: Map<string, bigint>) => constrained.filter((k) => (u.get(k) ?? 0n) + delta.get(k)! > milli(hard[k]));
+          let used: Usage = new Map(Object.entries(quota.status?.used ?? {}).map(([k, v]) => [k, amount(v)]));
+          const over = (u: Usage) => constrained.filter((k) => (u.get(k)?.milli ?? 0n) + delta.get(k)!.milli > milli(hard[k]));
           let exceeded = over(used);
           if (exceeded.length || constrained.some((k) => !used.has(k))) {
             used = computeUsage(reg, req.namespace!, quota, reserved);
             exceeded = over(used);
           }
           if (exceeded.length) {
-            const list = (f: (k: string) => bigint) => exceeded.sort().map((k) => fmt(k, f(k))).join(',');
-            throw forbidden(req, `exceeded quota: ${quota.metadata.name}, requested: ${list((k) => delta.get(k)!)}, used: ${list((k) => used.get(k) ?? 0n)}, limited: ${list((k) => milli(hard[k]))}`);
+            const list = (f: (k: string) => Amount) => exceeded.sort().map((k) => fmt(k, f(k))).join(',');
+            throw forbidden(req, `exceeded quota: ${quota.metadata.name}, requested: ${list((k) => delta.get(k)!)}, used: ${list((k) => used.get(k) ?? ZERO)}, limited: ${list((k) => amount(hard[k]))}`);
           }
           if (req.dryRun) continue;
           const next = structuredClone(quota);
           const nu = new Map(used);
-          for (const k of constrained) nu.set(k, (nu.get(k) ?? 0n) + delta.get(k)!);
+          for (const k of constrained) nu.set(k, plus(nu.get(k), delta.get(k)!));
           next.status = { hard: { ...hard }, used: { ...(quota.status?.used ?? {}), ...toStatus(nu) } };
           try {
             await reg.update(quotaInfo, req.namespace, quota.metadata.name, next, { subresource: 'status' });
