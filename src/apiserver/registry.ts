@@ -639,6 +639,42 @@ export class Registry {
   async mutate(info: ResourceInfo, namespace: string | undefined, name: string, fn: (obj: any) => any, as?: { fieldManager: string; subresource: string }, opts?: { forResponse?: boolean }): Promise<any> {
     return this.guaranteedUpdate(info, namespace, name, false, (cur) => fn(this.output(info, cur)), { subresource: INTERNAL_WRITE, fieldManager: as?.fieldManager, trackSubresource: as?.subresource, forResponse: opts?.forResponse });
   }
+
+  /**
+   * As mutate, but `next` is given the cached object itself (read-only, shared with every reader)
+   * and returns a new object that copies what it changes and shares the rest: no copy of the whole
+   * object for a small change (a pod's binding). The write path after it changes only the top level
+   * and metadata, which guaranteedUpdate copies; the test suite checks that the cached object stays
+   * as it was (SKIFF_VERIFY_CACHE_HINTS).
+   */
+  async mutateShared(info: ResourceInfo, namespace: string | undefined, name: string, next: (cached: any) => any, opts?: { forResponse?: boolean }): Promise<any> {
+    if (strategyFor(info).toStorage || strategyFor(info).fromStorage) return this.mutate(info, namespace, name, next, undefined, opts);
+    return this.guaranteedUpdate(info, namespace, name, false, (cur) => {
+      const obj = next(cur.obj);
+      if (obj === cur.obj) throw new Error('mutateShared: return a new object');
+      if (VERIFY_SHARED) verifyUnchanged(cur);
+      return { ...obj, metadata: { ...obj.metadata } };
+    }, { subresource: INTERNAL_WRITE, forResponse: opts?.forResponse });
+  }
+}
+
+const VERIFY_SHARED = process.env.SKIFF_VERIFY_CACHE_HINTS === '1';
+
+/** After the write settles, the cached object a shared mutation started from must still match its JSON. */
+function verifyUnchanged(cur: CachedObject): void {
+  setImmediate(() => {
+    const was = JSON.parse(cur.raw);
+    if (!isDeepStrictEqual(was, cur.obj)) {
+      sharedMutations++;
+      console.error(`registry: a shared mutation changed the cached object ${cur.key} in place (a registry bug):\n  now: ${JSON.stringify(cur.obj)}\n  was: ${cur.raw}`);
+    }
+  });
+}
+
+let sharedMutations = 0;
+/** How many shared mutations changed a cached object in place (tests fail on any). */
+export function sharedMutationErrors(): number {
+  return sharedMutations;
 }
 
 /** Write results → their JSON as stored at that revision (see Registry.withRaw). */

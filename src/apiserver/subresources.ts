@@ -39,21 +39,24 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
     const target = binding.target;
     if (!target?.name) throw badRequest('Binding target must name a node');
     if (binding.metadata?.name && binding.metadata.name !== r.name) throw badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${r.name})`);
-    await reg.mutate(info, ns, r.name!, (pod) => {
+    // The cached pod is shared: copy only what the binding changes.
+    await reg.mutateShared(info, ns, r.name!, (pod) => {
       if (pod.spec.nodeName) throw new StatusError(409, 'Conflict', `pod ${r.name} is already assigned to node "${pod.spec.nodeName}"`, { name: r.name, kind: 'pods' });
       if (pod.metadata.deletionTimestamp) throw new StatusError(409, 'Conflict', `pod ${r.name} is being deleted, cannot be assigned to a host`, { name: r.name, kind: 'pods' });
       if (binding.metadata?.uid && binding.metadata.uid !== pod.metadata.uid) {
         throw new StatusError(409, 'Conflict', `Precondition failed: UID in precondition: ${binding.metadata.uid}, UID in object meta: ${pod.metadata.uid}`);
       }
-      pod.spec.nodeName = target.name;
-      pod.metadata.annotations = { ...pod.metadata.annotations, ...binding.metadata?.annotations };
-      const conds: any[] = (pod.status.conditions ??= []);
-      const c = conds.find((x) => x.type === 'PodScheduled');
       const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: nowRFC3339() };
-      if (c) Object.assign(c, cond);
-      else conds.push(cond);
-      return pod;
-    }, undefined, { forResponse: true });
+      const conds: any[] = pod.status?.conditions ?? [];
+      const i = conds.findIndex((x) => x.type === 'PodScheduled');
+      const annotations = binding.metadata?.annotations;
+      return {
+        ...pod,
+        metadata: annotations && Object.keys(annotations).length ? { ...pod.metadata, annotations: { ...pod.metadata.annotations, ...annotations } } : pod.metadata,
+        spec: { ...pod.spec, nodeName: target.name },
+        status: { ...pod.status, conditions: i < 0 ? [...conds, cond] : conds.map((c, j) => (j === i ? { ...c, ...cond } : c)) },
+      };
+    }, { forResponse: true });
     send(res, 201, success());
     return;
   }

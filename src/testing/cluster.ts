@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheHintMismatches } from '../apiserver/watchcache.js';
+import { sharedMutationErrors } from '../apiserver/registry.js';
 import { up, type RunningCluster, type ComponentSelection, type UpOptions } from '../cluster/up.js';
 
 /** Repository root, found from this compiled file (dist/src/testing/cluster.js). */
@@ -55,6 +56,7 @@ export async function startTestCluster(opts: { datastore?: string; components?: 
       // The suite runs with SKIFF_VERIFY_CACHE_HINTS=1: a registry write whose object differs from
       // the JSON it stored (the watch cache would serve the wrong one) fails the test that made it.
       if (cacheHintMismatches() > 0) throw new Error(`${cacheHintMismatches()} written object(s) differed from their stored JSON: see "watch cache:" on stderr`);
+      if (sharedMutationErrors() > 0) throw new Error(`${sharedMutationErrors()} shared mutation(s) changed a cached object in place: see "registry:" on stderr`);
     },
   };
 }

@@ -1,0 +1,76 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { setImmediate as tick } from 'node:timers/promises';
+import { SqliteBackend } from '../storage/sqlite.js';
+import { WatchCache } from './watchcache.js';
+import { RESOURCES, findResource } from './resources.js';
+
+// The in-place check is on in the suite (npm test sets it); this file turns it on for itself too.
+process.env.SKIFF_VERIFY_CACHE_HINTS = '1';
+const { Registry, sharedMutationErrors } = await import('./registry.js');
+
+const PODS = findResource('', 'v1', 'pods')!;
+const NAMESPACES = findResource('', 'v1', 'namespaces')!;
+
+describe('Registry.mutateShared', () => {
+  let backend: SqliteBackend;
+  let cache: WatchCache;
+  let reg: InstanceType<typeof Registry>;
+  const cached = (name: string) => cache.get(reg.keyFor(PODS, 'default', name))!;
+
+  before(async () => {
+    backend = SqliteBackend.open(':memory:');
+    cache = new WatchCache(backend, [...new Set(RESOURCES.map((r) => r.storageKey))]);
+    await cache.start();
+    reg = new Registry(backend, cache, []);
+    await reg.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }, {});
+    for (const name of ['a', 'b']) {
+      await reg.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1'] }] } }, { forResponse: true });
+    }
+  });
+  after(async () => {
+    cache.stop();
+    await backend.close();
+  });
+
+  it('stores the new object and shares what it did not change with the one before', async () => {
+    await cache.sync();
+    const before = cached('a');
+    const raw = before.raw;
+    await reg.mutateShared(PODS, 'default', 'a', (pod) => ({ ...pod, spec: { ...pod.spec, nodeName: 'n1' } }), { forResponse: true });
+    await cache.sync();
+    const after = cached('a');
+    assert.equal(after.obj.spec.nodeName, 'n1');
+    assert.ok(after.rv > before.rv);
+    assert.equal(after.obj.metadata.resourceVersion, String(after.rv));
+    // Not copied: the containers are the very objects the earlier version holds.
+    assert.equal(after.obj.spec.containers, before.obj.spec.containers);
+    // The earlier version is as it was (watchers may still be sending it).
+    assert.equal(before.raw, raw);
+    assert.deepEqual(JSON.parse(before.raw), before.obj);
+    assert.deepEqual(JSON.parse(after.raw), after.obj);
+    await tick();
+    assert.equal(sharedMutationErrors(), 0);
+  });
+
+  it('refuses to be handed back the cached object itself', async () => {
+    await assert.rejects(reg.mutateShared(PODS, 'default', 'b', (pod) => pod), /return a new object/);
+  });
+
+  it('reports a change made in place to the cached object (a caller bug)', async () => {
+    const errors = sharedMutationErrors();
+    const log = console.error;
+    console.error = () => undefined;
+    try {
+      await reg.mutateShared(PODS, 'default', 'b', (pod) => {
+        pod.metadata.labels.app = 'changed';
+        return { ...pod };
+      });
+      await tick();
+      await tick();
+    } finally {
+      console.error = log;
+    }
+    assert.equal(sharedMutationErrors(), errors + 1);
+  });
+});
