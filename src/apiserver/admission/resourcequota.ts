@@ -118,12 +118,10 @@ export class Reservations {
 /** How long an admitted create counts before it must have reached the cache (a failed write frees its room then). */
 const RESERVATION_MS = 10_000;
 
-/** Current usage of a namespace for the quota's hard resources, from the watch cache (and admitted creates on their way). */
-export function computeUsage(reg: Registry, namespace: string, quota: any, reserved?: Reservations): Usage {
-  const hard = Object.keys(quota.spec?.hard ?? {});
-  const used: Usage = new Map(hard.map((h) => [h, ZERO]));
+/** The resources (storage keys: "pods", "apps/deployments") whose objects a quota's hard resources count. */
+export function quotaKeys(quota: any): Set<string> {
   const keys = new Set<string>();
-  for (const h of hard) {
+  for (const h of Object.keys(quota.spec?.hard ?? {})) {
     if (h.startsWith('count/')) {
       const [res, group] = h.slice('count/'.length).split(/\.(.*)/s);
       keys.add(group ? `${group}/${res}` : res);
@@ -131,15 +129,39 @@ export function computeUsage(reg: Registry, namespace: string, quota: any, reser
     else if (h.startsWith('services.')) keys.add('services');
     else keys.add('pods');
   }
-  for (const key of keys) {
-    const objs = reg.cache.list(key, `${REGISTRY_PREFIX}${key}/${namespace}/`).map((c) => c.obj);
-    if (reserved) objs.push(...reserved.pending(reg, namespace, key));
-    for (const obj of objs) {
+  return keys;
+}
+
+/** Usage of a quota's hard resources over the namespace's objects of each resource (`objectsOf(key)`). */
+function usageOver(quota: any, objectsOf: (key: string) => any[]): Usage {
+  const used: Usage = new Map(Object.keys(quota.spec?.hard ?? {}).map((h) => [h, ZERO]));
+  for (const key of quotaKeys(quota)) {
+    for (const obj of objectsOf(key)) {
       if (!matchesScopes(quota, key, obj)) continue;
       for (const [k, v] of usageOf(key, obj)) if (used.has(k)) used.set(k, plus(used.get(k), v));
     }
   }
   return used;
+}
+
+/** status.used of a quota over the namespace's objects (the quota controller's recount). */
+export function quotaUsed(quota: any, objectsOf: (key: string) => any[]): Record<string, string> {
+  return toStatus(usageOver(quota, objectsOf));
+}
+
+/** Whether two ResourceLists hold the same resources with equal amounts (quota.Equals: "256Mi" equals "268435456"). */
+export function sameAmounts(a: Record<string, string> = {}, b: Record<string, string> = {}): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => k in b && milli(a[k]) === milli(b[k]));
+}
+
+/** Current usage of a namespace for the quota's hard resources, from the watch cache (and admitted creates on their way). */
+export function computeUsage(reg: Registry, namespace: string, quota: any, reserved?: Reservations): Usage {
+  return usageOver(quota, (key) => {
+    const objs = reg.cache.list(key, `${REGISTRY_PREFIX}${key}/${namespace}/`).map((c) => c.obj);
+    if (reserved) objs.push(...reserved.pending(reg, namespace, key));
+    return objs;
+  });
 }
 
 /** Serialises quota checks per namespace so concurrent creates cannot both take the last unit. */

@@ -1,0 +1,4 @@
+import { registerController } from '../manager.js';
+import { ResourceQuotaController } from './controller.js';
+
+registerController('resourcequota', (ctx) => new ResourceQuotaController(ctx));
