@@ -1,7 +1,7 @@
 import type { ResourceInfo } from './resources.js';
 import type { PatchType } from './registry.js';
 import { badRequest, StatusError } from './status.js';
-import { findUnknownFields, dropUnknownFields } from './openapi/schemas.js';
+import { findUnknownFields, dropUnknownFields, findTypeError } from './openapi/schemas.js';
 import { findDuplicateKeys } from './jsondup.js';
 import { checkCustomFields } from './crd/custom.js';
 
@@ -24,6 +24,9 @@ export function checkTypeMeta(obj: any, info: ResourceInfo, expectKind = info.ki
  */
 export function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn' | 'Ignore', warnings: string[], findDuplicates: () => string[] = () => []): any {
   if (info.custom) return checkCustomFields(info, obj, mode, warnings, findDuplicates);
+  // A value of the wrong JSON type is refused whatever fieldValidation says, as upstream's typed decoding.
+  const typeError = findTypeError(info.group, info.version, info.kind, obj);
+  if (typeError) throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${typeError}`);
   if (mode === 'Ignore') return dropUnknownFields(info.group, info.version, info.kind, obj);
   const unknown = findUnknownFields(info.group, info.version, info.kind, obj);
   const duplicates = findDuplicates();
@@ -37,14 +40,14 @@ export function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn
 }
 
 /**
- * Whether a JSON merge patch can bring in a field the schema does not know. Its keys land at the
+ * Whether a JSON merge patch can bring in a field the schema does not know, or a value of the wrong type. Its keys land at the
  * same paths in the result (lists are replaced whole), and the object it applies to was checked
  * when it was stored, so when the patch has no unknown field the result has none either, and the
  * whole result need not be walked again (upstream decodes the stored object typed, so it cannot
  * carry unknown fields either). Custom resources keep their own checks.
  */
 export function mergePatchMayAddUnknown(info: ResourceInfo, patch: unknown): boolean {
-  return !!info.custom || findUnknownFields(info.group, info.version, info.kind, patch).length > 0;
+  return !!info.custom || findUnknownFields(info.group, info.version, info.kind, patch).length > 0 || findTypeError(info.group, info.version, info.kind, patch) !== undefined;
 }
 
 /** Duplicate keys in a JSON body (JSON.parse keeps the last one silently). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allSchemas, dropUnknownFields, findUnknownFields, patchMetaFor, resolveSchema, schemaForKind } from './schemas.js';
+import { allSchemas, dropUnknownFields, findTypeError, findUnknownFields, patchMetaFor, resolveSchema, schemaForKind } from './schemas.js';
 
 const POD = 'io.k8s.api.core.v1.Pod';
 
@@ -208,4 +208,38 @@ test('schemas.json parses as the API server loads it at start (time reported, no
   const parsed = JSON.parse(readFileSync(new URL('../../../generated/schemas.json', import.meta.url), 'utf8'));
   t.diagnostic(`schemas.json parsed in ${(performance.now() - t0).toFixed(1)} ms`);
   assert.equal(parsed['io.k8s.api.core.v1.Pod']?.type, 'object');
+});
+
+test('findTypeError: the first value of the wrong JSON type, in encoding/json\'s words', () => {
+  const pod = (c: any, spec: any = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'i', ...c }], ...spec } });
+  const err = (c: any, spec?: any) => findTypeError('', 'v1', 'Pod', pod(c, spec));
+  assert.equal(err({ command: ['sleep', '1'], ports: [{ containerPort: 80 }], env: [{ name: 'A', value: '1' }], tty: true, resources: { limits: { cpu: 1, memory: '1Gi' } } }), undefined);
+  assert.equal(err({ command: 'sleep' }), 'json: cannot unmarshal string into Go struct field Container.spec.containers.command of type []string');
+  assert.equal(err({ command: ['sleep', 1] }), 'json: cannot unmarshal number into Go struct field Container.spec.containers.command of type string');
+  assert.equal(err({ ports: [{ containerPort: '80' }] }), 'json: cannot unmarshal string into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32');
+  assert.equal(err({ ports: [{ containerPort: 1.5 }] }), 'json: cannot unmarshal number 1.5 into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32');
+  assert.equal(err({ ports: [{ containerPort: 2 ** 31 }] }), 'json: cannot unmarshal number 2147483648 into Go struct field ContainerPort.spec.containers.ports.containerPort of type int32');
+  assert.equal(err({ env: [{ name: 'A', value: 1 }] }), 'json: cannot unmarshal number into Go struct field EnvVar.spec.containers.env.value of type string');
+  assert.equal(err({ env: { A: '1' } }), 'json: cannot unmarshal object into Go struct field Container.spec.containers.env of type []v1.EnvVar');
+  assert.equal(err({ tty: 'yes' }), 'json: cannot unmarshal string into Go struct field Container.spec.containers.tty of type bool');
+  assert.equal(err({}, { terminationGracePeriodSeconds: '30' }), 'json: cannot unmarshal string into Go struct field PodSpec.spec.terminationGracePeriodSeconds of type int64');
+  assert.equal(findTypeError('', 'v1', 'Pod', { spec: 'x' }), 'json: cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec');
+  assert.equal(findTypeError('', 'v1', 'Pod', { metadata: { labels: { a: 1 } } }), 'json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string');
+  assert.equal(
+    findTypeError('apps', 'v1', 'Deployment', { spec: { replicas: '3', template: { spec: { containers: [{ name: 'c', env: [{ name: 'A', value: true }] }] } } } }),
+    'json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32',
+  );
+  assert.equal(
+    findTypeError('apps', 'v1', 'Deployment', { spec: { template: { spec: { containers: [{ name: 'c', env: [{ name: 'A', value: true }] }] } } } }),
+    'json: cannot unmarshal bool into Go struct field EnvVar.spec.template.spec.containers.env.value of type string',
+  );
+});
+
+test('findTypeError leaves null, own unmarshalers, free-form fields and unknown kinds alone', () => {
+  assert.equal(findTypeError('', 'v1', 'Pod', { metadata: { labels: null, creationTimestamp: null }, spec: { containers: [{ name: 'c', command: null, ports: [{ containerPort: 80, hostPort: null }] }] } }), undefined);
+  // Quantity and IntOrString take numbers and strings; Time has its own messages.
+  assert.equal(findTypeError('', 'v1', 'Pod', { spec: { containers: [{ name: 'c', resources: { requests: { cpu: 0.5 } }, livenessProbe: { httpGet: { port: 'http' } } }] } }), undefined);
+  assert.equal(findTypeError('', 'v1', 'Pod', { metadata: { creationTimestamp: 5 } }), undefined);
+  assert.equal(findTypeError('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', { spec: { versions: [{ name: 'v1', schema: { openAPIV3Schema: { type: 'object', default: 3, x: [1] } } }] } }), undefined);
+  assert.equal(findTypeError('example.com', 'v1', 'Widget', { spec: 5 }), undefined);
 });

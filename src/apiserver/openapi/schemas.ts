@@ -260,3 +260,129 @@ export function dropUnknownFields<T>(group: string, version: string, kind: strin
   for (const [o, key] of drop) delete o[key];
   return copy;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Type mismatches (upstream decodes a body into the Go types, which refuses them)
+
+/** The component a property refers to (`$ref` or the `allOf: [{$ref}]` wrapper). */
+function refName(s: Schema | undefined): string | undefined {
+  const ref = s?.allOf?.length === 1 && !s.properties ? s.allOf[0].$ref : s?.$ref;
+  return typeof ref === 'string' && ref.startsWith(REF_PREFIX) ? ref.slice(REF_PREFIX.length) : undefined;
+}
+
+/** "io.k8s.api.core.v1.PodSpec" → "v1.PodSpec", as Go prints a type of package v1. */
+function goRefName(name: string): string {
+  const parts = name.split('.');
+  return parts.slice(-2).join('.');
+}
+
+/**
+ * Go's name of the type a property decodes into ("int32", "[]string", "v1.PodSpec"). Named string
+ * and map types (v1.Protocol, v1.ResourceList) are not in the schema and print as what they are
+ * underneath (string, map[string]resource.Quantity).
+ */
+function goTypeName(prop: Schema | undefined): string {
+  const ref = refName(prop);
+  if (ref) return goRefName(ref);
+  const s = resolveSchema(prop);
+  switch (s?.type) {
+    case 'array':
+      return `[]${goTypeName(s.items)}`;
+    case 'object':
+      return typeof s.additionalProperties === 'object' ? `map[string]${goTypeName(s.additionalProperties)}` : 'map[string]interface {}';
+    case 'string':
+      return 'string';
+    case 'boolean':
+      return 'bool';
+    case 'integer':
+      return s.format === 'int32' ? 'int32' : s.format === 'int64' ? 'int64' : 'int';
+    case 'number':
+      return 'float64';
+    default:
+      return 'interface {}';
+  }
+}
+
+/** How encoding/json names a JSON value in UnmarshalTypeError. */
+function jsonWord(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+const INT_RANGE: Record<string, [number, number]> = { int32: [-(2 ** 31), 2 ** 31 - 1], int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] };
+
+/**
+ * The first value of `value` whose JSON type the property's Go type cannot take, in document order,
+ * as encoding/json reports it ("json: cannot unmarshal string into Go struct field
+ * Container.spec.containers.command of type []string": the innermost struct, then the path of JSON
+ * names without list indexes or map keys). null is anything's zero value. Values with their own
+ * unmarshalers (Quantity, IntOrString, Time, free-form JSON) are left to validation.
+ */
+function typeError(prop: Schema | undefined, value: unknown, struct: string, path: string): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const s = resolveSchema(prop);
+  if (!s || s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string'] || s.oneOf || s.format === 'int-or-string') return undefined;
+  const fail = (what = jsonWord(value)) => `json: cannot unmarshal ${what} into Go struct field ${struct}.${path} of type ${goTypeName(prop)}`;
+  if (s.properties) {
+    if (!isPlainObject(value)) return fail();
+    const ref = refName(prop);
+    const inner = ref ? goRefName(ref).split('.')[1] : struct;
+    for (const key of Object.keys(value)) {
+      if (!Object.prototype.hasOwnProperty.call(s.properties, key)) continue;
+      const e = typeError(s.properties[key], value[key], inner, join(path, key));
+      if (e) return e;
+    }
+    return undefined;
+  }
+  switch (s.type) {
+    case 'array':
+      if (!Array.isArray(value)) return fail();
+      for (const v of value) {
+        const e = typeError(s.items, v, struct, path);
+        if (e) return e;
+      }
+      return undefined;
+    case 'object':
+      if (!isPlainObject(value)) return fail();
+      if (typeof s.additionalProperties === 'object') {
+        for (const v of Object.values(value)) {
+          const e = typeError(s.additionalProperties, v, struct, path);
+          if (e) return e;
+        }
+      }
+      return undefined;
+    case 'string':
+      // Time and []byte decode through their own unmarshalers, with their own messages.
+      if (s.format === 'date-time' || s.format === 'byte') return undefined;
+      return typeof value === 'string' ? undefined : fail();
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : fail();
+    case 'integer': {
+      if (typeof value !== 'number') return fail();
+      const [min, max] = INT_RANGE[s.format ?? ''] ?? INT_RANGE.int64;
+      return Number.isInteger(value) && value >= min && value <= max ? undefined : fail(`number ${value}`);
+    }
+    case 'number':
+      return typeof value === 'number' ? undefined : fail();
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The first JSON type mismatch of a built-in kind's object as upstream's decoder reports it, or
+ * undefined. Kinds without a built-in schema report nothing.
+ */
+export function findTypeError(group: string, version: string, kind: string, obj: unknown): string | undefined {
+  const k = schemaForKind(group, version, kind);
+  if (!k || !isPlainObject(obj)) return undefined;
+  const root = goRefName(k.name).split('.')[1];
+  for (const key of Object.keys(obj)) {
+    const prop = k.schema.properties?.[key];
+    if (!prop) continue;
+    const e = typeError(prop, obj[key], root, key);
+    if (e) return e;
+  }
+  return undefined;
+}
