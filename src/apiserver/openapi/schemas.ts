@@ -319,55 +319,75 @@ const INT_RANGE: Record<string, [number, number]> = { int32: [-(2 ** 31), 2 ** 3
  * names without list indexes or map keys). null is anything's zero value. Values with their own
  * unmarshalers (Quantity, IntOrString, Time, free-form JSON) are left to validation.
  */
-function typeError(prop: Schema | undefined, value: unknown, struct: string, path: string): string | undefined {
+function typeError(prop: Schema | undefined, value: unknown, struct: string, path: string[]): string | undefined {
   if (value === null || value === undefined) return undefined;
   const s = resolveSchema(prop);
   if (!s || s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-int-or-string'] || s.oneOf || s.format === 'int-or-string') return undefined;
-  const fail = (what = jsonWord(value)) => `json: cannot unmarshal ${what} into Go struct field ${struct}.${path} of type ${goTypeName(prop)}`;
   if (s.properties) {
-    if (!isPlainObject(value)) return fail();
-    const ref = refName(prop);
-    const inner = ref ? goRefName(ref).split('.')[1] : struct;
-    for (const key of Object.keys(value)) {
-      if (!Object.prototype.hasOwnProperty.call(s.properties, key)) continue;
-      const e = typeError(s.properties[key], value[key], inner, join(path, key));
+    if (!isPlainObject(value)) return mismatch(prop, value, struct, path);
+    const inner = structName(prop!) ?? struct;
+    const props = s.properties;
+    for (const key in value) {
+      const p = props[key];
+      if (p === undefined || !Object.prototype.hasOwnProperty.call(props, key)) continue;
+      // The path is built only for a message: a stack of JSON names, joined on a mismatch.
+      path.push(key);
+      const e = typeError(p, value[key], inner, path);
+      path.pop();
       if (e) return e;
     }
     return undefined;
   }
   switch (s.type) {
     case 'array':
-      if (!Array.isArray(value)) return fail();
-      for (const v of value) {
-        const e = typeError(s.items, v, struct, path);
-        if (e) return e;
+      if (!Array.isArray(value)) return mismatch(prop, value, struct, path);
+      if (s.items) {
+        for (const v of value) {
+          const e = typeError(s.items, v, struct, path);
+          if (e) return e;
+        }
       }
       return undefined;
     case 'object':
-      if (!isPlainObject(value)) return fail();
+      if (!isPlainObject(value)) return mismatch(prop, value, struct, path);
       if (typeof s.additionalProperties === 'object') {
-        for (const v of Object.values(value)) {
-          const e = typeError(s.additionalProperties, v, struct, path);
+        for (const key in value) {
+          const e = typeError(s.additionalProperties, value[key], struct, path);
           if (e) return e;
         }
       }
       return undefined;
     case 'string':
       // Time and []byte decode through their own unmarshalers, with their own messages.
-      if (s.format === 'date-time' || s.format === 'byte') return undefined;
-      return typeof value === 'string' ? undefined : fail();
+      if (typeof value === 'string' || s.format === 'date-time' || s.format === 'byte') return undefined;
+      return mismatch(prop, value, struct, path);
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : fail();
+      return typeof value === 'boolean' ? undefined : mismatch(prop, value, struct, path);
     case 'integer': {
-      if (typeof value !== 'number') return fail();
+      if (typeof value !== 'number') return mismatch(prop, value, struct, path);
       const [min, max] = INT_RANGE[s.format ?? ''] ?? INT_RANGE.int64;
-      return Number.isInteger(value) && value >= min && value <= max ? undefined : fail(`number ${value}`);
+      return Number.isInteger(value) && value >= min && value <= max ? undefined : mismatch(prop, value, struct, path, `number ${value}`);
     }
     case 'number':
-      return typeof value === 'number' ? undefined : fail();
+      return typeof value === 'number' ? undefined : mismatch(prop, value, struct, path);
     default:
       return undefined;
   }
+}
+
+/** The Go struct name a property refers to ("Container"), memoized per schema object. */
+const structNames = new WeakMap<Schema, string | null>();
+function structName(prop: Schema): string | undefined {
+  let n = structNames.get(prop);
+  if (n === undefined) {
+    const ref = refName(prop);
+    structNames.set(prop, (n = ref ? ref.slice(ref.lastIndexOf('.') + 1) : null));
+  }
+  return n ?? undefined;
+}
+
+function mismatch(prop: Schema | undefined, value: unknown, struct: string, path: string[], what = jsonWord(value)): string {
+  return `json: cannot unmarshal ${what} into Go struct field ${struct}.${path.join('.')} of type ${goTypeName(prop)}`;
 }
 
 /**
@@ -381,7 +401,7 @@ export function findTypeError(group: string, version: string, kind: string, obj:
   for (const key of Object.keys(obj)) {
     const prop = k.schema.properties?.[key];
     if (!prop) continue;
-    const e = typeError(prop, obj[key], root, key);
+    const e = typeError(prop, obj[key], root, [key]);
     if (e) return e;
   }
   return undefined;
