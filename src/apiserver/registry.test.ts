@@ -12,7 +12,7 @@ const { Registry, sharedMutationErrors } = await import('./registry.js');
 const PODS = findResource('', 'v1', 'pods')!;
 const NAMESPACES = findResource('', 'v1', 'namespaces')!;
 
-describe('Registry.mutateShared', () => {
+describe('Registry.mutateShared, and writes that share parts with the stored object', () => {
   let backend: SqliteBackend;
   let cache: WatchCache;
   let reg: InstanceType<typeof Registry>;
@@ -24,7 +24,7 @@ describe('Registry.mutateShared', () => {
     await cache.start();
     reg = new Registry(backend, cache, []);
     await reg.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }, {});
-    for (const name of ['a', 'b']) {
+    for (const name of ['a', 'b', 'c']) {
       await reg.create(PODS, 'default', { apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox', command: ['sleep', '1'] }] } }, { forResponse: true });
     }
   });
@@ -55,6 +55,7 @@ describe('Registry.mutateShared', () => {
 
   it('refuses to be handed back the cached object itself', async () => {
     await assert.rejects(reg.mutateShared(PODS, 'default', 'b', (pod) => pod), /return a new object/);
+    await tick();
   });
 
   it('reports a change made in place to the cached object (a caller bug)', async () => {
@@ -62,7 +63,7 @@ describe('Registry.mutateShared', () => {
     const log = console.error;
     console.error = () => undefined;
     try {
-      await reg.mutateShared(PODS, 'default', 'b', (pod) => {
+      await reg.mutateShared(PODS, 'default', 'c', (pod) => {
         pod.metadata.labels.app = 'changed';
         return { ...pod };
       });

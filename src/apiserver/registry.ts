@@ -385,9 +385,11 @@ export class Registry {
           const r = applyConfiguration(original, patch, writeContext(info, opts.fieldManager ?? '', opts.subresource ?? ''), !!opts.apply?.force);
           patched = r.object;
           patched.metadata = { ...patched.metadata, managedFields: r.managedFields };
-        } else if (type === 'json') patched = applyJsonPatch(original, patch);
-        else if (type === 'merge') patched = applyMergePatch(original, patch);
-        else patched = applyStrategicMergePatch(original, patch, patchMetaFor(info.group, info.version, info.kind));
+        }
+        // `original` is this write's own copy: the patch is applied to it in place.
+        else if (type === 'json') patched = applyJsonPatch(original, patch, true);
+        else if (type === 'merge') patched = applyMergePatch(original, patch, true);
+        else patched = applyStrategicMergePatch(original, patch, patchMetaFor(info.group, info.version, info.kind), true);
       } catch (e) {
         if (e instanceof StatusError) throw e;
         if (e instanceof PatchError) throw patchStatus(e);
@@ -421,70 +423,78 @@ export class Registry {
     const key = this.keyFor(info, namespace, name);
     const storageInfo = storageInfoOf(info);
     const s = strategyFor(info);
-    for (let attempt = 0; ; attempt++) {
-      await this.cache.sync();
-      let cur = this.cache.get(key);
-      if (attempt > 0) {
-        const fresh = await this.backend.get(key);
-        cur = fresh.kv ? { key, obj: JSON.parse(fresh.kv.value), raw: '', rv: fresh.kv.modRevision } : undefined;
-        if (cur) {
-          cur.obj.metadata.resourceVersion = String(cur.rv);
-          (cur as { raw: string }).raw = JSON.stringify(cur.obj);
+    // Writes may share parts with the stored object they started from, never change it: the test
+    // suite checks each one once it settled.
+    let touched: CachedObject | undefined;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        await this.cache.sync();
+        let cur = this.cache.get(key);
+        if (attempt > 0) {
+          const fresh = await this.backend.get(key);
+          cur = fresh.kv ? { key, obj: JSON.parse(fresh.kv.value), raw: '', rv: fresh.kv.modRevision } : undefined;
+          if (cur) {
+            cur.obj.metadata.resourceVersion = String(cur.rv);
+            (cur as { raw: string }).raw = JSON.stringify(cur.obj);
+          }
         }
+        if (!cur) throw notFound(info.group, info.resource, name);
+        touched = cur;
+        let obj = mutate(cur);
+        if (opts.check) obj = opts.check(obj);
+        if (s.toStorage) obj = s.toStorage(obj);
+        const old = cur.obj;
+        obj = this.prepareUpdate(storageInfo, obj, old, opts.subresource);
+        const trackAs = opts.subresource === INTERNAL_WRITE ? opts.trackSubresource : (opts.subresource ?? '');
+        if (opts.fieldManager === undefined || trackAs === undefined) {
+          if (old.metadata.managedFields) obj.metadata.managedFields = old.metadata.managedFields;
+          else delete obj.metadata.managedFields;
+        } else if (!opts.apply) {
+          obj.metadata.managedFields = managedFieldsAfterUpdate(versionedView(s, old), versionedView(s, obj), writeContext(info, opts.fieldManager, trackAs));
+        }
+        // Server-internal writes made without a user (e.g. quota status) skip admission, so it cannot recurse.
+        if (!(opts.subresource === INTERNAL_WRITE && !opts.user)) {
+          await runAdmission(this.admission, {
+            info: storageInfo,
+            operation: 'UPDATE',
+            object: obj,
+            oldObject: old,
+            namespace,
+            subresource: opts.subresource === INTERNAL_WRITE ? undefined : opts.subresource,
+            dryRun: !!opts.dryRun,
+            registry: this,
+            user: opts.user,
+            warnings: opts.warnings,
+          });
+        }
+        if (isDeepStrictEqual(obj, old)) return this.present(info, old, cur.rv);
+        if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old);
+        // Server-internal writes (binding, scale) check their own input, as upstream's subresource REST does.
+        const errs =
+          opts.subresource === INTERNAL_WRITE ? []
+          : opts.subresource === 'status' || opts.subresource === 'approval' ? validateStatusUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced }, opts.subresource)
+          : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
+        if (info.custom && opts.subresource !== INTERNAL_WRITE) errs.push(...validateCustom(info, obj));
+        if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
+        if (storageInfo.key === CRD_KEY && opts.warnings && opts.subresource === undefined) opts.warnings.push(...celWarnings(obj));
+        if (opts.dryRun) return this.present(info, obj, cur.rv);
+        const stored = storageOrder(obj);
+        stored.metadata = { ...obj.metadata };
+        delete stored.metadata.resourceVersion;
+        // Removing the last finalizer of an object being deleted completes the deletion — but not during
+        // a graceful deletion (a pod's status updates while it terminates): its owner deletes it, as upstream.
+        if (stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length && !(stored.metadata.deletionGracePeriodSeconds > 0) && !strategyFor(storageInfo).blocksDeletion?.(stored)) {
+          const del = await this.backend.delete(key, cur.rv);
+          if (del.ok) return this.present(info, obj, del.revision);
+        } else {
+          const res = await this.store(key, JSON.stringify(stored), stored, opts, (value) => this.backend.update(key, value, cur!.rv));
+          // A conversion (fromStorage) may change the object in place: then it gets its own copy.
+          if (res.ok) return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision, opts.forResponse && !s.fromStorage));
+        }
+        if (pinned || attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
       }
-      if (!cur) throw notFound(info.group, info.resource, name);
-      let obj = mutate(cur);
-      if (opts.check) obj = opts.check(obj);
-      if (s.toStorage) obj = s.toStorage(obj);
-      const old = cur.obj;
-      obj = this.prepareUpdate(storageInfo, obj, old, opts.subresource);
-      const trackAs = opts.subresource === INTERNAL_WRITE ? opts.trackSubresource : (opts.subresource ?? '');
-      if (opts.fieldManager === undefined || trackAs === undefined) {
-        if (old.metadata.managedFields) obj.metadata.managedFields = old.metadata.managedFields;
-        else delete obj.metadata.managedFields;
-      } else if (!opts.apply) {
-        obj.metadata.managedFields = managedFieldsAfterUpdate(versionedView(s, old), versionedView(s, obj), writeContext(info, opts.fieldManager, trackAs));
-      }
-      // Server-internal writes made without a user (e.g. quota status) skip admission, so it cannot recurse.
-      if (!(opts.subresource === INTERNAL_WRITE && !opts.user)) {
-        await runAdmission(this.admission, {
-          info: storageInfo,
-          operation: 'UPDATE',
-          object: obj,
-          oldObject: old,
-          namespace,
-          subresource: opts.subresource === INTERNAL_WRITE ? undefined : opts.subresource,
-          dryRun: !!opts.dryRun,
-          registry: this,
-          user: opts.user,
-          warnings: opts.warnings,
-        });
-      }
-      if (isDeepStrictEqual(obj, old)) return this.present(info, old, cur.rv);
-      if (storageInfo.key === 'services') await allocateServiceAddresses(this, obj, old);
-      // Server-internal writes (binding, scale) check their own input, as upstream's subresource REST does.
-      const errs =
-        opts.subresource === INTERNAL_WRITE ? []
-        : opts.subresource === 'status' || opts.subresource === 'approval' ? validateStatusUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced }, opts.subresource)
-        : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
-      if (info.custom && opts.subresource !== INTERNAL_WRITE) errs.push(...validateCustom(info, obj));
-      if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
-      if (storageInfo.key === CRD_KEY && opts.warnings && opts.subresource === undefined) opts.warnings.push(...celWarnings(obj));
-      if (opts.dryRun) return this.present(info, obj, cur.rv);
-      const stored = storageOrder(obj);
-      stored.metadata = { ...obj.metadata };
-      delete stored.metadata.resourceVersion;
-      // Removing the last finalizer of an object being deleted completes the deletion — but not during
-      // a graceful deletion (a pod's status updates while it terminates): its owner deletes it, as upstream.
-      if (stored.metadata.deletionTimestamp && !stored.metadata.finalizers?.length && !(stored.metadata.deletionGracePeriodSeconds > 0) && !strategyFor(storageInfo).blocksDeletion?.(stored)) {
-        const del = await this.backend.delete(key, cur.rv);
-        if (del.ok) return this.present(info, obj, del.revision);
-      } else {
-        const res = await this.store(key, JSON.stringify(stored), stored, opts, (value) => this.backend.update(key, value, cur!.rv));
-        // A conversion (fromStorage) may change the object in place: then it gets its own copy.
-        if (res.ok) return this.withRaw(info, key, res.revision, this.present(info, obj, res.revision, opts.forResponse && !s.fromStorage));
-      }
-      if (pinned || attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
+    } finally {
+      if (VERIFY_SHARED && touched) verifyUnchanged(touched);
     }
   }
 
@@ -564,8 +574,9 @@ export class Registry {
       if (attempt === 0) {
         await runAdmission(this.admission, { info: storageInfo, operation: 'DELETE', object: undefined, oldObject: cur.obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user });
       }
-      const obj = deepCopy(cur.obj);
-      const m = obj.metadata;
+      // Read-only until a graceful deletion needs its own copy to mark (below).
+      let obj = cur.obj;
+      let m = obj.metadata;
       const finalizers: string[] = [...(m.finalizers ?? [])];
       const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
       const want = (f: string, on: boolean) => {
@@ -591,6 +602,8 @@ export class Registry {
         continue;
       }
       // Graceful or finalized deletion: mark the object and let its owner (kubelet, GC) finish.
+      obj = deepCopy(cur.obj);
+      m = obj.metadata;
       const now = Date.now();
       if (m.deletionTimestamp) {
         const cur2 = m.deletionGracePeriodSeconds ?? 0;
@@ -652,7 +665,6 @@ export class Registry {
     return this.guaranteedUpdate(info, namespace, name, false, (cur) => {
       const obj = next(cur.obj);
       if (obj === cur.obj) throw new Error('mutateShared: return a new object');
-      if (VERIFY_SHARED) verifyUnchanged(cur);
       return { ...obj, metadata: { ...obj.metadata } };
     }, { subresource: INTERNAL_WRITE, forResponse: opts?.forResponse });
   }
@@ -660,13 +672,13 @@ export class Registry {
 
 const VERIFY_SHARED = process.env.SKIFF_VERIFY_CACHE_HINTS === '1';
 
-/** After the write settles, the cached object a shared mutation started from must still match its JSON. */
+/** Soon after a write, the cached object it started from must still match its JSON: writes may share its parts, never change them. */
 function verifyUnchanged(cur: CachedObject): void {
   setImmediate(() => {
     const was = JSON.parse(cur.raw);
     if (!isDeepStrictEqual(was, cur.obj)) {
       sharedMutations++;
-      console.error(`registry: a shared mutation changed the cached object ${cur.key} in place (a registry bug):\n  now: ${JSON.stringify(cur.obj)}\n  was: ${cur.raw}`);
+      console.error(`registry: a write changed the cached object ${cur.key} in place (a registry bug):\n  now: ${JSON.stringify(cur.obj)}\n  was: ${cur.raw}`);
     }
   });
 }

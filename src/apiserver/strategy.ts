@@ -77,10 +77,12 @@ const podStrategy: Strategy = {
     // Upstream's podStatusStrategy: the spec and ownerReferences stay (old kubelets corrupted the
     // latter), the deletion timestamp too; labels, annotations and finalizers may change; the QoS
     // class is backfilled when a status leaves it out.
+    // Shared with the stored pod, not copied: nothing after this changes them (cached objects are
+    // read-only; the test suite checks that no write changes the object it started from).
     if (old.spec === undefined) delete pod.spec;
-    else pod.spec = deepCopy(old.spec);
+    else pod.spec = old.spec;
     if (old.metadata.ownerReferences === undefined) delete pod.metadata.ownerReferences;
-    else pod.metadata.ownerReferences = deepCopy(old.metadata.ownerReferences);
+    else pod.metadata.ownerReferences = old.metadata.ownerReferences;
     const qos = old.status?.qosClass;
     const status = pod.status !== null && typeof pod.status === 'object' && !Array.isArray(pod.status) ? pod.status : undefined;
     if (qos && !status?.qosClass) pod.status = { ...status, qosClass: qos };

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteBackend } from '../storage/sqlite.js';
-import { WatchCache, type CacheEvent } from './watchcache.js';
+import { WatchCache, restampRaw, stampRaw, type CacheEvent } from './watchcache.js';
 import { CompactedError } from '../storage/errors.js';
 
 const obj = (name: string, v: string) => JSON.stringify({ metadata: { name, namespace: 'ns' }, data: { v } });
@@ -73,5 +73,24 @@ describe('WatchCache', () => {
     assert.equal(cache.eventsSince('configmaps', cache.oldestWatchableRevision).length, 4);
     cache.stop();
     await b.close();
+  });
+});
+
+describe('restampRaw', () => {
+  const obj = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'd' }, data: { resourceVersion: '"7"' } };
+  const value = JSON.stringify(obj);
+
+  it('replaces the resourceVersion stampRaw put first in the metadata, and nothing else', () => {
+    const raw = stampRaw(value, obj, '7')!;
+    const cached = { key: 'k', obj: { ...obj, metadata: { ...obj.metadata, resourceVersion: '7' } }, raw, rv: 7 };
+    const out = restampRaw(cached, '12')!;
+    assert.deepEqual(JSON.parse(out), { ...obj, metadata: { ...obj.metadata, resourceVersion: '12' } });
+  });
+
+  it('gives up on JSON of another shape (the caller serialises the object)', () => {
+    const other = { key: 'k', obj: { ...obj, metadata: { ...obj.metadata, resourceVersion: '7' } }, raw: '', rv: 7 };
+    other.raw = JSON.stringify(other.obj);
+    assert.equal(restampRaw(other, '12'), undefined);
+    assert.equal(restampRaw({ ...other, obj: { metadata: {} } }, '12'), undefined);
   });
 });

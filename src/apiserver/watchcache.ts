@@ -354,5 +354,18 @@ export function storageOrder(obj: any): any {
 
 function restamp(c: CachedObject, rv: number): CachedObject {
   const obj = { ...c.obj, metadata: { ...c.obj.metadata, resourceVersion: String(rv) } };
-  return { key: c.key, obj, raw: JSON.stringify(obj), rv };
+  return { key: c.key, obj, raw: restampRaw(c, String(rv)) ?? JSON.stringify(obj), rv };
+}
+
+/**
+ * The cached JSON with its resourceVersion replaced, when it sits where stampRaw put it (first in
+ * the top-level metadata): a deletion event then costs no serialisation of the whole object.
+ */
+export function restampRaw(c: CachedObject, rv: string): string | undefined {
+  const o = c.obj;
+  if (typeof o?.apiVersion !== 'string' || typeof o.kind !== 'string') return undefined;
+  const head = `{"apiVersion":${JSON.stringify(o.apiVersion)},"kind":${JSON.stringify(o.kind)},"metadata":{"resourceVersion":`;
+  const old = `${head}${JSON.stringify(o.metadata?.resourceVersion)}`;
+  if (typeof o.metadata?.resourceVersion !== 'string' || !c.raw.startsWith(old)) return undefined;
+  return `${head}"${rv}"${c.raw.slice(old.length)}`;
 }

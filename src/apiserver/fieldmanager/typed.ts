@@ -98,6 +98,8 @@ export function fieldsOf(value: unknown, meta: PatchMeta | undefined, out = new 
  * list items that did not exist before (owned themselves, the `.` in FieldsV1).
  */
 export function changedFields(prev: unknown, next: unknown, meta: PatchMeta | undefined, out = new FieldSet(), path: string[] = []): FieldSet {
+  // A part the write shares with the stored object (not copied) has not changed.
+  if (prev === next) return out;
   if (isLeaf(next, meta) || isLeaf(prev, meta) || Array.isArray(prev) !== Array.isArray(next)) {
     if (!isDeepStrictEqual(prev, next)) {
       if (isLeaf(next, meta)) out.insert(path);

@@ -302,7 +302,7 @@ function jsonWord(v: unknown): string {
  * modified. Throws PatchError: 400 for a malformed patch, 413 for too many operations,
  * 422 when an operation does not apply (including a failed `test`).
  */
-export function applyJsonPatch(original: unknown, ops: unknown): unknown {
+export function applyJsonPatch(original: unknown, ops: unknown, owned = false): unknown {
   if (ops === null || ops === undefined) return cloneJson(original);
   if (!Array.isArray(ops)) {
     throw new PatchError(`json: cannot unmarshal ${jsonWord(ops)} into Go value of type jsonpatch.Patch`, 400);
@@ -315,7 +315,8 @@ export function applyJsonPatch(original: unknown, ops: unknown): unknown {
   if (ops.length > MAX_OPERATIONS) {
     throw new PatchError(`The allowed maximum operations in a JSON patch is ${MAX_OPERATIONS}, got ${ops.length}`, 413);
   }
-  let doc = cloneJson(original);
+  // An owned original (the caller's own copy) is patched in place rather than copied first.
+  let doc = owned ? original : cloneJson(original);
   for (const op of ops as (Op | null)[]) {
     try {
       doc = applyOne(doc, op ?? {});

@@ -49,19 +49,21 @@ function mergeDocs(doc: JsonMap, patch: JsonMap): void {
 }
 
 /**
- * Applies a JSON merge patch and returns the result; inputs are not modified.
+ * Applies a JSON merge patch and returns the result; inputs are not modified (an `owned`
+ * original, the caller's own copy, is merged into).
  * An object patch merges into the original (a non-object original counts as {}); an
  * array patch replaces it. A null or scalar patch is rejected as upstream rejects it
  * (400 "Invalid JSON Patch").
  */
-export function applyMergePatch(original: unknown, patch: unknown): unknown {
+export function applyMergePatch(original: unknown, patch: unknown, owned = false): unknown {
   if (Array.isArray(patch)) {
     const out = cloneJson(patch);
     pruneNulls(out);
     return out;
   }
   if (!isJsonMap(patch)) throw new PatchError('Invalid JSON Patch', 400);
-  const doc = (isJsonMap(original) ? cloneJson(original) : {}) as JsonMap;
+  // An owned original (the caller's own copy) is merged into rather than copied first.
+  const doc = (isJsonMap(original) ? (owned ? original : cloneJson(original)) : {}) as JsonMap;
   mergeDocs(doc, cloneJson(patch) as JsonMap);
   return doc;
 }

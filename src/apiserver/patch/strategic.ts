@@ -822,9 +822,10 @@ function mergePatchIntoOriginal(original: JsonMap, patch: JsonMap, schema: Patch
  * Applies a strategic merge patch to an object and returns the result; the inputs are
  * not modified. `meta` describes the object (kind 'struct'); fields without meta are
  * merged like a JSON merge patch (maps recursively, lists replaced) while directives
- * still apply. Throws PatchError for patches upstream rejects.
+ * still apply. Throws PatchError for patches upstream rejects. With `owned`, the caller hands over
+ * `original` (a copy of its own): it is merged into rather than copied first.
  */
-export function applyStrategicMergePatch(original: unknown, patch: unknown, meta: PatchMeta | undefined): unknown {
+export function applyStrategicMergePatch(original: unknown, patch: unknown, meta: PatchMeta | undefined, owned = false): unknown {
   const orig = original === undefined || original === null ? {} : original;
   if (!isJsonMap(orig)) throw new PatchError('invalid JSON document', 400);
   if (patch === undefined || patch === null) return cloneJson(orig);
@@ -832,5 +833,5 @@ export function applyStrategicMergePatch(original: unknown, patch: unknown, meta
     const word = Array.isArray(patch) ? 'array' : typeof patch === 'boolean' ? 'bool' : typeof patch;
     throw new PatchError(`json: cannot unmarshal ${word} into Go value of type map[string]interface {}`, 400);
   }
-  return mergeMap(cloneJson(orig) as JsonMap, cloneJson(patch) as JsonMap, usable(meta));
+  return mergeMap((owned ? orig : cloneJson(orig)) as JsonMap, cloneJson(patch) as JsonMap, usable(meta));
 }
