@@ -22,11 +22,13 @@ export interface EndpointConditions {
 
 /**
  * EndpointSlice conditions: `ready` is serving and not terminating (or forced by
- * publishNotReadyAddresses); `serving` ignores termination; `terminating` is deletionTimestamp.
+ * publishNotReadyAddresses); `serving` is the pod's Ready condition alone (as upstream's
+ * podToEndpoint: publishNotReadyAddresses forces `ready` only, so consumers can still tell a pod
+ * that really serves); `terminating` is deletionTimestamp.
  */
 export function endpointConditions(pod: any, publishNotReady: boolean): EndpointConditions {
   const terminating = !!pod.metadata?.deletionTimestamp;
-  const serving = publishNotReady || isPodReady(pod);
+  const serving = isPodReady(pod);
   return { ready: publishNotReady || (serving && !terminating), serving, terminating };
 }
 

@@ -41,9 +41,16 @@ describe('endpointslice planning', () => {
     assert.equal(s.endpoints.length, 3);
   });
 
-  it('publishNotReadyAddresses makes every endpoint ready', () => {
-    const d = desiredEndpoints(svc({ publishNotReadyAddresses: true }), [pod('b', '10.0.0.2', { ready: false })], noNodes);
-    assert.deepEqual(d[0].endpoint.conditions, { ready: true, serving: true, terminating: false });
+  it('publishNotReadyAddresses makes every endpoint ready, while serving keeps the pod readiness', () => {
+    const d = desiredEndpoints(svc({ publishNotReadyAddresses: true }), [pod('a', '10.0.0.1'), pod('b', '10.0.0.2', { ready: false }), pod('c', '10.0.0.3', { deleting: true })], noNodes);
+    assert.deepEqual(
+      d.map((x) => [x.key, x.endpoint.conditions]),
+      [
+        ['10.0.0.1', { ready: true, serving: true, terminating: false }],
+        ['10.0.0.2', { ready: true, serving: false, terminating: false }],
+        ['10.0.0.3', { ready: true, serving: true, terminating: true }],
+      ],
+    );
   });
 
   it('groups pods whose named port differs into different slices', () => {
