@@ -66,6 +66,30 @@ describe('kubectl port-forward', () => {
     });
   }
 
+  it('serves @kubernetes/client-node PortForward (v4.channel.k8s.io WebSocket, no SPDY)', async (t) => {
+    if (!needs(t, skip)) return;
+    const k8s = await import('@kubernetes/client-node');
+    const { PassThrough } = await import('node:stream');
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(c!.kubeconfig);
+    const out = new PassThrough();
+    const err = new PassThrough();
+    const input = new PassThrough();
+    let got = '';
+    out.on('data', (d) => (got += d));
+    const ws = (await new k8s.PortForward(kc).portForward('default', 'web', [8080], out, err, input)) as import('ws').WebSocket;
+    assert.equal(ws.protocol, 'v4.channel.k8s.io');
+    input.write('GET /lib HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    await until('the response through the WebSocket', () => got.includes('pf-ok /lib'));
+    // The pod closed its connection (connection: close), so the server closes the WebSocket.
+    await until('the WebSocket to close', () => ws.readyState === ws.CLOSED);
+    let errText = '';
+    err.on('data', (d) => (errText += d));
+    const ws2 = (await new k8s.PortForward(kc, false).portForward('default', 'web', [9999], new PassThrough(), err, new PassThrough())) as import('ws').WebSocket;
+    await until('the dial error on the error channel', () => /^error forwarding port 9999 to pod default\/web, uid [0-9a-f-]+: .*(ECONNREFUSED|refused)/.test(errText));
+    ws2.close();
+  });
+
   it('reports a port nobody listens on as the kubelet words it', async (t) => {
     if (!needs(t, skip)) return;
     const { port, stderr } = await forward(['pod/web', ':9999']);

@@ -132,7 +132,10 @@ export function proxyPodExec(req: IncomingMessage, socket: Duplex, head: Buffer,
     ({ host, port } = kubeletAddress(node));
     const podPath = `${encodeURIComponent(pod.metadata.namespace)}/${encodeURIComponent(pod.metadata.name)}`;
     if (subresource === 'portforward') {
-      path = `/portForward/${podPath}`;
+      // WebSocket clients name the ports in the query (SPDY ones in each stream's headers).
+      const out = new URLSearchParams();
+      for (const k of ['ports', 'port']) for (const v of q.getAll(k)) out.append(k, v);
+      path = `/portForward/${podPath}${out.size ? `?${out}` : ''}`;
     } else {
       const container = containerFor(pod, q.get('container'));
       const out = new URLSearchParams();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { FRAME, SPDY3_DICTIONARY, SpdyClientFrames, SpdySession, parseFrames } from '../util/spdy.js';
-import { servePortForward } from './portforward.js';
+import { parseWebSocketPorts, servePortForward, serveWebSocketPortForward } from './portforward.js';
 import { until } from '../testing/wait.js';
 
 test('the SPDY/3 header dictionary has the spec length', () => {
@@ -58,4 +58,61 @@ test('a port nobody listens on is reported on the error stream, as the kubelet w
     session.destroy();
     client.close();
   }
+});
+
+/** A stand-in WebSocket: what the server sends is recorded, and the test plays the client. */
+function fakeSocket(protocol: string) {
+  const sent: (Buffer | string)[] = [];
+  const handlers: Record<string, ((...a: any[]) => void)[]> = {};
+  let closed = false;
+  return {
+    sent,
+    get closed() {
+      return closed;
+    },
+    emit: (ev: string, ...a: any[]) => handlers[ev]?.forEach((h) => h(...a)),
+    ws: {
+      protocol,
+      send: (d: Buffer | string) => void sent.push(d),
+      close: () => void (closed = true),
+      on: (ev: string, fn: (...a: any[]) => void) => void (handlers[ev] ??= []).push(fn),
+    },
+  };
+}
+
+test('WebSocket port-forward (v4.channel.k8s.io): port prefixes on both channels, bytes both ways, closes when the pod does', async () => {
+  const echo = net.createServer((s) => s.on('data', (d) => s.end(Buffer.from(`echo:${d}`))));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+  const port = (echo.address() as net.AddressInfo).port;
+  const f = fakeSocket('v4.channel.k8s.io');
+  try {
+    serveWebSocketPortForward(f.ws, [port], { pod: 'default/p', uid: 'u1', dial: (p) => net.connect({ host: '127.0.0.1', port: p }) });
+    const le = Buffer.alloc(2);
+    le.writeUInt16LE(port);
+    assert.deepEqual(f.sent.slice(0, 2), [Buffer.concat([Buffer.from([0]), le]), Buffer.concat([Buffer.from([1]), le])]);
+    f.emit('message', Buffer.from('\x00hi'), true);
+    await until('the socket closed after the pod closed its end', () => f.closed);
+    const data = Buffer.concat((f.sent.slice(2) as Buffer[]).filter((b) => b[0] === 0).map((b) => b.subarray(1))).toString();
+    assert.equal(data, 'echo:hi');
+  } finally {
+    echo.close();
+  }
+});
+
+test('WebSocket port-forward (v4.base64): text frames, dial errors on the error channel', async () => {
+  const f = fakeSocket('v4.base64.channel.k8s.io');
+  serveWebSocketPortForward(f.ws, [9], { pod: 'default/p', uid: 'u1', dial: (p) => net.connect({ host: '127.0.0.1', port: p }) });
+  assert.deepEqual(f.sent.slice(0, 2), ['0CQA=', '1CQA=']);
+  await until('the socket closed', () => f.closed);
+  const errs = (f.sent.slice(2) as string[]).filter((s) => s[0] === '1').map((s) => Buffer.from(s.slice(1), 'base64').toString());
+  assert.equal(errs.length, 1);
+  assert.match(errs[0], /^error forwarding port 9 to pod default\/p, uid u1: .*ECONNREFUSED/);
+});
+
+test('WebSocket port-forward ports come from the query as upstream parses them', () => {
+  assert.deepEqual(parseWebSocketPorts(new URLSearchParams('ports=80,8080&ports=9000')), [80, 8080, 9000]);
+  assert.deepEqual(parseWebSocketPorts(new URLSearchParams('port=53')), [53]);
+  assert.equal(parseWebSocketPorts(new URLSearchParams('')), 'query parameter "port" is required');
+  assert.equal(parseWebSocketPorts(new URLSearchParams('ports=0')), 'port "0" must be > 0');
+  assert.equal(parseWebSocketPorts(new URLSearchParams('ports=x')), 'unable to parse "x" as a port');
 });

@@ -32,12 +32,13 @@ export const SPDY_TUNNEL_PROTOCOL = `SPDY/3.1+${PORT_FORWARD_PROTOCOL}`;
  * WebSockets (ws), SPDY and port-forward load on the first upgrade: an idle node agent does not
  * carry them (ws alone brings zlib and its own parsers, several MB of resident memory).
  */
-let streaming: Promise<{ WebSocketServer: typeof WebSocketServer; SpdySession: typeof SpdySession; servePortForward: typeof import('./portforward.js').servePortForward }> | undefined;
+type PortForwardModule = typeof import('./portforward.js');
+let streaming: Promise<{ WebSocketServer: typeof WebSocketServer; SpdySession: typeof SpdySession; pf: PortForwardModule }> | undefined;
 function loadStreaming() {
   return (streaming ??= Promise.all([import('ws'), import('../util/spdy.js'), import('./portforward.js')]).then(([ws, spdy, pf]) => ({
     WebSocketServer: ws.WebSocketServer,
     SpdySession: spdy.SpdySession,
-    servePortForward: pf.servePortForward,
+    pf,
   })));
 }
 
@@ -61,6 +62,11 @@ export interface KubeletApiBackend {
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
+/** The subprotocols a WebSocket handshake offers, in the client's order. */
+function offered(req: IncomingMessage): string[] {
+  return String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+}
+
 function sendStatus(res: ServerResponse, code: number, reason: string, message: string): void {
   res.writeHead(code, { 'content-type': 'application/json' });
   res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
@@ -70,6 +76,7 @@ export class KubeletServer {
   private server?: https.Server;
   private wss?: WebSocketServer;
   private tunnels?: WebSocketServer;
+  private channels?: WebSocketServer;
   private readonly sessions = new Set<SpdySession>();
   /** The kubelet's own metrics; whoever runs pods may observe pod start and worker durations here. */
   readonly metrics: KubeletMetrics;
@@ -101,7 +108,7 @@ export class KubeletServer {
   }
 
   async stop(): Promise<void> {
-    for (const w of [this.wss, this.tunnels]) {
+    for (const w of [this.wss, this.tunnels, this.channels]) {
       if (!w) continue;
       for (const c of w.clients) c.terminate();
       w.close();
@@ -256,7 +263,7 @@ export class KubeletServer {
     const target = this.backend.portForwardTarget ? await this.backend.portForwardTarget(ns, pod) : 'port-forward is not supported by this kubelet';
     if (typeof target === 'string') return fail(404, target);
     const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
-    const { SpdySession, servePortForward } = await loadStreaming();
+    const { SpdySession, pf, WebSocketServer } = await loadStreaming();
     const start = (write: (b: Buffer) => void, end: () => void): SpdySession => {
       const session = new SpdySession(write);
       this.sessions.add(session);
@@ -265,9 +272,17 @@ export class KubeletServer {
         this.sessions.delete(session);
         end();
       });
-      servePortForward(session, target);
+      pf.servePortForward(session, target);
       return session;
     };
+    if (upgrade === 'websocket' && !offered(req).includes(SPDY_TUNNEL_PROTOCOL)) {
+      // Plain channel-protocol port-forward (client libraries without SPDY), as upstream's kubelet.
+      const ports = pf.parseWebSocketPorts(new URL(req.url ?? '/', 'https://kubelet').searchParams);
+      if (typeof ports === 'string') return fail(400, ports);
+      this.channels ??= new WebSocketServer({ noServer: true, handleProtocols: (protos) => pf.WS_PORT_FORWARD_PROTOCOLS.find((p) => protos.has(p)) ?? false });
+      this.channels.handleUpgrade(req, socket, head, (ws) => pf.serveWebSocketPortForward(ws, ports, target));
+      return;
+    }
     if (upgrade === 'websocket') {
       this.tunnels!.handleUpgrade(req, socket, head, (ws) => {
         const session = start(
