@@ -90,7 +90,7 @@ describe('audit log and secrets encrypted at rest', () => {
       if (!ev) await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(ev.user.username, 'skiff-admin');
-    assert.deepEqual(ev.impersonatedUser, { username: 'jane', groups: ['devs'] });
+    assert.deepEqual(ev.impersonatedUser, { username: 'jane', groups: ['devs', 'system:authenticated'] });
     assert.equal(ev.responseStatus.code, 403);
     admin.close();
   });

@@ -101,7 +101,7 @@ describe('RBAC: bootstrap roles, can-i, upstream messages, escalation, matrix', 
     assert.equal((await c.kubectl(c.kubeconfig, ['auth', 'can-i', 'create', 'configmaps', '-n', 'team-a', '--as=vic'])).stdout.trim(), 'no');
     assert.equal((await c.kubectl(c.kubeconfig, ['auth', 'can-i', 'list', 'pods', '-n', 'team-a', '--as=vic'])).stdout.trim(), 'yes');
     const who = await c.kubectl(c.kubeconfig, ['auth', 'whoami', '--as=vic', '--as-group=devs', '--as-group=ops', '-o', 'json']);
-    assert.deepEqual(JSON.parse(who.stdout).status.userInfo, { username: 'vic', groups: ['devs', 'ops'] });
+    assert.deepEqual(JSON.parse(who.stdout).status.userInfo, { username: 'vic', groups: ['devs', 'ops', 'system:authenticated'] });
     const sa = await c.kubectl(c.kubeconfig, ['auth', 'whoami', '--as=system:serviceaccount:team-a:builder', '-o', 'json']);
     assert.deepEqual(JSON.parse(sa.stdout).status.userInfo, { username: 'system:serviceaccount:team-a:builder', groups: ['system:serviceaccounts', 'system:serviceaccounts:team-a', 'system:authenticated'] });
     const denied = await c.kubectl(c.kubeconfig, ['create', 'configmap', 'imp', '-n', 'team-a', '--from-literal=a=b', '--as=vic']);

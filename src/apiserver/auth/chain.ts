@@ -96,10 +96,13 @@ export async function impersonate(authorizers: Authorizer[], req: IncomingMessag
     const d = await authorize(authorizers, attrs);
     if (d.decision !== 'allow') throw new StatusError(403, 'Forbidden', forbiddenMessage(attrs, d.reason), { name: a.name, group: a.apiGroup, kind: a.resource });
   }
-  // Explicit groups are the whole list; otherwise a service account's own, and a (non-anonymous)
-  // user is authenticated, as upstream.
-  let effectiveGroups = groups.length ? [...groups] : sa ? serviceAccountGroups(sa.namespace) : [];
-  if (!groups.length && userName !== ANONYMOUS.name) effectiveGroups = [...effectiveGroups, 'system:authenticated'];
+  // The groups asked for (else a service account's own), and then, as upstream, system:authenticated
+  // for a user (system:unauthenticated for anonymous) unless either is among them: `--as=jane
+  // --as-group=dev` is in [dev system:authenticated], so system:basic-user's reviews stay allowed.
+  const effectiveGroups = groups.length ? [...groups] : sa ? serviceAccountGroups(sa.namespace) : [];
+  if (userName !== ANONYMOUS.name) {
+    if (!effectiveGroups.includes('system:authenticated') && !effectiveGroups.includes('system:unauthenticated')) effectiveGroups.push('system:authenticated');
+  } else if (!effectiveGroups.includes('system:unauthenticated')) effectiveGroups.push('system:unauthenticated');
   const user: UserInfo = { name: userName, groups: effectiveGroups };
   if (uid) user.uid = uid;
   if (extras.length) user.extra = Object.fromEntries(extras);
