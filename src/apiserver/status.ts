@@ -54,7 +54,7 @@ export class StatusError extends Error {
 
   toStatus(): Status {
     const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.reason, code: this.code };
-    if (this.details) s.details = this.details;
+    if (this.details) s.details = omitEmpty(this.details);
     return s;
   }
 }
@@ -116,6 +116,29 @@ export function internalError(err: unknown): StatusError {
 
 export function success(details?: StatusDetails): Status {
   const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 };
-  if (details) s.details = details;
+  if (details) s.details = omitEmpty(details);
   return s;
+}
+
+/**
+ * StatusDetails and StatusCause as upstream encodes them: every field is `omitempty`, so a core
+ * resource's details carry no `"group": ""` and a cause without a field no `"field": ""`.
+ */
+function omitEmpty(d: StatusDetails): StatusDetails {
+  const out: StatusDetails = {};
+  if (d.name) out.name = d.name;
+  if (d.group) out.group = d.group;
+  if (d.kind) out.kind = d.kind;
+  if (d.uid) out.uid = d.uid;
+  if (d.causes?.length) {
+    out.causes = d.causes.map((c) => {
+      const o: StatusCause = {};
+      if (c.reason) o.reason = c.reason;
+      if (c.message) o.message = c.message;
+      if (c.field) o.field = c.field;
+      return o;
+    });
+  }
+  if (d.retryAfterSeconds) out.retryAfterSeconds = d.retryAfterSeconds;
+  return out;
 }
