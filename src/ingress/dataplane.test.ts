@@ -238,6 +238,24 @@ describe('data plane', () => {
       });
     assert.equal(await cn('a.test'), 'a.test');
     assert.equal(await cn('other.test'), 'Kubernetes Ingress Controller Fake Certificate');
+    // An RSA Secret (openssl req -newkey rsa, cert-manager's default) under TLS 1.3 and 1.2 alike.
+    const rsa = await selfSignedCert('r.test', ['r.test'], 'rsa');
+    plane.apply({
+      ingresses: [ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }], tls: [{ hosts: ['a.test'], secretName: 'a-tls' }] }), ing({ name: 'r', host: 'r.test', paths: [{ path: '/', service: 's1' }], tls: [{ hosts: ['r.test'], secretName: 'r-tls' }] })],
+      endpoints: { 'default-s1-80': ep(echo.port) },
+      certs: { 'default/a-tls': pair, 'default/r-tls': rsa },
+    });
+    for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
+      const got = await new Promise<string>((resolve, reject) => {
+        const s = tls.connect({ host: '127.0.0.1', port: plane.ports.https, servername: 'r.test', maxVersion, rejectUnauthorized: false }, () => {
+          resolve(String(s.getPeerCertificate().subject.CN));
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+      assert.equal(got, 'r.test', maxVersion);
+    }
+    assert.equal(await cn('a.test'), 'a.test');
     const body = await new Promise<string>((resolve, reject) => {
       https
         .get({ host: '127.0.0.1', port: plane.ports.https, path: '/tls', servername: 'a.test', headers: { host: 'a.test' }, ca: pair.cert, checkServerIdentity: () => undefined }, (res) => {

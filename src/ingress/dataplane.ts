@@ -189,7 +189,8 @@ export class DataPlane {
     await listen(this.plainServer, this.opts.httpPort, host);
     this.ports.http = (this.plainServer.address() as net.AddressInfo).port;
     if (this.opts.httpsPort !== undefined) {
-      const def = this.opts.defaultCert ?? (await selfSignedCert());
+      // RSA, as ingress-nginx's: an EC default would shadow RSA Secrets under TLS 1.3 (see selfSignedCert).
+      const def = this.opts.defaultCert ?? (await selfSignedCert(undefined, undefined, 'rsa'));
       this.defaultContext = tls.createSecureContext(def);
       this.httpsServer = http.createServer({ keepAliveTimeout: 75_000 }, (req, res) => this.handle(req, res, 'https'));
       this.httpsServer.on('upgrade', (req, sock, head) => this.upgrade(req, sock as net.Socket, head, 'https'));

@@ -6,10 +6,18 @@ export interface PemPair {
   key: string;
 }
 
-export async function selfSignedCert(cn = 'Kubernetes Ingress Controller Fake Certificate', dnsNames: string[] = ['ingress.local']): Promise<PemPair> {
+/**
+ * keyType 'rsa' (2048 bits) is what ingress-nginx's fake certificate uses, and what the data plane's
+ * default must be: with TLS 1.3, OpenSSL keeps serving an EC default certificate when the SNI
+ * callback switches to a context holding an RSA one, so an RSA Secret would never be presented.
+ */
+export async function selfSignedCert(cn = 'Kubernetes Ingress Controller Fake Certificate', dnsNames: string[] = ['ingress.local'], keyType: 'ec' | 'rsa' = 'ec'): Promise<PemPair> {
   const x = await import('@peculiar/x509');
   x.cryptoProvider.set(webcrypto as any);
-  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const alg =
+    keyType === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
+      : { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const cert = await x.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
