@@ -189,7 +189,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     case 'GET': {
       const watch = r.legacyWatch || boolParam(q, 'watch') === true;
       if (watch) {
-        const opts = listOptions(q);
+        const opts = listOptions(q, true);
         let fieldSelector = opts.fieldSelector;
         if (r.name) fieldSelector = [`metadata.name=${r.name}`, fieldSelector].filter(Boolean).join(',');
         const filter = reg.compileFilter(info, ns, { labelSelector: opts.labelSelector, fieldSelector });

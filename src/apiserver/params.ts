@@ -3,6 +3,9 @@ import type { DeleteOptions, ListOptions } from './registry.js';
 import { badRequest, StatusError } from './status.js';
 import { readBody, decodeBody } from './body.js';
 import { JSON_TYPE } from './respond.js';
+import type { FieldError } from './validation/types.js';
+import { forbidden, notSupported } from './validation/errors.js';
+import { formatInvalidMessage } from './validation/format.js';
 
 /** Query parameters and DeleteOptions as upstream parses them. */
 export type Query = URLSearchParams;
@@ -46,11 +49,12 @@ export function fieldValidationParam(q: Query): 'Strict' | 'Warn' | 'Ignore' {
   throw badRequest(`fieldValidation parameter unsupported: ${v}. Supported values: Strict, Warn, Ignore`);
 }
 
-export function listOptions(q: Query): ListOptions {
+export function listOptions(q: Query, watch = false): ListOptions {
   const limit = intParam(q, 'limit');
   if (limit !== undefined && limit < 0) throw badRequest('limit must be a non-negative integer');
-  const rvm = q.get('resourceVersionMatch') ?? undefined;
-  if (rvm && rvm !== 'Exact' && rvm !== 'NotOlderThan') throw badRequest(`resourceVersionMatch: Unsupported value: "${rvm}": supported values: "Exact", "NotOlderThan"`);
+  const rvm = q.get('resourceVersionMatch') || undefined;
+  const errs = validateListOptions(q, rvm, watch);
+  if (errs.length) throw new StatusError(422, 'Invalid', formatInvalidMessage('ListOptions', '', errs, 'meta.k8s.io'), { group: 'meta.k8s.io', kind: 'ListOptions', causes: errs.map((e) => ({ reason: e.type, message: e.message, field: e.field })) });
   return {
     labelSelector: q.get('labelSelector') ?? undefined,
     fieldSelector: q.get('fieldSelector') ?? undefined,
@@ -59,6 +63,35 @@ export function listOptions(q: Query): ListOptions {
     resourceVersion: q.get('resourceVersion') ?? undefined,
     resourceVersionMatch: rvm,
   };
+}
+
+/**
+ * Upstream's ValidateListOptions (metainternalversion/validation), whose failures are a 422 on
+ * ListOptions.meta.k8s.io: resourceVersionMatch needs a resourceVersion and no continue token, and
+ * on a watch it goes only with sendInitialEvents, which in turn needs NotOlderThan.
+ */
+function validateListOptions(q: Query, rvm: string | undefined, watch: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  const rv = q.get('resourceVersion') ?? '';
+  const cont = q.get('continue') ?? '';
+  const sendInitialEvents = q.has('sendInitialEvents');
+  if (watch) {
+    if (sendInitialEvents && rvm !== 'NotOlderThan') errs.push(forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    if (rvm) {
+      if (!sendInitialEvents) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+      if (rvm !== 'NotOlderThan') errs.push(notSupported('resourceVersionMatch', rvm, ['NotOlderThan']));
+      if (cont) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+    }
+    return errs;
+  }
+  if (rvm) {
+    if (!rv) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
+    if (cont) errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+    if (rvm !== 'Exact' && rvm !== 'NotOlderThan') errs.push(notSupported('resourceVersionMatch', rvm, ['Exact', 'NotOlderThan', '']));
+    if (rvm === 'Exact' && rv === '0') errs.push(forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+  }
+  if (sendInitialEvents) errs.push(forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
+  return errs;
 }
 
 export async function deleteOptions(req: IncomingMessage, q: Query): Promise<DeleteOptions> {
