@@ -112,6 +112,11 @@ async function nodeProxyTarget(ctx: HandlerContext, r: ResourceRequest): Promise
   return { node, port: id.port, client: ctx.kubeletClient };
 }
 
+/** A Scale's status: `selector` is omitempty upstream, so a custom resource without labelSelectorPath has none. */
+export function withSelector(replicas: number, selector: string): { replicas: number; selector?: string } {
+  return selector ? { replicas, selector } : { replicas };
+}
+
 /** autoscaling/v1 Scale for deployments, replicasets and statefulsets. */
 async function serveScale(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest): Promise<void> {
   const reg = ctx.registry;
@@ -122,9 +127,10 @@ async function serveScale(ctx: HandlerContext, req: IncomingMessage, res: Server
     apiVersion: 'autoscaling/v1',
     metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
     spec: { replicas: cs ? numberOr0(jsonPathValue(o, cs.specReplicasPath)) : (o.spec?.replicas ?? 0) },
-    status: cs
-      ? { replicas: numberOr0(jsonPathValue(o, cs.statusReplicasPath)), selector: cs.labelSelectorPath ? String(jsonPathValue(o, cs.labelSelectorPath) ?? '') : '' }
-      : { replicas: o.status?.replicas ?? 0, selector: selectorString(o.spec?.selector) },
+    status: withSelector(
+      cs ? numberOr0(jsonPathValue(o, cs.statusReplicasPath)) : (o.status?.replicas ?? 0),
+      cs ? (cs.labelSelectorPath ? String(jsonPathValue(o, cs.labelSelectorPath) ?? '') : '') : selectorString(o.spec?.selector),
+    ),
   });
   if (req.method === 'GET') {
     const c = await reg.get(info, r.namespace, r.name!);

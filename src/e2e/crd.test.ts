@@ -171,6 +171,8 @@ describe('CustomResourceDefinitions', () => {
     assert.equal(scale.kind, 'Scale');
     assert.equal(scale.spec.replicas, 5);
     assert.equal(scale.status.replicas, 2);
+    // No labelSelectorPath: status.selector is omitted (omitempty), not "".
+    assert.deepEqual(scale.status, { replicas: 2 });
   });
 
   it('watches custom resources', async () => {
