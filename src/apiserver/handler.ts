@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { URL } from 'node:url';
+import { Readable } from 'node:stream';
 import type { Registry } from './registry.js';
 import { patchStatus, writtenJsonOf } from './registry.js';
 import { PatchError } from './patch/strategic.js';
@@ -21,7 +22,7 @@ import { serveWorkloadProxy } from './proxy.js';
 import { strategyFor } from './strategy.js';
 import { COMPONENT_STATUS_WARNING, getComponentStatuses } from './componentstatus.js';
 import { aggregatedAPI, aggregatedAttributes, hasAggregatedAPIs, aggregatorOf, forwardToAPIService, resolveBackend, serviceUnavailable, type AggregatedAPI } from './aggregator/index.js';
-import { groupVersions } from './resources.js';
+import { findByKey, groupVersions } from './resources.js';
 import { METRICS_GROUP, METRICS_VERSION } from './metrics/api.js';
 
 export { groupVersionPaths } from './nonresource.js';
@@ -170,6 +171,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   }
   if (info.virtual) {
     if (method !== 'POST' || r.name) throw methodNotAllowed();
+    if (info.key === 'bindings') return serveLegacyBinding(ctx, req, res, r, q, user);
     const review = ctx.reviews.get(info.key);
     if (!review) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
     const body = decodeBody(await readBody(req), req.headers['content-type']) as any;
@@ -309,4 +311,22 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     default:
       throw methodNotAllowed();
   }
+}
+
+/**
+ * POST namespaces/NS/bindings, the older form of pods/NAME/binding that custom schedulers still use
+ * (client libraries' createNamespacedBinding): the pod is the Binding's metadata.name, and the
+ * request is then served as that pod's binding subresource, as upstream's LegacyBindingREST.
+ */
+async function serveLegacyBinding(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, r: ResourceRequest, q: Query, user: UserInfo): Promise<void> {
+  const buf = await readBody(req);
+  const binding = decodeBody(buf, req.headers['content-type']) as any;
+  checkTypeMeta(binding, r.info);
+  const name = binding.metadata?.name;
+  if (!name) throw badRequest('Name parameter required.');
+  if (binding.metadata.namespace && binding.metadata.namespace !== r.namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  const pods = findByKey('pods')!;
+  // The subresource handler reads the body itself: it is given the bytes already read.
+  const replay = Object.assign(Readable.from([buf]), { headers: req.headers, method: 'POST', url: req.url }) as unknown as IncomingMessage;
+  await serveSubresource(ctx, replay, res, { ...r, info: pods, name, subresource: 'binding' }, q, user);
 }

@@ -86,6 +86,8 @@ export const RESOURCES: ResourceInfo[] = [
   ...group('', 'v1', [
     { resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'], subresources: ['status', 'finalize'] },
     { resource: 'pods', kind: 'Pod', shortNames: ['po'], categories: ['all'], subresources: ['status', 'binding', 'eviction', 'ephemeralcontainers', 'log', 'exec', 'attach', 'portforward', 'proxy'] },
+    // The older form of pods/binding (POST namespaces/NS/bindings, the pod named in the body).
+    { resource: 'bindings', kind: 'Binding', virtual: true },
     { resource: 'podtemplates', kind: 'PodTemplate' },
     { resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'] },
     { resource: 'componentstatuses', kind: 'ComponentStatus', namespaced: false, shortNames: ['cs'], readOnly: true },
