@@ -7,6 +7,7 @@ import { priorityPlugin } from './priority.js';
 import { defaultTolerationSecondsPlugin } from './defaulttolerationseconds.js';
 import { resourceQuotaPlugin } from './resourcequota.js';
 import { defaultStorageClassPlugin } from './defaultstorageclass.js';
+import { pvcResizePlugin } from './pvcresize.js';
 import { runtimeClassPlugin } from './runtimeclass.js';
 import { defaultIngressClassPlugin } from './defaultingressclass.js';
 import { webhookPlugins, type WebhookOptions } from './webhook.js';
@@ -21,7 +22,7 @@ export interface AdmissionChainOptions {
 
 /**
  * The default-enabled plugins in upstream's order (NamespaceLifecycle, LimitRanger, ServiceAccount,
- * PodSecurity, Priority, DefaultTolerationSeconds, DefaultStorageClass, RuntimeClass, DefaultIngressClass, MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
+ * PodSecurity, Priority, DefaultTolerationSeconds, DefaultStorageClass, PersistentVolumeClaimResize, RuntimeClass, DefaultIngressClass, MutatingAdmissionWebhook, ValidatingAdmissionWebhook,
  * ResourceQuota). runAdmission runs every admit in this order, then every validate.
  */
 export function securityAdmissionChain(o: AdmissionChainOptions = {}): AdmissionPlugin[] {
@@ -34,6 +35,7 @@ export function securityAdmissionChain(o: AdmissionChainOptions = {}): Admission
     priorityPlugin,
     defaultTolerationSecondsPlugin(),
     defaultStorageClassPlugin,
+    pvcResizePlugin,
     runtimeClassPlugin,
     defaultIngressClassPlugin,
     hooks.mutating,
