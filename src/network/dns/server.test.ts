@@ -267,6 +267,27 @@ describe('DNS server (loopback sockets)', () => {
     }
   });
 
+  it('on 0.0.0.0, answers over UDP from the address asked (a DNATed ClusterIP query from the node)', async () => {
+    // 127.0.0.2 stands for the pod gateway: a reply to a client on 127.0.0.1 would leave from 127.0.0.1
+    // through a wildcard socket, and a connected client (or conntrack undoing DNAT) drops it.
+    const d = createDnsServer(new ClusterZone(data, { domain: 'cluster.local', ttl: 5 }), { host: '0.0.0.0', port: 0, upstreams: [], localAddresses: () => ['127.0.0.1', '127.0.0.2'] });
+    await d.start();
+    const c = dgram.createSocket('udp4');
+    try {
+      await new Promise<void>((r) => c.bind(0, '127.0.0.1', () => r()));
+      await new Promise<void>((r) => c.connect(d.port, '127.0.0.2', () => r()));
+      const got = new Promise<Buffer>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no UDP answer from 127.0.0.2')), 3000);
+        c.once('message', (m) => (clearTimeout(timer), resolve(m)));
+      });
+      c.send(encodeQuery(71, 'dual.default.svc.cluster.local', 'A'));
+      assert.deepEqual(answers(await got), ['dual.default.svc.cluster.local A 10.96.0.6']);
+    } finally {
+      c.close();
+      await d.stop();
+    }
+  });
+
   it('FORMERR for a malformed query; responses are ignored', async () => {
     const junk = Buffer.concat([encodeQuery(77, 'web.default.svc.cluster.local', 'A').subarray(0, 20)]);
     const r = decodeMessage(await udpQuery(dns.port, junk));

@@ -198,6 +198,12 @@ export interface DnsServerOptions {
   upstreams?: string[];
   /** Forwarded answers are kept up to this many seconds (default 30, CoreDNS's `cache 30`; 0: off). */
   forwardCacheSeconds?: number;
+  /**
+   * With host 0.0.0.0: the machine's IPv4 addresses, each also given a UDP socket of its own (default
+   * from os.networkInterfaces, looked at again every few seconds so the pod bridge's gateway is
+   * picked up when it appears).
+   */
+  localAddresses?: () => string[];
   log?: (msg: string) => void;
 }
 
@@ -214,6 +220,13 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
   const log = opts.log ?? (() => undefined);
   let upstreams = opts.upstreams ?? hostUpstreams();
   let udp: dgram.Socket | undefined;
+  // A UDP socket on 0.0.0.0 replies from the address that routes back to the client, which is not
+  // always the address asked: the node querying the kube-dns ClusterIP is DNATed to the pod gateway
+  // and answered from its own eth0 address, so conntrack cannot undo the DNAT and the client drops
+  // the answer (`dig @10.96.0.10` from the node, hostNetwork pods). A socket bound to each address
+  // answers from it (the kernel prefers the more specific bind).
+  const perAddress = new Map<string, dgram.Socket>();
+  let rescan: NodeJS.Timeout | undefined;
   let tcp: net.Server | undefined;
   let fwd: dgram.Socket | undefined;
   const sockets = new Set<net.Socket>();
@@ -408,8 +421,10 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
           }
         });
       });
+      const wildcard = opts.host === '0.0.0.0';
       const udpSocket = () => {
-        const u = dgram.createSocket(opts.host.includes(':') ? 'udp6' : 'udp4');
+        // reuseAddr lets the per-address sockets share the wildcard socket's port.
+        const u = dgram.createSocket({ type: opts.host.includes(':') ? 'udp6' : 'udp4', reuseAddr: wildcard });
         u.on('message', (m, rinfo) => {
           const r = answer(m, false);
           if (Buffer.isBuffer(r)) u.send(r, rinfo.port, rinfo.address);
@@ -426,6 +441,16 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
           const p = (t.address() as net.AddressInfo).port;
           const u = udpSocket();
           try {
+            if (wildcard) {
+              // SO_REUSEADDR would also share the port with another process's such socket: a plain
+              // socket proves the port free first.
+              const probe = dgram.createSocket('udp4');
+              try {
+                await bound(probe, p, opts.host);
+              } finally {
+                await new Promise<void>((r) => probe.close(() => r()));
+              }
+            }
             await bound(u, p, opts.host);
             [tcp, udp, port] = [t, u, p];
             break;
@@ -441,6 +466,34 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
         throw e;
       }
       udp.on('error', (e) => log(`cluster-dns: ${e.message}`));
+      if (wildcard) {
+        const addresses = opts.localAddresses ?? localIPv4Addresses;
+        const sync = async () => {
+          const want = new Set(addresses());
+          for (const [a, u] of perAddress) {
+            if (want.has(a)) continue;
+            perAddress.delete(a);
+            u.close();
+          }
+          for (const a of want) {
+            if (perAddress.has(a) || !udp) continue;
+            const u = udpSocket();
+            perAddress.set(a, u);
+            try {
+              await bound(u, port, a);
+              u.on('error', (e) => log(`cluster-dns: ${a}: ${e.message}`));
+            } catch (e) {
+              // Taken by someone else, or the address went away: the wildcard socket still answers.
+              perAddress.delete(a);
+              u.close();
+              log(`cluster-dns: no UDP socket on ${a}:${port} (${(e as Error).message})`);
+            }
+          }
+        };
+        await sync();
+        rescan = setInterval(() => void sync(), ADDRESS_RESCAN_MS);
+        rescan.unref();
+      }
       // Forwarding to ourselves would loop every unknown name until it times out (CoreDNS's loop plugin's concern).
       const own = new Set([opts.host, ...(opts.host === '0.0.0.0' ? Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)) : [])]);
       const loops = upstreams.filter((u) => Number(u.slice(u.lastIndexOf(':') + 1)) === port && (own.has(u.slice(0, u.lastIndexOf(':'))) || (opts.host === '0.0.0.0' && u.startsWith('127.'))));
@@ -456,6 +509,9 @@ export function createDnsServer(zone: ClusterZone, opts: DnsServerOptions): DnsS
         p.resolve(undefined);
       }
       pending.clear();
+      clearInterval(rescan);
+      for (const u of perAddress.values()) u.close();
+      perAddress.clear();
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => (udp ? udp.close(() => r()) : r()));
       await new Promise<void>((r) => (tcp ? tcp.close(() => r()) : r()));
@@ -506,6 +562,16 @@ export async function ensureKubeDnsService(client: RestClient, o: { clusterIP?: 
     const cur = await client.get(`${path}/kube-dns-skiff`);
     await client.update(`${path}/kube-dns-skiff`, { ...slice, metadata: { ...slice.metadata, resourceVersion: cur.metadata.resourceVersion } });
   }
+}
+
+const ADDRESS_RESCAN_MS = 2000;
+
+/** The machine's IPv4 addresses (loopback included: 127.0.0.1 is answered from itself anyway). */
+function localIPv4Addresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((l) => l ?? [])
+    .filter((a) => a.family === 'IPv4')
+    .map((a) => a.address);
 }
 
 function listening(server: net.Server, port: number, host: string): Promise<void> {
