@@ -221,16 +221,20 @@ export function newDefaultPreemption(args: PreemptionArgs, h: Handle, rand: () =
       if (why) return { status: Status.unschedulable(`preemption: ${why}`) };
       const all = h.snapshot().nodes();
       const out = new NodeStatuses();
-      const potential: NodeInfo[] = [];
       // Nodes rejected for good (usually few) by one pass over the statuses, not a lookup per node.
       const unresolvable = new Set<string>();
       statuses.forEach((s, name) => {
         if (s.code === Code.UnschedulableAndUnresolvable) unresolvable.add(name);
       });
       const notHelpful = Status.unresolvable(MSG_NOT_HELPFUL);
-      for (const ni of all) {
-        if (unresolvable.has(ni.name)) out.set(ni.name, notHelpful);
-        else potential.push(ni);
+      // Usually no node is ruled out for good: then every node is a potential one, without a copy.
+      let potential = all;
+      if (unresolvable.size) {
+        potential = [];
+        for (const ni of all) {
+          if (unresolvable.has(ni.name)) out.set(ni.name, notHelpful);
+          else potential.push(ni);
+        }
       }
       const candidates: Candidate[] = [];
       if (potential.length) {
