@@ -389,6 +389,7 @@ export class Kubelet {
       journey: (pod: any, step: string, at: number, detail?: string) => this.journey.record(pod, step, at, detail),
       wakeAt: (uid: string, at: number) => this.wakeAt(uid, at),
       dnsConfig: (pod: any) => podDNSConfig(pod, this.opts.dns),
+      clusterDomain: this.opts.dns?.clusterDomain,
       runtimeHandler: (pod: any) => runtimeHandlerFor(pod, (name) => this.runtimeClass(name)),
       images: this.images,
       secret: (ns: string, name: string) => this.secretSource(ns, name),

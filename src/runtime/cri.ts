@@ -8,6 +8,7 @@
  * returns the streams themselves (a gRPC runtime dials that URL and adapts it).
  */
 import type { Readable, Writable } from 'node:stream';
+import type { PodHosts } from './hosts.js';
 
 export interface KeyValue {
   key: string;
@@ -87,6 +88,11 @@ export interface PodSandboxConfig {
   /** Directory holding the pod's container logs (containers' logPath is relative to it). */
   logDirectory: string;
   dnsConfig?: { servers?: string[]; searches?: string[]; options?: string[] };
+  /**
+   * Not CRI (upstream's kubelet writes /etc/hosts itself and mounts it): the subdomain FQDN and
+   * hostAliases for a runtime that writes the pod's hosts file (the process runtime).
+   */
+  hosts?: PodHosts;
   portMappings?: PortMapping[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;

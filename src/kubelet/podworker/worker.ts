@@ -8,6 +8,7 @@
 import type { Clock } from '../../client/workqueue.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, RuntimeError, type ContainerConfig, type ContainerStatus, type KeyValue, type Mount, type PodSandboxConfig, type PortMapping, type Runtime } from '../../runtime/cri.js';
 import { Backoff, goDuration } from './backoff.js';
+import { podHostname, podHosts } from '../../runtime/hosts.js';
 import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
 import { UnionKeyring } from '../../images/dockerconfig.js';
 import { containerSecurityContext, sandboxSecurityContext, verifyRunAsNonRoot } from '../security.js';
@@ -67,6 +68,8 @@ export interface PodWorkerDeps {
   wakeAt(uid: string, at: number): void;
   /** The sandbox's resolver configuration (undefined: the runtime leaves the host's). */
   dnsConfig?(pod: any): PodSandboxConfig['dnsConfig'];
+  /** Cluster domain for the hosts file's `hostname.subdomain.<ns>.svc.<domain>` (default cluster.local). */
+  clusterDomain?: string;
   /** The CRI handler of the pod's RuntimeClass ('' for the default); throws when it cannot be had. */
   runtimeHandler?(pod: any): Promise<string>;
   /** The node's image manager (pull back-off per pod+image); each worker keeps its own when absent. */
@@ -259,11 +262,12 @@ export class PodWorker {
     const ports = podPortMappings(this.pod);
     return {
       metadata: { name: m.name, uid: m.uid, namespace: m.namespace, attempt },
-      hostname: this.pod.spec?.hostname ?? m.name,
+      hostname: podHostname(this.pod),
       logDirectory: podLogDir(this.deps.logRoot, this.pod),
       labels: { [LABEL_POD_NAME]: m.name, [LABEL_POD_NAMESPACE]: m.namespace, [LABEL_POD_UID]: m.uid },
       annotations: {},
       dnsConfig: this.deps.dnsConfig?.(this.pod),
+      hosts: podHosts(this.pod, this.deps.clusterDomain),
       ...(ports.length ? { portMappings: ports } : {}),
       // Namespaces (hostNetwork → NODE), run-as ids, groups, privileged, seccomp and sysctls, as upstream.
       linux: sandboxSecurityContext(this.pod),

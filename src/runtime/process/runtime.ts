@@ -50,6 +50,7 @@ import { createSpawner, HelperSpawner, type Spawned, type Spawner, type SpawnSpe
 import { LoopbackIPAM } from './ipam.js';
 import { ProcessGroupStats } from '../../kubelet/nodestats.js';
 import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
+import { managedHostsFile } from '../hosts.js';
 
 /** The CRI runtime handlers the process runtime serves (RuntimeClass.handler). */
 export const PROCESS_RUNTIME_HANDLERS: readonly string[] = ['runc'];
@@ -239,7 +240,7 @@ export class ProcessRuntime implements Runtime {
     const dns = sb.config.dnsConfig;
     if (dns) writeFileSync(path.join(dir, 'resolv.conf'), resolvConf(dns));
     const host = sb.config.hostname ?? sb.config.metadata.name;
-    writeFileSync(path.join(dir, 'hosts'), `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${sb.ip}\t${host}\n`);
+    writeFileSync(path.join(dir, 'hosts'), managedHostsFile(sb.ip ? [sb.ip] : [], host, sb.config.hosts));
   }
 
   // ---- sandboxes
