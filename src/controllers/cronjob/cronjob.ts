@@ -65,17 +65,21 @@ export class CronJobController extends QueueController {
     const now = this.clock.now();
     const owned = this.jobs.list().filter((j) => j.metadata.namespace === ns && controllerRefOf(j)?.uid === cj.metadata.uid);
 
+    // Events about what status.active records go out once that status is written: a sync from a
+    // stale cache (the Job's event can outrun our own status write) sees our new Job as unlisted, or
+    // a finished one as still listed, and its write is then refused with a conflict.
+    const statusEvents: [type: 'Normal' | 'Warning', reason: string, message: string][] = [];
     // Reconcile status.active with the Jobs that exist.
     let active: any[] = [...(status.active ?? [])];
     for (const j of owned) {
       const finished = jobFinishedType(j);
       const listed = active.some((a) => a.uid === j.metadata.uid);
       if (!listed && !finished) {
-        this.event(cj, 'Warning', 'UnexpectedJob', `Saw a job that the controller did not create or forgot: ${j.metadata.name}`);
+        statusEvents.push(['Warning', 'UnexpectedJob', `Saw a job that the controller did not create or forgot: ${j.metadata.name}`]);
         active.push(jobRef(j));
       } else if (listed && finished) {
         active = active.filter((a) => a.uid !== j.metadata.uid);
-        this.event(cj, 'Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata.name}, condition: ${finished}`);
+        statusEvents.push(['Normal', 'SawCompletedJob', `Saw completed job: ${j.metadata.name}, condition: ${finished}`]);
       }
       if (finished === 'Complete') {
         const done = parseTime(j.status?.completionTime);
@@ -92,7 +96,7 @@ export class CronJobController extends QueueController {
         if (!isNotFound(e)) throw e;
       }
       active = active.filter((x) => x.uid !== a.uid);
-      this.event(cj, 'Normal', 'MissingJob', `Active job went missing: ${a.name}`);
+      statusEvents.push(['Normal', 'MissingJob', `Active job went missing: ${a.name}`]);
     }
     status.active = active.length ? active : undefined;
 
@@ -105,6 +109,7 @@ export class CronJobController extends QueueController {
       if (JSON.stringify(status) !== before) {
         await this.ctx.client.update(resourcePath('batch', 'v1', 'cronjobs', ns, cj.metadata.name, 'status'), cj);
       }
+      for (const [type, reason, message] of statusEvents) this.event(cj, type, reason, message);
     }
     if (requeueMs !== undefined) this.enqueueAfter(key, requeueMs);
   }
