@@ -53,6 +53,22 @@ describe('endpointslice planning', () => {
     );
   });
 
+  it('trafficDistribution PreferClose hints each endpoint for its own zone', () => {
+    const zones: Record<string, string> = { n1: 'zone-a' };
+    const node = (name: string) => (zones[name] ? { metadata: { name, labels: { 'topology.kubernetes.io/zone': zones[name] } } } : undefined);
+    const close = desiredEndpoints(svc({ trafficDistribution: 'PreferClose' }), [pod('a', '10.0.0.1')], node);
+    assert.equal(close[0].endpoint.zone, 'zone-a');
+    assert.deepEqual(close[0].endpoint.hints, { forZones: [{ name: 'zone-a' }] });
+    // No trafficDistribution, or a node without a zone: no hints.
+    assert.equal(desiredEndpoints(svc(), [pod('a', '10.0.0.1')], node)[0].endpoint.hints, undefined);
+    assert.equal(desiredEndpoints(svc({ trafficDistribution: 'PreferClose' }), [pod('a', '10.0.0.1')], noNodes)[0].endpoint.hints, undefined);
+    // Turning it on updates the existing slice in place.
+    const before = apply([], planSlices(svc(), desiredEndpoints(svc(), [pod('a', '10.0.0.1')], node), []));
+    const plan = planSlices(svc({ trafficDistribution: 'PreferClose' }), close, before);
+    assert.equal(plan.update.length, 1);
+    assert.deepEqual(plan.update[0].endpoints[0].hints, { forZones: [{ name: 'zone-a' }] });
+  });
+
   it('groups pods whose named port differs into different slices', () => {
     const d = desiredEndpoints(svc(), [pod('a', '10.0.0.1'), pod('b', '10.0.0.2', { port: 9090 })], noNodes);
     const plan = planSlices(svc(), d, []);

@@ -35,6 +35,7 @@ export interface DesiredEndpoint {
 /** The endpoint (and its resolved ports) each selected pod contributes. */
 export function desiredEndpoints(svc: any, pods: any[], nodes: (name: string) => any | undefined): DesiredEndpoint[] {
   const publishNotReady = !!svc.spec?.publishNotReadyAddresses;
+  const preferClose = preferCloseHints(svc);
   const out: DesiredEndpoint[] = [];
   const sorted = [...pods].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
   for (const pod of sorted) {
@@ -63,10 +64,23 @@ export function desiredEndpoints(svc: any, pods: any[], nodes: (name: string) =>
       ep.nodeName = pod.spec.nodeName;
       const zone = nodes(pod.spec.nodeName)?.metadata?.labels?.['topology.kubernetes.io/zone'];
       if (zone) ep.zone = zone;
+      if (zone && preferClose) ep.hints = { forZones: [{ name: zone }] };
     }
     out.push({ key: ip, endpoint: ep, ports });
   }
   return out;
+}
+
+/**
+ * spec.trafficDistribution PreferClose (on by default since 1.31): each endpoint with a zone is
+ * hinted for its own zone (upstream's trafficdist preferCloseHeuristic), so zone-aware proxies keep
+ * traffic in the zone. The topology-mode annotation, when set, takes over from it upstream; its
+ * CPU-proportional hints are not computed here.
+ */
+function preferCloseHints(svc: any): boolean {
+  const mode = svc.metadata?.annotations?.['service.kubernetes.io/topology-mode'] ?? svc.metadata?.annotations?.['service.kubernetes.io/topology-aware-hints'];
+  if (mode && mode !== 'Disabled' && mode !== 'disabled') return false;
+  return svc.spec?.trafficDistribution === 'PreferClose';
 }
 
 function ipv4Of(pod: any): string | undefined {
