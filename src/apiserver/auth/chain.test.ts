@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { impersonate } from './chain.js';
-import type { Authorizer } from './types.js';
+import { authenticate, impersonate } from './chain.js';
+import type { Authenticator, Authorizer } from './types.js';
 
 const allowAll: Authorizer = { name: 'all', authorize: () => ({ decision: 'allow' }) };
 const admin = { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
@@ -27,4 +27,16 @@ test('impersonated groups gain system:authenticated (or system:unauthenticated f
 
 test('no Impersonate-* header: the requester as authenticated', async () => {
   assert.equal(await impersonate([allowAll], req({ Accept: ['application/json'] }), admin), admin);
+});
+
+test('a request is authenticated once, however many times its identity is asked (audit, then the handler)', async () => {
+  let calls = 0;
+  const counting: Authenticator = { name: 'counting', authenticate: async () => (calls++, { name: 'jane', groups: ['dev'] }) };
+  const chain = [counting];
+  const r = req({});
+  assert.deepEqual(await authenticate(chain, r), { name: 'jane', groups: ['dev', 'system:authenticated'] });
+  assert.deepEqual(await authenticate(chain, r), { name: 'jane', groups: ['dev', 'system:authenticated'] });
+  assert.equal(calls, 1);
+  await authenticate(chain, req({}));
+  assert.equal(calls, 2, 'another request is authenticated anew');
 });

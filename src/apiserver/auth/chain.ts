@@ -5,8 +5,20 @@ import { serviceAccountGroups, splitServiceAccountUsername } from './rbac/rules.
 
 export const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
+/** A request's identity, once per request: audit names the user before the handler asks again. */
+const identities = new WeakMap<IncomingMessage, { chain: Authenticator[]; user: Promise<UserInfo> }>();
+
 /** First authenticator that recognises the request wins; none → anonymous, as upstream with anonymous auth on. */
-export async function authenticate(authenticators: Authenticator[], req: IncomingMessage): Promise<UserInfo> {
+export function authenticate(authenticators: Authenticator[], req: IncomingMessage): Promise<UserInfo> {
+  const known = identities.get(req);
+  // A webhook or token lookup asked twice would cost twice (and could answer differently).
+  if (known && known.chain === authenticators) return known.user;
+  const user = authenticateOnce(authenticators, req);
+  identities.set(req, { chain: authenticators, user });
+  return user;
+}
+
+async function authenticateOnce(authenticators: Authenticator[], req: IncomingMessage): Promise<UserInfo> {
   for (const a of authenticators) {
     const u = await a.authenticate(req);
     if (u) {
