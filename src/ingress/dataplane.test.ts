@@ -110,6 +110,14 @@ describe('data plane', () => {
     assert.match(logs.at(-1)!, /"GET \/x\/4\?q=1 HTTP\/1.1" 200 \d+ "-" "ua" [\d.]+ \[default-s1-80\] 127\.0\.0\.1:\d+ [0-9a-f]{32}$/);
   });
 
+  it('passes the Host as sent, port included, in X-Forwarded-Host (ingress-nginx $best_http_host)', async () => {
+    // Fast path (GET) and node:http path (a body) alike; a client of the 8080 fallback sends Host: a.test:8080.
+    const get1 = await get(plane.ports.http, '/xfh', { host: 'a.test:8080' });
+    assert.deepEqual([JSON.parse(get1.body).host, JSON.parse(get1.body).xfhost], ['a.test:8080', 'a.test:8080']);
+    const post = await get(plane.ports.http, '/xfh', { host: 'a.test:8080', method: 'POST', body: 'x' });
+    assert.equal(JSON.parse(post.body).xfhost, 'a.test:8080');
+  });
+
   it('answers pipelined requests in order', async () => {
     const sock = net.connect(plane.ports.http, '127.0.0.1');
     let out = '';

@@ -678,7 +678,8 @@ export class DataPlane {
       'x-request-id': requestId,
       'x-real-ip': remote,
       'x-forwarded-for': remote,
-      'x-forwarded-host': host.replace(/:\d+$/, ''),
+      // $best_http_host: the Host (:authority) as sent, port included, as ingress-nginx passes it.
+      'x-forwarded-host': host,
       'x-forwarded-port': String(stream.session?.socket?.localPort ?? 0),
       'x-forwarded-proto': scheme,
       'x-forwarded-scheme': scheme,
@@ -906,7 +907,8 @@ function forwardHeaders(req: http.IncomingMessage, scheme: string, requestId: st
   h['x-request-id'] = requestId;
   h['x-real-ip'] = remote;
   h['x-forwarded-for'] = remote;
-  h['x-forwarded-host'] = hostHeader.replace(/:\d+$/, '');
+  // ingress-nginx sends $best_http_host, the Host header as sent (port included on 8080/8443).
+  h['x-forwarded-host'] = hostHeader;
   h['x-forwarded-port'] = String(local);
   h['x-forwarded-proto'] = scheme;
   h['x-forwarded-scheme'] = scheme;

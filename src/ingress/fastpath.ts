@@ -346,7 +346,7 @@ export class FastConnection implements UpstreamOwner {
     this.requestId = head.requestId || newRequestId();
     if (head.host !== this.lastHost) {
       this.lastHost = head.host;
-      this.lastHostBlock = `x-real-ip: ${this.remote}\r\nx-forwarded-for: ${this.remote}\r\nx-forwarded-host: ${head.host.replace(/:\d+$/, '')}\r\n`;
+      this.lastHostBlock = `x-real-ip: ${this.remote}\r\nx-forwarded-for: ${this.remote}\r\nx-forwarded-host: ${head.host}\r\n`;
     }
     // The same headers, in the same order, as the node:http path sends.
     this.requestText = `${head.method} ${upstreamTarget} HTTP/1.1\r\n${head.forward}x-request-id: ${this.requestId}\r\n${this.lastHostBlock}${this.fixedForward}${forwardedPrefix ? `x-forwarded-prefix: ${forwardedPrefix}\r\n` : ''}connection: keep-alive\r\n\r\n`;
