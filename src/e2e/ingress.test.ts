@@ -257,6 +257,12 @@ spec:
       return ['ServiceNotFound', 'ServicePortNotFound', 'SecretNotFound'].every((r) => out.includes(r)) ? out : undefined;
     });
     assert.ok(reasons);
+    // As ingress-nginx: the Ingress is announced with a Normal Sync event.
+    const sync = await until('Sync event', async () => {
+      const out = await k(['get', 'events', '--field-selector', 'involvedObject.name=dangling,type=Normal', '-o', 'jsonpath={.items[*].reason}/{.items[*].message}/{.items[*].count}']);
+      return out.includes('Sync') ? out : undefined;
+    });
+    assert.match(sync, /^Sync\/Scheduled for sync\/\d+$/);
     // The path whose Service exists serves; the others answer 503 (no endpoints), as ingress-nginx's.
     const ok = await until('ok path', async () => {
       const r = await get(port, 'dangling.test', '/ok');

@@ -66,6 +66,13 @@ export function createIngressController(client: RestClient, opts: IngressControl
   const enqueue = () => queue.add(SYNC);
   for (const inf of [ingresses, classes, services, slices, secrets] as Informer[]) inf.addHandlers({ add: enqueue, update: enqueue, delete: enqueue });
   ingresses.addHandlers({ add: (o) => queue.add('status:' + keyOf(o)), update: (_o, n) => queue.add('status:' + keyOf(n)) });
+  // As ingress-nginx's store: every add or change of an Ingress of this class is announced as a
+  // Normal "Sync" Event, which is what `kubectl describe ingress` shows (x2 after the status write).
+  const scheduled = (ing: Ingress) => {
+    if (!ownsIngress(ing, classes.list(), controllerClass)) return;
+    recorder.record(refOf(ing, 'Ingress', 'networking.k8s.io/v1'), 'Normal', 'Sync', 'Scheduled for sync').catch(() => undefined);
+  };
+  ingresses.addHandlers({ add: scheduled, update: (o, n) => o.metadata?.resourceVersion !== n.metadata?.resourceVersion && scheduled(n) });
 
   function warn(ing: Ingress, reason: string, message: string) {
     // Once per distinct message (an Ingress may have several invalid annotations), again if the Ingress changes.
