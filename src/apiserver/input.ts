@@ -2,6 +2,7 @@ import type { ResourceInfo } from './resources.js';
 import type { PatchType } from './registry.js';
 import { badRequest, StatusError } from './status.js';
 import { findUnknownFields, dropUnknownFields, findTypeError } from './openapi/schemas.js';
+import { normalizeTimes, TimeParseError } from './openapi/times.js';
 import { findDuplicateKeys } from './jsondup.js';
 import { checkCustomFields } from './crd/custom.js';
 
@@ -27,6 +28,13 @@ export function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn
   // A value of the wrong JSON type is refused whatever fieldValidation says, as upstream's typed decoding.
   const typeError = findTypeError(info.group, info.version, info.kind, obj);
   if (typeError) throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${typeError}`);
+  // Times decode through metav1.Time/MicroTime: refused when Go cannot parse them, stored in their canonical form.
+  try {
+    obj = normalizeTimes(info.group, info.version, info.kind, obj);
+  } catch (e) {
+    if (e instanceof TimeParseError) throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${e.message}`);
+    throw e;
+  }
   if (mode === 'Ignore') return dropUnknownFields(info.group, info.version, info.kind, obj);
   const unknown = findUnknownFields(info.group, info.version, info.kind, obj);
   const duplicates = findDuplicates();
@@ -47,7 +55,16 @@ export function checkFields(info: ResourceInfo, obj: any, mode: 'Strict' | 'Warn
  * carry unknown fields either). Custom resources keep their own checks.
  */
 export function mergePatchMayAddUnknown(info: ResourceInfo, patch: unknown): boolean {
-  return !!info.custom || findUnknownFields(info.group, info.version, info.kind, patch).length > 0 || findTypeError(info.group, info.version, info.kind, patch) !== undefined;
+  return !!info.custom || findUnknownFields(info.group, info.version, info.kind, patch).length > 0 || findTypeError(info.group, info.version, info.kind, patch) !== undefined || !timesCanonical(info, patch);
+}
+
+/** Whether every time in a merge patch is already in stored form (else the result is checked whole). */
+function timesCanonical(info: ResourceInfo, patch: unknown): boolean {
+  try {
+    return normalizeTimes(info.group, info.version, info.kind, patch) === patch;
+  } catch {
+    return false;
+  }
 }
 
 /** Duplicate keys in a JSON body (JSON.parse keeps the last one silently). */

@@ -59,6 +59,21 @@ describe('@kubernetes/client-node API behaviour', () => {
     assert.equal(exact.metadata!.resourceVersion, list.metadata!.resourceVersion);
   });
 
+  it('stores times as upstream: a Date written to a Time field reads back to the second; a MicroTime needs V1MicroTime', async () => {
+    const ev = await core.createNamespacedEvent({
+      namespace: 'default',
+      body: { metadata: { name: 'e1' }, involvedObject: { kind: 'Pod', name: 'x', namespace: 'default' }, reason: 'R', message: 'm', firstTimestamp: new Date('2026-01-02T03:04:05.678Z'), lastTimestamp: new Date('2026-01-02T03:04:05.678Z'), count: 1, source: { component: 'test' } },
+    });
+    assert.equal(ev.firstTimestamp!.toISOString(), '2026-01-02T03:04:05.000Z');
+    const leases = kc.makeApiClient(k8s.CoordinationV1Api);
+    // A plain Date has milliseconds, which metav1.MicroTime's layout refuses (the client's V1MicroTime pads them).
+    const e = await failure(leases.createNamespacedLease({ namespace: 'default', body: { metadata: { name: 'l' }, spec: { holderIdentity: 'me', renewTime: new Date('2026-01-02T03:04:05.678Z') as k8s.V1MicroTime } } }));
+    assert.equal(e.code, 400);
+    assert.equal(body(e).message, 'Lease in version "v1" cannot be handled as a Lease: parsing time "2026-01-02T03:04:05.678Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse ".678Z" as ".000000"');
+    const l = await leases.createNamespacedLease({ namespace: 'default', body: { metadata: { name: 'l' }, spec: { holderIdentity: 'me', renewTime: new k8s.V1MicroTime('2026-01-02T03:04:05.678Z') } } });
+    assert.equal(String(l.spec!.renewTime), '2026-01-02T03:04:05.678000Z');
+  });
+
   it('gets Status bodies without empty details fields', async () => {
     const e = await failure(core.readNamespacedConfigMap({ name: 'nope', namespace: 'default' }));
     assert.deepEqual(body(e), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'configmaps "nope" not found', reason: 'NotFound', details: { name: 'nope', kind: 'configmaps' }, code: 404 });
