@@ -111,6 +111,24 @@ describe('kubectl exec -it and attach (process runtime)', () => {
     await until('stdin closed in the container (stdinOnce)', () => /stdin-closed/.test(out()), 20_000);
   });
 
+  it('@kubernetes/client-node Exec with a TTY sends the terminal size as {"width","height"}, which sizes the terminal', async (t) => {
+    if (skip) return void needs(t, skip);
+    const k8s = await import('@kubernetes/client-node');
+    const { PassThrough } = await import('node:stream');
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(c!.kubeconfig);
+    // A stream with rows and columns is taken for a terminal: its size goes on the resize channel.
+    let out = '';
+    const stdout = Object.assign(new PassThrough(), { rows: 33, columns: 111 });
+    stdout.on('data', (d: Buffer) => (out += d));
+    const stdin = new PassThrough();
+    let status: any;
+    await new k8s.Exec(kc).exec('default', 'shell', 'main', ['sh', '-c', 'sleep 1; stty size'], stdout, null, stdin, true, (s) => (status = s));
+    await until('the command to finish', () => status);
+    assert.equal(status.status, 'Success');
+    assert.match(out, /^33 111\r?\n$/);
+  });
+
   it('kubectl attach -it reaches a TTY container on its terminal', async (t) => {
     if (skip) return void needs(t, skip);
     const k = await onTerminal(['attach', '-it', 'term', '-c', 'main']);

@@ -13,6 +13,7 @@ import {
   spdyConn,
   spdyHandshake,
   statusPayload,
+  terminalSize,
 } from './remotecommand-spdy.js';
 import { runRemoteCommand } from './server.js';
 import { until } from '../testing/wait.js';
@@ -92,6 +93,15 @@ test('terminal sizes are read from JSON objects however the bytes are split', ()
   ]);
   assert.deepEqual(d.feed('th":1,"Height":2,"x":"}{"}'), [{ Width: 1, Height: 2 }]);
   assert.deepEqual(d.feed('{"Width":"wide"}{"Width":5,"Height":6}'), [{ Width: 5, Height: 6 }]);
+  // Keys match case-insensitively, as encoding/json: @kubernetes/client-node sends lower case.
+  assert.deepEqual(d.feed('{"height":30,"width":100}'), [{ Width: 100, Height: 30 }]);
+});
+
+test('a resize message names its fields in any case (encoding/json matching)', () => {
+  assert.deepEqual(terminalSize({ height: 30, width: 100 }), { Width: 100, Height: 30 });
+  assert.deepEqual(terminalSize({ WIDTH: 1, Height: 2 }), { Width: 1, Height: 2 });
+  assert.equal(terminalSize({ width: 'x', height: 2 }), undefined);
+  assert.equal(terminalSize([1, 2]), undefined);
 });
 
 /** A fake process: what it reads from stdin it echoes to stdout; it exits with `code` once stdin ends. */

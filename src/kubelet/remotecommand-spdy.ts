@@ -138,6 +138,23 @@ export interface TerminalSize {
   Height: number;
 }
 
+/**
+ * A TerminalSize from a decoded resize message. Upstream decodes it with encoding/json into a
+ * struct without tags, which matches keys case-insensitively: kubectl sends {"Width","Height"},
+ * @kubernetes/client-node {"width","height"}.
+ */
+export function terminalSize(v: unknown): TerminalSize | undefined {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  let width: unknown;
+  let height: unknown;
+  for (const [k, x] of Object.entries(v)) {
+    const lk = k.toLowerCase();
+    if (lk === 'width') width = x;
+    else if (lk === 'height') height = x;
+  }
+  return typeof width === 'number' && typeof height === 'number' && Number.isFinite(width) && Number.isFinite(height) ? { Width: width, Height: height } : undefined;
+}
+
 /** Splits the resize stream's bytes into the JSON objects the client writes one after another. */
 export class ResizeDecoder {
   private buf = '';
@@ -164,8 +181,8 @@ export class ResizeDecoder {
       } else if (ch === '}' && depth > 0 && --depth === 0) {
         consumed = i + 1;
         try {
-          const v = JSON.parse(this.buf.slice(start, i + 1));
-          if (Number.isFinite(v?.Width) && Number.isFinite(v?.Height)) out.push({ Width: v.Width, Height: v.Height });
+          const size = terminalSize(JSON.parse(this.buf.slice(start, i + 1)));
+          if (size) out.push(size);
         } catch {
           // a malformed size is skipped
         }

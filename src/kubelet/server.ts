@@ -17,7 +17,7 @@ import type { WebSocketServer, WebSocket } from 'ws';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, type ExecSession, type Runtime } from '../runtime/cri.js';
 import { writeLogs } from './logs.js';
 import type { SpdySession } from '../util/spdy.js';
-import { acceptStreams, exitStatus, internalErrorStatus, spdyConn, spdyHandshake, type RemoteCommandConn, type RemoteCommandOptions } from './remotecommand-spdy.js';
+import { acceptStreams, exitStatus, internalErrorStatus, spdyConn, spdyHandshake, terminalSize, type RemoteCommandConn, type RemoteCommandOptions } from './remotecommand-spdy.js';
 import type { PortForwardTarget } from './portforward.js';
 import type { Summary } from '../runtime/containerd/summary.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../util/prometheus.js';
@@ -329,8 +329,8 @@ function wsConn(ws: WebSocket): RemoteCommandConn {
     if (ch === 0) handlers.stdin(body);
     else if (ch === 4) {
       try {
-        const { Width, Height } = JSON.parse(body.toString());
-        handlers.resize(Width, Height);
+        const size = terminalSize(JSON.parse(body.toString()));
+        if (size) handlers.resize(size.Width, size.Height);
       } catch {
         // ignore a bad resize
       }
