@@ -114,8 +114,8 @@ export function sliceMeta(svc: any): any {
   };
 }
 
-function newSlice(svc: any, ports: any[] | null, endpoints: any[], triggerTime?: string): any {
-  const metadata = sliceMeta(svc);
+function newSlice(meta: any, ports: any[] | null, endpoints: any[], triggerTime?: string): any {
+  const metadata = structuredClone(meta);
   if (triggerTime) metadata.annotations = { 'endpoints.kubernetes.io/last-change-trigger-time': triggerTime };
   const s: any = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata, addressType: 'IPv4', endpoints };
   if (ports) s.ports = ports;
@@ -130,8 +130,9 @@ function isPlaceholder(s: any): boolean {
  * Plans the changes that make `existing` (the slices this controller owns for `svc`) carry
  * exactly the desired endpoints. Returned objects are fresh copies, safe to send.
  */
-export function planSlices(svc: any, desired: DesiredEndpoint[], existing: any[], triggerTime?: string): SlicePlan {
-  const meta = sliceMeta(svc);
+export function planSlices(svc: any, desired: DesiredEndpoint[], existing: any[], triggerTime?: string, o: { meta?: any; placeholder?: boolean } = {}): SlicePlan {
+  // The mirroring controller plans with its own metadata (labels, owner: the Endpoints) and no placeholder.
+  const meta = o.meta ?? sliceMeta(svc);
   const groups = new Map<string, { ports: any[]; eps: Map<string, any> }>();
   for (const d of desired) {
     const k = portsKey(d.ports);
@@ -170,7 +171,7 @@ export function planSlices(svc: any, desired: DesiredEndpoint[], existing: any[]
     for (const w of candidates) {
       while (rest.length && w.eps.length < MAX_ENDPOINTS_PER_SLICE) w.eps.push(rest.shift());
     }
-    while (rest.length) plan.create.push(newSlice(svc, g.ports, rest.splice(0, MAX_ENDPOINTS_PER_SLICE), triggerTime));
+    while (rest.length) plan.create.push(newSlice(meta, g.ports, rest.splice(0, MAX_ENDPOINTS_PER_SLICE), triggerTime));
   }
   for (const w of work) {
     if (!sliceChanged(w, meta)) continue;
@@ -184,10 +185,10 @@ export function planSlices(svc: any, desired: DesiredEndpoint[], existing: any[]
     plan.update.push(s);
   }
   // Nothing left: keep (or make) exactly one placeholder slice.
-  if (!plan.create.length && !work.length) {
+  if (!plan.create.length && !work.length && o.placeholder !== false) {
     const keep = plan.delete.find((s) => isPlaceholder(s) && same(s.metadata.labels ?? {}, meta.labels));
     if (keep) plan.delete = plan.delete.filter((s) => s !== keep);
-    else plan.create.push(newSlice(svc, null, []));
+    else plan.create.push(newSlice(meta, null, []));
   }
   return plan;
 }
