@@ -24,6 +24,8 @@ export interface ServicePort {
   nodePort?: number;
   /** ClientIP affinity timeout in seconds; undefined for no affinity. */
   affinitySeconds?: number;
+  /** spec.externalIPs and status.loadBalancer.ingress IPs, proxied like the ClusterIP (absent when none). */
+  externalIPs?: string[];
   /** Endpoints traffic goes to (see usableEndpoints). */
   endpoints: ProxyEndpoint[];
 }
@@ -57,6 +59,9 @@ export function servicePortsOf(svc: any, slices: any[]): ServicePort[] {
   const name = svc.metadata.name;
   const sl = slices.filter((s) => s && s.addressType === 'IPv4');
   const affinity = svc.spec?.sessionAffinity === 'ClientIP' ? svc.spec?.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800 : undefined;
+  // kube-proxy also answers on a Service's external IPs and load-balancer IPs (IPv4 here).
+  const lbIPs = svc.spec?.type === 'LoadBalancer' ? (svc.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip) : [];
+  const external = [...new Set<string>([...(svc.spec?.externalIPs ?? []), ...lbIPs].filter((ip: any) => typeof ip === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(ip)))].sort();
   const out: ServicePort[] = [];
   for (const sp of svc.spec?.ports ?? []) {
     const portName = sp.name ?? '';
@@ -87,6 +92,7 @@ export function servicePortsOf(svc: any, slices: any[]): ServicePort[] {
       protocol,
       nodePort: svc.spec.type === 'NodePort' || svc.spec.type === 'LoadBalancer' ? sp.nodePort : undefined,
       affinitySeconds: affinity,
+      ...(external.length ? { externalIPs: external } : {}),
       endpoints: usableEndpoints(eps),
     });
   }

@@ -37,6 +37,23 @@ describe('service proxy rules', () => {
     assert.ok(delta('t', emptyState(), after).includes('add element ip t service-ips'));
   });
 
+  it('external IPs (spec.externalIPs, a LoadBalancer\'s status IPs) reach the Service through its masquerading ext chain', () => {
+    const st = render(
+      buildServicePorts(
+        [svc('a', '10.96.0.20', { externalIPs: ['192.0.2.77'] }), svc('lb', '10.96.0.21', { type: 'LoadBalancer' }), svc('gone', '10.96.0.22', { externalIPs: ['192.0.2.78'] })],
+        [slice('a', ['10.244.0.2']), slice('lb', ['10.244.0.3'])],
+      ).map((p) => (p.name === 'lb' ? { ...p, externalIPs: ['198.51.100.5'] } : p)),
+    );
+    const ips = st.maps.get('service-ips')!;
+    const ext = ips.get('192.0.2.77 . tcp . 80')!.replace('goto ', '');
+    assert.match(ext, /^ext-/);
+    assert.deepEqual(st.chains.get(ext), ['jump mark-for-masquerade', ips.get('10.96.0.20 . tcp . 80')]);
+    assert.match(ips.get('198.51.100.5 . tcp . 80')!, /^goto ext-/);
+    assert.equal(st.maps.get('no-endpoint-services')!.get('192.0.2.78 . tcp . 80'), 'goto reject-chain', 'no endpoints: rejected there too');
+    const lb = buildServicePorts([{ ...svc('lb', '10.96.0.21', { type: 'LoadBalancer' }), status: { loadBalancer: { ingress: [{ ip: '198.51.100.5' }, { hostname: 'lb.example' }] } } }], [slice('lb', ['10.244.0.3'])]);
+    assert.deepEqual(lb[0].externalIPs, ['198.51.100.5']);
+  });
+
   it('ClientIP affinity adds a timeout set per endpoint', () => {
     const st = render(buildServicePorts([svc('a', '10.96.0.20', { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } } })], [slice('a', ['10.244.0.2'])]));
     assert.equal([...st.sets.values()][0], 'type ipv4_addr; flags dynamic,timeout; timeout 60s;');

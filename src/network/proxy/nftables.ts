@@ -45,6 +45,7 @@ function renderPort(st: NftState, sp: ServicePort, o: RenderOptions): void {
   const pr = proto(sp.protocol);
   if (!sp.endpoints.length) {
     st.maps.get('no-endpoint-services')!.set(`${sp.clusterIP} . ${pr} . ${sp.port}`, 'goto reject-chain');
+    for (const ip of sp.externalIPs ?? []) st.maps.get('no-endpoint-services')!.set(`${ip} . ${pr} . ${sp.port}`, 'goto reject-chain');
     if (sp.nodePort) st.maps.get('no-endpoint-nodeports')!.set(`${pr} . ${sp.nodePort}`, 'goto reject-chain');
     return;
   }
@@ -71,10 +72,13 @@ function renderPort(st: NftState, sp: ServicePort, o: RenderOptions): void {
     st.chains.set(name, r);
   }
   st.maps.get('service-ips')!.set(`${sp.clusterIP} . ${pr} . ${sp.port}`, `goto ${svcChain}`);
-  if (sp.nodePort) {
+  // External traffic (NodePort, external and load-balancer IPs) is masqueraded, as with
+  // externalTrafficPolicy Cluster, so replies come back through this node.
+  if (sp.nodePort || sp.externalIPs?.length) {
     const ext = `ext-${h(sp.id)}`;
     st.chains.set(ext, ['jump mark-for-masquerade', `goto ${svcChain}`]);
-    st.maps.get('service-nodeports')!.set(`${pr} . ${sp.nodePort}`, `goto ${ext}`);
+    if (sp.nodePort) st.maps.get('service-nodeports')!.set(`${pr} . ${sp.nodePort}`, `goto ${ext}`);
+    for (const ip of sp.externalIPs ?? []) st.maps.get('service-ips')!.set(`${ip} . ${pr} . ${sp.port}`, `goto ${ext}`);
   }
 }
 
