@@ -1,6 +1,6 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runtimeContract } from '../contract.js';
@@ -186,6 +186,31 @@ describe('process runtime on a pod network', () => {
       assert.equal((await rt.podSandboxStatus(hsb)).network?.ip, '');
     } finally {
       await rt.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('gives a pod in its own network namespace its hostname (UTS namespace, /etc/hostname), gone on stop (root)', async (t) => {
+    if (!needs(t, process.getuid?.() === 0 ? undefined : 'needs root (network namespaces)')) return;
+    const root = mkdtempSync(path.join(tmpdir(), 'skiff-procuts-'));
+    const id = Math.random().toString(16).slice(2, 6);
+    const network = createPodNetwork('netns', { dataDir: path.join(root, 'net'), bridge: `sku${id}`, netnsPrefix: `sku${id}-` });
+    const rt = new ProcessRuntime({ root, network, cgroups: false, utsDir: path.join(root, 'uts'), netnsEtcDir: path.join(root, 'netns-etc') });
+    try {
+      await rt.updateRuntimeConfig({ networkConfig: { podCidr: '10.251.77.0/24' } });
+      const c = { metadata: { name: 'web-0', uid: 'u-uts', namespace: 'default', attempt: 0 }, hostname: 'alpha', logDirectory: path.join(root, 'logs') };
+      const sb = await rt.runPodSandbox(c);
+      const cid = await rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, command: ['sleep', '30'] }, c);
+      await rt.startContainer(cid);
+      const r = await rt.execSync(cid, ['sh', '-c', 'cat /proc/sys/kernel/hostname'], 5);
+      assert.equal(r.stdout.toString().trim(), 'alpha');
+      assert.equal(readFileSync(path.join(root, 'netns-etc', readdirSync(path.join(root, 'netns-etc'))[0], 'hostname'), 'utf8'), 'alpha\n');
+      assert.deepEqual(readdirSync(path.join(root, 'uts')), [sb]);
+      await rt.stopPodSandbox(sb);
+      assert.deepEqual(readdirSync(path.join(root, 'uts')), [], 'the UTS namespace is unmounted and removed');
+    } finally {
+      await rt.close();
+      await network.close();
       rmSync(root, { recursive: true, force: true });
     }
   });

@@ -16,6 +16,8 @@ import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   RuntimeError,
   nowNanos,
@@ -58,6 +60,8 @@ export const PROCESS_RUNTIME_HANDLERS: readonly string[] = ['runc'];
 export const NEEDS_COMMAND_MESSAGE =
   'the process runtime runs host processes and needs `command` or `args` (image entrypoints need the containerd runtime: skiff agent --runtime containerd)';
 
+const execFileP = promisify(execFile);
+
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface ProcessRuntimeOptions {
@@ -75,6 +79,8 @@ export interface ProcessRuntimeOptions {
   network?: PodNetwork;
   /** Where per-netns files live for `ip netns exec` to bind over /etc (default /etc/netns). */
   netnsEtcDir?: string;
+  /** Where pods' UTS namespaces are kept (bind-mounted files, as `ip netns` keeps network ones; default /run/skiff-uts). */
+  utsDir?: string;
   /**
    * How processes are started: 'helper' (default when gcc is there) forks from a tiny helper so
    * the agent's event loop never forks itself; 'direct' uses child_process.spawn. Env
@@ -93,6 +99,8 @@ interface Sandbox {
   createdAt: number;
   ip?: string;
   net?: PodNetworkResult;
+  /** The pod's UTS namespace (root modes): its hostname is the pod's, as with a real runtime. */
+  uts?: string;
 }
 
 /** The agent's uid never changes: one syscall, not one per container. */
@@ -128,6 +136,8 @@ export class ProcessRuntime implements Runtime {
   private ipam: LoopbackIPAM;
   private configuredCIDR?: string;
   private readonly ipBin = which('ip', DEFAULT_PATH) ?? 'ip';
+  private readonly nsenterBin = which('nsenter', DEFAULT_PATH);
+  private readonly unshareBin = which('unshare', DEFAULT_PATH);
   private spawnerP?: Promise<Spawner>;
   /** The kind of the last spawner started (for what can be enforced without waiting for it). */
   private spawnerKind_?: 'helper' | 'direct';
@@ -173,8 +183,10 @@ export class ProcessRuntime implements Runtime {
       argv = [this.ipBin, 'netns', 'exec', ns, ...argv];
       passUser = undefined;
     }
+    const uts = ns ? this.sandboxes.get(c.sandboxId)?.uts : undefined;
+    if (uts) argv = [this.nsenterBin!, `--uts=${uts}`, '--', ...argv];
     return {
-      file: ns ? this.ipBin : file,
+      file: uts ? this.nsenterBin! : ns ? this.ipBin : file,
       argv,
       cwd: spec.cwd,
       env: spec.env,
@@ -241,6 +253,32 @@ export class ProcessRuntime implements Runtime {
     if (dns) writeFileSync(path.join(dir, 'resolv.conf'), resolvConf(dns));
     const host = sb.config.hostname ?? sb.config.metadata.name;
     writeFileSync(path.join(dir, 'hosts'), managedHostsFile(sb.ip ? [sb.ip] : [], host, sb.config.hosts));
+    // As the kubelet's /etc/hostname mount.
+    writeFileSync(path.join(dir, 'hostname'), `${host}\n`);
+  }
+
+  /**
+   * A UTS namespace of the pod's own, kept in a bind-mounted file under utsDir, with the pod's
+   * hostname (`hostname`, gethostname(), `hostname -f` with the hosts file). Best effort: without
+   * unshare/nsenter the pod keeps the node's hostname, as before.
+   */
+  private async setUpUts(sb: Sandbox): Promise<void> {
+    if (!this.unshareBin || !this.nsenterBin) return;
+    const dir = this.opts.utsDir ?? '/run/skiff-uts';
+    const file = path.join(dir, sb.id);
+    try {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(file, '');
+      await execFileP(this.unshareBin, [`--uts=${file}`, 'hostname', sb.config.hostname ?? sb.config.metadata.name]);
+      sb.uts = file;
+    } catch {
+      await this.tearDownUts(file);
+    }
+  }
+
+  private async tearDownUts(file: string): Promise<void> {
+    await execFileP('umount', [file]).catch(() => undefined);
+    rmSync(file, { force: true });
   }
 
   // ---- sandboxes
@@ -262,6 +300,7 @@ export class ProcessRuntime implements Runtime {
         sb.net = await this.opts.network.setUp({ uid: m.uid, namespace: m.namespace, name: m.name, sandboxId: id });
         sb.ip = sb.net.ip;
         this.writeNetnsFiles(sb);
+        if (sb.net.netnsName) await this.setUpUts(sb);
       } catch (e) {
         await this.opts.network.tearDown({ uid: m.uid, namespace: m.namespace, name: m.name, sandboxId: id }).catch(() => undefined);
         throw new RuntimeError('Internal', `failed to set up the network of pod sandbox ${m.namespace}/${m.name}: ${(e as Error).message}`);
@@ -282,6 +321,8 @@ export class ProcessRuntime implements Runtime {
       await this.opts.network.tearDown({ uid: m.uid, namespace: m.namespace, name: m.name, sandboxId: id });
       if (sb.net.netnsName) rmSync(this.netnsEtc(sb.net.netnsName), { recursive: true, force: true });
       sb.net = undefined;
+      if (sb.uts) await this.tearDownUts(sb.uts);
+      sb.uts = undefined;
     } else this.ipam.release(id);
   }
 
