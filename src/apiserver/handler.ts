@@ -62,7 +62,8 @@ export function createHandler(ctx: HandlerContext) {
       user = await impersonate(ctx.authorizers, req, user);
       const route = aggregatedRoute(path);
       if (route) return await serveAggregated(ctx, req, res, route, url, path, user);
-      const parsed = parseResourcePath(path);
+      // The unstripped path: a proxy subresource keeps its trailing slash.
+      const parsed = parseResourcePath(url.pathname);
       const attrs = requestAttributes(req.method ?? 'GET', path, parsed, url.searchParams, user);
       const decision = await authorize(ctx.authorizers, attrs);
       if (decision.decision !== 'allow') {

@@ -5,15 +5,24 @@ import { requestAttributes } from './handler.js';
 
 const user = { username: 'u', groups: [] } as any;
 
-it('keeps the path after nodes/NAME/proxy, as the client escaped it', () => {
+it('forwards the path after …/proxy as kube-apiserver does: decoded segments (%2F is a slash), trailing slash kept, escaped as Go', () => {
   const p = parseResourcePath('/api/v1/nodes/n1:10250/proxy/stats/summary%2Fx/y');
   assert.equal(p.type, 'resource');
   if (p.type !== 'resource') return;
   assert.equal(p.req.name, 'n1:10250');
   assert.equal(p.req.subresource, 'proxy');
-  assert.equal(p.req.proxyPath, '/stats/summary%2Fx/y');
+  // Client libraries escape the whole path parameter (client-node's connectGet…ProxyWithPath).
+  assert.equal(p.req.proxyPath, '/stats/summary/x/y');
   const bare = parseResourcePath('/api/v1/nodes/n1/proxy');
   assert.equal(bare.type === 'resource' && bare.req.proxyPath, '/');
+  const proxied = (path: string) => {
+    const r = parseResourcePath(path);
+    return r.type === 'resource' ? r.req.proxyPath : undefined;
+  };
+  assert.equal(proxied('/api/v1/namespaces/d/pods/web/proxy/'), '/');
+  assert.equal(proxied('/api/v1/namespaces/d/pods/web/proxy/ui/'), '/ui/');
+  assert.equal(proxied('/api/v1/namespaces/d/services/web:80/proxy/a%20b/c%3Fd/%25/x@y:z'), '/a%20b/c%3Fd/%25/x@y:z');
+  assert.equal(proxied('/api/v1/namespaces/d/pods/web/proxy/caf%C3%A9'), '/caf%C3%A9');
 });
 
 it('other subresources still reject extra segments', () => {

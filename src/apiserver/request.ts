@@ -8,7 +8,7 @@ export interface ResourceRequest {
   namespace?: string;
   name?: string;
   subresource?: string;
-  /** For `…/proxy/<path>`: the path after the subresource, still escaped, with a leading '/'. */
+  /** For `…/proxy/<path>`: the path after the subresource as upstream forwards it (proxySubpath), with a leading '/'. */
   proxyPath?: string;
   /** The path used the legacy /watch/ prefix. */
   legacyWatch: boolean;
@@ -42,8 +42,8 @@ export function parseResourcePath(path: string): ParsedPath {
     legacyWatch = true;
     rest = rest.slice(1);
   }
-  // Where `rest` starts in `raw`: a proxy path is passed on as the client escaped it.
   const restAt = parts.length - rest.length;
+  const trailing = path.length > 1 && path.endsWith('/');
   let proxyPath: string | undefined;
   let namespace: string | undefined;
   let resource: string;
@@ -55,13 +55,13 @@ export function parseResourcePath(path: string): ParsedPath {
     resource = rest[2];
     name = rest[3];
     subresource = rest[4];
-    if (subresource === 'proxy') proxyPath = '/' + raw.slice(restAt + 5).join('/');
+    if (subresource === 'proxy') proxyPath = proxySubpath(parts.slice(restAt + 5), trailing);
     else if (rest.length > 5) return { type: 'other' };
   } else {
     resource = rest[0];
     name = rest[1];
     subresource = rest[2];
-    if (subresource === 'proxy') proxyPath = '/' + raw.slice(restAt + 3).join('/');
+    if (subresource === 'proxy') proxyPath = proxySubpath(parts.slice(restAt + 3), trailing);
     else if (rest.length > 3) return { type: 'other' };
   }
   const info = findResource(group, version, resource);
@@ -89,4 +89,26 @@ export function requestVerb(method: string, o: { named: boolean; watch: boolean 
     default:
       return method.toLowerCase();
   }
+}
+
+/**
+ * The path a proxy subresource forwards, as kube-apiserver builds it: from the decoded path's
+ * segments (its RequestInfo splits URL.Path, so a client's %2F is a '/': client libraries escape
+ * the whole `path` parameter), keeping a trailing slash (JoinPreservingTrailingSlash), then escaped
+ * as Go's URL.EscapedPath.
+ */
+function proxySubpath(segments: string[], trailing: boolean): string {
+  const p = '/' + segments.join('/') + (trailing && segments.length ? '/' : '');
+  return escapePath(p);
+}
+
+/** Go's url.PathEscape-like escaping of a whole path (shouldEscape with encodePath: '/' and "$&+,:;=@" stay). */
+export function escapePath(p: string): string {
+  if (/^[A-Za-z0-9\-_.~$&+,/:;=@]*$/.test(p)) return p;
+  let out = '';
+  for (const b of Buffer.from(p, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9\-_.~$&+,/:;=@]/.test(c) && b < 0x80 ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
