@@ -4,6 +4,7 @@
  * pod and service ResourceLocation plus its proxy handler (what `kubectl proxy` users open in a
  * browser). Targets are resolved by pure functions; the forwarding is plain HTTP(S) streaming.
  */
+import { detectContentType } from '../util/sniff.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -218,8 +219,26 @@ export function forward(req: IncomingMessage, res: ServerResponse, t: ProxyTarge
   const onResponse = (up: IncomingMessage) => {
     const out: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !DROP.has(k)) out[k] = v;
-    res.writeHead(up.statusCode ?? 502, out);
-    up.pipe(res);
+    const status = up.statusCode ?? 502;
+    // Go's server names a type for a body sent without one, sniffed from its first bytes; so does
+    // kube-apiserver's proxy (clients choosing a decoder by Content-Type depend on it).
+    const sniff = out['content-type'] === undefined && !up.headers['content-encoding'] && status >= 200 && status !== 204 && status !== 304 && req.method !== 'HEAD';
+    if (!sniff) {
+      res.writeHead(status, out);
+      up.pipe(res);
+      return;
+    }
+    up.once('data', (first: Buffer) => {
+      res.writeHead(status, { ...out, 'content-type': detectContentType(first) });
+      res.write(first);
+      up.pipe(res);
+    });
+    up.once('end', () => {
+      // An empty body gets no type, as Go.
+      if (res.headersSent) return;
+      res.writeHead(status, out);
+      res.end();
+    });
   };
   const upReq = t.scheme === 'https' ? https.request({ ...opts, rejectUnauthorized: false, ...(clientTLS ? { cert: clientTLS.certPem, key: clientTLS.keyPem } : {}) }, onResponse) : http.request(opts, onResponse);
   upReq.on('error', (e) => {

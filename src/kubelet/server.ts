@@ -123,6 +123,8 @@ export class KubeletServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://kubelet');
     if (url.pathname === '/healthz') {
+      // The type a Go kubelet's healthz gets (sniffed by net/http).
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('ok');
       return;
     }
