@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { ClusterZone, sliceEndpoints, type ZoneData } from './zone.js';
-import { createDnsServer, type DnsServer } from './server.js';
+import { createDnsServer, ensureKubeDnsService, type DnsServer } from './server.js';
 import { RCODE, TcpDeframer, decodeMessage, encodeQuery, encodeResponse, frameTcp, parseQuery } from './wire.js';
 
 const services = new Map<string, any>([
@@ -294,5 +294,43 @@ describe('DNS server (loopback sockets)', () => {
     assert.equal(r.id, 77);
     assert.equal(r.rcode, 'FORMERR');
     assert.equal(await dns.handle(encodeResponse({ id: 1, rd: false, aa: false, ra: false, rcode: 0, questions: [], answers: [], authority: [], additional: [] }), false), undefined);
+  });
+});
+
+describe('kube-dns Service', () => {
+  /** An in-memory API: create answers 409 for an existing path, update replaces. */
+  const fakeApi = () => {
+    const store = new Map<string, any>();
+    let rv = 0;
+    const client = {
+      async create(collection: string, obj: any) {
+        const p = `${collection}/${obj.metadata.name}`;
+        if (store.has(p)) throw Object.assign(new Error('exists'), { status: 409 });
+        store.set(p, { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } });
+        return store.get(p);
+      },
+      async get(p: string) {
+        return structuredClone(store.get(p));
+      },
+      async update(p: string, obj: any) {
+        store.set(p, { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } });
+        return store.get(p);
+      },
+    };
+    return { store, client: client as any };
+  };
+
+  it('keeps the Service, its Endpoints (skip-mirror) and its slice on the port the server has now', async () => {
+    const { store, client } = fakeApi();
+    await ensureKubeDnsService(client, { clusterIP: '10.96.0.10', endpointIP: '10.244.0.1', port: 40001 });
+    await ensureKubeDnsService(client, { clusterIP: '10.96.0.10', endpointIP: '10.244.0.1', port: 40002 });
+    const svc = store.get('/api/v1/namespaces/kube-system/services/kube-dns');
+    assert.deepEqual(svc.spec.ports.map((p: any) => p.targetPort), [40002, 40002]);
+    assert.equal(svc.spec.clusterIP, '10.96.0.10');
+    const ep = store.get('/api/v1/namespaces/kube-system/endpoints/kube-dns');
+    assert.equal(ep.metadata.labels['endpointslice.kubernetes.io/skip-mirror'], 'true');
+    assert.deepEqual(ep.subsets, [{ addresses: [{ ip: '10.244.0.1' }], ports: [{ name: 'dns', port: 40002, protocol: 'UDP' }, { name: 'dns-tcp', port: 40002, protocol: 'TCP' }] }]);
+    const slice = store.get('/apis/discovery.k8s.io/v1/namespaces/kube-system/endpointslices/kube-dns-skiff');
+    assert.deepEqual(slice.ports.map((p: any) => p.port), [40002, 40002]);
   });
 });

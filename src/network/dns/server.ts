@@ -542,6 +542,34 @@ export async function ensureKubeDnsService(client: RestClient, o: { clusterIP?: 
     await client.create('/api/v1/namespaces/kube-system/services', svc);
   } catch (e) {
     if ((e as any).status !== 409) throw e;
+    // The server's port changes with every start: keep targetPort telling the truth (kubectl describe).
+    const cur = await client.get('/api/v1/namespaces/kube-system/services/kube-dns');
+    if ((cur.spec?.ports ?? []).some((p: any) => p.targetPort !== o.port)) {
+      await client.update('/api/v1/namespaces/kube-system/services/kube-dns', { ...cur, spec: { ...cur.spec, ports: svc.spec.ports } });
+    }
+  }
+  // The Endpoints too, as CoreDNS's Service has (`kubectl get endpoints -n kube-system kube-dns`
+  // is the DNS debugging guide's check); skip-mirror, since the slice below is written directly.
+  const endpoints = {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...svc.metadata.labels, 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [
+      {
+        addresses: [{ ip: o.endpointIP }],
+        ports: [
+          { name: 'dns', port: o.port, protocol: 'UDP' },
+          { name: 'dns-tcp', port: o.port, protocol: 'TCP' },
+        ],
+      },
+    ],
+  };
+  try {
+    await client.create('/api/v1/namespaces/kube-system/endpoints', endpoints);
+  } catch (e) {
+    if ((e as any).status !== 409) throw e;
+    const cur = await client.get('/api/v1/namespaces/kube-system/endpoints/kube-dns');
+    await client.update('/api/v1/namespaces/kube-system/endpoints/kube-dns', { ...endpoints, metadata: { ...endpoints.metadata, resourceVersion: cur.metadata.resourceVersion } });
   }
   const slice = {
     apiVersion: 'discovery.k8s.io/v1',

@@ -348,7 +348,7 @@ export const SKIFF_COMPONENT_ROLES: (RoleDef & { user: string })[] = [
       rule(['list', 'watch'], ['discovery.k8s.io'], ['endpointslices']),
       // Nodes: where it listens (the gateway of the node's pod range).
       rule(READ, [''], ['nodes']),
-      rule(['create'], [''], ['services']),
+      rule(['create', 'get', 'update'], [''], ['services', 'endpoints']),
       rule(['create', 'get', 'update'], ['discovery.k8s.io'], ['endpointslices']),
     ],
   },
