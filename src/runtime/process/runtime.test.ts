@@ -1,6 +1,6 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runtimeContract } from '../contract.js';
@@ -208,6 +208,34 @@ describe('process runtime on a pod network', () => {
       assert.deepEqual(readdirSync(path.join(root, 'uts')), [sb]);
       await rt.stopPodSandbox(sb);
       assert.deepEqual(readdirSync(path.join(root, 'uts')), [], 'the UTS namespace is unmounted and removed');
+    } finally {
+      await rt.close();
+      await network.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a hostNetwork pod with a resolver of its own (ClusterFirstWithHostNet) reads it, on the node network (root)', async (t) => {
+    if (!needs(t, process.getuid?.() === 0 ? undefined : 'needs root (network namespaces)')) return;
+    const root = mkdtempSync(path.join(tmpdir(), 'skiff-prochn-'));
+    const id = Math.random().toString(16).slice(2, 6);
+    const network = createPodNetwork('netns', { dataDir: path.join(root, 'net'), bridge: `skh${id}`, netnsPrefix: `skh${id}-` });
+    // The real /etc/netns: that is where `ip netns exec` looks.
+    const rt = new ProcessRuntime({ root, network, cgroups: false, utsDir: path.join(root, 'uts') });
+    try {
+      await rt.updateRuntimeConfig({ networkConfig: { podCidr: '10.251.78.0/24' } });
+      const dnsConfig = { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], options: ['ndots:5'] };
+      const c = { metadata: { name: 'hn', uid: 'u-hn', namespace: 'default', attempt: 0 }, logDirectory: path.join(root, 'logs'), dnsConfig, linux: { securityContext: { namespaceOptions: { network: 'NODE' as const } } } };
+      const sb = await rt.runPodSandbox(c);
+      const cid = await rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'x' }, command: ['sleep', '30'] }, c);
+      await rt.startContainer(cid);
+      assert.equal((await rt.execSync(cid, ['cat', '/etc/resolv.conf'], 5)).stdout.toString(), resolvConf(dnsConfig));
+      const netns = (await rt.execSync(cid, ['readlink', '/proc/self/ns/net'], 5)).stdout.toString().trim();
+      assert.equal(netns, readlinkSync('/proc/self/ns/net'), 'still the node network namespace');
+      assert.equal((await rt.podSandboxStatus(sb)).network?.ip, '');
+      await rt.stopPodSandbox(sb);
+      const name = `skiff-hostnet-${sb.slice(0, 12)}`;
+      assert.ok(!existsSync(`/etc/netns/${name}`) && !existsSync(`/run/netns/${name}`), 'its name and resolv.conf are gone with it');
     } finally {
       await rt.close();
       await network.close();

@@ -53,6 +53,7 @@ import { LoopbackIPAM } from './ipam.js';
 import { ProcessGroupStats } from '../../kubelet/nodestats.js';
 import type { PodNetwork, PodNetworkResult } from '../../network/pod/types.js';
 import { managedHostsFile } from '../hosts.js';
+import { parseResolvConf } from '../../kubelet/dns.js';
 
 /** The CRI runtime handlers the process runtime serves (RuntimeClass.handler). */
 export const PROCESS_RUNTIME_HANDLERS: readonly string[] = ['runc'];
@@ -101,6 +102,11 @@ interface Sandbox {
   net?: PodNetworkResult;
   /** The pod's UTS namespace (root modes): its hostname is the pod's, as with a real runtime. */
   uts?: string;
+  /**
+   * hostNetwork pods whose resolver is not the host's (ClusterFirstWithHostNet, None): a name on
+   * the node's own network namespace, so `ip netns exec` binds their resolv.conf over /etc.
+   */
+  hostNetns?: string;
 }
 
 /** The agent's uid never changes: one syscall, not one per container. */
@@ -169,7 +175,8 @@ export class ProcessRuntime implements Runtime {
    * its user (runAsUser/runAsGroup/supplementalGroups, root agents only) and no_new_privs.
    */
   private spawnSpec(c: Proc, spec: { argv: string[]; env: Record<string, string>; cwd: string }, stdin: boolean, tty: boolean, sp: Spawner): SpawnSpec {
-    const ns = this.sandboxes.get(c.sandboxId)?.net?.netnsName;
+    const sbx = this.sandboxes.get(c.sandboxId);
+    const ns = sbx?.net?.netnsName ?? sbx?.hostNetns;
     const user = containerUser(c.config);
     const file = which(spec.argv[0], spec.env.PATH) ?? spec.argv[0];
     let argv = spec.argv;
@@ -276,6 +283,28 @@ export class ProcessRuntime implements Runtime {
     }
   }
 
+  private async setUpHostNetns(sb: Sandbox): Promise<void> {
+    const want = resolvConf(sb.config.dnsConfig!);
+    let host = '';
+    try {
+      host = resolvConf(parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8')));
+    } catch {
+      /* no host file: the pod's is needed all the more */
+    }
+    if (want === host) return;
+    const name = `skiff-hostnet-${sb.id.slice(0, 12)}`;
+    try {
+      await execFileP(this.ipBin, ['netns', 'attach', name, String(process.pid)]);
+      const dir = this.netnsEtc(name);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'resolv.conf'), want);
+      sb.hostNetns = name;
+    } catch {
+      // Best effort, as before: the pod then reads the node's resolv.conf.
+      await execFileP(this.ipBin, ['netns', 'delete', name]).catch(() => undefined);
+    }
+  }
+
   private async tearDownUts(file: string): Promise<void> {
     await execFileP('umount', [file]).catch(() => undefined);
     rmSync(file, { force: true });
@@ -294,6 +323,7 @@ export class ProcessRuntime implements Runtime {
     const sb: Sandbox = { id, config, state: 'SANDBOX_READY', createdAt: nowNanos() };
     if (config.linux?.securityContext?.namespaceOptions?.network === 'NODE') {
       // hostNetwork: the host's namespace; the kubelet reports the node IP.
+      if (config.dnsConfig && this.opts.network && this.opts.network.mode !== 'loopback' && AGENT_UID === 0) await this.setUpHostNetns(sb);
     } else if (this.opts.network) {
       const m = config.metadata;
       try {
@@ -323,6 +353,10 @@ export class ProcessRuntime implements Runtime {
       sb.net = undefined;
       if (sb.uts) await this.tearDownUts(sb.uts);
       sb.uts = undefined;
+    } else if (sb.hostNetns) {
+      await execFileP(this.ipBin, ['netns', 'delete', sb.hostNetns]).catch(() => undefined);
+      rmSync(this.netnsEtc(sb.hostNetns), { recursive: true, force: true });
+      sb.hostNetns = undefined;
     } else this.ipam.release(id);
   }
 
@@ -792,7 +826,7 @@ export class ProcessRuntime implements Runtime {
     for (const c of this.containers.values()) if (c.cgroup) this.cg!.remove(c.cgroup);
     for (const sb of this.sandboxes.values()) if (this.cg) this.cg.remove(`skiff/pod${sb.config.metadata.uid}`);
     // The processes die with the runtime, so do their namespaces, veths and addresses.
-    for (const sb of this.sandboxes.values()) if (sb.net) await this.stopPodSandbox(sb.id).catch(() => undefined);
+    for (const sb of this.sandboxes.values()) if (sb.net || sb.hostNetns) await this.stopPodSandbox(sb.id).catch(() => undefined);
     const sp = this.spawnerP;
     this.spawnerP = undefined;
     await (await sp)?.close();
