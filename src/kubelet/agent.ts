@@ -240,7 +240,9 @@ export class Kubelet {
     // Loopback mode cannot isolate pods: say so on the Node, never silently.
     const extraConditions = loopbackNet ? [{ type: 'NetworkPolicyNotEnforced', status: 'True', reason: 'LoopbackPodNetwork', message: LOOPBACK_POLICY_MESSAGE }] : undefined;
     this.nodeOpts = { nodeName: o.nodeName, nodeIP, dataDir: o.dataDir, podCIDR: o.podCIDR, kubeletPort: port, runtimeVersion: `${this.runtime.name}://${v.runtimeVersion}`, labels: o.labels, extraConditions };
-    this.node = await registerNode(this.client, this.nodeOpts);
+    // Upstream's kubelet names its Node by name in its events (uid = name), as kubectl describe node expects.
+    const nodeRef = { apiVersion: 'v1', kind: 'Node', name: o.nodeName, uid: o.nodeName };
+    this.node = await registerNode(this.client, this.nodeOpts, (reason, message) => this.recorder.event(nodeRef, 'Normal', reason, message));
     if (loopbackNet) this.recorder.event(refOf(this.node, 'Node', 'v1'), 'Warning', 'NetworkPolicyNotEnforced', LOOPBACK_POLICY_MESSAGE);
     await this.applyPodCIDR(o.podCIDR ?? this.node.spec?.podCIDR);
     if (!o.podCIDR) {

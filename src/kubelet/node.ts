@@ -118,8 +118,34 @@ export function nodeObject(o: NodeOptions): any {
   };
 }
 
-/** Creates or updates the Node and writes its status; returns the stored Node. */
-export async function registerNode(client: RestClient, o: NodeOptions): Promise<any> {
+/** The events upstream's kubelet records when a node condition takes a status (setters.go). */
+const CONDITION_EVENTS: Record<string, Record<string, string>> = {
+  MemoryPressure: { False: 'NodeHasSufficientMemory', True: 'NodeHasInsufficientMemory' },
+  DiskPressure: { False: 'NodeHasNoDiskPressure', True: 'NodeHasDiskPressure' },
+  PIDPressure: { False: 'NodeHasSufficientPID', True: 'NodeHasInsufficientPID' },
+  Ready: { True: 'NodeReady', False: 'NodeNotReady' },
+};
+
+/**
+ * The kubelet's Node events for a status write, as upstream's: "Node NAME status is now: REASON" for
+ * each condition that is new or changed its status (so a fresh node gets all four).
+ */
+export function nodeConditionEvents(nodeName: string, prev: any[] = [], next: any[] = []): { reason: string; message: string }[] {
+  const out: { reason: string; message: string }[] = [];
+  for (const c of next) {
+    const reason = CONDITION_EVENTS[c.type]?.[c.status];
+    if (!reason || prev.find((x) => x.type === c.type)?.status === c.status) continue;
+    out.push({ reason, message: `Node ${nodeName} status is now: ${reason}` });
+  }
+  return out;
+}
+
+/**
+ * Creates or updates the Node and writes its status; returns the stored Node. `record` gets the
+ * Node events of the start, as upstream's kubelet records them (Starting, the conditions,
+ * NodeAllocatableEnforced, NodeReady), on a restart too.
+ */
+export async function registerNode(client: RestClient, o: NodeOptions, record?: (reason: string, message: string) => void): Promise<any> {
   let node: any;
   try {
     node = await client.create('/api/v1/nodes', nodeObject(o));
@@ -131,7 +157,17 @@ export async function registerNode(client: RestClient, o: NodeOptions): Promise<
     if (o.podCIDR && !node.spec?.podCIDR) patch.spec = want.spec;
     node = await client.patch(`/api/v1/nodes/${o.nodeName}`, patch, 'merge');
   }
-  return updateNodeStatus(client, o, node);
+  const stored = await updateNodeStatus(client, o, node);
+  if (record) {
+    record('Starting', 'Starting kubelet.');
+    // Upstream's kubelet runs its status setters on a fresh Node at each start, so every condition is new.
+    const events = nodeConditionEvents(o.nodeName, undefined, stored?.status?.conditions);
+    // Upstream records Ready after the allocatable limits are enforced.
+    for (const e of events) if (e.reason !== 'NodeReady' && e.reason !== 'NodeNotReady') record(e.reason, e.message);
+    record('NodeAllocatableEnforced', 'Updated Node Allocatable limit across pods');
+    for (const e of events) if (e.reason === 'NodeReady' || e.reason === 'NodeNotReady') record(e.reason, e.message);
+  }
+  return stored;
 }
 
 export async function updateNodeStatus(client: RestClient, o: NodeOptions, node?: any): Promise<any> {
