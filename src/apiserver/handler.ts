@@ -220,6 +220,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       }
       const listMeta: any = { resourceVersion: result.resourceVersion };
       if (result.continue) listMeta.continue = result.continue;
+      if (result.remainingItemCount !== undefined) listMeta.remainingItemCount = result.remainingItemCount;
       if (form === 'metadata') {
         send(res, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, items: result.items.map((c) => partialObjectMetadata(c.obj)) });
         return;

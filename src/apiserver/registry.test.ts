@@ -75,3 +75,45 @@ describe('Registry.mutateShared, and writes that share parts with the stored obj
     assert.equal(sharedMutationErrors(), errors + 1);
   });
 });
+
+describe('Registry update and list details, as upstream', () => {
+  let backend: SqliteBackend;
+  let cache: WatchCache;
+  let reg: InstanceType<typeof Registry>;
+  const CONFIGMAPS = findResource('', 'v1', 'configmaps')!;
+
+  before(async () => {
+    backend = SqliteBackend.open(':memory:');
+    cache = new WatchCache(backend, [...new Set(RESOURCES.map((r) => r.storageKey))]);
+    await cache.start();
+    reg = new Registry(backend, cache, []);
+    await reg.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }, {});
+    for (const name of ['a', 'b', 'c', 'd']) await reg.create(CONFIGMAPS, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { n: name } } }, {});
+  });
+  after(async () => {
+    cache.stop();
+    await backend.close();
+  });
+
+  it('a uid in an update is a precondition (409 when it is not the object\'s)', async () => {
+    const cur = (await reg.get(CONFIGMAPS, 'default', 'a')).obj;
+    await assert.rejects(reg.update(CONFIGMAPS, 'default', 'a', { ...cur, metadata: { ...cur.metadata, uid: 'wrong' }, data: { x: '1' } }, {}), (e: any) => {
+      assert.equal(e.code, 409);
+      assert.equal(e.message, `Operation cannot be fulfilled on configmaps "a": Precondition failed: UID in precondition: wrong, UID in object meta: ${cur.metadata.uid}`);
+      return true;
+    });
+    const updated = await reg.update(CONFIGMAPS, 'default', 'a', { ...cur, data: { x: '1' } }, {});
+    assert.deepEqual(updated.data, { x: '1' });
+  });
+
+  it('a page of a list without selectors says how many items follow (remainingItemCount)', async () => {
+    const first = await reg.list(CONFIGMAPS, 'default', { limit: 1 });
+    assert.deepEqual([first.items.length, first.remainingItemCount], [1, 3]);
+    const all = await reg.list(CONFIGMAPS, 'default', { limit: 10 });
+    assert.equal(all.remainingItemCount, undefined);
+    // With a selector the count would be a guess: upstream leaves it out.
+    const selected = await reg.list(CONFIGMAPS, 'default', { limit: 1, labelSelector: 'n' });
+    assert.ok(selected.continue);
+    assert.equal(selected.remainingItemCount, undefined);
+  });
+});

@@ -67,6 +67,8 @@ export interface ListResult {
   items: CachedObject[];
   resourceVersion: string;
   continue?: string;
+  /** Items after this page (a paginated list without selectors), as ListMeta.remainingItemCount. */
+  remainingItemCount?: number;
 }
 
 export interface DeleteOptions {
@@ -191,15 +193,19 @@ export class Registry {
     const all = this.cache.list(info.storageKey, prefix);
     const items: CachedObject[] = [];
     let next: string | undefined;
-    for (const c of all) {
+    let remaining: number | undefined;
+    for (let i = 0; i < all.length; i++) {
+      const c = all[i];
       if (!this.matches(info, filter, c.obj)) continue;
       if (limit && items.length === limit) {
         next = c.key;
+        // As upstream: how many items follow, when no selector makes that a guess (the prefix is exact).
+        if (!filter.label && !filter.field) remaining = all.length - i;
         break;
       }
       items.push(c);
     }
-    return { items, resourceVersion: String(revision), continue: next ? encodeContinue(revision, next) : undefined };
+    return { items, resourceVersion: String(revision), continue: next ? encodeContinue(revision, next) : undefined, remainingItemCount: remaining };
   }
 
   private async listContinue(info: ResourceInfo, filter: Filter, prefix: string, limit: number, token: string): Promise<ListResult> {
@@ -370,7 +376,10 @@ export class Registry {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     const wanted = input?.metadata?.resourceVersion as string | undefined;
+    // A uid in the body is a precondition, as upstream's defaultUpdatedObjectInfo.Preconditions.
+    const uid = input?.metadata?.uid as string | undefined;
     return this.guaranteedUpdate(info, namespace, name, !!wanted, (cur) => {
+      if (uid && uid !== cur.obj.metadata.uid) throw conflict(info.group, info.resource, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${cur.obj.metadata.uid}`);
       if (wanted && wanted !== String(cur.rv)) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
       return deepCopy(input);
     }, opts);
