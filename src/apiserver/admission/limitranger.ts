@@ -1,5 +1,5 @@
 import { REGISTRY_PREFIX } from '../watchcache.js';
-import { parseQuantityExact, milliValue, type Quantity } from '../validation/quantity.js';
+import { parseQuantityExact, milliValue, canonicalQuantity, type Quantity } from '../validation/quantity.js';
 import type { AdmissionPlugin, AdmissionRequest } from './types.js';
 import { aggregate, forbidden } from './util.js';
 
@@ -20,13 +20,17 @@ function limitRanges(req: AdmissionRequest): any[] {
 /**
  * LimitRanger: Container defaults (default → limits, defaultRequest → requests) are filled in on
  * create, with upstream's kubernetes.io/limit-ranger annotation; min, max and maxLimitRequestRatio of
- * Container and Pod limits are enforced with upstream's messages.
+ * Container and Pod limits are enforced with upstream's messages, and the min and max storage
+ * request of a PersistentVolumeClaim. As upstream, pods are judged when created only (their
+ * containers cannot change), so a LimitRange made later does not refuse, say, a label on them.
  */
 export const limitRangerPlugin: AdmissionPlugin = {
   name: 'LimitRanger',
-  handles: (req) => req.info.key === 'pods' && (req.operation === 'CREATE' || req.operation === 'UPDATE') && !req.subresource,
+  handles: (req) =>
+    !req.subresource &&
+    ((req.info.key === 'pods' && req.operation === 'CREATE') || (req.info.key === 'persistentvolumeclaims' && (req.operation === 'CREATE' || req.operation === 'UPDATE'))),
   admit(req) {
-    if (req.operation !== 'CREATE') return;
+    if (req.operation !== 'CREATE' || req.info.key !== 'pods') return;
     const ranges = limitRanges(req);
     if (!ranges.length) return;
     const pod = req.object;
@@ -65,6 +69,11 @@ export const limitRangerPlugin: AdmissionPlugin = {
     const ranges = limitRanges(req);
     if (!ranges.length) return;
     const errs: string[] = [];
+    if (req.info.key === 'persistentvolumeclaims') {
+      for (const lr of ranges) for (const item of lr.spec?.limits ?? []) if (item.type === 'PersistentVolumeClaim') checkClaim(errs, item, req.object?.spec?.resources?.requests ?? {});
+      if (errs.length) throw forbidden(req, aggregate(errs));
+      return;
+    }
     const pod = req.object;
     const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
     for (const lr of ranges) {
@@ -124,6 +133,25 @@ function check(errs: string[], type: string, item: any, requests: Record<string,
     }
     const actual = Number(l) / Number(r);
     if (actual > Number(milli(ratio)!) / 1000) errs.push(`${k} max limit to request ratio per ${type} is ${fmt(ratio)}, but provided ratio is ${actual.toFixed(6)}`);
+  }
+}
+
+/**
+ * Upstream's PersistentVolumeClaimValidateLimitFunc: min against the request (a claim's limits are
+ * not user input), max against the request too (maxRequestConstraint); quantities printed canonical.
+ */
+function checkClaim(errs: string[], item: any, requests: Record<string, unknown>): void {
+  const t = 'PersistentVolumeClaim';
+  const text = (v: unknown) => canonicalQuantity(v) ?? str(v);
+  for (const [k, min] of Object.entries(item.min ?? {})) {
+    const r = milli(requests[k]);
+    if (r === undefined) errs.push(`minimum ${k} usage per ${t} is ${text(min)}.  No request is specified`);
+    else if (r < milli(min)!) errs.push(`minimum ${k} usage per ${t} is ${text(min)}, but request is ${text(requests[k])}`);
+  }
+  for (const [k, max] of Object.entries(item.max ?? {})) {
+    const r = milli(requests[k]);
+    if (r === undefined) errs.push(`maximum ${k} usage per ${t} is ${text(max)}.  No request is specified`);
+    else if (r > milli(max)!) errs.push(`maximum ${k} usage per ${t} is ${text(max)}, but request is ${text(requests[k])}`);
   }
 }
 
