@@ -13,6 +13,7 @@ import { DataPlane } from './dataplane.js';
 import { FastConnection } from './fastpath.js';
 import { startEcho, type EchoServer } from './peers.js';
 import { ing } from './fixtures.js';
+import { errorPage } from './steps.js';
 import { selfSignedCert } from './selfsigned.js';
 import { until } from '../testing/wait.js';
 
@@ -486,5 +487,21 @@ describe('data plane', () => {
       for (let i = 0; i < 30; i++) seen[(await get(plane.ports.http, '/', { host })).body as 'fast' | 'slow']++;
       assert.ok(seen.fast > seen.slow * 2, `${host}: ${JSON.stringify(seen)}`);
     }
+  });
+
+  it("answers with nginx's error pages on every path: 502 (fast path and node:http), 503, and 404 without a default backend", async () => {
+    const dead = await closedPort();
+    const ingresses = [ing({ name: 'e', host: 'err.test', paths: [{ path: '/', service: 'e' }] })];
+    plane.apply({ ingresses, endpoints: { 'default-e-80': ep(dead) } });
+    const bad = await get(plane.ports.http, '/', { host: 'err.test' });
+    assert.deepEqual([bad.status, bad.body], [502, errorPage(502)]);
+    const post = await get(plane.ports.http, '/', { host: 'err.test', method: 'POST', body: 'x' });
+    assert.deepEqual([post.status, post.body], [502, errorPage(502)]);
+    plane.apply({ ingresses, endpoints: { 'default-e-80': [] } });
+    const none = await get(plane.ports.http, '/', { host: 'err.test' });
+    assert.deepEqual([none.status, none.body], [503, errorPage(503)]);
+    const unknown = await get(plane.ports.http, '/', { host: 'nobody.test' });
+    assert.deepEqual([unknown.status, unknown.body], [404, errorPage(404)]);
+    assert.match(unknown.body, /<title>404 Not Found<\/title>[\s\S]*<center>nginx<\/center>/);
   });
 });

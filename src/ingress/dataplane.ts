@@ -368,7 +368,8 @@ export class DataPlane {
         // A canary without endpoints leaves the request to the main backend.
         if (chosen.canary && !eps?.length) eps = snap.endpoints[(name = backendName(r.backend))];
       } else if (this.defaultEndpoint) eps = [this.defaultEndpoint];
-      else return plain(res, 404, 'default backend - 404');
+      // No default backend Service: ingress-nginx's catch-all answers nginx's own 404 page.
+      else return plain(res, 404);
       if (!eps || eps.length === 0) return plain(res, 503, '503 Service Temporarily Unavailable');
       const headers = forwardHeaders(req, scheme, requestId, r);
       const proceed = (extra: http.OutgoingHttpHeaders) => {
@@ -934,8 +935,9 @@ function answer(res: http.ServerResponse, a: Answer): void {
   res.end(body);
 }
 
-function plain(res: http.ServerResponse, status: number, text: string): void {
-  const body = `<html>\r\n<head><title>${text}</title></head>\r\n<body>\r\n<center><h1>${text}</h1></center>\r\n</body>\r\n</html>\r\n`;
+/** The data plane's own answers, with nginx's error page (the same over HTTP/1.1 and HTTP/2). */
+function plain(res: http.ServerResponse, status: number, _text?: string): void {
+  const body = errorPage(status);
   res.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

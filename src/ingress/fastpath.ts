@@ -13,6 +13,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ChunkedEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
 import { match } from './match.js';
+import { errorPage } from './steps.js';
 import { backendName, type Location, type RoutingTable, type Server } from './table.js';
 import type { LatencySeries, IngressMetrics } from './metrics.js';
 import { coarse, CONNECT_TIMEOUT, type PoolEndpoint, type Upstream, type UpstreamOwner, type UpstreamPool } from './upstream.js';
@@ -523,7 +524,7 @@ export class FastConnection implements UpstreamOwner {
   }
 
   private respondError(status: number, text: string): void {
-    const body = `<html>\r\n<head><title>${status} ${text}</title></head>\r\n<body>\r\n<center><h1>${status} ${text}</h1></center>\r\n</body>\r\n</html>\r\n`;
+    const body = errorPage(status);
     this.status = status;
     this.contentLength = String(body.length);
     this.reusable = false;
