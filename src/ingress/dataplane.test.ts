@@ -277,6 +277,45 @@ describe('data plane', () => {
     assert.equal(JSON.parse(body).proto, 'https');
   });
 
+  it('HTTPS responses of a host with TLS carry HSTS (ingress-nginx defaults) on every path; other hosts and HTTP do not', async () => {
+    const pair = await selfSignedCert('a.test', ['a.test']);
+    plane.apply({
+      ingresses: [
+        ing({ name: 'a', host: 'a.test', paths: [{ path: '/', service: 's1' }], tls: [{ hosts: ['a.test'], secretName: 'a-tls' }], annotations: { 'ssl-redirect': 'false' } }),
+        ing({ name: 'b', host: 'b.test', paths: [{ path: '/', service: 's1' }] }),
+      ],
+      endpoints: { 'default-s1-80': ep(echo.port) },
+      certs: { 'default/a-tls': pair },
+    });
+    const sts = (host: string, o: { method?: string; body?: string; port?: number } = {}) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const req = https.request({ host: '127.0.0.1', port: o.port ?? plane.ports.https, path: '/hsts', method: o.method ?? 'GET', servername: host, headers: { host }, rejectUnauthorized: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.headers['strict-transport-security'] as string | undefined));
+        });
+        req.on('error', reject);
+        req.end(o.body);
+      });
+    assert.equal(await sts('a.test'), 'max-age=31536000; includeSubDomains', 'fast path');
+    assert.equal(await sts('a.test', { method: 'POST', body: 'x' }), 'max-age=31536000; includeSubDomains', 'node:http');
+    assert.equal(await sts('b.test'), undefined, 'no TLS configured for b.test');
+    const plainHttp = await get(plane.ports.http, '/hsts', { host: 'a.test' });
+    assert.equal(plainHttp.headers['strict-transport-security'], undefined, 'never over HTTP');
+    const session = http2.connect(`https://127.0.0.1:${plane.ports.https}`, { servername: 'a.test', rejectUnauthorized: false });
+    try {
+      const h2 = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const req = session.request({ ':path': '/hsts', ':authority': 'a.test' });
+        req.on('response', (h) => resolve(h));
+        req.on('error', reject);
+        req.resume();
+        req.end();
+      });
+      assert.equal(h2['strict-transport-security'], 'max-age=31536000; includeSubDomains', 'HTTP/2');
+    } finally {
+      session.close();
+    }
+  });
+
   it('serves HTTP/2 over TLS (ALPN h2) and HTTP/1.1 over TLS on the same port, with access log lines', async () => {
     const session = http2.connect(`https://127.0.0.1:${plane.ports.https}`, { servername: 'a.test', rejectUnauthorized: false });
     try {

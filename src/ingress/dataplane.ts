@@ -25,7 +25,7 @@ import { affinityCookie, affinityKey, authVerdict, LIMIT_STATUS, type LocationCo
 import { LocalGate, type LimitGate } from './limitgate.js';
 import { Ewma } from './ewma.js';
 import { bufferBody, sendBody, watchBodySize } from './bodyflow.js';
-import { affinityStep, bodySizeStep, canaryStep, corsStep, deniedStep, errorPage, redirectStep, sourceRangeStep, STATUS_TEXT, type Answer, type RequestFacts } from './steps.js';
+import { affinityStep, bodySizeStep, canaryStep, corsStep, deniedStep, errorPage, HSTS_HEADER, redirectStep, sourceRangeStep, STATUS_TEXT, type Answer, type RequestFacts } from './steps.js';
 
 export interface Endpoint {
   address: string;
@@ -344,6 +344,8 @@ export class DataPlane {
     };
     res.on('finish', done);
     if (r.kind === 'error') return plain(res, 400, '400 Bad Request');
+    // Set first, so every answer below carries it (writeHead merges it in).
+    if (scheme === 'https' && r.server.tls) res.setHeader('strict-transport-security', HSTS_HEADER);
     if (r.kind === 'redirect') {
       res.writeHead(r.status, { location: r.location, 'content-type': 'text/html' });
       return void res.end();
@@ -603,6 +605,11 @@ export class DataPlane {
     if (method === 'CONNECT' && headers[':protocol'] !== 'websocket') return respond(405);
     const r = (matched = match(snap.table, { host, target, scheme }));
     if (r.kind === 'error') return respond(400);
+    if (scheme === 'https' && r.server.tls) {
+      // Every response of this stream (answers, proxied ones, WebSocket) carries HSTS, as ingress-nginx's.
+      const respondRaw = stream.respond.bind(stream);
+      stream.respond = ((h?: http2.OutgoingHttpHeaders, o?: http2.ServerStreamResponseOptions) => respondRaw({ ...h, 'strict-transport-security': HSTS_HEADER }, o)) as typeof stream.respond;
+    }
     if (r.kind === 'redirect') return respond(r.status, { location: r.location });
     const cfg = r.location.config;
     const facts: RequestFacts = { method, scheme, host, target, remote, header: (n) => (n === 'host' ? host : (headers[n] as string | undefined)), httpsPort: this.ports.https || 443 };

@@ -13,7 +13,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ChunkedEnd, parseRequestHead, parseResponseHead, type RequestHead } from './http1.js';
 import { match } from './match.js';
-import { errorPage } from './steps.js';
+import { errorPage, HSTS_HEADER } from './steps.js';
 import { backendName, type Location, type RoutingTable, type Server } from './table.js';
 import type { LatencySeries, IngressMetrics } from './metrics.js';
 import { coarse, CONNECT_TIMEOUT, type PoolEndpoint, type Upstream, type UpstreamOwner, type UpstreamPool } from './upstream.js';
@@ -167,6 +167,8 @@ export class FastConnection implements UpstreamOwner {
   private reusable = false;
   private closeAfter = false;
   private upPaused = false;
+  /** HTTPS to a host with TLS configured: responses carry Strict-Transport-Security. */
+  private hsts = false;
   /** The body bytes that came with the response head, as latin1 text (null: not converted). */
   private restText: string | null = null;
 
@@ -308,6 +310,7 @@ export class FastConnection implements UpstreamOwner {
       const route = routeFor(this.host, snap, r.server, r.location);
       if (!route.eps || route.eps.length === 0) return this.handOff();
       this.pending = end + 4 < buf.length ? buf.subarray(end + 4) : null;
+      this.hsts = this.scheme === 'https' && r.server.tls;
       this.begin(head, route, r.upstreamTarget, r.forwardedPrefix);
     }
     if (!this.busy && this.paused) {
@@ -416,7 +419,7 @@ export class FastConnection implements UpstreamOwner {
         this.body = Body.Close;
         break;
     }
-    this.passBody(rest, res.head + (this.closeAfter ? '\r\nConnection: close\r\n\r\n' : '\r\nConnection: keep-alive\r\nKeep-Alive: timeout=75\r\n\r\n'));
+    this.passBody(rest, res.head + (this.hsts ? `\r\nStrict-Transport-Security: ${HSTS_HEADER}` : '') + (this.closeAfter ? '\r\nConnection: close\r\n\r\n' : '\r\nConnection: keep-alive\r\nKeep-Alive: timeout=75\r\n\r\n'));
   }
 
   /** Passes body bytes on (after the response head, if given) and notices the end of the body. */
@@ -532,7 +535,7 @@ export class FastConnection implements UpstreamOwner {
     this.responded = true;
     this.body = Body.None;
     this.sock.write(
-      `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/html\r\ncontent-length: ${body.length}\r\nDate: ${new Date().toUTCString()}\r\n${this.closeAfter ? 'Connection: close' : 'Connection: keep-alive\r\nKeep-Alive: timeout=75'}\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/html\r\ncontent-length: ${body.length}\r\nDate: ${new Date().toUTCString()}\r\n${this.hsts ? `Strict-Transport-Security: ${HSTS_HEADER}\r\n` : ''}${this.closeAfter ? 'Connection: close' : 'Connection: keep-alive\r\nKeep-Alive: timeout=75'}\r\n\r\n${body}`,
       'latin1',
     );
     this.complete();

@@ -51,6 +51,12 @@ export const STATUS_TEXT: Record<number, string> = {
 };
 
 /** nginx's built-in error page. */
+/**
+ * ingress-nginx's defaults hsts: true, hsts-max-age 31536000, hsts-include-subdomains: true,
+ * hsts-preload: false: HTTPS responses of a host with TLS configured carry this header.
+ */
+export const HSTS_HEADER = 'max-age=31536000; includeSubDomains';
+
 export function errorPage(status: number): string {
   const text = `${status} ${STATUS_TEXT[status] ?? ''}`.trim();
   return `<html>\r\n<head><title>${text}</title></head>\r\n<body>\r\n<center><h1>${text}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
