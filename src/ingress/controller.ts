@@ -68,11 +68,13 @@ export function createIngressController(client: RestClient, opts: IngressControl
   ingresses.addHandlers({ add: (o) => queue.add('status:' + keyOf(o)), update: (_o, n) => queue.add('status:' + keyOf(n)) });
   // As ingress-nginx's store: every add or change of an Ingress of this class is announced as a
   // Normal "Sync" Event, which is what `kubectl describe ingress` shows (x2 after the status write).
-  const scheduled = (ing: Ingress) => {
-    if (!ownsIngress(ing, classes.list(), controllerClass)) return;
+  // Queued, so the class is judged once the IngressClass informer has synced (controller start).
+  ingresses.addHandlers({ add: (o) => queue.add('event:' + keyOf(o)), update: (o, n) => void (o.metadata?.resourceVersion !== n.metadata?.resourceVersion && queue.add('event:' + keyOf(n))) });
+  function scheduled(key: string): void {
+    const ing = ingresses.get(key);
+    if (!ing || !ownsIngress(ing, classes.list(), controllerClass)) return;
     recorder.record(refOf(ing, 'Ingress', 'networking.k8s.io/v1'), 'Normal', 'Sync', 'Scheduled for sync').catch(() => undefined);
-  };
-  ingresses.addHandlers({ add: scheduled, update: (o, n) => o.metadata?.resourceVersion !== n.metadata?.resourceVersion && scheduled(n) });
+  }
 
   function warn(ing: Ingress, reason: string, message: string) {
     // Once per distinct message (an Ingress may have several invalid annotations), again if the Ingress changes.
@@ -194,6 +196,7 @@ export function createIngressController(client: RestClient, opts: IngressControl
       workers = runWorkers(queue, 2, async (key) => {
         if (key === SYNC) sync();
         else if (key.startsWith('status:')) await writeStatus(key.slice(7));
+        else if (key.startsWith('event:')) scheduled(key.slice(6));
       }, (key, err) => opts.log?.(`ingress controller: ${key}: ${(err as Error).message}`));
     },
     async stop() {
