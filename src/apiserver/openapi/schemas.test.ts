@@ -222,6 +222,7 @@ test('findTypeError: the first value of the wrong JSON type, in encoding/json\'s
   assert.equal(err({ env: [{ name: 'A', value: 1 }] }), 'json: cannot unmarshal number into Go struct field EnvVar.spec.containers.env.value of type string');
   assert.equal(err({ env: { A: '1' } }), 'json: cannot unmarshal object into Go struct field Container.spec.containers.env of type []v1.EnvVar');
   assert.equal(err({ tty: 'yes' }), 'json: cannot unmarshal string into Go struct field Container.spec.containers.tty of type bool');
+  assert.equal(err({}, { securityContext: { runAsUser: 2 ** 60 } }), undefined, 'int64 beyond 2^53 is still an int64');
   assert.equal(err({}, { terminationGracePeriodSeconds: '30' }), 'json: cannot unmarshal string into Go struct field PodSpec.spec.terminationGracePeriodSeconds of type int64');
   assert.equal(findTypeError('', 'v1', 'Pod', { spec: 'x' }), 'json: cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec');
   assert.equal(findTypeError('', 'v1', 'Pod', { metadata: { labels: { a: 1 } } }), 'json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string');

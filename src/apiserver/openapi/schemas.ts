@@ -310,7 +310,8 @@ function jsonWord(v: unknown): string {
   return typeof v === 'object' ? 'object' : typeof v;
 }
 
-const INT_RANGE: Record<string, [number, number]> = { int32: [-(2 ** 31), 2 ** 31 - 1], int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER] };
+// int64 bounds as doubles: JSON numbers past 2^53 lose precision but are still in range for Go.
+const INT_RANGE: Record<string, [number, number]> = { int32: [-(2 ** 31), 2 ** 31 - 1], int64: [-(2 ** 63), 2 ** 63 - 1] };
 
 /**
  * The first value of `value` whose JSON type the property's Go type cannot take, in document order,
