@@ -215,7 +215,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       }
       const result = await reg.list(info, ns, listOptions(q));
       if (form === 'table') {
-        send(res, 200, toTable(info, result.items.map((c) => reg.output(info, c)), { includeObject: q.get('includeObject') ?? undefined, resourceVersion: result.resourceVersion, continue: result.continue }));
+        send(res, 200, toTable(info, result.items.map((c) => reg.output(info, c)), { includeObject: q.get('includeObject') ?? undefined, resourceVersion: result.resourceVersion, continue: result.continue, remainingItemCount: result.remainingItemCount }));
         return;
       }
       const listMeta: any = { resourceVersion: result.resourceVersion };

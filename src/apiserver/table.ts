@@ -43,7 +43,7 @@ export function tableColumns(info: ResourceInfo): TableColumn[] {
 }
 
 /** A Table of rows; `includeObject` is None, Metadata (default) or Object. */
-export function toTable(info: ResourceInfo, objs: any[], opts: { includeObject?: string; resourceVersion?: string; continue?: string; columns?: boolean }, now = new Date()): any {
+export function toTable(info: ResourceInfo, objs: any[], opts: { includeObject?: string; resourceVersion?: string; continue?: string; remainingItemCount?: number; columns?: boolean }, now = new Date()): any {
   const printer = printerOf(info);
   const rows = (printer.order ? [...objs].sort(printer.order) : objs).map((o) => {
     const row: any = { cells: printer.cells(o, now) };
@@ -55,6 +55,7 @@ export function toTable(info: ResourceInfo, objs: any[], opts: { includeObject?:
   const meta: any = {};
   if (opts.resourceVersion) meta.resourceVersion = opts.resourceVersion;
   if (opts.continue) meta.continue = opts.continue;
+  if (opts.remainingItemCount !== undefined) meta.remainingItemCount = opts.remainingItemCount;
   const t: any = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: meta };
   t.columnDefinitions = opts.columns === false ? null : printer.columns;
   t.rows = rows;
