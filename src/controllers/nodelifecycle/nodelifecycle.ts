@@ -1,3 +1,4 @@
+import { refOf } from '../../client/events.js';
 import { R } from '../../client/factory.js';
 import type { Informer } from '../../client/informer.js';
 import { resourcePath } from '../../client/rest.js';
@@ -26,6 +27,7 @@ export class NodeLifecycleController extends QueueController {
   private readonly pods: Informer;
   private readonly health = new Map<string, HealthRecord>();
   private readonly o: Required<NodeLifecycleOptions>;
+  private readonly recorder;
   private timer: unknown;
 
   constructor(ctx: ControllerContext, opts: NodeLifecycleOptions = {}) {
@@ -34,7 +36,20 @@ export class NodeLifecycleController extends QueueController {
     this.nodes = ctx.informers.for(R.nodes);
     this.leases = ctx.informers.for({ ...R.leases, namespace: 'kube-node-lease' });
     this.pods = ctx.informers.for(R.pods);
-    this.nodes.addHandlers({ add: (n) => this.enqueue(n), update: (_o, n) => this.enqueue(n), delete: (n) => this.health.delete(n.metadata.name) });
+    this.recorder = ctx.recorder('node-controller');
+    // Upstream's RecordNodeEvent: "Node NAME event: …" on each node the controller comes to know or loses.
+    const nodeEvent = (n: any, reason: string, what: string) => this.recorder.event(refOf(n, 'Node', 'v1'), 'Normal', reason, `Node ${n.metadata.name} event: ${what}`);
+    this.nodes.addHandlers({
+      add: (n) => {
+        nodeEvent(n, 'RegisteredNode', `Registered Node ${n.metadata.name} in Controller`);
+        this.enqueue(n);
+      },
+      update: (_o, n) => this.enqueue(n),
+      delete: (n) => {
+        this.health.delete(n.metadata.name);
+        nodeEvent(n, 'RemovingNode', `Removing Node ${n.metadata.name} from Controller`);
+      },
+    });
     this.leases.addHandlers({ add: (l) => this.enqueue(l.metadata.name), update: (_o, l) => this.enqueue(l.metadata.name) });
   }
 
