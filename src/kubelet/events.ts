@@ -60,8 +60,10 @@ export class KubeletEvents {
     }
     const at = secs(now);
     const item: Pending = { obj, type, reason, message, first: at, last: at, eventTime: micros(), count: 1 };
-    if (!this.lanes.low(() => this.send(key, item))) return;
+    // Pending before it is queued: an idle lane runs send() at once, which takes it off again (set
+    // after, a sent item stayed pending and swallowed every later repeat of the event).
     this.pending.set(key, item);
+    if (!this.lanes.low(() => this.send(key, item))) this.pending.delete(key);
   }
 
   private async send(key: string, p: Pending): Promise<void> {

@@ -98,4 +98,16 @@ describe('kubelet events', () => {
     assert.equal(calls[2].body.count, 3);
     lanes.close();
   });
+
+  it('counts every repeat when the lane is idle (the write starts at once)', async () => {
+    const { client, calls } = fakeClient();
+    const lanes = new WriteLanes({ quietMs: 0, maxLowDelayMs: 60_000 });
+    const ev = new KubeletEvents(client, { component: 'kubelet', host: 'n1' }, lanes);
+    for (let i = 1; i <= 4; i++) {
+      ev.event(ref, 'Warning', 'Unhealthy', 'Liveness probe failed: probing');
+      await until(`occurrence ${i} written`, () => calls.length === i);
+      assert.equal(calls[i - 1].body.count, i);
+    }
+    lanes.close();
+  });
 });
