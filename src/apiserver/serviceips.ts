@@ -44,6 +44,46 @@ export function serviceIP(n: number): string {
   return intToIp(range().base + n);
 }
 
+const needsHealthCheck = (spec: any): boolean => spec?.type === 'LoadBalancer' && spec?.externalTrafficPolicy === 'Local';
+
+/**
+ * spec.healthCheckNodePort, as upstream's service REST storage: a LoadBalancer Service with
+ * externalTrafficPolicy Local gets one (kept across updates, or the one asked for if free and in
+ * range); one that stops needing it has the old value dropped (dropTypeDependentFields).
+ */
+function allocateHealthCheckNodePort(spec: any, oldSpec: any, used: Set<number>, mine: Set<number>, errs: FieldError[]): void {
+  const oldPort = needsHealthCheck(oldSpec) ? oldSpec.healthCheckNodePort : undefined;
+  if (!needsHealthCheck(spec)) {
+    if (oldPort && spec.healthCheckNodePort === oldPort) delete spec.healthCheckNodePort;
+    return;
+  }
+  if (!spec.healthCheckNodePort && oldPort) spec.healthCheckNodePort = oldPort;
+  // A Service stored by an older Skiff needed one and has none: giving it one now would trip the
+  // field's immutability on every update, so it stays without.
+  if (!spec.healthCheckNodePort && needsHealthCheck(oldSpec)) return;
+  const want = spec.healthCheckNodePort;
+  if (want) {
+    if (want === oldPort) return;
+    if (want < network.nodePortMin || want > network.nodePortMax) {
+      errs.push({ type: 'FieldValueInvalid', field: 'spec.healthCheckNodePort', message: `Invalid value: ${want}: provided port is not in the valid range. The range of valid ports is ${network.nodePortMin}-${network.nodePortMax}` });
+    } else if (used.has(want) || mine.has(want)) {
+      errs.push({ type: 'FieldValueInvalid', field: 'spec.healthCheckNodePort', message: `Invalid value: ${want}: provided port is already allocated` });
+    }
+    mine.add(want);
+    return;
+  }
+  const span = network.nodePortMax - network.nodePortMin + 1;
+  for (let i = 0; i < span; i++) {
+    const port = network.nodePortMin + ((randomInt(span) + i) % span);
+    if (!used.has(port) && !mine.has(port)) {
+      spec.healthCheckNodePort = port;
+      mine.add(port);
+      return;
+    }
+  }
+  errs.push({ type: 'FieldValueInvalid', field: 'spec.healthCheckNodePort', message: 'Internal error: range is full' });
+}
+
 /**
  * Addresses handed out whose Service the watch cache may not hold yet: the write follows allocation
  * and the store commits writes in groups, so a concurrent request must still see them as taken.
@@ -71,7 +111,7 @@ export async function allocateServiceAddresses(reg: Registry, svc: any, old: any
   if (uid) {
     let m = reservations.get(reg);
     if (!m) reservations.set(reg, (m = new Map()));
-    m.set(uid, { spec: { clusterIP: svc.spec?.clusterIP, ports: (svc.spec?.ports ?? []).map((p: any) => ({ nodePort: p?.nodePort })) }, until: Date.now() + RESERVATION_MS });
+    m.set(uid, { spec: { clusterIP: svc.spec?.clusterIP, healthCheckNodePort: svc.spec?.healthCheckNodePort, ports: (svc.spec?.ports ?? []).map((p: any) => ({ nodePort: p?.nodePort })) }, until: Date.now() + RESERVATION_MS });
   }
 }
 
@@ -118,10 +158,14 @@ async function allocate(reg: Registry, svc: any, old: any | undefined): Promise<
   } else {
     spec.clusterIPs = ['None'];
   }
+  // healthCheckNodePort comes from the NodePort range too (LoadBalancer with externalTrafficPolicy Local).
+  const usedPorts = new Set<number>();
+  for (const c of others) {
+    for (const p of c.obj.spec?.ports ?? []) if (p.nodePort) usedPorts.add(p.nodePort);
+    if (c.obj.spec?.healthCheckNodePort) usedPorts.add(c.obj.spec.healthCheckNodePort);
+  }
+  const mine = new Set<number>();
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
-    const usedPorts = new Set<number>();
-    for (const c of others) for (const p of c.obj.spec?.ports ?? []) if (p.nodePort) usedPorts.add(p.nodePort);
-    const mine = new Set<number>();
     const oldPorts = new Set<number>((old?.spec?.ports ?? []).map((p: any) => p.nodePort).filter(Boolean));
     (spec.ports ?? []).forEach((p: any, i: number) => {
       if (p.nodePort) {
@@ -148,6 +192,7 @@ async function allocate(reg: Registry, svc: any, old: any | undefined): Promise<
   } else {
     for (const p of spec.ports ?? []) delete p.nodePort;
   }
+  allocateHealthCheckNodePort(spec, old?.spec, usedPorts, mine, errs);
   if (errs.length) {
     const msg = errs.length === 1 ? `Service "${name}" is invalid: ${errs[0].field}: ${errs[0].message}` : `Service "${name}" is invalid: [${errs.map((e) => `${e.field}: ${e.message}`).join(', ')}]`;
     throw invalid('', 'Service', name, errs, msg);

@@ -76,6 +76,10 @@ export function patchAllocatedServiceValues(svc: any, old: any): void {
   if (needsHealthCheck(os) && needsHealthCheck(spec) && !num(spec.healthCheckNodePort) && num(os.healthCheckNodePort)) {
     spec.healthCheckNodePort = os.healthCheckNodePort;
   }
+  // dropTypeDependentFields: the allocated port goes when the Service stops needing it.
+  if (needsHealthCheck(os) && !needsHealthCheck(spec) && num(spec.healthCheckNodePort) !== 0 && num(spec.healthCheckNodePort) === num(os.healthCheckNodePort)) {
+    delete spec.healthCheckNodePort;
+  }
 }
 
 function validatePortNumOrName(port: unknown, field: string): FieldError[] {
