@@ -7,7 +7,10 @@ import { RESOURCES, findResource } from './resources.js';
 
 // The in-place check is on in the suite (npm test sets it); this file turns it on for itself too.
 process.env.SKIFF_VERIFY_CACHE_HINTS = '1';
-const { Registry, sharedMutationErrors } = await import('./registry.js');
+const { Registry, sharedMutationErrors, patchStatus } = await import('./registry.js');
+import { PatchError } from './patch/strategic.js';
+import { forbidden } from './admission/util.js';
+import type { AdmissionPlugin } from './admission/types.js';
 
 const PODS = findResource('', 'v1', 'pods')!;
 const NAMESPACES = findResource('', 'v1', 'namespaces')!;
@@ -115,5 +118,55 @@ describe('Registry update and list details, as upstream', () => {
     const selected = await reg.list(CONFIGMAPS, 'default', { limit: 1, labelSelector: 'n' });
     assert.ok(selected.continue);
     assert.equal(selected.remainingItemCount, undefined);
+  });
+});
+
+describe('Registry refusals, worded as upstream', () => {
+  const CONFIGMAPS = findResource('', 'v1', 'configmaps')!;
+
+  it('an admission refusal of an object with generateName names the prefix (the name is generated after admission upstream)', async () => {
+    const backend = SqliteBackend.open(':memory:');
+    const cache = new WatchCache(backend, [...new Set(RESOURCES.map((r) => r.storageKey))]);
+    await cache.start();
+    const refuse: AdmissionPlugin = { name: 'Refuse', handles: (req) => req.info.key === 'configmaps', validate: (req) => { throw forbidden(req, 'not today'); } };
+    const reg = new Registry(backend, cache, [refuse]);
+    try {
+      await reg.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } }, {});
+      await assert.rejects(reg.create(CONFIGMAPS, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'web-' } }, {}), (e: any) => {
+        assert.equal(e.message, 'configmaps "web-" is forbidden: not today');
+        assert.equal(e.details.name, 'web-');
+        return true;
+      });
+      await assert.rejects(reg.create(CONFIGMAPS, 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'named' } }, {}), /configmaps "named" is forbidden: not today/);
+    } finally {
+      cache.stop();
+      await backend.close();
+    }
+  });
+
+  it('creating in a terminating namespace is Forbidden on the object, with the NamespaceTerminating cause', async () => {
+    const backend = SqliteBackend.open(':memory:');
+    const cache = new WatchCache(backend, [...new Set(RESOURCES.map((r) => r.storageKey))]);
+    await cache.start();
+    const reg = new Registry(backend, cache, []);
+    try {
+      await reg.create(NAMESPACES, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'going', finalizers: ['example.com/hold'] } }, {});
+      await reg.delete(NAMESPACES, undefined, 'going', {});
+      await cache.sync();
+      await assert.rejects(reg.create(CONFIGMAPS, 'going', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'newone' } }, {}), (e: any) => {
+        assert.equal(e.code, 403);
+        assert.equal(e.message, 'configmaps "newone" is forbidden: unable to create new content in namespace going because it is being terminated');
+        assert.deepEqual(e.toStatus().details, { name: 'newone', kind: 'configmaps', causes: [{ reason: 'NamespaceTerminating', message: 'namespace going is being terminated', field: 'metadata.namespace' }] });
+        return true;
+      });
+    } finally {
+      cache.stop();
+      await backend.close();
+    }
+  });
+
+  it('a patch error upstream does not classify is a 500 without a reason', () => {
+    const e = patchStatus(new PatchError('map: map[image:x] does not contain declared merge key: name', 500));
+    assert.deepEqual([e.code, e.toStatus().reason], [500, '']);
   });
 });

@@ -14,6 +14,7 @@ import {
   conflict,
   expired,
   invalid,
+  namespaceTerminating,
   notFound,
   OPTIMISTIC_LOCK_MESSAGE,
 } from './status.js';
@@ -253,12 +254,13 @@ export class Registry {
         throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
       }
       meta.namespace = namespace;
-      await this.requireNamespace(namespace!);
+      await this.requireNamespace(namespace!, info, meta.name || meta.generateName || '');
     } else {
       delete meta.namespace;
     }
     if (meta.resourceVersion) throw badRequest('resourceVersion should not be set on objects to be created');
-    if (!meta.name && meta.generateName) meta.name = meta.generateName + randomSuffix();
+    // Upstream generates the name after admission: its refusals name the generateName prefix.
+    const generated = !meta.name && meta.generateName ? (meta.name = meta.generateName + randomSuffix()) : undefined;
     if (!meta.name) {
       throw invalid(info.group, info.kind, '', [{ type: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }], `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
     }
@@ -286,7 +288,11 @@ export class Registry {
         meta.managedFields = managedFieldsAfterUpdate(undefined, versionedView(s, obj), ctx);
       }
     } else applyDefaults(storageInfo.key, obj);
-    await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user, warnings: opts.warnings });
+    try {
+      await runAdmission(this.admission, { info: storageInfo, operation: 'CREATE', object: obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user, warnings: opts.warnings });
+    } catch (e) {
+      throw generated ? namedAsRequested(e, generated, obj.metadata.generateName) : e;
+    }
     strategyFor(storageInfo).afterCreateAdmission?.(obj, opts.user);
     if (info.custom) {
       if (this.customTerminating(info)) throw new StatusError(405, 'MethodNotAllowed', `create not allowed while custom resource definition is terminating`);
@@ -356,12 +362,11 @@ export class Registry {
     return s.fromStorage ? s.fromStorage(out) : out;
   }
 
-  async requireNamespace(namespace: string): Promise<void> {
+  /** The namespace exists and is not terminating (NamespaceLifecycle's refusal names the object being created). */
+  async requireNamespace(namespace: string, info?: ResourceInfo, name = ''): Promise<void> {
     const ns = this.cache.get(`${REGISTRY_PREFIX}namespaces/${namespace}`) ?? (await this.cache.sync(), this.cache.get(`${REGISTRY_PREFIX}namespaces/${namespace}`));
     if (!ns) throw notFound('', 'namespaces', namespace);
-    if (ns.obj.metadata?.deletionTimestamp || ns.obj.status?.phase === 'Terminating') {
-      throw new StatusError(403, 'Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, { name: namespace, kind: 'namespaces' });
-    }
+    if (ns.obj.metadata?.deletionTimestamp || ns.obj.status?.phase === 'Terminating') throw namespaceTerminating(namespace, info?.group ?? '', info?.resource ?? 'namespaces', name);
   }
 
   /**
@@ -775,8 +780,16 @@ export function patchStatus(e: PatchError): StatusError {
     case 422:
       return new StatusError(422, 'Invalid', e.message);
     default:
-      return new StatusError(500, 'InternalError', e.message);
+      // Upstream passes other patch errors on as plain errors: a 500 without a reason ("Error from server: …").
+      return new StatusError(500, '', e.message);
   }
+}
+
+/** An admission refusal of an object whose name the server generated names its generateName prefix, as upstream's (it generates later). */
+function namedAsRequested(e: unknown, generated: string, prefix: string): unknown {
+  if (!(e instanceof StatusError) || e.details?.name !== generated) return e;
+  const out = new StatusError(e.code, e.reason, e.message.split(`"${generated}"`).join(`"${prefix}"`), { ...e.details, name: prefix }, { cause: e.cause });
+  return out;
 }
 
 function writeContext(info: ResourceInfo, manager: string, subresource: string): WriteContext {

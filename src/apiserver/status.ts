@@ -34,7 +34,9 @@ export type StatusReason =
   | 'TooManyRequests'
   | 'InternalError'
   | 'Timeout'
-  | 'ServiceUnavailable';
+  | 'ServiceUnavailable'
+  /** StatusReasonUnknown: a plain error the server passes on (kubectl prints "Error from server: …"). */
+  | '';
 
 /**
  * An API error that becomes a `Status` response. Everything the server rejects goes through this,
@@ -98,6 +100,20 @@ export function invalid(group: string, kind: string, name: string, errors: Field
     group,
     kind,
     causes: errors.map((e) => ({ reason: e.type, message: e.message, field: e.field })),
+  });
+}
+
+/**
+ * NamespaceLifecycle's refusal, as upstream: Forbidden on the object being created, with the
+ * NamespaceTerminating cause controllers look for.
+ */
+export function namespaceTerminating(namespace: string, group: string, resource: string, name: string): StatusError {
+  const qualified = group ? `${resource}.${group}` : resource;
+  return new StatusError(403, 'Forbidden', `${qualified} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
+    name,
+    group: group || undefined,
+    kind: resource,
+    causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
   });
 }
 

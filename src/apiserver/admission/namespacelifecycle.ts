@@ -1,4 +1,4 @@
-import { StatusError, notFound } from '../status.js';
+import { namespaceTerminating, notFound } from '../status.js';
 import { REGISTRY_PREFIX } from '../watchcache.js';
 import type { AdmissionPlugin } from './types.js';
 import { forbidden } from './util.js';
@@ -23,7 +23,8 @@ export const namespaceLifecyclePlugin: AdmissionPlugin = {
     const ns = req.registry.cache.get(`${REGISTRY_PREFIX}namespaces/${req.namespace}`)?.obj;
     if (!ns) throw notFound('', 'namespaces', req.namespace!);
     if (ns.metadata?.deletionTimestamp || ns.status?.phase === 'Terminating') {
-      throw new StatusError(403, 'Forbidden', `unable to create new content in namespace ${req.namespace} because it is being terminated`, { name: req.namespace, kind: 'namespaces' });
+      const m = req.object?.metadata;
+      throw namespaceTerminating(req.namespace!, req.info.group, req.info.resource, m?.name || m?.generateName || '');
     }
   },
 };
