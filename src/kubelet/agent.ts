@@ -18,7 +18,7 @@ import { ProcessRuntime } from '../runtime/process/runtime.js';
 import { Backoff } from './podworker/backoff.js';
 import { PodWorker, inspectPod, type EventType, type PodEnvironment } from './podworker/worker.js';
 import { ProbeManager } from './prober/manager.js';
-import { runProbe } from './prober/probe.js';
+import { runHook } from './hooks.js';
 import { apiObjectSource, containerEnv, type NodeFacts } from './env.js';
 import { VolumeManager } from './volumes.js';
 import { KubeletServer, type ContainerRef } from './server.js';
@@ -202,18 +202,7 @@ export class Kubelet {
       setupVolumes: (pod) => this.volumes.setup(pod),
       teardownVolumes: (pod) => this.volumes.teardown(pod),
       containerEnv: async (pod, spec, podIP) => ({ envs: await containerEnv(pod, spec, podIP, this.nodeFacts, src), mounts: this.volumes.mounts(pod, spec) }),
-      runHook: async (pod, spec, containerId, handler, podIP, timeoutSec) => {
-        if (handler.sleep) {
-          await new Promise((r) => setTimeout(r, Math.min(handler.sleep.seconds ?? 0, timeoutSec) * 1000));
-          return undefined;
-        }
-        const kind = handler.exec ? 'Exec' : 'HTTP';
-        const out = await runProbe({ ...handler, timeoutSeconds: timeoutSec }, { runtime: this.runtime, containerId, podIP: this.reachableIP(podIP), container: spec });
-        if (out.ok) return undefined;
-        return handler.exec
-          ? `${kind} lifecycle hook (${(handler.exec.command ?? []).join(' ')}) for Container "${spec.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${out.output.trim()}`
-          : `${kind} lifecycle hook (${handler.httpGet?.path ?? '/'}) for Container "${spec.name}" in Pod "${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})" failed - error: ${out.output.trim()}`;
-      },
+      runHook: (pod, spec, containerId, handler, podIP, timeoutSec) => runHook(this.runtime, pod, spec, containerId, handler, this.reachableIP(podIP), timeoutSec),
     };
   }
 

@@ -117,6 +117,26 @@ describe('pod worker', () => {
     assert.ok(!rt.ops.includes('start:app'));
   });
 
+  it('kills a container whose postStart hook fails and shows PostStartHookError until it starts again; a failed preStop is "PreStopHook failed"', async () => {
+    const env = {
+      setupVolumes: async () => undefined,
+      teardownVolumes: async () => undefined,
+      containerEnv: async () => ({ envs: [], mounts: [] }),
+      runHook: async (_p: any, _s: any, _id: string, h: any) => (h.exec.command[0] === 'post' ? 'post failed' : 'secret output'),
+    };
+    const lifecycle = { postStart: { exec: { command: ['post'] } }, preStop: { exec: { command: ['pre'] } } };
+    const { sync, events, pod } = setup({ containers: [{ ...app(), lifecycle }] }, {}, { env });
+    const { status } = await sync();
+    assert.ok(events.includes('Warning FailedPostStartHook post failed'));
+    assert.ok(events.includes('Normal Killing FailedPostStartHook'));
+    assert.ok(events.includes('Warning FailedPreStopHook PreStopHook failed'), 'the hook output stays out of the event');
+    assert.deepEqual(status.containerStatuses[0].state, { waiting: { reason: 'PostStartHookError', message: 'post failed' } });
+    assert.equal(status.containerStatuses[0].lastState.terminated.reason, 'Error');
+    pod.status = status;
+    const next = await sync();
+    assert.equal(next.status.containerStatuses[0].restartCount, 1, 'started again at once');
+  });
+
   it('backs off crashing containers: immediate, 10s, 20s, and shows CrashLoopBackOff', async () => {
     const { rt, sync, clock, events } = setup({ containers: [app()] });
     await sync();

@@ -611,6 +611,8 @@ export class PodWorker {
       if (err) {
         this.event('Warning', 'FailedPostStartHook', err, spec.name);
         await this.killContainer(spec, { id, name: spec.name }, this.pod.spec?.terminationGracePeriodSeconds ?? 30, 'FailedPostStartHook');
+        // Until the next start, the container waits with the hook's error, as upstream's reason cache.
+        this.waiting.set(spec.name, { reason: 'PostStartHookError', message: err });
       }
     }
     return true;
@@ -650,7 +652,8 @@ export class PodWorker {
     const preStop = spec?.lifecycle?.preStop;
     if (preStop && graceSec > 0) {
       const err = await this.deps.env.runHook(this.pod, spec, c.id, preStop, this.podIP ?? '', graceSec);
-      if (err) this.event('Warning', 'FailedPreStopHook', err, c.name);
+      // Upstream leaves the hook's output out of this event (it may hold secrets).
+      if (err) this.event('Warning', 'FailedPreStopHook', 'PreStopHook failed', c.name);
     }
     const left = graceSec > 0 ? Math.max(MIN_GRACE_SECONDS, graceSec - Math.floor((this.deps.clock.now() - t0) / 1000)) : 0;
     await this.deps.runtime.stopContainer(c.id, left).catch(() => undefined);
