@@ -273,6 +273,32 @@ spec:
     assert.equal((await get(port, 'dangling.test', '/badport')).status, 503);
   });
 
+  it('an ExternalName Service backend is proxied to its externalName on the targetPort, as ingress-nginx', async (t) => {
+    if (!needs(t, kubectlMissing)) return;
+    const e = await startEcho('external', 200, 0, ip);
+    echoes.set('external', [e]);
+    await k(['apply', '-f', '-'], `apiVersion: v1
+kind: Service
+metadata: {name: outside}
+spec: {type: ExternalName, externalName: "${ip}", ports: [{name: http, port: 80, targetPort: ${e.port}}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: outside}
+spec:
+  rules:
+  - host: outside.test
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: outside, port: {number: 80}}}}
+`);
+    const r = await until('the external backend', async () => {
+      const x = await get(port, 'outside.test', '/ext?q=1');
+      return x.status === 200 ? x : undefined;
+    });
+    assert.deepEqual([r.body.backend, r.body.url], ['external', '/ext?q=1']);
+  });
+
   it('zero failed requests while Ingresses and endpoints change 10 times per second', async (t) => {
     if (!needs(t, kubectlMissing)) return;
     await backend('churn', 3);

@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import type { Ingress, IngressClass } from 'kubernetes-types/networking/v1.js';
-import type { Secret, Service } from 'kubernetes-types/core/v1.js';
+import type { Secret, Service, ServicePort } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { RestClient } from '../client/rest.js';
 import { SharedInformerFactory, R } from '../client/factory.js';
@@ -94,6 +94,7 @@ export function createIngressController(client: RestClient, opts: IngressControl
       return undefined;
     }
     const sp = (svc.spec?.ports ?? []).find((p) => (typeof b.port === 'number' ? p.port === b.port : p.name === b.port));
+    if (svc.spec?.type === 'ExternalName') return externalNameEndpoint(svc, sp, b, ing);
     if (!sp) {
       warn(ing, 'ServicePortNotFound', `Service ${b.namespace}/${b.service} has no port ${b.port}`);
       return [];
@@ -110,6 +111,25 @@ export function createIngressController(client: RestClient, opts: IngressControl
       }
     }
     return out;
+  }
+
+  /**
+   * An ExternalName Service's one endpoint is its externalName on the Service port's targetPort (a
+   * port-less Service: the Ingress's port number), as ingress-nginx's getEndpointsFromSlices; the
+   * name is resolved when connecting, with the node's resolver. Loopback names are refused, as there.
+   */
+  function externalNameEndpoint(svc: Service, sp: ServicePort | undefined, b: BackendRef, ing: Ingress): Endpoint[] {
+    const name = (svc.spec?.externalName ?? '').replace(/\.$/, '');
+    const target = sp ? (typeof sp.targetPort === 'number' ? sp.targetPort : /^\d+$/.test(String(sp.targetPort ?? '')) ? Number(sp.targetPort) : sp.port) : typeof b.port === 'number' && !(svc.spec?.ports ?? []).length ? b.port : undefined;
+    if (!target) {
+      warn(ing, 'ServicePortNotFound', `Service ${b.namespace}/${b.service} has no port ${b.port}`);
+      return [];
+    }
+    if (!name || name === 'localhost' || /^127\./.test(name) || name === '::1') {
+      warn(ing, 'InvalidExternalName', `Service ${b.namespace}/${b.service}: externalName ${name || '""'} cannot be proxied to`);
+      return [];
+    }
+    return [{ address: name, port: target }];
   }
 
   function sync(): void {
