@@ -201,7 +201,9 @@ export function generatePodStatus(pod: any, rp: RtPod, v: WorkerView, now: numbe
       return isSidecar(ic) ? !s.started && !v.initialized : !(s.state.terminated?.exitCode === 0);
     })
     .map((ic: any) => ic.name);
-  if (v.initialized || incompleteInit.length === 0) conds.push(condition('Initialized', true, done && phase === 'Succeeded' && pod.spec?.initContainers?.length ? 'PodCompleted' : undefined));
+  // A Succeeded pod is Initialized with PodCompleted, init containers or not (upstream's GeneratePodInitializedCondition).
+  if (phase === 'Succeeded') conds.push(condition('Initialized', true, 'PodCompleted'));
+  else if (v.initialized || incompleteInit.length === 0) conds.push(condition('Initialized', true));
   else conds.push(condition('Initialized', false, 'ContainersNotInitialized', `containers with incomplete status: [${incompleteInit.join(' ')}]`));
 
   const unready = [
@@ -209,7 +211,7 @@ export function generatePodStatus(pod: any, rp: RtPod, v: WorkerView, now: numbe
     ...(pod.spec?.containers ?? []).filter((_c: any, i: number) => !appStatuses[i].ready).map((c: any) => c.name),
   ];
   let containersReady: any;
-  if (done) containersReady = condition('ContainersReady', false, 'PodCompleted');
+  if (done) containersReady = condition('ContainersReady', false, phase === 'Failed' ? 'PodFailed' : 'PodCompleted');
   else if (unready.length) containersReady = condition('ContainersReady', false, 'ContainersNotReady', `containers with unready status: [${unready.join(' ')}]`);
   else containersReady = condition('ContainersReady', true);
 

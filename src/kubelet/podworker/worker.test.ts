@@ -86,6 +86,7 @@ describe('pod worker', () => {
     assert.equal(status.phase, 'Succeeded');
     assert.equal(cond(status, 'Ready').status, 'False');
     assert.equal(cond(status, 'Ready').reason, 'PodCompleted');
+    assert.equal(cond(status, 'Initialized').reason, 'PodCompleted', 'even without init containers');
     assert.equal(status.containerStatuses[0].state.terminated.reason, 'Completed');
     assert.equal(status.containerStatuses[0].state.terminated.exitCode, 0);
   });
@@ -115,6 +116,9 @@ describe('pod worker', () => {
     const { status } = await sync();
     assert.equal(status.phase, 'Failed');
     assert.ok(!rt.ops.includes('start:app'));
+    assert.equal(cond(status, 'ContainersReady').reason, 'PodFailed');
+    assert.equal(cond(status, 'Ready').reason, 'PodFailed');
+    assert.equal(cond(status, 'Initialized').reason, 'ContainersNotInitialized');
   });
 
   it('kills a container whose postStart hook fails and shows PostStartHookError until it starts again; a failed preStop is "PreStopHook failed"', async () => {
