@@ -303,6 +303,25 @@ describe('kubelet e2e (process runtime, real kubectl)', () => {
     assert.match(p.status.containerStatuses[0].state.waiting.message, /^container has runAsNonRoot and image will run as root \(pod: "nonroot_default\(.+\)", container: app\)$/);
   });
 
+  it('reports termination messages from terminationMessagePath (a per-container host file, never the host\'s own path)', async () => {
+    const custom = path.join(hostDir, 'msg'); // a path the container names: it must map to a file of the kubelet's
+    await apply(
+      pod('termmsg', {
+        restartPolicy: 'Never',
+        containers: [sh('file', 'echo bye > /dev/termination-log; exit 3'), sh('custom', `printf hi > ${custom}`, { terminationMessagePath: custom })],
+      }),
+    );
+    const p = await until('both terminated', async () => {
+      const x = await getPod('termmsg');
+      return x.status.containerStatuses?.every((c: any) => c.state.terminated) ? x : undefined;
+    });
+    const byName = (n: string) => p.status.containerStatuses.find((c: any) => c.name === n).state.terminated;
+    assert.equal(byName('file').message, 'bye\n');
+    assert.equal(byName('file').exitCode, 3);
+    assert.equal(byName('custom').message, 'hi');
+    assert.ok(!existsSync(custom), 'the host path itself is untouched');
+  });
+
   it('says why a container without command cannot run on the process runtime', async () => {
     await apply(pod('nocmd', { containers: [{ name: 'web', image: 'nginx' }] }));
     const p = await until('waiting reason', async () => {

@@ -530,8 +530,9 @@ export class PodWorker {
       this.deps.wakeAt(m.uid, clock.now() + 2000);
       return false;
     }
-    // A fresh host file behind terminationMessagePath (the process runtime has no mounts of files to give it).
-    if (spec.terminationMessagePath && runtime.name !== 'process' && !mounts.some((x) => x.containerPath === spec.terminationMessagePath)) {
+    // A fresh host file behind terminationMessagePath. The process runtime maps the path in the
+    // command to it, as it maps volume paths: without it a container wrote the host's /dev/termination-log.
+    if (spec.terminationMessagePath && !mounts.some((x) => x.containerPath === spec.terminationMessagePath)) {
       const dir = this.terminationDir();
       const file = path.join(dir, `${spec.name}-${attempt}-${randomBytes(4).toString('hex')}`);
       try {
