@@ -141,6 +141,20 @@ describe('pod worker', () => {
     assert.equal(next.status.containerStatuses[0].restartCount, 1, 'started again at once');
   });
 
+  it('expands $(VAR) in command and args from the container environment, as upstream', async () => {
+    const env = {
+      setupVolumes: async () => undefined,
+      teardownVolumes: async () => undefined,
+      containerEnv: async () => ({ envs: [{ key: 'GREETING', value: 'hi' }, { key: 'POD', value: 'p' }], mounts: [] }),
+      runHook: async () => undefined,
+    };
+    const { rt, sync } = setup({ containers: [{ name: 'app', image: 'busybox', command: ['sh', '-c', 'echo $(GREETING) $(POD) $(NOPE) $$(GREETING) $HOME'], args: ['$(POD)'] }] }, {}, { env });
+    await sync();
+    const c = [...rt.containers.values()][0].config;
+    assert.deepEqual(c.command, ['sh', '-c', 'echo hi p $(NOPE) $(GREETING) $HOME']);
+    assert.deepEqual(c.args, ['p']);
+  });
+
   it('backs off crashing containers: immediate, 10s, 20s, and shows CrashLoopBackOff', async () => {
     const { rt, sync, clock, events } = setup({ containers: [app()] });
     await sync();

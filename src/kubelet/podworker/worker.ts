@@ -12,6 +12,7 @@ import { podHostname, podHosts } from '../../runtime/hosts.js';
 import { ImageManager, keyringFromSecrets, pullSecretsForPod, type Keyring } from '../images.js';
 import { UnionKeyring } from '../../images/dockerconfig.js';
 import { containerSecurityContext, sandboxSecurityContext, verifyRunAsNonRoot } from '../security.js';
+import { expand } from '../env.js';
 import { ANN_TERMINATION_PATH, ANN_TERMINATION_POLICY, terminationMessage } from './termination.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -548,8 +549,8 @@ export class PodWorker {
     const config: ContainerConfig = {
       metadata: { name: spec.name, attempt },
       image: { image },
-      command: spec.command,
-      args: spec.args,
+      // $(VAR) in command and args from the container's final environment, as upstream's ExpandContainerCommandAndArgs.
+      ...expandCommandAndArgs(spec, envs),
       workingDir: spec.workingDir,
       envs,
       mounts,
@@ -702,6 +703,13 @@ export class PodWorker {
     await this.killPod(rp, 0);
     await this.cleanup();
   }
+}
+
+/** A container's command and args with $(VAR) references to its environment expanded ($$ escapes). */
+export function expandCommandAndArgs(spec: any, envs: KeyValue[]): { command?: string[]; args?: string[] } {
+  const vars = new Map(envs.map((e) => [e.key, e.value]));
+  const ex = (list: unknown) => (Array.isArray(list) ? list.map((s) => expand(String(s), vars)) : undefined);
+  return { command: ex(spec.command), args: ex(spec.args) };
 }
 
 /**
