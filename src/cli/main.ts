@@ -100,6 +100,7 @@ async function runCluster(o: ClusterFlags, components: ComponentSelection, node:
 
 interface NodeFlags {
   networkMode?: string;
+  networkPrefix?: string;
   runtime?: string;
   containerRuntimeEndpoint?: string;
   registryMirror?: string[];
@@ -133,7 +134,10 @@ function nodeOptions(o: NodeFlags): Partial<UpOptions> {
   }
   const networkMode = o.networkMode ?? 'auto';
   if (!['auto', 'cni', 'netns', 'loopback'].includes(networkMode)) throw new InvalidArgumentError(`--network-mode must be auto, cni, netns or loopback, not "${networkMode}"`);
-  return { runtime, containerRuntimeEndpoint: o.containerRuntimeEndpoint, registryMirrors, networkMode: networkMode as UpOptions['networkMode'], imageGC: imageGCOptions(o) };
+  const networkPrefix = o.networkPrefix;
+  // The bridge is `<prefix>0`: an interface name has at most 15 characters.
+  if (networkPrefix !== undefined && !/^[a-z][a-z0-9]{0,9}$/.test(networkPrefix)) throw new InvalidArgumentError(`--network-prefix must be 1 to 10 lowercase letters and digits, starting with a letter, not "${networkPrefix}"`);
+  return { runtime, containerRuntimeEndpoint: o.containerRuntimeEndpoint, registryMirrors, networkMode: networkMode as UpOptions['networkMode'], networkPrefix, imageGC: imageGCOptions(o) };
 }
 
 interface SimUpFlags {
@@ -185,6 +189,7 @@ export async function main(argv: string[]): Promise<void> {
       .option('--image-gc-high-threshold <percent>', 'image filesystem usage that starts image garbage collection (containerd; default 85)', percent)
       .option('--image-gc-low-threshold <percent>', 'usage image garbage collection frees down to (default 80)', percent)
       .option('--network-mode <mode>', 'pod network: cni (root, CNI plugins), netns (root, iproute2), loopback (no root), or auto', 'auto')
+      .option('--network-prefix <name>', 'name of the host objects of the pod network and service proxy (bridge <name>0, nftables table <name>-proxy; default skiff): a second root-mode cluster on this machine needs its own, with its own --cluster-cidr and --service-cidr')
       .option('--simulated-nodes <n>', 'also register N simulated (kwok-like) nodes', Number),
   ).action((o: ClusterFlags & SimUpFlags & NodeFlags & { kubelet: boolean; ingress: boolean }) =>
     simulated(o).then((simulatedNodes) => runCluster(o, { controllers: true, scheduler: true, kubelet: o.kubelet, ingress: o.ingress, simulatedNodes }, nodeOptions(o))),
