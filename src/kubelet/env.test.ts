@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerEnv, serviceEnvVars, type NodeFacts, type ObjectSource } from './env.js';
+import { containerEnv, fieldValue, formatMap, serviceEnvVars, type NodeFacts, type ObjectSource } from './env.js';
 
 const node: NodeFacts = { nodeName: 'n1', hostIP: '10.0.0.1', allocatable: { cpu: '2', memory: '4Gi' } };
 const svc = (ns: string, name: string, clusterIP: string, ports: any[]) => ({ metadata: { namespace: ns, name }, spec: { clusterIP, ports } });
@@ -69,5 +69,14 @@ describe('service environment variables', () => {
   it('adds none without a service source', async () => {
     const { services: _, ...noSvc } = src;
     assert.deepEqual(await containerEnv(pod(), { name: 'c', env: [{ name: 'A', value: '1' }] }, '', node, noSvc), [{ key: 'A', value: '1' }]);
+  });
+});
+
+describe('downward API maps', () => {
+  it('formats labels and annotations as upstream FormatMap: sorted by key, values Go-quoted', () => {
+    const ann = { 'a.b': 'x', a: 'say "hi"\nbye', z: 'tab\there' };
+    assert.equal(formatMap(ann), 'a="say \\"hi\\"\\nbye"\na.b="x"\nz="tab\\there"');
+    assert.equal(fieldValue({ metadata: { labels: { app: 'web' } } }, 'metadata.labels', '', node), 'app="web"');
+    assert.equal(formatMap(undefined), '');
   });
 });

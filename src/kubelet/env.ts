@@ -7,6 +7,7 @@
  */
 import { ApiError, type RestClient } from '../client/rest.js';
 import { ContainerConfigError, parseBytes, parseCPU } from './podworker/worker.js';
+import { goQuote } from '../apiserver/validation/errors.js';
 
 export interface ObjectSource {
   configMap(namespace: string, name: string): Promise<any | undefined>;
@@ -118,6 +119,14 @@ function secretValue(s: any, key: string): string | undefined {
   return undefined;
 }
 
+/** Upstream's fieldpath.FormatMap: `key="value"` lines sorted by key, the value Go-quoted (%q). */
+export function formatMap(m: Record<string, string> | undefined): string {
+  return Object.keys(m ?? {})
+    .sort()
+    .map((k) => `${k}=${goQuote(String(m![k]))}`)
+    .join('\n');
+}
+
 /** `metadata.labels['app']` etc.: the downward API's field paths. */
 export function fieldValue(pod: any, fieldPath: string, podIP: string, node: NodeFacts): string {
   const m = pod.metadata ?? {};
@@ -131,9 +140,9 @@ export function fieldValue(pod: any, fieldPath: string, podIP: string, node: Nod
     case 'metadata.uid':
       return m.uid ?? '';
     case 'metadata.labels':
-      return Object.entries(m.labels ?? {}).map(([k, v]) => `${k}="${v}"`).sort().join('\n');
+      return formatMap(m.labels);
     case 'metadata.annotations':
-      return Object.entries(m.annotations ?? {}).map(([k, v]) => `${k}="${v}"`).sort().join('\n');
+      return formatMap(m.annotations);
     case 'spec.nodeName':
       return pod.spec?.nodeName ?? node.nodeName;
     case 'spec.serviceAccountName':

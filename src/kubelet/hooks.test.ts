@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { goQuote, runHook } from './hooks.js';
+import { runHook } from './hooks.js';
 
 const pod = { metadata: { name: 'p', namespace: 'default', uid: 'u1' } };
 const spec = { name: 'app' };
@@ -29,9 +29,5 @@ describe('lifecycle hooks', () => {
     }
     const msg = await runHook({} as any, pod, spec, 'c1', { httpGet: { path: '/hook', port } }, '127.0.0.1', 5);
     assert.equal(msg, `HTTP lifecycle hook (/hook) for Container "app" in Pod "p_default(u1)" failed - error: Get "http://127.0.0.1:${port}/hook": dial tcp 127.0.0.1:${port}: connect: connection refused`);
-  });
-
-  it('quotes as Go does', () => {
-    assert.equal(goQuote('a\tb\x01"\\'), '"a\\tb\\x01\\"\\\\"');
   });
 });

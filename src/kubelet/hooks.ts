@@ -5,25 +5,7 @@
  */
 import type { Runtime } from '../runtime/cri.js';
 import { runProbe } from './prober/probe.js';
-
-/** Go's %q of a string (strconv.Quote): C-style escapes, \xNN for other control bytes. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\x07') out += '\\a';
-    else if (ch === '\b') out += '\\b';
-    else if (ch === '\f') out += '\\f';
-    else if (ch === '\v') out += '\\v';
-    else if (c < 0x20 || c === 0x7f) out += '\\x' + c.toString(16).padStart(2, '0');
-    else out += ch;
-  }
-  return out + '"';
-}
+import { goQuote } from '../apiserver/validation/errors.js';
 
 /** How runProbe reports an answer outside 200–399 (see prober/probe.ts). */
 const HTTP_STATUS_FAILURE = 'HTTP probe failed with statuscode:';
