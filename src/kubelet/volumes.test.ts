@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { VolumeManager, writeAtomically } from './volumes.js';
+import { VolumeManager, checkHostPathType, writeAtomically } from './volumes.js';
 import type { ObjectSource } from './env.js';
 
 const node = { nodeName: 'n1', hostIP: '10.0.0.1', allocatable: { cpu: '2', memory: '4Gi' } };
@@ -155,6 +155,35 @@ describe('volumes: persistentVolumeClaim', () => {
       mkdirSync(path.join(root, 'missing'));
       await vm.setup(pod);
       assert.equal(vm.hostPathOf(pod, pod.spec.volumes[0]), path.join(root, 'missing'));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('volumes: hostPath types', () => {
+  it('checks and creates as upstream checkTypeInternal, with its messages', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'skv-hp-'));
+    try {
+      const file = path.join(root, 'f');
+      writeFileSync(file, 'x');
+      const dir = path.join(root, 'd');
+      await checkHostPathType(dir, 'DirectoryOrCreate');
+      assert.ok(statSync(dir).isDirectory());
+      const made = path.join(root, 'new-file');
+      await checkHostPathType(made, 'FileOrCreate');
+      assert.ok(statSync(made).isFile());
+      await checkHostPathType(file, 'FileOrCreate');
+      await checkHostPathType(path.join(root, 'missing'), '');
+      const fails = async (p: string, t: string, msg: string) => assert.rejects(checkHostPathType(p, t), { message: msg });
+      await fails(root, 'File', `hostPath type check failed: ${root} is not a file`);
+      await fails(file, 'Directory', `hostPath type check failed: ${file} is not a directory`);
+      await fails(file, 'DirectoryOrCreate', `hostPath type check failed: ${file} is not a directory`);
+      await fails(dir, 'FileOrCreate', `hostPath type check failed: ${dir} is not a file`);
+      await fails(file, 'Socket', `hostPath type check failed: ${file} is not a socket file`);
+      await fails(file, 'CharDevice', `hostPath type check failed: ${file} is not a character device`);
+      await fails(file, 'BlockDevice', `hostPath type check failed: ${file} is not a block device`);
+      await fails(path.join(root, 'missing'), 'Directory', `hostPath type check failed: ${path.join(root, 'missing')} is not a directory`);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -10,7 +10,7 @@
  * (hostPath or local) in place, as a hostPath volume.
  */
 import { createHash, randomInt } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RestClient } from '../client/rest.js';
@@ -29,6 +29,31 @@ const PLUGIN: Record<string, string> = {
 /** Volumes whose content comes from API objects and may change while the pod runs. */
 export function hasRefreshableVolumes(pod: any): boolean {
   return (pod.spec?.volumes ?? []).some((v: any) => v.configMap || v.secret || v.downwardAPI || v.projected);
+}
+
+/**
+ * upstream's hostPath checkTypeInternal: DirectoryOrCreate makes the directory (0755) and
+ * FileOrCreate the file (0644, its parent must exist) when missing; otherwise the path must be of
+ * the type named. An empty type checks nothing.
+ */
+export async function checkHostPathType(p: string, type: string): Promise<void> {
+  if (type === '') return;
+  const st = await stat(p).catch(() => undefined);
+  if (!st && type === 'DirectoryOrCreate') return void (await mkdir(p, { recursive: true, mode: 0o755 }));
+  if (!st && type === 'FileOrCreate') return void (await writeFile(p, '', { flag: 'a', mode: 0o644 }));
+  // An existing path of the *OrCreate types must be of the type too.
+  const checks: Record<string, [string, (s: NonNullable<typeof st>) => boolean]> = {
+    DirectoryOrCreate: ['a directory', (s) => s.isDirectory()],
+    Directory: ['a directory', (s) => s.isDirectory()],
+    FileOrCreate: ['a file', (s) => s.isFile()],
+    File: ['a file', (s) => s.isFile()],
+    Socket: ['a socket file', (s) => s.isSocket()],
+    CharDevice: ['a character device', (s) => s.isCharacterDevice()],
+    BlockDevice: ['a block device', (s) => s.isBlockDevice()],
+  };
+  const c = checks[type];
+  if (!c) throw new Error(`${type} is an invalid volume type`);
+  if (!st || !c[1](st)) throw new Error(`hostPath type check failed: ${p} is not ${c[0]}`);
 }
 
 export class VolumeManager {
@@ -149,9 +174,7 @@ export class VolumeManager {
     const dir = this.hostPathOf(pod, v);
     const ns = pod.metadata.namespace;
     if (v.hostPath) {
-      const t = v.hostPath.type ?? '';
-      if (t === 'DirectoryOrCreate') await mkdir(dir, { recursive: true });
-      else if (t === 'Directory' && !existsSync(dir)) throw new Error(`hostPath type check failed: ${dir} is not a directory`);
+      await checkHostPathType(dir, v.hostPath.type ?? '');
       return;
     }
     if (v.emptyDir || !Object.keys(PLUGIN).some((k) => v[k])) {
