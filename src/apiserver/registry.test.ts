@@ -56,6 +56,19 @@ describe('Registry.mutateShared, and writes that share parts with the stored obj
     assert.equal(sharedMutationErrors(), 0);
   });
 
+  it('stores what the mutation returns as it is: no defaulting reaches into the parts it shares (upstream binding writes to storage directly)', async () => {
+    // A stored pod that is not fully defaulted (older data, a webhook's addition): limits without requests.
+    const key = reg.keyFor(PODS, 'default', 'raw');
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'raw', namespace: 'default', uid: 'u-raw', creationTimestamp: '2026-01-01T00:00:00Z' }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { limits: { cpu: '1' } } }] }, status: { phase: 'Pending' } };
+    await backend.create(key, JSON.stringify(pod));
+    await cache.sync();
+    await reg.mutateShared(PODS, 'default', 'raw', (p) => ({ ...p, spec: { ...p.spec, nodeName: 'n1' } }), { forResponse: true });
+    await cache.sync();
+    assert.deepEqual(cached('raw').obj.spec.containers[0].resources, { limits: { cpu: '1' } });
+    await tick();
+    assert.equal(sharedMutationErrors(), 0);
+  });
+
   it('refuses to be handed back the cached object itself', async () => {
     await assert.rejects(reg.mutateShared(PODS, 'default', 'b', (pod) => pod), /return a new object/);
     await tick();
@@ -102,11 +115,17 @@ describe('Registry update and list details, as upstream', () => {
     const cur = (await reg.get(CONFIGMAPS, 'default', 'a')).obj;
     await assert.rejects(reg.update(CONFIGMAPS, 'default', 'a', { ...cur, metadata: { ...cur.metadata, uid: 'wrong' }, data: { x: '1' } }, {}), (e: any) => {
       assert.equal(e.code, 409);
-      assert.equal(e.message, `Operation cannot be fulfilled on configmaps "a": Precondition failed: UID in precondition: wrong, UID in object meta: ${cur.metadata.uid}`);
+      assert.equal(e.message, `Operation cannot be fulfilled on configmaps "a": StorageError: invalid object, Code: 4, Key: /registry/configmaps/default/a, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: UID in precondition: wrong, UID in object meta: ${cur.metadata.uid}`);
       return true;
     });
     const updated = await reg.update(CONFIGMAPS, 'default', 'a', { ...cur, data: { x: '1' } }, {});
     assert.deepEqual(updated.data, { x: '1' });
+    // Against an absent object the precondition fails too (409, not 404), as upstream.
+    await assert.rejects(reg.update(CONFIGMAPS, 'default', 'gone', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gone', uid: 'u1' } }, {}), (e: any) => {
+      assert.equal(e.code, 409);
+      assert.match(e.message, /Precondition failed: UID in precondition: u1, UID in object meta: $/);
+      return true;
+    });
   });
 
   it('a page of a list without selectors says how many items follow (remainingItemCount)', async () => {

@@ -53,6 +53,12 @@ export interface WriteOptions {
    * so no defensive copy is made. Anyone else gets a copy of their own.
    */
   forResponse?: boolean;
+  /**
+   * A storage-level update (upstream's binding): the object is stored as the mutation returns it,
+   * without the strategy's update preparation and defaulting (which would reach into parts the
+   * mutation shares with the stored object).
+   */
+  storageOnly?: boolean;
 }
 
 export interface ListOptions {
@@ -383,11 +389,16 @@ export class Registry {
     const wanted = input?.metadata?.resourceVersion as string | undefined;
     // A uid in the body is a precondition, as upstream's defaultUpdatedObjectInfo.Preconditions.
     const uid = input?.metadata?.uid as string | undefined;
+    const key = this.keyFor(info, namespace, name);
     return this.guaranteedUpdate(info, namespace, name, !!wanted, (cur) => {
-      if (uid && uid !== cur.obj.metadata.uid) throw conflict(info.group, info.resource, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${cur.obj.metadata.uid}`);
+      if (uid && uid !== cur.obj.metadata.uid) throw preconditionFailed(info, name, key, `UID in precondition: ${uid}, UID in object meta: ${cur.obj.metadata.uid}`);
       if (wanted && wanted !== String(cur.rv)) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
       return deepCopy(input);
-    }, opts);
+    }, opts).catch((e) => {
+      // Upstream checks preconditions against an absent object too: a uid never matches nothing.
+      if (uid && e instanceof StatusError && e.code === 404) throw preconditionFailed(info, name, key, `UID in precondition: ${uid}, UID in object meta: `);
+      throw e;
+    });
   }
 
   async patch(info: ResourceInfo, namespace: string | undefined, name: string, type: PatchType, patch: any, opts: WriteOptions & { subresource?: string }): Promise<any> {
@@ -439,7 +450,7 @@ export class Registry {
     const s = strategyFor(info);
     // Writes may share parts with the stored object they started from, never change it: the test
     // suite checks each one once it settled.
-    let touched: CachedObject | undefined;
+    const touched: CachedObject[] = [];
     try {
       for (let attempt = 0; ; attempt++) {
         await this.cache.sync();
@@ -453,12 +464,12 @@ export class Registry {
           }
         }
         if (!cur) throw notFound(info.group, info.resource, name);
-        touched = cur;
+        if (VERIFY_SHARED) touched.push(cur);
         let obj = mutate(cur);
         if (opts.check) obj = opts.check(obj);
         if (s.toStorage) obj = s.toStorage(obj);
         const old = cur.obj;
-        obj = this.prepareUpdate(storageInfo, obj, old, opts.subresource);
+        if (!opts.storageOnly) obj = this.prepareUpdate(storageInfo, obj, old, opts.subresource);
         const trackAs = opts.subresource === INTERNAL_WRITE ? opts.trackSubresource : (opts.subresource ?? '');
         if (opts.fieldManager === undefined || trackAs === undefined) {
           if (old.metadata.managedFields) obj.metadata.managedFields = old.metadata.managedFields;
@@ -508,7 +519,7 @@ export class Registry {
         if (pinned || attempt >= 20) throw conflict(info.group, info.resource, name, OPTIMISTIC_LOCK_MESSAGE);
       }
     } finally {
-      if (VERIFY_SHARED && touched) verifyUnchanged(touched);
+      for (const c of touched) verifyUnchanged(c);
     }
   }
 
@@ -568,6 +579,16 @@ export class Registry {
   }
 
   async delete(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions): Promise<{ obj: any; deleted: boolean }> {
+    const seen: CachedObject[] = [];
+    try {
+      return await this.deleteOnce(info, namespace, name, opts, seen);
+    } finally {
+      // The stored object is read, not copied, until a graceful deletion marks its own copy.
+      if (VERIFY_SHARED) for (const c of seen) verifyUnchanged(c);
+    }
+  }
+
+  private async deleteOnce(info: ResourceInfo, namespace: string | undefined, name: string, opts: DeleteOptions, seen: CachedObject[]): Promise<{ obj: any; deleted: boolean }> {
     const key = this.keyFor(info, namespace, name);
     const storageInfo = storageInfoOf(info);
     for (let attempt = 0; ; attempt++) {
@@ -578,12 +599,13 @@ export class Registry {
         cur = fresh.kv ? toCachedLoose(key, fresh.kv.value, fresh.kv.modRevision) : undefined;
       }
       if (!cur) throw notFound(info.group, info.resource, name);
+      seen.push(cur);
       const p = opts.preconditions;
       if (p?.uid && p.uid !== cur.obj.metadata.uid) {
-        throw conflict(info.group, info.resource, name, `Precondition failed: UID in precondition: ${p.uid}, UID in object meta: ${cur.obj.metadata.uid}`);
+        throw preconditionFailed(info, name, key, `UID in precondition: ${p.uid}, UID in object meta: ${cur.obj.metadata.uid}`);
       }
       if (p?.resourceVersion && p.resourceVersion !== String(cur.rv)) {
-        throw conflict(info.group, info.resource, name, `Precondition failed: ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${cur.rv}`);
+        throw preconditionFailed(info, name, key, `ResourceVersion in precondition: ${p.resourceVersion}, ResourceVersion in object meta: ${cur.rv}`);
       }
       if (attempt === 0) {
         await runAdmission(this.admission, { info: storageInfo, operation: 'DELETE', object: undefined, oldObject: cur.obj, namespace, dryRun: !!opts.dryRun, registry: this, user: opts.user });
@@ -680,7 +702,7 @@ export class Registry {
       const obj = next(cur.obj);
       if (obj === cur.obj) throw new Error('mutateShared: return a new object');
       return { ...obj, metadata: { ...obj.metadata } };
-    }, { subresource: INTERNAL_WRITE, forResponse: opts?.forResponse });
+    }, { subresource: INTERNAL_WRITE, forResponse: opts?.forResponse, storageOnly: true });
   }
 }
 
@@ -783,6 +805,11 @@ export function patchStatus(e: PatchError): StatusError {
       // Upstream passes other patch errors on as plain errors: a 500 without a reason ("Error from server: …").
       return new StatusError(500, '', e.message);
   }
+}
+
+/** A failed uid or resourceVersion precondition, worded as upstream's storage error behind the Conflict. */
+function preconditionFailed(info: ResourceInfo, name: string, key: string, what: string): StatusError {
+  return conflict(info.group, info.resource, name, `StorageError: invalid object, Code: 4, Key: ${key}, ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: ${what}`);
 }
 
 /** An admission refusal of an object whose name the server generated names its generateName prefix, as upstream's (it generates later). */

@@ -54,7 +54,8 @@ export async function serveSubresource(ctx: HandlerContext, req: IncomingMessage
         ...pod,
         metadata: annotations && Object.keys(annotations).length ? { ...pod.metadata, annotations: { ...pod.metadata.annotations, ...annotations } } : pod.metadata,
         spec: { ...pod.spec, nodeName: target.name },
-        status: { ...pod.status, conditions: i < 0 ? [...conds, cond] : conds.map((c, j) => (j === i ? { ...c, ...cond } : c)) },
+        // The condition is replaced whole, as upstream's UpdatePodCondition: no Unschedulable reason or message left behind.
+        status: { ...pod.status, conditions: i < 0 ? [...conds, cond] : conds.map((c, j) => (j === i ? cond : c)) },
       };
     }, { forResponse: true });
     send(res, 201, success());
