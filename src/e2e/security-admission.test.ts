@@ -23,7 +23,11 @@ async function startWebhook(): Promise<{ url: string; caBundle: string; calls: a
       calls.push({ path: req.url, review });
       const r = review.request;
       const response: any = { uid: r.uid, allowed: true };
-      if (req.url!.startsWith('/mutate')) {
+      if (req.url!.startsWith('/sidecar')) {
+        // As a sidecar injector: a container with none of the fields defaulting fills in.
+        response.patchType = 'JSONPatch';
+        response.patch = Buffer.from(JSON.stringify([{ op: 'add', path: '/spec/containers/-', value: { name: 'sidecar', image: 'busybox:1.36', command: ['sleep', '3600'] } }])).toString('base64');
+      } else if (req.url!.startsWith('/mutate')) {
         const ops = r.object.metadata.labels ? [{ op: 'add', path: '/metadata/labels/webhooked', value: 'yes' }] : [{ op: 'add', path: '/metadata/labels', value: { webhooked: 'yes' } }];
         response.patchType = 'JSONPatch';
         response.patch = Buffer.from(JSON.stringify(ops)).toString('base64');
@@ -168,6 +172,19 @@ describe('admission chain: quota, PodSecurity, ServiceAccount, LimitRanger, tole
     configs.validating[0].webhooks[0].failurePolicy = 'Ignore';
     assert.equal((await admin.request('POST', '/api/v1/namespaces/hooks/configmaps', { metadata: { name: 'f' } })).status, 201);
     configs.validating = [];
+  });
+
+  it("a webhook's injected container is defaulted like any other, as upstream's dispatcher defaults the patched object", async () => {
+    configs.mutating = [{ metadata: { name: 'inject' }, webhooks: [{ name: 'inject.example.com', clientConfig: { url: `${hook.url}/sidecar`, caBundle: hook.caBundle }, rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }], namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'hooks' } }, sideEffects: 'None', admissionReviewVersions: ['v1'] }] }];
+    try {
+      const r = await admin.request('POST', '/api/v1/namespaces/hooks/pods', { metadata: { name: 'injected' }, spec: { containers: [{ name: 'app', image: 'busybox:1.36', command: ['sleep', '3600'] }] } });
+      assert.equal(r.status, 201, r.body);
+      const sidecar = r.json().spec.containers.find((c: any) => c.name === 'sidecar');
+      assert.equal(sidecar.imagePullPolicy, 'IfNotPresent');
+      assert.equal(sidecar.terminationMessagePath, '/dev/termination-log');
+    } finally {
+      configs.mutating = [];
+    }
   });
 
   it('kubectl sees the quota refusal as upstream prints it', async (t) => {

@@ -1,4 +1,5 @@
 import https from 'node:https';
+import { applyDefaults } from '../defaults/index.js';
 import { randomUUID } from 'node:crypto';
 import { REGISTRY_PREFIX } from '../watchcache.js';
 import { StatusError } from '../status.js';
@@ -223,6 +224,9 @@ async function runWebhooks(kind: 'mutating' | 'validating', req: AdmissionReques
       // The plugin contract mutates in place: carry the result over into the same object.
       for (const k of Object.keys(req.object)) delete req.object[k];
       Object.assign(req.object, patched);
+      // As upstream's dispatcher, the patched object is defaulted again: a sidecar a webhook injects
+      // without imagePullPolicy or terminationMessagePath gets them, as any container would.
+      applyDefaults(req.info.key, req.object);
     }
   };
   if (kind === 'mutating') for (const w of hooks) await one(w);
