@@ -499,7 +499,7 @@ export class Registry {
           opts.subresource === INTERNAL_WRITE ? []
           : opts.subresource === 'status' || opts.subresource === 'approval' ? validateStatusUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced }, opts.subresource)
           : validateObjectUpdate(storageInfo.key, obj, old, { namespaced: storageInfo.namespaced });
-        if (info.custom && opts.subresource !== INTERNAL_WRITE) errs.push(...validateCustom(info, obj));
+        if (info.custom && opts.subresource !== INTERNAL_WRITE) errs.push(...validateCustom(info, obj, old));
         if (errs.length) throw invalid(info.group, info.kind, name, errs, formatInvalidMessage(info.kind, name, errs, info.group));
         if (storageInfo.key === CRD_KEY && opts.warnings && opts.subresource === undefined) opts.warnings.push(...celWarnings(obj));
         if (opts.dryRun) return this.present(info, obj, cur.rv);

@@ -9,6 +9,7 @@ import type { FieldError } from '../validation/types.js';
 import type { Printer, TableColumn } from '../printers/types.js';
 import { applySchemaDefaults, prune, validateSchema } from './schema.js';
 import { badRequest } from '../status.js';
+import { celErrors } from './cel.js';
 
 const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
@@ -81,10 +82,20 @@ export function normalizeCustom(info: ResourceInfo, obj: any): void {
   applySchemaDefaults(obj, schema);
 }
 
-/** Validates against the version's schema (CEL rules are not evaluated). */
-export function validateCustom(info: ResourceInfo, obj: any): FieldError[] {
+/**
+ * Validates against the version's schema, then its CEL rules (x-kubernetes-validations); `old` is
+ * the stored object on updates, for transition rules and ratcheting.
+ */
+export function validateCustom(info: ResourceInfo, obj: any, old?: any): FieldError[] {
   const schema = info.custom!.schema;
-  return schema ? validateSchema(obj, schema) : [];
+  if (!schema) return [];
+  const errs = validateSchema(obj, schema);
+  // As upstream (hasBlockingErr): a value of the wrong type would make rules misbehave, so they are not run.
+  if (errs.some((e) => e.message.includes(' in body must be of type '))) {
+    errs.push({ type: 'FieldValueInvalid', field: '<nil>', message: 'Invalid value: "null": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation' });
+    return errs;
+  }
+  return errs.concat(celErrors(schema, obj, old));
 }
 
 /** normalizeCustom, then validateCustom. */
