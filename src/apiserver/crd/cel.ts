@@ -295,6 +295,8 @@ function evalError(e: Error, r: Schema): string {
 function evaluateRules(node: Node, v: unknown, old: unknown, path: string, ratchet: () => boolean, root: boolean, errs: FieldError[]): void {
   const s = node.schema;
   const type = typeof s.type === 'string' ? s.type : '';
+  // The root's field path is nil upstream, which prints as <nil>.
+  const at = path || '<nil>';
   let self: unknown;
   let oldSelf: unknown;
   const bindings = () => {
@@ -307,7 +309,7 @@ function evaluateRules(node: Node, v: unknown, old: unknown, path: string, ratch
   for (const rule of node.rules) {
     const r = rule.src;
     if (rule.compileError) {
-      errs.push(invalid(path, type, `rule compile error: ${rule.compileError}`));
+      errs.push(invalid(at, type, `rule compile error: ${rule.compileError}`));
       continue;
     }
     if (!rule.program) continue;
@@ -315,7 +317,7 @@ function evaluateRules(node: Node, v: unknown, old: unknown, path: string, ratch
     const ctx = bindings();
     const res = rule.program(ctx);
     if (isCelError(res)) {
-      errs.push(invalid(path, type, evalError(res, r)));
+      errs.push(invalid(at, type, evalError(res, r)));
       continue;
     }
     if (res === true) continue;
@@ -326,7 +328,7 @@ function evaluateRules(node: Node, v: unknown, old: unknown, path: string, ratch
       if (typeof m === 'string' && m.trim() && !/\n/.test(m.trim())) detail = m.trim();
     }
     detail ??= r.message ? String(r.message).trim() : `failed rule: ${ruleText(r)}`;
-    errs.push(errorForReason(rule.fieldPath ? childPath(path, rule.fieldPath) : path, type, detail, r.reason));
+    errs.push(errorForReason(rule.fieldPath ? childPath(path, rule.fieldPath) : at, type, detail, r.reason));
   }
 }
 

@@ -46,10 +46,16 @@ describe('CRD validation', () => {
       assert.deepEqual(got, want);
     });
   }
-  it('warns that CEL rules are not evaluated', () => {
-    const c = crd((c) => (c.spec.versions[0].schema.openAPIV3Schema.properties.spec['x-kubernetes-validations'] = [{ rule: 'self.a > 0' }]));
-    assert.deepEqual(celWarnings(c), ['x-kubernetes-validations (CEL) rules are not evaluated by this server: spec.versions[0].schema.openAPIV3Schema.properties[spec]']);
+  it('warns only about CEL rules this server cannot evaluate', () => {
+    const c = crd((c) => (c.spec.versions[0].schema.openAPIV3Schema.properties.spec['x-kubernetes-validations'] = [{ rule: 'self.a > 0' }, { rule: 'self.b.foo()' }]));
+    assert.deepEqual(celWarnings(c), ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[1]: rule "self.b.foo()" is not evaluated by this server: function foo is not supported by this server']);
     assert.deepEqual(celWarnings(crd()), []);
+  });
+  it('refuses a CEL rule that does not parse', () => {
+    const c = crd((c) => (c.spec.versions[0].schema.openAPIV3Schema.properties.spec['x-kubernetes-validations'] = [{ rule: 'self.a >' }]));
+    const got = text(c);
+    assert.equal(got.length, 1);
+    assert.match(got[0]!, /^spec\.versions\[0\]\.schema\.openAPIV3Schema\.properties\[spec\]\.x-kubernetes-validations\[0\]\.rule: Invalid value: apiextensions\.ValidationRule\{Rule:"self\.a >", .*\}: compilation failed: ERROR: <input>:1:/);
   });
   it('group is immutable', () => {
     const old = crd();

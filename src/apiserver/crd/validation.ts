@@ -8,6 +8,7 @@ import { invalid, notSupported, required, forbidden, GoLiteral } from '../valida
 import { validateObjectMeta, validateObjectMetaUpdate } from '../validation/meta.js';
 import { nameIsDNSSubdomain } from '../validation/names.js';
 import { structuralErrors } from './schema.js';
+import { celRuleProblems } from './cel.js';
 
 const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_MSG = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
@@ -87,7 +88,12 @@ function validateSpec(spec: any): FieldError[] {
     if (v?.served) served++;
     const schema = v?.schema?.openAPIV3Schema;
     if (!schema) errs.push(required(`${p}.schema.openAPIV3Schema`, 'schemas are required'));
-    else errs.push(...structuralErrors(schema, `${p}.schema.openAPIV3Schema`));
+    else {
+      const structural = structuralErrors(schema, `${p}.schema.openAPIV3Schema`);
+      errs.push(...structural);
+      // Rules are compiled only for structural schemas (upstream); a rule that does not parse is refused.
+      if (!structural.length) errs.push(...celRuleProblems(schema, `${p}.schema.openAPIV3Schema`).errors);
+    }
     const sub = v?.subresources?.scale;
     if (sub) {
       if (!sub.specReplicasPath) errs.push(required(`${p}.subresources.scale.specReplicasPath`, ''));
@@ -132,16 +138,12 @@ export function validateCRDUpdate(crd: any, old: any): FieldError[] {
   return errs;
 }
 
-/** Where a CRD uses CEL rules (x-kubernetes-validations), which this server does not evaluate. */
+/**
+ * Warnings for the CEL rules (x-kubernetes-validations) this server does not evaluate: those using
+ * a function or syntax its CEL library lacks (upstream would run them). The others are evaluated.
+ */
 export function celWarnings(crd: any): string[] {
   const out: string[] = [];
-  const walk = (s: any, path: string): void => {
-    if (!s || typeof s !== 'object') return;
-    if (Array.isArray(s['x-kubernetes-validations']) && s['x-kubernetes-validations'].length) out.push(path);
-    for (const [k, sub] of Object.entries(s.properties ?? {})) walk(sub, `${path}.properties[${k}]`);
-    if (s.items) walk(s.items, `${path}.items`);
-    if (s.additionalProperties && typeof s.additionalProperties === 'object') walk(s.additionalProperties, `${path}.additionalProperties`);
-  };
-  (crd?.spec?.versions ?? []).forEach((v: any, i: number) => walk(v?.schema?.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`));
-  return out.length ? [`x-kubernetes-validations (CEL) rules are not evaluated by this server: ${out.join(', ')}`] : [];
+  (crd?.spec?.versions ?? []).forEach((v: any, i: number) => out.push(...celRuleProblems(v?.schema?.openAPIV3Schema, `spec.versions[${i}].schema.openAPIV3Schema`).warnings));
+  return out;
 }
