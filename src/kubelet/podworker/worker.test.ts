@@ -218,6 +218,27 @@ describe('pod worker', () => {
     assert.equal(r.status.phase, 'Failed');
   });
 
+  it('cuts a kill short when a second delete shortens the grace period while preStop runs', async () => {
+    let hookStarted!: () => void;
+    const started = new Promise<void>((r) => (hookStarted = r));
+    const env = {
+      setupVolumes: async () => undefined,
+      teardownVolumes: async () => undefined,
+      containerEnv: async () => ({ envs: [], mounts: [] }),
+      // A preStop that never ends (sleep 3600).
+      runHook: () => (hookStarted(), new Promise<string | undefined>(() => undefined)),
+    };
+    const { rt, worker, pod } = setup({ containers: [{ ...app(), lifecycle: { preStop: { exec: { command: ['sleep', '3600'] } } } }], terminationGracePeriodSeconds: 60 }, {}, { env });
+    pod.status = (await worker.sync()).status;
+    worker.pod = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: new Date().toISOString(), deletionGracePeriodSeconds: 60 } };
+    const deleting = worker.sync();
+    await started;
+    worker.pod = { ...worker.pod, metadata: { ...worker.pod.metadata, deletionGracePeriodSeconds: 0 } };
+    const r = await deleting;
+    assert.equal(r.finished, true);
+    assert.deepEqual(rt.ops.filter((o) => o.startsWith('stop:')), ['stop:app:0']);
+  });
+
   it('fails the pod after activeDeadlineSeconds', async () => {
     const { sync, clock } = setup({ containers: [app()], activeDeadlineSeconds: 5 });
     await sync();

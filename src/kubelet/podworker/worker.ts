@@ -213,10 +213,27 @@ export class PodWorker {
   /** Containers this sync changed since `rp` was last read (see refresh). */
   private touched: Touched = { read: new Set(), removed: new Set() };
 
+  /** Kills waiting on a preStop hook or a SIGTERM, told when a new deletion shortens the grace period. */
+  private readonly graceWaiters = new Set<(graceSec: number) => void>();
+  private current: any;
+
+  /** The pod as last seen (the agent sets it on every update, even mid-sync). */
+  get pod(): any {
+    return this.current;
+  }
+  set pod(p: any) {
+    const before = this.current?.metadata?.deletionGracePeriodSeconds;
+    this.current = p;
+    const g = p?.metadata?.deletionGracePeriodSeconds;
+    // A second `kubectl delete --grace-period=N` (or --force) cuts a kill short, as upstream's pod worker.
+    if (typeof g === 'number' && typeof before === 'number' && g < before) for (const w of this.graceWaiters) w(Math.max(0, g));
+  }
+
   constructor(
     private readonly deps: PodWorkerDeps,
-    public pod: any,
+    pod: any,
   ) {
+    this.current = pod;
     this.images = deps.images ?? new ImageManager(deps.runtime, deps.clock);
     const st = pod.status ?? {};
     if (st.startTime) this.startTime = st.startTime;
@@ -651,14 +668,31 @@ export class PodWorker {
   private async killContainer(spec: any, c: Pick<RtContainer, 'id' | 'name'>, graceSec: number, message: string | null = `Stopping container ${c.name}`): Promise<void> {
     const t0 = this.deps.clock.now();
     if (message !== null) this.event('Normal', 'Killing', message, c.name);
-    const preStop = spec?.lifecycle?.preStop;
-    if (preStop && graceSec > 0) {
-      const err = await this.deps.env.runHook(this.pod, spec, c.id, preStop, this.podIP ?? '', graceSec);
-      // Upstream leaves the hook's output out of this event (it may hold secrets).
-      if (err) this.event('Warning', 'FailedPreStopHook', 'PreStopHook failed', c.name);
+    let shortened: number | undefined;
+    let onShorter!: (g: number) => void;
+    const shorter = new Promise<'shortened'>((r) => (onShorter = (g) => ((shortened = g), r('shortened'))));
+    this.graceWaiters.add(onShorter);
+    try {
+      const preStop = spec?.lifecycle?.preStop;
+      if (preStop && graceSec > 0) {
+        const hook = this.deps.env.runHook(this.pod, spec, c.id, preStop, this.podIP ?? '', graceSec);
+        // A shortened grace period stops waiting for the hook (it is left to finish or die with the container).
+        const err = await Promise.race([hook, shorter]);
+        // Upstream leaves the hook's output out of this event (it may hold secrets).
+        if (err && err !== 'shortened') this.event('Warning', 'FailedPreStopHook', 'PreStopHook failed', c.name);
+      }
+      const left =
+        shortened !== undefined ? shortened : graceSec > 0 ? Math.max(MIN_GRACE_SECONDS, graceSec - Math.floor((this.deps.clock.now() - t0) / 1000)) : 0;
+      const shortBefore = shortened !== undefined;
+      const stop = this.deps.runtime.stopContainer(c.id, left).catch(() => undefined);
+      // Shortened while waiting for the container to exit after SIGTERM: stop again with what is left.
+      if (!shortBefore && left > 0 && (await Promise.race([stop.then(() => 'stopped' as const), shorter])) === 'shortened') {
+        await this.deps.runtime.stopContainer(c.id, shortened!).catch(() => undefined);
+      }
+      await stop;
+    } finally {
+      this.graceWaiters.delete(onShorter);
     }
-    const left = graceSec > 0 ? Math.max(MIN_GRACE_SECONDS, graceSec - Math.floor((this.deps.clock.now() - t0) / 1000)) : 0;
-    await this.deps.runtime.stopContainer(c.id, left).catch(() => undefined);
     this.touched.read.add(c.id);
     this.deps.probes.containerStopped(this.uid, c.id);
   }
