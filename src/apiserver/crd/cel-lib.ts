@@ -6,6 +6,8 @@
  */
 import { celMethod, CelScalar, isCelList, listType, type CelFunc, type CelList, type CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { celFunc } from '@bufbuild/cel';
+import { kubeTypeFuncs } from './cel-kube-types.js';
 
 const LIST = listType(CelScalar.DYN);
 
@@ -91,5 +93,18 @@ export const kubeRegexFuncs: CelFunc[] = [
   }),
 ];
 
+/** strings.quote and reverse (cel-go strings ext v2+, which Kubernetes uses) that @bufbuild/cel lacks. */
+export const kubeStringFuncs: CelFunc[] = [
+  celFunc('strings.quote', [CelScalar.STRING], CelScalar.STRING, (s) => JSON.stringify(s)),
+  celMethod('reverse', CelScalar.STRING, [], CelScalar.STRING, function () { return [...this].reverse().join(''); }),
+];
+
+/** cel-go's sets extension: sets.contains, sets.equivalent, sets.intersects. */
+export const kubeSetFuncs: CelFunc[] = [
+  celFunc('sets.contains', [LIST, LIST], CelScalar.BOOL, (a, b) => [...b].every((x) => [...a].some((y) => equal(x, y)))),
+  celFunc('sets.equivalent', [LIST, LIST], CelScalar.BOOL, (a, b) => [...b].every((x) => [...a].some((y) => equal(x, y))) && [...a].every((x) => [...b].some((y) => equal(x, y)))),
+  celFunc('sets.intersects', [LIST, LIST], CelScalar.BOOL, (a, b) => [...b].some((x) => [...a].some((y) => equal(x, y)))),
+];
+
 /** Every extension function CRD rules may call here (on top of CEL's standard library). */
-export const kubeCelFuncs: CelFunc[] = [...strings, ...kubeListFuncs, ...kubeRegexFuncs];
+export const kubeCelFuncs: CelFunc[] = [...strings, ...kubeStringFuncs, ...kubeListFuncs, ...kubeRegexFuncs, ...kubeSetFuncs, ...kubeTypeFuncs];

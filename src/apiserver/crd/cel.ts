@@ -56,11 +56,17 @@ function scan(expr: any, bound: Set<string>, out: { idents: Set<string>; funcs: 
     case 'selectExpr':
       scan(v.operand, bound, out);
       return;
-    case 'callExpr':
-      out.funcs.add(v.function);
-      if (v.target) scan(v.target, bound, out);
+    case 'callExpr': {
+      // A namespaced function (sets.contains, ip.isCanonical) parses as a call on an identifier.
+      const ns = qualifiedName(v.target);
+      if (ns && !bound.has(ns.split('.')[0]!) && env.funcs.find(`${ns}.${v.function}`)) out.funcs.add(`${ns}.${v.function}`);
+      else {
+        out.funcs.add(v.function);
+        if (v.target) scan(v.target, bound, out);
+      }
       for (const a of v.args) scan(a, bound, out);
       return;
+    }
     case 'listExpr':
       for (const e of v.elements) scan(e, bound, out);
       return;
@@ -80,6 +86,17 @@ function scan(expr: any, bound: Set<string>, out: { idents: Set<string>; funcs: 
       return;
     }
   }
+}
+
+/** `a.b.c` of an identifier/select chain, or undefined. */
+function qualifiedName(e: any): string | undefined {
+  const k = e?.exprKind;
+  if (k?.case === 'identExpr') return k.value.name;
+  if (k?.case === 'selectExpr' && !k.value.testOnly) {
+    const q = qualifiedName(k.value.operand);
+    return q && `${q}.${k.value.field}`;
+  }
+  return undefined;
 }
 
 // Type names usable as values (`type(x) == int`).
