@@ -190,6 +190,14 @@ describe('pod worker', () => {
     assert.ok(events.includes('Normal Killing Container app failed liveness probe, will be restarted'));
   });
 
+  it('kills with the liveness probe\'s own terminationGracePeriodSeconds when it has one', async () => {
+    const { rt, sync, probes } = setup({ containers: [{ ...app(), livenessProbe: { exec: { command: ['false'] }, terminationGracePeriodSeconds: 5 } }] });
+    await sync();
+    probes.failing.set('app', 'probe failed');
+    await sync();
+    assert.ok(rt.ops.includes('stop:app:5'));
+  });
+
   it('gates Ready on readiness and readiness gates', async () => {
     const { sync, probes, pod } = setup({ containers: [app()], readinessGates: [{ conditionType: 'example.com/gate' }] });
     probes.notReady.add('app');

@@ -386,7 +386,9 @@ export class PodWorker {
       if (!f) continue;
       const spec = this.specOf(name);
       this.event('Normal', 'Killing', `Container ${name} failed ${f.probe.toLowerCase()} probe, will be restarted`, name);
-      await this.killContainer(spec, c, this.pod.spec?.terminationGracePeriodSeconds ?? 30, null);
+      // The failed probe's own terminationGracePeriodSeconds wins over the pod's, as upstream.
+      const probe = f.probe === 'Liveness' ? spec.livenessProbe : spec.startupProbe;
+      await this.killContainer(spec, c, probe?.terminationGracePeriodSeconds ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30, null);
       killedForProbe = true;
     }
     // Only a kill changed what the runtime holds: otherwise the view read above is current.
