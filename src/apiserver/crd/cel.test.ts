@@ -124,6 +124,16 @@ describe('CEL transition rules and ratcheting', () => {
 });
 
 describe('celRuleProblems', () => {
+  it("checks the rule's fields as upstream", () => {
+    const p = celRuleProblems({ type: 'object', 'x-kubernetes-validations': [{ rule: ' ' }, { rule: 'a\n&& b' }, { rule: 'true', message: 'a\nb' }, { rule: 'true', reason: 'Bogus' }] }, 'x');
+    assert.deepEqual(p.errors.map((e) => `${e.field}: ${e.message}`), [
+      'x.x-kubernetes-validations[0].rule: Required value: rule is not specified',
+      'x.x-kubernetes-validations[1].message: Required value: message must be specified if rule contains line breaks',
+      'x.x-kubernetes-validations[2].message: Invalid value: "a\\nb": message must not contain line breaks',
+      'x.x-kubernetes-validations[3].reason: Unsupported value: "Bogus": supported values: "FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired"',
+    ]);
+  });
+
   it('syntax errors are errors, missing functions and optional syntax warnings', () => {
     const p = celRuleProblems({ type: 'object', 'x-kubernetes-validations': [{ rule: 'self.a ==' }, { rule: "self.name.noSuch()" }, { rule: 'self.?a.orValue(1) == 1' }, { rule: 'self.a == 1' }] }, 'spec.versions[0].schema.openAPIV3Schema');
     assert.equal(p.errors.length, 1);

@@ -11,7 +11,7 @@
  */
 import { celEnv, CelScalar, isCelError, parse, plan } from '@bufbuild/cel';
 import type { FieldError } from '../validation/types.js';
-import { duplicate, forbidden, GoLiteral, goQuote, index, invalid, key, required } from '../validation/errors.js';
+import { duplicate, forbidden, GoLiteral, goQuote, index, invalid, key, notSupported, required } from '../validation/errors.js';
 import { kubeCelFuncs } from './cel-lib.js';
 import { isDeepStrictEqual } from 'node:util';
 
@@ -201,6 +201,22 @@ function ruleLiteral(r: Schema): GoLiteral {
   return new GoLiteral(`apiextensions.ValidationRule{Rule:${goQuote(String(r.rule ?? ''))}, Message:${goQuote(String(r.message ?? ''))}, MessageExpression:${goQuote(String(r.messageExpression ?? ''))}, Reason:${reason}, FieldPath:${goQuote(String(r.fieldPath ?? ''))}, OptionalOldSelf:${opt}}`);
 }
 
+const REASONS = ['FieldValueDuplicate', 'FieldValueForbidden', 'FieldValueInvalid', 'FieldValueRequired'];
+
+/** Upstream's checks of a rule's fields before it is compiled. */
+function ruleShapeErrors(r: Schema, p: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const rule = String(r.rule ?? '').trim();
+  const msg = typeof r.message === 'string' ? r.message : '';
+  if (!rule) errs.push(required(`${p}.rule`, 'rule is not specified'));
+  else if (msg && !msg.trim()) errs.push(invalid(`${p}.message`, msg, 'message must be non-empty if specified'));
+  else if (/\n/.test(msg.trim())) errs.push(invalid(`${p}.message`, msg, 'message must not contain line breaks'));
+  else if (/\n/.test(rule) && !msg.trim()) errs.push(required(`${p}.message`, 'message must be specified if rule contains line breaks'));
+  if (typeof r.messageExpression === 'string' && r.messageExpression && !r.messageExpression.trim()) errs.push(required(`${p}.messageExpression`, 'messageExpression must be non-empty if specified'));
+  if (r.reason !== undefined && r.reason !== null && !REASONS.includes(r.reason)) errs.push(notSupported(`${p}.reason`, r.reason, REASONS));
+  return errs;
+}
+
 /**
  * Rules of a CRD version's schema that are invalid (errors, as upstream refuses the CRD) and those
  * this server does not evaluate (warnings naming the rule).
@@ -214,8 +230,13 @@ export function celRuleProblems(schema: Schema | undefined, base: string): { err
     if (Array.isArray(list)) {
       list.forEach((r, i) => {
         if (!isObj(r)) return;
-        const c = compileRule(r);
         const p = `${schemaPathOf(base, steps)}.x-kubernetes-validations[${i}]`;
+        const shape = ruleShapeErrors(r, p);
+        if (shape.length) {
+          errors.push(...shape);
+          return;
+        }
+        const c = compileRule(r);
         if (c.compileError) errors.push(invalid(`${p}.${c.compileError.startsWith('messageExpression') ? 'messageExpression' : 'rule'}`, ruleLiteral(r), c.compileError));
         else if (c.unsupported) warnings.push(`${p}: rule ${JSON.stringify(String(r.rule))} is not evaluated by this server: ${c.unsupported}`);
       });

@@ -1,7 +1,7 @@
 /**
  * Structural schemas of custom resources (apiextensions.k8s.io/v1 openAPIV3Schema): pruning of
  * unknown fields, defaulting, and validation with upstream's field paths and messages. Pure.
- * CEL rules (x-kubernetes-validations) are not evaluated.
+ * CEL rules (x-kubernetes-validations) are evaluated by cel.ts.
  */
 import type { FieldError } from '../validation/types.js';
 import { duplicate, forbidden, GoLiteral, index, invalid, notSupported, required, tooLongMaxLength, tooMany } from '../validation/errors.js';
