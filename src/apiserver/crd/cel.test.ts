@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { celErrors, celRuleProblems, toCel } from './cel.js';
+import { celErrors, celRuleProblems, escapeProperty, toCel } from './cel.js';
 
 type Rule = Record<string, unknown>;
 
@@ -24,6 +24,11 @@ function schema(rules: Rule[], extra: Record<string, any> = {}): any {
           extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
           when: { type: 'string', format: 'date-time' },
           timeout: { type: 'string', format: 'duration' },
+          namespace: { type: 'string' },
+          if: { type: 'string' },
+          'a-b': { type: 'integer' },
+          'x.y': { type: 'integer' },
+          p__q: { type: 'integer' },
           ...extra,
         },
       },
@@ -60,6 +65,7 @@ describe('CEL rules on create', () => {
     ['date-time is a timestamp', [{ rule: "self.when > timestamp('2020-01-01T00:00:00Z')" }], { when: '2021-06-01T00:00:00Z' }, []],
     ['duration', [{ rule: "self.timeout <= duration('1h')", message: 'at most 1h' }], { timeout: '2h' }, ['spec: Invalid value: "object": at most 1h']],
     ['several failing rules, one error each', [{ rule: 'self.min < 0', message: 'a' }, { rule: 'self.max < 0', message: 'b' }], { min: 1, max: 1 }, ['spec: Invalid value: "object": a', 'spec: Invalid value: "object": b']],
+    ['escaped property names', [{ rule: "self.__namespace__ == 'ns' && self.a__dash__b == 1 && self.x__dot__y == 2 && self.p__underscores__q == 3 && !has(self.__if__)" }], { namespace: 'ns', 'a-b': 1, 'x.y': 2, p__q: 3 }, []],
     ['transition rule skipped on create', [{ rule: 'self.name == oldSelf.name' }], { name: 'x' }, []],
     ['unsupported function skipped', [{ rule: 'self.name.noSuchFunction()' }], { name: 'x' }, []],
   ];
@@ -114,6 +120,12 @@ describe('CEL transition rules and ratcheting', () => {
     const old = { spec: { min: 3, max: 1 }, status: { a: 1 } };
     assert.deepEqual(celErrors(schema(rules), { spec: { min: 3, max: 1 }, status: { a: 2 } }, old), []);
     assert.equal(celErrors(schema(rules), { spec: { min: 4, max: 1 } }, old).length, 1);
+  });
+  it('property names are escaped as Kubernetes does', () => {
+    assert.equal(escapeProperty('namespace'), '__namespace__');
+    assert.equal(escapeProperty('x-y/z.w'), 'x__dash__y__slash__z__dot__w');
+    assert.equal(escapeProperty('a__b'), 'a__underscores__b');
+    assert.equal(escapeProperty('1abc'), undefined);
   });
   it('a rule on a value of the wrong type is not the schema error', () => {
     // toCel keeps what it cannot type (schema validation reports the type).

@@ -255,6 +255,20 @@ export function celRuleProblems(schema: Schema | undefined, base: string): { err
 const toTimestamp = plan(env, parse('timestamp(self)')) as Program;
 const toDuration = plan(env, parse('duration(self)')) as Program;
 
+// CEL's reserved words, which Kubernetes exposes as __word__ when they name a property.
+const RESERVED = new Set(['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while']);
+
+/**
+ * The name a declared property has in CEL (Kubernetes' escaping: `namespace` → `__namespace__`,
+ * `a-b` → `a__dash__b`, `__` → `__underscores__`, `.` → `__dot__`, `/` → `__slash__`), or undefined
+ * when it cannot be accessed.
+ */
+export function escapeProperty(k: string): string | undefined {
+  if (RESERVED.has(k)) return `__${k}__`;
+  if (!/^[a-zA-Z_.\-/][a-zA-Z0-9_.\-/]*$/.test(k)) return undefined;
+  return k.replace(/__/g, '__underscores__').replace(/\./g, '__dot__').replace(/-/g, '__dash__').replace(/\//g, '__slash__');
+}
+
 /** A JSON value without schema as upstream's dyn: whole numbers are int, others double. */
 function generic(v: unknown): unknown {
   if (v === null || v === undefined) return null;
@@ -287,7 +301,12 @@ export function toCel(v: unknown, s: Schema | undefined): unknown {
       const props = isObj(s.properties) ? s.properties : undefined;
       const addl = isObj(s.additionalProperties) ? s.additionalProperties : undefined;
       const m = new Map<string, unknown>();
-      for (const [k, x] of Object.entries(v)) m.set(k, toCel(x, props && Object.prototype.hasOwnProperty.call(props, k) ? props[k] : addl));
+      for (const [k, x] of Object.entries(v)) {
+        if (props && Object.prototype.hasOwnProperty.call(props, k)) {
+          const name = escapeProperty(k);
+          if (name !== undefined) m.set(name, toCel(x, props[k]));
+        } else m.set(k, toCel(x, addl));
+      }
       return m;
     }
   }
