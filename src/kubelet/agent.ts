@@ -201,6 +201,7 @@ export class Kubelet {
     return {
       setupVolumes: (pod) => this.volumes.setup(pod),
       teardownVolumes: (pod) => this.volumes.teardown(pod),
+      emptyDirUsage: (pod) => this.volumes.emptyDirUsage(pod),
       containerEnv: async (pod, spec, podIP) => ({ envs: await containerEnv(pod, spec, podIP, this.nodeFacts, src), mounts: this.volumes.mounts(pod, spec) }),
       runHook: (pod, spec, containerId, handler, podIP, timeoutSec) => runHook(this.runtime, pod, spec, containerId, handler, this.reachableIP(podIP), timeoutSec),
     };

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { VolumeManager, checkHostPathType, writeAtomically } from './volumes.js';
+import { VolumeManager, checkHostPathType, diskUsage, writeAtomically } from './volumes.js';
 import type { ObjectSource } from './env.js';
 
 const node = { nodeName: 'n1', hostIP: '10.0.0.1', allocatable: { cpu: '2', memory: '4Gi' } };
@@ -184,6 +184,23 @@ describe('volumes: hostPath types', () => {
       await fails(file, 'CharDevice', `hostPath type check failed: ${file} is not a character device`);
       await fails(file, 'BlockDevice', `hostPath type check failed: ${file} is not a block device`);
       await fails(path.join(root, 'missing'), 'Directory', `hostPath type check failed: ${path.join(root, 'missing')} is not a directory`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('volumes: emptyDir usage', () => {
+  it('counts allocated bytes of a tree as du does, each hard link once', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'skv-du-'));
+    try {
+      const before = await diskUsage(root);
+      mkdirSync(path.join(root, 'sub'));
+      writeFileSync(path.join(root, 'sub', 'big'), Buffer.alloc(1024 * 1024, 1));
+      linkSync(path.join(root, 'sub', 'big'), path.join(root, 'again'));
+      const after = await diskUsage(root);
+      assert.ok(after - before >= 1024 * 1024 && after - before < 2 * 1024 * 1024, String(after - before));
+      assert.equal(await diskUsage(path.join(root, 'missing')), 0);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

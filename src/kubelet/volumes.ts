@@ -31,6 +31,23 @@ export function hasRefreshableVolumes(pod: any): boolean {
   return (pod.spec?.volumes ?? []).some((v: any) => v.configMap || v.secret || v.downwardAPI || v.projected);
 }
 
+/** A tree's allocated bytes (st_blocks × 512, as du), each inode counted once; a missing path is 0. */
+export async function diskUsage(root: string): Promise<number> {
+  const seen = new Set<string>();
+  let total = 0;
+  const walk = async (p: string): Promise<void> => {
+    const st = await lstat(p).catch(() => undefined);
+    if (!st) return;
+    const ino = `${st.dev}:${st.ino}`;
+    if (seen.has(ino)) return;
+    seen.add(ino);
+    total += st.blocks * 512;
+    if (st.isDirectory()) for (const name of await readdir(p).catch(() => [] as string[])) await walk(path.join(p, name));
+  };
+  await walk(root);
+  return total;
+}
+
 /**
  * upstream's hostPath checkTypeInternal: DirectoryOrCreate makes the directory (0755) and
  * FileOrCreate the file (0644, its parent must exist) when missing; otherwise the path must be of
@@ -260,6 +277,16 @@ export class VolumeManager {
    * declared env values and downward-API fields) resolved and a missing subPath directory created,
    * as upstream's makeMounts. Throws ContainerConfigError with upstream's messages.
    */
+  /** Bytes used (allocated blocks, as du) by each emptyDir volume of the pod that has a sizeLimit. */
+  async emptyDirUsage(pod: any): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const v of pod.spec?.volumes ?? []) {
+      if (v.emptyDir?.sizeLimit === undefined) continue;
+      out.set(v.name, await diskUsage(this.hostPathOf(pod, v)));
+    }
+    return out;
+  }
+
   mounts(pod: any, spec: any): Mount[] {
     const out: Mount[] = [];
     for (const vm of spec.volumeMounts ?? []) {

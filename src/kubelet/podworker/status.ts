@@ -39,7 +39,7 @@ export interface WorkerView {
   waiting: Map<string, Waiting>;
   initialized: boolean;
   /** Set once the pod is done (restart policy, deadline, deletion). */
-  terminal?: { phase: 'Succeeded' | 'Failed'; reason?: string; message?: string };
+  terminal?: { phase: 'Succeeded' | 'Failed'; reason?: string; message?: string; /** Kill grace override (eviction: 0). */ graceSec?: number };
   startTime?: string;
   podIP?: string;
   hostIP?: string;

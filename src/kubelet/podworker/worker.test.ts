@@ -247,6 +247,31 @@ describe('pod worker', () => {
     assert.deepEqual(rt.ops.filter((o) => o.startsWith('stop:')), ['stop:app:0']);
   });
 
+  it('evicts a pod whose emptyDir grows past its sizeLimit, killing it at once, as the eviction manager', async () => {
+    let used = 1024;
+    const env = {
+      setupVolumes: async () => undefined,
+      teardownVolumes: async () => undefined,
+      containerEnv: async () => ({ envs: [], mounts: [] }),
+      runHook: async () => undefined,
+      emptyDirUsage: async () => new Map([['cache', used]]),
+    };
+    const { rt, sync, clock, events } = setup({ containers: [app()], volumes: [{ name: 'cache', emptyDir: { sizeLimit: '5Mi' } }] }, {}, { env });
+    let { status } = await sync();
+    assert.equal(status.phase, 'Running');
+    used = 6 * 1024 * 1024;
+    await sync();
+    assert.equal(rt.ops.filter((o) => o.startsWith('stop:')).length, 0, 'checked every 10 s, not every sync');
+    clock.advance(10_000);
+    ({ status } = await sync());
+    const message = 'Usage of EmptyDir volume "cache" exceeds the limit "5Mi". ';
+    assert.equal(status.phase, 'Failed');
+    assert.equal(status.reason, 'Evicted');
+    assert.equal(status.message, message);
+    assert.ok(events.includes(`Warning Evicted ${message}`));
+    assert.ok(rt.ops.includes('stop:app:0'));
+  });
+
   it('fails the pod after activeDeadlineSeconds', async () => {
     const { sync, clock } = setup({ containers: [app()], activeDeadlineSeconds: 5 });
     await sync();

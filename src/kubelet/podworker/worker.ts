@@ -44,6 +44,8 @@ export interface PodEnvironment {
   /** Sets up the pod's volumes (FailedMount on error). */
   setupVolumes(pod: any): Promise<void>;
   teardownVolumes(pod: any): Promise<void>;
+  /** Bytes used by each of the pod's emptyDir volumes that has a sizeLimit (absent: not checked). */
+  emptyDirUsage?(pod: any): Promise<Map<string, number>>;
   /** Env and mounts of one container. Throws ContainerConfigError. */
   containerEnv(pod: any, spec: any, podIP: string): Promise<{ envs: KeyValue[]; mounts: Mount[] }>;
   /** Runs a lifecycle hook; resolves to an error message on failure. */
@@ -82,6 +84,16 @@ export interface PodWorkerDeps {
 }
 
 const MIN_GRACE_SECONDS = 2;
+/** How often emptyDir usage is compared with sizeLimit (the eviction manager's monitoring interval). */
+export const EVICTION_CHECK_MS = 10_000;
+
+/** The pod's emptyDir volumes with a positive sizeLimit. */
+function emptyDirLimits(pod: any): { name: string; limit: number; text: string }[] {
+  return (pod.spec?.volumes ?? [])
+    .filter((v: any) => v.emptyDir?.sizeLimit !== undefined)
+    .map((v: any) => ({ name: v.name, limit: parseBytes(String(v.emptyDir.sizeLimit)), text: String(v.emptyDir.sizeLimit) }))
+    .filter((l: { limit: number }) => l.limit > 0);
+}
 /** How often volumes fed by API objects (configMap, secret, downwardAPI, projected) are refreshed. */
 export const VOLUME_RESYNC_MS = 10_000;
 
@@ -206,6 +218,7 @@ export class PodWorker {
   private podIP?: string;
   private volumesReady = false;
   private volumesSyncedAt = 0;
+  private usageCheckedAt = 0;
   private killed = false;
   private readonly pulled = new Set<string>();
   private readonly journeyDone = new Set<string>();
@@ -324,7 +337,7 @@ export class PodWorker {
 
     if (this.terminal) {
       if (!this.killed) {
-        await this.killPod(rp, this.pod.spec?.terminationGracePeriodSeconds ?? 30);
+        await this.killPod(rp, this.terminal.graceSec ?? this.pod.spec?.terminationGracePeriodSeconds ?? 30);
         this.killed = true;
         rp = await inspectPod(this.deps.runtime, this.uid);
       }
@@ -373,6 +386,23 @@ export class PodWorker {
       }
       rp = await this.withSandbox(rp, sandboxId);
     }
+    // emptyDir sizeLimit, as upstream's eviction manager: a volume over its limit evicts the pod at once.
+    const limits = this.deps.env.emptyDirUsage ? emptyDirLimits(this.pod) : [];
+    if (limits.length) {
+      if (now - this.usageCheckedAt >= EVICTION_CHECK_MS) {
+        this.usageCheckedAt = now;
+        const used = await this.deps.env.emptyDirUsage!(this.pod).catch(() => new Map<string, number>());
+        const over = limits.find((l) => (used.get(l.name) ?? 0) > l.limit);
+        if (over) {
+          const message = `Usage of EmptyDir volume "${over.name}" exceeds the limit "${over.text}". `;
+          this.event('Warning', 'Evicted', message);
+          this.terminal = { phase: 'Failed', reason: 'Evicted', message, graceSec: 0 };
+          return this.sync();
+        }
+      }
+      this.deps.wakeAt(this.uid, this.usageCheckedAt + EVICTION_CHECK_MS);
+    }
+
     if (rp.sandbox?.ip) this.podIP = rp.sandbox.ip;
     else if (this.pod.spec?.hostNetwork) this.podIP = this.deps.nodeIP;
     this.journey('sandbox', this.podIP);
