@@ -4,7 +4,7 @@
  * extension @bufbuild/cel ships. Regexes run on JavaScript's engine (close to RE2 for the patterns
  * rules use; RE2-only syntax fails to compile and is reported as an evaluation error).
  */
-import { celMethod, CelScalar, isCelList, listType, type CelFunc, type CelList, type CelValue } from '@bufbuild/cel';
+import { celMethod, CelScalar, isCelList, isCelMap, listType, type CelFunc, type CelList, type CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { celFunc } from '@bufbuild/cel';
 import { kubeTypeFuncs } from './cel-kube-types.js';
@@ -106,5 +106,31 @@ export const kubeSetFuncs: CelFunc[] = [
   celFunc('sets.intersects', [LIST, LIST], CelScalar.BOOL, (a, b) => [...b].some((x) => [...a].some((y) => equal(x, y)))),
 ];
 
+/**
+ * Optional values (optional.of/none, hasValue, value, orValue) for rules with optionalOldSelf,
+ * where oldSelf is optional. @bufbuild/cel has no optional type: a one-entry tagged map stands in.
+ * The `.?` / `[?` syntax is not parsed.
+ */
+export const optionalSome = (v: unknown) => new Map([['@some', v]]);
+export const OPTIONAL_NONE = new Map([['@none', true]]);
+const someOf = (v: CelValue): { ok: boolean; v?: CelValue } => {
+  if (isCelMap(v)) {
+    if (v.has('@some')) return { ok: true, v: v.get('@some') };
+    if (v.has('@none')) return { ok: false };
+  }
+  throw new Error('no such overload');
+};
+export const kubeOptionalFuncs: CelFunc[] = [
+  celFunc('optional.of', [CelScalar.DYN], CelScalar.DYN, (x) => optionalSome(x) as any),
+  celFunc('optional.none', [], CelScalar.DYN, () => OPTIONAL_NONE as any),
+  celMethod('hasValue', CelScalar.DYN, [], CelScalar.BOOL, function () { return someOf(this).ok; }),
+  celMethod('value', CelScalar.DYN, [], CelScalar.DYN, function () {
+    const o = someOf(this);
+    if (!o.ok) throw new Error('optional.none() dereference');
+    return o.v as any;
+  }),
+  celMethod('orValue', CelScalar.DYN, [CelScalar.DYN], CelScalar.DYN, function (d) { const o = someOf(this); return (o.ok ? o.v : d) as any; }),
+];
+
 /** Every extension function CRD rules may call here (on top of CEL's standard library). */
-export const kubeCelFuncs: CelFunc[] = [...strings, ...kubeStringFuncs, ...kubeListFuncs, ...kubeRegexFuncs, ...kubeSetFuncs, ...kubeTypeFuncs];
+export const kubeCelFuncs: CelFunc[] = [...strings, ...kubeStringFuncs, ...kubeListFuncs, ...kubeRegexFuncs, ...kubeSetFuncs, ...kubeTypeFuncs, ...kubeOptionalFuncs];

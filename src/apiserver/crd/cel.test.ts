@@ -115,6 +115,12 @@ describe('CEL transition rules and ratcheting', () => {
     const next = { spec: { m: [{ name: 'y', v: 1 }, { name: 'x', v: 3 }, { name: 'z', v: 0 }], a: [{ name: 'x', v: 1 }] } };
     assert.deepEqual(msgs(celErrors(s, next, old)), ['spec.m[0]: Invalid value: "object": v may not decrease']);
   });
+  it('optionalOldSelf: oldSelf is an optional, evaluated on create too', () => {
+    const rules = [{ rule: '!oldSelf.hasValue() || self.name == oldSelf.value().name', optionalOldSelf: true, message: 'name is immutable once set' }, { rule: "self.name != oldSelf.orValue({'name': ''}).name + 'x'", optionalOldSelf: true, message: 'm' }];
+    assert.deepEqual(celErrors(schema(rules), { spec: { name: 'a' } }), []);
+    assert.deepEqual(msgs(celErrors(schema(rules), { spec: { name: 'x' } })), ['spec: Invalid value: "object": m']);
+    assert.deepEqual(msgs(celErrors(schema(rules), { spec: { name: 'b' } }, { spec: { name: 'a' } })), ['spec: Invalid value: "object": name is immutable once set']);
+  });
   it('errors on values unchanged since the old object are ratcheted', () => {
     const rules = [{ rule: 'self.min <= self.max', message: 'min must not exceed max' }];
     const old = { spec: { min: 3, max: 1 }, status: { a: 1 } };

@@ -12,7 +12,7 @@
 import { celEnv, CelScalar, isCelError, parse, plan } from '@bufbuild/cel';
 import type { FieldError } from '../validation/types.js';
 import { duplicate, forbidden, GoLiteral, goQuote, index, invalid, key, notSupported, required } from '../validation/errors.js';
-import { kubeCelFuncs } from './cel-lib.js';
+import { kubeCelFuncs, OPTIONAL_NONE, optionalSome } from './cel-lib.js';
 import { isDeepStrictEqual } from 'node:util';
 
 type Schema = Record<string, any>;
@@ -145,11 +145,6 @@ function compileRule(r: Schema): Rule {
   if (c.syntaxError) rule.compileError = `compilation failed: ERROR: ${c.syntaxError}`;
   else if (c.unsupported) rule.unsupported = c.unsupported;
   else rule.program = c.program;
-  // optionalOldSelf binds oldSelf to an optional value, which @bufbuild/cel cannot express.
-  if (rule.optionalOldSelf && rule.program) {
-    rule.program = undefined;
-    rule.unsupported = 'optionalOldSelf is not supported by this server';
-  }
   if (r.messageExpression) {
     const m = compileExpr(String(r.messageExpression), ['self', 'oldSelf']);
     if (m.syntaxError) rule.compileError ??= `messageExpression compilation failed: ERROR: ${m.syntaxError}`;
@@ -356,11 +351,13 @@ function evaluateRules(node: Node, v: unknown, old: unknown, path: string, ratch
   const at = path || '<nil>';
   let self: unknown;
   let oldSelf: unknown;
-  const bindings = () => {
+  const bindings = (optional: boolean) => {
     if (self === undefined) {
       self = root ? rootSelf(v, s) : toCel(v, s);
       oldSelf = old === undefined ? undefined : root ? rootSelf(old, s) : toCel(old, s);
     }
+    // optionalOldSelf: oldSelf is an optional, none on create or when the old value does not correlate.
+    if (optional) return { self, oldSelf: oldSelf === undefined ? OPTIONAL_NONE : optionalSome(oldSelf) };
     return oldSelf === undefined ? { self } : { self, oldSelf };
   };
   for (const rule of node.rules) {
@@ -370,8 +367,8 @@ function evaluateRules(node: Node, v: unknown, old: unknown, path: string, ratch
       continue;
     }
     if (!rule.program) continue;
-    if (rule.usesOldSelf && old === undefined) continue;
-    const ctx = bindings();
+    if (rule.usesOldSelf && old === undefined && !rule.optionalOldSelf) continue;
+    const ctx = bindings(rule.optionalOldSelf && rule.usesOldSelf);
     const res = rule.program(ctx);
     if (isCelError(res)) {
       errs.push(invalid(at, type, evalError(res, r)));
@@ -392,6 +389,8 @@ function evaluateRules(node: Node, v: unknown, old: unknown, path: string, ratch
 function walk(node: Node, v: unknown, old: unknown, path: string, parentRatchet: () => boolean, root: boolean, errs: FieldError[]): void {
   // Only non-null values are validated (upstream): null and absent fields have no rules run.
   if (v === null || v === undefined) return;
+  // A null old value is no old value (upstream's guard).
+  if (old === null) old = undefined;
   let eq: boolean | undefined;
   const ratchet = old === undefined ? parentRatchet : () => (eq ??= isDeepStrictEqual(v, old));
   evaluateRules(node, v, old, path, ratchet, root, errs);
