@@ -81,6 +81,20 @@ describe('process runtime specifics', () => {
     await rt.stopContainer(id, 0);
   });
 
+  it('kills what was exec\'d into a container when the container stops (a preStop hook still running)', async () => {
+    const c = sbc('execdies');
+    const sb = await rt.runPodSandbox(c);
+    const id = await rt.createContainer(sb, { metadata: { name: 'x', attempt: 0 }, image: { image: 'busybox' }, command: ['sleep', '60'] }, c);
+    await rt.startContainer(id);
+    const hook = rt.execSync(id, ['sleep', '60'], 0);
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    await rt.stopContainer(id, 0);
+    const r = await hook;
+    assert.ok(Date.now() - t0 < 5000, 'the exec ended with the container');
+    assert.equal(r.exitCode, 137);
+  });
+
   it('ListContainerStats: a running container\'s process group, filtered as CRI filters', async () => {
     const c = sbc('stats');
     const sb = await rt.runPodSandbox(c);

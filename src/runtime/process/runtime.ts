@@ -128,6 +128,8 @@ interface Proc {
   exited?: Promise<void>;
   cgroup?: string;
   oomBefore: number;
+  /** Processes exec'd into the container (probes, hooks, kubectl exec): they die with it. */
+  execs?: Set<Spawned>;
 }
 
 export class ProcessRuntime implements Runtime {
@@ -495,9 +497,11 @@ export class ProcessRuntime implements Runtime {
     log.attach(child.stderr!, 'stderr');
     c.exited = new Promise<void>((resolve) => {
       child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
-        // The container's init process is gone: take the rest of its group with it, as the kernel
-        // does for a PID namespace.
+        // The container's init process is gone: take the rest of its group with it, and what was
+        // exec'd into it (a preStop hook still running), as the kernel does for a PID namespace.
         killGroup(child, 'SIGKILL');
+        for (const e of c.execs ?? []) killGroup(e, 'SIGKILL');
+        c.execs?.clear();
         const exitCode = code ?? 128 + (signal ? (osConstants.signals as Record<string, number>)[signal] ?? 0 : 0);
         const oom = c.cgroup ? this.cg!.oomKills(c.cgroup) > c.oomBefore : false;
         const settle = () => {
@@ -646,6 +650,13 @@ export class ProcessRuntime implements Runtime {
 
   // ---- exec
 
+  /** Remembers an exec'd process until it exits; one started into a container that just exited dies at once. */
+  private trackExec(c: Proc, child: Spawned): void {
+    if (c.state !== 'CONTAINER_RUNNING') return killGroup(child, 'SIGKILL');
+    (c.execs ??= new Set()).add(child);
+    child.once('exit', () => c.execs?.delete(child));
+  }
+
   async execSync(id: string, cmd: string[], timeout: number): Promise<ExecSyncResponse> {
     const c = this.running(id);
     const spec = this.processSpec(c, cmd);
@@ -660,6 +671,7 @@ export class ProcessRuntime implements Runtime {
     } catch (e) {
       throw new RuntimeError('Internal', (e as Error).message);
     }
+    this.trackExec(c, child);
     return new Promise((resolve, reject) => {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
@@ -708,6 +720,7 @@ export class ProcessRuntime implements Runtime {
     } catch (e) {
       throw new RuntimeError('Internal', (e as Error).message);
     }
+    this.trackExec(c, child);
     // As a ChildProcess's 'close': exited and both streams drained; then its group goes too.
     const exit = new Promise<number>((resolve) => {
       let left = 3;
