@@ -15,7 +15,7 @@ describe('Kubernetes CEL libraries', () => {
     '[1, 2, 2].isSorted() && !["b", "a"].isSorted()', '[1, 2, 3].sum() == 6 && [0.5, 1.5].sum() == 2.0 && [].sum() == 0', '[3, 1, 2].min() == 1 && [3, 1, 2].max() == 3',
     '[1, 2, 1].indexOf(1) == 0 && [1, 2, 1].lastIndexOf(1) == 2 && [1].indexOf(5) == -1', '[[1], [2]].indexOf([2]) == 1',
     // regex
-    "'abc 123'.find('[0-9]+') == '123' && 'abc'.find('x') == ''", "'a1b2c3'.findAll('[0-9]') == ['1', '2', '3'] && 'a1b2c3'.findAll('[0-9]', 2) == ['1', '2']",
+    "'ABC'.find('(?i)b') == 'B'", "'abc 123'.find('[0-9]+') == '123' && 'abc'.find('x') == ''", "'a1b2c3'.findAll('[0-9]') == ['1', '2', '3'] && 'a1b2c3'.findAll('[0-9]', 2) == ['1', '2']",
     // strings
     "'abc'.reverse() == 'cba'", "strings.quote('a\"b') == '\"a\\\\\"b\"'", "'a,b'.split(',') == ['a', 'b'] && ['a', 'b'].join('-') == 'a-b'",
     // sets

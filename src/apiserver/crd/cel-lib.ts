@@ -54,8 +54,10 @@ function sum(list: CelList): CelValue {
   return acc ?? 0n;
 }
 
+/** An RE2 pattern as a JavaScript RegExp; RE2's leading flag group ((?i), (?s), (?m)) becomes flags. */
 function regex(pattern: string): RegExp {
-  return new RegExp(pattern, 'gu');
+  const m = /^\(\?([ims]+)\)/.exec(pattern);
+  return m ? new RegExp(pattern.slice(m[0].length), `gu${m[1]}`) : new RegExp(pattern, 'gu');
 }
 
 export const kubeListFuncs: CelFunc[] = [
