@@ -284,10 +284,12 @@ export function toCel(v: unknown, s: Schema | undefined): unknown {
     case 'number':
       return typeof v === 'number' ? v : generic(v);
     case 'string':
-      if (typeof v === 'string' && (s.format === 'date-time' || s.format === 'duration')) {
-        const r = (s.format === 'date-time' ? toTimestamp : toDuration)({ self: v });
+      // Formats with a CEL type of their own, as upstream's SchemaDeclType.
+      if (typeof v === 'string' && (s.format === 'date-time' || s.format === 'date' || s.format === 'duration')) {
+        const r = s.format === 'duration' ? toDuration({ self: v }) : toTimestamp({ self: s.format === 'date' ? `${v}T00:00:00Z` : v });
         return isCelError(r) ? v : r;
       }
+      if (typeof v === 'string' && s.format === 'byte') return new Uint8Array(Buffer.from(v, 'base64'));
       return v;
     case 'array':
       return Array.isArray(v) ? v.map((x) => toCel(x, s.items)) : generic(v);
