@@ -84,6 +84,24 @@ function reportedStatus(pod: any, name: string, isInit: boolean, ephemeral: bool
   return Array.isArray(list) ? list.find((c: any) => c?.name === name) : undefined;
 }
 
+/**
+ * The container's volume mounts as its status reports them (upstream since RecursiveReadOnlyMounts
+ * went beta in 1.31): a read-only one says whether it is recursively read-only, which no runtime
+ * here offers (IfPossible falls back to Disabled).
+ */
+export function volumeMountStatuses(spec: any): any[] | undefined {
+  const vms: any[] = Array.isArray(spec?.volumeMounts) ? spec.volumeMounts : [];
+  if (!vms.length) return undefined;
+  return vms.map((vm) => {
+    const m: any = { name: vm.name, mountPath: vm.mountPath };
+    if (vm.readOnly) {
+      m.readOnly = true;
+      m.recursiveReadOnly = 'Disabled';
+    }
+    return m;
+  });
+}
+
 export function containerStatus(pod: any, spec: any, rp: RtPod, v: WorkerView, isInit: boolean, ephemeral = false): any {
   const list = rp.containers.get(spec.name) ?? [];
   const latest = list[0];
@@ -91,6 +109,8 @@ export function containerStatus(pod: any, spec: any, rp: RtPod, v: WorkerView, i
   const defaultWaiting: Waiting = { reason: (pod.spec?.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating' };
   const cs: any = { name: spec.name, image: spec.image, imageID: '', ready: false, started: false, restartCount: latest ? latest.attempt : 0, state: {}, lastState: {} };
   if (ephemeral) delete cs.started;
+  const mounts = volumeMountStatuses(spec);
+  if (mounts) cs.volumeMounts = mounts;
   const waiting = v.waiting.get(spec.name);
   if (!latest) {
     // No runtime record (removed, or the agent restarted with a runtime that forgets): as upstream's

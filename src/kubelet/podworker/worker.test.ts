@@ -91,6 +91,17 @@ describe('pod worker', () => {
     assert.equal(status.containerStatuses[0].state.terminated.exitCode, 0);
   });
 
+  it('reports the volume mounts in container statuses, read-only ones with recursiveReadOnly Disabled', async () => {
+    const vms = [{ name: 'data', mountPath: '/data' }, { name: 'kube-api-access-x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }];
+    const { sync } = setup({ containers: [{ ...app(), volumeMounts: vms }, app('plain')] });
+    const { status } = await sync();
+    assert.deepEqual(status.containerStatuses[0].volumeMounts, [
+      { name: 'data', mountPath: '/data' },
+      { name: 'kube-api-access-x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true, recursiveReadOnly: 'Disabled' },
+    ]);
+    assert.equal(status.containerStatuses[1].volumeMounts, undefined);
+  });
+
   it('runs init containers in order before app containers', async () => {
     const { rt, sync } = setup({ restartPolicy: 'Always', initContainers: [app('init1'), app('init2')], containers: [app()] });
     let { status } = await sync();
