@@ -206,3 +206,21 @@ describe('volumes: emptyDir usage', () => {
     }
   });
 });
+
+describe('volumes: failures', () => {
+  it('tries every volume and reports each failure (one FailedMount each, as upstream)', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'skv-fail-'));
+    try {
+      const src: ObjectSource = { configMap: async () => undefined, secret: async () => undefined };
+      const vm = new VolumeManager(root, src, node);
+      const pod = { metadata: { name: 'p', namespace: 'd', uid: 'u9' }, spec: { volumes: [{ name: 'cm', configMap: { name: 'nope' } }, { name: 'scratch', emptyDir: {} }, { name: 'sec', secret: { secretName: 'nosec' } }] } };
+      await assert.rejects(vm.setup(pod), (e: any) => {
+        assert.deepEqual(e.messages, ['MountVolume.SetUp failed for volume "cm" : configmap "nope" not found', 'MountVolume.SetUp failed for volume "sec" : secret "nosec" not found']);
+        return true;
+      });
+      assert.ok(existsSync(vm.hostPathOf(pod, pod.spec.volumes[1])), 'the volumes that can be set up are');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

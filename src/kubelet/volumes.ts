@@ -116,14 +116,17 @@ export class VolumeManager {
   async setup(pod: any, podIP = ''): Promise<void> {
     const claims = (pod.spec?.volumes ?? []).filter((v: any) => v.persistentVolumeClaim);
     if (claims.length) await this.setupClaims(pod, claims);
+    // Every volume is tried, each failure its own FailedMount, as upstream's per-volume mounts.
+    const failed: string[] = [];
     for (const v of pod.spec?.volumes ?? []) {
       if (v.persistentVolumeClaim) continue;
       try {
         await this.setupOne(pod, v, podIP);
       } catch (e) {
-        throw new MountError(`MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
+        failed.push(`MountVolume.SetUp failed for volume "${v.name}" : ${(e as Error).message}`);
       }
     }
+    if (failed.length) throw new MountError(failed[0], failed);
   }
 
   /**

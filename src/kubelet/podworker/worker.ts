@@ -37,8 +37,18 @@ export interface ProbeView {
 
 /** A problem with a pod's configuration (missing ConfigMap key, …): CreateContainerConfigError. */
 export class ContainerConfigError extends Error {}
-/** A volume could not be set up: FailedMount. */
-export class MountError extends Error {}
+/** Volumes could not be set up: one FailedMount per message. */
+export class MountError extends Error {
+  constructor(
+    message: string,
+    readonly messages: string[] = [message],
+  ) {
+    super(message);
+  }
+}
+
+/** The FailedMount messages of a setup failure. */
+const mountMessages = (e: unknown): string[] => (e instanceof MountError ? e.messages : [(e as Error).message]);
 
 export interface PodEnvironment {
   /** Sets up the pod's volumes (FailedMount on error). */
@@ -362,7 +372,7 @@ export class PodWorker {
         this.volumesReady = true;
         this.volumesSyncedAt = now;
       } catch (e) {
-        this.event('Warning', 'FailedMount', (e as Error).message);
+        for (const m of mountMessages(e)) this.event('Warning', 'FailedMount', m);
         this.deps.wakeAt(this.uid, now + 2000);
         return { status: generatePodStatus(this.pod, rp, this.view(), now), finished: false };
       }
@@ -370,7 +380,7 @@ export class PodWorker {
     } else if (now - this.volumesSyncedAt >= VOLUME_RESYNC_MS && hasRefreshableVolumes(this.pod)) {
       // ConfigMaps and Secrets may have changed: rewrite their volumes (a failure keeps the old content).
       this.volumesSyncedAt = now;
-      await this.deps.env.setupVolumes(this.pod).catch((e) => this.event('Warning', 'FailedMount', (e as Error).message));
+      await this.deps.env.setupVolumes(this.pod).catch((e) => mountMessages(e).forEach((m) => this.event('Warning', 'FailedMount', m)));
     }
 
     if (!rp.sandbox?.ready) {
