@@ -99,6 +99,15 @@ function tcpProbe(host: string, port: number, timeoutSec: number): Promise<Probe
   });
 }
 
+const GRPC_CODES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
+
+/** Upstream's grpc prober messages for a Check that ended with a gRPC error status. */
+export function grpcFailure(code: number, message: string, timeoutSec: number): string {
+  if (code === 12) return `this server doesn't implement the grpc health protocol (grpc.health.v1.Health): ${message}`;
+  if (code === 4) return `timeout: health rpc did not complete within ${timeoutSec}s`;
+  return `error: health rpc probe failed: rpc error: code = ${GRPC_CODES[code] ?? `Code(${code})`} desc = ${message}`;
+}
+
 /** grpc.health.v1.Health/Check over HTTP/2 with hand-encoded protobuf (one string field, one enum). */
 function grpcProbe(host: string, port: number, service: string, timeoutSec: number): Promise<ProbeOutcome> {
   // node:http2 loads on the first gRPC probe: most nodes never run one (~5 MB resident).
@@ -106,7 +115,8 @@ function grpcProbe(host: string, port: number, service: string, timeoutSec: numb
   return new Promise((resolve) => {
     const target = `${host}:${port}`;
     const session = h2.connect(`http://${target}`);
-    const timer = setTimeout(() => {
+    const deadline = Date.now() + timeoutSec * 1000;
+    let timer = setTimeout(() => {
       session.destroy();
       resolve({ ok: false, output: `timeout: health rpc did not complete within ${timeoutSec}s` });
     }, timeoutSec * 1000);
@@ -115,27 +125,42 @@ function grpcProbe(host: string, port: number, service: string, timeoutSec: numb
       session.close();
       resolve(o);
     };
-    session.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, output: `timeout: failed to connect service "${target}" within ${timeoutSec}s: ${e.message}` }));
+    let connected = false;
+    session.once('connect', () => (connected = true));
+    // grpc-go's blocking dial retries a refused connection until the deadline, so upstream reports a timeout.
+    session.on('error', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        session.destroy();
+        resolve({ ok: false, output: `timeout: failed to connect service "${target}" within ${timeoutSec}s: context deadline exceeded` });
+      }, Math.max(0, deadline - Date.now()));
+    });
     const svc = Buffer.from(service);
     const msg = svc.length ? Buffer.concat([Buffer.from([0x0a, svc.length]), svc]) : Buffer.alloc(0);
     const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, msg.length]), msg]);
     const req = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' });
     const chunks: Buffer[] = [];
     let grpcStatus: string | undefined;
+    let grpcMessage = '';
     req.on('response', (h) => {
       if (h['grpc-status'] !== undefined) grpcStatus = String(h['grpc-status']);
+      if (h['grpc-message'] !== undefined) grpcMessage = decodeURIComponent(String(h['grpc-message']));
     });
-    req.on('trailers', (t) => (grpcStatus = String(t['grpc-status'] ?? grpcStatus)));
+    req.on('trailers', (t) => {
+      grpcStatus = String(t['grpc-status'] ?? grpcStatus);
+      if (t['grpc-message'] !== undefined) grpcMessage = decodeURIComponent(String(t['grpc-message']));
+    });
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (grpcStatus && grpcStatus !== '0') return done({ ok: false, output: `rpc error: code = ${grpcStatus}` });
+      if (grpcStatus && grpcStatus !== '0') return done({ ok: false, output: grpcFailure(Number(grpcStatus), grpcMessage, timeoutSec) });
       const payload = body.subarray(5);
       const status = payload[0] === 0x08 ? payload[1] : 0;
       const names = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
       done(status === 1 ? { ok: true, output: '' } : { ok: false, output: `service unhealthy (responded with "${names[status] ?? status}")` });
     });
-    req.on('error', (e) => done({ ok: false, output: e.message }));
+    // Before the connection is up a failure is the session's (reported as the dial timeout above).
+    req.on('error', (e) => connected && done({ ok: false, output: e.message }));
     req.end(frame);
   });
 }
