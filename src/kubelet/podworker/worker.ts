@@ -249,7 +249,7 @@ export class PodWorker {
     this.current = p;
     const g = p?.metadata?.deletionGracePeriodSeconds;
     // A second `kubectl delete --grace-period=N` (or --force) cuts a kill short, as upstream's pod worker.
-    if (typeof g === 'number' && typeof before === 'number' && g < before) for (const w of this.graceWaiters) w(Math.max(0, g));
+    if (typeof g === 'number' && g !== before) for (const w of this.graceWaiters) w(Math.max(0, g));
   }
 
   constructor(
@@ -712,7 +712,15 @@ export class PodWorker {
     if (message !== null) this.event('Normal', 'Killing', message, c.name);
     let shortened: number | undefined;
     let onShorter!: (g: number) => void;
-    const shorter = new Promise<'shortened'>((r) => (onShorter = (g) => ((shortened = g), r('shortened'))));
+    const shorter = new Promise<'shortened'>(
+      (r) =>
+        (onShorter = (g) => {
+          // Only a grace shorter than this kill's counts (a pod finishing under its restart policy may be deleted meanwhile).
+          if (g >= graceSec || (shortened !== undefined && g >= shortened)) return;
+          shortened = g;
+          r('shortened');
+        }),
+    );
     this.graceWaiters.add(onShorter);
     try {
       const preStop = spec?.lifecycle?.preStop;
