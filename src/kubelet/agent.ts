@@ -202,7 +202,10 @@ export class Kubelet {
       setupVolumes: (pod) => this.volumes.setup(pod),
       teardownVolumes: (pod) => this.volumes.teardown(pod),
       emptyDirUsage: (pod) => this.volumes.emptyDirUsage(pod),
-      containerEnv: async (pod, spec, podIP) => ({ envs: await containerEnv(pod, spec, podIP, this.nodeFacts, src), mounts: this.volumes.mounts(pod, spec) }),
+      containerEnv: async (pod, spec, podIP) => ({
+        envs: await containerEnv(pod, spec, podIP, this.nodeFacts, src, (message) => this.event(pod, 'Warning', 'InvalidEnvironmentVariableNames', message)),
+        mounts: this.volumes.mounts(pod, spec),
+      }),
       runHook: (pod, spec, containerId, handler, podIP, timeoutSec) => runHook(this.runtime, pod, spec, containerId, handler, this.reachableIP(podIP), timeoutSec),
     };
   }

@@ -80,3 +80,19 @@ describe('downward API maps', () => {
     assert.equal(formatMap(undefined), '');
   });
 });
+
+describe('envFrom keys', () => {
+  it('takes keys valid under relaxed validation (1.32) and reports the others as upstream\'s InvalidEnvironmentVariableNames', async () => {
+    const cmSrc: ObjectSource = {
+      configMap: async () => ({ data: { '1num': 'a', 'bad-key': 'b', 'app.properties': 'c', 'x=y': 'd', 'tab\there': 'e', GOOD: 'f' } }),
+      secret: async () => ({ data: { 'a=b': Buffer.from('s').toString('base64'), ok: Buffer.from('t').toString('base64') } }),
+    };
+    const told: string[] = [];
+    const env = asMap(await containerEnv(pod({ containers: [] }, 'ns1'), { name: 'c', envFrom: [{ configMapRef: { name: 'cm' } }, { prefix: 'P_', secretRef: { name: 's' } }] }, '', node, cmSrc, (m) => told.push(m)));
+    assert.deepEqual(env, { '1num': 'a', 'bad-key': 'b', 'app.properties': 'c', GOOD: 'f', P_ok: 't' });
+    assert.deepEqual(told, [
+      'Keys [tab\there, x=y] from the EnvFrom configMap ns1/cm were skipped since they are considered invalid environment variable names.',
+      'Keys [P_a=b] from the EnvFrom secret ns1/s were skipped since they are considered invalid environment variable names.',
+    ]);
+  });
+});

@@ -8,6 +8,7 @@
 import { ApiError, type RestClient } from '../client/rest.js';
 import { ContainerConfigError, parseBytes, parseCPU } from './podworker/worker.js';
 import { goQuote } from '../apiserver/validation/errors.js';
+import { isRelaxedEnvVarName } from '../apiserver/validation/names.js';
 
 export interface ObjectSource {
   configMap(namespace: string, name: string): Promise<any | undefined>;
@@ -111,7 +112,14 @@ export interface NodeFacts {
   allocatable: { cpu: string; memory: string; 'ephemeral-storage'?: string };
 }
 
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+/** An envFrom key the kubelet takes: RelaxedEnvironmentVariableValidation (beta, on in 1.32) allows printable ASCII but '='. */
+const envNameOK = (k: string) => isRelaxedEnvVarName(k).length === 0;
+
+/** Told of envFrom keys skipped as invalid names (upstream's InvalidEnvironmentVariableNames event). */
+export type InvalidEnvKeys = (message: string) => void;
+
+const invalidKeysMessage = (keys: string[], kind: 'configMap' | 'secret', ns: string, name: string) =>
+  `Keys [${[...keys].sort().join(', ')}] from the EnvFrom ${kind} ${ns}/${name} were skipped since they are considered invalid environment variable names.`;
 
 function secretValue(s: any, key: string): string | undefined {
   if (s?.data?.[key] !== undefined) return Buffer.from(s.data[key], 'base64').toString('utf8');
@@ -181,7 +189,7 @@ export function expand(s: string, vars: Map<string, string>): string {
   });
 }
 
-export async function containerEnv(pod: any, spec: any, podIP: string, node: NodeFacts, src: ObjectSource): Promise<{ key: string; value: string }[]> {
+export async function containerEnv(pod: any, spec: any, podIP: string, node: NodeFacts, src: ObjectSource, onInvalid?: InvalidEnvKeys): Promise<{ key: string; value: string }[]> {
   const ns = pod.metadata.namespace;
   const vars = new Map<string, string>();
   const svcEnv = await serviceEnvMap(pod, src);
@@ -193,7 +201,12 @@ export async function containerEnv(pod: any, spec: any, podIP: string, node: Nod
         if (ef.configMapRef.optional) continue;
         throw new ContainerConfigError(`configmap "${ef.configMapRef.name}" not found`);
       }
-      for (const [k, v] of Object.entries(cm.data ?? {})) if (ENV_NAME.test(prefix + k)) vars.set(prefix + k, String(v));
+      const invalid: string[] = [];
+      for (const [k, v] of Object.entries(cm.data ?? {})) {
+        if (envNameOK(prefix + k)) vars.set(prefix + k, String(v));
+        else invalid.push(prefix + k);
+      }
+      if (invalid.length) onInvalid?.(invalidKeysMessage(invalid, 'configMap', ns, ef.configMapRef.name));
     }
     if (ef.secretRef) {
       const s = await src.secret(ns, ef.secretRef.name);
@@ -201,7 +214,12 @@ export async function containerEnv(pod: any, spec: any, podIP: string, node: Nod
         if (ef.secretRef.optional) continue;
         throw new ContainerConfigError(`secret "${ef.secretRef.name}" not found`);
       }
-      for (const k of Object.keys({ ...s.data, ...s.stringData })) if (ENV_NAME.test(prefix + k)) vars.set(prefix + k, secretValue(s, k)!);
+      const invalid: string[] = [];
+      for (const k of Object.keys({ ...s.data, ...s.stringData })) {
+        if (envNameOK(prefix + k)) vars.set(prefix + k, secretValue(s, k)!);
+        else invalid.push(prefix + k);
+      }
+      if (invalid.length) onInvalid?.(invalidKeysMessage(invalid, 'secret', ns, ef.secretRef.name));
     }
   }
   for (const e of spec.env ?? []) {
