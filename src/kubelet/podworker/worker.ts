@@ -15,7 +15,7 @@ import { containerSecurityContext, sandboxSecurityContext, verifyRunAsNonRoot } 
 import { expand } from '../env.js';
 import { ANN_TERMINATION_PATH, ANN_TERMINATION_POLICY, terminationMessage } from './termination.js';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { generatePodStatus, isSidecar, rfc3339, willRestart, type RtContainer, type RtPod, type Waiting, type WorkerView } from './status.js';
 import path from 'node:path';
 
@@ -596,8 +596,10 @@ export class PodWorker {
       const dir = this.terminationDir();
       const file = path.join(dir, `${spec.name}-${attempt}-${randomBytes(4).toString('hex')}`);
       try {
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(file, '', { mode: 0o666 });
+        // Off the event loop: on a burst, synchronous file creation here held every other pod up.
+        if (!this.terminationDirMade) await mkdir(dir, { recursive: true });
+        this.terminationDirMade = true;
+        await writeFile(file, '', { mode: 0o666 });
         mounts = [...mounts, { containerPath: spec.terminationMessagePath, hostPath: file }];
       } catch {
         // without the file the container runs; it just cannot report a message
@@ -678,6 +680,8 @@ export class PodWorker {
     }
     return true;
   }
+
+  private terminationDirMade = false;
 
   /** Host files behind the containers' terminationMessagePath (removed with the pod). */
   private terminationDir(): string {
@@ -777,7 +781,8 @@ export class PodWorker {
     const sbs = await this.deps.runtime.listPodSandbox({ labelSelector: { [LABEL_POD_UID]: this.uid } });
     for (const sb of sbs) await this.deps.runtime.removePodSandbox(sb.id).catch(() => undefined);
     if (this.volumesReady) await this.deps.env.teardownVolumes(this.pod).catch(() => undefined);
-    rmSync(this.terminationDir(), { recursive: true, force: true });
+    await rm(this.terminationDir(), { recursive: true, force: true });
+    this.terminationDirMade = false;
     this.volumesReady = false;
   }
 
