@@ -5,6 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { startTestCluster, type TestCluster } from '../testing/cluster.js';
 import { RestClient, configFromKubeconfig } from '../client/rest.js';
@@ -119,5 +120,30 @@ describe('nodes/proxy (real kubelet, real kubectl)', () => {
     // POST is `create` on nodes/proxy, which this user lacks.
     const post = await tc.kubectl(['--kubeconfig', kc, 'create', '--raw', `/api/v1/nodes/${NODE}/proxy/healthz`, '-f', '-'], { input: '{}' });
     assert.match(post.stderr, /cannot create resource "nodes\/proxy"/);
+  });
+
+  it("the kubelet's own port refuses a cluster user's certificate (RBAC cannot be bypassed by going there directly)", async () => {
+    const pkiDir = path.join(tc.dataDir, 'pki');
+    const ca = { certPem: readFileSync(path.join(pkiDir, 'ca.crt'), 'utf8'), keyPem: readFileSync(path.join(pkiDir, 'ca.key'), 'utf8') };
+    const node = JSON.parse(await tc.run(['get', 'node', NODE, '-o', 'json']));
+    const port = node.status.daemonEndpoints.kubeletEndpoint.Port;
+    const host = node.status.addresses.find((a: any) => a.type === 'InternalIP').address;
+    const get = async (cert: { certPem: string; keyPem: string }, p: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = https.request({ host, port, path: p, cert: cert.certPem, key: cert.keyPem, rejectUnauthorized: false /* the kubelet's serving certificate is its own */ }, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const user = await issueClientCert({ ca }, 'jane', ['dev']);
+    const refused = await get(user, '/pods');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body, 'Forbidden (user=jane, verb=get, resource=nodes, subresource(s)=[proxy])');
+    assert.equal((await get(user, '/stats/summary')).body, 'Forbidden (user=jane, verb=get, resource=nodes, subresource(s)=[stats])');
+    const admin = await issueClientCert({ ca }, 'root', ['system:masters']);
+    assert.equal((await get(admin, '/stats/summary')).status, 200);
   });
 });

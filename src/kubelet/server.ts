@@ -22,6 +22,7 @@ import type { PortForwardTarget } from './portforward.js';
 import type { Summary } from '../runtime/containerd/summary.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../util/prometheus.js';
 import { KubeletMetrics, renderCadvisorMetrics, renderResourceMetrics } from './metrics.js';
+import { kubeletRefusal } from './authz.js';
 
 /** The port-forward stream protocol (portforward.ts), here too so that module loads only when used. */
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
@@ -121,6 +122,12 @@ export class KubeletServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = kubeletRefusal(req);
+    if (refusal) {
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(refusal);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'https://kubelet');
     if (url.pathname === '/healthz') {
       // The type a Go kubelet's healthz gets (sniffed by net/http).
@@ -202,6 +209,11 @@ export class KubeletServer {
     const fail = (code: number, msg: string) => {
       socket.end(`HTTP/1.1 ${code} ${msg}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${msg}`);
     };
+    const refusal = kubeletRefusal(req);
+    if (refusal) {
+      socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n${refusal}`);
+      return;
+    }
     const pf = /^\/portForward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (pf) return this.portForward(req, socket, head, decodeURIComponent(pf[1]), decodeURIComponent(pf[2]), fail);
     if (!m) return fail(404, 'Not Found');
