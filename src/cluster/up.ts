@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { openBackend } from '../storage/open.js';
 import type { Backend } from '../storage/backend.js';
 import { EncryptedBackend, loadEncryptionConfig } from '../storage/encryption.js';
+import { primaryIPv4 } from '../apiserver/bootstrap.js';
 import { ApiServer } from '../apiserver/server.js';
 import { createSecurity } from '../apiserver/auth/security.js';
 import { COMPONENT_IDENTITIES, writeComponentKubeconfigs } from '../apiserver/auth/components.js';
@@ -322,8 +323,13 @@ async function clusterComponents(sel: ComponentSelection, env: ComponentEnv): Pr
     const network = runtime === 'process' ? createPodNetwork(netMode, { dataDir: path.join(env.dataDir, 'network'), bridge: `${prefix}0`, netnsPrefix: `${prefix}-` }) : undefined;
     env.log(`kubelet: ${runtime} runtime${network ? `, ${network.mode} pod network` : ''}`);
     const c = new RestClient(configFromKubeconfig(env.kubeconfigs[`kubelet-${env.nodeName}`], 'skiff-kubelet'));
+    // In the root network modes the node is reached at the machine's own address, as a real node's
+    // InternalIP (NodePorts answer there; nftables, as upstream's, serves none on loopback). The
+    // loopback mode's user-space proxy serves them on 127.0.0.1, its node address.
+    const nodeIP = netMode === 'loopback' ? undefined : primaryIPv4();
     const kubelet = createKubelet(c, {
       nodeName: env.nodeName,
+      nodeIP,
       dataDir: path.join(env.dataDir, 'kubelet'),
       runtime,
       containerRuntimeEndpoint: env.opts.containerRuntimeEndpoint,
