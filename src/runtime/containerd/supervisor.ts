@@ -129,7 +129,10 @@ export class ContainerdSupervisor {
     rmSync(p.socket, { force: true });
 
     const out = openSync(this.logFile, 'a');
-    const child = spawn('containerd', ['--config', configFile], { stdio: ['ignore', out, out] });
+    // A process group of its own: a Ctrl-C at the terminal reaches Skiff, which then stops its pods
+    // and containerd in order; it used to reach containerd too, so the pods' removal found no socket.
+    // A daemon left behind by a crash is stopped at the next start (stopStaleDaemon).
+    const child = spawn('containerd', ['--config', configFile], { stdio: ['ignore', out, out], detached: true });
     closeSync(out);
     this.child = child;
     if (child.pid) writeFileSync(this.pidFile, String(child.pid));
