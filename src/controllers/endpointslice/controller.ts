@@ -1,6 +1,7 @@
 import { R } from '../../client/factory.js';
 import { keyOf, splitKey, type Informer } from '../../client/informer.js';
-import { QueueController, isNotFound, type ControllerContext } from '../controller.js';
+import { QueueController, type ControllerContext } from '../controller.js';
+import { SliceWriter } from './writer.js';
 import { CONTROLLER_NAME, MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from './endpoints.js';
 import { desiredEndpoints, planSlices } from './slices.js';
 import { TriggerTimes, podChangeMatters, podsForService, servicesForPod } from './servicepods.js';
@@ -22,11 +23,11 @@ export class EndpointSliceController extends QueueController {
   private readonly nodes: Informer;
   private readonly slices: Informer;
   private readonly triggers = new TriggerTimes();
-  /** svc key → slice name → resourceVersion we wrote ('' = deleted by us). */
-  private readonly expected = new Map<string, Map<string, string>>();
+  private readonly writer: SliceWriter;
 
   constructor(ctx: ControllerContext) {
     super(ctx, 'endpointslice-controller', 5);
+    this.writer = new SliceWriter(ctx.client);
     this.services = ctx.informers.for(R.services);
     this.pods = ctx.informers.for(R.pods);
     this.nodes = ctx.informers.for(R.nodes);
@@ -35,7 +36,7 @@ export class EndpointSliceController extends QueueController {
       add: (s) => this.touch(keyOf(s)),
       update: (_o, s) => this.touch(keyOf(s)),
       delete: (s) => {
-        this.expected.delete(keyOf(s));
+        this.writer.forget(keyOf(s));
         this.triggers.clear(keyOf(s));
       },
     });
@@ -62,30 +63,12 @@ export class EndpointSliceController extends QueueController {
     for (const k of keys) this.touch(k);
   }
 
-  /** True while the cache has not yet caught up with slices we wrote for this Service. */
-  private stale(key: string, owned: any[]): boolean {
-    const exp = this.expected.get(key);
-    if (!exp?.size) return false;
-    const have = new Map(owned.map((s) => [s.metadata.name, s.metadata.resourceVersion as string]));
-    for (const [name, rv] of exp) {
-      const cur = have.get(name);
-      if (rv === '' ? cur === undefined : cur !== undefined && Number(cur) >= Number(rv)) exp.delete(name);
-    }
-    return exp.size > 0;
-  }
-
-  private expect(key: string, name: string, rv: string): void {
-    let m = this.expected.get(key);
-    if (!m) this.expected.set(key, (m = new Map()));
-    m.set(name, rv);
-  }
-
   protected async reconcile(key: string): Promise<void> {
     const svc = this.services.get(key);
     if (!svc) return;
     const { namespace, name } = splitKey(key);
     const owned = this.slices.list().filter((s) => s.metadata.namespace === namespace && s.metadata.labels?.[SERVICE_NAME_LABEL] === name);
-    if (this.stale(key, owned)) {
+    if (this.writer.stale(key, owned)) {
       // Our own writes are still on their way to the cache: look again shortly.
       this.enqueueAfter(key, 50);
       return;
@@ -94,30 +77,13 @@ export class EndpointSliceController extends QueueController {
     // Services without a selector are someone else's (manual slices or the mirroring controller);
     // ExternalName Services have no endpoints at all.
     if (!svc.spec?.selector || svc.spec?.type === 'ExternalName') {
-      if (svc.spec?.type === 'ExternalName') for (const s of owned) await this.remove(key, base, s);
+      if (svc.spec?.type === 'ExternalName') for (const s of owned) await this.writer.remove(key, base, s);
       return;
     }
     const desired = desiredEndpoints(svc, podsForService(this.pods, svc), (n) => this.nodes.get(n));
     const plan = planSlices(svc, desired, owned, this.triggers.peek(key));
-    // Create and update before deleting, so endpoints moving between slices never vanish.
-    for (const s of plan.create) {
-      const made = await this.ctx.client.create(base, s);
-      this.expect(key, made.metadata.name, made.metadata.resourceVersion);
-    }
-    for (const s of plan.update) {
-      const upd = await this.ctx.client.update(`${base}/${s.metadata.name}`, s);
-      this.expect(key, upd.metadata.name, upd.metadata.resourceVersion);
-    }
-    for (const s of plan.delete) await this.remove(key, base, s);
+    await this.writer.apply(key, base, plan);
     this.triggers.clear(key);
   }
 
-  private async remove(key: string, base: string, s: any): Promise<void> {
-    try {
-      await this.ctx.client.delete(`${base}/${s.metadata.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: s.metadata.uid } });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-    this.expect(key, s.metadata.name, '');
-  }
 }

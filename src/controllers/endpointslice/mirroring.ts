@@ -11,7 +11,8 @@
  */
 import { R } from '../../client/factory.js';
 import { keyOf, splitKey, type Informer } from '../../client/informer.js';
-import { QueueController, isNotFound, newControllerRef, type ControllerContext } from '../controller.js';
+import { QueueController, newControllerRef, type ControllerContext } from '../controller.js';
+import { SliceWriter } from './writer.js';
 import { MANAGED_BY_LABEL, MIRROR_CONTROLLER_NAME, SERVICE_NAME_LABEL, SKIP_MIRROR_LABEL } from './endpoints.js';
 import { planSlices, type DesiredEndpoint } from './slices.js';
 
@@ -74,11 +75,11 @@ export class EndpointSliceMirroringController extends QueueController {
   private readonly services: Informer;
   private readonly endpoints: Informer;
   private readonly slices: Informer;
-  /** key → slice name → resourceVersion we wrote ('' = deleted by us), as the EndpointSlice controller. */
-  private readonly expected = new Map<string, Map<string, string>>();
+  private readonly writer: SliceWriter;
 
   constructor(ctx: ControllerContext) {
     super(ctx, 'endpointslicemirroring-controller', 5);
+    this.writer = new SliceWriter(ctx.client);
     this.services = ctx.informers.for(R.services);
     this.endpoints = ctx.informers.for(R.endpoints);
     this.slices = ctx.informers.for({ ...R.endpointslices, labelSelector: `${MANAGED_BY_LABEL}=${MIRROR_CONTROLLER_NAME}` });
@@ -92,27 +93,10 @@ export class EndpointSliceMirroringController extends QueueController {
     this.slices.addHandlers({ add: sliceEvent, update: (_o, s) => sliceEvent(s), delete: sliceEvent });
   }
 
-  private stale(key: string, owned: any[]): boolean {
-    const exp = this.expected.get(key);
-    if (!exp?.size) return false;
-    const have = new Map(owned.map((s) => [s.metadata.name, s.metadata.resourceVersion as string]));
-    for (const [name, rv] of exp) {
-      const cur = have.get(name);
-      if (rv === '' ? cur === undefined : cur !== undefined && Number(cur) >= Number(rv)) exp.delete(name);
-    }
-    return exp.size > 0;
-  }
-
-  private expect(key: string, name: string, rv: string): void {
-    let m = this.expected.get(key);
-    if (!m) this.expected.set(key, (m = new Map()));
-    m.set(name, rv);
-  }
-
   protected async reconcile(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
     const owned = this.slices.list().filter((s) => s.metadata.namespace === namespace && s.metadata.labels?.[SERVICE_NAME_LABEL] === name);
-    if (this.stale(key, owned)) {
+    if (this.writer.stale(key, owned)) {
       this.enqueueAfter(key, 50);
       return;
     }
@@ -120,28 +104,12 @@ export class EndpointSliceMirroringController extends QueueController {
     const ep = this.endpoints.get(key);
     const svc = this.services.get(key);
     if (!shouldMirror(ep, svc)) {
-      for (const s of owned) await this.remove(key, base, s);
-      if (!svc && !ep) this.expected.delete(key);
+      for (const s of owned) await this.writer.remove(key, base, s);
+      if (!svc && !ep) this.writer.forget(key);
       return;
     }
     const plan = planSlices(svc, mirroredEndpoints(ep), owned, undefined, { meta: mirrorMeta(ep), placeholder: false });
-    for (const s of plan.create) {
-      const made = await this.ctx.client.create(base, s);
-      this.expect(key, made.metadata.name, made.metadata.resourceVersion);
-    }
-    for (const s of plan.update) {
-      const upd = await this.ctx.client.update(`${base}/${s.metadata.name}`, s);
-      this.expect(key, upd.metadata.name, upd.metadata.resourceVersion);
-    }
-    for (const s of plan.delete) await this.remove(key, base, s);
+    await this.writer.apply(key, base, plan);
   }
 
-  private async remove(key: string, base: string, s: any): Promise<void> {
-    try {
-      await this.ctx.client.delete(`${base}/${s.metadata.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: s.metadata.uid } });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-    this.expect(key, s.metadata.name, '');
-  }
 }
