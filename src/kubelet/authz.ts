@@ -24,11 +24,10 @@ export function peerIdentity(req: IncomingMessage): { user: string; groups: stri
  * system:masters pass — the API server's own kubelet client is one — and anyone else gets
  * upstream's refusal. Returns the refusal text, or undefined when allowed.
  */
-export function kubeletRefusal(req: IncomingMessage): string | undefined {
+export function kubeletRefusal(req: IncomingMessage, pathname: string): string | undefined {
   const { user, groups } = peerIdentity(req);
   if (groups.includes('system:masters')) return undefined;
-  const url = new URL(req.url ?? '/', 'https://kubelet');
-  if (url.pathname === '/healthz') return undefined;
-  const { verb, subresource } = kubeletRequestAttributes(req.method ?? 'GET', url.pathname);
+  if (pathname === '/healthz') return undefined;
+  const { verb, subresource } = kubeletRequestAttributes(req.method ?? 'GET', pathname);
   return `Forbidden (user=${user}, verb=${verb}, resource=nodes, subresource(s)=[${subresource}])`;
 }

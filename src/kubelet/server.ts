@@ -122,13 +122,13 @@ export class KubeletServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refusal = kubeletRefusal(req);
+    const url = new URL(req.url ?? '/', 'https://kubelet');
+    const refusal = kubeletRefusal(req, url.pathname);
     if (refusal) {
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(refusal);
       return;
     }
-    const url = new URL(req.url ?? '/', 'https://kubelet');
     if (url.pathname === '/healthz') {
       // The type a Go kubelet's healthz gets (sniffed by net/http).
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
@@ -209,7 +209,7 @@ export class KubeletServer {
     const fail = (code: number, msg: string) => {
       socket.end(`HTTP/1.1 ${code} ${msg}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${msg}`);
     };
-    const refusal = kubeletRefusal(req);
+    const refusal = kubeletRefusal(req, url.pathname);
     if (refusal) {
       socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\n${refusal}`);
       return;
